@@ -1,0 +1,111 @@
+"""One frozen, validated settings object for the whole service.
+
+Values come from environment variables prefixed ``SOHOA_`` (nested with ``__``),
+then from defaults that give the embedded mode: SQLite, a local-disk object store
+and a development PKI, all under ``./var``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OcrSettings(_Section):
+    engine: Literal["tesseract", "easyocr"] = "tesseract"
+    languages: str = "vie+eng"
+    model_dir: Path | None = None
+    min_dpi: int = 200
+    max_pixels: int = 120_000_000
+    max_pages_per_component: int = 200
+    timeout_s: int = 120
+
+
+class SigningSettings(_Section):
+    pki_dir: Path | None = None
+    agency_p12: Path | None = None
+    operator_p12: Path | None = None
+    p12_passphrase_file: Path | None = None
+    tsa_url: str | None = None
+    default_result_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-T"
+    agency_name: str = "UBND phường Ba Đình (phát triển)"
+
+
+class StorageSettings(_Section):
+    backend: Literal["local", "s3"] = "local"
+    local_root: Path | None = None
+    s3_endpoint: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_secure: bool = False
+    bucket_prefix: str = "sohoa"
+
+
+class WorkerSettings(_Section):
+    mode: Literal["embedded", "celery"] = "embedded"
+    embedded_threads: int = 2
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    lease_seconds: int = 300
+    max_attempts: int = 5
+    poll_interval_s: float = 0.5
+    queues: tuple[str, ...] = ("ingest", "ocr", "sign", "store")
+
+
+class ApiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_bytes: int = 512 * 1024 * 1024
+    public_base_url: str = "http://127.0.0.1:8000"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SOHOA_", env_nested_delimiter="__", frozen=True, extra="forbid"
+    )
+
+    var_dir: Path = Field(default_factory=lambda: Path("var").resolve())
+    database_url: str | None = None
+    debug: bool = False
+    issuing_system: str = "sohoa"
+    ocr: OcrSettings = OcrSettings()
+    signing: SigningSettings = SigningSettings()
+    storage: StorageSettings = StorageSettings()
+    workers: WorkerSettings = WorkerSettings()
+    api: ApiSettings = ApiSettings()
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.storage.backend == "s3" and not (
+            self.storage.s3_endpoint and self.storage.s3_access_key and self.storage.s3_secret_key
+        ):
+            raise ValueError("storage.backend=s3 needs s3_endpoint, s3_access_key and s3_secret_key")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'catalogue.sqlite3'}"
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.signing.pki_dir or self.var_dir / "pki"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.storage.local_root or self.var_dir / "objects"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.var_dir / "work"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
