@@ -67,9 +67,7 @@ class ApiSettings(_Section):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="SOHOA_", env_nested_delimiter="__", frozen=True, extra="forbid"
-    )
+    model_config = SettingsConfigDict(env_prefix="SOHOA_", env_nested_delimiter="__", frozen=True, extra="forbid")
 
     var_dir: Path = Field(default_factory=lambda: Path("var").resolve())
     database_url: str | None = None

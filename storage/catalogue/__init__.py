@@ -1,0 +1,1 @@
+"""The catalogue: the source of truth for dossiers, components, documents, e-results and job steps."""

@@ -1,0 +1,216 @@
+"""SQLAlchemy 2 models of the catalogue (SQLite by default, PostgreSQL by URL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import DateTime, TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops tzinfo)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored in the catalogue")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class ClientRole(StrEnum):
+    STATION = "station"
+    OFFICER = "officer"
+    AGENCY = "agency"
+
+
+class StepState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ComponentState(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ApiClient(Base):
+    """A station, officer or agency credential. Only a hash of the secret is stored."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    key_prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    agency_code: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class Dossier(Base):
+    __tablename__ = "dossiers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    procedure_code: Mapped[str] = mapped_column(String(32))
+    applicant_id: Mapped[str] = mapped_column(String(12), index=True)
+    applicant_name: Mapped[str] = mapped_column(String(200), default="")
+    receiving_centre: Mapped[str] = mapped_column(String(300), default="")
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
+    batch_sha256: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    components: Mapped[list[Component]] = relationship(
+        back_populates="dossier", order_by="Component.position", cascade="all, delete-orphan"
+    )
+    results: Mapped[list[EResult]] = relationship(back_populates="dossier", order_by="EResult.seq")
+
+    __table_args__ = (UniqueConstraint("station_id", "idempotency_key", name="uq_dossier_idempotency"),)
+
+
+class Component(Base):
+    """One scanned component (thành phần hồ sơ) of a dossier."""
+
+    __tablename__ = "components"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    ref: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(300), default="")
+    declared_type: Mapped[str | None] = mapped_column(String(40))
+    page_count: Mapped[int] = mapped_column(default=0)
+    state: Mapped[str] = mapped_column(String(20), default=ComponentState.PENDING)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+    dossier: Mapped[Dossier] = relationship(back_populates="components")
+    files: Mapped[list[ScanFile]] = relationship(order_by="ScanFile.position", cascade="all, delete-orphan")
+    document: Mapped[Document | None] = relationship(back_populates="component")
+
+    __table_args__ = (UniqueConstraint("dossier_id", "ref", name="uq_component_ref"),)
+
+
+class ScanFile(Base):
+    """A raw scanned file of a component, kept in the raw bucket."""
+
+    __tablename__ = "scan_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    component_id: Mapped[int] = mapped_column(ForeignKey("components.id"), index=True)
+    position: Mapped[int]
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    object_key: Mapped[str] = mapped_column(String(200))
+
+
+class Document(Base):
+    """The digitised, signed result of a component, stored in the documents bucket."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    component_id: Mapped[int] = mapped_column(ForeignKey("components.id"), unique=True)
+    owner_id: Mapped[str] = mapped_column(String(12), index=True)
+    doc_type: Mapped[str] = mapped_column(String(40), index=True)
+    type_confidence: Mapped[float]
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    text: Mapped[str] = mapped_column(Text, default="")
+    page_count: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    object_key: Mapped[str] = mapped_column(String(200))
+    signed_by: Mapped[str] = mapped_column(String(300))
+    signed_at: Mapped[datetime]
+    signature_level: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    component: Mapped[Component] = relationship(back_populates="document")
+
+
+class EResult(Base):
+    """An electronic result (kết quả điện tử), code ``<mã hồ sơ>-KQ<n>``."""
+
+    __tablename__ = "eresults"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    seq: Mapped[int]
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    level: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20), default=ComponentState.PENDING)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    source_key: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None]
+    object_key: Mapped[str | None] = mapped_column(String(200))
+    signed_by: Mapped[str | None] = mapped_column(String(300))
+    signed_at: Mapped[datetime | None]
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    dossier: Mapped[Dossier] = relationship(back_populates="results")
+
+    __table_args__ = (UniqueConstraint("dossier_id", "seq", name="uq_eresult_seq"),)
+
+
+class JobStep(Base):
+    """One idempotent unit of pipeline work. Queues carry only its id."""
+
+    __tablename__ = "job_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    queue: Mapped[str] = mapped_column(String(16))
+    component_id: Mapped[int | None] = mapped_column(ForeignKey("components.id"), index=True)
+    eresult_id: Mapped[int | None] = mapped_column(ForeignKey("eresults.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default=StepState.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    not_before: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]
+    dispatched_at: Mapped[datetime | None]
+    input_sha256: Mapped[str | None] = mapped_column(String(64))
+    output: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("kind", "component_id", "eresult_id", name="uq_step_target"),
+        Index("ix_job_steps_claim", "state", "queue", "not_before"),
+    )

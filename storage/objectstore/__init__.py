@@ -1,0 +1,6 @@
+"""Object store: the S3 data warehouse or a local-disk stand-in, behind one interface."""
+
+from storage.objectstore.base import Bucket, ObjectStore, StoredObject, content_key, sha256_hex
+from storage.objectstore.factory import open_object_store
+
+__all__ = ["Bucket", "ObjectStore", "StoredObject", "content_key", "open_object_store", "sha256_hex"]
