@@ -25,12 +25,19 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+            # Take the write lock up front: a deferred transaction that later writes can
+            # fail with SQLITE_BUSY without waiting when another writer got in between.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     if not pooled:

@@ -1,0 +1,113 @@
+"""RFC 3161 time-stamping: an in-process development TSA and an HTTP client.
+
+The development TSA signs TSTInfo with the dev PKI's TSA key (RSA or ECDSA) through pyHanko's
+CMS signer, so the token carries ESS signing-certificate-v2 and the TSA chain like a real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from functools import cache
+
+from asn1crypto import cms, core, tsp, x509
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
+from pyhanko.sign.timestamps.common_utils import get_nonce
+
+from signing.devpki import DevPki
+from signing.keys import SigningKey, load_pkcs12_signer
+
+log = logging.getLogger(__name__)
+
+# A UUID-derived OID (ITU-T X.667, arc 2.25): no registration needed, obviously not a real policy.
+DEV_TSA_POLICY = "2.25.262563168406443127455118460919389066870"
+_DIGEST_LENGTHS = {"sha256": 32, "sha384": 48, "sha512": 64}
+
+
+class TimestampRequestRejected(ValueError):
+    """A time-stamp request this TSA will not grant; ``fail_info`` is the RFC 3161 PKIFailureInfo."""
+
+    def __init__(self, fail_info: str, text: str):
+        super().__init__(text)
+        self.fail_info = fail_info
+        self.text = text
+
+
+class DevTimeStamper(TimeStamper):
+    """A TSA in the same process, backed by a loaded TSA key. Development and tests only."""
+
+    def __init__(self, tsa: SigningKey, *, policy: str = DEV_TSA_POLICY, include_nonce: bool = True):
+        super().__init__(include_nonce=include_nonce)
+        self.tsa = tsa
+        self.policy = policy
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        try:
+            token = await self.issue_token(req)
+        except TimestampRequestRejected as exc:
+            return rejection(exc.fail_info, exc.text)
+        status = tsp.PKIStatusInfo({"status": "granted"})
+        return tsp.TimeStampResp({"status": status, "time_stamp_token": token})
+
+    def request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        """Synchronous variant; do not call from inside a running event loop."""
+        return asyncio.run(self.async_request_tsa_response(req))
+
+    async def issue_token(self, req: tsp.TimeStampReq, now: datetime | None = None) -> cms.ContentInfo:
+        imprint = req["message_imprint"]
+        md = imprint["hash_algorithm"]["algorithm"].native
+        if md not in _DIGEST_LENGTHS:
+            raise TimestampRequestRejected("bad_alg", f"unsupported hash algorithm {md}")
+        if len(imprint["hashed_message"].native) != _DIGEST_LENGTHS[md]:
+            raise TimestampRequestRejected("bad_data_format", "message imprint has the wrong length")
+        if req["req_policy"].native not in (None, self.policy):
+            raise TimestampRequestRejected("unaccepted_policy", "unknown TSA policy")
+        gen_time = (now or datetime.now(UTC)).replace(microsecond=0)
+        info: dict[str, object] = {
+            "version": "v1",
+            "policy": self.policy,
+            "message_imprint": imprint,
+            "serial_number": get_nonce(),
+            "gen_time": gen_time,
+            "accuracy": tsp.Accuracy({"seconds": 1}),
+            "tsa": x509.GeneralName(name="directory_name", value=self.tsa.cert.subject),
+        }
+        if req["nonce"].native is not None:
+            info["nonce"] = req["nonce"]
+        tst_info = tsp.TSTInfo(info)
+        encap = cms.EncapsulatedContentInfo(
+            {"content_type": "tst_info", "content": cms.ParsableOctetString(tst_info.dump())}
+        )
+        token: cms.ContentInfo = await self.tsa.signer.async_sign_general_data(
+            encap, "sha256", detached=False, use_cades=True
+        )
+        return token
+
+
+class _StatusOnlyResp(core.Sequence):
+    # asn1crypto's TimeStampResp marks timeStampToken mandatory; RFC 3161 omits it on refusal.
+    _fields = [("status", tsp.PKIStatusInfo)]  # noqa: RUF012 - asn1crypto declares fields this way
+
+
+def rejection(fail_info: str, text: str) -> tsp.TimeStampResp:
+    """An RFC 3161 response with status ``rejection`` and no token."""
+    status = tsp.PKIStatusInfo(
+        {
+            "status": "rejection",
+            "status_string": tsp.PKIFreeText([text]),
+            "fail_info": tsp.PKIFailureInfo({fail_info}),
+        }
+    )
+    return tsp.TimeStampResp.load(_StatusOnlyResp({"status": status}).dump())
+
+
+@cache
+def dev_timestamper(pki: DevPki) -> DevTimeStamper:
+    """In-process RFC 3161 timestamper backed by the development TSA key."""
+    return DevTimeStamper(load_pkcs12_signer(pki.tsa_p12, pki.passphrase()))
+
+
+def http_timestamper(url: str, *, timeout_s: float = 10) -> TimeStamper:
+    """RFC 3161 client posting ``application/timestamp-query`` to ``url``."""
+    return HTTPTimeStamper(url, timeout=timeout_s)

@@ -1,0 +1,24 @@
+"""Coded errors of batch intake and pipeline orchestration."""
+
+from sohoa.errors import error
+
+FileMissing = error(
+    "FILE_MISSING",
+    "Tệp được khai báo trong manifest.json không có trong lô hồ sơ. Bổ sung tệp và gửi lại thành phần này.",
+    "A file named in manifest.json is not in the batch. Add the file and send this component again.",
+)
+DossierExists = error(
+    "DOSSIER_EXISTS",
+    "Mã hồ sơ đã được tiếp nhận với nội dung khác. Kiểm tra lại mã hồ sơ.",
+    "This dossier code was already received with different content. Check the dossier code.",
+)
+BatchTooLarge = error(
+    "BATCH_TOO_LARGE",
+    "Lô hồ sơ quá lớn hoặc có dấu hiệu nén bất thường (zip bomb). Chia nhỏ lô và gửi lại.",
+    "The batch is too large or abnormally compressed (zip bomb). Split it and send it again.",
+)
+StepAbandoned = error(
+    "STEP_RETRIES_EXHAUSTED",
+    "Xử lý thành phần hồ sơ thất bại sau nhiều lần thử. Quản trị viên cần kiểm tra hệ thống.",
+    "The step failed after every retry. The operator needs to check the system.",
+)

@@ -1,0 +1,237 @@
+"""The pipeline's steps: what each does, which queue runs it and what follows it.
+
+A handler loads its inputs by id, calls the pure packages (digitizer, signing,
+storage) and returns a StepOutcome; it never commits anything itself. The runner
+commits the outcome (output, next step, catalogue rows) atomically, and only while it
+still holds the step's lease, so a step that runs twice leaves one result.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sohoa.errors import NotFound
+from storage.catalogue.models import Component, ComponentState, Document, EResult, JobStep
+from storage.objectstore import Bucket
+from workers.services import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StepOutcome:
+    output: dict[str, Any]
+    next_kind: str | None = None
+    finalize: Callable[[Session, JobStep], None] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[Services, JobStep], StepOutcome]
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    kind: str
+    queue: str
+    handler: Handler
+    next_kind: str | None
+
+
+def _previous_output(session: Session, step: JobStep, kind: str) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    prev = session.scalar(
+        select(JobStep).where(
+            JobStep.kind == kind, JobStep.component_id == step.component_id, JobStep.eresult_id == step.eresult_id
+        )
+    )
+    if prev is None or not prev.output:
+        raise NotFound(f"output of step {kind} for step {step.id}")
+    return dict(prev.output)
+
+
+def digitize(services: Services, step: JobStep) -> StepOutcome:
+    from digitizer import DigitizeOptions, digitize_files
+
+    with services.catalogue.session() as s:
+        comp = s.get_one(Component, step.component_id)
+        comp.state = ComponentState.PROCESSING
+        files = [(f.filename, f.object_key, f.sha256) for f in comp.files]
+        declared = comp.declared_type
+    ocr = services.settings.ocr
+    with tempfile.TemporaryDirectory(dir=services.settings.work_dir, prefix=f"step{step.id}-") as tmp:
+        paths = []
+        for idx, (name, key, sha) in enumerate(files):
+            path = Path(tmp) / f"{idx:04d}{Path(name).suffix.lower()[:8]}"
+            path.write_bytes(services.store.get_bytes(Bucket.RAW, key, sha256=sha))
+            paths.append(path)
+        result = digitize_files(
+            paths,
+            DigitizeOptions(
+                engine=services.ocr_engine,
+                languages=ocr.languages,
+                min_dpi=ocr.min_dpi,
+                max_pixels=ocr.max_pixels,
+                max_pages=ocr.max_pages_per_component,
+                declared_type=declared,
+                timeout_s=ocr.timeout_s,
+            ),
+        )
+    pdf = services.store.put_bytes(Bucket.WORK, result.pdf, suffix=".pdf", content_type="application/pdf")
+    summary = result.to_dict()
+    output = {
+        "pdf_key": pdf.key,
+        "pdf_sha256": pdf.sha256,
+        "type": summary["type"],
+        "confidence": summary["confidence"],
+        "needs_review": summary["needs_review"],
+        "fields": summary["fields"],
+        "warnings": summary["warnings"],
+        "pages": [{k: v for k, v in p.items() if k != "text"} for p in summary["pages"]],
+        "text": "\f".join(p["text"] for p in summary["pages"]),
+    }
+    return StepOutcome(output, next_kind="sign")
+
+
+def sign(services: Services, step: JobStep) -> StepOutcome:
+    from signing.appearance import copy_stamp
+    from signing.pades import sign_pdf
+
+    with services.catalogue.session() as s:
+        prev = _previous_output(s, step, "digitize")
+        comp = s.get_one(Component, step.component_id)
+        agency = comp.dossier.receiving_centre or None
+    pdf = services.store.get_bytes(Bucket.WORK, prev["pdf_key"], sha256=prev["pdf_sha256"])
+    key = services.signing_key("operator")
+    signed_at = datetime.now().astimezone()
+    level = "B-T"
+    signed = sign_pdf(
+        pdf,
+        key,
+        level=level,
+        timestamper=services.timestamper,
+        appearance=copy_stamp(key.subject_name, signed_at, agency=agency),
+        reason="Số hóa bản sao điện tử từ bản giấy",
+        location=agency,
+    )
+    obj = services.store.put_bytes(Bucket.WORK, signed, suffix=".pdf", content_type="application/pdf")
+    return StepOutcome(
+        {
+            "signed_key": obj.key,
+            "sha256": obj.sha256,
+            "size": obj.size,
+            "signed_by": key.subject_name,
+            "signed_at": signed_at.isoformat(),
+            "level": level,
+        },
+        next_kind="store",
+    )
+
+
+def store(services: Services, step: JobStep) -> StepOutcome:
+    with services.catalogue.session() as s:
+        digitized = _previous_output(s, step, "digitize")
+        signed = _previous_output(s, step, "sign")
+    data = services.store.get_bytes(Bucket.WORK, signed["signed_key"], sha256=signed["sha256"])
+    obj = services.store.put_bytes(Bucket.DOCUMENTS, data, suffix=".pdf", content_type="application/pdf")
+
+    def finalize(session: Session, step_row: JobStep) -> None:
+        comp = session.get_one(Component, step_row.component_id)
+        if comp.document is None:
+            session.add(
+                Document(
+                    component_id=comp.id,
+                    owner_id=comp.dossier.applicant_id,
+                    doc_type=digitized["type"],
+                    type_confidence=digitized["confidence"],
+                    needs_review=digitized["needs_review"],
+                    fields=digitized["fields"],
+                    text=digitized["text"],
+                    page_count=len(digitized["pages"]),
+                    sha256=obj.sha256,
+                    size=obj.size,
+                    object_key=obj.key,
+                    signed_by=signed["signed_by"],
+                    signed_at=datetime.fromisoformat(signed["signed_at"]),
+                    signature_level=signed["level"],
+                )
+            )
+        comp.state = ComponentState.DONE
+
+    return StepOutcome({"document_key": obj.key, "sha256": obj.sha256}, finalize=finalize)
+
+
+def sign_result(services: Services, step: JobStep) -> StepOutcome:
+    from signing.appearance import result_seal
+    from signing.pades import sign_pdf
+
+    with services.catalogue.session() as s:
+        result = s.get_one(EResult, step.eresult_id)
+        result.state = ComponentState.PROCESSING
+        source_key, source_sha, level = result.source_key, result.source_sha256, result.level
+    pdf = services.store.get_bytes(Bucket.RAW, source_key, sha256=source_sha)
+    key = services.signing_key("agency")
+    signed_at = datetime.now().astimezone()
+    seal = services.dev_pki.seal_png if services.uses_dev_pki else None
+    appearance = result_seal(services.settings.signing.agency_name, seal, signed_at) if seal else None
+    signed = sign_pdf(
+        pdf,
+        key,
+        level=level,
+        timestamper=services.timestamper,
+        appearance=appearance,
+        reason="Ký số kết quả giải quyết thủ tục hành chính",
+        location=services.settings.signing.agency_name,
+    )
+    obj = services.store.put_bytes(Bucket.WORK, signed, suffix=".pdf", content_type="application/pdf")
+    return StepOutcome(
+        {
+            "signed_key": obj.key,
+            "sha256": obj.sha256,
+            "size": obj.size,
+            "signed_by": key.subject_name,
+            "signed_at": signed_at.isoformat(),
+            "level": level,
+        },
+        next_kind="store_result",
+    )
+
+
+def store_result(services: Services, step: JobStep) -> StepOutcome:
+    with services.catalogue.session() as s:
+        signed = _previous_output(s, step, "sign_result")
+    data = services.store.get_bytes(Bucket.WORK, signed["signed_key"], sha256=signed["sha256"])
+    obj = services.store.put_bytes(Bucket.RESULTS, data, suffix=".pdf", content_type="application/pdf")
+
+    def finalize(session: Session, step_row: JobStep) -> None:
+        result = session.get_one(EResult, step_row.eresult_id)
+        result.sha256, result.size, result.object_key = obj.sha256, obj.size, obj.key
+        result.signed_by = signed["signed_by"]
+        result.signed_at = datetime.fromisoformat(signed["signed_at"])
+        result.state = ComponentState.DONE
+
+    return StepOutcome({"result_key": obj.key, "sha256": obj.sha256}, finalize=finalize)
+
+
+STEPS: dict[str, StepSpec] = {
+    spec.kind: spec
+    for spec in (
+        StepSpec("digitize", "ocr", digitize, "sign"),
+        StepSpec("sign", "sign", sign, "store"),
+        StepSpec("store", "store", store, None),
+        StepSpec("sign_result", "sign", sign_result, "store_result"),
+        StepSpec("store_result", "store", store_result, None),
+    )
+}
+
+
+def first_step() -> tuple[str, str]:
+    return "digitize", STEPS["digitize"].queue

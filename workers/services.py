@@ -1,0 +1,101 @@
+"""Wiring: the catalogue, object store, keys and OCR engine a process needs, built once and lazily.
+
+API, CLI and workers all take their collaborators from here, so embedded and distributed
+modes run one code path and differ only in settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from sohoa.settings import Settings
+from storage.catalogue.db import Catalogue, migrate
+from storage.objectstore import ObjectStore, open_object_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KeyMaterial:
+    p12: Path
+    passphrase: bytes
+
+
+class Services:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.Lock()
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        return Catalogue(self.settings.db_url)
+
+    @cached_property
+    def store(self) -> ObjectStore:
+        return open_object_store(self.settings)
+
+    def prepare(self) -> None:
+        """First-start work: folders, schema migration, development PKI when no keys are configured."""
+        self.settings.var_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.work_dir.mkdir(parents=True, exist_ok=True)
+        migrate(self.settings.db_url)
+        if self.uses_dev_pki:
+            self.dev_pki  # noqa: B018 - generate on first start
+
+    @property
+    def uses_dev_pki(self) -> bool:
+        return self.settings.signing.agency_p12 is None or self.settings.signing.operator_p12 is None
+
+    @cached_property
+    def dev_pki(self):  # type: ignore[no-untyped-def]
+        from signing.devpki import ensure_dev_pki
+
+        with self._lock:
+            return ensure_dev_pki(self.settings.pki_dir)
+
+    def _key_material(self, which: str) -> KeyMaterial:
+        s = self.settings.signing
+        configured = s.agency_p12 if which == "agency" else s.operator_p12
+        if configured is not None and s.p12_passphrase_file is not None:
+            return KeyMaterial(configured, s.p12_passphrase_file.read_bytes().strip())
+        pki = self.dev_pki
+        return KeyMaterial(pki.agency_p12 if which == "agency" else pki.operator_p12, pki.passphrase())
+
+    def signing_key(self, which: str):  # type: ignore[no-untyped-def]
+        """The agency or operator key, loaded once per process (signing.keys caches it)."""
+        from signing.keys import load_pkcs12_signer
+
+        material = self._key_material(which)
+        return load_pkcs12_signer(material.p12, material.passphrase)
+
+    @cached_property
+    def timestamper(self):  # type: ignore[no-untyped-def]
+        from signing.timestamps import dev_timestamper, http_timestamper
+
+        if self.settings.signing.tsa_url:
+            return http_timestamper(self.settings.signing.tsa_url)
+        return dev_timestamper(self.dev_pki)
+
+    @property
+    def trust_roots(self) -> list[Path]:
+        if self.uses_dev_pki:
+            return [self.dev_pki.root_cert]
+        roots = self.settings.signing.pki_dir
+        return sorted(roots.glob("trust/*.pem")) if roots else []
+
+    @cached_property
+    def ocr_engine(self):  # type: ignore[no-untyped-def]
+        from digitizer import get_engine
+
+        ocr = self.settings.ocr
+        if ocr.engine == "easyocr":
+            return get_engine("easyocr", model_dir=ocr.model_dir)
+        return get_engine("tesseract")
+
+    def close(self) -> None:
+        if "catalogue" in self.__dict__:
+            self.catalogue.dispose()
