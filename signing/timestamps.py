@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import cache
 
 from asn1crypto import cms, core, tsp, x509
-from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
 from pyhanko.sign.timestamps.common_utils import get_nonce
 
 from signing.devpki import DevPki
@@ -46,7 +46,7 @@ class DevTimeStamper(TimeStamper):
         try:
             token = await self.issue_token(req)
         except TimestampRequestRejected as exc:
-            return rejection(exc.fail_info, exc.text)
+            raise TimestampRequestError(f"Timestamp request rejected: {exc.text}") from exc
         status = tsp.PKIStatusInfo({"status": "granted"})
         return tsp.TimeStampResp({"status": status, "time_stamp_token": token})
 
@@ -90,8 +90,8 @@ class _StatusOnlyResp(core.Sequence):
     _fields = [("status", tsp.PKIStatusInfo)]  # noqa: RUF012 - asn1crypto declares fields this way
 
 
-def rejection(fail_info: str, text: str) -> tsp.TimeStampResp:
-    """An RFC 3161 response with status ``rejection`` and no token."""
+def rejection_der(fail_info: str, text: str) -> bytes:
+    """DER of an RFC 3161 response with status ``rejection`` and no token."""
     status = tsp.PKIStatusInfo(
         {
             "status": "rejection",
@@ -99,7 +99,7 @@ def rejection(fail_info: str, text: str) -> tsp.TimeStampResp:
             "fail_info": tsp.PKIFailureInfo({fail_info}),
         }
     )
-    return tsp.TimeStampResp.load(_StatusOnlyResp({"status": status}).dump())
+    return _StatusOnlyResp({"status": status}).dump()
 
 
 @cache

@@ -12,7 +12,7 @@ import logging
 from asn1crypto import tsp
 
 from signing.devpki import DevPki
-from signing.timestamps import DevTimeStamper, dev_timestamper, rejection
+from signing.timestamps import DevTimeStamper, TimestampRequestRejected, dev_timestamper, rejection_der
 
 log = logging.getLogger(__name__)
 
@@ -35,27 +35,28 @@ class DevTsaResponder:
 
     async def async_respond(self, request_der: bytes) -> bytes:
         """Answer one request; use this from async code (e.g. a FastAPI ``async def`` route)."""
-        req = _parse(request_der)
-        if isinstance(req, tsp.TimeStampResp):
-            return req.dump()
-        resp = await self.timestamper.async_request_tsa_response(req)
-        log.debug("Dev TSA answered with status %s", resp["status"]["status"].native)
-        return resp.dump()
+        try:
+            req = _parse(request_der)
+            token = await self.timestamper.issue_token(req)
+        except TimestampRequestRejected as exc:
+            log.info("Dev TSA rejected a request: %s", exc.text)
+            return rejection_der(exc.fail_info, exc.text)
+        granted = tsp.PKIStatusInfo({"status": "granted"})
+        return tsp.TimeStampResp({"status": granted, "time_stamp_token": token}).dump()
 
     def respond(self, request_der: bytes) -> bytes:
         """Synchronous variant for threads; not for use inside a running event loop."""
         return asyncio.run(self.async_respond(request_der))
 
 
-def _parse(request_der: bytes) -> tsp.TimeStampReq | tsp.TimeStampResp:
+def _parse(request_der: bytes) -> tsp.TimeStampReq:
     if len(request_der) > MAX_REQUEST_BYTES:
-        return rejection("bad_data_format", "request too large")
+        raise TimestampRequestRejected("bad_data_format", "request too large")
     try:
         req = tsp.TimeStampReq.load(request_der)
         req.native  # noqa: B018 - forces a full parse so malformed input is caught here
     except (ValueError, TypeError):
-        log.info("Dev TSA rejected a malformed request (%s bytes)", len(request_der))
-        return rejection("bad_data_format", "malformed TimeStampReq")
+        raise TimestampRequestRejected("bad_data_format", "malformed TimeStampReq") from None
     if req["version"].native != "v1":
-        return rejection("bad_request", "unsupported TimeStampReq version")
+        raise TimestampRequestRejected("bad_request", "unsupported TimeStampReq version")
     return req

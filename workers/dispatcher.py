@@ -33,14 +33,14 @@ class Dispatcher:
             rows = s.execute(
                 select(JobStep.id, JobStep.queue)
                 .where(
+                    or_(JobStep.dispatched_at.is_(None), JobStep.dispatched_at < stale),
                     or_(
                         and_(
                             JobStep.state == StepState.PENDING,
                             or_(JobStep.not_before.is_(None), JobStep.not_before <= now),
-                            or_(JobStep.dispatched_at.is_(None), JobStep.dispatched_at < stale),
                         ),
                         and_(JobStep.state == StepState.RUNNING, JobStep.lease_until < now),
-                    )
+                    ),
                 )
                 .order_by(JobStep.id)
                 .limit(500)

@@ -1,0 +1,159 @@
+"""Visible signature appearances (NĐ 30/2020 Phụ lục I, TT 01/2023 Điều 8).
+
+Text is set in an embedded TrueType font with Vietnamese glyphs (see ``signing.fonts``), black,
+10 pt; times are shown in Vietnam time, ISO 8601 with ``+07:00``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from PIL import Image, ImageFont
+from pyhanko.pdf_utils import layout
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.images import PdfImage
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.stamp import TextStampStyle
+
+from signing.fonts import find_font
+from signing.vntime import iso_vn
+
+Anchor = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
+
+FONT_SIZE = 10
+LEADING = 12
+TEXT_MARGIN = 4
+CM = 72 / 2.54
+SEAL_SIZE_PT = 4 * CM
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """A stamp style plus where to put it; the box is resolved against the page when signing."""
+
+    style: TextStampStyle
+    width: float
+    height: float
+    page: int = 0
+    anchor: Anchor = "top-left"
+    margin_x: float = 1.5 * CM
+    margin_y: float = 1.0 * CM
+
+    def box_on(self, page_box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+        """Field rectangle (x1, y1, x2, y2) in the page's user space for a page's visible box."""
+        left, bottom, right, top = page_box
+        x1 = left + self.margin_x if self.anchor.endswith("left") else right - self.margin_x - self.width
+        y2 = top - self.margin_y if self.anchor.startswith("top") else bottom + self.margin_y + self.height
+        return round(x1), round(y2 - self.height), round(x1 + self.width), round(y2)
+
+    def page_index(self, page_count: int) -> int:
+        """Resolve ``page`` (negative counts from the end) to a 0-based index."""
+        index = self.page if self.page >= 0 else page_count + self.page
+        if not 0 <= index < page_count:
+            raise ValueError(f"appearance page {self.page} outside a {page_count}-page document")
+        return index
+
+
+def copy_stamp(
+    signer_name: str,
+    signed_at: datetime,
+    copy_type: str = "Bản sao điện tử",
+    agency: str | None = None,
+    *,
+    page: int = 0,
+    anchor: Anchor = "top-left",
+) -> Appearance:
+    """Text-only stamp for digitised copies: copy type, agency, signer, signing time."""
+    lines = [copy_type]
+    if agency:
+        lines.append(f"Cơ quan: {agency}")
+    lines += [f"Người ký: {signer_name}", f"Thời gian ký: {iso_vn(signed_at)}"]
+    width = _text_width(lines) + 2 * TEXT_MARGIN
+    height = len(lines) * LEADING + 2 * TEXT_MARGIN
+    style = TextStampStyle(
+        stamp_text="\n".join(_escape(line) for line in lines),
+        text_box_style=_text_box_style(),
+        inner_content_layout=_text_layout(layout.AxisAlignment.ALIGN_MIN, TEXT_MARGIN),
+        border_width=0,
+        background=None,
+    )
+    return Appearance(style=style, width=width, height=height, page=page, anchor=anchor)
+
+
+def result_seal(
+    agency_name: str,
+    seal_png: Path,
+    signed_at: datetime,
+    *,
+    page: int = -1,
+    anchor: Anchor = "bottom-right",
+    seal_size_pt: float = SEAL_SIZE_PT,
+) -> Appearance:
+    """E-result appearance: red seal at actual size on the left, agency and time as text.
+
+    The text starts at one third of the seal's width, so the seal overlaps the signature
+    block by about a third as NĐ 30/2020 describes.
+    """
+    lines = ["Ký bởi:", agency_name, f"Thời gian ký: {iso_vn(signed_at)}"]
+    text_left = seal_size_pt * 2 / 3
+    width = text_left + _text_width(lines) + 2 * TEXT_MARGIN
+    style = TextStampStyle(
+        stamp_text="\n".join(_escape(line) for line in lines),
+        text_box_style=_text_box_style(),
+        inner_content_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MIN,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            margins=layout.Margins(left=round(text_left), right=TEXT_MARGIN),
+            inner_content_scaling=layout.InnerScaling.NO_SCALING,
+        ),
+        border_width=0,
+        background=PdfImage(_seal_image(Path(seal_png).resolve(), Path(seal_png).stat().st_mtime_ns)),
+        background_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MIN,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
+        ),
+        background_opacity=1.0,
+    )
+    return Appearance(style=style, width=width, height=seal_size_pt, page=page, anchor=anchor)
+
+
+def _escape(line: str) -> str:
+    # pyHanko interpolates stamp_text with %-formatting.
+    return line.replace("%", "%%")
+
+
+def _text_layout(x_align: layout.AxisAlignment, margin: int) -> layout.SimpleBoxLayoutRule:
+    return layout.SimpleBoxLayoutRule(
+        x_align=x_align,
+        y_align=layout.AxisAlignment.ALIGN_MID,
+        margins=layout.Margins.uniform(margin),
+        inner_content_scaling=layout.InnerScaling.NO_SCALING,
+    )
+
+
+@cache
+def _text_box_style() -> TextBoxStyle:
+    font = GlyphAccumulatorFactory(str(find_font()), font_size=FONT_SIZE)
+    return TextBoxStyle(font=font, font_size=FONT_SIZE, leading=LEADING, border_width=0)
+
+
+@cache
+def _measure_font() -> ImageFont.FreeTypeFont:
+    # 1 pixel = 1 pt at this size, so getlength gives the advance in points.
+    return ImageFont.truetype(str(find_font()), size=FONT_SIZE * 10)
+
+
+def _text_width(lines: list[str]) -> float:
+    font = _measure_font()
+    return max(font.getlength(line) for line in lines) / 10 + 2
+
+
+@cache
+def _seal_image(path: Path, mtime_ns: int) -> Image.Image:
+    with Image.open(path) as img:
+        return img.convert("RGBA")
