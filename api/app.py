@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from api import routes_batches, routes_public, routes_results
 from api.errors import sohoa_error_handler
@@ -19,7 +20,7 @@ from workers.services import Services
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, *, start_workers: bool = True, ingest_sample: bool = False) -> FastAPI:
     settings = settings or get_settings()
     services = Services(settings)
 
@@ -38,6 +39,11 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
 
             dispatcher = Dispatcher(services)
             dispatcher.start()
+        if ingest_sample:
+            from sohoa.demo import ingest_sample_batch
+
+            await run_in_threadpool(ingest_sample_batch, services)
+            app.state.wake_workers()
         try:
             yield
         finally:

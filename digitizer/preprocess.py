@@ -130,7 +130,6 @@ def detect_geometry(image: Image.Image) -> Geometry:
     skew = estimate_skew(mask)
     if looks_upside_down(_straighten_mask(mask, skew)):
         rotation = (rotation + 180) % 360
-        skew = -skew
     return Geometry(rotation=rotation, skew_deg=skew)
 
 

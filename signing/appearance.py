@@ -14,12 +14,11 @@ from typing import Literal
 
 from PIL import Image, ImageFont
 from pyhanko.pdf_utils import layout
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.stamp import TextStampStyle
 
-from signing.fonts import find_font
+from signing.fonts import VietnameseFontFactory, find_font
 from signing.vntime import iso_vn
 
 Anchor = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
@@ -138,8 +137,19 @@ def _text_layout(x_align: layout.AxisAlignment, margin: int) -> layout.SimpleBox
 
 @cache
 def _text_box_style() -> TextBoxStyle:
-    font = GlyphAccumulatorFactory(str(find_font()), font_size=FONT_SIZE)
-    return TextBoxStyle(font=font, font_size=FONT_SIZE, leading=LEADING, border_width=0)
+    font = VietnameseFontFactory(str(find_font()), font_size=FONT_SIZE)
+    return TextBoxStyle(
+        font=font,
+        font_size=FONT_SIZE,
+        leading=LEADING,
+        border_width=0,
+        box_layout_rule=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MIN,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            margins=layout.Margins.uniform(0),
+            inner_content_scaling=layout.InnerScaling.NO_SCALING,
+        ),
+    )
 
 
 @cache

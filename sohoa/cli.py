@@ -1,0 +1,302 @@
+"""The ``sohoa`` command line. Command names and JSON shapes are a contract other tools call."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from sohoa.settings import get_settings
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.version_option(package_name="sohoa")
+def main(verbose: bool) -> None:
+    """sohoa: số hóa hồ sơ và kết quả điện tử (digitisation and e-results)."""
+    _setup_logging(verbose)
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address (default from settings: 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option("--sample/--no-sample", default=False, help="Ingest the bundled sample batch once the service is up.")
+def serve(host: str | None, port: int | None, sample: bool) -> None:
+    """Run the service: API, citizen pages and (embedded mode) the worker pool."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    app = create_app(settings, ingest_sample=sample)
+    uvicorn.run(app, host=host or settings.api.host, port=port or settings.api.port, log_level="info")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--url", default=None, help="Service URL (default: settings api.public_base_url).")
+@click.option(
+    "--key", envvar="SOHOA_API_KEY", default=None, help="Station API key (default: var/dev-credentials.json)."
+)
+@click.option("--idempotency-key", default=None, help="Idempotency key for this batch.")
+def ingest(path: Path, url: str | None, key: str | None, idempotency_key: str | None) -> None:
+    """Push a batch (folder or zip with manifest.json), show progress until it finishes, print the summary."""
+    from sohoa.station_client import push_and_follow
+
+    settings = get_settings()
+    if key is None:
+        creds = settings.var_dir / "dev-credentials.json"
+        if not creds.exists():
+            raise click.UsageError("no --key given and no var/dev-credentials.json (start the service once)")
+        key = json.loads(creds.read_text())["station_key"]
+    status = push_and_follow(url or settings.api.public_base_url, key, path, idempotency_key)
+    click.echo(f"Hồ sơ {status['dossier_code']}: {status['state']}")
+    for comp in status["components"]:
+        doc = comp.get("document") or {}
+        err = comp.get("error") or {}
+        detail = (
+            f"{doc.get('type')} ({doc.get('confidence')}) {doc.get('download_url')}"
+            if doc
+            else f"{err.get('code')}: {err.get('message')}"
+        )
+        click.echo(f"  {comp['ref']:<8} {comp['state']:<10} {detail}")
+    sys.exit(0 if status["state"] == "done" else 3)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input line.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("sohoa-out"),
+    show_default=True,
+    help="Folder for the searchable PDFs.",
+)
+@click.option("--type", "declared_type", default=None, help="Declared component type, if known.")
+def digitize(files: tuple[Path, ...], as_json: bool, out_dir: Path, declared_type: str | None) -> None:
+    """Digitise files without the service: each FILE is one component (a multi-page TIFF is many pages)."""
+    from digitizer import DigitizeOptions, digitize_files
+    from sohoa.errors import ErrorInfo, SohoaError
+
+    settings = get_settings()
+    from workers.services import Services
+
+    engine = Services(settings).ocr_engine
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        try:
+            result = digitize_files(
+                [path],
+                DigitizeOptions(
+                    engine=engine,
+                    languages=settings.ocr.languages,
+                    min_dpi=settings.ocr.min_dpi,
+                    max_pixels=settings.ocr.max_pixels,
+                    max_pages=settings.ocr.max_pages_per_component,
+                    declared_type=declared_type,
+                    timeout_s=settings.ocr.timeout_s,
+                ),
+            )
+            pdf_path = out_dir / f"{path.stem}.pdf"
+            pdf_path.write_bytes(result.pdf)
+            line = {"file": str(path), "ok": True} | result.to_dict() | {"pdf": str(pdf_path)}
+        except SohoaError as exc:
+            line = {"file": str(path), "ok": False, "error": exc.to_dict()}
+        except Exception as exc:
+            logging.getLogger(__name__).exception("digitising %s crashed", path)
+            info = ErrorInfo.from_exception(exc)
+            line = {"file": str(path), "ok": False, "error": {"code": info.code, "message": info.message}}
+        if as_json:
+            click.echo(json.dumps(line, ensure_ascii=False))
+        elif line["ok"]:
+            click.echo(
+                f"{path}: {line['type']} ({line['confidence']:.2f}), {len(line['pages'])} trang -> {line['pdf']}"
+            )
+        else:
+            click.echo(f"{path}: LỖI {line['error']['code']}: {line['error']['message']}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--level", type=click.Choice(["B-B", "B-T", "B-LT", "B-LTA"]), default="B-T", show_default=True)
+@click.option("--key", "which", type=click.Choice(["agency", "operator"]), default="agency", show_default=True)
+def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None:
+    """Sign PDF files with PAdES (one process, keys loaded once)."""
+    from datetime import datetime
+
+    from tqdm import tqdm
+
+    from signing.appearance import copy_stamp
+    from signing.pades import sign_pdf
+    from sohoa.errors import SohoaError
+    from workers.services import Services
+
+    services = Services(get_settings())
+    services.prepare()
+    key = services.signing_key(which)
+    timestamper = services.timestamper if level != "B-B" else None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    for path in tqdm(files, unit="pdf", disable=len(files) < 2, file=sys.stderr):
+        try:
+            appearance = copy_stamp(key.subject_name, datetime.now().astimezone()) if which == "operator" else None
+            signed = sign_pdf(path.read_bytes(), key, level=level, timestamper=timestamper, appearance=appearance)
+            (out_dir / path.name).write_bytes(signed)
+            click.echo(f"{path} -> {out_dir / path.name}")
+        except SohoaError as exc:
+            failures += 1
+            click.echo(f"{path}: LỖI {exc.code}: {exc.message_vi}", err=True)
+    sys.exit(1 if failures else 0)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+def verify(file: Path, as_json: bool, lang: str) -> None:
+    """Validate the signatures of a PDF; exit 0 when valid, 1 when not."""
+    from signing.verify import verify_pdf
+
+    from sohoa.errors import SohoaError
+    from workers.services import Services
+
+    services = Services(get_settings())
+    try:
+        report = verify_pdf(file.read_bytes(), services.trust_roots, lang=lang)
+    except SohoaError as exc:
+        click.echo(
+            json.dumps({"valid": False, "error": exc.to_dict()}, ensure_ascii=False)
+            if as_json
+            else f"LỖI {exc.code}: {exc.message_vi if lang == 'vi' else exc.message_en}"
+        )
+        sys.exit(2)
+    click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.render(lang))
+    sys.exit(0 if report.valid else 1)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--queues", default="ingest,ocr,sign,store", show_default=True, help="Queues this host serves.")
+@click.option("--concurrency", type=int, default=None, help="Worker processes (default: CPU count).")
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def worker(queues: str, concurrency: int | None, celery_args: tuple[str, ...]) -> None:
+    """Start a Celery worker for the given queues (distributed mode)."""
+    from workers.celery_app import app
+
+    argv = ["worker", "-Q", queues, "-E", "--loglevel", "INFO"]
+    if concurrency:
+        argv += ["--concurrency", str(concurrency)]
+    app.worker_main([*argv, *celery_args])
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="Where to write the PDFs.")
+def demo(out_dir: Path | None) -> None:
+    """Run the sample batch end to end and exit: prints the e-result code and pages/s."""
+    import subprocess
+
+    from signing.verify import verify_pdf
+    from tqdm import tqdm
+
+    from sohoa.demo import fresh_demo_settings, run_demo
+    from workers.services import Services
+
+    settings = fresh_demo_settings(get_settings())
+    out_dir = out_dir or settings.var_dir / "out"
+    bar = tqdm(total=0, unit="thành phần", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    outcome = run_demo(settings, out_dir, progress=progress)
+    bar.close()
+    click.echo(f"Hồ sơ: {outcome.dossier_code} ({outcome.status['state']})")
+    for comp in outcome.status["components"]:
+        doc = comp.get("document") or {}
+        click.echo(f"  {comp['ref']:<4} {comp['state']:<8} {doc.get('type', '')} {doc.get('confidence', '')}")
+    click.echo(f"Mã kết quả điện tử: {outcome.result_code} ({outcome.result_state})")
+    click.echo(f"Tốc độ: {outcome.pages} trang trong {outcome.seconds:.1f} s = {outcome.pages_per_second:.2f} trang/s")
+    roots = Services(settings).trust_roots
+    all_valid = outcome.status["state"] == "done" and outcome.result_state == "done"
+    for path in outcome.outputs:
+        report = verify_pdf(path.read_bytes(), roots)
+        pdfsig = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=False).stdout
+        sig_ok = pdfsig.count("Signature is Valid.") == pdfsig.count("Signature #") > 0
+        all_valid &= report.valid and sig_ok
+        click.echo(
+            f"  {path}: sohoa verify {'hợp lệ' if report.valid else 'KHÔNG hợp lệ'}, "
+            f"pdfsig {'hợp lệ' if sig_ok else 'KHÔNG hợp lệ'}"
+        )
+    sys.exit(0 if all_valid else 1)
+
+
+@main.group()
+def keys() -> None:
+    """Manage API keys of stations, officers and agencies."""
+
+
+@keys.command("create")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["station", "officer", "agency"]), required=True)
+@click.option("--agency-code", default=None)
+def keys_create(name: str, role: str, agency_code: str | None) -> None:
+    """Create a key; it is printed once and only its hash is stored."""
+    from storage.catalogue.clients import create_client
+    from storage.catalogue.models import ClientRole
+    from workers.services import Services
+
+    services = Services(get_settings())
+    services.prepare()
+    click.echo(create_client(services.catalogue, name, ClientRole(role), agency_code))
+
+
+@keys.command("list")
+def keys_list() -> None:
+    from storage.catalogue.clients import list_clients
+    from workers.services import Services
+
+    for row in list_clients(Services(get_settings()).catalogue):
+        click.echo(json.dumps(row, ensure_ascii=False))
+
+
+@keys.command("revoke")
+@click.argument("prefix")
+def keys_revoke(prefix: str) -> None:
+    from storage.catalogue.clients import revoke_client
+    from workers.services import Services
+
+    ok = revoke_client(Services(get_settings()).catalogue, prefix)
+    click.echo("revoked" if ok else "not found or already revoked")
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+def migrate() -> None:
+    """Apply catalogue migrations (and create the development PKI if no keys are configured)."""
+    from sohoa.bootstrap import prepare
+    from workers.services import Services
+
+    prepare(Services(get_settings()))
+    click.echo("ok")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,164 @@
+"""Run the bundled sample batch end to end in-process: ingest, digitise, sign, store, issue an e-result."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+
+from sqlalchemy import select
+
+from sohoa.errors import SohoaError
+from sohoa.settings import Settings
+from storage.catalogue.models import Dossier, EResult
+from storage.objectstore import Bucket
+from workers.batch import read_batch
+from workers.embedded import EmbeddedPool
+from workers.intake import ingest
+from workers.result_render import render_result_pdf
+from workers.results import issue_result
+from workers.services import Services
+from workers.status import TERMINAL, dossier_status
+
+log = logging.getLogger(__name__)
+SAMPLE_BATCH = Path(str(files("sohoa") / "samples" / "batch"))
+
+
+@dataclass
+class DemoOutcome:
+    dossier_code: str
+    status: dict
+    result_code: str | None
+    result_state: str | None
+    outputs: list[Path] = field(default_factory=list)
+    pages: int = 0
+    seconds: float = 0.0
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.seconds if self.seconds else 0.0
+
+
+def result_lines(status: dict, applicant_name: str) -> list[str]:
+    return [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "",
+        "KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH",
+        "Bản điện tử (dữ liệu mẫu phục vụ phát triển)",
+        "",
+        f"Mã hồ sơ: {status['dossier_code']}",
+        f"Mã thủ tục: {status['procedure_code']}",
+        f"Người nộp: {applicant_name}",
+        f"Nơi tiếp nhận: {status['receiving_centre']}",
+        "Kết quả: Hồ sơ đã được giải quyết.",
+    ]
+
+
+def _wait(services: Services, fn: Callable[[], bool], timeout: float, tick: Callable[[], None]) -> None:
+    deadline = time.monotonic() + timeout
+    while not fn():
+        if time.monotonic() > deadline:
+            raise TimeoutError("demo did not finish in time")
+        tick()
+        time.sleep(0.2)
+
+
+def run_demo(
+    settings: Settings, out_dir: Path, *, progress: Callable[[int, int], None] | None = None, timeout: float = 900
+) -> DemoOutcome:
+    services = Services(settings)
+    services.prepare()
+    pool = EmbeddedPool(services)
+    pool.start()
+    try:
+        batch = read_batch(SAMPLE_BATCH)
+        started = time.monotonic()
+        receipt = ingest(services, batch)
+        pool.wake()
+        total = len(receipt.components)
+
+        def status() -> dict:
+            with services.catalogue.session() as s:
+                dossier = s.scalar(select(Dossier).where(Dossier.id == receipt.dossier_id))
+                assert dossier is not None
+                return dossier_status(s, dossier)
+
+        def components_done() -> bool:
+            st = status()
+            if progress:
+                progress(st["progress"]["done"] + st["progress"]["failed"], total)
+            return st["progress"]["done"] + st["progress"]["failed"] == total
+
+        _wait(services, components_done, timeout, lambda: None)
+        elapsed = time.monotonic() - started
+        final = status()
+        pages = sum(c["pages"] for c in final["components"] if c["state"] == "done")
+
+        result = issue_result(
+            services,
+            receipt.dossier_code,
+            render_result_pdf(result_lines(final, batch.manifest.applicant_name)),
+            title="Kết quả giải quyết thủ tục hành chính",
+        )
+        pool.wake()
+
+        def result_done() -> bool:
+            with services.catalogue.session() as s:
+                return s.get_one(EResult, result.id).state in TERMINAL
+
+        _wait(services, result_done, timeout, lambda: None)
+        final = status()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        outputs = []
+        with services.catalogue.session() as s:
+            for comp in s.scalar(select(Dossier).where(Dossier.id == receipt.dossier_id)).components:
+                if comp.document is not None:
+                    path = out_dir / f"{comp.ref}.pdf"
+                    path.write_bytes(
+                        services.store.get_bytes(
+                            Bucket.DOCUMENTS, comp.document.object_key, sha256=comp.document.sha256
+                        )
+                    )
+                    outputs.append(path)
+            eresult = s.get_one(EResult, result.id)
+            if eresult.object_key:
+                path = out_dir / f"{eresult.code}.pdf"
+                path.write_bytes(services.store.get_bytes(Bucket.RESULTS, eresult.object_key, sha256=eresult.sha256))
+                outputs.append(path)
+            result_state = eresult.state
+        return DemoOutcome(receipt.dossier_code, final, result.code, result_state, outputs, pages, elapsed)
+    finally:
+        pool.stop()
+        services.close()
+
+
+def ingest_sample_batch(services: Services) -> None:
+    """Ingest the bundled sample as the development station, so a new install has something to show."""
+    from sohoa.bootstrap import ensure_dev_credentials
+    from storage.catalogue.clients import authenticate
+
+    station = authenticate(services.catalogue, ensure_dev_credentials(services)["station_key"])
+    try:
+        receipt = ingest(services, read_batch(SAMPLE_BATCH), station_id=station.id if station else None)
+    except SohoaError as exc:
+        log.warning("sample batch not ingested: %s", exc)
+        return
+    log.info("sample dossier %s ingested (new: %s)", receipt.dossier_code, receipt.created)
+
+
+def fresh_demo_settings(settings: Settings) -> Settings:
+    """The demo runs in its own catalogue and object store, sharing the development PKI."""
+    demo_dir = settings.var_dir / "demo"
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    signing = settings.signing.model_copy(update={"pki_dir": settings.pki_dir})
+    storage = settings.storage
+    if storage.backend == "local":
+        storage = storage.model_copy(update={"local_root": demo_dir / "objects"})
+    return settings.model_copy(
+        update={"var_dir": demo_dir, "signing": signing, "storage": storage, "database_url": None}
+    )
