@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from digitizer import DOCUMENT_TYPES
+from digitizer.model import DOCUMENT_TYPES
 from sohoa.errors import BatchInvalid, ManifestInvalid, SohoaError, UnsafePath
 from workers.errors import BatchTooLarge, FileMissing
 

@@ -1,0 +1,99 @@
+"""Shared fixtures: isolated settings per test, one development PKI per session, real databases."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from sohoa.settings import Settings, SigningSettings, WorkerSettings
+from workers.services import Services
+
+PG_ADMIN_URL = os.environ.get("SOHOA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/sohoa_test")
+
+
+@pytest.fixture(scope="session")
+def shared_pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The development PKI is generated once per test session (RSA key generation is slow)."""
+    from signing.devpki import ensure_dev_pki
+
+    path = tmp_path_factory.mktemp("pki")
+    ensure_dev_pki(path)
+    return path
+
+
+def make_settings(var_dir: Path, pki_dir: Path, database_url: str | None = None, **workers: object) -> Settings:
+    return Settings(
+        var_dir=var_dir,
+        database_url=database_url,
+        signing=SigningSettings(pki_dir=pki_dir),
+        workers=WorkerSettings(poll_interval_s=0.05, **workers),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, shared_pki_dir: Path) -> Settings:
+    return make_settings(tmp_path / "var", shared_pki_dir)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    svc = Services(settings)
+    svc.prepare()
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema-per-test database URL on the real server."""
+    engine = create_engine(PG_ADMIN_URL)
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f"CREATE SCHEMA {name}"))
+            conn.commit()
+    except Exception as exc:  # pragma: no cover - environment problem, reported loudly
+        pytest.fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc} (run scripts/test-services.sh)")
+    yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{name}"
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
+        conn.commit()
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_services(request: pytest.FixtureRequest, tmp_path: Path, shared_pki_dir: Path) -> Iterator[Services]:
+    """Services on SQLite and on the real PostgreSQL server."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    svc = Services(make_settings(tmp_path / "var", shared_pki_dir, database_url=url))
+    svc.prepare()
+    yield svc
+    svc.close()
+
+
+@pytest.fixture(scope="session")
+def sample_batch() -> Path:
+    from sohoa.demo import SAMPLE_BATCH
+
+    assert (SAMPLE_BATCH / "manifest.json").exists(), "bundled sample batch is missing"
+    return SAMPLE_BATCH
+
+
+@pytest.fixture(scope="session")
+def nss_dir(tmp_path_factory: pytest.TempPathFactory, shared_pki_dir: Path) -> str:
+    """An NSS database trusting the development root, for poppler's pdfsig."""
+    from signing.devpki import ensure_dev_pki
+
+    pki = ensure_dev_pki(shared_pki_dir)
+    path = tmp_path_factory.mktemp("nss")
+    db = f"sql:{path}"
+    subprocess.run(["certutil", "-N", "-d", db, "--empty-password"], check=True, capture_output=True)
+    for nick, cert in (("root", pki.root_cert), ("ca", pki.ca_cert)):
+        subprocess.run(["certutil", "-A", "-n", nick, "-t", "CT,C,C", "-i", str(cert), "-d", db], check=True)
+    return db

@@ -1,0 +1,39 @@
+"""Helpers shared by tests: external validators and batch builders."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+
+def pdfsig(path: Path, nss: str) -> str:
+    assert shutil.which("pdfsig"), "poppler-utils is not installed"
+    return subprocess.run(["pdfsig", "-nssdir", nss, str(path)], capture_output=True, text=True, check=False).stdout
+
+
+def pdftotext(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def make_zip(manifest: dict, files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False))
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def manifest(components: list[dict], code: str = "000.00.12.H26-261121-0042") -> dict:
+    return {
+        "dossier_code": code,
+        "procedure_code": "1.001193",
+        "applicant_id": "001090012345",
+        "applicant_name": "Trần Thị Hoa",
+        "receiving_centre": "Trung tâm Phục vụ hành chính công phường Ba Đình",
+        "components": components,
+    }

@@ -1,0 +1,32 @@
+"""Catalogue schema and credentials on SQLite and the real PostgreSQL server."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+
+from storage.catalogue.clients import authenticate, create_client, revoke_client
+from storage.catalogue.db import migrate
+from storage.catalogue.models import ClientRole
+from workers.services import Services
+
+
+def test_migrations_create_every_table_and_are_repeatable(db_services: Services) -> None:
+    migrate(db_services.settings.db_url)  # second run is a no-op
+    tables = set(inspect(db_services.catalogue.engine).get_table_names())
+    assert {"dossiers", "components", "scan_files", "documents", "eresults", "job_steps", "api_clients"} <= tables
+
+
+def test_api_keys_are_hashed_forgeries_and_revoked_keys_refused(db_services: Services) -> None:
+    cat = db_services.catalogue
+    key = create_client(cat, "Trạm 1", ClientRole.STATION)
+    principal = authenticate(cat, key)
+    assert principal is not None and principal.role == ClientRole.STATION and principal.name == "Trạm 1"
+    prefix, secret = key.split("_")[1], key.split("_", 2)[2]
+    assert authenticate(cat, f"sohoa_{prefix}_{secret[:-1]}x") is None
+    assert authenticate(cat, "sohoa_000000000000_" + secret) is None
+    assert authenticate(cat, "garbage") is None
+    with cat.session() as s:
+        stored = s.execute(text("SELECT key_hash, key_prefix FROM api_clients"))
+        assert secret not in str(stored.all())
+    assert revoke_client(cat, prefix)
+    assert authenticate(cat, key) is None

@@ -1,0 +1,37 @@
+"""The local-disk object store: content addressing, atomic writes, integrity on read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sohoa.errors import IntegrityError, NotFound
+from storage.objectstore import Bucket, content_key, sha256_hex
+from storage.objectstore.local import LocalObjectStore
+
+
+def test_identical_bytes_are_stored_once_under_their_hash(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path)
+    a = store.put_bytes(Bucket.DOCUMENTS, b"hello", suffix=".pdf")
+    b = store.put_bytes(Bucket.DOCUMENTS, b"hello", suffix=".pdf")
+    assert a == b and a.key == content_key(sha256_hex(b"hello"), ".pdf")
+    files = [p for p in (tmp_path / "documents").rglob("*") if p.is_file()]
+    assert len(files) == 1 and not any(p.name.startswith(".tmp-") for p in files)
+    assert store.get_bytes(Bucket.DOCUMENTS, a.key, sha256=a.sha256) == b"hello"
+
+
+def test_tampered_object_is_detected(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path)
+    obj = store.put_bytes(Bucket.RESULTS, b"signed bytes")
+    (tmp_path / "results" / obj.key).write_bytes(b"signed bytez")
+    with pytest.raises(IntegrityError):
+        store.get_bytes(Bucket.RESULTS, obj.key, sha256=obj.sha256)
+
+
+def test_missing_and_escaping_keys(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path)
+    with pytest.raises(NotFound):
+        store.get_bytes(Bucket.RAW, "sha256/aa/nothing")
+    with pytest.raises(NotFound):
+        store.get_bytes(Bucket.RAW, "../../etc/passwd")

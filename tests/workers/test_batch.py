@@ -1,0 +1,96 @@
+"""Batch reading: manifest validation, unsafe names, missing files and zip bombs."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from sohoa.errors import BatchInvalid, ManifestInvalid
+from tests.helpers import make_zip, manifest
+from workers.batch import read_batch, safe_member_name
+from workers.errors import BatchTooLarge
+
+
+def write(tmp_path: Path, data: bytes, name: str = "batch.zip") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_zip_and_folder_of_the_same_batch_have_the_same_identity(tmp_path: Path) -> None:
+    m = manifest([{"id": "c1", "declared_type": "application_form", "files": ["a.jpg", "b.jpg"]}])
+    files = {"a.jpg": b"AAAA", "b.jpg": b"BBBB"}
+    zipped = read_batch(write(tmp_path, make_zip(m, files)))
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps(m, ensure_ascii=False))
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    unzipped = read_batch(folder)
+    assert zipped.sha256 == unzipped.sha256
+    assert [f.data for f in zipped.components[0].files] == [b"AAAA", b"BBBB"]
+    assert zipped.components[0].error is None
+
+
+def test_unsafe_and_missing_files_fail_only_their_component(tmp_path: Path) -> None:
+    m = manifest(
+        [
+            {"id": "good", "files": ["a.jpg"]},
+            {"id": "evil", "files": ["../../etc/passwd"]},
+            {"id": "abs", "files": ["/etc/passwd"]},
+            {"id": "gone", "files": ["missing.jpg"]},
+        ]
+    )
+    batch = read_batch(write(tmp_path, make_zip(m, {"a.jpg": b"A"})))
+    errors = {c.spec.id: (c.error.code if c.error else None) for c in batch.components}
+    assert errors == {"good": None, "evil": "UNSAFE_PATH", "abs": "UNSAFE_PATH", "gone": "FILE_MISSING"}
+
+
+@pytest.mark.parametrize("name", ["../x", "/x", "a/../../x", "a\\b", "", ".."])
+def test_safe_member_name_refuses_escapes(name: str) -> None:
+    with pytest.raises(Exception) as info:
+        safe_member_name(name)
+    assert getattr(info.value, "code", None) == "UNSAFE_PATH"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"dossier_code": "nope"},
+        {"applicant_id": "12345"},
+        {"procedure_code": "x"},
+        {"components": []},
+        {"components": [{"id": "c1", "declared_type": "passport", "files": ["a.jpg"]}]},
+        {"components": [{"id": "c1", "files": ["a"]}, {"id": "c1", "files": ["b"]}]},
+        {"unexpected": 1},
+    ],
+)
+def test_invalid_manifest_is_refused_with_a_code(tmp_path: Path, bad: dict) -> None:
+    m = manifest([{"id": "c1", "files": ["a.jpg"]}]) | bad
+    with pytest.raises(ManifestInvalid):
+        read_batch(write(tmp_path, make_zip(m, {"a.jpg": b"A", "b": b"", "a": b""})))
+
+
+def test_missing_manifest_and_non_zip(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("a.jpg", b"x")
+    with pytest.raises(ManifestInvalid):
+        read_batch(write(tmp_path, buf.getvalue()))
+    with pytest.raises(BatchInvalid):
+        read_batch(write(tmp_path, b"this is not a zip", "x.zip"))
+
+
+def test_zip_bomb_is_refused_before_reading(tmp_path: Path) -> None:
+    m = manifest([{"id": "c1", "files": ["bomb.jpg"]}])
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("manifest.json", json.dumps(m))
+        zf.writestr("bomb.jpg", b"\0" * (64 * 1024 * 1024))
+    assert len(buf.getvalue()) < 1024 * 1024
+    with pytest.raises(BatchTooLarge):
+        read_batch(write(tmp_path, buf.getvalue()))

@@ -1,0 +1,133 @@
+"""The step runner: exclusive claims, lease expiry after a killed worker, retries, recorded failures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from sohoa.errors import ObjectStoreUnavailable
+from storage.catalogue.models import Component, JobStep, StepState, utcnow
+from tests.helpers import make_zip, manifest
+from workers import pipeline
+from workers.batch import read_batch
+from workers.errors import FileMissing
+from workers.intake import ingest
+from workers.pipeline import StepOutcome, StepSpec
+from workers.runner import StepRunner
+from workers.services import Services
+
+
+@pytest.fixture
+def dossier(db_services: Services, tmp_path: Path) -> Services:
+    comps = [{"id": f"c{i}", "files": [f"p{i}.jpg"]} for i in range(3)]
+    path = tmp_path / "b.zip"
+    path.write_bytes(make_zip(manifest(comps), {f"p{i}.jpg": f"page {i}".encode() for i in range(3)}))
+    ingest(db_services, read_batch(path))
+    return db_services
+
+
+def install(monkeypatch: pytest.MonkeyPatch, handler) -> list[int]:  # type: ignore[no-untyped-def]
+    calls: list[int] = []
+
+    def wrapped(services: Services, step: JobStep) -> StepOutcome:
+        calls.append(step.id)
+        return handler(services, step)
+
+    monkeypatch.setitem(pipeline.STEPS, "digitize", StepSpec("digitize", "ocr", wrapped, None))
+    return calls
+
+
+def component_of(services: Services, step_id: int) -> Component:
+    with services.catalogue.session() as s:
+        comp = s.scalar(
+            select(Component).join(JobStep, JobStep.component_id == Component.id).where(JobStep.id == step_id)
+        )
+        assert comp is not None
+        return comp
+
+
+def steps(services: Services) -> list[JobStep]:
+    with services.catalogue.session() as s:
+        return list(s.scalars(select(JobStep).order_by(JobStep.id)))
+
+
+def test_each_step_is_claimed_by_one_runner_only(dossier: Services) -> None:
+    a, b = StepRunner(dossier, "a"), StepRunner(dossier, "b")
+    claimed = [a.claim_next(("ocr",)), b.claim_next(("ocr",)), a.claim_next(("ocr",)), b.claim_next(("ocr",))]
+    got = [c for c in claimed if c is not None]
+    assert len(got) == 3 and len(set(got)) == 3
+    assert all(not a.claim(step_id) for step_id in got)
+
+
+def test_killed_worker_step_is_reclaimed_after_its_lease_and_runs_once(
+    dossier: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = install(monkeypatch, lambda s, st: StepOutcome({"ok": st.id}))
+    dead = StepRunner(dossier, "dead")
+    step_id = dead.claim_next(("ocr",))
+    assert step_id is not None
+    live = StepRunner(dossier, "live")
+    others = [live.claim_next(("ocr",)) for _ in range(3)]
+    assert step_id not in others  # leased by the dead worker
+    for other in others:
+        if other is not None:
+            live.run(other)
+    with dossier.catalogue.session() as s:
+        s.execute(update(JobStep).where(JobStep.id == step_id).values(lease_until=utcnow() - timedelta(seconds=1)))
+    assert live.claim_next(("ocr",)) == step_id
+    assert live.run(step_id).state == StepState.DONE
+    assert dead.run(step_id).state == "lost"  # the dead worker's late result is discarded
+    assert sorted(calls) == sorted([*[o for o in others if o], step_id, step_id])
+    final = steps(dossier)
+    assert [s.state for s in final] == [StepState.DONE] * 3
+    assert {s.output["ok"] for s in final} == {s.id for s in final}
+
+
+def test_transient_errors_retry_with_backoff_then_permanent_failure_is_recorded(
+    dossier: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def flaky(services: Services, step: JobStep) -> StepOutcome:
+        raise ObjectStoreUnavailable("connection refused")
+
+    install(monkeypatch, flaky)
+    runner = StepRunner(dossier, "w")
+    step_id = runner.claim_next(("ocr",))
+    assert step_id is not None
+    result = runner.run(step_id)
+    assert result.state == StepState.PENDING and result.error_code == "OBJECT_STORE_UNAVAILABLE"
+    row = next(s for s in steps(dossier) if s.id == step_id)
+    assert row.not_before is not None and row.attempts == 1
+
+    def broken_input(services: Services, step: JobStep) -> StepOutcome:
+        raise FileMissing("p0.jpg")
+
+    install(monkeypatch, broken_input)
+    other = runner.claim_next(("ocr",))
+    assert other is not None and other != step_id
+    assert runner.run(other).state == StepState.FAILED
+    comp = component_of(dossier, other)
+    assert comp.state == "failed" and comp.error_code == "FILE_MISSING"
+    assert "manifest.json" in (comp.error_message or "")
+
+
+def test_retries_are_bounded(dossier: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(services: Services, step: JobStep) -> StepOutcome:
+        raise RuntimeError("bug")
+
+    install(monkeypatch, crash)
+    runner = StepRunner(dossier, "w")
+    step_id = runner.claim_next(("ocr",))
+    assert step_id is not None
+    max_attempts = dossier.settings.workers.max_attempts
+    for attempt in range(1, max_attempts + 1):
+        with dossier.catalogue.session() as s:
+            s.execute(update(JobStep).where(JobStep.id == step_id).values(not_before=None))
+        if attempt > 1:
+            assert runner.claim(step_id)
+        state = runner.run(step_id).state
+        assert state == (StepState.FAILED if attempt == max_attempts else StepState.PENDING)
+    assert not runner.claim(step_id)
+    assert component_of(dossier, step_id).error_code == "INTERNAL_ERROR"
