@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from io import BytesIO
+
+import pikepdf
+
+from signing.appearance import copy_stamp, result_seal
+from signing.devpki import DevPki
+from signing.keys import SigningKey
+from signing.pades import sign_pdf
+from signing.verify import verify_pdf
+
+SIGNED_AT = datetime(2025, 3, 1, 2, 30, tzinfo=UTC)  # 09:30 in Vietnam
+
+
+def _widgets(pdf: bytes) -> list[tuple[int, pikepdf.Dictionary]]:
+    doc = pikepdf.open(BytesIO(pdf))
+    return [
+        (index, annot)
+        for index, page in enumerate(doc.pages)
+        for annot in page.get("/Annots", [])
+        if annot.get("/FT") == "/Sig"
+    ]
+
+
+def _fonts(xobject: pikepdf.Stream) -> list[pikepdf.Dictionary]:
+    found = list(xobject.get("/Resources", {}).get("/Font", {}).values())
+    for inner in xobject.get("/Resources", {}).get("/XObject", {}).values():
+        if inner.get("/Subtype") == "/Form":
+            found += _fonts(inner)
+    return found
+
+
+def _unicode_of(font: pikepdf.Dictionary) -> str:
+    cmap = font.ToUnicode.read_bytes().decode("latin-1")
+    chars = []
+    for hexes in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", cmap):
+        chars.append(bytes.fromhex(hexes[1]).decode("utf-16-be"))
+    return "".join(chars)
+
+
+def test_copy_stamp_top_left_with_embedded_vietnamese_font(
+    pki: DevPki, operator_key: SigningKey, pdf_1page: bytes
+) -> None:
+    stamp = copy_stamp(operator_key.subject_name, SIGNED_AT, agency="UBND phường Ba Đình")
+    signed = sign_pdf(pdf_1page, operator_key, appearance=stamp)
+    [(page, widget)] = _widgets(signed)
+    x1, y1, x2, y2 = (float(v) for v in widget.Rect)
+    assert page == 0 and x1 < 100 and y2 > 842 - 60 and x2 - x1 > 150
+    [font] = _fonts(widget.AP.N)
+    descendant = font.DescendantFonts[0]
+    assert "/FontFile2" in descendant.FontDescriptor  # embedded TrueType subset
+    mapped = _unicode_of(font)
+    for ch in "Bản sao điện tửNgườiký:NguyễnThịBình2025-03-01T09:30:00+07:00":
+        assert ch in mapped, ch
+    # Glyph widths must be in 1/1000 em (pyHanko writes font units; signing.fonts rescales).
+    widths = [float(w) for item in descendant.W if isinstance(item, pikepdf.Array) for w in item]
+    assert widths and max(widths) < 1100
+    assert verify_pdf(signed, [pki.root_cert]).valid
+
+
+def test_result_seal_bottom_right_of_last_page(
+    pki: DevPki, agency_key: SigningKey, pdf_10pages: bytes
+) -> None:
+    seal = result_seal(agency_key.subject_name, pki.seal_png, SIGNED_AT)
+    signed = sign_pdf(pdf_10pages, agency_key, appearance=seal)
+    [(page, widget)] = _widgets(signed)
+    x1, y1, x2, y2 = (float(v) for v in widget.Rect)
+    assert page == 9 and x2 > 595 / 2 and y1 < 200
+    assert abs((y2 - y1) - 4 * 72 / 2.54) < 1  # seal at actual size: 4 cm
+    appearance = widget.AP.N
+    images = [
+        x for x in appearance.Resources.get("/XObject", {}).values() if x.get("/Subtype") == "/Image"
+    ]
+    assert images and "/SMask" in images[0]  # transparent PNG kept its alpha
+    assert "UBND phường Ba Đình" in str(appearance.read_bytes().decode("latin-1")) or _unicode_of(
+        _fonts(appearance)[0]
+    )
+    assert verify_pdf(signed, [pki.root_cert]).valid
+
+
+def test_appearance_position_is_configurable(agency_key: SigningKey, pki: DevPki, pdf_1page: bytes) -> None:
+    seal = result_seal(agency_key.subject_name, pki.seal_png, SIGNED_AT, page=0, anchor="top-right")
+    [(page, widget)] = _widgets(sign_pdf(pdf_1page, agency_key, appearance=seal))
+    x1, y1, x2, y2 = (float(v) for v in widget.Rect)
+    assert page == 0 and x2 > 500 and y2 > 800

@@ -1,0 +1,66 @@
+"""The CLI contract: command names, JSON shapes and exit codes other tools rely on."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def sohoa(args: list[str], tmp_path: Path, pki: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"SOHOA_VAR_DIR": str(tmp_path / "var"), "SOHOA_SIGNING__PKI_DIR": str(pki)}
+    return subprocess.run(
+        [sys.executable, "-m", "sohoa.cli", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.parametrize(
+    "command", ["serve", "ingest", "digitize", "sign", "verify", "worker", "demo", "keys", "migrate"]
+)
+def test_every_command_has_help(command: str, tmp_path: Path, shared_pki_dir: Path) -> None:
+    out = sohoa([command, "--help"], tmp_path, shared_pki_dir, timeout=60)
+    assert out.returncode == 0 and "Usage:" in out.stdout
+
+
+def test_digitize_json_lines_for_good_and_bad_inputs(tmp_path: Path, shared_pki_dir: Path, sample_batch: Path) -> None:
+    manifest = json.loads((sample_batch / "manifest.json").read_text())
+    good = sample_batch / manifest["components"][0]["files"][0]
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not an image at all")
+    out = sohoa(["digitize", str(good), str(bad), "--json", "--out", str(tmp_path / "out")], tmp_path, shared_pki_dir)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["ok"] for line in lines] == [True, False]
+    ok, err = lines
+    assert {"file", "ok", "type", "confidence", "pages", "fields", "pdf"} <= ok.keys()
+    assert ok["type"] == manifest["components"][0]["declared_type"] and Path(ok["pdf"]).exists()
+    assert ok["pages"][0]["text"] and 0 < ok["pages"][0]["confidence"] <= 1
+    assert err["file"] == str(bad) and err["error"]["code"] == "NOT_AN_IMAGE" and err["error"]["message"]
+
+
+def test_demo_runs_end_to_end_and_every_signature_validates(tmp_path: Path, shared_pki_dir: Path) -> None:
+    out = sohoa(["demo"], tmp_path, shared_pki_dir)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "-KQ1 (done)" in out.stdout
+    assert "trang/s" in out.stdout
+    assert "KHÔNG" not in out.stdout
+
+
+def test_sign_and_verify_commands(tmp_path: Path, shared_pki_dir: Path) -> None:
+    from workers.result_render import render_result_pdf
+
+    src = tmp_path / "in.pdf"
+    src.write_bytes(render_result_pdf(["Kết quả thử nghiệm"]))
+    signed = sohoa(["sign", str(src), "--out", str(tmp_path / "out"), "--level", "B-T"], tmp_path, shared_pki_dir)
+    assert signed.returncode == 0, signed.stderr
+    verified = sohoa(["verify", str(tmp_path / "out" / "in.pdf"), "--json"], tmp_path, shared_pki_dir)
+    assert verified.returncode == 0, verified.stdout
+    assert json.loads(verified.stdout)["valid"] is True
+    unsigned = sohoa(["verify", str(src)], tmp_path, shared_pki_dir)
+    assert unsigned.returncode == 1
