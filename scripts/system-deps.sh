@@ -4,7 +4,7 @@
 set -euo pipefail
 
 RUNTIME=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils qpdf softhsm2 libnss3-tools
-         fonts-liberation fonts-dejavu-core)
+         fonts-liberation fonts-liberation2 fonts-dejavu-core)
 TEST=(postgresql redis-server)
 
 want=("${RUNTIME[@]}")

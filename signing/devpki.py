@@ -136,8 +136,15 @@ def _load(pki_dir: Path) -> DevPki | None:
     pki = DevPki.at(pki_dir, algorithm)
     missing = [
         p.name
-        for p in (pki.root_cert, pki.ca_cert, pki.agency_p12, pki.operator_p12, pki.tsa_p12,
-                  pki.passphrase_file, pki.seal_png)
+        for p in (
+            pki.root_cert,
+            pki.ca_cert,
+            pki.agency_p12,
+            pki.operator_p12,
+            pki.tsa_p12,
+            pki.passphrase_file,
+            pki.seal_png,
+        )
         if not p.is_file()
     ]
     if missing:
@@ -239,9 +246,7 @@ def _issue(
         critical=True,
     )
     if time_stamping:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
-        )
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
     cert = builder.sign(signing_key, hashes.SHA256())
     return _Issued(key, cert)
 
@@ -254,9 +259,7 @@ def _p12(name: str, leaf: _Issued, chain: list[x509.Certificate], passphrase: by
         .hmac_hash(hashes.SHA256())
         .build(passphrase)
     )
-    return pkcs12.serialize_key_and_certificates(
-        name.encode("utf-8"), leaf.key, leaf.cert, chain, encryption
-    )
+    return pkcs12.serialize_key_and_certificates(name.encode("utf-8"), leaf.key, leaf.cert, chain, encryption)
 
 
 def _pem(cert: x509.Certificate) -> bytes:
@@ -265,15 +268,15 @@ def _pem(cert: x509.Certificate) -> bytes:
 
 def _generate(pki_dir: Path, algorithm: KeyAlgorithm) -> None:
     root = _issue(_name("sohoa DEV Root CA"), _new_key(algorithm), None, ca=True, years=10, path_length=1)
-    ca = _issue(
-        _name("sohoa DEV Issuing CA"), _new_key(algorithm), root, ca=True, years=10, path_length=0
-    )
+    ca = _issue(_name("sohoa DEV Issuing CA"), _new_key(algorithm), root, ca=True, years=10, path_length=0)
     agency = _issue(_name(AGENCY_NAME), _new_key(algorithm), ca, ca=False, years=2)
-    operator = _issue(
-        _name(OPERATOR_NAME, title="Cán bộ số hóa"), _new_key(algorithm), ca, ca=False, years=2
-    )
+    operator = _issue(_name(OPERATOR_NAME, title="Cán bộ số hóa"), _new_key(algorithm), ca, ca=False, years=2)
     tsa = _issue(
-        _name("sohoa DEV Time-Stamping Authority"), _new_key(algorithm), ca, ca=False, years=2,
+        _name("sohoa DEV Time-Stamping Authority"),
+        _new_key(algorithm),
+        ca,
+        ca=False,
+        years=2,
         time_stamping=True,
     )
     passphrase = secrets.token_urlsafe(32).encode("ascii")

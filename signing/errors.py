@@ -23,8 +23,7 @@ SigningLevelUnsupported = error(
 TimestamperRequired = error(
     "TIMESTAMPER_REQUIRED",
     "Mức chữ ký này cần dịch vụ cấp dấu thời gian nhưng hệ thống chưa được cấu hình. Liên hệ quản trị viên.",
-    "This signature level needs a time-stamping service, but none is configured. Ask the operator to "
-    "configure one.",
+    "This signature level needs a time-stamping service, but none is configured. Ask the operator to configure one.",
 )
 TimestampUnavailable = error(
     "TIMESTAMP_UNAVAILABLE",
@@ -45,8 +44,7 @@ SigningFailed = error(
 SignatureFontUnavailable = error(
     "SIGNATURE_FONT_UNAVAILABLE",
     "Không tìm thấy phông chữ tiếng Việt để hiển thị chữ ký. Cài đặt gói fonts-liberation hoặc fonts-dejavu.",
-    "No font with Vietnamese glyphs was found for the signature appearance. Install fonts-liberation or "
-    "fonts-dejavu.",
+    "No font with Vietnamese glyphs was found for the signature appearance. Install fonts-liberation or fonts-dejavu.",
 )
 TrustRootInvalid = error(
     "TRUST_ROOT_INVALID",

@@ -71,8 +71,13 @@ def find_font(bold: bool = False) -> Path:
 # Unicode blocks kept in the embedded subset: Basic Latin, Latin-1, Latin Extended-A/B,
 # combining diacritics, Latin Extended Additional (Vietnamese), punctuation, ★ and a few symbols.
 _KEEP_RANGES = (
-    (0x20, 0x24F), (0x300, 0x36F), (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x20AB, 0x20AB),
-    (0x2116, 0x2116), (0x2605, 0x2605),
+    (0x20, 0x24F),
+    (0x300, 0x36F),
+    (0x1E00, 0x1EFF),
+    (0x2000, 0x206F),
+    (0x20AB, 0x20AB),
+    (0x2116, 0x2116),
+    (0x2605, 0x2605),
 )
 
 
@@ -86,6 +91,8 @@ def prepared_font_bytes(font_file: str) -> bytes:
     first makes the rescale (once per process) and every later parse cheap.
     """
     font = TTFont(font_file)
+    if "FFTM" in font:  # FontForge timestamp table; fontTools cannot subset it and warns
+        del font["FFTM"]
     options = subset.Options()
     options.hinting = False
     options.layout_features = ["*"]

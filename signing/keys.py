@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asn1crypto import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import SimpleSigner
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_params
 
 from signing.errors import SigningKeyUnavailable
 
@@ -29,7 +34,7 @@ ECDSA = "ECDSA"
 class SigningKey:
     """A loaded private key with its certificate and chain, ready for pyHanko."""
 
-    signer: SimpleSigner
+    signer: LoadedKeySigner
     cert: x509.Certificate
     subject_name: str
     algorithm: str
@@ -39,15 +44,59 @@ class SigningKey:
         return int(self.cert.public_key.bit_size)
 
 
+class LoadedKeySigner(SimpleSigner):
+    """SimpleSigner that parses its private key once, not on every signature.
+
+    pyHanko's SimpleSigner re-imports the key (with cryptography's RSA consistency checks, tens
+    of ms) for each raw signature, and signs twice per document (size estimate + real). Here the
+    key is imported once and the size-estimate pass gets a placeholder of the right length.
+    """
+
+    def __init__(self, base: SimpleSigner, prefer_pss: bool):
+        super().__init__(
+            signing_cert=base.signing_cert,
+            signing_key=base.signing_key,
+            cert_registry=base.cert_registry,
+            prefer_pss=prefer_pss,
+        )
+        key = serialization.load_der_private_key(base.signing_key.dump(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+            raise SigningError("only RSA and ECDSA keys are supported")
+        self._key = key
+
+    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
+        if dry_run:
+            return bytes(self._max_signature_length())
+        return self.sign_raw(data, digest_algorithm)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        name = mechanism["algorithm"].native
+        key = self._key
+        if isinstance(key, rsa.RSAPrivateKey):
+            if name == "rsassa_pss":
+                padding, hash_algo = process_pss_params(mechanism["parameters"])
+                return key.sign(data, padding, hash_algo)
+            return key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        return key.sign(data, ec.ECDSA(get_pyca_cryptography_hash(digest_algorithm)))
+
+    def _max_signature_length(self) -> int:
+        if isinstance(self._key, rsa.RSAPrivateKey):
+            return (self._key.key_size + 7) // 8
+        coord = (self._key.curve.key_size + 7) // 8
+        return 2 * (coord + 3) + 3  # DER SEQUENCE of two INTEGERs, worst case
+
+
 _cache: dict[tuple[str, int, int, str, bool], SigningKey] = {}
 _lock = threading.Lock()
 
 
-def load_pkcs12_signer(p12: Path, passphrase: bytes, *, prefer_pss: bool = False) -> SigningKey:
+def load_pkcs12_signer(p12: Path, passphrase: bytes, *, prefer_pss: bool = True) -> SigningKey:
     """Load a PKCS#12 key + chain as a pyHanko signer, cached per (path, mtime).
 
-    RSA keys sign with PKCS#1 v1.5 unless ``prefer_pss`` (RSASSA-PSS, SHA-256, MGF1, salt 32);
-    both validate in pyHanko and poppler's pdfsig 22.12 (NSS 3.87).
+    RSA keys sign with RSASSA-PSS (SHA-256, MGF1-SHA-256, salt 32) as TT 15/2025 asks, or with
+    PKCS#1 v1.5 when ``prefer_pss`` is False (for relying parties stuck on old verifiers). Both
+    validate in pyHanko and in poppler's pdfsig 22.12 (NSS 3.87). ECDSA keys ignore the flag.
     """
     path = Path(p12).resolve()
     try:
@@ -75,10 +124,11 @@ def clear_key_cache() -> None:
 def _load(path: Path, passphrase: bytes, prefer_pss: bool) -> SigningKey:
     try:
         data = path.read_bytes()
-        signer = SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=passphrase)
+        loaded = SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=passphrase)
+        signer = LoadedKeySigner(loaded, prefer_pss=prefer_pss)
     except OSError as exc:
         raise SigningKeyUnavailable(f"{path.name}: {exc.strerror}") from None
-    except ValueError:
+    except (ValueError, SigningError):
         # pyHanko's message is generic; the cause may quote PKCS#12 internals, so drop it.
         raise SigningKeyUnavailable(path.name) from None
     cert = signer.signing_cert
@@ -86,7 +136,6 @@ def _load(path: Path, passphrase: bytes, prefer_pss: bool) -> SigningKey:
     if key_algo == "rsa":
         if cert.public_key.bit_size < 2048:
             raise SigningKeyUnavailable(f"{path.name}: RSA key shorter than 2048 bits")
-        signer.prefer_pss = prefer_pss
         algorithm = RSA_PSS if prefer_pss else RSA_PKCS1V15
     elif key_algo == "ec":
         if cert.public_key.bit_size < 256:

@@ -26,8 +26,8 @@ from signing.errors import (
     PdfInvalid,
     SigningFailed,
     SigningLevelUnsupported,
-    TimestampUnavailable,
     TimestamperRequired,
+    TimestampUnavailable,
 )
 from signing.keys import SigningKey
 
@@ -112,16 +112,27 @@ async def async_sign_pdf(
         raise TimestampUnavailable(str(exc)) from exc
     except (SigningError, PdfError) as exc:
         raise SigningFailed(type(exc).__name__ + ": " + str(exc)) from exc
-    log.info(
-        "Signed PDF: field=%s level=%s signer=%s bytes=%s", field_name, level, key.subject_name, len(out)
-    )
+    log.info("Signed PDF: field=%s level=%s signer=%s bytes=%s", field_name, level, key.subject_name, len(out))
     return out
+
+
+# Reserved /Contents size per (certificate, timestamp source): the estimate is a full dry-run CMS
+# build (pyHanko adds a 50% margin), too costly to repeat for every document.
+_reserved_sizes: dict[tuple[bytes, str | None], int] = {}
 
 
 async def _staged_sign(pdf_signer: signers.PdfSigner, writer: IncrementalPdfFileWriter) -> bytes:
     session = pdf_signer.init_signing_session(writer)
     validation_info = await session.perform_presign_validation(writer)
-    bytes_reserved = await session.estimate_signature_container_size(validation_info)
+    ts = session.timestamper
+    size_key = (
+        pdf_signer.signer.signing_cert.sha256,
+        None if ts is None else f"{type(ts).__name__}:{getattr(ts, 'url', id(ts))}",
+    )
+    bytes_reserved = _reserved_sizes.get(size_key)
+    if bytes_reserved is None or validation_info is not None:
+        bytes_reserved = await session.estimate_signature_container_size(validation_info)
+        _reserved_sizes[size_key] = bytes_reserved
     tbs = session.prepare_tbs_document(validation_info=validation_info, bytes_reserved=bytes_reserved)
     # Stage boundary: the byte-range digest below is all an external signer needs.
     prepared, output = tbs.digest_tbs_document(output=BytesIO())

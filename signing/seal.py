@@ -65,9 +65,7 @@ def _draw_ring_text(img: Image.Image, text: str, font: ImageFont.FreeTypeFont, r
         mid = angle + step / 2
         if ch.strip():
             glyph = Image.new("RGBA", (glyph_box, glyph_box), (0, 0, 0, 0))
-            ImageDraw.Draw(glyph).text(
-                (glyph_box / 2, glyph_box / 2), ch, font=font, fill=SEAL_RED, anchor="mm"
-            )
+            ImageDraw.Draw(glyph).text((glyph_box / 2, glyph_box / 2), ch, font=font, fill=SEAL_RED, anchor="mm")
             rotated = glyph.rotate(-math.degrees(mid + math.pi / 2), resample=Image.Resampling.BICUBIC)
             x = cx + radius * math.cos(mid) - glyph_box / 2
             y = cy + radius * math.sin(mid) - glyph_box / 2

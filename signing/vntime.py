@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
@@ -10,7 +10,7 @@ VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 def to_vn(dt: datetime) -> datetime:
     """Convert to Vietnam time; a naive datetime is taken as UTC."""
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(VN_TZ)
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Queue
 
-from sohoa.settings import get_settings
+from sohoa.settings import Settings, get_settings
 
 QUEUES = ("ingest", "ocr", "sign", "store")
+RUN_STEP = "sohoa.run_step"
 
 
-def make_app() -> Celery:
-    settings = get_settings()
+def make_app(settings: Settings | None = None) -> Celery:
+    settings = settings or get_settings()
     app = Celery("sohoa", broker=settings.workers.broker_url, include=["workers.tasks"])
     app.conf.update(
         task_serializer="json",

@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import and_, or_, select, update
 
 from storage.catalogue.models import JobStep, StepState, utcnow
+from workers.celery_app import RUN_STEP, make_app
 from workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -23,10 +24,9 @@ class Dispatcher:
         self.services = services
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.app = make_app(services.settings)
 
     def dispatch_once(self) -> int:
-        from workers.tasks import run_step
-
         now = utcnow()
         stale = now - timedelta(seconds=self.services.settings.workers.lease_seconds)
         with self.services.catalogue.session() as s:
@@ -51,7 +51,7 @@ class Dispatcher:
                     execution_options={"synchronize_session": False},
                 )
         for step_id, queue in rows:
-            run_step.apply_async(args=[step_id], queue=queue)
+            self.app.send_task(RUN_STEP, args=[step_id], queue=queue)
         if rows:
             log.info("dispatched %d steps", len(rows))
         return len(rows)
@@ -64,6 +64,7 @@ class Dispatcher:
         self._stop.set()
         if self._thread:
             self._thread.join(10)
+        self.app.close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -6,27 +6,15 @@ Used by the demo and as the plain template for officers who do not upload their 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 from pyhanko.stamp import TextStamp, TextStampStyle
 
+from signing.fonts import VietnameseFontFactory, find_font
+
 A4 = (595.28, 841.89)
-FONT_CANDIDATES = (
-    Path("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf"),
-    Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"),
-    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-)
-
-
-def serif_font() -> Path:
-    for path in FONT_CANDIDATES:
-        if path.exists():
-            return path
-    raise FileNotFoundError("no TrueType font with Vietnamese glyphs (install fonts-liberation)")
 
 
 def render_result_pdf(lines: list[str], *, font_size: int = 12) -> bytes:
@@ -36,7 +24,7 @@ def render_result_pdf(lines: list[str], *, font_size: int = 12) -> bytes:
     style = TextStampStyle(
         stamp_text="\n".join(line.replace("%", "%%") for line in lines),
         text_box_style=TextBoxStyle(
-            font=GlyphAccumulatorFactory(str(serif_font())), font_size=font_size, leading=font_size * 3 // 2
+            font=VietnameseFontFactory(str(find_font())), font_size=font_size, leading=font_size * 3 // 2
         ),
         border_width=0,
         background=None,

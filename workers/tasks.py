@@ -6,7 +6,7 @@ import logging
 from functools import lru_cache
 
 from sohoa.settings import get_settings
-from workers.celery_app import app
+from workers.celery_app import RUN_STEP, app
 from workers.runner import StepRunner
 from workers.services import Services
 
@@ -18,7 +18,7 @@ def _runner() -> StepRunner:
     return StepRunner(Services(get_settings()))
 
 
-@app.task(name="sohoa.run_step")
+@app.task(name=RUN_STEP)
 def run_step(step_id: int) -> str:
     runner = _runner()
     if not runner.claim(step_id):

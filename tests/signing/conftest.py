@@ -81,12 +81,12 @@ def nss_db(tmp_path_factory: pytest.TempPathFactory, pki: DevPki, pki_ec: DevPki
     db = tmp_path_factory.mktemp("nssdb")
     subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
     for name, cert in (
-        ("rsa-root", pki.root_cert), ("rsa-ca", pki.ca_cert), ("ec-root", pki_ec.root_cert),
+        ("rsa-root", pki.root_cert),
+        ("rsa-ca", pki.ca_cert),
+        ("ec-root", pki_ec.root_cert),
         ("ec-ca", pki_ec.ca_cert),
     ):
-        subprocess.run(
-            ["certutil", "-A", "-d", f"sql:{db}", "-n", name, "-t", "CT,C,C", "-i", str(cert)], check=True
-        )
+        subprocess.run(["certutil", "-A", "-d", f"sql:{db}", "-n", name, "-t", "CT,C,C", "-i", str(cert)], check=True)
     return db
 
 

@@ -68,9 +68,7 @@ def test_operator_then_agency_both_validate_and_earlier_signature_is_kept(
     assert (op.level, ag.level) == ("B-B", "B-T")
 
 
-def test_tampering_inside_signed_range_is_detected(
-    pki: DevPki, operator_key: SigningKey, pdf_1page: bytes
-) -> None:
+def test_tampering_inside_signed_range_is_detected(pki: DevPki, operator_key: SigningKey, pdf_1page: bytes) -> None:
     signed = sign_pdf(pdf_1page, operator_key)
     at = signed.index(MARKER)
     tampered = signed[:at] + b"X" + signed[at + 1 :]

@@ -1,0 +1,198 @@
+"""Verify every signature in a PDF against configured trust roots (offline).
+
+Revocation is checked soft-fail without fetching: certificates of the dev PKI carry no CRL/OCSP
+address, so the status is reported as "not checked" with a warning (TT 15/2025 asks verifiers to
+warn when status cannot be checked). Times are shown in Vietnam time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from io import BytesIO
+from pathlib import Path
+
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+from signing.errors import PdfInvalid, TrustRootInvalid
+from signing.report import Lang, SignatureReport, VerificationReport
+
+log = logging.getLogger(__name__)
+
+PADES_SUBFILTER = "/ETSI.CAdES.detached"
+_COVERAGE_NAMES = {
+    SignatureCoverageLevel.ENTIRE_FILE: "entire_file",
+    SignatureCoverageLevel.ENTIRE_REVISION: "entire_revision",
+    SignatureCoverageLevel.CONTIGUOUS_BLOCK_FROM_START: "partial",
+    SignatureCoverageLevel.UNCLEAR: "unclear",
+}
+
+
+def load_trust_roots(paths: Sequence[Path]) -> list[asn1_x509.Certificate]:
+    """Certificates from PEM (one or many per file) or DER files."""
+    roots: list[asn1_x509.Certificate] = []
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+            if pem.detect(data):
+                roots += [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
+            else:
+                roots.append(asn1_x509.Certificate.load(data))
+            roots[-1].native  # noqa: B018 - force a full parse so garbage fails here
+        except (OSError, ValueError, IndexError) as exc:
+            raise TrustRootInvalid(f"{path}: {type(exc).__name__}") from None
+    return roots
+
+
+def verify_pdf(pdf: bytes, trust_roots: Sequence[Path], *, lang: Lang = "vi") -> VerificationReport:
+    """Verify all signatures of ``pdf``; see :class:`VerificationReport` for what ``valid`` means.
+
+    ``lang`` is kept for callers that render right away; use ``report.render(lang)``.
+    Do not call from inside a running event loop; use :func:`async_verify_pdf` there.
+    """
+    return asyncio.run(async_verify_pdf(pdf, trust_roots, lang=lang))
+
+
+async def async_verify_pdf(pdf: bytes, trust_roots: Sequence[Path], *, lang: Lang = "vi") -> VerificationReport:
+    roots = load_trust_roots(trust_roots)
+    try:
+        reader = PdfFileReader(BytesIO(pdf))
+        if reader.encrypted:
+            raise PdfInvalid("encrypted PDF")
+        embedded = list(reader.embedded_signatures)
+    except PdfInvalid:
+        raise
+    except (PdfError, KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise PdfInvalid(type(exc).__name__) from None
+    if not embedded:
+        return VerificationReport(signatures=[], problems=["no_signatures"])
+
+    dss = _dss_summary(reader)
+    doc_ts_revisions = [sig.signed_revision for sig in embedded if sig.sig_object_type == "/DocTimeStamp"]
+    reports: list[SignatureReport] = []
+    regular = [sig for sig in embedded if sig.sig_object_type != "/DocTimeStamp"]
+    for index, sig in enumerate(regular):
+        is_last = index == len(regular) - 1
+        reports.append(await _verify_one(sig, roots, is_last, dss, doc_ts_revisions))
+    report = VerificationReport(signatures=reports)
+    log.info("Verified PDF: signatures=%s valid=%s lang=%s", len(reports), report.valid, lang)
+    return report
+
+
+def _context(roots: list[asn1_x509.Certificate]) -> ValidationContext:
+    return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+
+
+async def _verify_one(
+    sig: EmbeddedPdfSignature,
+    roots: list[asn1_x509.Certificate],
+    is_last: bool,
+    dss: tuple[bool, bool],
+    doc_ts_revisions: list[int],
+) -> SignatureReport:
+    rep = SignatureReport(field_name=str(sig.field_name))
+    try:
+        rep.subfilter = str(sig.sig_object.get("/SubFilter", "")).lstrip("/") or None
+        cert = sig.signer_cert
+        rep.signer_name = cert.subject.native.get("common_name")
+        rep.signer_subject = cert.subject.human_friendly
+        rep.signer_serial = format(cert.serial_number, "x")
+        status = await async_validate_pdf_signature(
+            sig, signer_validation_context=_context(roots), ts_validation_context=_context(roots)
+        )
+    except Exception as exc:  # a malformed signature must not hide the others
+        log.warning("Cannot validate signature %s: %s", rep.field_name, type(exc).__name__)
+        rep.problems.append("signature_unreadable")
+        return rep
+    _fill_from_status(rep, status, is_last)
+    rep.level = _pades_level(rep, sig, dss, doc_ts_revisions)
+    return rep
+
+
+def _fill_from_status(rep: SignatureReport, status: PdfSignatureStatus, is_last: bool) -> None:
+    rep.intact = bool(status.intact)
+    rep.signature_valid = bool(status.valid)
+    rep.trusted = bool(status.trusted)
+    rep.signing_time_claimed = status.signer_reported_dt
+    rep.digest_algorithm = status.md_algorithm
+    rep.signature_algorithm = status.pkcs7_signature_mechanism
+    rep.coverage = _COVERAGE_NAMES.get(status.coverage, "unclear")
+    rep.covers_whole_file = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    level = status.modification_level
+    rep.modification_level = level.name.lower() if level is not None else None
+    # Later signatures are form filling; only DSS/document time-stamps may follow the last one.
+    allowed = ModificationLevel.LTA_UPDATES if is_last else ModificationLevel.FORM_FILLING
+    rep.modified_after_signing = (
+        level is None or level > allowed or status.docmdp_ok is False
+    ) and not rep.covers_whole_file
+    ts = status.timestamp_validity
+    if ts is not None:
+        rep.timestamp_present = True
+        rep.timestamp_time = ts.timestamp
+        rep.timestamp_valid = bool(ts.intact and ts.valid)
+        rep.timestamp_trusted = bool(ts.trusted)
+
+    if not rep.intact:
+        rep.problems.append("integrity_broken")
+    elif not rep.signature_valid:
+        rep.problems.append("signature_invalid")
+    if status.revoked:
+        rep.revocation = "revoked"
+        rep.problems.append("revoked")
+    elif not rep.trusted:
+        rep.problems.append("untrusted")
+    if rep.coverage in ("partial", "unclear"):
+        rep.problems.append("coverage_incomplete")
+    if rep.modified_after_signing:
+        rep.problems.append("modified_after_signing")
+    if rep.timestamp_present and not rep.timestamp_valid:
+        rep.problems.append("timestamp_invalid")
+
+    if rep.revocation == "not_checked":
+        rep.warnings.append("revocation_not_checked")
+    if not rep.timestamp_present:
+        rep.warnings.append("no_timestamp")
+    elif rep.timestamp_valid and not rep.timestamp_trusted:
+        rep.warnings.append("timestamp_untrusted")
+    if rep.subfilter != PADES_SUBFILTER.lstrip("/"):
+        rep.warnings.append("not_pades")
+
+
+def _pades_level(
+    rep: SignatureReport, sig: EmbeddedPdfSignature, dss: tuple[bool, bool], doc_ts_revisions: list[int]
+) -> str | None:
+    """Highest PAdES baseline level the signature reaches (structural check).
+
+    B-LT is reported when the document carries a DSS with certificates and revocation data;
+    B-LTA when a document time-stamp follows the signature as well.
+    """
+    if rep.subfilter != PADES_SUBFILTER.lstrip("/") or not (rep.intact and rep.signature_valid):
+        return None
+    if not (rep.timestamp_present and rep.timestamp_valid):
+        return "B-B"
+    has_certs, has_revinfo = dss
+    if not (has_certs and has_revinfo):
+        return "B-T"
+    if any(rev > sig.signed_revision for rev in doc_ts_revisions):
+        return "B-LTA"
+    return "B-LT"
+
+
+def _dss_summary(reader: PdfFileReader) -> tuple[bool, bool]:
+    try:
+        dss = reader.root.get("/DSS")
+        if dss is None:
+            return False, False
+        dss = dss.get_object()
+        return "/Certs" in dss, "/OCSPs" in dss or "/CRLs" in dss
+    except (PdfError, KeyError, ValueError):
+        return False, False

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from asn1crypto import core, tsp
+
+from signing.devpki import DevPki
+from signing.errors import TimestampUnavailable
+from signing.keys import SigningKey
+from signing.pades import sign_pdf
+from signing.timestamps import DEV_TSA_POLICY, dev_timestamper, http_timestamper
+from signing.tsa_server import REPLY_CONTENT_TYPE, DevTsaResponder
+from signing.verify import verify_pdf
+
+
+@pytest.fixture(scope="module")
+def tsa_url(pki: DevPki) -> Iterator[str]:
+    responder = DevTsaResponder(pki)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            reply = responder.respond(body)
+            self.send_response(200)
+            self.send_header("Content-Type", REPLY_CONTENT_TYPE)
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/dev/tsa"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_responder_grants_proper_rfc3161_tokens(pki: DevPki) -> None:
+    digest = hashlib.sha256(b"hello").digest()
+    nonce, req = dev_timestamper(pki).request_cms(digest, "sha256")
+    resp = tsp.TimeStampResp.load(DevTsaResponder(pki).respond(req.dump()))
+    assert resp["status"]["status"].native == "granted"
+    info = resp["time_stamp_token"]["content"]["encap_content_info"]["content"].parsed
+    assert info["message_imprint"]["hashed_message"].native == digest
+    assert info["nonce"].native == nonce and info["policy"].native == DEV_TSA_POLICY
+    signer_info = resp["time_stamp_token"]["content"]["signer_infos"][0]
+    attr_types = {a["type"].native for a in signer_info["signed_attrs"]}
+    assert "signing_certificate_v2" in attr_types
+
+
+def test_responder_rejects_garbage_with_rfc3161_status(pki: DevPki) -> None:
+    reply = core.Sequence.load(DevTsaResponder(pki).respond(b"not a request"))
+    status = reply[0]
+    assert status[0].native == 2  # PKIStatus rejection
+
+
+@pytest.mark.integration
+def test_http_timestamper_against_local_responder(
+    pki: DevPki, agency_key: SigningKey, pdf_1page: bytes, tsa_url: str
+) -> None:
+    token = asyncio.run(http_timestamper(tsa_url).async_timestamp(hashlib.sha256(b"x").digest(), "sha256"))
+    assert token["content"]["encap_content_info"]["content_type"].native == "tst_info"
+    signed = sign_pdf(pdf_1page, agency_key, level="B-T", timestamper=http_timestamper(tsa_url))
+    report = verify_pdf(signed, [pki.root_cert])
+    assert report.valid and report.signatures[0].level == "B-T"
+
+
+@pytest.mark.integration
+def test_unreachable_tsa_is_retryable(agency_key: SigningKey, pdf_1page: bytes) -> None:
+    with pytest.raises(TimestampUnavailable) as info:
+        sign_pdf(
+            pdf_1page, agency_key, level="B-T", timestamper=http_timestamper("http://127.0.0.1:9/tsa", timeout_s=2)
+        )
+    assert info.value.retryable and info.value.code == "TIMESTAMP_UNAVAILABLE"
