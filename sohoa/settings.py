@@ -21,7 +21,7 @@ class _Section(BaseModel):
 
 class OcrSettings(_Section):
     engine: Literal["tesseract", "easyocr"] = "tesseract"
-    languages: str = "vie+eng"
+    languages: str = "vie"
     model_dir: Path | None = None
     min_dpi: int = 200
     max_pixels: int = 120_000_000

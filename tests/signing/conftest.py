@@ -77,7 +77,7 @@ def pdf_10pages() -> bytes:
 def nss_db(tmp_path_factory: pytest.TempPathFactory, pki: DevPki, pki_ec: DevPki) -> Path:
     """NSS database trusting both dev PKIs' root and issuing CA (for poppler's pdfsig)."""
     if shutil.which("certutil") is None or shutil.which("pdfsig") is None:
-        pytest.skip("certutil/pdfsig not installed")
+        pytest.fail("certutil/pdfsig not installed (make test installs libnss3-tools and poppler-utils)")
     db = tmp_path_factory.mktemp("nssdb")
     subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
     for name, cert in (

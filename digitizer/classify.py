@@ -1,0 +1,111 @@
+"""Classify a component's text into the public taxonomy by weighted keywords on folded text.
+
+Text is folded (no diacritics, lowercase, punctuation as spaces) so OCR that drops or confuses
+tone marks still matches. Title phrases count three times as much as supporting keywords, and
+twice that again when found in the heading (the top lines of page 1).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from digitizer.textnorm import fold_words
+
+HEADING_LINES = 10
+HEADING_FACTOR = 2.0
+TITLE_WEIGHT = 3.0
+SUPPORT_WEIGHT = 1.0
+SATURATION = 4.0
+
+# (title phrases, supporting phrases), all folded.
+KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "application_form": (
+        ("to khai", "don de nghi", "don xin", "phieu de nghi", "don dang ky", "phieu yeu cau"),
+        ("kinh gui", "nguoi yeu cau", "nguoi lam don", "de nghi co quan", "toi cam doan", "noi dung de nghi"),
+    ),
+    "citizen_id_card": (
+        ("can cuoc cong dan", "the can cuoc", "citizen identity card", "identity card"),
+        ("full name", "date of birth", "place of origin", "place of residence", "date of expiry",
+         "co gia tri den", "dac diem nhan dang", "ngon tro trai", "ngon tro phai", "personal identification",
+         "quoc tich nationality"),
+    ),
+    "birth_certificate": (
+        ("giay khai sinh", "ban sao giay khai sinh", "trich luc khai sinh"),
+        ("noi dang ky khai sinh", "ghi bang chu", "nguoi me", "nguoi cha", "noi sinh"),
+    ),
+    "marriage_certificate": (
+        ("giay chung nhan ket hon", "trich luc ket hon"),
+        ("nguoi chong", "nguoi vo", "dang ky ket hon", "vo chong"),
+    ),
+    "land_use_certificate": (
+        ("quyen su dung dat", "giay chung nhan quyen so huu nha"),
+        ("thua dat so", "to ban do so", "muc dich su dung", "thoi han su dung", "nguoi su dung dat",
+         "tai san khac gan lien voi dat", "so vao so cap gcn"),
+    ),
+    "power_of_attorney": (
+        ("giay uy quyen", "hop dong uy quyen"),
+        ("ben uy quyen", "ben duoc uy quyen", "noi dung uy quyen", "thoi han uy quyen"),
+    ),
+    "diploma": (
+        ("bang tot nghiep", "van bang", "bang cu nhan", "bang thac si", "bang tien si", "bang ky su"),
+        ("xep loai tot nghiep", "hieu truong", "so vao so cap bang", "cap bang", "nganh"),
+    ),
+    "contract": (
+        ("hop dong",),
+        ("ben a", "ben b", "dieu khoan", "hai ben thoa thuan", "dai dien ben", "ky ket"),
+    ),
+    "residence_confirmation": (
+        ("xac nhan thong tin ve cu tru", "thong tin ve cu tru", "giay xac nhan cu tru"),
+        ("noi thuong tru", "noi tam tru", "chu ho", "thanh vien trong ho gia dinh", "cong an"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Classification:
+    doc_type: str
+    confidence: float
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def _count(phrase: str, text: str) -> int:
+    return len(re.findall(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", text))
+
+
+def score_types(heading: str, body: str) -> dict[str, float]:
+    """Score of every type given the folded heading and folded body text."""
+    scores: dict[str, float] = {}
+    for doc_type, (titles, support) in KEYWORDS.items():
+        total = 0.0
+        for phrase in titles:
+            if _count(phrase, heading):
+                total += TITLE_WEIGHT * HEADING_FACTOR
+            elif _count(phrase, body):
+                total += TITLE_WEIGHT
+        for phrase in support:
+            if _count(phrase, heading) or _count(phrase, body):
+                total += SUPPORT_WEIGHT
+        scores[doc_type] = total
+    # A title that contains another type's title ("hop dong uy quyen", "giay chung nhan ... quyen su
+    # dung dat" in a contract) is the more specific one: let the longer title win.
+    if scores["power_of_attorney"] and _count("hop dong uy quyen", heading + " " + body):
+        scores["contract"] = max(0.0, scores["contract"] - TITLE_WEIGHT * HEADING_FACTOR)
+    return scores
+
+
+def classify_pages(pages: Sequence[str]) -> Classification:
+    """Classify a component from the text of its pages, in order."""
+    lines = [line for line in (pages[0].splitlines() if pages else []) if line.strip()]
+    heading = fold_words(" \n ".join(lines[:HEADING_LINES]))
+    body = fold_words(" ".join([*lines[HEADING_LINES:], *pages[1:]]))
+    scores = score_types(heading, body)
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    (best, s1), (_, s2) = ranked[0], ranked[1]
+    if s1 <= 0:
+        return Classification("other", 0.0, scores)
+    strength = 1.0 - math.exp(-s1 / SATURATION)
+    margin = (s1 - s2) / s1
+    return Classification(best, round(strength * (0.5 + 0.5 * margin), 4), scores)

@@ -1,0 +1,189 @@
+"""Load and validate scanned files: format sniffing, pixel limits before decoding, EXIF orientation,
+resolution from metadata (or estimated from A4), RGB conversion, multi-frame TIFF, rasterised PDF."""
+
+from __future__ import annotations
+
+import logging
+import struct
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from digitizer import pdf_input
+from digitizer.errors import FileNotFound, ImageCorrupt, ImageEmpty, ImageTooLarge, NotAnImage
+
+log = logging.getLogger(__name__)
+
+RASTER_FORMATS = {"JPEG", "MPO", "PNG", "TIFF", "BMP", "WEBP"}
+A4_INCHES = (8.27, 11.69)
+PLAUSIBLE_DPI = (50.0, 2400.0)
+BLANK_STDDEV = 1.0
+_EXIF_ROTATION = {1: 0, 2: 0, 3: 180, 4: 180, 5: 90, 6: 90, 7: 270, 8: 270}
+
+
+@dataclass
+class SourcePage:
+    """One page as scanned: upright per EXIF, RGB, with its resolution."""
+
+    image: Image.Image
+    dpi: float
+    rotation: int = 0
+    warnings: list[str] = field(default_factory=list)
+    source: str = ""
+
+
+def sniff(head: bytes) -> str | None:
+    """Container kind from the first bytes: "raster", "pdf" or None when unsupported."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    raster_magics = (
+        b"\xff\xd8\xff",
+        b"\x89PNG\r\n\x1a\n",
+        b"II*\x00",
+        b"MM\x00*",
+        b"BM",
+    )
+    if head.startswith(raster_magics) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return "raster"
+    return None
+
+
+def _check_file(path: Path) -> str:
+    if not path.is_file():
+        raise FileNotFound(path.name)
+    if path.stat().st_size == 0:
+        raise ImageEmpty(f"{path.name}: 0 bytes")
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    kind = sniff(head)
+    if kind is None:
+        raise NotAnImage(path.name)
+    return kind
+
+
+def _open(path: Path, max_pixels: int) -> Image.Image:
+    """Open lazily (header only) and refuse oversized images before any pixel is decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge(f"{path.name}: {exc}") from exc
+    except UnidentifiedImageError as exc:
+        raise NotAnImage(path.name) from exc
+    except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
+        raise ImageCorrupt(f"{path.name}: {exc}") from exc
+    if image.format not in RASTER_FORMATS:
+        image.close()
+        raise NotAnImage(f"{path.name}: {image.format}")
+    _check_pixels(image, path.name, max_pixels)
+    return image
+
+
+def _check_pixels(image: Image.Image, name: str, max_pixels: int) -> None:
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise ImageCorrupt(f"{name}: {width}x{height}")
+    if width * height > max_pixels:
+        raise ImageTooLarge(f"{name}: {width}x{height} > {max_pixels} pixels")
+
+
+def count_pages(path: Path, max_pixels: int) -> int:
+    """Pages the file will contribute, read from headers only; validates format and pixel limits."""
+    kind = _check_file(path)
+    if kind == "pdf":
+        return pdf_input.inspect(path, max_pixels).page_count
+    image = _open(path, max_pixels)
+    with image:
+        try:
+            return int(getattr(image, "n_frames", 1))
+        except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
+            raise ImageCorrupt(f"{path.name}: {exc}") from exc
+
+
+def load_pages(path: Path, *, max_pixels: int, timeout_s: int = 120) -> Iterator[SourcePage]:
+    """Yield the pages of one file in order (every frame of a TIFF, every page of a PDF)."""
+    kind = _check_file(path)
+    if kind == "pdf":
+        for image, dpi in pdf_input.rasterise(path, max_pixels=max_pixels, timeout_s=timeout_s):
+            yield _finish(image, dpi, estimated=False, rotation=0, name=path.name)
+        return
+    image = _open(path, max_pixels)
+    with image:
+        try:
+            for index, frame in enumerate(ImageSequence.Iterator(image)):
+                _check_pixels(frame, f"{path.name}[{index}]", max_pixels)
+                yield _decode_frame(frame, path.name)
+        except Image.DecompressionBombError as exc:
+            raise ImageTooLarge(f"{path.name}: {exc}") from exc
+        except (OSError, SyntaxError, ValueError, struct.error, EOFError, IndexError) as exc:
+            raise ImageCorrupt(f"{path.name}: {exc}") from exc
+
+
+def _decode_frame(frame: Image.Image, name: str) -> SourcePage:
+    frame.load()
+    orientation = frame.getexif().get(0x0112, 1)
+    rotation = _EXIF_ROTATION.get(orientation, 0) if isinstance(orientation, int) else 0
+    dpi = _metadata_dpi(frame.info)
+    upright = ImageOps.exif_transpose(frame) if rotation or orientation not in (1, None) else frame
+    rgb = to_rgb(upright)
+    if rgb is frame:
+        rgb = frame.copy()  # detach from the file, whose next seek would change this frame
+    if dpi is None:
+        return _finish(rgb, estimate_dpi(rgb.size), estimated=True, rotation=rotation, name=name)
+    return _finish(rgb, dpi, estimated=False, rotation=rotation, name=name)
+
+
+def _finish(image: Image.Image, dpi: float, *, estimated: bool, rotation: int, name: str) -> SourcePage:
+    if _is_uniform(image):
+        raise ImageEmpty(f"{name}: uniform image")
+    page = SourcePage(image=image, dpi=dpi, rotation=rotation, source=name)
+    if estimated:
+        page.warnings.append("DPI_ESTIMATED")
+        log.debug("%s: no resolution in metadata, estimated %.1f dpi from A4", name, dpi)
+    return page
+
+
+def _metadata_dpi(info: dict) -> float | None:
+    value = info.get("dpi")
+    try:
+        x, y = (float(v) for v in value) if isinstance(value, tuple | list) else (float(value),) * 2
+    except (TypeError, ValueError):
+        return None
+    dpi = min(x, y)
+    if PLAUSIBLE_DPI[0] <= dpi <= PLAUSIBLE_DPI[1]:
+        return dpi
+    return None
+
+
+def estimate_dpi(size: tuple[int, int]) -> float:
+    """Resolution at which a page of ``size`` pixels fits on A4 (portrait or landscape)."""
+    short, long = sorted(size)
+    return round(max(short / A4_INCHES[0], long / A4_INCHES[1]), 1)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """RGB copy; transparency is composited on white, 16-bit gray scaled to 8 bits."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(image, dtype=np.float64)
+        top = arr.max() if arr.max() > 255 else 255.0
+        return Image.fromarray(np.clip(arr * 255.0 / top, 0, 255).astype(np.uint8), "L").convert("RGB")
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _is_uniform(image: Image.Image) -> bool:
+    small = image.convert("L")
+    small.thumbnail((400, 400))
+    return float(np.asarray(small, dtype=np.float32).std()) < BLANK_STDDEV

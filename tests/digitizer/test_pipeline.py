@@ -1,0 +1,116 @@
+"""digitize_files with a fake engine: page order, warnings, review rules and the result shape."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bench.corpus import templates
+from bench.corpus.render import render_page, save_scan
+from digitizer import DOCUMENT_TYPES, DigitizedComponent, DigitizeOptions, OcrEngine, digitize_files, get_engine
+from sohoa.errors import SohoaError
+
+CCCD_TEXT = templates.plain_text(templates.citizen_id_front())
+BIRTH_TEXT = templates.plain_text(templates.birth_certificate())
+
+
+@pytest.fixture(scope="module")
+def scans(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("scans")
+    paths = []
+    for i, dpi in enumerate((200, 150)):
+        page = render_page(templates.other(), dpi=dpi)
+        save_scan(page, folder / f"p{i}.jpg")
+        paths.append(folder / f"p{i}.jpg")
+    return paths
+
+
+def test_public_interface() -> None:
+    assert len(DOCUMENT_TYPES) == 10
+    assert isinstance(get_engine("tesseract"), OcrEngine)
+    with pytest.raises(SohoaError, match="OCR_ENGINE_UNAVAILABLE"):
+        get_engine("nonexistent")
+
+
+def test_pages_in_order_low_resolution_flagged_and_json_shape(scans: list[Path], fake_engine) -> None:
+    engine = fake_engine([CCCD_TEXT, "Nơi cấp: Bộ Công an"])
+    result = digitize_files(scans, DigitizeOptions(engine=engine, declared_type="citizen_id_card"))
+    assert isinstance(result, DigitizedComponent)
+    assert engine.calls == 2 and len(result.pages) == 2
+    assert [p.index for p in result.pages] == [0, 1]
+    assert result.pages[0].dpi == 200 and result.pages[0].warnings == []
+    assert result.pages[1].dpi == 150 and result.pages[1].warnings == ["LOW_RESOLUTION"]
+    assert result.doc_type == "citizen_id_card" and not result.needs_review
+    assert result.warnings == ["LOW_RESOLUTION"]
+    assert result.fields["issuing_place"].page == 1
+    data = json.loads(json.dumps(result.to_dict()))
+    assert set(data) == {"type", "confidence", "needs_review", "pages", "fields", "warnings"}
+    assert set(data["pages"][0]) == {"text", "confidence", "width_px", "height_px", "dpi", "rotation",
+                                     "skew_deg", "warnings"}
+    assert set(data["fields"]["so_dinh_danh"]) == {"value", "page", "box", "confidence"}
+    assert "words" in result.to_dict(include_words=True)["pages"][0]
+    assert result.pdf.startswith(b"%PDF-1.7")
+
+
+def test_confident_disagreement_with_declared_type(scans: list[Path], fake_engine) -> None:
+    result = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine([BIRTH_TEXT]),
+                                                       declared_type="marriage_certificate"))
+    assert result.doc_type == "birth_certificate"
+    assert "TYPE_MISMATCH" in result.warnings
+    assert result.needs_review
+
+
+def test_unsure_classification_needs_review_and_keeps_declared_type(scans: list[Path], fake_engine) -> None:
+    result = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine(["có bên a và bên b"]),
+                                                       declared_type="contract"))
+    assert result.confidence < 0.6
+    assert result.doc_type == "contract" and result.needs_review
+    unknown = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine(["Biên lai thu tiền"])))
+    assert unknown.doc_type == "other" and unknown.needs_review
+    declared_other = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine(["Biên lai thu tiền"]),
+                                                               declared_type="other"))
+    assert declared_other.doc_type == "other" and not declared_other.needs_review
+
+
+def test_page_without_text_needs_review(scans: list[Path], fake_engine) -> None:
+    result = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine([""])))
+    assert result.pages[0].warnings == ["NO_TEXT"] and result.needs_review
+
+
+def test_engine_crash_becomes_ocr_failed(scans: list[Path], crashing_engine) -> None:
+    with pytest.raises(SohoaError) as info:
+        digitize_files(scans[:1], DigitizeOptions(engine=crashing_engine))
+    assert info.value.code == "OCR_FAILED" and info.value.retryable
+
+
+def test_tesseract_timeout_becomes_ocr_failed(tmp_path: Path, scans: list[Path]) -> None:
+    slow = tmp_path / "slow-tesseract"
+    slow.write_text("#!/bin/sh\nsleep 5\n")
+    slow.chmod(0o755)
+    engine = get_engine("tesseract", binary=str(slow), timeout_s=0.3)
+    with pytest.raises(SohoaError, match="OCR_FAILED"):
+        engine.recognize(Image.open(scans[0]), languages="vie")
+
+
+def test_missing_tesseract_binary_is_unavailable(scans: list[Path]) -> None:
+    engine = get_engine("tesseract", binary="/nonexistent/tesseract")
+    with pytest.raises(SohoaError, match="OCR_ENGINE_UNAVAILABLE"):
+        engine.recognize(Image.open(scans[0]), languages="vie")
+
+
+def test_empty_component_is_refused() -> None:
+    with pytest.raises(SohoaError, match="IMAGE_EMPTY"):
+        digitize_files([], DigitizeOptions())
+
+
+def test_easyocr_without_package_is_unavailable() -> None:
+    try:
+        import easyocr  # noqa: F401
+    except ImportError:
+        with pytest.raises(SohoaError, match="OCR_ENGINE_UNAVAILABLE"):
+            get_engine("easyocr")
+    else:
+        pytest.skip("easyocr is installed")

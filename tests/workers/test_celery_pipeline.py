@@ -1,0 +1,71 @@
+"""The distributed path: a real Celery worker on the real Redis broker runs the pipeline by step id."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import func, select
+
+from storage.catalogue.models import Component, Document
+from tests.conftest import make_settings
+from tests.helpers import make_zip
+from workers.batch import read_batch
+from workers.dispatcher import Dispatcher
+from workers.intake import ingest
+from workers.services import Services
+
+pytestmark = pytest.mark.integration
+BROKER = os.environ.get("SOHOA_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def test_celery_worker_processes_a_batch_by_ids(tmp_path: Path, shared_pki_dir: Path, sample_batch: Path) -> None:
+    redis.Redis.from_url(BROKER).flushdb()
+    settings = make_settings(tmp_path / "var", shared_pki_dir, mode="celery", broker_url=BROKER)
+    services = Services(settings)
+    services.prepare()
+    manifest = json.loads((sample_batch / "manifest.json").read_text())
+    manifest["components"] = manifest["components"][:1]
+    files = {n: (sample_batch / n).read_bytes() for n in manifest["components"][0]["files"]}
+    (tmp_path / "b.zip").write_bytes(make_zip(manifest, files))
+    ingest(services, read_batch(tmp_path / "b.zip"))
+
+    env = os.environ | {
+        "SOHOA_VAR_DIR": str(settings.var_dir),
+        "SOHOA_SIGNING__PKI_DIR": str(shared_pki_dir),
+        "SOHOA_WORKERS__MODE": "celery",
+        "SOHOA_WORKERS__BROKER_URL": BROKER,
+    }
+    log = tmp_path / "worker.log"
+    with log.open("wb") as fh:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "sohoa.cli", "worker", "--queues", "ocr,sign,store", "--concurrency", "1"],
+            env=env,
+            stdout=fh,
+            stderr=fh,
+        )
+        dispatcher = Dispatcher(services)
+        try:
+            deadline = time.monotonic() + 240
+            state = None
+            while time.monotonic() < deadline:
+                dispatcher.dispatch_once()
+                with services.catalogue.session() as s:
+                    state = s.scalar(select(Component.state))
+                if state in ("done", "failed"):
+                    break
+                time.sleep(0.5)
+        finally:
+            dispatcher.stop()
+            worker.terminate()
+            worker.wait(30)
+    assert state == "done", log.read_text()[-3000:]
+    with services.catalogue.session() as s:
+        assert s.scalar(select(func.count(Document.id))) == 1
+    services.close()
