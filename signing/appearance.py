@@ -6,12 +6,14 @@ Text is set in an embedded TrueType font with Vietnamese glyphs (see ``signing.f
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
+import pikepdf
 from PIL import Image, ImageFont
 from pyhanko.pdf_utils import layout
 from pyhanko.pdf_utils.images import PdfImage
@@ -167,3 +169,28 @@ def _text_width(lines: list[str]) -> float:
 def _seal_image(path: Path, mtime_ns: int) -> Image.Image:
     with Image.open(path) as img:
         return img.convert("RGBA")
+
+
+def make_room(pdf: bytes, appearance: Appearance, *, gap: float = 0.3 * CM) -> bytes:
+    """Grow the stamp's page so the stamp sits in a blank band beside the content instead of over it.
+
+    Only the page box changes: the scanned image and its text layer keep their size and
+    position (100% scale), with a band added above (top anchors) or below, and to the
+    side when the page is narrower than the stamp. Must run before the first signature.
+    """
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        page = doc.pages[appearance.page_index(len(doc.pages))]
+        left, bottom, right, top = (float(v) for v in page.mediabox)
+        band = appearance.height + appearance.margin_y + gap
+        need_width = appearance.width + 2 * appearance.margin_x
+        right = max(right, left + need_width)
+        if appearance.anchor.startswith("top"):
+            top += band
+        else:
+            bottom -= band
+        page.mediabox = pikepdf.Array([left, bottom, right, top])
+        if "/CropBox" in page.obj:
+            del page.obj["/CropBox"]
+        out = io.BytesIO()
+        doc.save(out, deterministic_id=True)
+        return out.getvalue()

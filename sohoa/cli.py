@@ -142,7 +142,7 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
 
     from tqdm import tqdm
 
-    from signing.appearance import copy_stamp
+    from signing.appearance import copy_stamp, make_room
     from signing.pades import sign_pdf
     from sohoa.errors import SohoaError
     from workers.services import Services
@@ -155,8 +155,12 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
     failures = 0
     for path in tqdm(files, unit="pdf", disable=len(files) < 2, file=sys.stderr):
         try:
-            appearance = copy_stamp(key.subject_name, datetime.now().astimezone()) if which == "operator" else None
-            signed = sign_pdf(path.read_bytes(), key, level=level, timestamper=timestamper, appearance=appearance)
+            data = path.read_bytes()
+            appearance = None
+            if which == "operator":
+                appearance = copy_stamp(key.subject_name, datetime.now().astimezone())
+                data = make_room(data, appearance)
+            signed = sign_pdf(data, key, level=level, timestamper=timestamper, appearance=appearance)
             (out_dir / path.name).write_bytes(signed)
             click.echo(f"{path} -> {out_dir / path.name}")
         except SohoaError as exc:
@@ -172,7 +176,6 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
 def verify(file: Path, as_json: bool, lang: str) -> None:
     """Validate the signatures of a PDF; exit 0 when valid, 1 when not."""
     from signing.verify import verify_pdf
-
     from sohoa.errors import SohoaError
     from workers.services import Services
 
@@ -210,9 +213,9 @@ def demo(out_dir: Path | None) -> None:
     """Run the sample batch end to end and exit: prints the e-result code and pages/s."""
     import subprocess
 
-    from signing.verify import verify_pdf
     from tqdm import tqdm
 
+    from signing.verify import verify_pdf
     from sohoa.demo import fresh_demo_settings, run_demo
     from workers.services import Services
 

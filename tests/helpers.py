@@ -16,7 +16,7 @@ def pdfsig(path: Path, nss: str) -> str:
 
 
 def pdftotext(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 def make_zip(manifest: dict, files: dict[str, bytes]) -> bytes:

@@ -102,7 +102,7 @@ def digitize(services: Services, step: JobStep) -> StepOutcome:
 
 
 def sign(services: Services, step: JobStep) -> StepOutcome:
-    from signing.appearance import copy_stamp
+    from signing.appearance import copy_stamp, make_room
     from signing.pades import sign_pdf
 
     with services.catalogue.session() as s:
@@ -113,12 +113,13 @@ def sign(services: Services, step: JobStep) -> StepOutcome:
     key = services.signing_key("operator")
     signed_at = datetime.now().astimezone()
     level = "B-T"
+    stamp = copy_stamp(key.subject_name, signed_at, agency=agency)
     signed = sign_pdf(
-        pdf,
+        make_room(pdf, stamp),
         key,
         level=level,
         timestamper=services.timestamper,
-        appearance=copy_stamp(key.subject_name, signed_at, agency=agency),
+        appearance=stamp,
         reason="Số hóa bản sao điện tử từ bản giấy",
         location=agency,
     )

@@ -117,8 +117,9 @@ def test_station_pushes_batch_and_gets_signed_searchable_documents(
         report = pdfsig(pdf_path, nss_dir)
         assert "Signature is Valid." in report and "Certificate is Trusted." in report, report
         text = " ".join(pdftotext(pdf_path).split())
-        first_line = next(line for line in truth[comp["files"][0]].splitlines() if line.strip())
-        assert " ".join(first_line.split()) in text
+        lines = [" ".join(line.split()) for f in comp["files"] for line in truth[f].splitlines() if line.strip()]
+        found = [line for line in lines if line in text]
+        assert len(found) >= 0.9 * len(lines), set(lines) - set(found)
         assert subprocess.run(["pdfinfo", str(pdf_path)], capture_output=True, text=True).stdout.count(
             f"Pages:           {len(comp['files'])}"
         ) == 1

@@ -6,7 +6,7 @@ from io import BytesIO
 
 import pikepdf
 
-from signing.appearance import copy_stamp, result_seal
+from signing.appearance import copy_stamp, make_room, result_seal
 from signing.devpki import DevPki
 from signing.keys import SigningKey
 from signing.pades import sign_pdf
@@ -95,3 +95,24 @@ def test_appearance_position_is_configurable(agency_key: SigningKey, pki: DevPki
     [(page, widget)] = _widgets(doc)
     _, _, x2, y2 = (float(v) for v in widget.Rect)
     assert page == 0 and x2 > 500 and y2 > 800
+
+
+def test_make_room_keeps_the_stamp_off_the_scanned_content(
+    pki: DevPki, operator_key: SigningKey, pdf_1page: bytes
+) -> None:
+    original = pikepdf.open(BytesIO(pdf_1page))
+    content_box = [float(v) for v in original.pages[0].mediabox]
+    stamp = copy_stamp(operator_key.subject_name, SIGNED_AT, agency="Trung tâm Phục vụ hành chính công phường Ba Đình")
+    card = pikepdf.open(BytesIO(pdf_1page))
+    card.pages[0].mediabox = pikepdf.Array([0, 0, 243, 153])  # a CCCD-sized page, narrower than the stamp
+    card_bytes = BytesIO()
+    card.save(card_bytes)
+    for source, box in ((pdf_1page, content_box), (card_bytes.getvalue(), [0, 0, 243, 153])):
+        signed = sign_pdf(make_room(source, stamp), operator_key, appearance=stamp)
+        doc = pikepdf.open(BytesIO(signed))
+        [(_, widget)] = _widgets(doc)
+        x1, y1, x2, y2 = (float(v) for v in widget.Rect)
+        left, bottom, right, top = (float(v) for v in doc.pages[0].mediabox)
+        assert y1 >= box[3] and y2 <= top and x1 >= left and x2 <= right  # above the content, inside the page
+        assert (left, bottom) == (box[0], box[1])  # the content did not move or scale
+        assert verify_pdf(signed, [pki.root_cert]).valid
