@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,9 @@ from sohoa.errors import NotFound
 from storage.catalogue.models import Component, ComponentState, Document, EResult, JobStep
 from storage.objectstore import Bucket
 from workers.services import Services
+
+if TYPE_CHECKING:
+    from signing.appearance import Appearance
 
 log = logging.getLogger(__name__)
 
@@ -101,39 +104,63 @@ def digitize(services: Services, step: JobStep) -> StepOutcome:
     return StepOutcome(output, next_kind="sign")
 
 
+def _sign_into_work(
+    services: Services,
+    pdf: bytes,
+    which: str,
+    *,
+    level: str,
+    appearance: Appearance | None,
+    reason: str,
+    location: str | None,
+    next_kind: str,
+    signed_at: datetime,
+) -> StepOutcome:
+    """Sign with the agency or operator key, keep the signed bytes in the work bucket for the store step."""
+    from signing.pades import sign_pdf
+
+    key = services.signing_key(which)
+    signed = sign_pdf(
+        pdf,
+        key,
+        level=level,
+        timestamper=services.timestamper,
+        appearance=appearance,
+        reason=reason,
+        location=location,
+    )
+    obj = services.store.put_bytes(Bucket.WORK, signed, suffix=".pdf", content_type="application/pdf")
+    output = {
+        "signed_key": obj.key,
+        "sha256": obj.sha256,
+        "size": obj.size,
+        "signed_by": key.subject_name,
+        "signed_at": signed_at.isoformat(),
+        "level": level,
+    }
+    return StepOutcome(output, next_kind=next_kind)
+
+
 def sign(services: Services, step: JobStep) -> StepOutcome:
     from signing.appearance import copy_stamp, make_room
-    from signing.pades import sign_pdf
 
     with services.catalogue.session() as s:
         prev = _previous_output(s, step, "digitize")
         comp = s.get_one(Component, step.component_id)
         agency = comp.dossier.receiving_centre or None
     pdf = services.store.get_bytes(Bucket.WORK, prev["pdf_key"], sha256=prev["pdf_sha256"])
-    key = services.signing_key("operator")
     signed_at = datetime.now().astimezone()
-    level = "B-T"
-    stamp = copy_stamp(key.subject_name, signed_at, agency=agency)
-    signed = sign_pdf(
+    stamp = copy_stamp(services.signing_key("operator").subject_name, signed_at, agency=agency)
+    return _sign_into_work(
+        services,
         make_room(pdf, stamp),
-        key,
-        level=level,
-        timestamper=services.timestamper,
+        "operator",
+        level="B-T",
         appearance=stamp,
         reason="Số hóa bản sao điện tử từ bản giấy",
         location=agency,
-    )
-    obj = services.store.put_bytes(Bucket.WORK, signed, suffix=".pdf", content_type="application/pdf")
-    return StepOutcome(
-        {
-            "signed_key": obj.key,
-            "sha256": obj.sha256,
-            "size": obj.size,
-            "signed_by": key.subject_name,
-            "signed_at": signed_at.isoformat(),
-            "level": level,
-        },
         next_kind="store",
+        signed_at=signed_at,
     )
 
 
@@ -172,37 +199,25 @@ def store(services: Services, step: JobStep) -> StepOutcome:
 
 def sign_result(services: Services, step: JobStep) -> StepOutcome:
     from signing.appearance import result_seal
-    from signing.pades import sign_pdf
 
     with services.catalogue.session() as s:
         result = s.get_one(EResult, step.eresult_id)
         result.state = ComponentState.PROCESSING
         source_key, source_sha, level = result.source_key, result.source_sha256, result.level
     pdf = services.store.get_bytes(Bucket.RAW, source_key, sha256=source_sha)
-    key = services.signing_key("agency")
     signed_at = datetime.now().astimezone()
+    agency = services.settings.signing.agency_name
     seal = services.dev_pki.seal_png if services.uses_dev_pki else None
-    appearance = result_seal(services.settings.signing.agency_name, seal, signed_at) if seal else None
-    signed = sign_pdf(
+    return _sign_into_work(
+        services,
         pdf,
-        key,
+        "agency",
         level=level,
-        timestamper=services.timestamper,
-        appearance=appearance,
+        appearance=result_seal(agency, seal, signed_at) if seal else None,
         reason="Ký số kết quả giải quyết thủ tục hành chính",
-        location=services.settings.signing.agency_name,
-    )
-    obj = services.store.put_bytes(Bucket.WORK, signed, suffix=".pdf", content_type="application/pdf")
-    return StepOutcome(
-        {
-            "signed_key": obj.key,
-            "sha256": obj.sha256,
-            "size": obj.size,
-            "signed_by": key.subject_name,
-            "signed_at": signed_at.isoformat(),
-            "level": level,
-        },
+        location=agency,
         next_kind="store_result",
+        signed_at=signed_at,
     )
 
 
