@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from prometheus_client import CollectorRegistry
 
 from api import routes_batches, routes_public, routes_results
 from api.errors import sohoa_error_handler
@@ -15,6 +16,7 @@ from sohoa import __version__
 from sohoa.bootstrap import prepare
 from sohoa.errors import SohoaError
 from sohoa.settings import Settings, get_settings
+from workers.metrics import register_queue_depth
 from workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,8 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.metrics_registry = CollectorRegistry()
+    register_queue_depth(services.catalogue, app.state.metrics_registry)
     app.state.wake_workers = lambda: None
     app.add_exception_handler(SohoaError, sohoa_error_handler)
     app.include_router(routes_public.router)

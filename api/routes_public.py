@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -58,6 +59,25 @@ async def readyz(request: Request) -> JSONResponse:
     checks = await run_in_threadpool(_ready, request)
     ok = all(v == "ok" for v in checks.values())
     return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics: step durations and failures of this process, queue depth from the catalogue.
+
+    Served to loopback scrapers, or to others presenting ``api.metrics_token``.
+    """
+    token = request.app.state.services.settings.api.metrics_token
+    local = request.client is not None and request.client.host in ("127.0.0.1", "::1")
+    presented = request.headers.get("authorization", "").removeprefix("Bearer ")
+    if not local and not (token and hmac.compare_digest(presented, token)):
+        raise HTTPException(403)
+    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+    body = await run_in_threadpool(
+        lambda: generate_latest(REGISTRY) + generate_latest(request.app.state.metrics_registry)
+    )
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 @router.post("/dev/tsa", include_in_schema=False)

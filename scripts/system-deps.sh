@@ -5,7 +5,7 @@ set -euo pipefail
 
 RUNTIME=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils qpdf softhsm2 libnss3-tools
          fonts-liberation fonts-liberation2 fonts-dejavu-core)
-TEST=(postgresql redis-server)
+TEST=(postgresql redis-server rabbitmq-server)
 
 want=("${RUNTIME[@]}")
 [ "${1:-run}" = "test" ] && want+=("${TEST[@]}")
@@ -23,6 +23,7 @@ for pkg in "${missing[@]}"; do
   case "$pkg" in
     postgresql) command -v pg_ctlcluster >/dev/null || command -v postgres >/dev/null || filtered+=("$pkg") ;;
     redis-server) command -v redis-server >/dev/null || filtered+=("$pkg") ;;
+    rabbitmq-server) command -v rabbitmq-server >/dev/null || filtered+=("$pkg") ;;
     *) filtered+=("$pkg") ;;
   esac
 done

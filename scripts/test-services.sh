@@ -15,10 +15,15 @@ if ! up 6379; then
   echo "starting Redis"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
 fi
-for _ in $(seq 1 30); do
-  up 5432 && up 6379 && break
+if ! up 5672; then
+  echo "starting RabbitMQ"
+  rabbitmq-server -detached >/dev/null 2>&1 || true
+fi
+for _ in $(seq 1 60); do
+  up 5432 && up 6379 && up 5672 && break
   sleep 1
 done
+up 5672 || { echo "RabbitMQ is not reachable on 127.0.0.1:5672" >&2; exit 1; }
 up 5432 || { echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1; }
 up 6379 || { echo "Redis is not reachable on 127.0.0.1:6379" >&2; exit 1; }
 # The tests use database "sohoa_test"; create it if absent (trust auth or the postgres superuser).

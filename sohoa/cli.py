@@ -10,25 +10,17 @@ from pathlib import Path
 
 import click
 
+from sohoa.logging_setup import setup_logging
 from sohoa.settings import get_settings
-
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.option("--log-json", is_flag=True, envvar="SOHOA_LOG_JSON", help="JSON log lines (with dossier and step ids).")
 @click.version_option(package_name="sohoa")
-def main(verbose: bool) -> None:
+def main(verbose: bool, log_json: bool) -> None:
     """sohoa: số hóa hồ sơ và kết quả điện tử (digitisation and e-results)."""
-    _setup_logging(verbose)
+    setup_logging(verbose=verbose, json_lines=log_json)
 
 
 @main.command()
@@ -195,14 +187,29 @@ def verify(file: Path, as_json: bool, lang: str) -> None:
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
-@click.option("--queues", default="ingest,ocr,sign,store", show_default=True, help="Queues this host serves.")
+@click.option("--queues", default=None, help="Queues this host serves (default: settings workers.queues).")
 @click.option("--concurrency", type=int, default=None, help="Worker processes (default: CPU count).")
+@click.option("--metrics-port", type=int, default=None, help="Serve Prometheus metrics of this worker on this port.")
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
-def worker(queues: str, concurrency: int | None, celery_args: tuple[str, ...]) -> None:
-    """Start a Celery worker for the given queues (distributed mode)."""
+def worker(queues: str | None, concurrency: int | None, metrics_port: int | None, celery_args: tuple[str, ...]) -> None:
+    """Start a Celery worker for the given queues (distributed mode).
+
+    Only hosts that hold signing keys should serve ``sign``; GPU hosts serve ``ocr`` with
+    SOHOA_OCR__ENGINE=easyocr.
+    """
+    settings = get_settings()
+    if metrics_port is not None:
+        import tempfile
+
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="sohoa-metrics-"))
+        from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        start_http_server(metrics_port, addr="127.0.0.1", registry=registry)
     from workers.celery_app import app
 
-    argv = ["worker", "-Q", queues, "-E", "--loglevel", "INFO"]
+    argv = ["worker", "-Q", queues or ",".join(settings.workers.queues), "-E", "--loglevel", "INFO"]
     if concurrency:
         argv += ["--concurrency", str(concurrency)]
     app.worker_main([*argv, *celery_args])

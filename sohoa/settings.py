@@ -53,8 +53,9 @@ class WorkerSettings(_Section):
     mode: Literal["embedded", "celery"] = "embedded"
     embedded_threads: int = 2
     broker_url: str = "redis://127.0.0.1:6379/0"
-    lease_seconds: int = 300
-    max_attempts: int = 5
+    lease_seconds: int = Field(default=60, ge=2)
+    max_attempts: int = Field(default=8, ge=1)
+    max_tasks_per_child: int = Field(default=100, ge=1)
     poll_interval_s: float = 0.5
     queues: tuple[str, ...] = ("ingest", "ocr", "sign", "store")
 
@@ -64,6 +65,7 @@ class ApiSettings(_Section):
     port: int = 8000
     max_upload_bytes: int = 512 * 1024 * 1024
     public_base_url: str = "http://127.0.0.1:8000"
+    metrics_token: str | None = None
 
 
 class Settings(BaseSettings):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from sohoa.settings import Settings, get_settings
 
@@ -22,14 +22,16 @@ def make_app(settings: Settings | None = None) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        task_queues=[Queue(q) for q in QUEUES],
+        task_queues=[Queue(q, Exchange(q), routing_key=q, durable=True, auto_delete=False) for q in QUEUES],
         task_default_queue="store",
         task_time_limit=settings.ocr.timeout_s * 10,
         task_soft_time_limit=settings.ocr.timeout_s * 9,
-        worker_max_tasks_per_child=200,
+        worker_max_tasks_per_child=settings.workers.max_tasks_per_child,
         worker_send_task_events=True,
         task_send_sent_event=True,
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        broker_transport_options={"visibility_timeout": settings.workers.lease_seconds * 2},
     )
     return app
 

@@ -1,7 +1,10 @@
-"""Send runnable steps to their Celery queues; re-send those whose lease or dispatch went stale.
+"""The reconciler: send runnable steps to their Celery queues, re-send those whose message or worker was lost.
 
-The catalogue stays the source of truth: a lost message or a killed worker only means
-the step is dispatched again after ``lease_seconds``; the task's claim makes that safe.
+The catalogue stays the source of truth. A step is (re)dispatched when it is pending and
+was never sent or was sent longer than a lease ago, or when it is running under an
+expired lease (its worker died). Taking the right to dispatch is an atomic conditional
+UPDATE, so several API instances can run dispatchers side by side; the task's own claim
+makes any duplicate message harmless.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from workers.celery_app import RUN_STEP, make_app
 from workers.services import Services
 
 log = logging.getLogger(__name__)
+BATCH = 500
 
 
 class Dispatcher:
@@ -26,35 +30,41 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self.app = make_app(services.settings)
 
+    def time_limit(self, kind: str) -> int:
+        """Hard time limit of a step's task; OCR gets the most (pages × per-page limit is bounded by settings)."""
+        base = self.services.settings.ocr.timeout_s
+        return base * 10 if kind == "digitize" else max(base, 120)
+
     def dispatch_once(self) -> int:
         now = utcnow()
         stale = now - timedelta(seconds=self.services.settings.workers.lease_seconds)
+        runnable = and_(
+            or_(JobStep.dispatched_at.is_(None), JobStep.dispatched_at < stale),
+            or_(
+                and_(
+                    JobStep.state == StepState.PENDING,
+                    or_(JobStep.not_before.is_(None), JobStep.not_before <= now),
+                ),
+                and_(JobStep.state == StepState.RUNNING, JobStep.lease_until < now),
+            ),
+        )
         with self.services.catalogue.session() as s:
-            rows = s.execute(
-                select(JobStep.id, JobStep.queue)
-                .where(
-                    or_(JobStep.dispatched_at.is_(None), JobStep.dispatched_at < stale),
-                    or_(
-                        and_(
-                            JobStep.state == StepState.PENDING,
-                            or_(JobStep.not_before.is_(None), JobStep.not_before <= now),
-                        ),
-                        and_(JobStep.state == StepState.RUNNING, JobStep.lease_until < now),
-                    ),
-                )
-                .order_by(JobStep.id)
-                .limit(500)
+            ids = s.scalars(select(JobStep.id).where(runnable).order_by(JobStep.id).limit(BATCH)).all()
+            if not ids:
+                return 0
+            taken = s.execute(
+                update(JobStep)
+                .where(JobStep.id.in_(ids), runnable)
+                .values(dispatched_at=now)
+                .returning(JobStep.id, JobStep.queue, JobStep.kind)
+                .execution_options(synchronize_session=False)
             ).all()
-            if rows:
-                s.execute(
-                    update(JobStep).where(JobStep.id.in_([r.id for r in rows])).values(dispatched_at=now),
-                    execution_options={"synchronize_session": False},
-                )
-        for step_id, queue in rows:
-            self.app.send_task(RUN_STEP, args=[step_id], queue=queue)
-        if rows:
-            log.info("dispatched %d steps", len(rows))
-        return len(rows)
+        for step_id, queue, kind in taken:
+            limit = self.time_limit(kind)
+            self.app.send_task(RUN_STEP, args=[step_id], queue=queue, time_limit=limit, soft_time_limit=limit - 10)
+        if taken:
+            log.info("dispatched %d steps", len(taken))
+        return len(taken)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="sohoa-dispatcher", daemon=True)

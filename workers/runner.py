@@ -13,6 +13,8 @@ import logging
 import os
 import random
 import socket
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,8 +22,10 @@ from datetime import timedelta
 from sqlalchemy import and_, or_, select, update
 
 from sohoa.errors import ErrorInfo, SohoaError
+from sohoa.logging_setup import log_context
 from storage.catalogue.models import Component, ComponentState, EResult, JobStep, StepState, utcnow
 from workers.errors import StepAbandoned
+from workers.metrics import STEP_FAILURES, STEP_SECONDS
 from workers.pipeline import STEPS
 from workers.services import Services
 
@@ -32,7 +36,7 @@ def worker_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 300.0) -> float:
+def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 60.0) -> float:
     """Exponential backoff with full jitter."""
     return random.uniform(0, min(cap, base * 2 ** max(attempt - 1, 0)))
 
@@ -93,17 +97,46 @@ class StepRunner:
         """Run a step this runner has claimed and settle it."""
         with self.services.catalogue.session() as s:
             step = s.get_one(JobStep, step_id)
+            dossier = _dossier_code(s, step)
             s.expunge(step)
+        with log_context(
+            dossier=dossier, step=step.id, kind=step.kind, component=step.component_id, eresult=step.eresult_id
+        ):
+            return self._run(step)
+
+    def _run(self, step: JobStep) -> RunResult:
         spec = STEPS[step.kind]
-        log.info("step %s (%s) attempt %s started", step.id, step.kind, step.attempts)
+        log.info("step attempt %s started", step.attempts)
+        started = time.monotonic()
+        heartbeat = _Heartbeat(self, step.id)
+        heartbeat.start()
         try:
             outcome = spec.handler(self.services, step)
         except SohoaError as exc:
-            return self._settle_error(step, exc, retry=exc.retryable)
+            result = self._settle_error(step, exc, retry=exc.retryable)
         except Exception as exc:
-            log.exception("step %s (%s) crashed", step.id, step.kind)
-            return self._settle_error(step, exc, retry=True)
-        return self._settle_success(step, outcome)
+            log.exception("step crashed")
+            result = self._settle_error(step, exc, retry=True)
+        else:
+            result = self._settle_success(step, outcome)
+        finally:
+            heartbeat.stop()
+        STEP_SECONDS.labels(step.kind, str(result.state)).observe(time.monotonic() - started)
+        if result.error_code:
+            STEP_FAILURES.labels(step.kind, result.error_code, str(result.state == StepState.FAILED).lower()).inc()
+        return result
+
+    def extend_lease(self, step_id: int) -> bool:
+        """Keep the lease of a step that is still being worked on; False once it was lost."""
+        now = utcnow()
+        with self.services.catalogue.session() as s:
+            res = s.execute(
+                update(JobStep)
+                .where(JobStep.id == step_id, JobStep.state == StepState.RUNNING, JobStep.lease_owner == self.owner)
+                .values(lease_until=now + self.lease)
+                .execution_options(synchronize_session=False)
+            )
+            return res.rowcount == 1
 
     def _owned(self, s, step_id: int) -> JobStep | None:  # type: ignore[no-untyped-def]
         row = s.scalar(select(JobStep).where(JobStep.id == step_id).with_for_update())
@@ -149,6 +182,7 @@ class StepRunner:
             row.error_code, row.error_message = info.code, info.message
             if retry and row.attempts < max_attempts:
                 row.state = StepState.PENDING
+                row.dispatched_at = None
                 row.not_before = utcnow() + timedelta(seconds=backoff_seconds(row.attempts))
                 log.warning("step %s (%s) will retry: %s %s", step.id, step.kind, info.code, info.detail)
                 return RunResult(step.id, StepState.PENDING, info.code)
@@ -159,6 +193,40 @@ class StepRunner:
             mark_target_failed(s, row, info)
         log.warning("step %s (%s) failed: %s %s", step.id, step.kind, info.code, info.detail)
         return RunResult(step.id, StepState.FAILED, info.code)
+
+
+class _Heartbeat:
+    """Renews a step's lease while its handler runs, so only a dead worker's lease expires."""
+
+    def __init__(self, runner: StepRunner, step_id: int):
+        self.runner, self.step_id = runner, step_id
+        self.interval = max(runner.lease.total_seconds() / 3, 0.5)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"lease-{step_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                if not self.runner.extend_lease(self.step_id):
+                    log.warning("lease of step %s was lost while running", self.step_id)
+                    return
+            except Exception:
+                log.exception("renewing the lease of step %s failed", self.step_id)
+
+
+def _dossier_code(s, step: JobStep) -> str | None:  # type: ignore[no-untyped-def]
+    if step.component_id is not None:
+        comp = s.get(Component, step.component_id)
+        return comp.dossier.code if comp else None
+    result = s.get(EResult, step.eresult_id)
+    return result.dossier.code if result else None
 
 
 def mark_target_failed(s, row: JobStep, info: ErrorInfo) -> None:  # type: ignore[no-untyped-def]

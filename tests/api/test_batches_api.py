@@ -80,3 +80,11 @@ def test_dev_tsa_answers_rfc3161_queries(client: tuple[TestClient, dict]) -> Non
     assert parsed["status"]["status"].native == "granted"
     info = parsed["time_stamp_token"]["content"]["encap_content_info"]["content"].parsed
     assert info["message_imprint"]["hashed_message"].native == b"\x11" * 32
+
+
+def test_metrics_need_loopback_or_token(settings: Settings) -> None:
+    app_settings = settings.model_copy(update={"api": ApiSettings(metrics_token="s3cret-metrics")})
+    with TestClient(create_app(app_settings, start_workers=False)) as c:
+        assert c.get("/metrics").status_code == 403
+        body = c.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"}).text
+        assert "sohoa_step_duration_seconds" in body and "sohoa_queue_depth" in body

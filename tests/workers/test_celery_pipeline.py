@@ -22,11 +22,37 @@ from workers.intake import ingest
 from workers.services import Services
 
 pytestmark = pytest.mark.integration
-BROKER = os.environ.get("SOHOA_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+BROKERS = {
+    "redis": os.environ.get("SOHOA_TEST_REDIS_URL", "redis://127.0.0.1:6379/14"),
+    "rabbitmq": os.environ.get("SOHOA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+}
 
 
-def test_celery_worker_processes_a_batch_by_ids(tmp_path: Path, shared_pki_dir: Path, sample_batch: Path) -> None:
-    redis.Redis.from_url(BROKER).flushdb()
+def purge(broker: str) -> None:
+    if broker.startswith("redis"):
+        redis.Redis.from_url(broker).flushdb()
+    else:
+        from kombu import Connection
+
+        from amqp.exceptions import NotFound
+
+        with Connection(broker) as conn:
+            for queue in ("ocr", "sign", "store", "ingest"):
+                channel = conn.channel()
+                try:
+                    channel.queue_purge(queue)
+                except NotFound:
+                    pass  # never declared: nothing to purge
+                finally:
+                    channel.close()
+
+
+@pytest.mark.parametrize("broker_name", sorted(BROKERS))
+def test_celery_worker_processes_a_batch_by_ids(
+    broker_name: str, tmp_path: Path, shared_pki_dir: Path, sample_batch: Path
+) -> None:
+    BROKER = BROKERS[broker_name]
+    purge(BROKER)
     settings = make_settings(tmp_path / "var", shared_pki_dir, mode="celery", broker_url=BROKER)
     services = Services(settings)
     services.prepare()
