@@ -32,9 +32,8 @@ def purge(broker: str) -> None:
     if broker.startswith("redis"):
         redis.Redis.from_url(broker).flushdb()
     else:
-        from kombu import Connection
-
         from amqp.exceptions import NotFound
+        from kombu import Connection
 
         with Connection(broker) as conn:
             for queue in ("ocr", "sign", "store", "ingest"):

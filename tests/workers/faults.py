@@ -1,0 +1,171 @@
+"""Helpers for the fault tests: a private Redis, a Celery worker process, a batch of many small components."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import func, select
+
+from storage.catalogue.models import Component, Document, JobStep, ScanFile
+from storage.objectstore import Bucket
+from tests.helpers import make_zip, manifest
+from workers.services import Services
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def small_page(text: str) -> bytes:
+    """A 200-dpi strip with one line of Vietnamese text: real OCR work, but fast."""
+    image = Image.new("RGB", (900, 120), "white")
+    ImageDraw.Draw(image).text((30, 35), text, fill="black", font=ImageFont.truetype(FONT, 36))
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=90, dpi=(200, 200))
+    return buf.getvalue()
+
+
+def many_components_batch(path: Path, code: str, count: int) -> Path:
+    comps = [{"id": f"c{i}", "declared_type": "other", "files": [f"p{i}.jpg"]} for i in range(count)]
+    files = {f"p{i}.jpg": small_page(f"Thành phần số {i} của hồ sơ {code[-4:]}") for i in range(count)}
+    path.write_bytes(make_zip(manifest(comps, code=code), files))
+    return path
+
+
+class PrivateRedis:
+    def __init__(self, tmp: Path):
+        self.port = free_port()
+        self.tmp = tmp
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis did not start")
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+
+class CeleryWorker:
+    def __init__(self, env: dict[str, str], log: Path, concurrency: int = 2):
+        self.env, self.log, self.concurrency = env, log, concurrency
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        fh = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sohoa.cli",
+                "worker",
+                "--queues",
+                "ocr,sign,store",
+                "--concurrency",
+                str(self.concurrency),
+            ],
+            env=os.environ | self.env,
+            stdout=fh,
+            stderr=fh,
+        )
+
+    def children(self) -> list[int]:
+        assert self.proc is not None
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in out.split()]
+
+    def kill_child(self) -> bool:
+        kids = self.children()
+        if not kids:
+            return False
+        os.kill(kids[0], signal.SIGKILL)
+        return True
+
+    def kill(self) -> None:
+        if self.proc:
+            for pid in self.children():
+                os.kill(pid, signal.SIGKILL)
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            self.proc = None
+
+
+def settled(services: Services) -> tuple[int, int]:
+    with services.catalogue.session() as s:
+        total = s.scalar(select(func.count(Component.id))) or 0
+        finished = s.scalar(select(func.count(Component.id)).where(Component.state.in_(["done", "failed"]))) or 0
+    return finished, total
+
+
+def audit_exactly_once(services: Services) -> dict[str, int]:
+    """Count outcomes and check that nothing was lost, duplicated or orphaned."""
+    with services.catalogue.session() as s:
+        states = dict(s.execute(select(Component.state, func.count()).group_by(Component.state)).all())
+        total = sum(states.values())
+        docs = s.execute(select(Document.component_id, Document.object_key, Document.sha256)).all()
+        steps = dict(s.execute(select(JobStep.kind, func.count()).group_by(JobStep.kind)).all())
+        raw_keys = set(s.scalars(select(ScanFile.object_key)))
+    assert set(states) <= {"done", "failed"}, states
+    assert len(docs) == states.get("done", 0) == len({d.component_id for d in docs})
+    done = states.get("done", 0)
+    assert steps.get("store", 0) == done and steps.get("sign", 0) == done and steps.get("digitize") == total
+    assert stored_keys(services, Bucket.DOCUMENTS) == {d.object_key for d in docs}
+    assert stored_keys(services, Bucket.RAW) == raw_keys
+    for d in docs:
+        services.store.get_bytes(Bucket.DOCUMENTS, d.object_key, sha256=d.sha256)
+    return {"components": total, "done": done, "failed": states.get("failed", 0), "documents": len(docs)}
+
+
+def stored_keys(services: Services, bucket: Bucket) -> set[str]:
+    root = services.settings.objects_dir / bucket.value
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")}

@@ -1,0 +1,111 @@
+"""Fault tests on real Celery workers: killed processes and a restarted broker lose and duplicate nothing.
+
+100 components are in flight on a 2-process worker; the catalogue's leases and the
+dispatcher must bring every component to one final state, with one document each.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_settings
+from tests.workers.faults import CeleryWorker, PrivateRedis, audit_exactly_once, many_components_batch, settled
+from workers.batch import read_batch
+from workers.dispatcher import Dispatcher
+from workers.intake import ingest
+from workers.services import Services
+
+pytestmark = pytest.mark.integration
+COMPONENTS = 100
+LEASE = 6
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, shared_pki_dir: Path) -> Iterator[dict]:
+    broker = PrivateRedis(tmp_path)
+    broker.start()
+    settings = make_settings(
+        tmp_path / "var", shared_pki_dir, mode="celery", broker_url=broker.url, lease_seconds=LEASE
+    )
+    services = Services(settings)
+    services.prepare()
+    for n, code in enumerate(("000.00.12.H26-261121-0101", "000.00.12.H26-261121-0102")):
+        ingest(services, read_batch(many_components_batch(tmp_path / f"b{n}.zip", code, COMPONENTS // 2)))
+    env = {
+        "SOHOA_VAR_DIR": str(settings.var_dir),
+        "SOHOA_SIGNING__PKI_DIR": str(shared_pki_dir),
+        "SOHOA_WORKERS__MODE": "celery",
+        "SOHOA_WORKERS__BROKER_URL": broker.url,
+        "SOHOA_WORKERS__LEASE_SECONDS": str(LEASE),
+    }
+    worker = CeleryWorker(env, tmp_path / "worker.log")
+    worker.start()
+    dispatcher = Dispatcher(services)
+    dispatcher.start()
+    yield {"services": services, "worker": worker, "broker": broker, "log": tmp_path / "worker.log"}
+    dispatcher.stop()
+    worker.stop()
+    broker.stop()
+    services.close()
+
+
+def wait_until_settled(services: Services, log: Path, timeout: float = 400, tick=None) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        finished, total = settled(services)
+        if finished == total:
+            return
+        if tick:
+            tick(finished, total)
+        time.sleep(0.5)
+    pytest.fail(f"only {settled(services)} settled; worker log tail: {log.read_text()[-2000:]}")
+
+
+def test_killing_workers_repeatedly_loses_and_duplicates_nothing(cluster: dict) -> None:
+    services, worker = cluster["services"], cluster["worker"]
+    kills = {"children": 0, "main": 0}
+    last = [time.monotonic()]
+
+    def tick(finished: int, total: int) -> None:
+        if worker.proc is not None and worker.proc.poll() is not None:
+            worker.start()  # a supervisor (systemd, compose) restarts a worker that exited
+        if time.monotonic() - last[0] < 3 or finished < 5 or finished >= total - 5:
+            return
+        last[0] = time.monotonic()
+        if kills["children"] < 6 and worker.kill_child():
+            kills["children"] += 1
+        elif kills["main"] == 0 and finished > total // 2:
+            worker.kill()  # the whole worker host dies...
+            kills["main"] += 1
+            time.sleep(1)
+            worker.start()  # ...and comes back
+
+    wait_until_settled(services, cluster["log"], tick=tick)
+    counts = audit_exactly_once(services)
+    print(json.dumps({"fault": "kill -9", **kills, **counts}))
+    assert kills["children"] >= 3 and kills["main"] == 1
+    assert counts == {"components": COMPONENTS, "done": COMPONENTS, "failed": 0, "documents": COMPONENTS}
+
+
+def test_restarting_the_broker_loses_and_duplicates_nothing(cluster: dict) -> None:
+    services, broker = cluster["services"], cluster["broker"]
+    restarted = False
+
+    def tick(finished: int, total: int) -> None:
+        nonlocal restarted
+        if not restarted and finished >= 10:
+            broker.stop()  # queued messages are gone with it (no persistence)
+            time.sleep(3)
+            broker.start()
+            restarted = True
+
+    wait_until_settled(services, cluster["log"], tick=tick)
+    counts = audit_exactly_once(services)
+    print(json.dumps({"fault": "broker restart", **counts}))
+    assert restarted
+    assert counts == {"components": COMPONENTS, "done": COMPONENTS, "failed": 0, "documents": COMPONENTS}
