@@ -1,25 +1,64 @@
-"""The FastAPI application: API for stations and officers, public pages, embedded workers."""
+"""The FastAPI application: APIs for stations, officers and agencies, the citizen portal, embedded workers."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CollectorRegistry
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import routes_batches, routes_public, routes_results
-from api.errors import sohoa_error_handler
+from api import routes_agencies, routes_batches, routes_portal, routes_public, routes_results
+from api.errors import page_or_json_error, sohoa_error_handler
+from api.metrics import ApiMetrics, MetricsMiddleware
+from api.ratelimit import make_limits
+from api.verification import Verifier
 from sohoa import __version__
 from sohoa.bootstrap import prepare
 from sohoa.errors import SohoaError
 from sohoa.settings import Settings, get_settings
+from storage.objectstore.links import load_or_create_secret
+from storage.warehouse import Warehouse
 from workers.metrics import register_queue_depth
 from workers.services import Services
 
 log = logging.getLogger(__name__)
+
+DESCRIPTION = """Số hóa hồ sơ và kết quả điện tử.
+
+* **Stations** push batches (zip + manifest, or multipart) with an idempotency key and follow progress.
+* **Officers** issue e-results (`<mã hồ sơ>-KQ<n>`) from an uploaded PDF or the centre's template.
+* **Agencies** fetch a citizen's documents under their grants, for a stated purpose.
+* **Citizens** use the Vietnamese portal at `/tra-cuu` and `/kiem-tra` (not part of this API).
+
+Authentication: `Authorization: Bearer <API key>` (keys are stored hashed and can be revoked).
+"""
+
+
+def _state(app: FastAPI, settings: Settings, services: Services) -> None:
+    api = settings.api
+    app.state.services = services
+    app.state.metrics_registry = CollectorRegistry()
+    app.state.api_metrics = ApiMetrics(app.state.metrics_registry)
+    app.state.limits = make_limits(
+        station_per_minute=api.station_batches_per_minute,
+        station_burst=api.station_burst,
+        window_s=api.lookup_window_s,
+        per_ip=api.lookup_max_failures_per_ip,
+        per_code=api.lookup_max_failures_per_code,
+        redis_url=api.rate_limit_redis_url,
+    )
+    app.state.verifier = Verifier(lambda: services.trust_roots)
+    app.state.warehouse = Warehouse(
+        services.catalogue, services.store, presign_expiry=timedelta(seconds=settings.storage.presign_expiry_s)
+    )
+    app.state.portal_secret = b""
+    app.state.wake_workers = lambda: None
+    register_queue_depth(services.catalogue, app.state.metrics_registry)
 
 
 def create_app(settings: Settings | None = None, *, start_workers: bool = True, ingest_sample: bool = False) -> FastAPI:
@@ -28,7 +67,8 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        prepare(services)
+        await run_in_threadpool(prepare, services)
+        app.state.portal_secret = load_or_create_secret(settings.var_dir / "portal-secret")
         pool = dispatcher = None
         if start_workers and settings.workers.mode == "embedded":
             from workers.embedded import EmbeddedPool
@@ -55,18 +95,11 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
                 dispatcher.stop()
             services.close()
 
-    app = FastAPI(
-        title="sohoa",
-        version=__version__,
-        description="Số hóa hồ sơ và kết quả điện tử — API for scanning stations, officers and agencies.",
-        lifespan=lifespan,
-    )
-    app.state.services = services
-    app.state.metrics_registry = CollectorRegistry()
-    register_queue_depth(services.catalogue, app.state.metrics_registry)
-    app.state.wake_workers = lambda: None
+    app = FastAPI(title="sohoa", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    _state(app, settings, services)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.api_metrics)
     app.add_exception_handler(SohoaError, sohoa_error_handler)
-    app.include_router(routes_public.router)
-    app.include_router(routes_batches.router)
-    app.include_router(routes_results.router)
+    app.add_exception_handler(StarletteHTTPException, page_or_json_error)
+    for module in (routes_public, routes_batches, routes_results, routes_agencies, routes_portal):
+        app.include_router(module.router)
     return app

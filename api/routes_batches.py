@@ -4,48 +4,90 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from api.auth import require
-from api.uploads import save_body, save_multipart_file
-from sohoa.errors import NotFound
+from api.docs import ERRORS, binary_body
+from api.errors import not_found, rate_limited
+from api.reuse import reusable_for
+from api.uploads import save_body, save_multipart_batch
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, Component, Document, Dossier
 from storage.objectstore import Bucket
 from workers.batch import read_batch
-from workers.intake import ingest
+from workers.intake import Receipt, ingest
+from workers.services import Services
 from workers.status import dossier_status, find_dossier
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["stations"])
 station = require(ClientRole.STATION)
 station_or_officer = require(ClientRole.STATION, ClientRole.OFFICER)
+
+BATCH_BODY = binary_body(
+    "A batch: a zip holding manifest.json and the scans (raw body, or multipart field `file`), "
+    "or multipart with a `manifest` field (JSON) and one file part per scan named as in the manifest.",
+    "application/zip",
+    multipart={
+        "type": "object",
+        "properties": {
+            "file": {"type": "string", "format": "binary", "description": "the batch zip"},
+            "manifest": {"type": "string", "description": "manifest.json, when scans are sent as parts"},
+        },
+    },
+)
 
 
 def can_see(principal: Principal, dossier: Dossier) -> bool:
     return principal.role == ClientRole.OFFICER or dossier.station_id == principal.id
 
 
-def _not_found(code: str) -> HTTPException:
-    return HTTPException(404, detail=NotFound(code).to_dict() | {"detail": ""})
+async def limited_station(request: Request, principal: Annotated[Principal, Depends(station)]) -> Principal:
+    """The station's own token bucket: 429 with Retry-After when it pushes faster than allowed."""
+    limits = request.app.state.limits
+    wait = await run_in_threadpool(limits.station.take, str(principal.id))
+    if wait > 0:
+        request.app.state.api_metrics.rate_limited.labels("station").inc()
+        log.warning("station %s over its batch rate; retry in %.1f s", principal.id, wait)
+        raise rate_limited(wait, "Trạm quét gửi lô hồ sơ quá nhanh. Vui lòng thử lại sau thời gian chờ.")
+    return principal
 
 
-@router.post("/batches", status_code=202, summary="Push a batch (zip with manifest.json)")
+def _with_reuse(services: Services, receipt: Receipt) -> dict[str, Any]:
+    out = receipt.to_dict()
+    with services.catalogue.session() as s:
+        dossier = find_dossier(s, receipt.dossier_code)
+        reuse = reusable_for(s, dossier) if dossier is not None else {}
+    for comp in out["components"]:
+        comp["reusable"] = reuse.get(comp["ref"], [])
+    out["reusable_documents"] = sum(len(v) for v in reuse.values())
+    return out
+
+
+@router.post(
+    "/batches",
+    status_code=202,
+    summary="Push a batch; the receipt lists the applicant's reusable documents",
+    openapi_extra=BATCH_BODY,
+    responses={200: {"description": "The same batch was pushed before: its receipt"}, **ERRORS},
+)
 async def push_batch(
     request: Request,
     response: Response,
-    principal: Annotated[Principal, Depends(station)],
+    principal: Annotated[Principal, Depends(limited_station)],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict:
     services = request.app.state.services
     limit = services.settings.api.max_upload_bytes
     uploads = services.settings.work_dir / "uploads"
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        path = await save_multipart_file(request, uploads, limit)
+        path = await save_multipart_batch(request, uploads, limit)
     else:
         path = await save_body(request, uploads, limit)
     try:
@@ -59,28 +101,31 @@ async def push_batch(
     if not receipt.created:
         response.status_code = 200
     code = receipt.dossier_code
-    return receipt.to_dict() | {
-        "status_url": f"/api/v1/dossiers/{code}",
-        "events_url": f"/api/v1/dossiers/{code}/events",
-    }
+    body = await run_in_threadpool(_with_reuse, services, receipt)
+    return body | {"status_url": f"/api/v1/dossiers/{code}", "events_url": f"/api/v1/dossiers/{code}/events"}
 
 
 def _status_for(request: Request, principal: Principal, code: str) -> dict:
     with request.app.state.services.catalogue.session() as s:
         dossier = find_dossier(s, code)
         if dossier is None or not can_see(principal, dossier):
-            raise _not_found(code)
+            raise not_found(code)
         return dossier_status(s, dossier)
 
 
-@router.get("/dossiers/{code}", summary="Dossier status with per-component results")
+@router.get("/dossiers/{code}", summary="Dossier status with per-component results", responses=ERRORS)
 async def get_dossier(
     code: str, request: Request, principal: Annotated[Principal, Depends(station_or_officer)]
 ) -> dict:
     return await run_in_threadpool(_status_for, request, principal, code)
 
 
-@router.get("/dossiers/{code}/events", summary="Server-sent progress events until the dossier finishes")
+@router.get(
+    "/dossiers/{code}/events",
+    summary="Server-sent progress events until the dossier finishes",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
+)
 async def dossier_events(
     code: str, request: Request, principal: Annotated[Principal, Depends(station_or_officer)]
 ) -> StreamingResponse:
@@ -110,15 +155,22 @@ def _document_bytes(request: Request, principal: Principal, document_id: int) ->
         doc = s.get(Document, document_id)
         comp = s.get(Component, doc.component_id) if doc else None
         if doc is None or comp is None or not can_see(principal, comp.dossier):
-            raise _not_found(str(document_id))
+            raise not_found(str(document_id))
         key, sha, name = doc.object_key, doc.sha256, f"{comp.dossier.code}-{comp.ref}.pdf"
     return services.store.get_bytes(Bucket.DOCUMENTS, key, sha256=sha), name
 
 
-@router.get("/documents/{document_id}/pdf", summary="Download a signed digitised document")
+@router.get(
+    "/documents/{document_id}/pdf",
+    summary="Download a signed digitised document",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **ERRORS},
+)
 async def download_document(
     document_id: int, request: Request, principal: Annotated[Principal, Depends(station_or_officer)]
 ) -> Response:
+    if not 0 < document_id < 2**63:
+        raise not_found(str(document_id))
     data, name = await run_in_threadpool(_document_bytes, request, principal, document_id)
     return Response(
         data, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}

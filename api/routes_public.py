@@ -1,20 +1,20 @@
-"""Public endpoints: the Vietnamese home page, health probes and the development TSA."""
+"""Public endpoints: the Vietnamese home page, health probes, metrics, PDF verification, the development TSA."""
 
 from __future__ import annotations
 
 import hmac
-from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select, text
 
+from api.docs import ERRORS, binary_body
+from api.pages import page
+from api.uploads import read_body
 from storage.catalogue.models import Document, Dossier, EResult
 
 router = APIRouter(tags=["public"])
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 def _counts(request: Request) -> dict[str, int]:
@@ -29,7 +29,7 @@ def _counts(request: Request) -> dict[str, int]:
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def home(request: Request) -> HTMLResponse:
     counts = await run_in_threadpool(_counts, request)
-    return templates.TemplateResponse(request, "index.html", {"counts": counts})
+    return page(request, "index.html", counts=counts)
 
 
 @router.get("/healthz", summary="Liveness")
@@ -51,10 +51,24 @@ def _ready(request: Request) -> dict[str, str]:
         checks["object_store"] = "ok"
     except Exception as exc:
         checks["object_store"] = f"error: {type(exc).__name__}"
+    workers = services.settings.workers
+    if workers.mode == "celery":
+        checks["broker"] = _broker(workers.broker_url, services.settings.api.ready_timeout_s)
     return checks
 
 
-@router.get("/readyz", summary="Readiness: catalogue and object store reachable")
+def _broker(url: str, timeout: float) -> str:
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=timeout, transport_options={"max_retries": 0}) as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+        return "ok"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+
+
+@router.get("/readyz", summary="Readiness: catalogue, object store and (Celery mode) broker reachable")
 async def readyz(request: Request) -> JSONResponse:
     checks = await run_in_threadpool(_ready, request)
     ok = all(v == "ok" for v in checks.values())
@@ -78,6 +92,18 @@ async def metrics(request: Request) -> Response:
         lambda: generate_latest(REGISTRY) + generate_latest(request.app.state.metrics_registry)
     )
     return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+@router.post(
+    "/api/v1/verify",
+    summary="Verify the signatures of any PDF; the report's sentences are Vietnamese",
+    openapi_extra=binary_body("The PDF to verify", "application/pdf"),
+    responses={413: ERRORS[413]},
+)
+async def verify_any(request: Request) -> dict:
+    data = await read_body(request, request.app.state.services.settings.api.verify_max_upload_bytes)
+    view = await run_in_threadpool(request.app.state.verifier.verify, data)
+    return view.data | {"sha256": view.sha256, "verdict": view.verdict, "report_vi": view.signatures}
 
 
 @router.post("/dev/tsa", include_in_schema=False)

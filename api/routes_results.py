@@ -1,25 +1,42 @@
-"""Officers issue e-results; the signed result PDF is downloadable once stored."""
+"""Officers issue e-results (upload the PDF or render it from the template); the signed PDF is downloadable."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from api.auth import require
+from api.docs import ERRORS, binary_body
+from api.errors import not_found
 from api.routes_batches import can_see
-from api.uploads import save_body
-from sohoa.errors import NotFound
+from api.uploads import read_body
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, ComponentState, EResult
-from storage.objectstore import Bucket
+from workers.result_render import render_result_pdf
 from workers.results import issue_result
+from workers.services import Services
+from workers.status import find_dossier
 
-router = APIRouter(prefix="/api/v1", tags=["results"])
+router = APIRouter(prefix="/api/v1", tags=["officers"])
 officer = require(ClientRole.OFFICER)
 station_or_officer = require(ClientRole.STATION, ClientRole.OFFICER)
+Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
+LINE_WIDTH = 78
+
+
+class TemplateResult(BaseModel):
+    """An e-result rendered from the centre's plain template: heading, dossier data, then these lines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200, examples=["Giấy xác nhận tình trạng hôn nhân"])
+    body: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=40)
+    level: Level | None = None
 
 
 def _result_view(r: EResult) -> dict:
@@ -34,46 +51,110 @@ def _result_view(r: EResult) -> dict:
         "signed_at": r.signed_at.isoformat() if r.signed_at else None,
         "error": {"code": r.error_code, "message": r.error_message} if r.error_code else None,
         "download_url": f"/api/v1/results/{r.code}/pdf" if r.state == ComponentState.DONE else None,
+        "public_url": f"/tra-cuu/ket-qua/{r.code}",
     }
 
 
-@router.post("/dossiers/{code}/results", status_code=202, summary="Issue an e-result: upload the result PDF")
+def _issued(request: Request, result: EResult) -> dict:
+    request.app.state.wake_workers()
+    return {
+        "code": result.code,
+        "state": result.state,
+        "level": result.level,
+        "status_url": f"/api/v1/results/{result.code}",
+        "public_url": f"/tra-cuu/ket-qua/{result.code}",
+    }
+
+
+@router.post(
+    "/dossiers/{code}/results",
+    status_code=202,
+    summary="Issue an e-result: upload the result PDF; the code is <mã hồ sơ>-KQ<n>",
+    openapi_extra=binary_body("The result PDF, unsigned", "application/pdf"),
+    responses=ERRORS,
+)
 async def post_result(
     code: str,
     request: Request,
     principal: Annotated[Principal, Depends(officer)],
-    level: Annotated[Literal["B-B", "B-T", "B-LT", "B-LTA"] | None, Query()] = None,
+    level: Annotated[Level | None, Query()] = None,
     title: Annotated[str, Query(max_length=300)] = "",
 ) -> dict:
     services = request.app.state.services
-    path = await save_body(request, services.settings.work_dir / "uploads", services.settings.api.max_upload_bytes)
-    try:
-        data = path.read_bytes()
-    finally:
-        path.unlink(missing_ok=True)
+    data = await read_body(request, services.settings.api.result_max_upload_bytes)
     result = await run_in_threadpool(
         issue_result, services, code, data, title=title, level=level, issued_by=principal.id
     )
-    request.app.state.wake_workers()
-    return {"code": result.code, "state": result.state, "status_url": f"/api/v1/results/{result.code}"}
+    return _issued(request, result)
+
+
+def template_lines(services: Services, dossier_code: str, spec: TemplateResult) -> list[str]:
+    with services.catalogue.session() as s:
+        dossier = find_dossier(s, dossier_code)
+        if dossier is None:
+            raise not_found(dossier_code)
+        facts = [
+            f"Mã hồ sơ: {dossier.code}",
+            f"Mã thủ tục: {dossier.procedure_code}",
+            f"Người nộp hồ sơ: {dossier.applicant_name or '—'}",
+            f"Nơi tiếp nhận: {dossier.receiving_centre or '—'}",
+        ]
+    lines = [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "",
+        services.settings.signing.agency_name.upper(),
+        "",
+        spec.title.upper(),
+        "",
+        *facts,
+        "",
+    ]
+    for paragraph in spec.body:
+        lines += textwrap.wrap(paragraph, LINE_WIDTH) or [""]
+    return lines
+
+
+def _render_and_issue(services: Services, code: str, spec: TemplateResult, issued_by: int) -> EResult:
+    pdf = render_result_pdf(template_lines(services, code, spec))
+    return issue_result(services, code, pdf, title=spec.title, level=spec.level, issued_by=issued_by)
+
+
+@router.post(
+    "/dossiers/{code}/results/from-template",
+    status_code=202,
+    summary="Issue an e-result rendered from the centre's template (Vietnamese text)",
+    responses=ERRORS,
+)
+async def post_result_from_template(
+    code: str, spec: TemplateResult, request: Request, principal: Annotated[Principal, Depends(officer)]
+) -> dict:
+    services = request.app.state.services
+    result = await run_in_threadpool(_render_and_issue, services, code, spec, principal.id)
+    return _issued(request, result)
 
 
 def _load(request: Request, principal: Principal, code: str) -> dict:
     with request.app.state.services.catalogue.session() as s:
         r = s.scalar(select(EResult).where(EResult.code == code))
         if r is None or not can_see(principal, r.dossier):
-            raise HTTPException(404, detail=NotFound(code).to_dict())
+            raise not_found(code)
         return _result_view(r) | {"_key": r.object_key}
 
 
-@router.get("/results/{code}", summary="E-result status")
+@router.get("/results/{code}", summary="E-result status", responses=ERRORS)
 async def get_result(code: str, request: Request, principal: Annotated[Principal, Depends(station_or_officer)]) -> dict:
     view = await run_in_threadpool(_load, request, principal, code)
     view.pop("_key")
     return view
 
 
-@router.get("/results/{code}/pdf", summary="Download the signed e-result")
+@router.get(
+    "/results/{code}/pdf",
+    summary="Download the signed e-result",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, 409: {"description": "Not signed yet"}, **ERRORS},
+)
 async def download_result(
     code: str, request: Request, principal: Annotated[Principal, Depends(station_or_officer)]
 ) -> Response:
@@ -81,6 +162,8 @@ async def download_result(
     if view["state"] != ComponentState.DONE:
         raise HTTPException(409, detail={"code": "RESULT_NOT_READY", "message": "Kết quả chưa được ký xong."})
     store = request.app.state.services.store
+    from storage.objectstore import Bucket
+
     data = await run_in_threadpool(store.get_bytes, Bucket.RESULTS, view["_key"], sha256=view["sha256"])
     return Response(
         data, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{code}.pdf"'}

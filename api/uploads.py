@@ -1,31 +1,60 @@
-"""Stream request bodies to disk under a size limit, refusing oversized uploads early."""
+"""Stream request bodies to disk under a size limit, refusing oversized uploads early.
+
+A declared Content-Length over the limit is refused before a byte is read; a chunked body is
+counted as it arrives and refused as soon as it passes the limit. Multipart bodies are parsed
+from the same counted stream (file parts spill to disk after 1 MiB), so no upload is ever held
+whole in memory.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import tempfile
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import HTTPException, Request
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from sohoa.errors import UploadTooLarge
+
+MAX_BATCH_PARTS = 501
+CHUNK = 1024 * 1024
 
 
 def too_large() -> HTTPException:
     return HTTPException(413, detail=UploadTooLarge().to_dict())
 
 
-async def _write_limited(chunks: AsyncIterator[bytes], directory: Path, limit: int, suffix: str) -> Path:
+def invalid(message: str) -> HTTPException:
+    return HTTPException(422, detail={"code": "BATCH_INVALID", "message": message})
+
+
+def refuse_declared_oversize(request: Request, limit: int) -> None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large()
+
+
+async def limited(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise too_large()
+        yield chunk
+
+
+async def _write(chunks: AsyncIterator[bytes], directory: Path, suffix: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=suffix)
-    size = 0
     try:
         with os.fdopen(fd, "wb") as fh:
             async for chunk in chunks:
-                size += len(chunk)
-                if size > limit:
-                    raise too_large()
                 fh.write(chunk)
     except BaseException:
         Path(name).unlink(missing_ok=True)
@@ -33,31 +62,82 @@ async def _write_limited(chunks: AsyncIterator[bytes], directory: Path, limit: i
     return Path(name)
 
 
-def _refuse_declared_oversize(request: Request, limit: int) -> None:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large()
-
-
-async def save_body(request: Request, directory: Path, limit: int) -> Path:
+async def save_body(request: Request, directory: Path, limit: int, suffix: str = ".zip") -> Path:
     """Write the raw request body to a temporary file; 413 as soon as it passes ``limit``."""
-    _refuse_declared_oversize(request, limit)
-    return await _write_limited(request.stream(), directory, limit, ".zip")
+    refuse_declared_oversize(request, limit)
+    return await _write(limited(request.stream(), limit), directory, suffix)
 
 
-async def save_multipart_file(request: Request, directory: Path, limit: int, field: str = "file") -> Path:
-    """Take the named file part of a multipart form and move it to a temporary file."""
-    _refuse_declared_oversize(request, limit)
-    form = await request.form(max_files=1, max_fields=10)
+async def read_body(request: Request, limit: int) -> bytes:
+    """A small body (a PDF to verify or sign) read under ``limit``."""
+    refuse_declared_oversize(request, limit)
+    parts = [chunk async for chunk in limited(request.stream(), limit)]
+    return b"".join(parts)
+
+
+async def parse_multipart(request: Request, limit: int, *, max_files: int = 1, max_fields: int = 10) -> FormData:
+    """Parse a multipart body from the counted stream; the caller closes the returned form."""
+    refuse_declared_oversize(request, limit)
+    parser = MultiPartParser(
+        request.headers, limited(request.stream(), limit), max_files=max_files, max_fields=max_fields
+    )
     try:
-        upload = form.get(field)
-        if upload is None or isinstance(upload, str):
-            raise HTTPException(422, detail={"code": "BATCH_INVALID", "message": f"Thiếu tệp trong trường '{field}'."})
+        return await parser.parse()
+    except MultiPartException as exc:
+        raise HTTPException(422, detail={"code": "MULTIPART_INVALID", "message": str(exc)}) from exc
 
-        async def chunks() -> AsyncIterator[bytes]:
-            while chunk := await upload.read(1024 * 1024):
-                yield chunk
 
-        return await _write_limited(chunks(), directory, limit, ".bin")
+async def _copy_upload(upload: UploadFile, directory: Path, suffix: str) -> Path:
+    async def chunks() -> AsyncIterator[bytes]:
+        while chunk := await upload.read(CHUNK):
+            yield chunk
+
+    return await _write(chunks(), directory, suffix)
+
+
+def _zip_parts(form: FormData, manifest: bytes, directory: Path) -> Path:
+    """Pack a manifest and file parts into a stored (uncompressed) zip for the batch reader.
+
+    Part file names go into the zip exactly as sent: the batch reader refuses any that
+    would leave the batch (``..``, absolute paths, backslashes), so nothing is ever written
+    under a name a client chose.
+    """
+    fd, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".zip")
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(name, "w", zipfile.ZIP_STORED) as zf:
+            zf.writestr("manifest.json", manifest)
+            for key, value in form.multi_items():
+                if key == "manifest" or isinstance(value, str):
+                    continue
+                filename = value.filename or key
+                with zf.open(zipfile.ZipInfo(filename), "w", force_zip64=True) as out:
+                    value.file.seek(0)
+                    shutil.copyfileobj(value.file, out, CHUNK)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
+
+
+async def save_multipart_batch(request: Request, directory: Path, limit: int) -> Path:
+    """A batch sent as multipart: either one zip in ``file``, or ``manifest`` plus one part per scan."""
+    directory.mkdir(parents=True, exist_ok=True)
+    form = await parse_multipart(request, limit, max_files=MAX_BATCH_PARTS, max_fields=5)
+    try:
+        zipped = form.get("file")
+        manifest = form.get("manifest")
+        if isinstance(zipped, UploadFile) and manifest is None:
+            return await _copy_upload(zipped, directory, ".zip")
+        if manifest is None:
+            raise invalid("Thiếu tệp zip trong trường 'file' hoặc trường 'manifest' kèm các tệp quét.")
+        raw = await manifest.read() if isinstance(manifest, UploadFile) else manifest.encode()
+        try:
+            json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise invalid("Trường 'manifest' không phải JSON hợp lệ.") from exc
+        from fastapi.concurrency import run_in_threadpool
+
+        return await run_in_threadpool(_zip_parts, form, raw, directory)
     finally:
         await form.close()

@@ -3,18 +3,22 @@
 Pure library: no Celery, web framework, database, storage or signing imports.
 """
 
-from digitizer.engines import OcrEngine, get_engine
+from digitizer.batch import ComponentResult, digitize_batch
+from digitizer.engines import OcrEngine, engine_from_settings, get_engine
 from digitizer.model import DOCUMENT_TYPES, DigitizedComponent, Field, Page, Word
 from digitizer.pipeline import DigitizeOptions, digitize_files
 
 __all__ = [
     "DOCUMENT_TYPES",
+    "ComponentResult",
     "DigitizeOptions",
     "DigitizedComponent",
     "Field",
     "OcrEngine",
     "Page",
     "Word",
+    "digitize_batch",
     "digitize_files",
+    "engine_from_settings",
     "get_engine",
 ]

@@ -12,6 +12,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from digitizer.learned import NgramModel, default_model
+from digitizer.model import DOCUMENT_TYPES
 from digitizer.textnorm import fold_words
 
 HEADING_LINES = 10
@@ -66,9 +70,12 @@ KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 @dataclass(frozen=True)
 class Classification:
+    """Best type, its calibrated probability, keyword scores and every type's probability."""
+
     doc_type: str
     confidence: float
     scores: dict[str, float] = field(default_factory=dict)
+    probabilities: dict[str, float] = field(default_factory=dict)
 
 
 def _count(phrase: str, text: str) -> int:
@@ -96,12 +103,20 @@ def score_types(heading: str, body: str) -> dict[str, float]:
     return scores
 
 
-def classify_pages(pages: Sequence[str]) -> Classification:
-    """Classify a component from the text of its pages, in order."""
+def _split(pages: Sequence[str]) -> tuple[str, str]:
     lines = [line for line in (pages[0].splitlines() if pages else []) if line.strip()]
     heading = fold_words(" \n ".join(lines[:HEADING_LINES]))
     body = fold_words(" ".join([*lines[HEADING_LINES:], *pages[1:]]))
-    scores = score_types(heading, body)
+    return heading, body
+
+
+def keyword_logits(text: str, labels: Sequence[str] = DOCUMENT_TYPES) -> np.ndarray:
+    """Keyword scores of a text (pages separated by form feeds) as a vector in ``labels`` order."""
+    scores = score_types(*_split(text.split("\f")))
+    return np.array([scores.get(label, 0.0) for label in labels])
+
+
+def _keyword_only(scores: dict[str, float]) -> Classification:
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
     (best, s1), (_, s2) = ranked[0], ranked[1]
     if s1 <= 0:
@@ -109,3 +124,24 @@ def classify_pages(pages: Sequence[str]) -> Classification:
     strength = 1.0 - math.exp(-s1 / SATURATION)
     margin = (s1 - s2) / s1
     return Classification(best, round(strength * (0.5 + 0.5 * margin), 4), scores)
+
+
+def classify_pages(pages: Sequence[str], model: NgramModel | None = None) -> Classification:
+    """Classify a component from the text of its pages, in order.
+
+    With a learned model (the shipped one by default) the type's probability combines the model's
+    calibrated n-gram posterior with the keyword scores; without one, keywords alone decide. A
+    text with neither keywords nor any known n-gram is ``other`` with confidence 0.
+    """
+    scores = score_types(*_split(pages))
+    model = model or default_model()
+    if model is None:
+        return _keyword_only(scores)
+    text = "\f".join(pages)
+    if not any(scores.values()) and not model.log_scores(text).any():
+        return Classification("other", 0.0, scores, {})
+    kw = np.array([scores.get(label, 0.0) for label in model.labels])
+    probs = model.probabilities(text, extra_logits=model.keyword_weight * kw)
+    best = int(np.argmax(probs))
+    by_label = {label: round(float(p), 4) for label, p in zip(model.labels, probs, strict=True)}
+    return Classification(model.labels[best], round(float(probs[best]), 4), scores, by_label)

@@ -34,6 +34,9 @@ class SourcePage:
     rotation: int = 0
     warnings: list[str] = field(default_factory=list)
     source: str = ""
+    jpeg: bytes | None = None
+    jpeg_size: tuple[int, int] | None = None
+    jpeg_gray: bool = False
 
 
 def sniff(head: bytes) -> str | None:
@@ -117,11 +120,27 @@ def load_pages(path: Path, *, max_pixels: int, timeout_s: int = 120) -> Iterator
         try:
             for index, frame in enumerate(ImageSequence.Iterator(image)):
                 _check_pixels(frame, f"{path.name}[{index}]", max_pixels)
-                yield _decode_frame(frame, path.name)
+                page = _decode_frame(frame, path.name)
+                if index == 0 and _embeddable_jpeg(image):
+                    page.jpeg = path.read_bytes()
+                    page.jpeg_size = image.size
+                    page.jpeg_gray = image.mode == "L"
+                yield page
         except Image.DecompressionBombError as exc:
             raise ImageTooLarge(f"{path.name}: {exc}") from exc
         except (OSError, SyntaxError, ValueError, struct.error, EOFError, IndexError) as exc:
             raise ImageCorrupt(f"{path.name}: {exc}") from exc
+
+
+def _embeddable_jpeg(image: Image.Image) -> bool:
+    """True when the file's bytes can go into a PDF as they are (DCTDecode), turned by a matrix."""
+    orientation = image.getexif().get(0x0112, 1)
+    return (
+        image.format == "JPEG"
+        and image.mode in ("RGB", "L")
+        and orientation in (None, 1, 3, 6, 8)
+        and int(getattr(image, "n_frames", 1)) == 1
+    )
 
 
 def _decode_frame(frame: Image.Image, name: str) -> SourcePage:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import subprocess
 import tempfile
@@ -62,8 +63,40 @@ def _active_content(pdf: pikepdf.Pdf) -> str | None:
     return None
 
 
+def _drawn_dpi(page: pikepdf.Page) -> float | None:
+    """Highest resolution at which the page's content stream paints one of its images (follows q/Q/cm)."""
+    images = {str(name): obj for name, obj in page.resources.get("/XObject", {}).items()
+              if obj.get("/Subtype") == pikepdf.Name.Image}
+    ctm = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    stack: list[tuple[float, ...]] = []
+    best = 0.0
+    for operands, operator in pikepdf.parse_content_stream(page, "q Q cm Do"):
+        op = str(operator)
+        if op == "q":
+            stack.append(ctm)
+        elif op == "Q" and stack:
+            ctm = stack.pop()
+        elif op == "cm" and len(operands) == 6:
+            a, b, c, d, e, f = (float(v) for v in operands)
+            p, q_, r, s_, t, u = ctm
+            ctm = (a * p + b * r, a * q_ + b * s_, c * p + d * r, c * q_ + d * s_, e * p + f * r + t,
+                   e * q_ + f * s_ + u)
+        elif op == "Do" and operands and str(operands[0]) in images:
+            drawn_width_in = math.hypot(ctm[0], ctm[1]) / 72.0
+            width_px = int(images[str(operands[0])].get("/Width", 0))
+            if drawn_width_in > 0 and width_px > 0:
+                best = max(best, width_px / drawn_width_in)
+    return best or None
+
+
 def _native_dpi(page: pikepdf.Page, width_pt: float) -> float:
-    """Resolution of the widest image drawn on the page, assuming it spans the page width."""
+    """Resolution of the images as painted; else of the widest image, assuming it spans the page width."""
+    try:
+        drawn = _drawn_dpi(page)
+    except (pikepdf.PdfError, TypeError, ValueError, AttributeError):
+        drawn = None
+    if drawn:
+        return min(MAX_DPI, max(MIN_DPI, round(drawn)))
     widest = 0
     try:
         for image in page.get_images().values():

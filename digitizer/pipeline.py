@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +34,22 @@ class DigitizeOptions:
     max_pixels: int = 120_000_000
     max_pages: int = 200
     declared_type: str | None = None
-    review_threshold: float = 0.6
+    review_threshold: float = 0.8
     timeout_s: int = 120
+    page_workers: int = 1
+    ocr_dpi: int | None = None
+
+
+_DEFAULT_ENGINES: dict[tuple[int, int], OcrEngine] = {}
+
+
+def default_engine(options: DigitizeOptions) -> OcrEngine:
+    """The process-wide Tesseract engine for these options (handles stay loaded between calls)."""
+    key = (options.page_workers, options.timeout_s)
+    if key not in _DEFAULT_ENGINES:
+        _DEFAULT_ENGINES[key] = get_engine("tesseract", timeout_s=options.timeout_s,
+                                           workers=max(1, options.page_workers))
+    return _DEFAULT_ENGINES[key]
 
 
 @contextmanager
@@ -55,16 +71,51 @@ def page_text(words: Sequence[Word]) -> str:
     return "\n".join(" ".join(line) for line in lines)
 
 
+def _ocr_scale(dpi: float, ocr_dpi: int | None) -> float:
+    if ocr_dpi is None or dpi <= ocr_dpi * 1.1:
+        return 1.0
+    return ocr_dpi / dpi
+
+
+def _to_page_frame(words: Sequence[Word], scale: float) -> list[Word]:
+    if scale == 1.0:
+        return list(words)
+    return [
+        Word(w.text, tuple(round(v / scale) for v in w.box), w.confidence, w.line)  # type: ignore[arg-type]
+        for w in words
+    ]
+
+
+def _shift(words: Sequence[Word], origin: tuple[int, int]) -> list[Word]:
+    if origin == (0, 0):
+        return list(words)
+    dx, dy = origin
+    return [Word(w.text, (w.box[0] + dx, w.box[1] + dy, w.box[2], w.box[3]), w.confidence, w.line) for w in words]
+
+
 def _recognize(engine: OcrEngine, source: images.SourcePage, index: int, options: DigitizeOptions) -> tuple[
     Page, PdfPage
 ]:
-    with _timed("straighten", index):
-        image, geometry = preprocess.straighten(source.image)
-    ocr_image = preprocess.ocr_copy(image)
-    ocr_image.info["dpi"] = (source.dpi, source.dpi)
+    with _timed("geometry", index):
+        geometry = preprocess.detect_geometry(source.image)
+    scale = _ocr_scale(source.dpi, options.ocr_dpi)
+    with _timed("ocr-image", index):
+        straight = preprocess.straighten_gray(source.image.convert("L"), geometry, scale)
+        origin = (0, 0)
+        if geometry.card_box is not None:
+            left, top, right, bottom = geometry.card_box
+            crop = (round(left * straight.width), round(top * straight.height),
+                    round(right * straight.width), round(bottom * straight.height))
+            straight, origin = straight.crop(crop), crop[:2]
+        ocr_image = preprocess.ocr_copy(straight)
+    ocr_dpi = round(source.dpi * scale)
+    ocr_image.info["dpi"] = (ocr_dpi, ocr_dpi)
+    width, height = preprocess.canvas_size(
+        preprocess.rotate_quarter(source.image, geometry.rotation).size, geometry.skew_deg
+    )
     with _timed("ocr", index):
         try:
-            words = engine.recognize(ocr_image, languages=options.languages)
+            words = _to_page_frame(_shift(engine.recognize(ocr_image, languages=options.languages), origin), scale)
         except SohoaError:
             raise
         except Exception as exc:
@@ -79,8 +130,8 @@ def _recognize(engine: OcrEngine, source: images.SourcePage, index: int, options
         warnings.append("LOW_OCR_CONFIDENCE")
     page = Page(
         index=index,
-        width_px=image.width,
-        height_px=image.height,
+        width_px=width,
+        height_px=height,
         dpi=source.dpi,
         text=page_text(words),
         confidence=round(confidence, 4),
@@ -89,9 +140,36 @@ def _recognize(engine: OcrEngine, source: images.SourcePage, index: int, options
         skew_deg=round(geometry.skew_deg, 2),
         warnings=warnings,
     )
+    skew = geometry.skew_deg if abs(geometry.skew_deg) >= preprocess.MIN_CORRECTED_SKEW_DEG else 0.0
     with _timed("encode", index):
-        pdf_page = PdfPage(encode_jpeg(image, source.dpi), image.width, image.height, source.dpi, words)
+        if source.jpeg is not None:
+            pdf_page = PdfPage(source.jpeg, width, height, source.dpi, words, image_size=source.jpeg_size,
+                               rotation_cw=source.rotation + geometry.rotation + skew, gray=source.jpeg_gray)
+        else:
+            pdf_page = PdfPage(encode_jpeg(source.image, source.dpi), width, height, source.dpi, words,
+                               image_size=source.image.size, rotation_cw=geometry.rotation + skew)
     return page, pdf_page
+
+
+def _recognize_all(
+    engine: OcrEngine, paths: Sequence[Path], options: DigitizeOptions
+) -> list[tuple[Page, PdfPage]]:
+    """OCR every page of every file in order, ``options.page_workers`` pages at a time."""
+    def sources() -> Iterator[images.SourcePage]:
+        for path in paths:
+            yield from images.load_pages(path, max_pixels=options.max_pixels, timeout_s=options.timeout_s)
+
+    if options.page_workers <= 1:
+        return [_recognize(engine, source, i, options) for i, source in enumerate(sources())]
+    results: list[tuple[Page, PdfPage]] = []
+    with ThreadPoolExecutor(options.page_workers, thread_name_prefix="ocr-page") as pool:
+        pending: deque[Future[tuple[Page, PdfPage]]] = deque()
+        for i, source in enumerate(sources()):
+            pending.append(pool.submit(_recognize, engine, source, i, options))
+            while len(pending) > options.page_workers:  # bound decoded pages held in memory
+                results.append(pending.popleft().result())
+        results.extend(f.result() for f in pending)
+    return results
 
 
 def _count_pages(paths: Sequence[Path], options: DigitizeOptions) -> int:
@@ -110,16 +188,11 @@ def digitize_files(paths: Sequence[Path], options: DigitizeOptions) -> Digitized
         raise ImageEmpty("the component has no files")
     with _timed("validate"):
         expected = _count_pages(paths, options)
-    engine = options.engine or get_engine("tesseract", timeout_s=options.timeout_s)
-    pages: list[Page] = []
-    pdf_pages: list[PdfPage] = []
-    for path in paths:
-        with _timed("load"):
-            sources = images.load_pages(path, max_pixels=options.max_pixels, timeout_s=options.timeout_s)
-            for source in sources:
-                page, pdf_page = _recognize(engine, source, len(pages), options)
-                pages.append(page)
-                pdf_pages.append(pdf_page)
+    engine = options.engine or default_engine(options)
+    with _timed("recognize"):
+        recognized = _recognize_all(engine, paths, options)
+    pages = [page for page, _ in recognized]
+    pdf_pages = [pdf_page for _, pdf_page in recognized]
     if len(pages) != expected:
         log.warning("expected %s pages from the headers, decoded %s", expected, len(pages))
     with _timed("classify"):

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,8 @@ WHITE = (255, 255, 255)
 class Geometry:
     rotation: int
     skew_deg: float
+    # A photographed card on a darker surface: its box in the deskewed canvas, as fractions.
+    card_box: tuple[float, float, float, float] | None = None
 
 
 def ink_mask(image: Image.Image, max_side: int = ANALYSIS_SIDE) -> np.ndarray:
@@ -120,8 +122,73 @@ def looks_upside_down(mask: np.ndarray) -> bool:
     return below > 1.15 * above and below - above > 0.01 * rows.sum()
 
 
+def _small_gray(image: Image.Image, max_side: int = 600) -> np.ndarray:
+    gray = image.convert("L")
+    gray.thumbnail((max_side, max_side), Image.Resampling.BOX)
+    return np.asarray(gray, dtype=np.uint8)
+
+
+def _card_mask(arr: np.ndarray) -> np.ndarray | None:
+    """Bright card pixels when the picture is a photo of a card on a darker surface (dark border), else None."""
+    h, w = arr.shape
+    bh, bw = max(1, h // 20), max(1, w // 20)
+    threshold = _otsu(arr)
+    bright = arr > threshold
+    border = np.concatenate([bright[:bh].ravel(), bright[-bh:].ravel(), bright[:, :bw].ravel(),
+                             bright[:, -bw:].ravel()])
+    contrast = float(arr[bright].mean() - arr[~bright].mean()) if bright.any() and (~bright).any() else 0.0
+    if border.mean() > 0.15 or not 0.15 < bright.mean() < 0.85 or contrast < 60:
+        return None
+    return bright
+
+
+def find_card(image: Image.Image) -> tuple[float, tuple[float, float, float, float]] | None:
+    """A photographed card: its tilt (counter-clockwise positive, from the principal axis of its bright
+    area) and its box in the deskewed canvas as fractions (left, top, right, bottom); None otherwise."""
+    arr = _small_gray(image)
+    bright = _card_mask(arr)
+    if bright is None:
+        return None
+    ys, xs = np.nonzero(bright)
+    dx, dy = xs - xs.mean(), ys - ys.mean()
+    angle = 0.5 * np.degrees(np.arctan2(2 * (dx * dy).mean(), (dx * dx).mean() - (dy * dy).mean()))
+    if abs(angle) > 45:
+        angle -= 90 * np.sign(angle)
+    skew = float(-angle) if abs(angle) <= MAX_SKEW_DEG else 0.0
+    h, w = arr.shape
+    cw, ch = canvas_size((w, h), skew)
+    a = np.deg2rad(skew)
+    u, v = xs - w / 2.0, ys - h / 2.0
+    cx = u * np.cos(a) - v * np.sin(a) + cw / 2.0
+    cy = u * np.sin(a) + v * np.cos(a) + ch / 2.0
+    left, right = np.percentile(cx, (0.5, 99.5))
+    top, bottom = np.percentile(cy, (0.5, 99.5))
+    pad = 0.01
+    box = (max(0.0, left / cw - pad), max(0.0, top / ch - pad), min(1.0, right / cw + pad), min(1.0, bottom / ch + pad))
+    return skew, box
+
+
+def turn_box(box: tuple[float, float, float, float], clockwise_deg: int) -> tuple[float, float, float, float]:
+    """A box given as fractions of an image, after the image is turned clockwise by a quarter multiple."""
+    left, top, right, bottom = box
+    turns = {
+        0: box,
+        90: (1 - bottom, left, 1 - top, right),
+        180: (1 - right, 1 - bottom, 1 - left, 1 - top),
+        270: (top, 1 - right, bottom, 1 - left),
+    }
+    return turns[clockwise_deg % 360]
+
+
 def detect_geometry(image: Image.Image) -> Geometry:
     """Clockwise quarter-turn that makes the page upright, and the residual skew after that turn."""
+    card = find_card(image)
+    if card is not None:
+        skew, box = card
+        small = deskew(image.convert("L").reduce(2), skew)
+        inside = small.crop(tuple(round(f * n) for f, n in zip(box, small.size * 2, strict=True)))
+        upright = detect_geometry(inside) if min(inside.size) > 50 else Geometry(0, 0.0)
+        return Geometry(rotation=upright.rotation, skew_deg=skew, card_box=turn_box(box, upright.rotation))
     mask = ink_mask(image)
     rotation = 0
     if is_sideways(mask):
@@ -156,7 +223,8 @@ def deskew(image: Image.Image, skew_deg: float) -> Image.Image:
     """Rotate by ``-skew_deg`` with white fill, expanding the canvas so nothing is cut."""
     if abs(skew_deg) < MIN_CORRECTED_SKEW_DEG:
         return image
-    return image.rotate(-skew_deg, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=WHITE)
+    fill = WHITE if image.mode == "RGB" else 255
+    return image.rotate(-skew_deg, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
 
 
 def straighten(image: Image.Image) -> tuple[Image.Image, Geometry]:
@@ -168,5 +236,57 @@ def straighten(image: Image.Image) -> tuple[Image.Image, Geometry]:
 
 
 def ocr_copy(image: Image.Image) -> Image.Image:
-    """Grayscale, contrast-stretched copy of the same geometry for the OCR engine."""
-    return ImageOps.autocontrast(image.convert("L"), cutoff=1)
+    """Grayscale, light-flattened, contrast-stretched copy of the same geometry for the OCR engine."""
+    return ImageOps.autocontrast(flatten_light(image.convert("L")), cutoff=1)
+
+
+def canvas_size(size: tuple[int, int], skew_deg: float, scale: float = 1.0) -> tuple[int, int]:
+    """Size of the upright page after deskew by ``skew_deg`` (canvas expanded so nothing is cut)."""
+    a = np.deg2rad(skew_deg) if abs(skew_deg) >= MIN_CORRECTED_SKEW_DEG else 0.0
+    w, h = size
+    cw = w * abs(np.cos(a)) + h * abs(np.sin(a))
+    ch = w * abs(np.sin(a)) + h * abs(np.cos(a))
+    return max(1, round(cw * scale)), max(1, round(ch * scale))
+
+
+def straighten_gray(gray: Image.Image, geometry: Geometry, scale: float = 1.0) -> Image.Image:
+    """Quarter-turn, deskew and resample ``gray`` by ``scale`` in one bilinear pass (white fill).
+
+    The page centre maps to the canvas centre, the convention the searchable PDF uses to place
+    the untouched colour scan under the text layer.
+    """
+    turned = rotate_quarter(gray, geometry.rotation)
+    skew = geometry.skew_deg if abs(geometry.skew_deg) >= MIN_CORRECTED_SKEW_DEG else 0.0
+    if not skew and scale == 1.0:
+        return turned
+    out_w, out_h = canvas_size(turned.size, skew, scale)
+    a = np.deg2rad(skew)
+    cos, sin = float(np.cos(a)), float(np.sin(a))
+    cx, cy = turned.width / 2.0, turned.height / 2.0
+    ox, oy = out_w / 2.0, out_h / 2.0
+    # Output pixel -> input pixel: undo the scale, then turn back counter-clockwise by the skew.
+    ax, bx = cos / scale, sin / scale
+    ay, by = -sin / scale, cos / scale
+    data = (ax, bx, cx - ax * ox - bx * oy, ay, by, cy - ay * ox - by * oy)
+    return turned.transform(
+        (out_w, out_h), Image.Transform.AFFINE, data, resample=Image.Resampling.BILINEAR, fillcolor=255
+    )
+
+
+def flatten_light(gray: Image.Image, cell: int = 24, even: float = 0.9) -> Image.Image:
+    """Divide by an estimate of the paper's brightness (max filter over ``cell``-px cells, smoothed).
+
+    Evens out uneven lighting and broad scanner shadows for OCR; strokes narrower than a cell keep
+    their contrast. Pages whose paper is already evenly lit (darkest cell at least ``even`` of the
+    brightest) are returned as they are. The stored colour image is never touched.
+    """
+    small = gray.reduce(cell) if min(gray.size) >= 4 * cell else gray
+    background = small.filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.GaussianBlur(2))
+    low, high = np.percentile(np.asarray(background), (1, 99))
+    if high <= 0 or low / high >= even:
+        return gray
+    background = background.resize(gray.size, Image.Resampling.BILINEAR)
+    arr = np.asarray(gray, dtype=np.float32)
+    arr *= 255.0 / np.maximum(np.asarray(background, dtype=np.float32), 1.0)
+    np.clip(arr, 0, 255, out=arr)
+    return Image.fromarray(arr.astype(np.uint8), "L")

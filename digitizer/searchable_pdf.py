@@ -9,6 +9,7 @@ to itself, so copy/paste and ``pdftotext`` return the recognised Vietnamese text
 from __future__ import annotations
 
 import io
+import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import pikepdf
 from PIL import Image
 
 from digitizer.model import Word
+from digitizer.pdfa import add_pdfa_identity, glyphless_font
 from digitizer.textnorm import nfc
 
 GLYPHLESS_TTF = Path("/usr/share/tesseract-ocr/5/tessdata/pdf.ttf")
@@ -47,13 +49,37 @@ end
 
 @dataclass
 class PdfPage:
-    """What one PDF page needs: the encoded scan, its geometry and the recognised words."""
+    """What one PDF page needs: the encoded scan, its geometry and the recognised words.
+
+    ``width_px`` x ``height_px`` is the upright, deskewed page (the frame of the words). The JPEG may
+    be the scan exactly as stored (``image_size`` its pixel size, ``gray`` for one component), drawn
+    turned clockwise by ``rotation_cw`` degrees about the page centre, so the colour original is
+    kept byte for byte at 100% scale while the page shows straight.
+    """
 
     jpeg: bytes
     width_px: int
     height_px: int
     dpi: float
     words: list[Word] = field(default_factory=list)
+    image_size: tuple[int, int] | None = None
+    rotation_cw: float = 0.0
+    gray: bool = False
+
+    def image_draw(self) -> bytes:
+        """Content-stream operators that paint the image XObject /Im0 onto the page."""
+        scale = 72.0 / self.dpi
+        iw, ih = self.image_size or (self.width_px, self.height_px)
+        w, h = iw * scale, ih * scale
+        if not self.rotation_cw % 360:
+            return f"q {w:.4f} 0 0 {h:.4f} 0 0 cm /Im0 Do Q\n".encode("ascii")
+        a = math.radians(self.rotation_cw)
+        cos, sin = math.cos(a), math.sin(a)
+        cx, cy = self.width_px * scale / 2.0, self.height_px * scale / 2.0
+        return (
+            f"q 1 0 0 1 {cx:.4f} {cy:.4f} cm {cos:.6f} {-sin:.6f} {sin:.6f} {cos:.6f} 0 0 cm "
+            f"{w:.4f} 0 0 {h:.4f} {-w / 2:.4f} {-h / 2:.4f} cm /Im0 Do Q\n"
+        ).encode("ascii")
 
 
 def encode_jpeg(image: Image.Image, dpi: float, quality: int = JPEG_QUALITY) -> bytes:
@@ -62,11 +88,11 @@ def encode_jpeg(image: Image.Image, dpi: float, quality: int = JPEG_QUALITY) -> 
     return buf.getvalue()
 
 
-def _glyphless_font_program() -> bytes | None:
+def _glyphless_font_program() -> bytes:
     try:
         return GLYPHLESS_TTF.read_bytes()
     except OSError:
-        return None
+        return glyphless_font()
 
 
 def _add_font(pdf: pikepdf.Pdf) -> pikepdf.Object:
@@ -82,9 +108,7 @@ def _add_font(pdf: pikepdf.Pdf) -> pikepdf.Object:
         CapHeight=1000,
         StemV=80,
     )
-    program = _glyphless_font_program()
-    if program is not None:
-        descriptor.FontFile2 = pdf.make_stream(program)
+    descriptor.FontFile2 = pdf.make_stream(_glyphless_font_program())
     cid_font = pikepdf.Dictionary(
         Type=pikepdf.Name.Font,
         Subtype=pikepdf.Name.CIDFontType2,
@@ -142,7 +166,7 @@ def text_layer(words: Sequence[Word], height_px: int, dpi: float) -> bytes:
 
 
 def build_pdf(pages: Sequence[PdfPage], *, title: str = "") -> bytes:
-    """One PDF page per scan page, in order; page size in points = pixels * 72 / dpi; PDF 1.7."""
+    """One PDF page per scan page, in order; page size in points = pixels * 72 / dpi; PDF/A-2b (PDF 1.7)."""
     pdf = pikepdf.new()
     font = _add_font(pdf)
     for page in pages:
@@ -152,14 +176,13 @@ def build_pdf(pages: Sequence[PdfPage], *, title: str = "") -> bytes:
             page.jpeg,
             Type=pikepdf.Name.XObject,
             Subtype=pikepdf.Name.Image,
-            Width=page.width_px,
-            Height=page.height_px,
-            ColorSpace=pikepdf.Name.DeviceRGB,
+            Width=(page.image_size or (page.width_px, page.height_px))[0],
+            Height=(page.image_size or (page.width_px, page.height_px))[1],
+            ColorSpace=pikepdf.Name.DeviceGray if page.gray else pikepdf.Name.DeviceRGB,
             BitsPerComponent=8,
             Filter=pikepdf.Name.DCTDecode,
         )
-        draw = f"q {width_pt:.4f} 0 0 {height_pt:.4f} 0 0 cm /Im0 Do Q\n".encode("ascii")
-        content = draw + text_layer(page.words, page.height_px, page.dpi)
+        content = page.image_draw() + text_layer(page.words, page.height_px, page.dpi)
         pdf_page = pikepdf.Dictionary(
             Type=pikepdf.Name.Page,
             MediaBox=[0, 0, round(width_pt, 4), round(height_pt, 4)],
@@ -170,15 +193,7 @@ def build_pdf(pages: Sequence[PdfPage], *, title: str = "") -> bytes:
             Contents=pdf.make_stream(content),
         )
         pdf.pages.append(pikepdf.Page(pdf_page))
-    pdf.docinfo[pikepdf.Name.Producer] = PRODUCER
-    pdf.docinfo[pikepdf.Name.Creator] = PRODUCER
-    if title:
-        pdf.docinfo[pikepdf.Name.Title] = title
-    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=True) as meta:
-        meta["pdf:Producer"] = PRODUCER
-        meta["xmp:CreatorTool"] = PRODUCER
-        if title:
-            meta["dc:title"] = title
+    add_pdfa_identity(pdf, producer=PRODUCER, title=title)
     out = io.BytesIO()
     pdf.save(out, min_version="1.7", compress_streams=True, deterministic_id=True)
     return out.getvalue()

@@ -171,17 +171,18 @@ def _seal_image(path: Path, mtime_ns: int) -> Image.Image:
         return img.convert("RGBA")
 
 
-def make_room(pdf: bytes, appearance: Appearance, *, gap: float = 0.3 * CM) -> bytes:
+def make_room(pdf: bytes, appearance: Appearance, *, gap: float = 0.3 * CM, min_band: float = 0.0) -> bytes:
     """Grow the stamp's page so the stamp sits in a blank band beside the content instead of over it.
 
     Only the page box changes: the scanned image and its text layer keep their size and
     position (100% scale), with a band added above (top anchors) or below, and to the
-    side when the page is narrower than the stamp. Must run before the first signature.
+    side when the page is narrower than the stamp. ``min_band`` makes the band at least that
+    tall (room for a QR code beside the stamp). Must run before the first signature.
     """
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         page = doc.pages[appearance.page_index(len(doc.pages))]
         left, bottom, right, top = (float(v) for v in page.mediabox)
-        band = appearance.height + appearance.margin_y + gap
+        band = max(appearance.height, min_band) + appearance.margin_y + gap
         need_width = appearance.width + 2 * appearance.margin_x
         right = max(right, left + need_width)
         if appearance.anchor.startswith("top"):

@@ -208,24 +208,27 @@ def _issue(
     issuer: _Issued | None,
     *,
     ca: bool,
-    years: int,
+    years: float,
     path_length: int | None = None,
     time_stamping: bool = False,
+    extensions: tuple[x509.ExtensionType, ...] = (),
+    not_before: dt.datetime | None = None,
 ) -> _Issued:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    not_before = now - dt.timedelta(days=1)
+    not_before = not_before or now - dt.timedelta(days=1)
     issuer_name = issuer.cert.subject if issuer else subject
     signing_key = issuer.key if issuer else key
+    public = key.public_key() if isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) else key
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer_name)
-        .public_key(key.public_key())
+        .public_key(public)
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
-        .not_valid_after(not_before + dt.timedelta(days=365 * years))
+        .not_valid_after(not_before + dt.timedelta(days=round(365 * years)))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length if ca else None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
     )
     if issuer is not None:
         builder = builder.add_extension(
@@ -247,6 +250,8 @@ def _issue(
     )
     if time_stamping:
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=False)
     cert = builder.sign(signing_key, hashes.SHA256())
     return _Issued(key, cert)
 

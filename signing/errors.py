@@ -56,3 +56,45 @@ DevPkiInvalid = error(
     "Thư mục khóa phát triển (dev PKI) không đầy đủ hoặc bị hỏng. Xóa thư mục đó để hệ thống tạo lại.",
     "The development PKI folder is incomplete or damaged. Delete it so that it is generated again.",
 )
+PdfEncrypted = error(
+    "PDF_ENCRYPTED",
+    "Tệp PDF đã được mã hóa hoặc đặt mật khẩu nên không thể ký số. Gửi bản PDF không mã hóa.",
+    "The PDF is encrypted or password-protected and cannot be signed. Send an unencrypted PDF.",
+)
+PdfCertified = error(
+    "PDF_CERTIFIED",
+    "Tệp PDF đã được chứng thực và khóa mọi thay đổi nên không thể ký thêm. Dùng bản gốc chưa chứng thực.",
+    "The PDF is certified against any change and cannot be signed again. Use the original, uncertified file.",
+)
+KeyCertMismatch = error(
+    "KEY_CERT_MISMATCH",
+    "Khóa bí mật không khớp với chứng thư số được cấu hình. Liên hệ quản trị viên để kiểm tra cặp khóa.",
+    "The private key does not match the configured certificate. Ask the operator to check the key pair.",
+)
+SignerCertExpired = error(
+    "SIGNER_CERT_EXPIRED",
+    "Chứng thư số của người ký đã hết hạn hoặc chưa có hiệu lực. Gia hạn chứng thư số trước khi ký.",
+    "The signer's certificate has expired or is not yet valid. Renew the certificate before signing.",
+)
+SignerCertRevoked = error(
+    "SIGNER_CERT_REVOKED",
+    "Chứng thư số của người ký đã bị thu hồi. Không được ký bằng chứng thư này; liên hệ tổ chức cung cấp dịch vụ.",
+    "The signer's certificate has been revoked. It must not be used; contact the certificate provider.",
+)
+RevocationUnavailable = error(
+    "REVOCATION_UNAVAILABLE",
+    "Không lấy được thông tin trạng thái chứng thư số (OCSP/CRL). Hệ thống sẽ tự thử lại.",
+    "Certificate status information (OCSP/CRL) could not be obtained. The step will be retried.",
+    retryable=True,
+)
+HsmUnavailable = error(
+    "HSM_UNAVAILABLE",
+    "Không kết nối được thiết bị ký số (HSM/token PKCS#11) hoặc sai mã PIN. Kiểm tra thiết bị và cấu hình.",
+    "The signing device (HSM / PKCS#11 token) cannot be reached or the PIN is wrong. Check the device and settings.",
+)
+HsmUnavailableRetryable = error(
+    "HSM_UNAVAILABLE",
+    "Thiết bị ký số (HSM/token PKCS#11) tạm thời không phản hồi. Hệ thống sẽ tự thử lại.",
+    "The signing device (HSM / PKCS#11 token) did not answer. The step will be retried.",
+    retryable=True,
+)

@@ -21,7 +21,7 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import SimpleSigner
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_params
 
-from signing.errors import SigningKeyUnavailable
+from signing.errors import KeyCertMismatch, SigningKeyUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,10 @@ class LoadedKeySigner(SimpleSigner):
             return key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
         return key.sign(data, ec.ECDSA(get_pyca_cryptography_hash(digest_algorithm)))
 
+    @property
+    def private_key(self) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+        return self._key
+
     def _max_signature_length(self) -> int:
         if isinstance(self._key, rsa.RSAPrivateKey):
             return (self._key.key_size + 7) // 8
@@ -126,12 +130,54 @@ def _load(path: Path, passphrase: bytes, prefer_pss: bool) -> SigningKey:
         data = path.read_bytes()
         loaded = SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=passphrase)
         signer = LoadedKeySigner(loaded, prefer_pss=prefer_pss)
+        check_key_matches(signer.private_key.public_key(), signer.signing_cert, path.name)
     except OSError as exc:
         raise SigningKeyUnavailable(f"{path.name}: {exc.strerror}") from None
+    except KeyCertMismatch:
+        raise
     except (ValueError, SigningError):
         # pyHanko's message is generic; the cause may quote PKCS#12 internals, so drop it.
         raise SigningKeyUnavailable(path.name) from None
+    return _as_signing_key(signer, path.name, prefer_pss)
+
+
+def load_pem_signer(
+    key_pem: Path,
+    cert_pem: Path,
+    chain_pems: tuple[Path, ...] = (),
+    passphrase: bytes | None = None,
+    *,
+    prefer_pss: bool = True,
+) -> SigningKey:
+    """Load a PEM/DER private key with its certificate (and chain), refusing a mismatched pair."""
+    name = Path(key_pem).name
+    try:
+        loaded = SimpleSigner.load(
+            str(key_pem), str(cert_pem), ca_chain_files=tuple(str(p) for p in chain_pems), key_passphrase=passphrase
+        )
+        if loaded is None:
+            raise SigningKeyUnavailable(name)
+        key = serialization.load_der_private_key(loaded.signing_key.dump(), password=None)
+        check_key_matches(key.public_key(), loaded.signing_cert, name)
+        signer = LoadedKeySigner(loaded, prefer_pss=prefer_pss)
+    except OSError as exc:
+        raise SigningKeyUnavailable(f"{name}: {exc.strerror}") from None
+    except (ValueError, SigningError, TypeError):
+        raise SigningKeyUnavailable(name) from None
+    return _as_signing_key(signer, name, prefer_pss)
+
+
+def check_key_matches(public_key: object, cert: x509.Certificate, name: str) -> None:
+    """Raise KEY_CERT_MISMATCH unless ``public_key`` is the certificate's public key."""
+    der = serialization.Encoding.DER
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    if public_key.public_bytes(der, spki) != cert.public_key.dump():  # type: ignore[attr-defined]
+        raise KeyCertMismatch(name)
+
+
+def _as_signing_key(signer: LoadedKeySigner, name: str, prefer_pss: bool) -> SigningKey:
     cert = signer.signing_cert
+    path = Path(name)
     key_algo = cert.public_key.algorithm
     if key_algo == "rsa":
         if cert.public_key.bit_size < 2048:

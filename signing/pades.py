@@ -1,40 +1,67 @@
-"""PAdES signing (ETSI EN 319 142-1) of PDF bytes with pyHanko.
+"""PAdES signing (ETSI EN 319 142-1) of PDF bytes: B-B, B-T, B-LT, B-LTA.
 
 Every signature is an incremental update: earlier revisions and signatures are never rewritten.
-The body follows pyHanko's staged flow (session → pre-sign checks → to-be-signed document →
-digest → CMS signature → embedding) so the CMS step can later move to an HSM or remote signer.
+Two engines share this entry point:
+
+* the fast path (:mod:`signing.fastpades`) for invisible signatures with a loaded key: the
+  batch engine, no pyHanko object model per document;
+* pyHanko's staged flow (session → pre-sign checks → to-be-signed document → digest → CMS
+  signature → embedding) for visible appearances (copy stamp, seal) and for keys without a raw
+  signer, so an HSM or remote signer can complete a prepared digest later.
+
+B-LT/B-LTA revisions (DSS with chain and OCSP/CRL, document time-stamp) are appended by
+:func:`signing.fastpades.add_ltv` for both engines. Before signing, the signer certificate must
+be inside its validity period and, when it names an OCSP/CRL responder, not revoked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import threading
 from io import BytesIO
 from typing import Literal
 
+from asn1crypto import cms
 from pyhanko.pdf_utils.generic import ArrayObject, DictionaryObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
+from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.timestamps import TimeStamper, TimestampRequestError
+from pyhanko.sign.validation import read_certification_data
 from pyhanko_certvalidator import ValidationContext
 
 from signing.appearance import Appearance
+from signing.batch import make_signer
 from signing.errors import (
+    PdfCertified,
+    PdfEncrypted,
     PdfInvalid,
     SigningFailed,
     SigningLevelUnsupported,
     TimestamperRequired,
     TimestampUnavailable,
 )
-from signing.keys import SigningKey
+from signing.fastpades import FastPadesSigner, add_ltv
+from signing.keys import LoadedKeySigner, SigningKey
+from signing.revocation import (
+    LtvMaterial,
+    RevocationCache,
+    check_validity_period,
+    default_cache,
+    has_revocation_pointers,
+)
+from signing.tsa_fast import TokenSource, token_source
 
 log = logging.getLogger(__name__)
 
 PadesLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
-SUPPORTED_LEVELS: tuple[PadesLevel, ...] = ("B-B", "B-T")
+Engine = Literal["auto", "fast", "pyhanko"]
+SUPPORTED_LEVELS: tuple[PadesLevel, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
 DEFAULT_DIGEST = "sha256"
 
 
@@ -49,12 +76,19 @@ def sign_pdf(
     location: str | None = None,
     field_name: str = "Signature1",
     validation_context: ValidationContext | None = None,
+    revocation: RevocationCache | None = None,
+    engine: Engine = "auto",
 ) -> bytes:
-    """Sign ``pdf`` and return the signed bytes (the input plus one incremental revision).
+    """Sign ``pdf`` and return the signed bytes (the input plus one revision, more for B-LT/B-LTA).
 
     If ``field_name`` already holds a signature, the next free name (``Signature2``…) is used.
+    ``engine="auto"`` takes the fast path for invisible signatures with a loaded key.
     Do not call from inside a running event loop; use :func:`async_sign_pdf` there.
     """
+    if engine != "pyhanko" and appearance is None and validation_context is None and _fast_capable(key):
+        return _fast_sign(pdf, key, level, timestamper, revocation, reason, location, field_name)
+    if engine == "fast":
+        raise SigningFailed("the fast engine signs invisible signatures with a loaded key only")
     return asyncio.run(
         async_sign_pdf(
             pdf,
@@ -66,6 +100,7 @@ def sign_pdf(
             location=location,
             field_name=field_name,
             validation_context=validation_context,
+            revocation=revocation,
         )
     )
 
@@ -81,12 +116,14 @@ async def async_sign_pdf(
     location: str | None = None,
     field_name: str = "Signature1",
     validation_context: ValidationContext | None = None,
+    revocation: RevocationCache | None = None,
 ) -> bytes:
-    """Async variant of :func:`sign_pdf`."""
+    """Async variant of :func:`sign_pdf` (always pyHanko's staged path)."""
     if level not in SUPPORTED_LEVELS:
-        raise SigningLevelUnsupported(f"level {level}; B-LT/B-LTA need revocation data the dev PKI lacks")
-    if level == "B-T" and timestamper is None:
+        raise SigningLevelUnsupported(f"level {level}")
+    if level != "B-B" and timestamper is None:
         raise TimestamperRequired(f"level {level}")
+    material = preflight(key, level, revocation)
     writer = open_incremental(pdf)
     field_name = _free_field_name(writer, field_name)
     meta = signers.PdfSignatureMetadata(
@@ -102,7 +139,7 @@ async def async_sign_pdf(
     pdf_signer = signers.PdfSigner(
         meta,
         key.signer,
-        timestamper=timestamper if level == "B-T" else None,
+        timestamper=timestamper if level != "B-B" else None,
         stamp_style=appearance.style if appearance else None,
         new_field_spec=field_spec,
     )
@@ -112,8 +149,98 @@ async def async_sign_pdf(
         raise TimestampUnavailable(str(exc)) from exc
     except (SigningError, PdfError) as exc:
         raise SigningFailed(type(exc).__name__ + ": " + str(exc)) from exc
+    if material is not None:
+        assert timestamper is not None
+        tokens = _token_source(timestamper)
+        material = material.merged(_tsa_material(tokens, revocation or default_cache()))
+        out = await asyncio.to_thread(add_ltv, out, material, tokens if level == "B-LTA" else None)
     log.info("Signed PDF: field=%s level=%s signer=%s bytes=%s", field_name, level, key.subject_name, len(out))
     return out
+
+
+def preflight(key: SigningKey, level: str, revocation: RevocationCache | None = None) -> LtvMaterial | None:
+    """Refuse an expired or revoked signer certificate; LTV material for B-LT/B-LTA.
+
+    Revocation is checked when the certificate names an OCSP responder or CRL (the served test
+    PKI and real CAs do; the development PKI does not).
+    """
+    check_validity_period(key.cert)
+    if level in ("B-LT", "B-LTA") and not has_revocation_pointers(key.cert):
+        raise SigningLevelUnsupported(f"{level}: the certificate names no OCSP/CRL responder")
+    chain = [key.cert, *key.signer.cert_registry]
+    if has_revocation_pointers(key.cert) or level in ("B-LT", "B-LTA"):
+        material = (revocation or default_cache()).material(chain)
+        return material if level in ("B-LT", "B-LTA") else None
+    return None
+
+
+def _tsa_material(tokens: TokenSource, revocation: RevocationCache) -> LtvMaterial:
+    probe = tokens.timestamp(hashlib.sha256(b"probe").digest(), "sha256")
+    certs = [c.chosen for c in cms.ContentInfo.load(probe)["content"]["certificates"]]
+    leaf = next((c for c in certs if c.extended_key_usage_value is not None), certs[0])
+    return revocation.material([leaf, *certs])
+
+
+_fast_lock = threading.Lock()
+_fast_signers: dict[tuple[object, ...], FastPadesSigner] = {}
+_token_sources: dict[int, tuple[object, TokenSource]] = {}
+
+
+def _fast_capable(key: SigningKey) -> bool:
+    return isinstance(key.signer, LoadedKeySigner) or hasattr(key.signer, "raw_signer")
+
+
+def _token_source(timestamper: TimeStamper) -> TokenSource:
+    with _fast_lock:
+        cached = _token_sources.get(id(timestamper))
+        if cached is not None and cached[0] is timestamper:
+            return cached[1]
+        source = token_source(timestamper)
+        _token_sources[id(timestamper)] = (timestamper, source)
+        return source
+
+
+def _fast_sign(
+    pdf: bytes,
+    key: SigningKey,
+    level: str,
+    timestamper: TimeStamper | None,
+    revocation: RevocationCache | None,
+    reason: str | None,
+    location: str | None,
+    field_name: str,
+) -> bytes:
+    if level not in SUPPORTED_LEVELS:
+        raise SigningLevelUnsupported(f"level {level}")
+    if level != "B-B" and timestamper is None:
+        raise TimestamperRequired(f"level {level}")
+    cache_key = (id(key.signer), key.cert.sha256, level, id(timestamper), id(revocation))
+    with _fast_lock:
+        signer = _fast_signers.get(cache_key)
+    if signer is None or signer.signer.cert.sha256 != key.cert.sha256:
+        tokens = _token_source(timestamper) if timestamper is not None else None
+        try:
+            signer = make_signer(key, level=level, tokens=tokens, revocation=revocation or default_cache())
+        except TimestampRequestError as exc:
+            raise TimestampUnavailable(str(exc)) from exc
+        with _fast_lock:
+            _fast_signers[cache_key] = signer
+    else:
+        check_validity_period(key.cert)
+        if signer.revocation is not None and has_revocation_pointers(key.cert):
+            signer.revocation.material([key.cert, *signer.signer.chain])
+    try:
+        out = signer.sign(pdf, reason=reason, location=location, field_name=field_name)
+    except TimestampRequestError as exc:
+        raise TimestampUnavailable(str(exc)) from exc
+    log.info("Signed PDF (fast): level=%s signer=%s bytes=%s", level, key.subject_name, len(out))
+    return out
+
+
+def clear_signer_cache() -> None:
+    with _fast_lock:
+        _fast_signers.clear()
+        _token_sources.clear()
 
 
 # Reserved /Contents size per (certificate, timestamp source): the estimate is a full dry-run CMS
@@ -149,15 +276,24 @@ async def _staged_sign(pdf_signer: signers.PdfSigner, writer: IncrementalPdfFile
 
 
 def open_incremental(pdf: bytes) -> IncrementalPdfFileWriter:
-    """Open PDF bytes for an incremental update, mapping parse failures to PDF_INVALID."""
+    """Open PDF bytes for an incremental update, mapping parse failures to PDF_INVALID.
+
+    Encrypted PDFs are refused with PDF_ENCRYPTED, PDFs certified with "no changes" with
+    PDF_CERTIFIED.
+    """
     try:
         writer = IncrementalPdfFileWriter(BytesIO(pdf))
         encrypted = writer.prev.encrypted
-        page_count = int(writer.root["/Pages"]["/Count"])
+        page_count = int(writer.root["/Pages"]["/Count"]) if not encrypted else 1
+        perms = writer.root.get("/Perms") if not encrypted else None
     except (PdfError, KeyError, ValueError, TypeError, IndexError) as exc:
         raise PdfInvalid(type(exc).__name__) from None
     if encrypted:
-        raise PdfInvalid("encrypted PDF")
+        raise PdfEncrypted("encrypted PDF")
+    if perms is not None and "/DocMDP" in perms:
+        certification = read_certification_data(writer.prev)
+        if certification is not None and certification.permission == MDPPerm.NO_CHANGES:
+            raise PdfCertified("DocMDP P=1")
     if page_count < 1:
         raise PdfInvalid("PDF has no pages")
     return writer

@@ -49,6 +49,18 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "The certificate is trusted (it chains to a configured root)",
     },
     "timestamp_ok": {"vi": "Dấu thời gian hợp lệ", "en": "The time-stamp is valid"},
+    "revocation_good": {
+        "vi": "Chứng thư số chưa bị thu hồi tại thời điểm ký (đã kiểm tra OCSP/CRL)",
+        "en": "The certificate was not revoked at signing time (OCSP/CRL checked)",
+    },
+    "revisions": {
+        "vi": "Chữ ký bao phủ phiên bản {signed}/{total} của tài liệu",
+        "en": "The signature covers revision {signed} of {total}",
+    },
+    "modified_in_revision": {
+        "vi": "Thay đổi không được phép nằm ở phiên bản {n} của tài liệu",
+        "en": "The disallowed change is in revision {n} of the document",
+    },
     # Problems (make a signature or the document invalid).
     "integrity_broken": {
         "vi": "Nội dung đã bị sửa đổi sau khi ký (mã băm không khớp)",
@@ -130,6 +142,9 @@ class SignatureReport:
     modified_after_signing: bool = False
     level: str | None = None
     subfilter: str | None = None
+    signed_revision: int | None = None
+    total_revisions: int | None = None
+    modified_in_revision: int | None = None
     digest_algorithm: str | None = None
     signature_algorithm: str | None = None
     problems: list[str] = field(default_factory=list)
@@ -161,6 +176,9 @@ class SignatureReport:
             "covers_whole_file": self.covers_whole_file,
             "modification_level": self.modification_level,
             "modified_after_signing": self.modified_after_signing,
+            "signed_revision": self.signed_revision,
+            "total_revisions": self.total_revisions,
+            "modified_in_revision": self.modified_in_revision,
             "level": self.level,
             "subfilter": self.subfilter,
             "digest_algorithm": self.digest_algorithm,
@@ -186,6 +204,12 @@ class SignatureReport:
             lines.append("  ✔ " + message(code, lang))
         if self.trusted:
             lines.append("  ✔ " + message("trusted", lang))
+        if self.revocation == "good":
+            lines.append("  ✔ " + message("revocation_good", lang))
+        if self.signed_revision and self.total_revisions:
+            lines.append("  " + message("revisions", lang, signed=self.signed_revision, total=self.total_revisions))
+        if self.modified_in_revision:
+            lines.append("  ✘ " + message("modified_in_revision", lang, n=self.modified_in_revision))
         if self.timestamp_present and self.timestamp_valid:
             lines.append("  ✔ " + message("timestamp_ok", lang))
         lines += ["  ✘ " + message(code, lang) for code in self.problems]

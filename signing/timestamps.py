@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 
-from asn1crypto import cms, core, tsp, x509
+from asn1crypto import cms, core, tsp
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
-from pyhanko.sign.timestamps.common_utils import get_nonce
 
 from signing.devpki import DevPki
 from signing.keys import SigningKey, load_pkcs12_signer
+from signing.tsa_fast import DEV_TSA_POLICY, FastTsa
+
+__all__ = ["DEV_TSA_POLICY", "DevTimeStamper", "TimestampRequestRejected", "dev_timestamper", "http_timestamper"]
 
 log = logging.getLogger(__name__)
 
-# A UUID-derived OID (ITU-T X.667, arc 2.25): no registration needed, obviously not a real policy.
-DEV_TSA_POLICY = "2.25.262563168406443127455118460919389066870"
 _DIGEST_LENGTHS = {"sha256": 32, "sha384": 48, "sha512": 64}
 
 
@@ -41,6 +41,7 @@ class DevTimeStamper(TimeStamper):
         super().__init__(include_nonce=include_nonce)
         self.tsa = tsa
         self.policy = policy
+        self.fast = FastTsa(tsa, policy=policy)
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
         try:
@@ -55,6 +56,10 @@ class DevTimeStamper(TimeStamper):
         return asyncio.run(self.async_request_tsa_response(req))
 
     async def issue_token(self, req: tsp.TimeStampReq, now: datetime | None = None) -> cms.ContentInfo:
+        return cms.ContentInfo.load(self.issue_token_der(req, now))
+
+    def issue_token_der(self, req: tsp.TimeStampReq, now: datetime | None = None) -> bytes:
+        """DER token for a checked request (synchronous; what HTTP responders call)."""
         imprint = req["message_imprint"]
         md = imprint["hash_algorithm"]["algorithm"].native
         if md not in _DIGEST_LENGTHS:
@@ -63,26 +68,8 @@ class DevTimeStamper(TimeStamper):
             raise TimestampRequestRejected("bad_data_format", "message imprint has the wrong length")
         if req["req_policy"].native not in (None, self.policy):
             raise TimestampRequestRejected("unaccepted_policy", "unknown TSA policy")
-        gen_time = (now or datetime.now(UTC)).replace(microsecond=0)
-        info: dict[str, object] = {
-            "version": "v1",
-            "policy": self.policy,
-            "message_imprint": imprint,
-            "serial_number": get_nonce(),
-            "gen_time": gen_time,
-            "accuracy": tsp.Accuracy({"seconds": 1}),
-            "tsa": x509.GeneralName(name="directory_name", value=self.tsa.cert.subject),
-        }
-        if req["nonce"].native is not None:
-            info["nonce"] = req["nonce"]
-        tst_info = tsp.TSTInfo(info)
-        encap = cms.EncapsulatedContentInfo(
-            {"content_type": "tst_info", "content": cms.ParsableOctetString(tst_info.dump())}
-        )
-        token: cms.ContentInfo = await self.tsa.signer.async_sign_general_data(
-            encap, "sha256", detached=False, use_cades=True
-        )
-        return token
+        nonce = req["nonce"]
+        return self.fast.token_der(imprint.dump(), None if nonce.native is None else nonce.dump(), now)
 
 
 class _StatusOnlyResp(core.Sequence):

@@ -6,7 +6,6 @@ The API mounts it at ``/dev/tsa``: POST body ``application/timestamp-query``, an
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from asn1crypto import tsp
@@ -45,8 +44,14 @@ class DevTsaResponder:
         return tsp.TimeStampResp({"status": granted, "time_stamp_token": token}).dump()
 
     def respond(self, request_der: bytes) -> bytes:
-        """Synchronous variant for threads; not for use inside a running event loop."""
-        return asyncio.run(self.async_respond(request_der))
+        """Synchronous variant for threads (no event loop needed)."""
+        try:
+            req = _parse(request_der)
+            token = self.timestamper.issue_token_der(req)
+        except TimestampRequestRejected as exc:
+            log.info("Dev TSA rejected a request: %s", exc.text)
+            return rejection_der(exc.fail_info, exc.text)
+        return self.timestamper.fast.response_der(token)
 
 
 def _parse(request_der: bytes) -> tsp.TimeStampReq:

@@ -1,8 +1,10 @@
-"""Verify every signature in a PDF against configured trust roots (offline).
+"""Verify every signature in a PDF against configured trust roots.
 
-Revocation is checked soft-fail without fetching: certificates of the dev PKI carry no CRL/OCSP
-address, so the status is reported as "not checked" with a warning (TT 15/2025 asks verifiers to
-warn when status cannot be checked). Times are shown in Vietnam time.
+Checks integrity, byte-range coverage, changes after signing (and in which revision), the chain
+to the configured roots, the time-stamp, revocation status and the PAdES level reached.
+Revocation is checked against the document's DSS (B-LT/B-LTA) and, when ``allow_fetching`` is
+set, the OCSP/CRL addresses in the certificates; a status that cannot be established is reported
+as "not checked" with a warning (TT 15/2025 asks verifiers to warn). Times are in Vietnam time.
 """
 
 from __future__ import annotations
@@ -13,18 +15,22 @@ from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
 
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel, SuspiciousModification
+from pyhanko.sign.validation import DocumentSecurityStore, async_validate_pdf_signature
+from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from signing.errors import PdfInvalid, TrustRootInvalid
 from signing.report import Lang, SignatureReport, VerificationReport
+from signing.revocation import has_revocation_pointers
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +59,20 @@ def load_trust_roots(paths: Sequence[Path]) -> list[asn1_x509.Certificate]:
     return roots
 
 
-def verify_pdf(pdf: bytes, trust_roots: Sequence[Path], *, lang: Lang = "vi") -> VerificationReport:
+def verify_pdf(
+    pdf: bytes, trust_roots: Sequence[Path], *, lang: Lang = "vi", allow_fetching: bool = False
+) -> VerificationReport:
     """Verify all signatures of ``pdf``; see :class:`VerificationReport` for what ``valid`` means.
 
     ``lang`` is kept for callers that render right away; use ``report.render(lang)``.
     Do not call from inside a running event loop; use :func:`async_verify_pdf` there.
     """
-    return asyncio.run(async_verify_pdf(pdf, trust_roots, lang=lang))
+    return asyncio.run(async_verify_pdf(pdf, trust_roots, lang=lang, allow_fetching=allow_fetching))
 
 
-async def async_verify_pdf(pdf: bytes, trust_roots: Sequence[Path], *, lang: Lang = "vi") -> VerificationReport:
+async def async_verify_pdf(
+    pdf: bytes, trust_roots: Sequence[Path], *, lang: Lang = "vi", allow_fetching: bool = False
+) -> VerificationReport:
     roots = load_trust_roots(trust_roots)
     try:
         reader = PdfFileReader(BytesIO(pdf))
@@ -77,19 +87,69 @@ async def async_verify_pdf(pdf: bytes, trust_roots: Sequence[Path], *, lang: Lan
         return VerificationReport(signatures=[], problems=["no_signatures"])
 
     dss = _dss_summary(reader)
+    revinfo = _dss_revinfo(reader)
     doc_ts_revisions = [sig.signed_revision for sig in embedded if sig.sig_object_type == "/DocTimeStamp"]
     reports: list[SignatureReport] = []
     regular = [sig for sig in embedded if sig.sig_object_type != "/DocTimeStamp"]
     for index, sig in enumerate(regular):
         is_last = index == len(regular) - 1
-        reports.append(await _verify_one(sig, roots, is_last, dss, doc_ts_revisions))
+        rep = await _verify_one(sig, roots, is_last, dss, doc_ts_revisions, revinfo, allow_fetching)
+        rep.signed_revision = sig.signed_revision + 1
+        rep.total_revisions = reader.xrefs.total_revisions
+        if rep.modified_after_signing:
+            rep.modified_in_revision = _first_bad_revision(reader, sig, is_last)
+        reports.append(rep)
     report = VerificationReport(signatures=reports)
     log.info("Verified PDF: signatures=%s valid=%s lang=%s", len(reports), report.valid, lang)
     return report
 
 
-def _context(roots: list[asn1_x509.Certificate]) -> ValidationContext:
-    return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+def _context(
+    roots: list[asn1_x509.Certificate], revinfo: dict[str, list], mode: str, allow_fetching: bool
+) -> ValidationContext:
+    return ValidationContext(
+        trust_roots=roots,
+        other_certs=revinfo["certs"],
+        ocsps=revinfo["ocsps"],
+        crls=revinfo["crls"],
+        allow_fetching=allow_fetching,
+        revocation_mode=mode,
+        retroactive_revinfo=True,
+    )
+
+
+def _dss_revinfo(reader: PdfFileReader) -> dict[str, list]:
+    empty: dict[str, list] = {"certs": [], "ocsps": [], "crls": []}
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except NoDSSFoundError:
+        return empty
+    except (PdfError, KeyError, ValueError, TypeError):
+        log.warning("Unreadable DSS; revocation data ignored")
+        return empty
+    return {
+        "certs": list(dss.load_certs()),
+        "ocsps": [asn1_ocsp.OCSPResponse.load(r.get_object().data) for r in dss.ocsps],
+        "crls": [asn1_crl.CertificateList.load(r.get_object().data) for r in dss.crls],
+    }
+
+
+def _first_bad_revision(reader: PdfFileReader, sig: EmbeddedPdfSignature, is_last: bool) -> int | None:
+    """1-based number of the first revision after ``sig`` that makes a change not allowed to it."""
+    allowed = ModificationLevel.LTA_UPDATES if is_last else ModificationLevel.FORM_FILLING
+    for rev in range(sig.signed_revision + 1, reader.xrefs.total_revisions):
+        try:
+            result = DEFAULT_DIFF_POLICY.apply(
+                reader.get_historical_resolver(rev - 1),
+                reader.get_historical_resolver(rev),
+                field_mdp_spec=sig.fieldmdp,
+                doc_mdp=sig.docmdp_level,
+            )
+        except (SuspiciousModification, PdfError, KeyError, ValueError, TypeError):
+            return rev + 1
+        if result.modification_level > allowed:
+            return rev + 1
+    return None
 
 
 async def _verify_one(
@@ -98,6 +158,8 @@ async def _verify_one(
     is_last: bool,
     dss: tuple[bool, bool],
     doc_ts_revisions: list[int],
+    revinfo: dict[str, list],
+    allow_fetching: bool,
 ) -> SignatureReport:
     rep = SignatureReport(field_name=str(sig.field_name))
     try:
@@ -106,13 +168,28 @@ async def _verify_one(
         rep.signer_name = cert.subject.native.get("common_name")
         rep.signer_subject = cert.subject.human_friendly
         rep.signer_serial = format(cert.serial_number, "x")
+        checkable = has_revocation_pointers(cert)
+        mode = "hard-fail" if checkable else "soft-fail"
         status = await async_validate_pdf_signature(
-            sig, signer_validation_context=_context(roots), ts_validation_context=_context(roots)
+            sig,
+            signer_validation_context=_context(roots, revinfo, mode, allow_fetching),
+            ts_validation_context=_context(roots, revinfo, mode, allow_fetching),
         )
+        revocation = "not_checked"
+        if checkable and status.trusted:
+            revocation = "good"
+        elif checkable and not status.revoked:
+            soft = await async_validate_pdf_signature(
+                sig,
+                signer_validation_context=_context(roots, revinfo, "soft-fail", allow_fetching),
+                ts_validation_context=_context(roots, revinfo, "soft-fail", allow_fetching),
+            )
+            status = soft if soft.trusted else status
     except Exception as exc:  # a malformed signature must not hide the others
         log.warning("Cannot validate signature %s: %s", rep.field_name, type(exc).__name__)
         rep.problems.append("signature_unreadable")
         return rep
+    rep.revocation = revocation  # type: ignore[assignment]
     _fill_from_status(rep, status, is_last)
     rep.level = _pades_level(rep, sig, dss, doc_ts_revisions)
     return rep

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -70,7 +69,7 @@ def ingest(path: Path, url: str | None, key: str | None, idempotency_key: str | 
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per input line.")
 @click.option(
     "--out",
@@ -81,47 +80,46 @@ def ingest(path: Path, url: str | None, key: str | None, idempotency_key: str | 
     help="Folder for the searchable PDFs.",
 )
 @click.option("--type", "declared_type", default=None, help="Declared component type, if known.")
-def digitize(files: tuple[Path, ...], as_json: bool, out_dir: Path, declared_type: str | None) -> None:
-    """Digitise files without the service: each FILE is one component (a multi-page TIFF is many pages)."""
-    from digitizer import DigitizeOptions, digitize_files
-    from sohoa.errors import ErrorInfo, SohoaError
-
-    settings = get_settings()
+@click.option("-j", "--jobs", type=int, default=None, help="Components in parallel (default: settings ocr.workers).")
+def digitize(files: tuple[str, ...], as_json: bool, out_dir: Path, declared_type: str | None, jobs: int | None) -> None:
+    """Digitise files without the service. Each FILE is one component (a multi-page TIFF or PDF is many
+    pages); FILE1,FILE2 joins several scans into one component, in order."""
+    from digitizer import DigitizeOptions, digitize_batch
     from workers.services import Services
 
-    engine = Services(settings).ocr_engine
+    settings = get_settings()
+    ocr = settings.ocr
+    options = DigitizeOptions(
+        engine=Services(settings).ocr_engine,
+        languages=ocr.languages,
+        min_dpi=ocr.min_dpi,
+        max_pixels=ocr.max_pixels,
+        max_pages=ocr.max_pages_per_component,
+        declared_type=declared_type,
+        timeout_s=ocr.timeout_s,
+        ocr_dpi=ocr.ocr_dpi,
+        review_threshold=ocr.review_threshold,
+    )
+    components = [(arg, [arg] if Path(arg).exists() else arg.split(",")) for arg in files]
     out_dir.mkdir(parents=True, exist_ok=True)
-    for path in files:
-        try:
-            result = digitize_files(
-                [path],
-                DigitizeOptions(
-                    engine=engine,
-                    languages=settings.ocr.languages,
-                    min_dpi=settings.ocr.min_dpi,
-                    max_pixels=settings.ocr.max_pixels,
-                    max_pages=settings.ocr.max_pages_per_component,
-                    declared_type=declared_type,
-                    timeout_s=settings.ocr.timeout_s,
-                ),
-            )
-            pdf_path = out_dir / f"{path.stem}.pdf"
-            pdf_path.write_bytes(result.pdf)
-            line = {"file": str(path), "ok": True} | result.to_dict() | {"pdf": str(pdf_path)}
-        except SohoaError as exc:
-            line = {"file": str(path), "ok": False, "error": exc.to_dict()}
-        except Exception as exc:
-            logging.getLogger(__name__).exception("digitising %s crashed", path)
-            info = ErrorInfo.from_exception(exc)
-            line = {"file": str(path), "ok": False, "error": {"code": info.code, "message": info.message}}
+    results = digitize_batch(components, options, workers=jobs or ocr.workers)
+    for index, item in enumerate(results):
+        line: dict = {"file": item.name, "ok": item.ok}
+        if item.result is not None:
+            pdf_path = out_dir / f"{index:04d}-{Path(components[index][1][0]).stem}.pdf"
+            pdf_path.write_bytes(item.result.pdf)
+            line |= item.result.to_dict() | {"pdf": str(pdf_path)}
+        else:
+            assert item.error is not None
+            line["error"] = {"code": item.error.code, "message": item.error.message, "detail": item.error.detail}
         if as_json:
             click.echo(json.dumps(line, ensure_ascii=False))
-        elif line["ok"]:
+        elif item.ok:
             click.echo(
-                f"{path}: {line['type']} ({line['confidence']:.2f}), {len(line['pages'])} trang -> {line['pdf']}"
+                f"{item.name}: {line['type']} ({line['confidence']:.2f}), {len(line['pages'])} trang -> {line['pdf']}"
             )
         else:
-            click.echo(f"{path}: LỖI {line['error']['code']}: {line['error']['message']}")
+            click.echo(f"{item.name}: LỖI {line['error']['code']}: {line['error']['message']}")
 
 
 @main.command()
@@ -195,8 +193,11 @@ def worker(queues: str | None, concurrency: int | None, metrics_port: int | None
     """Start a Celery worker for the given queues (distributed mode).
 
     Only hosts that hold signing keys should serve ``sign``; GPU hosts serve ``ocr`` with
-    SOHOA_OCR__ENGINE=easyocr.
+    SOHOA_OCR__ENGINE=easyocr. Each worker process OCRs one page at a time unless
+    SOHOA_OCR__WORKERS says otherwise: the processes already fill the cores.
     """
+    os.environ.setdefault("SOHOA_OCR__WORKERS", "1")
+    get_settings.cache_clear()
     settings = get_settings()
     if metrics_port is not None:
         import tempfile

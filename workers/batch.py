@@ -12,6 +12,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -51,6 +52,8 @@ class Manifest(BaseModel):
     procedure_code: str = Field(pattern=PROCEDURE_CODE.pattern)
     applicant_id: str = Field(pattern=r"^\d{12}$")
     applicant_name: str = Field(default="", max_length=200)
+    # Optional: lets the applicant pass the citizen portal's lookup check.
+    applicant_birth_date: date | None = None
     receiving_centre: str = Field(default="", max_length=300)
     components: list[ManifestComponent] = Field(min_length=1, max_length=100)
 

@@ -94,6 +94,7 @@ def ingest(
                 procedure_code=m.procedure_code,
                 applicant_id=m.applicant_id,
                 applicant_name=m.applicant_name,
+                applicant_birth_date=m.applicant_birth_date,
                 receiving_centre=m.receiving_centre,
                 station_id=station_id,
                 batch_sha256=batch.sha256,

@@ -86,6 +86,9 @@ def digitize(services: Services, step: JobStep) -> StepOutcome:
                 max_pages=ocr.max_pages_per_component,
                 declared_type=declared,
                 timeout_s=ocr.timeout_s,
+                page_workers=ocr.workers,
+                ocr_dpi=ocr.ocr_dpi,
+                review_threshold=ocr.review_threshold,
             ),
         )
     pdf = services.store.put_bytes(Bucket.WORK, result.pdf, suffix=".pdf", content_type="application/pdf")

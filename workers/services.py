@@ -89,12 +89,9 @@ class Services:
 
     @cached_property
     def ocr_engine(self):  # type: ignore[no-untyped-def]
-        from digitizer import get_engine
+        from digitizer import engine_from_settings
 
-        ocr = self.settings.ocr
-        if ocr.engine == "easyocr":
-            return get_engine("easyocr", model_dir=ocr.model_dir)
-        return get_engine("tesseract")
+        return engine_from_settings(self.settings.ocr)
 
     def close(self) -> None:
         if "catalogue" in self.__dict__:

@@ -7,6 +7,7 @@ số định danh whose province, century/sex and birth-year digits agree with t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bench.corpus.render import Line
 
@@ -21,50 +22,80 @@ MOTHER = {"name": "Trần Thị Bích Ngọc", "id": "001192004567", "dob": "02/
 CHILD = {"name": "Nguyễn Minh Khang", "id": "001224000123", "dob": "08/09/2024"}
 
 
-def application_form() -> list[Line]:
+@dataclass(frozen=True)
+class Cast:
+    """The people, places and numbers a document mentions; ``variant`` picks among title wordings."""
+
+    father: dict[str, str] = field(default_factory=lambda: dict(FATHER))
+    mother: dict[str, str] = field(default_factory=lambda: dict(MOTHER))
+    child: dict[str, str] = field(default_factory=lambda: dict(CHILD))
+    ward: str = "Ba Đình"
+    city: str = "Hà Nội"
+    street: str = "Số 12 phố Kim Mã"
+    origin: str = "xã Phù Đổng, huyện Gia Lâm"
+    day: int = 20
+    month: int = 9
+    year: int = 2024
+    number: int = 125
+    variant: int = 0
+
+
+DEFAULT = Cast()
+
+
+def _pick(c: Cast, *options: str) -> str:
+    return options[c.variant % len(options)]
+
+
+def application_form(c: Cast = DEFAULT) -> list[Line]:
     return [
         *MOTTO,
-        Line("TỜ KHAI ĐĂNG KÝ KHAI SINH", "center", bold=True, scale=1.15),
-        Line("Kính gửi: Ủy ban nhân dân phường Ba Đình, thành phố Hà Nội", "center"),
+        Line(
+            _pick(c, "TỜ KHAI ĐĂNG KÝ KHAI SINH", "TỜ KHAI ĐĂNG KÝ KHAI SINH LẠI", "ĐƠN ĐỀ NGHỊ ĐĂNG KÝ KHAI SINH"),
+            "center",
+            bold=True,
+            scale=1.15,
+        ),
+        Line(f"Kính gửi: Ủy ban nhân dân phường {c.ward}, thành phố {c.city}", "center"),
         Line(""),
-        Line(f"Họ, chữ đệm, tên người yêu cầu: {FATHER['name']}"),
-        Line(f"Số định danh cá nhân: {FATHER['id']}"),
-        Line("Nơi cư trú: Số 12 phố Kim Mã, phường Ba Đình, thành phố Hà Nội"),
+        Line(f"Họ, chữ đệm, tên người yêu cầu: {c.father['name']}"),
+        Line(f"Số định danh cá nhân: {c.father['id']}"),
+        Line(f"Nơi cư trú: {c.street}, phường {c.ward}, thành phố {c.city}"),
         Line("Quan hệ với người được đăng ký khai sinh: Cha"),
         Line("Đề nghị cơ quan đăng ký khai sinh cho người dưới đây:"),
-        Line(f"Họ, chữ đệm, tên: {CHILD['name'].upper()}"),
-        Line(f"Ngày, tháng, năm sinh: {CHILD['dob']}"),
+        Line(f"Họ, chữ đệm, tên: {c.child['name'].upper()}"),
+        Line(f"Ngày, tháng, năm sinh: {c.child['dob']}"),
         Line("Giới tính: Nam      Dân tộc: Kinh      Quốc tịch: Việt Nam"),
-        Line("Nơi sinh: Bệnh viện Phụ sản Hà Nội, quận Ba Đình, thành phố Hà Nội"),
-        Line("Quê quán: xã Phù Đổng, huyện Gia Lâm, thành phố Hà Nội"),
-        Line(f"Họ, chữ đệm, tên người mẹ: {MOTHER['name']}"),
-        Line("Năm sinh: 1992      Dân tộc: Kinh      Quốc tịch: Việt Nam"),
-        Line(f"Họ, chữ đệm, tên người cha: {FATHER['name']}"),
-        Line("Năm sinh: 1990      Dân tộc: Kinh      Quốc tịch: Việt Nam"),
+        Line(f"Nơi sinh: Bệnh viện Phụ sản {c.city}, quận {c.ward}, thành phố {c.city}"),
+        Line(f"Quê quán: {c.origin}, thành phố {c.city}"),
+        Line(f"Họ, chữ đệm, tên người mẹ: {c.mother['name']}"),
+        Line(f"Năm sinh: {c.mother['dob'][-4:]}      Dân tộc: Kinh      Quốc tịch: Việt Nam"),
+        Line(f"Họ, chữ đệm, tên người cha: {c.father['name']}"),
+        Line(f"Năm sinh: {c.father['dob'][-4:]}      Dân tộc: Kinh      Quốc tịch: Việt Nam"),
         Line("Tôi cam đoan nội dung đề nghị đăng ký khai sinh trên đây là đúng sự thật."),
         Line(""),
-        Line("Hà Nội, ngày 20 tháng 9 năm 2024", "right"),
+        Line(f"{c.city}, ngày {c.day} tháng {c.month} năm {c.year}", "right"),
         Line("Người yêu cầu", "right", bold=True),
-        Line(FATHER["name"], "right"),
+        Line(c.father["name"], "right"),
     ]
 
 
-def citizen_id_front() -> list[Line]:
+def citizen_id_front(c: Cast = DEFAULT) -> list[Line]:
     return [
         Line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "center", bold=True),
         Line("Độc lập - Tự do - Hạnh phúc", "center", bold=True),
         Line("CĂN CƯỚC CÔNG DÂN", "center", bold=True, scale=1.3),
-        Line(f"Số / No.: {FATHER['id']}", bold=True),
-        Line(f"Họ và tên / Full name: {FATHER['name'].upper()}"),
-        Line(f"Ngày sinh / Date of birth: {FATHER['dob']}"),
+        Line(f"Số / No.: {c.father['id']}", bold=True),
+        Line(f"Họ và tên / Full name: {c.father['name'].upper()}"),
+        Line(f"Ngày sinh / Date of birth: {c.father['dob']}"),
         Line("Giới tính / Sex: Nam    Quốc tịch / Nationality: Việt Nam"),
-        Line("Quê quán / Place of origin: Phù Đổng, Gia Lâm, Hà Nội"),
-        Line("Nơi thường trú / Place of residence: Số 12 Kim Mã, Ba Đình, Hà Nội"),
+        Line(f"Quê quán / Place of origin: {c.origin}, {c.city}"),
+        Line(f"Nơi thường trú / Place of residence: {c.street}, {c.ward}, {c.city}"),
         Line("Có giá trị đến / Date of expiry: 15/03/2030"),
     ]
 
 
-def citizen_id_back() -> list[Line]:
+def citizen_id_back(c: Cast = DEFAULT) -> list[Line]:
     return [
         Line("Đặc điểm nhân dạng / Personal identification:"),
         Line("Nốt ruồi cách 2 cm trên đuôi mắt trái"),
@@ -76,132 +107,157 @@ def citizen_id_back() -> list[Line]:
     ]
 
 
-def birth_certificate() -> list[Line]:
+def birth_certificate(c: Cast = DEFAULT) -> list[Line]:
     return [
-        Line("ỦY BAN NHÂN DÂN PHƯỜNG BA ĐÌNH"),
+        Line(f"ỦY BAN NHÂN DÂN PHƯỜNG {c.ward.upper()}"),
         *MOTTO,
-        Line("GIẤY KHAI SINH", "center", bold=True, scale=1.3),
-        Line("Số: 125/2024", "center"),
+        Line(_pick(c, "GIẤY KHAI SINH", "GIẤY KHAI SINH", "TRÍCH LỤC KHAI SINH"), "center", bold=True, scale=1.3),
+        Line(f"Số: {c.number}/{c.year}", "center"),
         Line(""),
-        Line(f"Họ, chữ đệm, tên: {CHILD['name'].upper()}"),
-        Line(f"Ngày, tháng, năm sinh: {CHILD['dob']}    Ghi bằng chữ: Ngày tám, tháng chín, năm hai nghìn"),
+        Line(f"Họ, chữ đệm, tên: {c.child['name'].upper()}"),
+        Line(f"Ngày, tháng, năm sinh: {c.child['dob']}    Ghi bằng chữ: Ngày tám, tháng chín, năm hai nghìn"),
         Line("không trăm hai mươi bốn"),
         Line("Giới tính: Nam      Dân tộc: Kinh      Quốc tịch: Việt Nam"),
-        Line("Nơi sinh: Bệnh viện Phụ sản Hà Nội, quận Ba Đình, thành phố Hà Nội"),
-        Line("Quê quán: xã Phù Đổng, huyện Gia Lâm, thành phố Hà Nội"),
-        Line(f"Số định danh cá nhân: {CHILD['id']}"),
-        Line(f"Họ, chữ đệm, tên người mẹ: {MOTHER['name']}"),
-        Line("Năm sinh: 1992      Dân tộc: Kinh      Quốc tịch: Việt Nam"),
-        Line("Nơi cư trú: Số 12 phố Kim Mã, phường Ba Đình, thành phố Hà Nội"),
-        Line(f"Họ, chữ đệm, tên người cha: {FATHER['name']}"),
-        Line("Năm sinh: 1990      Dân tộc: Kinh      Quốc tịch: Việt Nam"),
-        Line("Nơi cư trú: Số 12 phố Kim Mã, phường Ba Đình, thành phố Hà Nội"),
-        Line("Nơi đăng ký khai sinh: Ủy ban nhân dân phường Ba Đình, thành phố Hà Nội"),
-        Line("Ngày, tháng, năm đăng ký: 20/09/2024"),
+        Line(f"Nơi sinh: Bệnh viện Phụ sản {c.city}, quận {c.ward}, thành phố {c.city}"),
+        Line(f"Quê quán: {c.origin}, thành phố {c.city}"),
+        Line(f"Số định danh cá nhân: {c.child['id']}"),
+        Line(f"Họ, chữ đệm, tên người mẹ: {c.mother['name']}"),
+        Line(f"Năm sinh: {c.mother['dob'][-4:]}      Dân tộc: Kinh      Quốc tịch: Việt Nam"),
+        Line(f"Nơi cư trú: {c.street}, phường {c.ward}, thành phố {c.city}"),
+        Line(f"Họ, chữ đệm, tên người cha: {c.father['name']}"),
+        Line(f"Năm sinh: {c.father['dob'][-4:]}      Dân tộc: Kinh      Quốc tịch: Việt Nam"),
+        Line(f"Nơi cư trú: {c.street}, phường {c.ward}, thành phố {c.city}"),
+        Line(f"Nơi đăng ký khai sinh: Ủy ban nhân dân phường {c.ward}, thành phố {c.city}"),
+        Line(f"Ngày, tháng, năm đăng ký: {c.day:02d}/{c.month:02d}/{c.year}"),
         Line(""),
-        Line("Hà Nội, ngày 20 tháng 9 năm 2024", "right"),
+        Line(f"{c.city}, ngày {c.day} tháng {c.month} năm {c.year}", "right"),
         Line("TM. ỦY BAN NHÂN DÂN", "right", bold=True),
         Line("CHỦ TỊCH", "right", bold=True),
     ]
 
 
-def marriage_certificate() -> list[Line]:
+def marriage_certificate(c: Cast = DEFAULT) -> list[Line]:
     return [
-        Line("ỦY BAN NHÂN DÂN PHƯỜNG BA ĐÌNH"),
+        Line(f"ỦY BAN NHÂN DÂN PHƯỜNG {c.ward.upper()}"),
         *MOTTO,
-        Line("GIẤY CHỨNG NHẬN KẾT HÔN", "center", bold=True, scale=1.3),
-        Line("Số: 46/2019", "center"),
-        Line(f"Họ, chữ đệm, tên người chồng: {FATHER['name']}"),
-        Line(f"Ngày, tháng, năm sinh: {FATHER['dob']}"),
-        Line(f"Số định danh cá nhân: {FATHER['id']}"),
-        Line(f"Họ, chữ đệm, tên người vợ: {MOTHER['name']}"),
-        Line(f"Ngày, tháng, năm sinh: {MOTHER['dob']}"),
-        Line(f"Số định danh cá nhân: {MOTHER['id']}"),
-        Line("Đăng ký kết hôn ngày 14 tháng 2 năm 2019"),
-        Line("Vợ chồng ký tên. Hà Nội, ngày 14 tháng 2 năm 2019", "right"),
+        Line(
+            _pick(c, "GIẤY CHỨNG NHẬN KẾT HÔN", "GIẤY CHỨNG NHẬN KẾT HÔN", "TRÍCH LỤC KẾT HÔN"),
+            "center",
+            bold=True,
+            scale=1.3,
+        ),
+        Line(f"Số: {c.number % 97 + 3}/{c.year - 5}", "center"),
+        Line(f"Họ, chữ đệm, tên người chồng: {c.father['name']}"),
+        Line(f"Ngày, tháng, năm sinh: {c.father['dob']}"),
+        Line(f"Số định danh cá nhân: {c.father['id']}"),
+        Line(f"Họ, chữ đệm, tên người vợ: {c.mother['name']}"),
+        Line(f"Ngày, tháng, năm sinh: {c.mother['dob']}"),
+        Line(f"Số định danh cá nhân: {c.mother['id']}"),
+        Line(f"Đăng ký kết hôn ngày {c.day} tháng {c.month} năm {c.year - 5}"),
+        Line(f"Vợ chồng ký tên. {c.city}, ngày {c.day} tháng {c.month} năm {c.year - 5}", "right"),
     ]
 
 
-def land_use_certificate() -> list[Line]:
+def land_use_certificate(c: Cast = DEFAULT) -> list[Line]:
     return [
         *MOTTO,
         Line("GIẤY CHỨNG NHẬN", "center", bold=True, scale=1.3),
         Line("QUYỀN SỬ DỤNG ĐẤT", "center", bold=True),
         Line("QUYỀN SỞ HỮU NHÀ Ở VÀ TÀI SẢN KHÁC GẮN LIỀN VỚI ĐẤT", "center", bold=True),
         Line("I. Người sử dụng đất, chủ sở hữu nhà ở và tài sản khác gắn liền với đất"),
-        Line(f"Ông: {FATHER['name']}, năm sinh 1990, số định danh {FATHER['id']}"),
+        Line(f"Ông: {c.father['name']}, năm sinh {c.father['dob'][-4:]}, số định danh {c.father['id']}"),
         Line("II. Thửa đất, nhà ở và tài sản khác gắn liền với đất"),
         Line("Thửa đất số: 215     Tờ bản đồ số: 12     Diện tích: 84,5 m²"),
         Line("Mục đích sử dụng: Đất ở tại đô thị     Thời hạn sử dụng: Lâu dài"),
         Line("Số vào sổ cấp GCN: CS 04512"),
-        Line("Hà Nội, ngày 05 tháng 6 năm 2020", "right"),
+        Line(f"{c.city}, ngày {c.day:02d} tháng {c.month} năm {c.year - 4}", "right"),
     ]
 
 
-def power_of_attorney() -> list[Line]:
+def power_of_attorney(c: Cast = DEFAULT) -> list[Line]:
     return [
         *MOTTO,
-        Line("GIẤY ỦY QUYỀN", "center", bold=True, scale=1.3),
+        Line(_pick(c, "GIẤY ỦY QUYỀN", "GIẤY ỦY QUYỀN", "HỢP ĐỒNG ỦY QUYỀN"), "center", bold=True, scale=1.3),
         Line("Bên ủy quyền:"),
-        Line(f"Họ và tên: {MOTHER['name']}     Ngày sinh: {MOTHER['dob']}"),
-        Line(f"Số định danh cá nhân: {MOTHER['id']}"),
+        Line(f"Họ và tên: {c.mother['name']}     Ngày sinh: {c.mother['dob']}"),
+        Line(f"Số định danh cá nhân: {c.mother['id']}"),
         Line("Bên được ủy quyền:"),
-        Line(f"Họ và tên: {FATHER['name']}     Ngày sinh: {FATHER['dob']}"),
+        Line(f"Họ và tên: {c.father['name']}     Ngày sinh: {c.father['dob']}"),
         Line("Nội dung ủy quyền: thay mặt bên ủy quyền nộp hồ sơ và nhận kết quả đăng ký khai sinh."),
         Line("Thời hạn ủy quyền: từ ngày ký đến khi hoàn thành công việc được ủy quyền."),
-        Line("Hà Nội, ngày 18 tháng 9 năm 2024", "right"),
+        Line(f"{c.city}, ngày {c.day} tháng {c.month} năm {c.year}", "right"),
     ]
 
 
-def diploma() -> list[Line]:
+def diploma(c: Cast = DEFAULT) -> list[Line]:
     return [
         *MOTTO,
-        Line("BẰNG TỐT NGHIỆP ĐẠI HỌC", "center", bold=True, scale=1.3),
+        Line(
+            _pick(c, "BẰNG TỐT NGHIỆP ĐẠI HỌC", "BẰNG TỐT NGHIỆP TRUNG HỌC PHỔ THÔNG", "BẰNG CỬ NHÂN"),
+            "center",
+            bold=True,
+            scale=1.3,
+        ),
         Line("HIỆU TRƯỞNG TRƯỜNG ĐẠI HỌC BÁCH KHOA HÀ NỘI", "center"),
         Line("cấp bằng tốt nghiệp đại học ngành Kỹ thuật phần mềm cho:"),
-        Line(f"Ông: {FATHER['name']}"),
-        Line(f"Ngày sinh: {FATHER['dob']}"),
+        Line(f"Ông: {c.father['name']}"),
+        Line(f"Ngày sinh: {c.father['dob']}"),
         Line("Xếp loại tốt nghiệp: Giỏi"),
-        Line("Hà Nội, ngày 30 tháng 6 năm 2012", "right"),
+        Line(f"{c.city}, ngày {c.day} tháng {c.month} năm {c.year - 12}", "right"),
         Line("Số hiệu: BK 0012345     Số vào sổ cấp bằng: 2012/ĐH-1234"),
     ]
 
 
-def contract() -> list[Line]:
+def contract(c: Cast = DEFAULT) -> list[Line]:
     return [
         *MOTTO,
-        Line("HỢP ĐỒNG THUÊ NHÀ Ở", "center", bold=True, scale=1.3),
-        Line("Số: 12/2024/HĐTN", "center"),
-        Line("Hôm nay, ngày 01 tháng 7 năm 2024, tại Hà Nội, chúng tôi gồm:"),
-        Line(f"BÊN CHO THUÊ (Bên A): Ông {FATHER['name']}"),
+        Line(
+            _pick(c, "HỢP ĐỒNG THUÊ NHÀ Ở", "HỢP ĐỒNG MUA BÁN NHÀ Ở", "HỢP ĐỒNG LAO ĐỘNG"),
+            "center",
+            bold=True,
+            scale=1.3,
+        ),
+        Line(f"Số: {c.number % 50 + 1}/{c.year}/HĐTN", "center"),
+        Line(f"Hôm nay, ngày {c.day:02d} tháng {c.month} năm {c.year}, tại {c.city}, chúng tôi gồm:"),
+        Line(f"BÊN CHO THUÊ (Bên A): Ông {c.father['name']}"),
         Line("BÊN THUÊ (Bên B): Bà Lê Thị Hoa"),
         Line("Hai bên thỏa thuận ký kết hợp đồng với các điều khoản sau:"),
-        Line("Điều 1. Đối tượng của hợp đồng: căn hộ số 12 phố Kim Mã, phường Ba Đình."),
+        Line(f"Điều 1. Đối tượng của hợp đồng: căn hộ {c.street.lower()}, phường {c.ward}."),
         Line("Điều 2. Giá thuê: 8.000.000 đồng mỗi tháng."),
         Line("ĐẠI DIỆN BÊN A          ĐẠI DIỆN BÊN B", "center", bold=True),
     ]
 
 
-def residence_confirmation() -> list[Line]:
+def residence_confirmation(c: Cast = DEFAULT) -> list[Line]:
     return [
-        Line("CÔNG AN PHƯỜNG BA ĐÌNH"),
+        Line(f"CÔNG AN PHƯỜNG {c.ward.upper()}"),
         *MOTTO,
-        Line("XÁC NHẬN THÔNG TIN VỀ CƯ TRÚ", "center", bold=True, scale=1.2),
-        Line("Công an phường Ba Đình xác nhận thông tin về cư trú của công dân như sau:"),
-        Line(f"Họ, chữ đệm và tên: {FATHER['name'].upper()}"),
-        Line(f"Ngày, tháng, năm sinh: {FATHER['dob']}"),
-        Line(f"Số định danh cá nhân: {FATHER['id']}"),
-        Line("Nơi thường trú: Số 12 phố Kim Mã, phường Ba Đình, thành phố Hà Nội"),
+        Line(
+            _pick(c, "XÁC NHẬN THÔNG TIN VỀ CƯ TRÚ", "XÁC NHẬN THÔNG TIN VỀ CƯ TRÚ", "GIẤY XÁC NHẬN CƯ TRÚ"),
+            "center",
+            bold=True,
+            scale=1.2,
+        ),
+        Line(f"Công an phường {c.ward} xác nhận thông tin về cư trú của công dân như sau:"),
+        Line(f"Họ, chữ đệm và tên: {c.father['name'].upper()}"),
+        Line(f"Ngày, tháng, năm sinh: {c.father['dob']}"),
+        Line(f"Số định danh cá nhân: {c.father['id']}"),
+        Line(f"Nơi thường trú: {c.street}, phường {c.ward}, thành phố {c.city}"),
         Line("Thông tin về chủ hộ và các thành viên trong hộ gia đình: 3 người"),
-        Line("Hà Nội, ngày 10 tháng 9 năm 2024", "right"),
+        Line(f"{c.city}, ngày {c.day} tháng {c.month} năm {c.year}", "right"),
     ]
 
 
-def other() -> list[Line]:
+def other(c: Cast = DEFAULT) -> list[Line]:
     return [
-        Line("BIÊN LAI THU TIỀN PHÍ, LỆ PHÍ", "center", bold=True, scale=1.2),
-        Line("Đơn vị thu: Ủy ban nhân dân phường Ba Đình"),
-        Line(f"Người nộp: {FATHER['name']}"),
+        Line(
+            _pick(c, "BIÊN LAI THU TIỀN PHÍ, LỆ PHÍ", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", "PHIẾU THU"),
+            "center",
+            bold=True,
+            scale=1.2,
+        ),
+        Line(f"Đơn vị thu: Ủy ban nhân dân phường {c.ward}"),
+        Line(f"Người nộp: {c.father['name']}"),
         Line("Số tiền: 8.000 đồng. Viết bằng chữ: Tám nghìn đồng."),
         Line("Hình thức thanh toán: Tiền mặt"),
     ]

@@ -52,7 +52,7 @@ class TesseractEngine:
 
     def recognize(self, image: Image.Image, *, languages: str) -> list[Word]:
         """OCR one page; the resolution is taken from ``image.info["dpi"]`` when present."""
-        dpi = _dpi_of(image)
+        dpi = dpi_of(image)
         cmd = self._command(languages, dpi)
         buf = io.BytesIO()
         if dpi:
@@ -74,7 +74,7 @@ class TesseractEngine:
         return parse_tsv(proc.stdout.decode("utf-8", errors="replace"))
 
 
-def _dpi_of(image: Image.Image) -> int | None:
+def dpi_of(image: Image.Image) -> int | None:
     value = image.info.get("dpi")
     try:
         dpi = round(float(value[0] if isinstance(value, tuple | list) else value))

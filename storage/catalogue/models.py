@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -35,7 +35,7 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime, dict[str, Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime, dict[str, Any]: JSON, list[str]: JSON}
 
 
 class ClientRole(StrEnum):
@@ -81,6 +81,7 @@ class Dossier(Base):
     procedure_code: Mapped[str] = mapped_column(String(32))
     applicant_id: Mapped[str] = mapped_column(String(12), index=True)
     applicant_name: Mapped[str] = mapped_column(String(200), default="")
+    applicant_birth_date: Mapped[date | None]
     receiving_centre: Mapped[str] = mapped_column(String(300), default="")
     station_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
     batch_sha256: Mapped[str] = mapped_column(String(64))
@@ -152,9 +153,14 @@ class Document(Base):
     signed_by: Mapped[str] = mapped_column(String(300))
     signed_at: Mapped[datetime]
     signature_level: Mapped[str] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    dossier_code: Mapped[str] = mapped_column(String(64), default="", index=True)
+    procedure_code: Mapped[str] = mapped_column(String(32), default="", index=True)
+    folded_text: Mapped[str] = mapped_column(Text, default="")
 
     component: Mapped[Component] = relationship(back_populates="document")
+
+    __table_args__ = (Index("ix_documents_owner_created", "owner_id", "created_at"),)
 
 
 class EResult(Base):
@@ -214,3 +220,24 @@ class JobStep(Base):
         UniqueConstraint("kind", "component_id", "eresult_id", name="uq_step_target"),
         Index("ix_job_steps_claim", "state", "queue", "not_before"),
     )
+
+
+@event.listens_for(Document, "before_insert")
+@event.listens_for(Document, "before_update")
+def _index_document(_mapper: Any, connection: Any, doc: Document) -> None:
+    """Keep the search columns in step: folded OCR text, dossier and procedure codes."""
+    from storage.catalogue.folding import fold
+
+    values = " ".join(str(v) for v in (doc.fields or {}).values())
+    doc.folded_text = fold(f"{doc.text or ''} {values}")
+    if not doc.dossier_code and doc.component_id is not None:
+        row = connection.execute(
+            select(Dossier.code, Dossier.procedure_code)
+            .join(Component, Component.dossier_id == Dossier.id)
+            .where(Component.id == doc.component_id)
+        ).first()
+        if row is not None:
+            doc.dossier_code, doc.procedure_code = row
+
+
+from storage.catalogue import warehouse_models as _warehouse_models  # noqa: E402, F401 - register the tables

@@ -3,20 +3,45 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Protocol
 
-from sohoa.errors import IntegrityError
+from sohoa.errors import IntegrityError, error
+from storage.objectstore.streams import Source, VerifyingReader
+
+TEMP_PREFIX = "tmp/"
+
+ObjectLocked = error(
+    "OBJECT_LOCKED",
+    "Kết quả điện tử đang trong thời hạn lưu giữ bắt buộc hoặc bị phong tỏa pháp lý; không được xóa hay ghi đè.",
+    "The object is under retention or legal hold; it cannot be deleted or overwritten.",
+)
 
 
 class Bucket(StrEnum):
     """Buckets by purpose (DESIGN.md §3, object layout)."""
 
-    RAW = "raw"  # raw scans, short retention
-    WORK = "work"  # intermediate artefacts between pipeline steps
-    DOCUMENTS = "documents"  # digitised, signed documents
-    RESULTS = "results"  # signed e-results, locked
+    RAW = "raw"  # raw scans, short retention (lifecycle expiry)
+    WORK = "work"  # intermediate artefacts between pipeline steps, and staged uploads
+    DOCUMENTS = "documents"  # digitised, signed documents (versioned)
+    RESULTS = "results"  # signed e-results (object lock, COMPLIANCE retention)
+
+
+@dataclass(frozen=True)
+class StorePolicy:
+    """What each bucket must guarantee, from settings (StorageSettings)."""
+
+    raw_expiry_days: int = 30
+    results_retention_years: int = 10
+    results_legal_hold: bool = False
+
+    @property
+    def results_retention(self) -> timedelta:
+        return timedelta(days=365 * self.results_retention_years + self.results_retention_years // 4)
 
 
 @dataclass(frozen=True)
@@ -25,6 +50,34 @@ class StoredObject:
     key: str
     sha256: str
     size: int
+    version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Staged:
+    """An upload written under a temporary key, with the hash computed while it streamed."""
+
+    bucket: Bucket
+    temp_key: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class LockState:
+    mode: str | None
+    retain_until: datetime | None
+    legal_hold: bool
+
+    def locked(self, now: datetime) -> bool:
+        return self.legal_hold or (self.retain_until is not None and self.retain_until > now)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -43,10 +96,29 @@ def check_integrity(data: bytes, expected_sha256: str | None, where: str) -> byt
 
 
 class ObjectStore(Protocol):
-    """Content-addressed object storage. Writes are atomic: an object is whole or absent."""
+    """Content-addressed object storage. Writes are atomic: an object is whole or absent.
 
-    def put_bytes(self, bucket: Bucket, data: bytes, *, suffix: str = "", content_type: str = "") -> StoredObject:
-        """Store bytes under their content key; storing the same bytes twice is a no-op."""
+    Reads can check a SHA-256. Objects in ``Bucket.RESULTS`` are locked for the configured
+    retention when written: neither ``delete`` nor a write to the same key succeeds until it ends.
+    """
+
+    policy: StorePolicy
+
+    def put_bytes(
+        self,
+        bucket: Bucket,
+        data: bytes,
+        *,
+        suffix: str = "",
+        content_type: str = "",
+        check_exists: bool = True,
+        sha256: str | None = None,
+    ) -> StoredObject:
+        """Store bytes under their content key; storing the same bytes twice is a no-op.
+
+        ``check_exists=False`` skips the existence check (the caller knows, e.g. from the catalogue);
+        ``sha256`` passes a hash the caller already computed of exactly these bytes.
+        """
         ...
 
     def get_bytes(self, bucket: Bucket, key: str, *, sha256: str | None = None) -> bytes:
@@ -55,8 +127,40 @@ class ObjectStore(Protocol):
 
     def exists(self, bucket: Bucket, key: str) -> bool: ...
 
-    def delete(self, bucket: Bucket, key: str) -> None: ...
+    def delete(self, bucket: Bucket, key: str) -> None:
+        """Remove an object; ObjectLocked while it is under retention or legal hold."""
+        ...
 
     def ping(self) -> None:
         """Raise ObjectStoreUnavailable if the store cannot be reached."""
+        ...
+
+    def stage(self, bucket: Bucket, source: Source, *, content_type: str = "") -> Staged:
+        """Stream a file or stream to a temporary key, hashing it on the way (never whole in memory)."""
+        ...
+
+    def promote(self, staged: Staged, *, suffix: str = "", content_type: str = "") -> StoredObject:
+        """Move a staged upload to its content key (a no-op copy when the bytes are already there)."""
+        ...
+
+    def put_file(self, bucket: Bucket, source: Source, *, suffix: str = "", content_type: str = "") -> StoredObject:
+        """``stage`` then ``promote``: a streamed, multipart upload."""
+        ...
+
+    def open_read(self, bucket: Bucket, key: str, *, sha256: str | None = None) -> VerifyingReader:
+        """A stream of the object; the hash is checked when the stream is read to the end."""
+        ...
+
+    def get_to_file(self, bucket: Bucket, key: str, dest: Path, *, sha256: str | None = None) -> int:
+        """Stream an object into ``dest`` (temp name, then rename); returns its size."""
+        ...
+
+    def list_objects(self, bucket: Bucket, prefix: str = "") -> Iterator[ObjectInfo]: ...
+
+    def lock_state(self, bucket: Bucket, key: str) -> LockState: ...
+
+    def set_legal_hold(self, bucket: Bucket, key: str, on: bool) -> None: ...
+
+    def presign_get(self, bucket: Bucket, key: str, expires: timedelta) -> str:
+        """A short-lived download link (S3 presigned URL, or an HMAC-signed path for the local store)."""
         ...

@@ -1,97 +1,371 @@
-"""S3 object store through the minio client (MinIO, SeaweedFS or any S3-compatible server)."""
+"""S3 object store through the minio client (MinIO, SeaweedFS or any S3-compatible server).
+
+Buckets are created for their purpose: raw scans with a lifecycle expiry rule, documents
+with versioning, e-results with object lock (default COMPLIANCE retention in years) and,
+per object, an explicit retain-until date and the configured legal hold. The server then
+refuses to delete a locked version even to this service's own credentials; this class
+also refuses up front. Every call retries transient faults (connection refused, 5xx)
+with backoff until ``RetryPolicy.total_s`` has passed.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
 
 import urllib3
 from minio import Minio
-from minio.error import S3Error
+from minio.commonconfig import COMPLIANCE, ENABLED, REPLACE, CopySource, Filter
+from minio.error import InvalidResponseError, S3Error, ServerError
+from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
+from minio.objectlockconfig import YEARS, ObjectLockConfig
+from minio.retention import Retention
+from minio.versioningconfig import VersioningConfig
 
-from sohoa.errors import NotFound, ObjectStoreUnavailable
-from storage.objectstore.base import Bucket, StoredObject, check_integrity, content_key, sha256_hex
+from sohoa.errors import IntegrityError, NotFound, ObjectStoreUnavailable
+from storage.objectstore.base import (
+    TEMP_PREFIX,
+    Bucket,
+    LockState,
+    ObjectInfo,
+    ObjectLocked,
+    Staged,
+    StoredObject,
+    StorePolicy,
+    content_key,
+    sha256_hex,
+)
+from storage.objectstore.retry import RetryPolicy, call_with_retry
+from storage.objectstore.streams import HashingReader, Source, VerifyingReader, copy_to_file
 
-_TRANSIENT = (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_TRANSIENT = (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, ServerError, InvalidResponseError)
+_TRANSIENT_CODES = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "XMinioServerNotInitialized"}
+_MISSING = {"NoSuchKey", "NoSuchObject", "NotFound", "NoSuchVersion"}
+_NO_LOCK = {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError", "NoSuchObjectLegalHold"}
+_VERSIONED = (Bucket.DOCUMENTS, Bucket.RESULTS)
+SHA_META = "x-amz-meta-sha256"
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, _TRANSIENT):
+        return True
+    if isinstance(exc, S3Error):
+        status = exc.response.status if exc.response is not None else 0
+        return exc.code in _TRANSIENT_CODES or status >= 500
+    return False
 
 
 class S3ObjectStore:
-    def __init__(self, endpoint: str, access_key: str, secret_key: str, *, secure: bool, prefix: str):
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        *,
+        secure: bool,
+        prefix: str,
+        policy: StorePolicy | None = None,
+        retry: RetryPolicy | None = None,
+        part_size: int = 16 * 1024 * 1024,
+    ):
         http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=5, read=60), retries=urllib3.Retry(total=0), maxsize=16
+            timeout=urllib3.Timeout(connect=3, read=60), retries=urllib3.Retry(total=0), maxsize=16
         )
         self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, http_client=http)
         self.prefix = prefix
+        self.policy = policy or StorePolicy()
+        self.retry = retry or RetryPolicy()
+        self.part_size = part_size
         self._ready: set[str] = set()
 
     def bucket_name(self, bucket: Bucket) -> str:
         return f"{self.prefix}-{bucket.value}"
 
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        return call_with_retry(what, fn, is_transient, self.retry)
+
+    # -- buckets by purpose ----------------------------------------------------------------------
+
     def _ensure(self, bucket: Bucket) -> str:
         name = self.bucket_name(bucket)
         if name not in self._ready:
-            try:
-                if not self.client.bucket_exists(name):
-                    self.client.make_bucket(name)
-            except S3Error as exc:
-                if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                    raise
-            except _TRANSIENT as exc:
-                raise ObjectStoreUnavailable(str(exc)) from exc
+            self._call(f"create bucket {name}", lambda: self._create(bucket, name))
             self._ready.add(name)
         return name
 
-    def put_bytes(self, bucket: Bucket, data: bytes, *, suffix: str = "", content_type: str = "") -> StoredObject:
+    def _create(self, bucket: Bucket, name: str) -> None:
+        if not self.client.bucket_exists(name):
+            try:
+                self.client.make_bucket(name, object_lock=bucket is Bucket.RESULTS)
+            except S3Error as exc:
+                if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
+        if bucket is Bucket.RESULTS:
+            years = self.policy.results_retention_years
+            try:
+                self.client.set_object_lock_config(name, ObjectLockConfig(COMPLIANCE, years, YEARS))
+            except S3Error as exc:
+                log.error("bucket %s has no object lock (%s); e-results are locked by this service only", name, exc)
+        elif bucket is Bucket.DOCUMENTS:
+            self.client.set_bucket_versioning(name, VersioningConfig(ENABLED))
+        elif bucket is Bucket.RAW:
+            rule = Rule(
+                ENABLED,
+                rule_filter=Filter(prefix=""),
+                rule_id="raw-expiry",
+                expiration=Expiration(days=self.policy.raw_expiry_days),
+            )
+            self.client.set_bucket_lifecycle(name, LifecycleConfig([rule]))
+
+    def _lock_args(self, bucket: Bucket) -> dict[str, Any]:
+        if bucket is not Bucket.RESULTS:
+            return {}
+        until = datetime.now(UTC) + self.policy.results_retention
+        return {"retention": Retention(COMPLIANCE, until), "legal_hold": self.policy.results_legal_hold}
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def put_bytes(
+        self,
+        bucket: Bucket,
+        data: bytes,
+        *,
+        suffix: str = "",
+        content_type: str = "",
+        check_exists: bool = True,
+        sha256: str | None = None,
+    ) -> StoredObject:
         name = self._ensure(bucket)
-        digest = sha256_hex(data)
+        digest = sha256 or sha256_hex(data)  # a caller that already hashed passes it on
         key = content_key(digest, suffix)
+        if (check_exists or bucket is Bucket.RESULTS) and self.exists(bucket, key):
+            return StoredObject(bucket, key, digest, len(data))
+        result = self._call(
+            f"put {name}/{key}",
+            lambda: self.client.put_object(
+                name,
+                key,
+                io.BytesIO(data),
+                len(data),
+                content_type=content_type or "application/octet-stream",
+                metadata={SHA_META: digest},
+                **self._lock_args(bucket),
+            ),
+        )
+        return StoredObject(bucket, key, digest, len(data), result.version_id)
+
+    def stage(self, bucket: Bucket, source: Source, *, content_type: str = "") -> Staged:
+        work = self._ensure(Bucket.WORK)
+        temp_key = f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+
+        def attempt() -> HashingReader:
+            if isinstance(source, (str, Path)):
+                path = Path(source)
+                with path.open("rb") as fh:
+                    reader = HashingReader(fh)
+                    self._upload(work, temp_key, reader, path.stat().st_size, content_type)
+                return reader
+            if source.seekable():
+                source.seek(0)
+            reader = HashingReader(source)
+            self._upload(work, temp_key, reader, -1, content_type)
+            return reader
+
+        retryable = isinstance(source, (str, Path)) or source.seekable()
+        reader = self._call(f"stage {work}/{temp_key}", attempt) if retryable else self._once(attempt)
+        return Staged(bucket, temp_key, reader.hexdigest(), reader.size)
+
+    def _once(self, fn: Callable[[], T]) -> T:
         try:
-            if not self.exists(bucket, key):
-                self.client.put_object(
+            return fn()
+        except Exception as exc:
+            if is_transient(exc):
+                raise ObjectStoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            raise
+
+    def _upload(self, name: str, key: str, reader: HashingReader, length: int, content_type: str) -> None:
+        self.client.put_object(
+            name,
+            key,
+            reader,  # type: ignore[arg-type]
+            length,
+            content_type=content_type or "application/octet-stream",
+            part_size=self.part_size,
+            num_parallel_uploads=1,  # one part in memory at a time
+        )
+
+    def promote(self, staged: Staged, *, suffix: str = "", content_type: str = "") -> StoredObject:
+        name = self._ensure(staged.bucket)
+        work = self._ensure(Bucket.WORK)
+        key = content_key(staged.sha256, suffix)
+        version_id = None
+        if not self.exists(staged.bucket, key):
+            meta = {SHA_META: staged.sha256, "Content-Type": content_type or "application/octet-stream"}
+            result = self._call(
+                f"copy {work}/{staged.temp_key} -> {name}/{key}",
+                lambda: self.client.copy_object(
                     name,
                     key,
-                    io.BytesIO(data),
-                    len(data),
-                    content_type=content_type or "application/octet-stream",
-                    metadata={"x-amz-meta-sha256": digest},
-                )
-        except _TRANSIENT as exc:
-            raise ObjectStoreUnavailable(str(exc)) from exc
-        return StoredObject(bucket, key, digest, len(data))
+                    CopySource(work, staged.temp_key),
+                    metadata=meta,
+                    metadata_directive=REPLACE,
+                    **self._lock_args(staged.bucket),
+                ),
+            )
+            version_id = result.version_id
+        self._call(f"remove {work}/{staged.temp_key}", lambda: self.client.remove_object(work, staged.temp_key))
+        return StoredObject(staged.bucket, key, staged.sha256, staged.size, version_id)
 
-    def get_bytes(self, bucket: Bucket, key: str, *, sha256: str | None = None) -> bytes:
-        name = self._ensure(bucket)
-        try:
-            response = self.client.get_object(name, key)
+    def put_file(self, bucket: Bucket, source: Source, *, suffix: str = "", content_type: str = "") -> StoredObject:
+        staged = self.stage(bucket, source, content_type=content_type)
+        return self.promote(staged, suffix=suffix, content_type=content_type)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _get(self, name: str, key: str, version_id: str | None = None) -> tuple[bytes, str]:
+        """The object's bytes and their SHA-256, hashed chunk by chunk as they arrive."""
+
+        def fetch() -> tuple[bytes, str]:
+            response = self.client.get_object(name, key, version_id=version_id)
+            digest, parts = hashlib.sha256(), []
             try:
-                data = response.read()
+                for chunk in response.stream(256 * 1024):
+                    digest.update(chunk)
+                    parts.append(chunk)
             finally:
                 response.close()
                 response.release_conn()
+            return b"".join(parts), digest.hexdigest()
+
+        try:
+            return self._call(f"get {name}/{key}", fetch)
         except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject"):
+            if exc.code in _MISSING:
                 raise NotFound(f"{name}/{key}") from exc
             raise
-        except _TRANSIENT as exc:
-            raise ObjectStoreUnavailable(str(exc)) from exc
-        return check_integrity(data, sha256, f"{name}/{key}")
+
+    def get_bytes(self, bucket: Bucket, key: str, *, sha256: str | None = None) -> bytes:
+        name = self._ensure(bucket)
+        data, digest = self._get(name, key)
+        if sha256 is None or digest == sha256:
+            return data
+        if bucket in _VERSIONED:
+            good = self._good_version(bucket, key, sha256)
+            if good is not None:
+                log.warning("%s/%s: newest version does not match its hash; served the intact version", name, key)
+                return good[1]
+        raise IntegrityError(f"{name}/{key}")
+
+    def _good_version(self, bucket: Bucket, key: str, sha256: str) -> tuple[str, bytes] | None:
+        """The newest earlier version whose bytes match ``sha256`` (after an overwrite or tampering)."""
+        name = self.bucket_name(bucket)
+        for version_id in self.versions(bucket, key)[1:]:
+            data, digest = self._get(name, key, version_id)
+            if digest == sha256:
+                return version_id, data
+        return None
+
+    def restore_version(self, bucket: Bucket, key: str, sha256: str) -> bool:
+        """Make an intact earlier version the newest again (used by scrub); False when none is intact."""
+        good = self._good_version(bucket, key, sha256)
+        if good is None:
+            return False
+        name = self.bucket_name(bucket)
+        self._call(
+            f"restore {name}/{key}",
+            lambda: self.client.copy_object(name, key, CopySource(name, key, version_id=good[0])),
+        )
+        return True
+
+    def open_read(self, bucket: Bucket, key: str, *, sha256: str | None = None) -> VerifyingReader:
+        name = self._ensure(bucket)
+        try:
+            response = self._call(f"open {name}/{key}", lambda: self.client.get_object(name, key))
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                raise NotFound(f"{name}/{key}") from exc
+            raise
+        return VerifyingReader(response, sha256, f"{name}/{key}", closer=response)  # type: ignore[arg-type]
+
+    def get_to_file(self, bucket: Bucket, key: str, dest: Path, *, sha256: str | None = None) -> int:
+        return copy_to_file(self.open_read(bucket, key, sha256=sha256), dest)
 
     def exists(self, bucket: Bucket, key: str) -> bool:
         name = self._ensure(bucket)
         try:
-            self.client.stat_object(name, key)
+            self._call(f"stat {name}/{key}", lambda: self.client.stat_object(name, key))
             return True
         except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
+            if exc.code in _MISSING:
                 return False
             raise
-        except _TRANSIENT as exc:
-            raise ObjectStoreUnavailable(str(exc)) from exc
+
+    def list_objects(self, bucket: Bucket, prefix: str = "") -> Iterator[ObjectInfo]:
+        name = self._ensure(bucket)
+        items = self._call(f"list {name}", lambda: list(self.client.list_objects(name, prefix, recursive=True)))
+        for obj in items:
+            if obj.object_name and not obj.is_dir:
+                yield ObjectInfo(obj.object_name, obj.size or 0, obj.last_modified or datetime.now(UTC))
+
+    def versions(self, bucket: Bucket, key: str) -> list[str]:
+        """Version ids of a key, newest first (delete markers left out)."""
+        name = self._ensure(bucket)
+        items = self._call(
+            f"versions {name}/{key}",
+            lambda: list(self.client.list_objects(name, key, include_version=True)),
+        )
+        found = [o for o in items if o.object_name == key and not o.is_delete_marker and o.version_id]
+        found.sort(key=lambda o: o.last_modified or datetime.min.replace(tzinfo=UTC), reverse=True)
+        return [o.version_id for o in found if o.version_id]
+
+    # -- retention and deletion ------------------------------------------------------------------
+
+    def lock_state(self, bucket: Bucket, key: str) -> LockState:
+        name = self._ensure(bucket)
+        if bucket is not Bucket.RESULTS:
+            return LockState(None, None, False)
+        ret = self._lock_query(name, key, "retention", lambda: self.client.get_object_retention(name, key))
+        hold = self._lock_query(name, key, "hold", lambda: self.client.is_object_legal_hold_enabled(name, key))
+        if ret is None:
+            return LockState(None, None, bool(hold))
+        return LockState(ret.mode, ret.retain_until_date, bool(hold))
+
+    def _lock_query(self, name: str, key: str, what: str, fn: Callable[[], T]) -> T | None:
+        try:
+            return self._call(f"{what} {name}/{key}", fn)
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                raise NotFound(f"{name}/{key}") from exc
+            if exc.code in _NO_LOCK:
+                return None
+            raise
+
+    def set_legal_hold(self, bucket: Bucket, key: str, on: bool) -> None:
+        name = self._ensure(bucket)
+        if on:
+            self._call(f"hold {name}/{key}", lambda: self.client.enable_object_legal_hold(name, key))
+        else:
+            self._call(f"release {name}/{key}", lambda: self.client.disable_object_legal_hold(name, key))
 
     def delete(self, bucket: Bucket, key: str) -> None:
-        try:
-            self.client.remove_object(self._ensure(bucket), key)
-        except _TRANSIENT as exc:
-            raise ObjectStoreUnavailable(str(exc)) from exc
+        name = self._ensure(bucket)
+        locked = bucket is Bucket.RESULTS and self.exists(bucket, key)
+        if locked and self.lock_state(bucket, key).locked(datetime.now(UTC)):
+            raise ObjectLocked(f"{name}/{key}")
+        self._call(f"remove {name}/{key}", lambda: self.client.remove_object(name, key))
+
+    def presign_get(self, bucket: Bucket, key: str, expires: timedelta) -> str:
+        name = self._ensure(bucket)
+        return self.client.presigned_get_object(name, key, expires=expires)
 
     def ping(self) -> None:
         try:

@@ -5,6 +5,7 @@ import pytest
 from bench.corpus import templates
 from digitizer.classify import classify_pages
 from digitizer.model import DOCUMENT_TYPES
+from digitizer.pipeline import DigitizeOptions
 from digitizer.textnorm import fold, fold_words
 
 
@@ -31,10 +32,21 @@ def test_every_type_is_recognised_with_or_without_diacritics(doc_type: str, vari
     assert result.confidence >= 0.6
 
 
-def test_unrelated_text_is_other_with_zero_confidence() -> None:
+def test_receipt_is_learned_as_other_without_any_keyword() -> None:
     result = classify_pages([templates.plain_text(templates.other())])
     assert result.doc_type == "other"
-    assert result.confidence == 0.0
+    assert not any(result.scores.values())
+    assert result.confidence >= 0.6
+
+
+def test_text_without_any_evidence_is_other_with_zero_confidence() -> None:
+    result = classify_pages(["@@@ ### ---"])
+    assert (result.doc_type, result.confidence) == ("other", 0.0)
+
+
+def test_only_the_national_motto_is_too_little_evidence() -> None:
+    result = classify_pages(["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc"])
+    assert result.confidence < 0.6
 
 
 def test_heading_outweighs_a_mention_in_the_body() -> None:
@@ -48,7 +60,7 @@ def test_heading_outweighs_a_mention_in_the_body() -> None:
 def test_weak_evidence_gives_low_confidence() -> None:
     result = classify_pages(["ghi chú: có bên a và bên b"])
     assert result.doc_type == "contract"
-    assert result.confidence < 0.6
+    assert result.confidence < DigitizeOptions().review_threshold
 
 
 def test_card_back_alone_is_a_citizen_id_card() -> None:

@@ -66,11 +66,11 @@ def test_confident_disagreement_with_declared_type(scans: list[Path], fake_engin
 def test_unsure_classification_needs_review_and_keeps_declared_type(scans: list[Path], fake_engine) -> None:
     result = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine(["có bên a và bên b"]),
                                                        declared_type="contract"))
-    assert result.confidence < 0.6
+    assert result.confidence < DigitizeOptions().review_threshold
     assert result.doc_type == "contract" and result.needs_review
-    unknown = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine(["Biên lai thu tiền"])))
+    unknown = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine(["@@@ ###"])))
     assert unknown.doc_type == "other" and unknown.needs_review
-    declared_other = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine(["Biên lai thu tiền"]),
+    declared_other = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine(["@@@ ###"]),
                                                                declared_type="other"))
     assert declared_other.doc_type == "other" and not declared_other.needs_review
 
@@ -106,11 +106,17 @@ def test_empty_component_is_refused() -> None:
         digitize_files([], DigitizeOptions())
 
 
-def test_easyocr_without_package_is_unavailable() -> None:
-    try:
-        import easyocr  # noqa: F401
-    except ImportError:
-        with pytest.raises(SohoaError, match="OCR_ENGINE_UNAVAILABLE"):
-            get_engine("easyocr")
-    else:
-        pytest.skip("easyocr is installed")
+def test_easyocr_without_its_model_directory_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(SohoaError, match="OCR_ENGINE_UNAVAILABLE"):
+        get_engine("easyocr", model_dir=tmp_path / "missing")
+
+
+def test_tesseract_modes() -> None:
+    from digitizer.engines.tesseract import TesseractEngine
+    from digitizer.engines.tesseract_api import TesseractApiEngine
+
+    assert isinstance(get_engine("tesseract"), TesseractApiEngine)
+    assert isinstance(get_engine("tesseract", mode="api", workers=3), TesseractApiEngine)
+    assert isinstance(get_engine("tesseract", mode="cli"), TesseractEngine)
+    with pytest.raises(SohoaError, match="OCR_ENGINE_UNAVAILABLE"):
+        get_engine("tesseract", mode="gpu")

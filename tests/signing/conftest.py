@@ -1,10 +1,11 @@
-"""Shared fixtures: a generated dev PKI per session, small real PDFs, an NSS db for pdfsig."""
+"""Shared fixtures: dev PKIs, a test PKI served on 127.0.0.1 (OCSP/CRL/TSA), small real PDFs,
+an NSS db for pdfsig trusting every root, and a SoftHSM2 token with a key generated inside it."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from io import BytesIO
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from signing.devpki import DevPki, ensure_dev_pki
 from signing.keys import SigningKey, load_pkcs12_signer
+from signing.testpki import PkiServer, ServedPki
 
 MARKER = b"TAMPER-ME-MARKER"
 
@@ -37,7 +39,18 @@ def agency_key(pki: DevPki) -> SigningKey:
     return load_pkcs12_signer(pki.agency_p12, pki.passphrase())
 
 
-def _make_pdf(pages: int = 1) -> bytes:
+@pytest.fixture(scope="session")
+def pki_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PkiServer]:
+    with PkiServer(tmp_path_factory.mktemp("servedpki")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def served(pki_server: PkiServer) -> ServedPki:
+    return pki_server.pki
+
+
+def _make_pdf(pages: int = 1, *, xref_stream: bool = False) -> bytes:
     pdf = pikepdf.new()
     font = pdf.make_indirect(
         pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
@@ -54,7 +67,10 @@ def _make_pdf(pages: int = 1) -> bytes:
         )
         pdf.pages.append(page)
     out = BytesIO()
-    pdf.save(out, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    if xref_stream:
+        pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    else:
+        pdf.save(out, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
     return out.getvalue()
 
 
@@ -74,19 +90,25 @@ def pdf_10pages() -> bytes:
 
 
 @pytest.fixture(scope="session")
-def nss_db(tmp_path_factory: pytest.TempPathFactory, pki: DevPki, pki_ec: DevPki) -> Path:
-    """NSS database trusting both dev PKIs' root and issuing CA (for poppler's pdfsig)."""
+def nss_db(tmp_path_factory: pytest.TempPathFactory, pki: DevPki, pki_ec: DevPki, served: ServedPki) -> Path:
+    """NSS database trusting the dev PKIs' and the served PKI's root and issuing CA (for pdfsig)."""
     if shutil.which("certutil") is None or shutil.which("pdfsig") is None:
         pytest.fail("certutil/pdfsig not installed (make test installs libnss3-tools and poppler-utils)")
     db = tmp_path_factory.mktemp("nssdb")
-    subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
+    subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True, stdin=subprocess.DEVNULL)
     for name, cert in (
         ("rsa-root", pki.root_cert),
         ("rsa-ca", pki.ca_cert),
         ("ec-root", pki_ec.root_cert),
         ("ec-ca", pki_ec.ca_cert),
+        ("served-root", served.root_cert),
+        ("served-ca", served.ca_cert),
     ):
-        subprocess.run(["certutil", "-A", "-d", f"sql:{db}", "-n", name, "-t", "CT,C,C", "-i", str(cert)], check=True)
+        subprocess.run(
+            ["certutil", "-A", "-d", f"sql:{db}", "-n", name, "-t", "CT,C,C", "-i", str(cert)],
+            check=True,
+            stdin=subprocess.DEVNULL,
+        )
     return db
 
 
@@ -104,3 +126,8 @@ def pdfsig(nss_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[
         return proc.stdout + proc.stderr
 
     return run
+
+
+def assert_pdfsig_valid(output: str, count: int) -> None:
+    assert output.count("Signature Validation: Signature is Valid.") == count, output
+    assert output.count("Certificate Validation: Certificate is Trusted.") == count, output

@@ -126,12 +126,14 @@ def test_unsigned_and_garbled_pdfs(pki: DevPki, pdf_1page: bytes) -> None:
     assert info.value.code == "PDF_INVALID"
 
 
-def test_levels_and_inputs_refused_with_codes(operator_key: SigningKey, pdf_1page: bytes) -> None:
-    with pytest.raises(TimestamperRequired):
-        sign_pdf(pdf_1page, operator_key, level="B-T")
-    for level in ("B-LT", "B-LTA"):
-        with pytest.raises(SigningLevelUnsupported) as info:
+def test_levels_and_inputs_refused_with_codes(pki: DevPki, operator_key: SigningKey, pdf_1page: bytes) -> None:
+    for level in ("B-T", "B-LT", "B-LTA"):
+        with pytest.raises(TimestamperRequired):
             sign_pdf(pdf_1page, operator_key, level=level)
-        assert info.value.code == "SIGNING_LEVEL_UNSUPPORTED"
+    for level in ("B-LT", "B-LTA"):  # the dev PKI names no OCSP/CRL responder: LTV impossible
+        for engine in ("fast", "pyhanko"):
+            with pytest.raises(SigningLevelUnsupported) as info:
+                sign_pdf(pdf_1page, operator_key, level=level, timestamper=dev_timestamper(pki), engine=engine)
+            assert info.value.code == "SIGNING_LEVEL_UNSUPPORTED"
     with pytest.raises(PdfInvalid):
         sign_pdf(b"garbage", operator_key)

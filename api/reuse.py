@@ -1,0 +1,73 @@
+"""Reuse at intake: documents already in the warehouse that can stand in for a declared component.
+
+A candidate belongs to the same applicant (owner), has the declared type, was digitised and
+signed in another dossier (a document row exists only once its component is done), and is
+still valid: no expiry among its extracted fields, or an expiry date in the future.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.catalogue.models import Document, Dossier
+
+EXPIRY_FIELDS = ("expiry_date", "date_of_expiry", "valid_until", "co_gia_tri_den")
+PER_COMPONENT = 5
+
+
+def _field_value(value: Any) -> Any:
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def expiry_of(fields: dict[str, Any] | None) -> date | None:
+    for name in EXPIRY_FIELDS:
+        raw = _field_value((fields or {}).get(name))
+        if isinstance(raw, str):
+            try:
+                return date.fromisoformat(raw[:10])
+            except ValueError:
+                continue
+    return None
+
+
+def still_valid(fields: dict[str, Any] | None, today: date) -> bool:
+    expiry = expiry_of(fields)
+    return expiry is None or expiry >= today
+
+
+def reusable_for(s: Session, dossier: Dossier, *, today: date | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Per component ref: reusable documents of its declared type, newest first (one query)."""
+    today = today or datetime.now(UTC).date()
+    wanted = {c.ref: c.declared_type for c in dossier.components if c.declared_type}
+    if not wanted:
+        return {}
+    stmt = (
+        select(Document)
+        .where(
+            Document.owner_id == dossier.applicant_id,
+            Document.doc_type.in_(set(wanted.values())),
+            Document.dossier_code != dossier.code,
+        )
+        .order_by(Document.created_at.desc(), Document.id.desc())
+        .limit(PER_COMPONENT * 4 * len(wanted))
+    )
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for d in s.scalars(stmt):
+        kept = by_type.setdefault(d.doc_type, [])
+        if len(kept) < PER_COMPONENT and still_valid(d.fields, today):
+            kept.append(
+                {
+                    "document_id": d.id,
+                    "doc_type": d.doc_type,
+                    "dossier_code": d.dossier_code,
+                    "pages": d.page_count,
+                    "sha256": d.sha256,
+                    "signed_at": d.signed_at.isoformat(),
+                    "expires": (e.isoformat() if (e := expiry_of(d.fields)) else None),
+                }
+            )
+    return {ref: by_type[t] for ref, t in wanted.items() if by_type.get(t)}

@@ -1,0 +1,95 @@
+"""Other agencies reuse a citizen's documents under their grants, with a stated purpose; all audited."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from api.auth import require
+from api.docs import ERRORS
+from api.verification import summary
+from digitizer.model import DOCUMENT_TYPES
+from sohoa.errors import SohoaError
+from storage.catalogue.clients import Principal
+from storage.catalogue.models import ClientRole
+from storage.objectstore import Bucket
+from storage.objectstore.links import LinkInvalid, verify_local_link
+from storage.warehouse.sharing import AgencyUnknown, request_documents
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["agencies"])
+agency = require(ClientRole.AGENCY)
+
+
+def _verification(request: Request, hit: dict[str, Any]) -> dict[str, Any]:
+    verifier = request.app.state.verifier
+    view = verifier.cached(hit["sha256"])
+    if view is None:
+        data = request.app.state.services.store.get_bytes(Bucket.DOCUMENTS, hit["object_key"], sha256=hit["sha256"])
+        view = verifier.verify(data, cache=True)
+    return summary(view)
+
+
+def _absolute(request: Request, url: str) -> str:
+    return str(request.base_url).rstrip("/") + url if url.startswith("/") else url
+
+
+def _fetch(request: Request, principal: Principal, owner_id: str, purpose: str, doc_types: list[str]) -> list[dict]:
+    if not principal.agency_code:
+        raise AgencyUnknown(f"client {principal.id} has no agency code")
+    hits = request_documents(request.app.state.warehouse, principal.agency_code, owner_id, purpose, doc_types or None)
+    out = []
+    for hit in hits:
+        item = {k: v for k, v in hit.items() if k != "object_key"}
+        item["url"] = _absolute(request, hit["url"])
+        item["verification"] = _verification(request, hit)
+        out.append(item)
+    return out
+
+
+@router.get(
+    "/api/v1/agency/documents",
+    summary="A citizen's documents the agency may reuse for a purpose: metadata, verification, short-lived link",
+    responses=ERRORS,
+)
+async def agency_documents(
+    request: Request,
+    principal: Annotated[Principal, Depends(agency)],
+    owner_id: Annotated[str, Query(pattern=r"^\d{12}$", description="số định danh cá nhân (12 digits)")],
+    purpose: Annotated[str, Query(min_length=3, max_length=200, description="purpose the grant was given for")],
+    doc_type: Annotated[list[str] | None, Query(description="document types; default: all granted")] = None,
+) -> dict:
+    types = doc_type or []
+    unknown = sorted(set(types) - set(DOCUMENT_TYPES))
+    if unknown:
+        message = f"Loại giấy tờ không hợp lệ: {', '.join(unknown)}"
+        raise HTTPException(422, detail={"code": "DOC_TYPE_UNKNOWN", "message": message})
+    metrics = request.app.state.api_metrics
+    try:
+        docs = await run_in_threadpool(_fetch, request, principal, owner_id, purpose, types)
+    except SohoaError as exc:
+        metrics.agency_requests.labels("refused").inc()
+        log.warning("agency request refused: client=%s code=%s", principal.id, exc.code)
+        raise
+    metrics.agency_requests.labels("granted").inc()
+    return {"owner_id": owner_id, "purpose": purpose, "count": len(docs), "documents": docs}
+
+
+@router.get("/objects/{bucket}/{key:path}", include_in_schema=False)
+async def signed_object(request: Request, bucket: str, key: str) -> Response:
+    """Serve a short-lived HMAC-signed link of the local object store (S3 serves its own)."""
+    store = request.app.state.services.store
+    secret = getattr(store, "link_secret", None)
+    if secret is None:
+        raise HTTPException(404)
+    link = request.url.path + ("?" + request.url.query if request.url.query else "")
+    try:
+        bucket_name, object_key = verify_local_link(secret, link)
+        which = Bucket(bucket_name)
+    except (LinkInvalid, ValueError) as exc:
+        raise HTTPException(403, detail=LinkInvalid().to_dict()) from exc
+    data = await run_in_threadpool(store.get_bytes, which, object_key)
+    return Response(data, media_type="application/pdf", headers={"Cache-Control": "no-store"})

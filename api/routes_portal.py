@@ -1,0 +1,243 @@
+"""Citizen portal (Vietnamese pages): look up an e-result, download it, verify any PDF.
+
+``/tra-cuu/ket-qua/{code}`` is also where the QR code on each result points: without the
+applicant's check it shows only what anyone holding the paper may see (who signed, when,
+whether the stored file verifies, its SHA-256); with it, the title and the download.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from starlette.datastructures import UploadFile
+
+from api.citizen import GRANT_COOKIE, Applicant, client_tag, grant_allows, make_grant, normalise_code, passes
+from api.pages import page, vn_time
+from api.uploads import parse_multipart
+from api.verification import ReportView
+from storage.catalogue.models import ComponentState, EResult
+from storage.objectstore import Bucket
+from storage.warehouse import audit
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+FAILED = "Thông tin tra cứu không khớp với kết quả nào. Kiểm tra lại mã kết quả, 6 số cuối số định danh và ngày sinh."
+LIMITED = "Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
+
+
+@dataclass(frozen=True)
+class ResultFacts:
+    code: str
+    title: str
+    dossier_code: str
+    state: str
+    level: str
+    signed_by: str | None
+    signed_at: datetime | None
+    sha256: str | None
+    object_key: str | None
+    applicant: Applicant
+
+    @property
+    def signed(self) -> bool:
+        return self.state == ComponentState.DONE and self.object_key is not None
+
+
+def _facts(request: Request, code: str) -> ResultFacts | None:
+    with request.app.state.services.catalogue.session() as s:
+        r = s.scalar(select(EResult).where(EResult.code == code))
+        if r is None:
+            return None
+        d = r.dossier
+        return ResultFacts(
+            r.code,
+            r.title,
+            d.code,
+            r.state,
+            r.level,
+            r.signed_by,
+            r.signed_at,
+            r.sha256,
+            r.object_key,
+            Applicant(d.applicant_id, d.applicant_birth_date),
+        )
+
+
+def _client(request: Request) -> str:
+    return client_tag(request.app.state.portal_secret, request.client.host if request.client else "-")
+
+
+@router.get("/tra-cuu", response_class=HTMLResponse)
+async def lookup_form(request: Request, ma: str = "") -> HTMLResponse:
+    return page(request, "lookup.html", code=normalise_code(ma))
+
+
+def _refuse_limited(request: Request, code: str, wait: float) -> HTMLResponse:
+    request.app.state.api_metrics.lookups.labels("limited").inc()
+    log.warning("citizen lookup rate-limited: result=%s client=%s retry_after=%.0fs", code, _client(request), wait)
+    minutes = max(1, round(wait / 60))
+    response = page(request, "lookup.html", 429, code=code, error=LIMITED.format(minutes=minutes))
+    response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+    return response
+
+
+def _record_failure(request: Request, code: str) -> None:
+    state = request.app.state
+    client = _client(request)
+    state.limits.lookup_ip.hit(client)
+    state.limits.lookup_code.hit(code)
+    audit.record(
+        state.services.catalogue,
+        actor="citizen",
+        action="lookup",
+        subject=f"result:{code}",
+        outcome="refused",
+        detail={"client": client},
+    )
+
+
+@router.post("/tra-cuu", response_class=HTMLResponse)
+async def lookup(
+    request: Request,
+    ma_ket_qua: Annotated[str, Form(max_length=120)] = "",
+    so_dinh_danh: Annotated[str, Form(max_length=40)] = "",
+    ngay_sinh: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Check the applicant; on success grant the download and go to the result page."""
+    state = request.app.state
+    code = normalise_code(ma_ket_qua)
+    client = _client(request)
+    wait = max(
+        await run_in_threadpool(state.limits.lookup_ip.blocked, client),
+        await run_in_threadpool(state.limits.lookup_code.blocked, code),
+    )
+    if wait > 0:
+        return _refuse_limited(request, code, wait)
+    facts = await run_in_threadpool(_facts, request, code)
+    if not passes(facts.applicant if facts else None, so_dinh_danh, ngay_sinh):
+        await run_in_threadpool(_record_failure, request, code)
+        state.api_metrics.lookups.labels("failed").inc()
+        log.warning("citizen lookup failed: result=%s client=%s", code, _client(request))
+        return page(request, "lookup.html", 403, code=code, error=FAILED)
+    state.api_metrics.lookups.labels("ok").inc()
+    log.info("citizen lookup passed: result=%s", code)
+    response = RedirectResponse(f"/tra-cuu/ket-qua/{code}", status_code=303)
+    response.set_cookie(
+        GRANT_COOKIE,
+        make_grant(state.portal_secret, code, state.services.settings.api.portal_grant_ttl_s),
+        max_age=state.services.settings.api.portal_grant_ttl_s,
+        path="/tra-cuu",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+def _report_of(request: Request, facts: ResultFacts) -> ReportView:
+    services = request.app.state.services
+    verifier = request.app.state.verifier
+    if facts.sha256 and (hit := verifier.cached(facts.sha256)) is not None:
+        return hit
+    data = services.store.get_bytes(Bucket.RESULTS, facts.object_key, sha256=facts.sha256)
+    return verifier.verify(data, cache=True)
+
+
+@router.get("/tra-cuu/ket-qua/{code}", response_class=HTMLResponse)
+async def resultpage(request: Request, code: str) -> HTMLResponse:
+    """The QR target: public verification facts; the full view once the applicant's check passed."""
+    state = request.app.state
+    code = normalise_code(code)
+    client = _client(request)
+    wait = await run_in_threadpool(state.limits.lookup_ip.blocked, client)
+    if wait > 0:
+        return _refuse_limited(request, code, wait)
+    facts = await run_in_threadpool(_facts, request, code)
+    if facts is None or not facts.signed:
+        await run_in_threadpool(state.limits.lookup_ip.hit, client)
+        log.info("result page for unknown or unsigned result=%s client=%s", code, client)
+        return page(request, "message.html", 404, title="Không tìm thấy kết quả", text=NOT_FOUND)
+    granted = grant_allows(state.portal_secret, request.cookies.get(GRANT_COOKIE), code)
+    report = await run_in_threadpool(_report_of, request, facts)
+    return page(request, "result.html", facts=facts, granted=granted, report=report)
+
+
+NOT_FOUND = (
+    "Không có kết quả điện tử đã ký nào mang mã này. Kiểm tra lại mã trên giấy tờ; "
+    "nếu kết quả vừa được cấp, vui lòng thử lại sau ít phút."
+)
+
+
+def _download(request: Request, facts: ResultFacts) -> bytes:
+    return request.app.state.warehouse.get_bytes(
+        Bucket.RESULTS, facts.object_key, actor="citizen", purpose=f"tra cứu kết quả {facts.code}", sha256=facts.sha256
+    )
+
+
+@router.get("/tra-cuu/ket-qua/{code}/tai-ve")
+async def download(request: Request, code: str) -> Response:
+    state = request.app.state
+    code = normalise_code(code)
+    if not grant_allows(state.portal_secret, request.cookies.get(GRANT_COOKIE), code):
+        log.warning("citizen download without a grant: result=%s client=%s", code, _client(request))
+        return page(request, "message.html", 403, title="Chưa xác minh người nộp hồ sơ", text=NO_GRANT, code=code)
+    facts = await run_in_threadpool(_facts, request, code)
+    if facts is None or not facts.signed:
+        return page(request, "message.html", 404, title="Không tìm thấy kết quả", text=NOT_FOUND)
+    data = await run_in_threadpool(_download, request, facts)
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{code}.pdf"', "Cache-Control": "no-store"},
+    )
+
+
+NO_GRANT = "Để tải kết quả, vui lòng nhập 6 số cuối số định danh cá nhân và ngày sinh của người nộp hồ sơ."
+
+
+@router.get("/tram-quet", response_class=HTMLResponse)
+async def station_console(request: Request) -> HTMLResponse:
+    """A minimal console for stations without their own client: push a zip, watch its progress."""
+    return page(request, "station.html")
+
+
+@router.get("/kiem-tra", response_class=HTMLResponse)
+async def verify_form(request: Request, ma: str = "") -> HTMLResponse:
+    return page(request, "verify.html", code=normalise_code(ma))
+
+
+def _matches(request: Request, code: str, sha256: str) -> bool | None:
+    if not code:
+        return None
+    facts = _facts(request, code)
+    if facts is None or not facts.signed:
+        return False
+    return facts.sha256 == sha256
+
+
+@router.post("/kiem-tra", response_class=HTMLResponse)
+async def verify_upload(request: Request) -> HTMLResponse:
+    """Verify any uploaded PDF (streamed, size-limited) and show the Vietnamese report."""
+    limit = request.app.state.services.settings.api.verify_max_upload_bytes
+    form = await parse_multipart(request, limit, max_files=1, max_fields=3)
+    try:
+        upload = form.get("tep")
+        code = normalise_code(str(form.get("ma_ket_qua") or ""))
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return page(request, "verify.html", 422, code=code, error="Vui lòng chọn tệp PDF cần kiểm tra.")
+        data = await upload.read()
+        name = Path(upload.filename).name[:120]
+    finally:
+        await form.close()
+    report = await run_in_threadpool(request.app.state.verifier.verify, data)
+    match = await run_in_threadpool(_matches, request, code, report.sha256)
+    checked_at = vn_time(datetime.now().astimezone())
+    return page(request, "verify.html", code=code, report=report, filename=name, match=match, checked_at=checked_at)

@@ -1,0 +1,96 @@
+"""Signature verification for the portal and the agency API, cached by the file's SHA-256.
+
+Stored documents and results never change (content-addressed, signed once), so a report is
+computed once per process and reused; the cache is bounded. Uploaded files are verified
+afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from signing.errors import PdfInvalid
+from signing.report import VerificationReport, message
+from signing.verify import verify_pdf
+
+CACHE_SIZE = 2048
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """What a page shows: the verdict, one block of Vietnamese lines per signature, and the data."""
+
+    valid: bool
+    verdict: str
+    problems: list[str]
+    signatures: list[list[str]]
+    data: dict[str, Any]
+    sha256: str
+
+
+def view_of(report: VerificationReport, sha256: str) -> ReportView:
+    verdict = message("document_valid" if report.valid else "document_invalid", "vi")
+    return ReportView(
+        valid=report.valid,
+        verdict=verdict,
+        problems=[message(code, "vi") for code in report.problems],
+        signatures=[sig.render_lines(n, "vi") for n, sig in enumerate(report.signatures, start=1)],
+        data=report.to_dict(),
+        sha256=sha256,
+    )
+
+
+def invalid_view(sha256: str) -> ReportView:
+    text = PdfInvalid.message_vi
+    data = {"valid": False, "signature_count": 0, "problems": ["pdf_invalid"], "warnings": [], "signatures": []}
+    return ReportView(False, message("document_invalid", "vi"), [text], [], data, sha256)
+
+
+def summary(view: ReportView) -> dict[str, Any]:
+    """The short status an API response carries per document."""
+    sigs = view.data["signatures"]
+    return {
+        "valid": view.valid,
+        "signature_count": view.data["signature_count"],
+        "levels": [s["level"] for s in sigs],
+        "signers": [s["signer_name"] for s in sigs],
+        "problems": view.data["problems"] + sorted({p for s in sigs for p in s["problems"]}),
+        "warnings": view.data["warnings"],
+    }
+
+
+class Verifier:
+    def __init__(self, trust_roots: Callable[[], list[Path]]):
+        self._roots = trust_roots
+        self._cache: OrderedDict[str, ReportView] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def verify(self, pdf: bytes, *, cache: bool = False) -> ReportView:
+        """Verify ``pdf`` (blocking: call from a worker thread)."""
+        sha = hashlib.sha256(pdf).hexdigest()
+        if cache:
+            with self._lock:
+                hit = self._cache.get(sha)
+                if hit is not None:
+                    self._cache.move_to_end(sha)
+                    return hit
+        try:
+            view = view_of(verify_pdf(pdf, self._roots()), sha)
+        except PdfInvalid:
+            view = invalid_view(sha)
+        if cache:
+            with self._lock:
+                self._cache[sha] = view
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return view
+
+    def cached(self, sha256: str) -> ReportView | None:
+        with self._lock:
+            return self._cache.get(sha256)

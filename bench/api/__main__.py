@@ -1,0 +1,258 @@
+"""``python -m bench.api``: receipt latency (10-page batch, 20 concurrent stations) and peak RSS of the
+API process while a 500 MB batch streams in. 127.0.0.1 only; bounded in count and time. Last line: JSON.
+
+Three receipt runs: one station alone (service time), 20 stations back to back (saturation), and 20
+stations each pushing one batch every ``--interval`` seconds (paced, below saturation).
+Options: ``--rounds N`` (batches per station, default 10), ``--stations N`` (default 20), ``--interval S``,
+``--skip-rss``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from sohoa.demo import SAMPLE_BATCH
+
+PAGES = 10
+TARGET_P99_MS = 200.0
+BIG_BYTES = 500 * 1000 * 1000
+TIME_LIMIT_S = 300
+
+
+def log(line: str) -> None:
+    print(line, flush=True)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def batch_zip(station: int, n: int) -> bytes:
+    """A 10-page dossier: 3 components of sample scans, bytes made unique per batch."""
+    import io
+
+    scans = sorted(SAMPLE_BATCH.glob("*.jpg"))
+    files = {f"p{i:02d}.jpg": scans[i % len(scans)].read_bytes() + f"#{station}-{n}-{i}".encode() for i in range(PAGES)}
+    names = list(files)
+    manifest = {
+        "dossier_code": f"000.00.12.H26-261122-{station:02d}{n:02d}",
+        "procedure_code": "1.001193",
+        "applicant_id": f"0010900{station:05d}",
+        "applicant_birth_date": "1990-03-15",
+        "components": [
+            {"id": "c1", "declared_type": "application_form", "files": names[:4]},
+            {"id": "c2", "declared_type": "citizen_id_card", "files": names[4:6]},
+            {"id": "c3", "declared_type": "birth_certificate", "files": names[6:]},
+        ],
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("manifest.json", json.dumps(manifest))
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+class Server:
+    def __init__(self, var: Path):
+        self.var, self.port = var, free_port()
+        env = os.environ | {"SOHOA_VAR_DIR": str(var), "SOHOA_API__PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}"}
+        self.log = open(var.parent / "server.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.api.server", str(self.port)], env=env, stdout=self.log, stderr=self.log
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        for _ in range(600):
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError((var.parent / "server.log").read_text()[-2000:])
+            time.sleep(0.2)
+        raise RuntimeError("server did not become ready")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+        self.log.close()
+
+
+def station_keys(var: Path, count: int) -> list[str]:
+    from sohoa.settings import Settings
+    from storage.catalogue.clients import create_client
+    from storage.catalogue.models import ClientRole
+    from workers.services import Services
+
+    services = Services(Settings(var_dir=var))
+    try:
+        return [create_client(services.catalogue, f"Trạm {i}", ClientRole.STATION) for i in range(count)]
+    finally:
+        services.close()
+
+
+async def receipts(base: str, keys: list[str], rounds: int, offset: int = 0, interval: float = 0.0) -> dict[str, Any]:
+    """Each station pushes ``rounds`` batches: back to back (closed loop), or one every ``interval`` s."""
+    bodies = {(s, n): batch_zip(s + offset, n) for s in range(len(keys)) for n in range(rounds + 1)}
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    deadline = time.monotonic() + TIME_LIMIT_S
+    limits = httpx.Limits(max_connections=len(keys) + 4)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+
+        async def station(s: int) -> None:
+            headers = {"Authorization": f"Bearer {keys[s]}", "Content-Type": "application/zip"}
+            await asyncio.sleep(interval * s / max(1, len(keys)))  # spread the stations' phases
+            for n in range(rounds + 1):
+                if time.monotonic() > deadline:
+                    return
+                started = time.perf_counter()
+                r = await client.post("/api/v1/batches", content=bodies[(s, n)], headers=headers)
+                elapsed = (time.perf_counter() - started) * 1000
+                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+                if n > 0:  # the first push of each station warms its connection
+                    latencies.append(elapsed)
+                if interval:
+                    await asyncio.sleep(max(0.0, interval - elapsed / 1000))
+
+        started = time.monotonic()
+        await asyncio.gather(*(station(s) for s in range(len(keys))))
+        wall = time.monotonic() - started
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
+    return {
+        "stations": len(keys),
+        "pages_per_batch": PAGES,
+        "batch_bytes_avg": int(statistics.mean(len(b) for b in bodies.values())),
+        "requests_measured": len(latencies),
+        "status_counts": {str(k): v for k, v in sorted(statuses.items())},
+        "p50_ms": round(q[49], 1),
+        "p90_ms": round(q[89], 1),
+        "p99_ms": round(q[98], 1),
+        "max_ms": round(latencies[-1], 1),
+        "receipts_per_s": round(len(latencies) / wall, 1),
+        "mode": f"one batch per station every {interval:g} s" if interval else "closed loop (back to back)",
+    }
+
+
+def big_zip(path: Path, total: int, members: int) -> None:
+    chunk = 4 * 1024 * 1024
+    per = total // members
+    names = [f"big{i}.bin" for i in range(members)]
+    manifest = {
+        "dossier_code": f"000.00.12.H26-261123-9{members:03d}",
+        "procedure_code": "1.001193",
+        "applicant_id": "001090099999",
+        "components": [{"id": f"c{i}", "files": [n]} for i, n in enumerate(names)],
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        zf.writestr("manifest.json", json.dumps(manifest))
+        for name in names:
+            with zf.open(zipfile.ZipInfo(name), "w", force_zip64=True) as out:
+                left = per
+                while left > 0:
+                    out.write(os.urandom(min(chunk, left)))
+                    left -= chunk
+
+
+def rss_during_upload(server: Server, key: str, zip_path: Path) -> dict[str, Any]:
+    proc = psutil.Process(server.proc.pid)
+    baseline = proc.memory_info().rss
+    peak, stop = [baseline], threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], proc.memory_info().rss)
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+
+    def body():  # type: ignore[no-untyped-def]
+        with zip_path.open("rb") as fh:
+            while chunk := fh.read(1024 * 1024):
+                yield chunk
+
+    started = time.monotonic()
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/zip"}
+    r = httpx.post(f"{server.base}/api/v1/batches", content=body(), headers=headers, timeout=300)
+    seconds = time.monotonic() - started
+    stop.set()
+    sampler.join()
+    detail = r.json().get("detail") if r.status_code >= 400 else None
+    return {
+        "upload_bytes": zip_path.stat().st_size,
+        "status": r.status_code,
+        "code": detail.get("code") if isinstance(detail, dict) else None,
+        "seconds": round(seconds, 1),
+        "rss_baseline_mb": round(baseline / 2**20, 1),
+        "rss_peak_mb": round(peak[0] / 2**20, 1),
+        "rss_growth_mb": round((peak[0] - baseline) / 2**20, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--stations", type=int, default=20)
+    parser.add_argument("--interval", type=float, default=2.0, help="seconds between a station's batches (paced run)")
+    parser.add_argument("--skip-rss", action="store_true")
+    args = parser.parse_args()
+    out: dict[str, Any] = {"bench": "api", "host": platform.node(), "cpus": os.cpu_count()}
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+        var = Path(tmp) / "var"
+        var.mkdir()
+        server = Server(var)
+        try:
+            keys = station_keys(var, args.stations + 1)
+            log(f"receipts: 1 station x {args.rounds} batches of {PAGES} pages (service time) ...")
+            out["receipt_single_station"] = asyncio.run(receipts(server.base, keys[-1:], args.rounds, offset=90))
+            log(json.dumps(out["receipt_single_station"]))
+            keys = keys[:-1]
+            log(f"receipts: {args.stations} stations x {args.rounds} batches of {PAGES} pages ...")
+            out["receipt"] = asyncio.run(receipts(server.base, keys, args.rounds))
+            out["receipt"]["target_p99_ms"] = TARGET_P99_MS
+            out["receipt"]["target_met"] = out["receipt"]["p99_ms"] <= TARGET_P99_MS
+            log(json.dumps(out["receipt"]))
+            log(f"receipts: {args.stations} stations, one batch every {args.interval:g} s each ...")
+            paced = asyncio.run(receipts(server.base, keys, args.rounds, offset=40, interval=args.interval))
+            out["receipt_paced"] = paced | {"target_met": paced["p99_ms"] <= TARGET_P99_MS}
+            log(json.dumps(out["receipt_paced"]))
+            if not args.skip_rss:
+                out["rss"] = {}
+                for label, members in (("one_500MB_member", 1), ("three_166MB_members", 3)):
+                    path = Path(tmp) / f"{label}.zip"
+                    big_zip(path, BIG_BYTES, members)
+                    log(f"rss: streaming {label} ({path.stat().st_size / 1e6:.0f} MB) ...")
+                    out["rss"][label] = rss_during_upload(server, keys[0], path)
+                    path.unlink()
+                    log(json.dumps(out["rss"][label]))
+        finally:
+            server.stop()
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""Run a whole OCR process and measure it: wall time, CPU time and the peak RSS of its largest process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Run:
+    wall_s: float
+    cpu_s: float
+    peak_rss_mib: float
+    stdout: str
+    returncode: int
+
+
+def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path = ROOT) -> Run:
+    """Run ``cmd`` to completion under a small wrapper process that reports its rusage.
+
+    The wrapper matters: Linux records the parent's RSS high-water mark in a child at exec, so a
+    child forked straight from this (large) bench process would report the bench's RSS. ``ru_maxrss``
+    from wait4 is the largest RSS of the command or any of its waited-for descendants (each Tesseract
+    child of OCRmyPDF; our single process).
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".json") as usage_file:
+        wrapper = [sys.executable, "-m", "bench.digitize.rusage", usage_file.name, "--", *cmd]
+        start = time.perf_counter()
+        proc = subprocess.run(wrapper, capture_output=True, env=env, cwd=cwd)
+        wall = time.perf_counter() - start
+        usage = json.loads(usage_file.read() or "{}")
+    if proc.returncode not in (0, 1):
+        sys.stderr.write(proc.stderr.decode("utf-8", "replace")[-3000:])
+    return Run(
+        wall,
+        usage.get("cpu_s", 0.0),
+        usage.get("maxrss_kib", 0) / 1024.0,
+        proc.stdout.decode("utf-8", "replace"),
+        proc.returncode,
+    )
+
+
+def ours_command(files_per_component: list[list[Path]], jobs: int, out_dir: Path) -> list[str]:
+    """``sohoa digitize``: the product's own command, one process, ``jobs`` components at a time."""
+    cmd = [sys.executable, "-m", "sohoa.cli", "digitize", "--json", "-j", str(jobs), "--out", str(out_dir)]
+    return cmd + [",".join(str(f) for f in files) for files in files_per_component]
+
+
+def ocrmypdf_command(pdf: Path, jobs: int, out_pdf: Path, sidecar: Path) -> list[str]:
+    binary = Path(sys.executable).with_name("ocrmypdf")
+    return [
+        str(binary),
+        "-l",
+        "vie",
+        "--deskew",
+        "-j",
+        str(jobs),
+        "-q",
+        "--sidecar",
+        str(sidecar),
+        str(pdf),
+        str(out_pdf),
+    ]
+
+
+def child_env(ocr_dpi: int | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    if ocr_dpi:
+        env["SOHOA_OCR__OCR_DPI"] = str(ocr_dpi)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env

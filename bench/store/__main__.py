@@ -1,0 +1,117 @@
+"""``python -m bench.store``: warehouse throughput vs raw minio, catalogue lookups; last line is JSON.
+
+Options: ``--quick`` (fewer rounds, lookups up to 10^5 only), ``--skip-lookups``, ``--skip-throughput``.
+PostgreSQL comes from SOHOA_TEST_PG_URL (default: the local test server).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from bench.store import lookups, throughput
+from tests.servers import SeaweedS3
+
+PG_URL = os.environ.get("SOHOA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/sohoa_test")
+TARGETS = {"put_get_ratio_500KB_min": 0.8, "owner_lookup_p99_ms_at_1e6_max": 10.0, "full_text_p99_ms_at_1e5_max": 100.0}
+
+
+def log(line: str) -> None:
+    print(line, flush=True)
+
+
+class PgSchema:
+    def __init__(self) -> None:
+        self.name = f"bench_{uuid.uuid4().hex[:8]}"
+        self.admin = create_engine(PG_URL)
+        with self.admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {self.name}"))
+
+    @property
+    def url(self) -> str:
+        return f"{PG_URL}?options=-csearch_path%3D{self.name}"
+
+    @property
+    def conninfo(self) -> str:
+        return PG_URL.replace("postgresql+psycopg://", "postgresql://")
+
+    def drop(self) -> None:
+        with self.admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {self.name} CASCADE"))
+        self.admin.dispose()
+
+
+def targets(result: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    tp = result.get("throughput", {}).get("500KB", {})
+    for name in ("warehouse_sqlite", "warehouse_postgresql"):
+        ratio = tp.get(f"{name}_ratio")
+        if ratio:
+            out[f"{name}_500KB_ratio_met"] = min(ratio.values()) >= TARGETS["put_get_ratio_500KB_min"]
+    for db, levels in result.get("lookups", {}).items():
+        top = levels.get("1000000")
+        if top:
+            out[f"{db}_owner_p99_1e6_met"] = top["owner_lookup"]["p99_ms"] <= TARGETS["owner_lookup_p99_ms_at_1e6_max"]
+        mid = levels.get("100000")
+        if mid and "full_text" in mid:
+            out[f"{db}_full_text_p99_1e5_met"] = mid["full_text"]["p99_ms"] <= TARGETS["full_text_p99_ms_at_1e5_max"]
+    return out
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    result: dict[str, Any] = {
+        "bench": "store",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "targets": TARGETS,
+    }
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
+        folder = Path(tmp)
+        if "--skip-throughput" not in argv:
+            pg = PgSchema()
+            try:
+                with SeaweedS3(folder / "seaweed") as server:
+                    dbs = {"sqlite": throughput.sqlite_url(folder, "throughput"), "postgresql": pg.url}
+                    result["throughput"] = throughput.run(server, dbs, rounds=3 if quick else 5, log=log)
+            finally:
+                pg.drop()
+        if "--skip-lookups" not in argv:
+            levels = lookups.LEVELS[:2] if quick else lookups.LEVELS
+            result["lookups"] = {}
+            sqlite_path = folder / "lookups.sqlite3"
+            result["lookups"]["sqlite"] = lookups.run_dialect(
+                "sqlite",
+                f"sqlite:///{sqlite_path}",
+                lambda a, b, o: lookups.load_sqlite(str(sqlite_path), a, b, o),
+                log,
+                levels,
+            )
+            pg = PgSchema()
+            try:
+                result["lookups"]["postgresql"] = lookups.run_dialect(
+                    "postgresql",
+                    pg.url,
+                    lambda a, b, o: lookups.load_postgres(pg.conninfo, pg.name, a, b, o),
+                    log,
+                    levels,
+                )
+            finally:
+                pg.drop()
+    result["targets_met"] = targets(result)
+    result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,121 @@
+"""Put/get throughput of the warehouse (object + catalogue row + audit) against the raw minio client.
+
+Both run against the same SeaweedFS server, in alternating rounds so background load on
+the machine hits both alike; the figure per case is the median over rounds.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from storage.catalogue.db import Catalogue, migrate
+from storage.objectstore import Bucket, content_key, sha256_hex
+from storage.objectstore.s3 import S3ObjectStore
+from storage.warehouse import Warehouse
+from tests.servers import SeaweedS3
+
+SIZES = {"50KB": 50_000, "500KB": 500_000, "5MB": 5_000_000}
+COUNTS = {"50KB": 120, "500KB": 60, "5MB": 12}
+
+
+def _mbps(total_bytes: int, seconds: float) -> float:
+    return total_bytes / seconds / 1e6
+
+
+def _timed(fn: Callable[[], None]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+class RawClient:
+    def __init__(self, server: SeaweedS3):
+        self.client = server.client()
+        self.bucket = f"raw-{uuid.uuid4().hex[:8]}"
+        self.client.make_bucket(self.bucket)
+
+    def put(self, data: bytes) -> str:
+        key = content_key(sha256_hex(data))
+        self.client.put_object(self.bucket, key, io.BytesIO(data), len(data))
+        return key
+
+    def get(self, key: str) -> bytes:
+        response = self.client.get_object(self.bucket, key)
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+
+class RawVerifiedClient(RawClient):
+    """Reference only: the raw client plus the hash check the warehouse does on every read."""
+
+    def get(self, key: str) -> bytes:
+        data = super().get(key)
+        if sha256_hex(data) != key.rsplit("/", 1)[-1]:
+            raise RuntimeError(f"hash mismatch for {key}")
+        return data
+
+
+class WarehouseClient:
+    def __init__(self, server: SeaweedS3, db_url: str):
+        migrate(db_url)
+        self.catalogue = Catalogue(db_url)
+        store = S3ObjectStore(
+            server.endpoint, server.access_key, server.secret_key, secure=False, prefix=f"wh{uuid.uuid4().hex[:8]}"
+        )
+        self.wh = Warehouse(self.catalogue, store)
+
+    def put(self, data: bytes) -> str:
+        return self.wh.put_bytes(Bucket.DOCUMENTS, data, suffix=".pdf").key
+
+    def get(self, key: str) -> bytes:
+        return self.wh.get_bytes(Bucket.DOCUMENTS, key, actor="bench", purpose="benchmark")
+
+
+def _round(client: Any, payloads: list[bytes]) -> tuple[float, float]:
+    keys: list[str] = []
+    put_s = _timed(lambda: keys.extend(client.put(p) for p in payloads))
+    get_s = _timed(lambda: [client.get(k) for k in keys])
+    total = sum(len(p) for p in payloads)
+    return _mbps(total, put_s), _mbps(total, get_s)
+
+
+def run(server: SeaweedS3, db_urls: dict[str, str], rounds: int, log: Callable[[str], None]) -> dict[str, Any]:
+    clients: dict[str, Any] = {"raw": RawClient(server), "raw_verified": RawVerifiedClient(server)}
+    for name, url in db_urls.items():
+        clients[f"warehouse_{name}"] = WarehouseClient(server, url)
+    results: dict[str, Any] = {}
+    for label, size in SIZES.items():
+        samples: dict[str, dict[str, list[float]]] = {n: {"put": [], "get": []} for n in clients}
+        for r in range(rounds):
+            order = list(clients) if r % 2 == 0 else list(reversed(clients))
+            for name in order:
+                payloads = [os.urandom(size) for _ in range(COUNTS[label])]  # fresh bytes: no dedup shortcut
+                put, get = _round(clients[name], payloads)
+                samples[name]["put"].append(put)
+                samples[name]["get"].append(get)
+        entry: dict[str, Any] = {}
+        for name, ops in samples.items():
+            entry[name] = {op: round(statistics.median(v), 1) for op, v in ops.items()}
+        for name in clients:
+            if name.startswith("warehouse"):
+                entry[f"{name}_ratio"] = {op: round(entry[name][op] / entry["raw"][op], 3) for op in ("put", "get")}
+        results[label] = entry
+        log(f"throughput {label} (MB/s, median of {rounds} rounds): {entry}")
+    for name, c in clients.items():
+        if name.startswith("warehouse"):
+            c.catalogue.dispose()
+    return results
+
+
+def sqlite_url(folder: Path, name: str) -> str:
+    return f"sqlite:///{folder / f'{name}.sqlite3'}"

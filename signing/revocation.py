@@ -1,0 +1,292 @@
+"""OCSP (RFC 6960) and CRL (RFC 5280) retrieval with a cache kept within each response's validity.
+
+The batch signer asks once per key for the material of its chain; responses are fetched
+concurrently and reused until their nextUpdate (or a maximum age), so B-LT signing of a batch
+costs no network round trip per document. A revoked certificate in the chain refuses signing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import ocsp
+
+from signing.errors import RevocationUnavailable, SignerCertExpired, SignerCertRevoked
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_AGE = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class LtvMaterial:
+    """What a DSS needs for one chain: certificates, OCSP responses and CRLs (all DER)."""
+
+    certs: tuple[bytes, ...]
+    ocsps: tuple[bytes, ...]
+    crls: tuple[bytes, ...]
+    expires: datetime | None = None
+
+    def merged(self, other: LtvMaterial) -> LtvMaterial:
+        def uniq(a: tuple[bytes, ...], b: tuple[bytes, ...]) -> tuple[bytes, ...]:
+            return tuple(dict.fromkeys(a + b))
+
+        ends = [e for e in (self.expires, other.expires) if e is not None]
+        return LtvMaterial(
+            uniq(self.certs, other.certs),
+            uniq(self.ocsps, other.ocsps),
+            uniq(self.crls, other.crls),
+            min(ends) if ends else None,
+        )
+
+
+@dataclass(frozen=True)
+class _Entry:
+    der: bytes
+    revoked: bool
+    expires: datetime
+
+
+def has_revocation_pointers(cert: asn1_x509.Certificate) -> bool:
+    return bool(cert.ocsp_urls or _crl_urls(cert))
+
+
+def _crl_urls(cert: asn1_x509.Certificate) -> list[str]:
+    return [dp.url for dp in cert.crl_distribution_points if dp.url]
+
+
+def check_validity_period(cert: asn1_x509.Certificate, at: datetime | None = None) -> None:
+    """Refuse a certificate outside its validity period (SIGNER_CERT_EXPIRED)."""
+    now = at or datetime.now(UTC)
+    validity = cert["tbs_certificate"]["validity"]
+    not_before, not_after = validity["not_before"].native, validity["not_after"].native
+    if not not_before <= now <= not_after:
+        subject = cert.subject.human_friendly
+        raise SignerCertExpired(f"{subject}: valid {not_before:%Y-%m-%d} .. {not_after:%Y-%m-%d}")
+
+
+def order_chain(leaf: asn1_x509.Certificate, pool: Sequence[asn1_x509.Certificate]) -> list[asn1_x509.Certificate]:
+    """leaf, issuer, issuer's issuer … as far as ``pool`` goes (by name and key identifier)."""
+    chain = [leaf]
+    current = leaf
+    while current.self_signed == "no":
+        issuer = next(
+            (
+                c
+                for c in pool
+                if c.subject == current.issuer
+                and (current.authority_key_identifier is None or c.key_identifier == current.authority_key_identifier)
+                and c.sha256 not in {x.sha256 for x in chain}
+            ),
+            None,
+        )
+        if issuer is None:
+            break
+        chain.append(issuer)
+        current = issuer
+    return chain
+
+
+class RevocationCache:
+    """Fetches and caches OCSP responses and CRLs for certificate chains; thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        timeout_s: float = 5,
+        max_age: timedelta = DEFAULT_MAX_AGE,
+        workers: int = 4,
+        clock: Callable[[], datetime] | None = None,
+    ):
+        self.timeout_s = timeout_s
+        self.max_age = max_age
+        self.workers = workers
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._ocsp: dict[bytes, _Entry] = {}
+        self._crl: dict[str, _Entry] = {}
+        self._crl_revoked: dict[tuple[str, int], bool] = {}
+        self._lock = threading.Lock()
+        self.fetches = 0
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def material(self, chain: Sequence[asn1_x509.Certificate], *, refuse_revoked: bool = True) -> LtvMaterial:
+        """Certificates of ``chain`` plus fresh revocation data for each non-root certificate.
+
+        Raises SIGNER_CERT_REVOKED when any certificate of the chain is revoked, and
+        REVOCATION_UNAVAILABLE when a certificate names a responder that cannot be reached.
+        """
+        chain = order_chain(chain[0], chain)
+        jobs: list[tuple[asn1_x509.Certificate, asn1_x509.Certificate]] = [
+            (cert, chain[i + 1]) for i, cert in enumerate(chain[:-1]) if has_revocation_pointers(cert)
+        ]
+        results = [self._cached(cert) for cert, _ in jobs]
+        missing = [i for i, result in enumerate(results) if result is None]
+        if len(missing) > 1:
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(missing))) as pool:
+                fetched = list(pool.map(lambda i: self._status(*jobs[i]), missing))
+        else:
+            fetched = [self._status(*jobs[i]) for i in missing]
+        for i, result in zip(missing, fetched, strict=True):
+            results[i] = result
+        ocsps: list[bytes] = []
+        crls: list[bytes] = []
+        expires: datetime | None = None
+        for (cert, _), result in zip(jobs, results, strict=True):
+            assert result is not None
+            kind, entry = result
+            if entry.revoked and refuse_revoked:
+                raise SignerCertRevoked(f"{cert.subject.human_friendly} serial {cert.serial_number:x}")
+            (ocsps if kind == "ocsp" else crls).append(entry.der)
+            expires = entry.expires if expires is None else min(expires, entry.expires)
+        return LtvMaterial(
+            tuple(c.dump() for c in chain), tuple(dict.fromkeys(ocsps)), tuple(dict.fromkeys(crls)), expires
+        )
+
+    def _cached(self, cert: asn1_x509.Certificate) -> tuple[str, _Entry] | None:
+        """The cached status of ``cert`` if still fresh (no network)."""
+        now = self._clock()
+        with self._lock:
+            if cert.ocsp_urls:
+                entry = self._ocsp.get(cert.sha256)
+                return ("ocsp", entry) if entry is not None and entry.expires > now else None
+            urls = _crl_urls(cert)
+            crl_entry = self._crl.get(urls[0])
+            if crl_entry is None or crl_entry.expires <= now:
+                return None
+            revoked = self._crl_revoked.get((urls[0], cert.serial_number))
+        if revoked is None:
+            revoked = (
+                x509.load_der_x509_crl(crl_entry.der).get_revoked_certificate_by_serial_number(cert.serial_number)
+                is not None
+            )
+            with self._lock:
+                self._crl_revoked[(urls[0], cert.serial_number)] = revoked
+        return "crl", _Entry(crl_entry.der, revoked, crl_entry.expires)
+
+    def _status(self, cert: asn1_x509.Certificate, issuer: asn1_x509.Certificate) -> tuple[str, _Entry]:
+        now = self._clock()
+        if cert.ocsp_urls:
+            key = cert.sha256
+            with self._lock:
+                cached = self._ocsp.get(key)
+            if cached is None or cached.expires <= now:
+                cached = self._fetch_ocsp(cert, issuer, cert.ocsp_urls[0], now)
+                with self._lock:
+                    self._ocsp[key] = cached
+            return "ocsp", cached
+        url = _crl_urls(cert)[0]
+        with self._lock:
+            crl_entry = self._crl.get(url)
+        if crl_entry is None or crl_entry.expires <= now:
+            crl_entry = self._fetch_crl(url, issuer, now)
+            with self._lock:
+                self._crl[url] = crl_entry
+                self._crl_revoked = {k: v for k, v in self._crl_revoked.items() if k[0] != url}
+        crl = x509.load_der_x509_crl(crl_entry.der)
+        revoked = crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
+        return "crl", _Entry(crl_entry.der, revoked, crl_entry.expires)
+
+    def _http(self, url: str, body: bytes | None, content_type: str | None) -> bytes:
+        req = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
+        if content_type:
+            req.add_header("Content-Type", content_type)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
+                data: bytes = resp.read()
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise RevocationUnavailable(f"{url}: {type(exc).__name__}") from None
+        self.fetches += 1
+        return data
+
+    def _fetch_ocsp(
+        self, cert: asn1_x509.Certificate, issuer: asn1_x509.Certificate, url: str, now: datetime
+    ) -> _Entry:
+        c_cert = x509.load_der_x509_certificate(cert.dump())
+        c_issuer = x509.load_der_x509_certificate(issuer.dump())
+        # CertID with SHA-1: the RFC 6960 default every responder understands (not a signature hash).
+        request = ocsp.OCSPRequestBuilder().add_certificate(c_cert, c_issuer, hashes.SHA1()).build()
+        der = self._http(url, request.public_bytes(Encoding.DER), "application/ocsp-request")
+        try:
+            resp = ocsp.load_der_ocsp_response(der)
+        except ValueError:
+            raise RevocationUnavailable(f"{url}: malformed OCSP response") from None
+        if resp.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+            raise RevocationUnavailable(f"{url}: {resp.response_status.name}")
+        if resp.serial_number != c_cert.serial_number:
+            raise RevocationUnavailable(f"{url}: response for another certificate")
+        _verify_ocsp_signature(resp, c_issuer, url)
+        revoked = resp.certificate_status == ocsp.OCSPCertStatus.REVOKED
+        if resp.certificate_status == ocsp.OCSPCertStatus.UNKNOWN:
+            raise RevocationUnavailable(f"{url}: status unknown")
+        return _Entry(der, revoked, self._expiry(resp.next_update_utc, now))
+
+    def _fetch_crl(self, url: str, issuer: asn1_x509.Certificate, now: datetime) -> _Entry:
+        der = self._http(url, None, None)
+        try:
+            crl = x509.load_der_x509_crl(der)
+        except ValueError:
+            raise RevocationUnavailable(f"{url}: malformed CRL") from None
+        c_issuer = x509.load_der_x509_certificate(issuer.dump())
+        if not crl.is_signature_valid(c_issuer.public_key()):  # type: ignore[arg-type]
+            raise RevocationUnavailable(f"{url}: CRL signature invalid")
+        return _Entry(der, False, self._expiry(crl.next_update_utc, now))
+
+    def _expiry(self, next_update: datetime | None, now: datetime) -> datetime:
+        cap = now + self.max_age
+        if next_update is None:
+            return cap
+        return min(cap, next_update - timedelta(seconds=30))
+
+
+def _verify_ocsp_signature(resp: ocsp.OCSPResponse, issuer: x509.Certificate, url: str) -> None:
+    """The response must be signed by the issuer or by a responder certificate the issuer signed."""
+    signers = [issuer] + [c for c in resp.certificates if c.issuer == issuer.subject and _signed_by(c, issuer)]
+    for candidate in signers:
+        key = candidate.public_key()
+        try:
+            if isinstance(key, rsa.RSAPublicKey):
+                key.verify(resp.signature, resp.tbs_response_bytes, padding.PKCS1v15(), resp.signature_hash_algorithm)  # type: ignore[arg-type]
+            elif isinstance(key, ec.EllipticCurvePublicKey):
+                key.verify(resp.signature, resp.tbs_response_bytes, ec.ECDSA(resp.signature_hash_algorithm))  # type: ignore[arg-type]
+            else:
+                continue
+            return
+        except InvalidSignature:
+            continue
+    raise RevocationUnavailable(f"{url}: OCSP response signature invalid")
+
+
+def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+_default: RevocationCache | None = None
+_default_lock = threading.Lock()
+
+
+def default_cache() -> RevocationCache:
+    """The process-wide cache used when a caller does not bring its own."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = RevocationCache()
+        return _default

@@ -1,0 +1,85 @@
+"""Warehouse commands for the ``sohoa`` CLI: ``scrub`` and ``audit verify``.
+
+Register with ``storage.commands.register(main)``. Both exit 1 when they find a problem,
+so they can run from cron or CI; ``--json`` prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from sohoa.settings import get_settings
+
+
+def _catalogue():  # type: ignore[no-untyped-def]
+    from storage.catalogue.db import Catalogue, migrate
+
+    settings = get_settings()
+    migrate(settings.db_url)
+    return Catalogue(settings.db_url)
+
+
+@click.command("scrub")
+@click.option("--repair/--no-repair", default=False, help="Finalise interrupted uploads, restore, remove stale temps.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+def scrub_command(repair: bool, as_json: bool) -> None:
+    """Re-hash stored objects against the catalogue; report missing or tampered ones."""
+    from storage.objectstore import open_object_store
+    from storage.warehouse.scrub import scrub
+
+    catalogue = _catalogue()
+    try:
+        report = scrub(catalogue, open_object_store(get_settings()), repair=repair)
+    finally:
+        catalogue.dispose()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(f"Đã kiểm tra {report.checked} đối tượng: {report.ok} nguyên vẹn, {report.expired} hết hạn lưu giữ.")
+        for label, items in (
+            ("Thiếu", report.missing),
+            ("Bị thay đổi", report.tampered),
+            ("Đã khôi phục", report.repaired),
+            ("Tải lên dở dang", report.pending),
+            ("Đã hoàn tất", report.finalised),
+            ("Đã hủy", report.dropped),
+            ("Tệp tạm cũ", report.stale_temp),
+        ):
+            for item in items:
+                click.echo(f"  {label}: {item}")
+    sys.exit(0 if report.clean else 1)
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Access audit log of the warehouse."""
+
+
+@audit_group.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+def audit_verify(as_json: bool) -> None:
+    """Check the hash chain of the audit log: detects edited or removed entries."""
+    from storage.warehouse.audit import verify
+
+    catalogue = _catalogue()
+    try:
+        report = verify(catalogue)
+    finally:
+        catalogue.dispose()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    elif report.ok:
+        click.echo(f"Nhật ký truy cập nguyên vẹn: {report.entries} bản ghi.")
+    else:
+        click.echo(f"Nhật ký truy cập bị can thiệp ({report.entries} bản ghi):")
+        for problem in report.problems:
+            click.echo(f"  {problem}")
+    sys.exit(0 if report.ok else 1)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(scrub_command)
+    group.add_command(audit_group)

@@ -1,0 +1,178 @@
+"""Reuse by other agencies: agencies by code (QĐ 20/2020), grants by document type and purpose.
+
+``request_documents`` is the one way an agency fetches a citizen's documents: it finds a
+grant in force for the agency, purpose and types, returns each document's metadata with a
+short-lived link, and audits the request whether it is granted or refused.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from sohoa.errors import error
+from storage.catalogue.db import Catalogue
+from storage.catalogue.warehouse_models import Agency, Grant
+from storage.objectstore import Bucket
+from storage.warehouse import audit
+from storage.warehouse.core import Warehouse
+from storage.warehouse.search import SearchQuery, search_documents
+
+# Mã định danh điện tử của cơ quan, tổ chức (QĐ 20/2020/QĐ-TTg): four levels, e.g. 000.00.12.H26
+AGENCY_CODE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
+OWNER_ID = re.compile(r"^\d{12}$")
+
+AgencyCodeInvalid = error(
+    "AGENCY_CODE_INVALID",
+    "Mã định danh cơ quan không đúng định dạng QĐ 20/2020/QĐ-TTg (ví dụ 000.00.12.H26).",
+    "The agency code is not in the QĐ 20/2020 format (e.g. 000.00.12.H26).",
+)
+AgencyUnknown = error(
+    "AGENCY_UNKNOWN",
+    "Cơ quan chưa được đăng ký khai thác kho dữ liệu. Liên hệ đơn vị quản lý kho.",
+    "The agency is not registered to reuse warehouse data. Contact the warehouse operator.",
+)
+GrantRequired = error(
+    "GRANT_REQUIRED",
+    "Cơ quan chưa được cấp quyền khai thác loại giấy tờ này cho mục đích đã nêu. Yêu cầu đã bị từ chối và ghi nhật ký.",
+    "The agency holds no grant for these document types and this purpose. The request was refused and logged.",
+)
+OwnerIdInvalid = error(
+    "OWNER_ID_INVALID",
+    "Số định danh cá nhân phải gồm đúng 12 chữ số.",
+    "The personal identification number must be exactly 12 digits.",
+)
+
+
+def check_agency_code(code: str) -> str:
+    if not AGENCY_CODE.match(code):
+        raise AgencyCodeInvalid(code)
+    return code
+
+
+def register_agency(catalogue: Catalogue, code: str, name: str) -> int:
+    check_agency_code(code)
+    with catalogue.session() as s:
+        existing = s.scalar(select(Agency).where(Agency.code == code))
+        if existing is not None:
+            existing.name = name
+            return existing.id
+        agency = Agency(code=code, name=name)
+        s.add(agency)
+        s.flush()
+        return agency.id
+
+
+def grant_access(
+    catalogue: Catalogue,
+    agency_code: str,
+    doc_types: list[str],
+    purpose: str,
+    *,
+    valid_from: datetime | None = None,
+    valid_for: timedelta = timedelta(days=365),
+) -> int:
+    start = valid_from or datetime.now(UTC)
+    with catalogue.session() as s:
+        agency = s.scalar(select(Agency).where(Agency.code == check_agency_code(agency_code)))
+        if agency is None:
+            raise AgencyUnknown(agency_code)
+        g = Grant(
+            agency_id=agency.id,
+            doc_types=sorted(set(doc_types)),
+            purpose=purpose.strip(),
+            valid_from=start,
+            valid_until=start + valid_for,
+        )
+        s.add(g)
+        s.flush()
+        audit.append(
+            s,
+            actor="operator",
+            action="grant",
+            subject=f"agency:{agency_code}",
+            purpose=purpose,
+            outcome="ok",
+            detail={"grant_id": g.id, "doc_types": g.doc_types},
+        )
+        return g.id
+
+
+def revoke_grant(catalogue: Catalogue, grant_id: int) -> bool:
+    with catalogue.session() as s:
+        g = s.get(Grant, grant_id)
+        if g is None or g.revoked_at is not None:
+            return False
+        g.revoked_at = datetime.now(UTC)
+        audit.append(s, actor="operator", action="revoke", subject=f"grant:{grant_id}", outcome="ok")
+        return True
+
+
+def _granted_types(catalogue: Catalogue, agency_code: str, purpose: str, now: datetime) -> set[str] | None:
+    """Types the agency may fetch for this purpose now; None when the agency is unknown."""
+    with catalogue.session() as s:
+        agency = s.scalar(select(Agency).where(Agency.code == agency_code))
+        if agency is None:
+            return None
+        grants = s.scalars(
+            select(Grant).where(
+                Grant.agency_id == agency.id,
+                Grant.purpose == purpose.strip(),
+                Grant.revoked_at.is_(None),
+                Grant.valid_from <= now,
+                Grant.valid_until > now,
+            )
+        )
+        return {t for g in grants for t in g.doc_types}
+
+
+def request_documents(
+    warehouse: Warehouse,
+    agency_code: str,
+    owner_id: str,
+    purpose: str,
+    doc_types: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """A citizen's documents for an agency holding a grant: metadata and a short-lived link each.
+
+    Raises GrantRequired (after auditing the refusal) when no grant covers the request.
+    """
+    check_agency_code(agency_code)
+    if not OWNER_ID.match(owner_id):
+        raise OwnerIdInvalid(owner_id)
+    actor, subject = f"agency:{agency_code}", f"owner:{owner_id}"
+    granted = _granted_types(warehouse.catalogue, agency_code, purpose, datetime.now(UTC))
+    wanted = set(doc_types) if doc_types else set(granted or ())
+    allowed = sorted(wanted & (granted or set()))
+    if not purpose.strip() or not allowed or (doc_types and set(doc_types) - set(allowed)):
+        reason = "unknown agency" if granted is None else "no grant for these types and purpose"
+        audit.record(
+            warehouse.catalogue,
+            actor=actor,
+            action="request",
+            subject=subject,
+            purpose=purpose,
+            outcome="refused",
+            detail={"doc_types": sorted(wanted), "reason": reason},
+        )
+        if granted is None:
+            raise AgencyUnknown(agency_code)
+        raise GrantRequired(f"{agency_code} {sorted(wanted)} {purpose!r}")
+    hits = search_documents(warehouse.catalogue, SearchQuery(owner_id=owner_id, doc_types=tuple(allowed), limit=500))
+    out = []
+    for hit in hits:
+        link = warehouse.presign(Bucket.DOCUMENTS, hit.object_key, actor=actor, purpose=purpose)
+        out.append({**hit.to_dict(), "url": link.url, "url_expires_at": link.expires_at.isoformat()})
+    audit.record(
+        warehouse.catalogue,
+        actor=actor,
+        action="request",
+        subject=subject,
+        purpose=purpose,
+        outcome="granted",
+        detail={"doc_types": allowed, "document_ids": [h.id for h in hits]},
+    )
+    return out

@@ -1,0 +1,145 @@
+"""The API in-process: an app with its own catalogue, keys for each role, and a signed e-result."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from sohoa.settings import ApiSettings, Settings
+from storage.catalogue.clients import create_client
+from storage.catalogue.models import ClientRole, Component, ComponentState, Document, Dossier
+from storage.objectstore import Bucket
+from tests.helpers import make_zip, manifest
+from workers.result_render import render_result_pdf
+from workers.runner import StepRunner
+from workers.services import Services
+
+APPLICANT_ID = "001090012345"
+BIRTH = "1990-03-15"
+
+
+@dataclass
+class Api:
+    client: TestClient
+    services: Services
+    station: dict[str, str]
+    officer: dict[str, str]
+
+    def key(self, name: str, role: ClientRole, agency_code: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {create_client(self.services.catalogue, name, role, agency_code)}"}
+
+
+def api_settings(settings: Settings, **api: Any) -> Settings:
+    return settings.model_copy(update={"api": ApiSettings(**api)})
+
+
+@pytest.fixture
+def make_api(settings: Settings) -> Iterator[Callable[..., Api]]:
+    clients: list[TestClient] = []
+
+    def make(**api: Any) -> Api:
+        app_settings = api_settings(settings, **api)
+        client = TestClient(create_app(app_settings, start_workers=False))
+        client.__enter__()
+        clients.append(client)
+        creds = json.loads((app_settings.var_dir / "dev-credentials.json").read_text())
+        return Api(
+            client,
+            client.app.state.services,  # type: ignore[attr-defined]
+            {"Authorization": f"Bearer {creds['station_key']}"},
+            {"Authorization": f"Bearer {creds['officer_key']}"},
+        )
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def api(make_api: Callable[..., Api]) -> Api:
+    return make_api()
+
+
+def run_steps(services: Services, queues: tuple[str, ...] = ("sign", "store")) -> int:
+    """Run every claimable step of these queues in this thread; returns how many ran."""
+    runner, ran = StepRunner(services), 0
+    while (step_id := runner.claim_next(queues)) is not None:
+        runner.run(step_id)
+        ran += 1
+    return ran
+
+
+def push_dossier(
+    api: Api,
+    code: str,
+    *,
+    applicant_id: str = APPLICANT_ID,
+    birth: str | None = BIRTH,
+    components: list[dict] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict:
+    m = manifest(components or [{"id": "c1", "declared_type": "application_form", "files": ["a.jpg"]}], code=code)
+    m["applicant_id"] = applicant_id
+    if birth is not None:
+        m["applicant_birth_date"] = birth
+    files = {name: b"\xff\xd8 scan " + name.encode() for c in m["components"] for name in c["files"]}
+    r = api.client.post(
+        "/api/v1/batches",
+        content=make_zip(m, files),
+        headers=(headers or api.station) | {"Content-Type": "application/zip"},
+    )
+    assert r.status_code in (200, 202), r.text
+    return r.json()
+
+
+def issue_signed_result(api: Api, dossier_code: str, title: str = "Giấy xác nhận tình trạng hôn nhân") -> str:
+    r = api.client.post(
+        f"/api/v1/dossiers/{dossier_code}/results/from-template",
+        json={"title": title, "body": ["Ông/bà Trần Thị Hoa hiện chưa đăng ký kết hôn với ai."], "level": "B-T"},
+        headers=api.officer,
+    )
+    assert r.status_code == 202, r.text
+    run_steps(api.services)
+    code = r.json()["code"]
+    assert api.client.get(f"/api/v1/results/{code}", headers=api.officer).json()["state"] == "done"
+    return code
+
+
+def add_signed_document(
+    services: Services, *, owner_id: str, doc_type: str, fields: dict | None = None, code: str
+) -> int:
+    """A digitised document as the pipeline leaves it: signed PDF in the documents bucket, rows done."""
+    from signing.pades import sign_pdf
+
+    pdf = sign_pdf(render_result_pdf([f"Bản sao điện tử {doc_type}"]), services.signing_key("operator"), level="B-B")
+    obj = services.store.put_bytes(Bucket.DOCUMENTS, pdf, suffix=".pdf", content_type="application/pdf")
+    with services.catalogue.session() as s:
+        dossier = Dossier(code=code, procedure_code="1.001193", applicant_id=owner_id, batch_sha256=obj.sha256)
+        comp = Component(ref="c1", position=0, declared_type=doc_type, page_count=1, state=ComponentState.DONE)
+        dossier.components.append(comp)
+        s.add(dossier)
+        s.flush()
+        doc = Document(
+            component_id=comp.id,
+            owner_id=owner_id,
+            doc_type=doc_type,
+            type_confidence=0.95,
+            fields=fields or {},
+            page_count=1,
+            sha256=obj.sha256,
+            size=obj.size,
+            object_key=obj.key,
+            signed_by="Cán bộ số hóa",
+            signed_at=datetime.now(UTC),
+            signature_level="B-B",
+        )
+        s.add(doc)
+        s.flush()
+        return doc.id

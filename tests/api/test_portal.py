@@ -1,0 +1,181 @@
+"""Citizen portal: look up with the applicant's check, download, verify; brute force limited; no IDOR."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from sqlalchemy import select
+
+from api.citizen import GRANT_COOKIE, make_grant
+from signing.verify import verify_pdf
+from storage.catalogue.warehouse_models import AuditEntry
+from tests.api.conftest import APPLICANT_ID, Api, issue_signed_result, push_dossier
+
+CODE_A = "000.00.12.H26-261121-0101"
+CODE_B = "000.00.12.H26-261121-0102"
+OTHER_ID = "079200054321"
+
+
+def lookup(api: Api, code: str, tail: str, birth: str):  # type: ignore[no-untyped-def]
+    return api.client.post(
+        "/tra-cuu", data={"ma_ket_qua": code, "so_dinh_danh": tail, "ngay_sinh": birth}, follow_redirects=False
+    )
+
+
+def alert(html: str) -> str:
+    found = re.search(r'role="alert"[^>]*>([^<]*)<', html)
+    return found.group(1) if found else ""
+
+
+@pytest.fixture
+def results(api: Api) -> tuple[str, str]:
+    push_dossier(api, CODE_A)
+    push_dossier(api, CODE_B, applicant_id=OTHER_ID, birth="1985-12-01")
+    return issue_signed_result(api, CODE_A), issue_signed_result(api, CODE_B)
+
+
+def test_applicant_looks_up_downloads_and_sees_a_valid_report(api: Api, results: tuple[str, str]) -> None:
+    code_a, _ = results
+    assert code_a == f"{CODE_A}-KQ1"
+    r = lookup(api, code_a.lower(), APPLICANT_ID[-6:], "15/03/1990")
+    assert r.status_code == 303 and r.headers["location"] == f"/tra-cuu/ket-qua/{code_a}"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "Path=/tra-cuu" in cookie and "SameSite=lax" in cookie
+
+    page = api.client.get(r.headers["location"])
+    assert page.status_code == 200 and "Tải kết quả" in page.text
+    assert "Tài liệu hợp lệ" in page.text and "Giấy xác nhận tình trạng hôn nhân" in page.text
+    pdf = api.client.get(f"/tra-cuu/ket-qua/{code_a}/tai-ve")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert verify_pdf(pdf.content, api.services.trust_roots).valid
+
+    with api.services.catalogue.session() as s:
+        gets = s.scalars(select(AuditEntry).where(AuditEntry.actor == "citizen", AuditEntry.action == "get")).all()
+    assert len(gets) == 1 and code_a in gets[0].purpose
+
+
+def test_iso_birth_date_is_accepted_too(api: Api, results: tuple[str, str]) -> None:
+    assert lookup(api, results[0], APPLICANT_ID[-6:], "1990-03-15").status_code == 303
+
+
+def test_every_failure_looks_the_same(api: Api, results: tuple[str, str]) -> None:
+    code_a, code_b = results
+    attempts = [
+        (code_a, "999999", "15/03/1990"),  # wrong digits
+        (code_a, APPLICANT_ID[-6:], "16/03/1990"),  # wrong birth date
+        (code_a, APPLICANT_ID[-4:], "15/03/1990"),  # too few digits
+        (code_b, APPLICANT_ID[-6:], "15/03/1990"),  # A's check on B's result
+        (f"{CODE_A}-KQ9", APPLICANT_ID[-6:], "15/03/1990"),  # no such result
+    ]
+    answers = {(r.status_code, alert(r.text)) for r in (lookup(api, *a) for a in attempts)}
+    assert len(answers) == 1
+    status, message = answers.pop()
+    assert status == 403 and message.startswith("Thông tin tra cứu không khớp")
+
+
+def test_brute_force_is_rate_limited_per_code_and_logged(make_api, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(lookup_max_failures_per_code=3, lookup_max_failures_per_ip=100, metrics_token="m")
+    push_dossier(api, CODE_A)
+    code = issue_signed_result(api, CODE_A)
+    caplog.set_level(logging.INFO)
+    for guess in ("000001", "000002", "000003"):
+        assert lookup(api, code, guess, "15/03/1990").status_code == 403
+    limited = lookup(api, code, APPLICANT_ID[-6:], "15/03/1990")  # even the right answer now waits
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    assert "sai quá nhiều lần" in limited.text
+    failures = [r.getMessage() for r in caplog.records if "citizen lookup failed" in r.getMessage()]
+    assert len(failures) == 3 and all(f"result={code}" in f for f in failures)
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "000001" not in logged and "1990" not in logged and APPLICANT_ID not in logged
+    with api.services.catalogue.session() as s:
+        refused = s.scalars(select(AuditEntry).where(AuditEntry.action == "lookup")).all()
+    assert len(refused) == 3 and {e.outcome for e in refused} == {"refused"}
+    metrics = api.client.get("/metrics", headers={"Authorization": "Bearer m"}).text
+    assert metrics.count('sohoa_citizen_lookups_total{outcome="failed"} 3.0') == 1
+    assert 'sohoa_http_requests_total{method="POST",route="/tra-cuu",status="429"} 1.0' in metrics
+
+
+def test_brute_force_is_rate_limited_per_client(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(lookup_max_failures_per_ip=4, lookup_max_failures_per_code=100)
+    for n in range(4):
+        assert lookup(api, f"{CODE_A}-KQ{n}", "123456", "01/01/2000").status_code == 403
+    assert lookup(api, f"{CODE_A}-KQ77", "123456", "01/01/2000").status_code == 429
+    assert api.client.get(f"/tra-cuu/ket-qua/{CODE_A}-KQ1").status_code == 429  # enumeration through QR pages too
+
+
+def test_citizen_a_cannot_reach_citizen_b(api: Api, results: tuple[str, str]) -> None:
+    code_a, code_b = results
+    assert lookup(api, code_a, APPLICANT_ID[-6:], "15/03/1990").status_code == 303
+    grant_a = api.client.cookies.get(GRANT_COOKIE)
+    assert grant_a
+    # A's grant opens A's file only.
+    assert api.client.get(f"/tra-cuu/ket-qua/{code_b}/tai-ve").status_code == 403
+    page_b = api.client.get(f"/tra-cuu/ket-qua/{code_b}")
+    assert page_b.status_code == 200 and "/tai-ve" not in page_b.text and CODE_B + "<" not in page_b.text
+    # A grant rewritten for B, one for B under another secret, and garbage: all refused.
+    _, expires, mac = grant_a.split("|")
+    for forged in (f"{code_b}|{expires}|{mac}", make_grant(b"x" * 32, code_b, 600), "garbage", ""):
+        api.client.cookies.set(GRANT_COOKIE, forged, path="/tra-cuu")
+        assert api.client.get(f"/tra-cuu/ket-qua/{code_b}/tai-ve").status_code == 403, forged
+        api.client.cookies.clear()
+    # An expired grant for A is refused as well.
+    api.client.cookies.set(GRANT_COOKIE, make_grant(api.client.app.state.portal_secret, code_a, -10), path="/tra-cuu")
+    assert api.client.get(f"/tra-cuu/ket-qua/{code_a}/tai-ve").status_code == 403
+    api.client.cookies.clear()
+    # The API ids need keys; a station that did not push B's dossier sees nothing of it.
+    assert api.client.get(f"/api/v1/results/{code_b}/pdf").status_code == 401
+    from storage.catalogue.models import ClientRole
+
+    other_station = api.key("Trạm khác", ClientRole.STATION)
+    for path in (f"/api/v1/results/{code_b}", f"/api/v1/results/{code_b}/pdf", f"/api/v1/dossiers/{CODE_B}"):
+        assert api.client.get(path, headers=other_station).status_code == 404, path
+    for doc_id in range(1, 5):
+        assert api.client.get(f"/api/v1/documents/{doc_id}/pdf", headers=other_station).status_code == 404
+
+
+def test_qr_page_shows_verification_but_nothing_personal(api: Api, results: tuple[str, str]) -> None:
+    code_a, _ = results
+    page = api.client.get(f"/tra-cuu/ket-qua/{code_a}")
+    assert page.status_code == 200
+    assert "Tài liệu hợp lệ" in page.text and "Chữ ký 1" in page.text
+    assert "/tai-ve" not in page.text and "Trần Thị Hoa" not in page.text and APPLICANT_ID not in page.text
+    assert "Giấy xác nhận" not in page.text  # the title needs the check
+    assert api.client.get(f"/tra-cuu/ket-qua/{code_a}/tai-ve").status_code == 403
+    assert api.client.get(f"/tra-cuu/ket-qua/{CODE_A}-KQ9").status_code == 404
+
+
+def test_without_a_recorded_birth_date_six_digits_pass(api: Api) -> None:
+    push_dossier(api, CODE_A, birth=None)
+    code = issue_signed_result(api, CODE_A)
+    assert lookup(api, code, APPLICANT_ID[-6:], "").status_code == 303
+    assert lookup(api, code, "000000", "").status_code == 403
+
+
+def test_public_verify_page(api: Api, results: tuple[str, str]) -> None:
+    code_a, _ = results
+    assert lookup(api, code_a, APPLICANT_ID[-6:], "15/03/1990").status_code == 303
+    pdf = api.client.get(f"/tra-cuu/ket-qua/{code_a}/tai-ve").content
+    api.client.cookies.clear()
+
+    ok = api.client.post("/kiem-tra", files={"tep": ("kq.pdf", pdf, "application/pdf")}, data={"ma_ket_qua": code_a})
+    assert ok.status_code == 200 and "Tài liệu hợp lệ" in ok.text and "trùng khớp từng byte" in ok.text
+    tampered = pdf.replace(b"/Producer", b"/Produces", 1) if b"/Producer" in pdf else pdf[:-200] + b"x" * 200
+    bad = api.client.post("/kiem-tra", files={"tep": ("kq.pdf", tampered, "application/pdf")})
+    assert bad.status_code == 200 and "KHÔNG hợp lệ" in bad.text
+    junk = api.client.post("/kiem-tra", files={"tep": ("x.pdf", b"not a pdf", "application/pdf")})
+    assert junk.status_code == 200 and "KHÔNG hợp lệ" in junk.text
+    other = api.client.post("/kiem-tra", files={"tep": ("kq.pdf", pdf, "application/pdf")}, data={"ma_ket_qua": "X"})
+    assert "KHÔNG trùng khớp" in other.text
+    as_json = api.client.post("/api/v1/verify", content=pdf, headers={"Content-Type": "application/pdf"}).json()
+    assert as_json["valid"] is True and as_json["signature_count"] == 1 and as_json["report_vi"]
+
+
+def test_verify_upload_is_size_limited(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(verify_max_upload_bytes=4096)
+    big = b"%PDF-1.7\n" + b"0" * 8192
+    assert api.client.post("/kiem-tra", files={"tep": ("big.pdf", big, "application/pdf")}).status_code == 413
+    as_page = api.client.post("/kiem-tra", files={"tep": ("big.pdf", big)}, headers={"Accept": "text/html"})
+    assert as_page.status_code == 413 and "vượt quá dung lượng" in as_page.text and "<html" in as_page.text
+    assert api.client.post("/api/v1/verify", content=big).status_code == 413

@@ -1,0 +1,184 @@
+"""Real headless Chromium (Debian's, driven by Selenium + chromedriver) against the running service.
+
+A citizen looks up a result on a phone-sized screen, downloads the signed PDF and verifies it;
+a station pushes a batch in the station console and watches its progress. Screenshots go to
+``test-artifacts/`` (gitignored). No browser is ever downloaded: the Debian binaries are used.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.service import running_service
+from tests.helpers import make_zip, manifest
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+APPLICANT_ID, BIRTH = "001090012345", "1990-03-15"
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, shared_pki_dir: Path) -> Iterator[dict]:
+    with running_service(tmp_path_factory.mktemp("browser") / "var", shared_pki_dir) as svc:
+        yield svc
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
+    assert shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER), "apt-get install chromium chromium-driver"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--disable-extensions", "--window-size=1280,900", f"--user-data-dir={tempfile.mkdtemp(dir=tmp_path)}",
+        "--lang=vi-VN",
+    ):  # fmt: skip
+        options.add_argument(arg)
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.downloads = downloads  # type: ignore[attr-defined]
+    driver.set_page_load_timeout(20)
+    driver.implicitly_wait(5)  # a form post navigates; finds wait for the next page
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def shot(driver, name: str) -> Path:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
+
+
+def wait_for(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def signed_result(service: dict) -> str:
+    """A dossier pushed by the station (its one scan is broken, so no OCR runs) and a signed e-result."""
+    code = "000.00.12.H26-261121-0501"
+    m = manifest([{"id": "hong", "files": ["hong.jpg"]}], code=code) | {"applicant_birth_date": BIRTH}
+    station = {"Authorization": f"Bearer {service['station_key']}"}
+    r = httpx.post(f"{service['base']}/api/v1/batches", content=make_zip(m, {"hong.jpg": b"\xff\xd8 broken"}),
+                   headers=station | {"Content-Type": "application/zip"})  # fmt: skip
+    assert r.status_code in (200, 202), r.text
+    officer = httpx.Client(base_url=service["base"], headers={"Authorization": f"Bearer {service['officer_key']}"})
+    spec = {"title": "Giấy xác nhận tình trạng hôn nhân", "body": ["Chưa đăng ký kết hôn với ai."], "level": "B-T"}
+    issued = officer.post(f"/api/v1/dossiers/{code}/results/from-template", json=spec)
+    assert issued.status_code == 202, issued.text
+    result = issued.json()["code"]
+    wait_for(lambda: officer.get(f"/api/v1/results/{result}").json()["state"] == "done", 30, "the signed result")
+    return result
+
+
+def test_citizen_looks_up_downloads_and_verifies_on_a_phone(service: dict, browser) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    code = signed_result(service)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    browser.get(f"{service['base']}/tra-cuu")
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Tra cứu kết quả")
+    browser.find_element(By.ID, "ma_ket_qua").send_keys(code)
+    browser.find_element(By.ID, "so_dinh_danh").send_keys("999999")
+    browser.find_element(By.ID, "ngay_sinh").send_keys("15/03/1990")
+    browser.find_element(By.ID, "tra-cuu").click()
+    assert "không khớp" in browser.find_element(By.ID, "loi").text
+    shot(browser, "citizen-1-wrong-check-phone")
+
+    browser.find_element(By.ID, "ma_ket_qua").clear()
+    browser.find_element(By.ID, "ma_ket_qua").send_keys(code)
+    browser.find_element(By.ID, "so_dinh_danh").send_keys(APPLICANT_ID[-6:])
+    browser.find_element(By.ID, "ngay_sinh").send_keys("15/03/1990")
+    browser.find_element(By.ID, "tra-cuu").click()
+    wait_for(lambda: "/tra-cuu/ket-qua/" in browser.current_url, 10, "the result page")
+    assert "Tài liệu hợp lệ" in browser.find_element(By.ID, "ket-luan").text
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"page is {width}px wide on a {PHONE['width']}px phone"
+    shot(browser, "citizen-2-result-phone")
+
+    browser.find_element(By.ID, "tai-ve").click()
+    pdf = wait_for(
+        lambda: next((p for p in browser.downloads.glob("*.pdf") if p.stat().st_size > 0), None), 15, "the download"
+    )
+    time.sleep(0.3)  # let Chromium finish renaming the .crdownload
+    assert pdf.name == f"{code}.pdf" and pdf.read_bytes().startswith(b"%PDF")
+
+    browser.get(f"{service['base']}/kiem-tra?ma={code}")
+    browser.find_element(By.ID, "tep").send_keys(str(pdf))
+    browser.find_element(By.ID, "kiem-tra").click()
+    assert "Tài liệu hợp lệ" in wait_for(lambda: browser.find_elements(By.ID, "ket-luan"), 15, "the report")[0].text
+    assert "trùng khớp từng byte" in browser.find_element(By.ID, "doi-chieu").text
+    shot(browser, "citizen-3-verified-phone")
+
+    # The QR code's target, opened by someone else: verification only, no download.
+    browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    browser.get(f"{service['base']}/tra-cuu/ket-qua/{code}")
+    assert "Tài liệu hợp lệ" in browser.find_element(By.ID, "ket-luan").text
+    browser.implicitly_wait(0)
+    assert not browser.find_elements(By.ID, "tai-ve")
+    shot(browser, "citizen-4-qr-page-phone")
+
+
+def test_station_pushes_a_batch_and_watches_progress(  # type: ignore[no-untyped-def]
+    service: dict, browser, sample_batch: Path, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    scan = (sample_batch / "c2_back.jpg").read_bytes()
+    m = manifest(
+        [
+            {"id": "cccd", "declared_type": "citizen_id_card", "name": "Căn cước (mặt sau)", "files": ["mat-sau.jpg"]},
+            {"id": "hong", "declared_type": "other", "name": "Ảnh hỏng", "files": ["hong.jpg"]},
+        ],
+        code="000.00.12.H26-261121-0502",
+    )
+    batch = tmp_path / "lo-ho-so.zip"
+    batch.write_bytes(make_zip(m, {"mat-sau.jpg": scan, "hong.jpg": scan[:2000]}))
+
+    browser.get(f"{service['base']}/tram-quet")
+    browser.find_element(By.ID, "khoa").send_keys(service["station_key"])
+    browser.find_element(By.ID, "lo").send_keys(str(batch))
+    browser.find_element(By.ID, "gui").click()
+    code = wait_for(lambda: browser.find_element(By.ID, "ma-ho-so").text, 10, "the receipt")
+    assert code == m["dossier_code"]
+    shot(browser, "station-1-receipt")
+    box = browser.find_element(By.ID, "bien-nhan")
+    wait_for(lambda: box.get_attribute("data-done") == "1", 45, "the batch to finish")
+    states = {li.get_attribute("data-ref"): li for li in browser.find_elements(By.CSS_SELECTOR, "#thanh-phan li")}
+    assert states["cccd"].get_attribute("data-state") == "done"
+    assert states["hong"].get_attribute("data-state") == "failed" and "IMAGE_CORRUPT" in states["hong"].text
+    assert browser.find_element(By.ID, "trang-thai").text == "Hoàn thành một phần"
+    shot(browser, "station-2-progress-done")
+    status = httpx.get(
+        f"{service['base']}/api/v1/dossiers/{code}", headers={"Authorization": f"Bearer {service['station_key']}"}
+    ).json()
+    assert status["progress"] == {"done": 1, "failed": 1, "total": 2}
+    (ARTIFACTS / "station-status.json").write_text(json.dumps(status, ensure_ascii=False, indent=2))

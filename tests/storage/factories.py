@@ -1,0 +1,54 @@
+"""Catalogue rows for storage tests: a dossier with one component and its digitised document."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from datetime import UTC, datetime
+
+from storage.catalogue.db import Catalogue
+from storage.catalogue.models import Component, Document, Dossier
+
+_seq = itertools.count(1)
+
+
+def add_document(
+    catalogue: Catalogue,
+    *,
+    owner_id: str,
+    doc_type: str,
+    text: str = "",
+    procedure_code: str = "1.001193",
+    created_at: datetime | None = None,
+    object_key: str | None = None,
+    sha256: str | None = None,
+    size: int = 0,
+) -> tuple[int, str]:
+    """Insert a dossier, component and document; returns (document id, dossier code)."""
+    n = next(_seq)
+    code = f"000.00.12.H26-{datetime.now(UTC):%y%m%d}-{n:04d}"
+    sha = sha256 or hashlib.sha256(f"doc{n}{code}".encode()).hexdigest()
+    with catalogue.session() as s:
+        dossier = Dossier(code=code, procedure_code=procedure_code, applicant_id=owner_id, batch_sha256=sha)
+        comp = Component(ref=f"c{n}", position=0, name=doc_type, declared_type=doc_type)
+        dossier.components.append(comp)
+        s.add(dossier)
+        s.flush()
+        doc = Document(
+            component_id=comp.id,
+            owner_id=owner_id,
+            doc_type=doc_type,
+            type_confidence=0.9,
+            text=text,
+            page_count=1,
+            sha256=sha,
+            size=size,
+            object_key=object_key or f"sha256/{sha[:2]}/{sha}.pdf",
+            signed_by="Cán bộ số hóa",
+            signed_at=datetime.now(UTC),
+            signature_level="B-T",
+            **({"created_at": created_at} if created_at else {}),
+        )
+        s.add(doc)
+        s.flush()
+        return doc.id, code

@@ -1,0 +1,216 @@
+"""One conformance suite for every object-store backend: local disk and a real S3 server (SeaweedFS)."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import urllib3
+from minio.commonconfig import COMPLIANCE
+from minio.error import S3Error
+from minio.retention import Retention
+
+from sohoa.errors import IntegrityError, NotFound
+from storage.objectstore import Bucket, ObjectLocked, ObjectStore, content_key, sha256_hex
+from storage.objectstore.local import LocalObjectStore
+from storage.objectstore.s3 import S3ObjectStore
+from tests.servers import SeaweedS3
+from tests.storage.conftest import POLICY
+
+
+def tamper(store: ObjectStore, bucket: Bucket, key: str, data: bytes) -> None:
+    """Replace stored bytes behind the store's back (disk write, or a raw S3 PUT with the service's keys)."""
+    if isinstance(store, LocalObjectStore):
+        path = store.root / bucket.value / key
+        path.chmod(0o644)
+        path.write_bytes(data)
+    else:
+        assert isinstance(store, S3ObjectStore)
+        store.client.put_object(store.bucket_name(bucket), key, io.BytesIO(data), len(data))
+
+
+class _OneWay(io.RawIOBase):
+    """A non-seekable stream of known content, read in small pieces."""
+
+    def __init__(self, data: bytes):
+        self._data = memoryview(data)
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:  # type: ignore[no-untyped-def]
+        n = min(len(buf), len(self._data) - self._pos, 256 * 1024)
+        buf[:n] = self._data[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+
+def test_identical_bytes_stored_once_under_content_key(store: ObjectStore) -> None:
+    a = store.put_bytes(Bucket.DOCUMENTS, b"hello warehouse", suffix=".pdf")
+    b = store.put_bytes(Bucket.DOCUMENTS, b"hello warehouse", suffix=".pdf")
+    assert a.key == b.key == content_key(sha256_hex(b"hello warehouse"), ".pdf")
+    assert [o.key for o in store.list_objects(Bucket.DOCUMENTS)] == [a.key]
+    assert store.get_bytes(Bucket.DOCUMENTS, a.key, sha256=a.sha256) == b"hello warehouse"
+    assert store.exists(Bucket.DOCUMENTS, a.key) and not store.exists(Bucket.DOCUMENTS, "sha256/00/none")
+    with pytest.raises(NotFound):
+        store.get_bytes(Bucket.DOCUMENTS, "sha256/00/none")
+
+
+def test_hash_is_checked_on_every_read(store: ObjectStore, tmp_path: Path) -> None:
+    obj = store.put_bytes(Bucket.WORK, b"original bytes")
+    tamper(store, Bucket.WORK, obj.key, b"tampered bytes")
+    with pytest.raises(IntegrityError):
+        store.get_bytes(Bucket.WORK, obj.key, sha256=obj.sha256)
+    with pytest.raises(IntegrityError), store.open_read(Bucket.WORK, obj.key, sha256=obj.sha256) as fh:
+        fh.read()
+    with pytest.raises(IntegrityError):
+        store.get_to_file(Bucket.WORK, obj.key, tmp_path / "out.bin", sha256=obj.sha256)
+    assert not (tmp_path / "out.bin").exists()
+
+
+def test_large_objects_stream_multipart_without_whole_reads(store: ObjectStore, tmp_path: Path) -> None:
+    data = os.urandom(6 * 1024 * 1024) * 6  # 36 MiB: eight 5 MiB parts on S3
+    src = tmp_path / "big.bin"
+    src.write_bytes(data)
+    tracemalloc.start()
+    try:
+        from_path = store.put_file(Bucket.DOCUMENTS, src, suffix=".bin")
+        from_stream = store.put_file(Bucket.DOCUMENTS, io.BufferedReader(_OneWay(data)), suffix=".bin")
+        size = store.get_to_file(Bucket.DOCUMENTS, from_path.key, tmp_path / "copy.bin", sha256=from_path.sha256)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert from_path == from_stream or from_path.key == from_stream.key
+    assert from_path.sha256 == sha256_hex(data) and from_path.size == size == len(data)
+    assert (tmp_path / "copy.bin").read_bytes() == data
+    assert peak < 18 * 1024 * 1024, f"peak {peak} bytes: the object was held in memory"  # ~3 parts at most
+    assert not list(store.list_objects(Bucket.WORK, "tmp/")), "staged temporary objects left behind"
+    with store.open_read(Bucket.DOCUMENTS, from_path.key, sha256=from_path.sha256) as fh:
+        assert sum(len(c) for c in fh) == len(data)
+
+
+def test_locked_result_cannot_be_deleted_or_replaced(store: ObjectStore) -> None:
+    obj = store.put_bytes(Bucket.RESULTS, b"%PDF signed e-result", suffix=".pdf")
+    state = store.lock_state(Bucket.RESULTS, obj.key)
+    assert state.mode == "COMPLIANCE" and state.retain_until is not None
+    years = (state.retain_until - datetime.now(UTC)).days / 365
+    assert 0.99 < years <= POLICY.results_retention_years + 0.01
+    with pytest.raises(ObjectLocked):
+        store.delete(Bucket.RESULTS, obj.key)
+    again = store.put_bytes(Bucket.RESULTS, b"%PDF signed e-result", suffix=".pdf")
+    forged = store.stage(Bucket.RESULTS, io.BytesIO(b"%PDF forged"))
+    forged = type(forged)(forged.bucket, forged.temp_key, obj.sha256, forged.size)
+    store.promote(forged, suffix=".pdf")
+    assert again.key == obj.key
+    assert store.get_bytes(Bucket.RESULTS, obj.key, sha256=obj.sha256) == b"%PDF signed e-result"
+
+
+def test_legal_hold_is_recorded(store: ObjectStore) -> None:
+    obj = store.put_bytes(Bucket.RESULTS, b"held result")
+    store.set_legal_hold(Bucket.RESULTS, obj.key, True)
+    assert store.lock_state(Bucket.RESULTS, obj.key).legal_hold
+    store.set_legal_hold(Bucket.RESULTS, obj.key, False)
+    assert not store.lock_state(Bucket.RESULTS, obj.key).legal_hold
+    with pytest.raises(ObjectLocked):  # still within retention
+        store.delete(Bucket.RESULTS, obj.key)
+
+
+def test_documents_keep_earlier_versions(store: ObjectStore) -> None:
+    obj = store.put_bytes(Bucket.DOCUMENTS, b"document v1")
+    store.delete(Bucket.DOCUMENTS, obj.key)
+    assert not store.exists(Bucket.DOCUMENTS, obj.key)
+    assert len(store.versions(Bucket.DOCUMENTS, obj.key)) == 1  # type: ignore[attr-defined]
+
+
+def test_presigned_link(store: ObjectStore) -> None:
+    obj = store.put_bytes(Bucket.DOCUMENTS, b"shared document")
+    link = store.presign_get(Bucket.DOCUMENTS, obj.key, timedelta(seconds=60))
+    if isinstance(store, S3ObjectStore):
+        assert urllib3.request("GET", link).data == b"shared document"
+        assert urllib3.request("GET", link.replace("X-Amz-Signature=", "X-Amz-Signature=0")).status == 403
+    else:
+        from storage.objectstore.links import LinkInvalid, verify_local_link
+
+        assert verify_local_link(store.link_secret, link) == ("documents", obj.key)
+        with pytest.raises(LinkInvalid):
+            verify_local_link(store.link_secret, link.replace("sig=", "sig=0"))
+        with pytest.raises(LinkInvalid):
+            verify_local_link(store.link_secret, link, now=time.time() + 120)
+
+
+# -- what only one backend can show -------------------------------------------------------------
+
+
+def test_local_retention_expiry_and_legal_hold(tmp_path: Path) -> None:
+    clock = [datetime.now(UTC)]
+    store = LocalObjectStore(tmp_path, POLICY, clock=lambda: clock[0])
+    obj = store.put_bytes(Bucket.RESULTS, b"result")
+    assert (tmp_path / "results" / obj.key).stat().st_mode & 0o222 == 0, "locked file must be read-only"
+    store.set_legal_hold(Bucket.RESULTS, obj.key, True)
+    clock[0] += timedelta(days=367)
+    with pytest.raises(ObjectLocked):  # retention over, legal hold still on
+        store.delete(Bucket.RESULTS, obj.key)
+    store.set_legal_hold(Bucket.RESULTS, obj.key, False)
+    store.delete(Bucket.RESULTS, obj.key)
+    assert not store.exists(Bucket.RESULTS, obj.key)
+
+
+def test_s3_server_enforces_the_lock_against_service_credentials(seaweed: SeaweedS3) -> None:
+    from tests.storage.conftest import s3_store
+
+    store = s3_store(seaweed)
+    obj = store.put_bytes(Bucket.RESULTS, b"%PDF locked on the server", suffix=".pdf")
+    raw, name = store.client, store.bucket_name(Bucket.RESULTS)
+    assert raw.get_object_lock_config(name).mode == COMPLIANCE
+    (version,) = store.versions(Bucket.RESULTS, obj.key)
+    with pytest.raises(S3Error) as denied:
+        raw.remove_object(name, obj.key, version_id=version)
+    assert denied.value.code == "AccessDenied"
+    with pytest.raises(S3Error):
+        raw.set_object_retention(name, obj.key, Retention(COMPLIANCE, datetime.now(UTC) + timedelta(seconds=5)))
+    raw.put_object(name, obj.key, io.BytesIO(b"overwrite attempt"), 17)  # only adds a newer version
+    raw.remove_object(name, obj.key)  # only adds a delete marker
+    assert raw.get_object(name, obj.key, version_id=version).read() == b"%PDF locked on the server"
+    assert store.restore_version(Bucket.RESULTS, obj.key, obj.sha256)
+    assert store.get_bytes(Bucket.RESULTS, obj.key, sha256=obj.sha256) == b"%PDF locked on the server"
+
+
+def test_s3_buckets_are_configured_by_purpose(seaweed: SeaweedS3) -> None:
+    from tests.storage.conftest import s3_store
+
+    store = s3_store(seaweed)
+    for bucket in Bucket:
+        store.put_bytes(bucket, b"x")
+    raw = store.client
+    assert raw.get_bucket_lifecycle(store.bucket_name(Bucket.RAW)).rules[0].expiration.days == POLICY.raw_expiry_days
+    assert raw.get_bucket_versioning(store.bucket_name(Bucket.DOCUMENTS)).status == "Enabled"
+    lock = raw.get_object_lock_config(store.bucket_name(Bucket.RESULTS))
+    years = POLICY.results_retention_years
+    assert lock.mode == COMPLIANCE and lock.duration in (years, (years, "Years"))
+
+
+def test_s3_refuses_anonymous_and_wrong_keys(seaweed: SeaweedS3) -> None:
+    from tests.storage.conftest import s3_store
+
+    store = s3_store(seaweed)
+    obj = store.put_bytes(Bucket.DOCUMENTS, b"private")
+    name = store.bucket_name(Bucket.DOCUMENTS)
+    anon = seaweed.client(anonymous=True)
+    for call in (
+        lambda: anon.list_buckets(),
+        lambda: anon.get_object(name, obj.key).read(),
+        lambda: anon.put_object(name, "x", io.BytesIO(b"x"), 1),
+    ):
+        with pytest.raises(S3Error) as exc:
+            call()
+        assert exc.value.code == "AccessDenied"
+    assert urllib3.request("GET", f"{seaweed.url}/{name}/{obj.key}").status == 403
+    wrong = S3ObjectStore(seaweed.endpoint, seaweed.access_key, "wrong-secret", secure=False, prefix=store.prefix)
+    with pytest.raises(S3Error):
+        wrong.client.list_buckets()
