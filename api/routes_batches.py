@@ -91,10 +91,13 @@ async def push_batch(
     else:
         path = await save_body(request, uploads, limit)
     try:
-        batch = await run_in_threadpool(read_batch, path)
-        receipt = await run_in_threadpool(
-            ingest, services, batch, station_id=principal.id, idempotency_key=idempotency_key
-        )
+        batch = await run_in_threadpool(read_batch, path, spool_dir=uploads)
+        try:
+            receipt = await run_in_threadpool(
+                ingest, services, batch, station_id=principal.id, idempotency_key=idempotency_key
+            )
+        finally:
+            batch.close()
     finally:
         Path(path).unlink(missing_ok=True)
     request.app.state.wake_workers()

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages sohoa needs, only those that are missing.
-# Usage: scripts/system-deps.sh run|test
+# Usage: scripts/system-deps.sh run|test|bench
 set -euo pipefail
 
 RUNTIME=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils qpdf softhsm2 libnss3-tools
          fonts-liberation fonts-liberation2 fonts-dejavu-core)
-TEST=(postgresql redis-server rabbitmq-server)
+TEST=(postgresql redis-server rabbitmq-server chromium chromium-driver)
 
 want=("${RUNTIME[@]}")
 [ "${1:-run}" = "test" ] && want+=("${TEST[@]}")
+[ "${1:-run}" = "bench" ] && want+=("${TEST[@]}" ghostscript)
 if ! python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
   want+=(python3 python3-venv python3-dev)
 fi

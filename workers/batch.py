@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +28,7 @@ MAX_MEMBERS = 2000
 MAX_MEMBER_BYTES = 200 * 1024 * 1024
 MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 MAX_RATIO = 200
+MAX_MANIFEST_BYTES = 1024 * 1024
 
 
 class ManifestComponent(BaseModel):
@@ -66,10 +68,14 @@ class Manifest(BaseModel):
         return value
 
 
-@dataclass
+@dataclass(frozen=True)
 class BatchFile:
+    """One scan, on local disk: the original file of a folder batch, or a spooled copy of a zip member."""
+
     name: str
-    data: bytes
+    path: Path
+    sha256: str
+    size: int
 
 
 @dataclass
@@ -84,6 +90,18 @@ class ParsedBatch:
     manifest: Manifest
     components: list[BatchComponent]
     sha256: str
+    spool: tempfile.TemporaryDirectory[str] | None = None
+
+    def close(self) -> None:
+        """Remove the spooled zip members (also happens when the batch is garbage-collected)."""
+        if self.spool is not None:
+            self.spool.cleanup()
+
+    def __enter__(self) -> ParsedBatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def safe_member_name(name: str) -> str:
@@ -106,13 +124,22 @@ def parse_manifest(raw: bytes) -> Manifest:
         raise ManifestInvalid(problems) from exc
 
 
+CHUNK = 1024 * 1024
+
+
 class _Source:
-    def read(self, name: str) -> bytes: ...
+    def read_small(self, name: str, limit: int) -> bytes:
+        """A small member (the manifest) in memory."""
+        raise NotImplementedError
+
+    def fetch(self, name: str) -> BatchFile:
+        """A scan on local disk with its SHA-256, never held whole in memory."""
+        raise NotImplementedError
 
 
 class _ZipSource(_Source):
-    def __init__(self, zf: zipfile.ZipFile):
-        self.zf = zf
+    def __init__(self, zf: zipfile.ZipFile, spool: Path):
+        self.zf, self.spool = zf, spool
         infos = zf.infolist()
         if len(infos) > MAX_MEMBERS:
             raise BatchTooLarge(f"{len(infos)} members")
@@ -131,35 +158,67 @@ class _ZipSource(_Source):
                 raise BatchTooLarge(f"member {info.filename!r}: {info.file_size} bytes, ratio {ratio:.0f}")
             self.members[info.filename] = info
 
-    def read(self, name: str) -> bytes:
+    def _info(self, name: str) -> zipfile.ZipInfo:
         info = self.members.get(name)
         if info is None:
             raise FileMissing(name)
+        return info
+
+    def read_small(self, name: str, limit: int) -> bytes:
+        info = self._info(name)
+        if info.file_size > limit:
+            raise BatchTooLarge(f"{name}: {info.file_size} bytes")
         with self.zf.open(info) as fh:
-            data = fh.read(info.file_size + 1)
-        if len(data) != info.file_size:
-            raise BatchTooLarge(f"member {name!r} is larger than its header says")
-        return data
+            return fh.read(limit + 1)[: info.file_size]
+
+    def fetch(self, name: str) -> BatchFile:
+        info = self._info(name)
+        digest, size = hashlib.sha256(), 0
+        target = self.spool / f"{len(list(self.spool.iterdir())):05d}"
+        with self.zf.open(info) as src, target.open("wb") as dst:
+            while chunk := src.read(CHUNK):
+                size += len(chunk)
+                if size > info.file_size:
+                    raise BatchTooLarge(f"member {name!r} is larger than its header says")
+                digest.update(chunk)
+                dst.write(chunk)
+        return BatchFile(PurePosixPath(name).name, target, digest.hexdigest(), size)
 
 
 class _DirSource(_Source):
     def __init__(self, root: Path):
         self.root = root.resolve()
 
-    def read(self, name: str) -> bytes:
+    def _path(self, name: str) -> Path:
         path = (self.root / name).resolve()
-        if not path.is_relative_to(self.root) or path.is_symlink():
+        if not path.is_relative_to(self.root) or (self.root / name).is_symlink():
             raise UnsafePath(name)
         if not path.is_file():
             raise FileMissing(name)
         if path.stat().st_size > MAX_MEMBER_BYTES:
             raise BatchTooLarge(name)
+        return path
+
+    def read_small(self, name: str, limit: int) -> bytes:
+        path = self._path(name)
+        if path.stat().st_size > limit:
+            raise BatchTooLarge(f"{name}: too large")
         return path.read_bytes()
 
+    def fetch(self, name: str) -> BatchFile:
+        path = self._path(name)
+        digest, size = hashlib.sha256(), 0
+        with path.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                size += len(chunk)
+                digest.update(chunk)
+        return BatchFile(PurePosixPath(name).name, path, digest.hexdigest(), size)
 
-def _collect(source: _Source, batch_hash: hashlib._Hash) -> ParsedBatch:
+
+def _collect(source: _Source) -> tuple[Manifest, list[BatchComponent], str]:
+    batch_hash = hashlib.sha256(b"sohoa-batch:")
     try:
-        manifest_raw = source.read("manifest.json")
+        manifest_raw = source.read_small("manifest.json", MAX_MANIFEST_BYTES)
     except FileMissing as exc:
         raise ManifestInvalid("manifest.json is missing") from exc
     manifest = parse_manifest(manifest_raw)
@@ -169,22 +228,31 @@ def _collect(source: _Source, batch_hash: hashlib._Hash) -> ParsedBatch:
         comp = BatchComponent(spec)
         try:
             for name in spec.files:
-                data = source.read(safe_member_name(name))
-                batch_hash.update(hashlib.sha256(data).digest())
-                comp.files.append(BatchFile(PurePosixPath(name).name, data))
+                scan = source.fetch(safe_member_name(name))
+                batch_hash.update(bytes.fromhex(scan.sha256))
+                comp.files.append(scan)
         except SohoaError as exc:
             comp.files.clear()
             comp.error = exc
         components.append(comp)
-    return ParsedBatch(manifest, components, batch_hash.hexdigest())
+    return manifest, components, batch_hash.hexdigest()
 
 
-def read_batch(path: Path) -> ParsedBatch:
-    """Read a batch from a folder or a zip file."""
+def read_batch(path: Path, *, spool_dir: Path | None = None) -> ParsedBatch:
+    """Read a batch from a folder or a zip file.
+
+    Zip members are streamed to a spool folder (under ``spool_dir``) while they are hashed,
+    so a batch of any accepted size costs disk, not memory.
+    """
     if path.is_dir():
-        return _collect(_DirSource(path), hashlib.sha256(b"sohoa-batch:"))
+        return ParsedBatch(*_collect(_DirSource(path)))
+    spool = tempfile.TemporaryDirectory(prefix="batch-", dir=spool_dir)
     try:
         with zipfile.ZipFile(path) as zf:
-            return _collect(_ZipSource(zf), hashlib.sha256(b"sohoa-batch:"))
+            return ParsedBatch(*_collect(_ZipSource(zf, Path(spool.name))), spool=spool)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        spool.cleanup()
         raise BatchInvalid(str(exc)) from exc
+    except BaseException:
+        spool.cleanup()
+        raise

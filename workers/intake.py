@@ -81,7 +81,7 @@ def ingest(
     for comp in batch.components:
         stored.append(
             [
-                (f.name, services.store.put_bytes(Bucket.RAW, f.data, content_type="application/octet-stream"))
+                (f.name, services.store.put_file(Bucket.RAW, f.path, content_type="application/octet-stream"))
                 for f in comp.files
             ]
         )

@@ -32,7 +32,11 @@ def test_zip_and_folder_of_the_same_batch_have_the_same_identity(tmp_path: Path)
         (folder / name).write_bytes(data)
     unzipped = read_batch(folder)
     assert zipped.sha256 == unzipped.sha256
-    assert [f.data for f in zipped.components[0].files] == [b"AAAA", b"BBBB"]
+    assert [f.path.read_bytes() for f in zipped.components[0].files] == [b"AAAA", b"BBBB"]
+    assert [f.sha256 for f in zipped.components[0].files] == [f.sha256 for f in unzipped.components[0].files]
+    spool = zipped.components[0].files[0].path.parent
+    zipped.close()
+    assert not spool.exists()
     assert zipped.components[0].error is None
 
 
