@@ -160,7 +160,10 @@ def _document_bytes(request: Request, principal: Principal, document_id: int) ->
         if doc is None or comp is None or not can_see(principal, comp.dossier):
             raise not_found(str(document_id))
         key, sha, name = doc.object_key, doc.sha256, f"{comp.dossier.code}-{comp.ref}.pdf"
-    return services.store.get_bytes(Bucket.DOCUMENTS, key, sha256=sha), name
+    data = request.app.state.warehouse.get_bytes(
+        Bucket.DOCUMENTS, key, actor=f"{principal.role}:{principal.id}", purpose="tải bản số hóa", sha256=sha
+    )
+    return data, name
 
 
 @router.get(

@@ -161,10 +161,17 @@ async def download_result(
     view = await run_in_threadpool(_load, request, principal, code)
     if view["state"] != ComponentState.DONE:
         raise HTTPException(409, detail={"code": "RESULT_NOT_READY", "message": "Kết quả chưa được ký xong."})
-    store = request.app.state.services.store
     from storage.objectstore import Bucket
 
-    data = await run_in_threadpool(store.get_bytes, Bucket.RESULTS, view["_key"], sha256=view["sha256"])
+    data = await run_in_threadpool(
+        lambda: request.app.state.warehouse.get_bytes(
+            Bucket.RESULTS,
+            view["_key"],
+            actor=f"{principal.role}:{principal.id}",
+            purpose="tải kết quả điện tử",
+            sha256=view["sha256"],
+        )
+    )
     return Response(
         data, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{code}.pdf"'}
     )

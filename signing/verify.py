@@ -168,7 +168,8 @@ async def _verify_one(
         rep.signer_name = cert.subject.native.get("common_name")
         rep.signer_subject = cert.subject.human_friendly
         rep.signer_serial = format(cert.serial_number, "x")
-        checkable = has_revocation_pointers(cert)
+        # Without DSS data or fetching a hard-fail run can only fail: go straight to soft-fail.
+        checkable = has_revocation_pointers(cert) and (allow_fetching or bool(revinfo["ocsps"] or revinfo["crls"]))
         mode = "hard-fail" if checkable else "soft-fail"
         status = await async_validate_pdf_signature(
             sig,

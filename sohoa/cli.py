@@ -11,6 +11,7 @@ import click
 
 from sohoa.logging_setup import setup_logging
 from sohoa.settings import get_settings
+from storage.commands import register as register_storage_commands
 
 
 @click.group()
@@ -307,6 +308,9 @@ def migrate() -> None:
 
     prepare(Services(get_settings()))
     click.echo("ok")
+
+
+register_storage_commands(main)
 
 
 if __name__ == "__main__":

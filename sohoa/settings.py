@@ -47,6 +47,20 @@ class SigningSettings(_Section):
     tsa_url: str | None = None
     default_result_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-T"
     agency_name: str = "UBND phường Ba Đình (phát triển)"
+    # PKCS#11 (production HSM): when hsm_module is set the agency key is taken from the token.
+    hsm_module: Path | None = None
+    hsm_token_label: str | None = None
+    hsm_key_label: str | None = None
+    hsm_pin_file: Path | None = None
+    hsm_cert: Path | None = None
+    hsm_chain: tuple[Path, ...] = ()
+    # Revocation (OCSP/CRL) before signing and for B-LT/B-LTA; cached within validity.
+    check_revocation: bool = True
+    revocation_timeout_s: float = 5.0
+    # Batch signing (sohoa sign, bench): worker processes; 1 = in-process.
+    batch_processes: int = 1
+    # Re-time-stamping: extend B-LTA results this long before the last time-stamp expires.
+    retimestamp_margin_days: int = 180
 
 
 class StorageSettings(_Section):
