@@ -33,6 +33,7 @@ class QrPayload:
     issuing_system: str
     issued_at: datetime
     valid_until: str | None = None
+    verify_url: str | None = None
 
     def text(self) -> str:
         lines = [
@@ -45,6 +46,8 @@ class QrPayload:
         ]
         if self.valid_until:
             lines.append(f"Hiệu lực: {self.valid_until}")
+        if self.verify_url:
+            lines.append(f"Tra cứu: {self.verify_url}")
         return "\n".join(lines)
 
 

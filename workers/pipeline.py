@@ -146,17 +146,28 @@ def _sign_into_work(
 
 def sign(services: Services, step: JobStep) -> StepOutcome:
     from signing.appearance import copy_stamp, make_room
+    from signing.qr import QR_SIZE_PT, QrPayload, add_qr, beside_qr
 
     with services.catalogue.session() as s:
         prev = _previous_output(s, step, "digitize")
         comp = s.get_one(Component, step.component_id)
-        agency = comp.dossier.receiving_centre or None
+        dossier = comp.dossier
+        agency = dossier.receiving_centre or None
+        qr = QrPayload(
+            dossier_code=dossier.code,
+            procedure_code=dossier.procedure_code,
+            applicant_id=dossier.applicant_id,
+            document_name=comp.name or prev["type"],
+            issuing_system=services.settings.issuing_system,
+            issued_at=datetime.now().astimezone(),
+        )
     pdf = services.store.get_bytes(Bucket.WORK, prev["pdf_key"], sha256=prev["pdf_sha256"])
-    signed_at = datetime.now().astimezone()
-    stamp = copy_stamp(services.signing_key("operator").subject_name, signed_at, agency=agency)
+    signed_at = qr.issued_at
+    stamp = beside_qr(copy_stamp(services.signing_key("operator").subject_name, signed_at, agency=agency))
+    prepared = add_qr(make_room(pdf, stamp, min_band=QR_SIZE_PT), qr)
     return _sign_into_work(
         services,
-        make_room(pdf, stamp),
+        prepared,
         "operator",
         level="B-T",
         appearance=stamp,
@@ -201,15 +212,29 @@ def store(services: Services, step: JobStep) -> StepOutcome:
 
 
 def sign_result(services: Services, step: JobStep) -> StepOutcome:
-    from signing.appearance import result_seal
+    from signing.appearance import copy_stamp, make_room, result_seal
+    from signing.qr import QR_SIZE_PT, QrPayload, add_qr
 
     with services.catalogue.session() as s:
         result = s.get_one(EResult, step.eresult_id)
         result.state = ComponentState.PROCESSING
         source_key, source_sha, level = result.source_key, result.source_sha256, result.level
+        dossier = result.dossier
+        signed_at = datetime.now().astimezone()
+        qr = QrPayload(
+            dossier_code=dossier.code,
+            procedure_code=dossier.procedure_code,
+            applicant_id=dossier.applicant_id,
+            document_name=result.title or "Kết quả giải quyết thủ tục hành chính",
+            issuing_system=services.settings.issuing_system,
+            issued_at=signed_at,
+            verify_url=f"{services.settings.api.public_base_url}/tra-cuu/ket-qua/{result.code}",
+        )
     pdf = services.store.get_bytes(Bucket.RAW, source_key, sha256=source_sha)
-    signed_at = datetime.now().astimezone()
     agency = services.settings.signing.agency_name
+    # The QR code goes top-left of page 1, in a band added above the officer's content.
+    band = copy_stamp("", signed_at)
+    pdf = add_qr(make_room(pdf, band, min_band=QR_SIZE_PT), qr)
     seal = services.dev_pki.seal_png if services.uses_dev_pki else None
     return _sign_into_work(
         services,

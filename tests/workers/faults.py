@@ -167,5 +167,4 @@ def audit_exactly_once(services: Services) -> dict[str, int]:
 
 
 def stored_keys(services: Services, bucket: Bucket) -> set[str]:
-    root = services.settings.objects_dir / bucket.value
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    return {info.key for info in services.store.list_objects(bucket, "sha256/")}

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from sohoa.settings import StorageSettings
 from tests.conftest import make_settings
+from tests.servers import SeaweedS3
 from tests.workers.faults import CeleryWorker, PrivateRedis, audit_exactly_once, many_components_batch, settled
 from workers.batch import read_batch
 from workers.dispatcher import Dispatcher
@@ -23,15 +25,27 @@ from workers.services import Services
 pytestmark = pytest.mark.integration
 COMPONENTS = 100
 LEASE = 6
+OUTAGE_S = 30
 
 
-@pytest.fixture
-def cluster(tmp_path: Path, shared_pki_dir: Path) -> Iterator[dict]:
+@pytest.fixture(params=["local"])
+def cluster(request: pytest.FixtureRequest, tmp_path: Path, shared_pki_dir: Path) -> Iterator[dict]:
     broker = PrivateRedis(tmp_path)
     broker.start()
     settings = make_settings(
         tmp_path / "var", shared_pki_dir, mode="celery", broker_url=broker.url, lease_seconds=LEASE
     )
+    s3 = None
+    if request.param == "s3":
+        s3 = SeaweedS3(tmp_path / "s3").start()
+        storage = StorageSettings(
+            backend="s3",
+            s3_endpoint=s3.endpoint,
+            s3_access_key=s3.access_key,
+            s3_secret_key=s3.secret_key,
+            bucket_prefix="faults",
+        )
+        settings = settings.model_copy(update={"storage": storage})
     services = Services(settings)
     services.prepare()
     for n, code in enumerate(("000.00.12.H26-261121-0101", "000.00.12.H26-261121-0102")):
@@ -43,15 +57,25 @@ def cluster(tmp_path: Path, shared_pki_dir: Path) -> Iterator[dict]:
         "SOHOA_WORKERS__BROKER_URL": broker.url,
         "SOHOA_WORKERS__LEASE_SECONDS": str(LEASE),
     }
+    if s3 is not None:
+        env |= {
+            "SOHOA_STORAGE__BACKEND": "s3",
+            "SOHOA_STORAGE__S3_ENDPOINT": s3.endpoint,
+            "SOHOA_STORAGE__S3_ACCESS_KEY": s3.access_key,
+            "SOHOA_STORAGE__S3_SECRET_KEY": s3.secret_key,
+            "SOHOA_STORAGE__BUCKET_PREFIX": "faults",
+        }
     worker = CeleryWorker(env, tmp_path / "worker.log")
     worker.start()
     dispatcher = Dispatcher(services)
     dispatcher.start()
-    yield {"services": services, "worker": worker, "broker": broker, "log": tmp_path / "worker.log"}
+    yield {"services": services, "worker": worker, "broker": broker, "s3": s3, "log": tmp_path / "worker.log"}
     dispatcher.stop()
     worker.stop()
     broker.stop()
     services.close()
+    if s3 is not None:
+        s3.cleanup()
 
 
 def wait_until_settled(services: Services, log: Path, timeout: float = 400, tick=None) -> None:  # type: ignore[no-untyped-def]
@@ -108,4 +132,24 @@ def test_restarting_the_broker_loses_and_duplicates_nothing(cluster: dict) -> No
     counts = audit_exactly_once(services)
     print(json.dumps({"fault": "broker restart", **counts}))
     assert restarted
+    assert counts == {"components": COMPONENTS, "done": COMPONENTS, "failed": 0, "documents": COMPONENTS}
+
+
+@pytest.mark.parametrize("cluster", ["s3"], indirect=True)
+def test_object_store_down_for_30_seconds_delays_but_loses_nothing(cluster: dict) -> None:
+    services, s3 = cluster["services"], cluster["s3"]
+    outage = {"seconds": 0.0}
+
+    def tick(finished: int, total: int) -> None:
+        if outage["seconds"] == 0 and finished >= 10:
+            started = time.monotonic()
+            s3.stop()  # the S3 server is gone for 30 s while components are in flight
+            time.sleep(OUTAGE_S)
+            s3.start()
+            outage["seconds"] = round(time.monotonic() - started, 1)
+
+    wait_until_settled(services, cluster["log"], tick=tick, timeout=600)
+    counts = audit_exactly_once(services)
+    print(json.dumps({"fault": "object store down", "outage_s": outage["seconds"], **counts}))
+    assert outage["seconds"] >= OUTAGE_S
     assert counts == {"components": COMPONENTS, "done": COMPONENTS, "failed": 0, "documents": COMPONENTS}
