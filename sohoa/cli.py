@@ -85,25 +85,14 @@ def ingest(path: Path, url: str | None, key: str | None, idempotency_key: str | 
 def digitize(files: tuple[str, ...], as_json: bool, out_dir: Path, declared_type: str | None, jobs: int | None) -> None:
     """Digitise files without the service. Each FILE is one component (a multi-page TIFF or PDF is many
     pages); FILE1,FILE2 joins several scans into one component, in order."""
-    from digitizer import DigitizeOptions, digitize_batch
+    from digitizer import digitize_batch
     from workers.services import Services
 
     settings = get_settings()
-    ocr = settings.ocr
-    options = DigitizeOptions(
-        engine=Services(settings).ocr_engine,
-        languages=ocr.languages,
-        min_dpi=ocr.min_dpi,
-        max_pixels=ocr.max_pixels,
-        max_pages=ocr.max_pages_per_component,
-        declared_type=declared_type,
-        timeout_s=ocr.timeout_s,
-        ocr_dpi=ocr.ocr_dpi,
-        review_threshold=ocr.review_threshold,
-    )
+    options = Services(settings).digitize_options(declared_type)
     components = [(arg, [arg] if Path(arg).exists() else arg.split(",")) for arg in files]
     out_dir.mkdir(parents=True, exist_ok=True)
-    results = digitize_batch(components, options, workers=jobs or ocr.workers)
+    results = digitize_batch(components, options, workers=jobs or settings.ocr.workers)
     for index, item in enumerate(results):
         line: dict = {"file": item.name, "ok": item.ok}
         if item.result is not None:

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from sohoa.errors import NotFound
-from storage.catalogue.models import Component, ComponentState, Document, EResult, JobStep
+from storage.catalogue.models import Component, ComponentState, Document, Dossier, EResult, JobStep
 from storage.objectstore import Bucket
 from workers.services import Services
 
 if TYPE_CHECKING:
     from signing.appearance import Appearance
+    from signing.qr import QrPayload
 
 log = logging.getLogger(__name__)
 
@@ -62,35 +63,20 @@ def _previous_output(session: Session, step: JobStep, kind: str) -> dict[str, An
 
 
 def digitize(services: Services, step: JobStep) -> StepOutcome:
-    from digitizer import DigitizeOptions, digitize_files
+    from digitizer import digitize_files
 
     with services.catalogue.session() as s:
         comp = s.get_one(Component, step.component_id)
         comp.state = ComponentState.PROCESSING
         files = [(f.filename, f.object_key, f.sha256) for f in comp.files]
         declared = comp.declared_type
-    ocr = services.settings.ocr
     with tempfile.TemporaryDirectory(dir=services.settings.work_dir, prefix=f"step{step.id}-") as tmp:
         paths = []
         for idx, (name, key, sha) in enumerate(files):
             path = Path(tmp) / f"{idx:04d}{Path(name).suffix.lower()[:8]}"
             path.write_bytes(services.store.get_bytes(Bucket.RAW, key, sha256=sha))
             paths.append(path)
-        result = digitize_files(
-            paths,
-            DigitizeOptions(
-                engine=services.ocr_engine,
-                languages=ocr.languages,
-                min_dpi=ocr.min_dpi,
-                max_pixels=ocr.max_pixels,
-                max_pages=ocr.max_pages_per_component,
-                declared_type=declared,
-                timeout_s=ocr.timeout_s,
-                page_workers=ocr.workers,
-                ocr_dpi=ocr.ocr_dpi,
-                review_threshold=ocr.review_threshold,
-            ),
-        )
+        result = digitize_files(paths, services.digitize_options(declared))
     pdf = services.store.put_bytes(Bucket.WORK, result.pdf, suffix=".pdf", content_type="application/pdf")
     summary = result.to_dict()
     output = {
@@ -105,6 +91,23 @@ def digitize(services: Services, step: JobStep) -> StepOutcome:
         "text": "\f".join(p["text"] for p in summary["pages"]),
     }
     return StepOutcome(output, next_kind="sign")
+
+
+def _qr_payload(
+    services: Services, dossier: Dossier, document_name: str, issued_at: datetime, url: str | None = None
+) -> QrPayload:
+    """The QR content of TT 01/2023: dossier, procedure, applicant, document, issuing system, time."""
+    from signing.qr import QrPayload
+
+    return QrPayload(
+        dossier_code=dossier.code,
+        procedure_code=dossier.procedure_code,
+        applicant_id=dossier.applicant_id,
+        document_name=document_name,
+        issuing_system=services.settings.issuing_system,
+        issued_at=issued_at,
+        verify_url=url,
+    )
 
 
 def _sign_into_work(
@@ -146,21 +149,14 @@ def _sign_into_work(
 
 def sign(services: Services, step: JobStep) -> StepOutcome:
     from signing.appearance import copy_stamp, make_room
-    from signing.qr import QR_SIZE_PT, QrPayload, add_qr, beside_qr
+    from signing.qr import QR_SIZE_PT, add_qr, beside_qr
 
     with services.catalogue.session() as s:
         prev = _previous_output(s, step, "digitize")
         comp = s.get_one(Component, step.component_id)
         dossier = comp.dossier
         agency = dossier.receiving_centre or None
-        qr = QrPayload(
-            dossier_code=dossier.code,
-            procedure_code=dossier.procedure_code,
-            applicant_id=dossier.applicant_id,
-            document_name=comp.name or prev["type"],
-            issuing_system=services.settings.issuing_system,
-            issued_at=datetime.now().astimezone(),
-        )
+        qr = _qr_payload(services, dossier, comp.name or prev["type"], datetime.now().astimezone())
     pdf = services.store.get_bytes(Bucket.WORK, prev["pdf_key"], sha256=prev["pdf_sha256"])
     signed_at = qr.issued_at
     stamp = beside_qr(copy_stamp(services.signing_key("operator").subject_name, signed_at, agency=agency))
@@ -213,7 +209,7 @@ def store(services: Services, step: JobStep) -> StepOutcome:
 
 def sign_result(services: Services, step: JobStep) -> StepOutcome:
     from signing.appearance import copy_stamp, make_room, result_seal
-    from signing.qr import QR_SIZE_PT, QrPayload, add_qr
+    from signing.qr import QR_SIZE_PT, add_qr
 
     with services.catalogue.session() as s:
         result = s.get_one(EResult, step.eresult_id)
@@ -221,14 +217,12 @@ def sign_result(services: Services, step: JobStep) -> StepOutcome:
         source_key, source_sha, level = result.source_key, result.source_sha256, result.level
         dossier = result.dossier
         signed_at = datetime.now().astimezone()
-        qr = QrPayload(
-            dossier_code=dossier.code,
-            procedure_code=dossier.procedure_code,
-            applicant_id=dossier.applicant_id,
-            document_name=result.title or "Kết quả giải quyết thủ tục hành chính",
-            issuing_system=services.settings.issuing_system,
-            issued_at=signed_at,
-            verify_url=f"{services.settings.api.public_base_url}/tra-cuu/ket-qua/{result.code}",
+        qr = _qr_payload(
+            services,
+            dossier,
+            result.title or "Kết quả giải quyết thủ tục hành chính",
+            signed_at,
+            f"{services.settings.api.public_base_url}/tra-cuu/ket-qua/{result.code}",
         )
     pdf = services.store.get_bytes(Bucket.RAW, source_key, sha256=source_sha)
     agency = services.settings.signing.agency_name

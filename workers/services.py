@@ -93,6 +93,24 @@ class Services:
 
         return engine_from_settings(self.settings.ocr)
 
+    def digitize_options(self, declared_type: str | None = None):  # type: ignore[no-untyped-def]
+        """DigitizeOptions from the OCR settings, with this process's engine."""
+        from digitizer import DigitizeOptions
+
+        ocr = self.settings.ocr
+        return DigitizeOptions(
+            engine=self.ocr_engine,
+            languages=ocr.languages,
+            min_dpi=ocr.min_dpi,
+            max_pixels=ocr.max_pixels,
+            max_pages=ocr.max_pages_per_component,
+            declared_type=declared_type,
+            timeout_s=ocr.timeout_s,
+            page_workers=ocr.workers,
+            ocr_dpi=ocr.ocr_dpi,
+            review_threshold=ocr.review_threshold,
+        )
+
     def close(self) -> None:
         if "catalogue" in self.__dict__:
             self.catalogue.dispose()

@@ -7,10 +7,7 @@ station and an officer, then checks the signed outputs with poppler's pdfsig.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -23,6 +20,7 @@ from signing.verify import verify_pdf
 from storage.catalogue.clients import create_client
 from storage.catalogue.models import ClientRole
 from tests.conftest import make_settings
+from tests.e2e.service import running_service
 from tests.helpers import make_zip, pdfsig, pdftotext
 from workers.result_render import render_result_pdf
 from workers.services import Services
@@ -30,41 +28,10 @@ from workers.services import Services
 pytestmark = pytest.mark.integration
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, shared_pki_dir: Path) -> Iterator[dict]:
-    var = tmp_path_factory.mktemp("svc") / "var"
-    port = free_port()
-    env = os.environ | {
-        "SOHOA_VAR_DIR": str(var),
-        "SOHOA_SIGNING__PKI_DIR": str(shared_pki_dir),
-        "SOHOA_API__PORT": str(port),
-        "SOHOA_WORKERS__POLL_INTERVAL_S": "0.1",
-    }
-    log = open(var.parent / "service.log", "wb")  # noqa: SIM115 - kept open for the process lifetime
-    proc = subprocess.Popen([sys.executable, "-m", "sohoa.cli", "serve"], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                pytest.fail(f"service exited: {(var.parent / 'service.log').read_text()[-3000:]}")
-            time.sleep(0.2)
-        creds = json.loads((var / "dev-credentials.json").read_text())
-        yield {"base": base, "var": var, "pki": shared_pki_dir, **creds}
-    finally:
-        proc.terminate()
-        proc.wait(20)
-        log.close()
+    with running_service(tmp_path_factory.mktemp("svc") / "var", shared_pki_dir) as svc:
+        yield svc
 
 
 def sample_zip(sample_batch: Path) -> tuple[bytes, dict]:
@@ -121,9 +88,12 @@ def test_station_pushes_batch_and_gets_signed_searchable_documents(
         truth_words = Counter(w for f in comp["files"] for w in truth[f].split())
         recall = sum(min(n, layer[w]) for w, n in truth_words.items()) / sum(truth_words.values())
         assert recall >= 0.97, (comp["id"], recall, truth_words - layer)
-        assert subprocess.run(["pdfinfo", str(pdf_path)], capture_output=True, text=True).stdout.count(
-            f"Pages:           {len(comp['files'])}"
-        ) == 1
+        assert (
+            subprocess.run(["pdfinfo", str(pdf_path)], capture_output=True, text=True).stdout.count(
+                f"Pages:           {len(comp['files'])}"
+            )
+            == 1
+        )
 
     again = station.post("/api/v1/batches", content=body, headers={"Content-Type": "application/zip"})
     assert again.status_code == 200 and again.json()["dossier_code"] == receipt["dossier_code"]
