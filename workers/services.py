@@ -48,7 +48,8 @@ class Services:
 
     @property
     def uses_dev_pki(self) -> bool:
-        return self.settings.signing.agency_p12 is None or self.settings.signing.operator_p12 is None
+        s = self.settings.signing
+        return (s.agency_p12 is None and s.hsm_module is None) or s.operator_p12 is None
 
     @cached_property
     def dev_pki(self):  # type: ignore[no-untyped-def]
@@ -66,11 +67,33 @@ class Services:
         return KeyMaterial(pki.agency_p12 if which == "agency" else pki.operator_p12, pki.passphrase())
 
     def signing_key(self, which: str):  # type: ignore[no-untyped-def]
-        """The agency or operator key, loaded once per process (signing.keys caches it)."""
+        """The agency or operator key, loaded once per process: the agency key from the HSM when one is
+        configured, otherwise from PKCS#12 (signing.keys caches it)."""
+        if which == "agency" and self.settings.signing.hsm_module is not None:
+            return self._hsm_key
         from signing.keys import load_pkcs12_signer
 
         material = self._key_material(which)
         return load_pkcs12_signer(material.p12, material.passphrase)
+
+    @cached_property
+    def _hsm_key(self):  # type: ignore[no-untyped-def]
+        from signing.hsm import HsmConfig, open_hsm_key
+
+        s = self.settings.signing
+        if not (s.hsm_token_label and s.hsm_key_label and s.hsm_cert and s.hsm_pin_file):
+            raise ValueError("signing.hsm_module needs hsm_token_label, hsm_key_label, hsm_cert and hsm_pin_file")
+        with self._lock:
+            return open_hsm_key(
+                HsmConfig(
+                    module=s.hsm_module,
+                    token_label=s.hsm_token_label,
+                    key_label=s.hsm_key_label,
+                    cert=s.hsm_cert,
+                    pin=s.hsm_pin_file.read_text().strip(),
+                    chain=s.hsm_chain,
+                )
+            )
 
     @cached_property
     def timestamper(self):  # type: ignore[no-untyped-def]

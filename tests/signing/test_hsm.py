@@ -106,3 +106,26 @@ def test_wrong_pin_in_a_fresh_process(token: HsmConfig) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=os.environ)
     assert proc.stdout.strip() == "HSM_UNAVAILABLE False", proc.stderr
+
+
+def test_service_settings_take_the_agency_key_from_the_token(token: HsmConfig, tmp_path: Path) -> None:
+    from sohoa.settings import Settings, SigningSettings
+    from workers.services import Services
+
+    pin_file = tmp_path / "pin"
+    pin_file.write_text(PIN)
+    settings = Settings(
+        var_dir=tmp_path / "var",
+        signing=SigningSettings(
+            pki_dir=tmp_path / "pki",
+            hsm_module=token.module,
+            hsm_token_label=token.token_label,
+            hsm_key_label=token.key_label,
+            hsm_cert=token.cert,
+            hsm_pin_file=pin_file,
+            hsm_chain=token.chain,
+        ),
+    )
+    key = Services(settings).signing_key("agency")
+    assert key.subject_name == "UBND phường Ba Đình (HSM thử nghiệm)"
+    assert Services(settings).signing_key("operator").subject_name != key.subject_name  # operator stays PKCS#12
