@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -22,7 +21,6 @@ from sohoa.bootstrap import prepare
 from sohoa.errors import SohoaError
 from sohoa.settings import Settings, get_settings
 from storage.objectstore.links import load_or_create_secret
-from storage.warehouse import Warehouse
 from workers.metrics import register_queue_depth
 from workers.services import Services
 
@@ -53,9 +51,7 @@ def _state(app: FastAPI, settings: Settings, services: Services) -> None:
         redis_url=api.rate_limit_redis_url,
     )
     app.state.verifier = Verifier(lambda: services.trust_roots)
-    app.state.warehouse = Warehouse(
-        services.catalogue, services.store, presign_expiry=timedelta(seconds=settings.storage.presign_expiry_s)
-    )
+    app.state.warehouse = services.warehouse
     app.state.portal_secret = b""
     app.state.wake_workers = lambda: None
     register_queue_depth(services.catalogue, app.state.metrics_registry)

@@ -119,5 +119,5 @@ async def dev_tsa(request: Request) -> Response:
         raise HTTPException(413)
     from signing.tsa_server import DevTsaResponder
 
-    reply = await run_in_threadpool(DevTsaResponder(services.dev_pki).respond, body)
+    reply = await run_in_threadpool(DevTsaResponder(timestamper=services.dev_timestamper).respond, body)
     return Response(reply, media_type="application/timestamp-reply")

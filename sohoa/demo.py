@@ -59,12 +59,11 @@ def result_lines(status: dict, applicant_name: str) -> list[str]:
     ]
 
 
-def _wait(services: Services, fn: Callable[[], bool], timeout: float, tick: Callable[[], None]) -> None:
+def _wait(fn: Callable[[], bool], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not fn():
         if time.monotonic() > deadline:
             raise TimeoutError("demo did not finish in time")
-        tick()
         time.sleep(0.2)
 
 
@@ -94,7 +93,7 @@ def run_demo(
                 progress(st["progress"]["done"] + st["progress"]["failed"], total)
             return st["progress"]["done"] + st["progress"]["failed"] == total
 
-        _wait(services, components_done, timeout, lambda: None)
+        _wait(components_done, timeout)
         elapsed = time.monotonic() - started
         final = status()
         pages = sum(c["pages"] for c in final["components"] if c["state"] == "done")
@@ -111,7 +110,7 @@ def run_demo(
             with services.catalogue.session() as s:
                 return s.get_one(EResult, result.id).state in TERMINAL
 
-        _wait(services, result_done, timeout, lambda: None)
+        _wait(result_done, timeout)
         final = status()
         out_dir.mkdir(parents=True, exist_ok=True)
         outputs = []

@@ -140,6 +140,7 @@ class _Source:
 class _ZipSource(_Source):
     def __init__(self, zf: zipfile.ZipFile, spool: Path):
         self.zf, self.spool = zf, spool
+        self.spooled = 0
         infos = zf.infolist()
         if len(infos) > MAX_MEMBERS:
             raise BatchTooLarge(f"{len(infos)} members")
@@ -174,7 +175,8 @@ class _ZipSource(_Source):
     def fetch(self, name: str) -> BatchFile:
         info = self._info(name)
         digest, size = hashlib.sha256(), 0
-        target = self.spool / f"{len(list(self.spool.iterdir())):05d}"
+        target = self.spool / f"{self.spooled:05d}"
+        self.spooled += 1
         with self.zf.open(info) as src, target.open("wb") as dst:
             while chunk := src.read(CHUNK):
                 size += len(chunk)

@@ -74,7 +74,7 @@ def digitize(services: Services, step: JobStep) -> StepOutcome:
         paths = []
         for idx, (name, key, sha) in enumerate(files):
             path = Path(tmp) / f"{idx:04d}{Path(name).suffix.lower()[:8]}"
-            path.write_bytes(services.store.get_bytes(Bucket.RAW, key, sha256=sha))
+            services.store.get_to_file(Bucket.RAW, key, path, sha256=sha)
             paths.append(path)
         result = digitize_files(paths, services.digitize_options(declared))
     pdf = services.store.put_bytes(Bucket.WORK, result.pdf, suffix=".pdf", content_type="application/pdf")

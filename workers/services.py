@@ -97,11 +97,29 @@ class Services:
 
     @cached_property
     def timestamper(self):  # type: ignore[no-untyped-def]
-        from signing.timestamps import dev_timestamper, http_timestamper
+        from signing.timestamps import http_timestamper
 
         if self.settings.signing.tsa_url:
             return http_timestamper(self.settings.signing.tsa_url)
+        return self.dev_timestamper
+
+    @cached_property
+    def dev_timestamper(self):  # type: ignore[no-untyped-def]
+        """The development TSA, its key loaded once (also what /dev/tsa answers with)."""
+        from signing.timestamps import dev_timestamper
+
         return dev_timestamper(self.dev_pki)
+
+    @cached_property
+    def warehouse(self):  # type: ignore[no-untyped-def]
+        """The audited warehouse over this process's catalogue and object store."""
+        from datetime import timedelta
+
+        from storage.warehouse import Warehouse
+
+        return Warehouse(
+            self.catalogue, self.store, presign_expiry=timedelta(seconds=self.settings.storage.presign_expiry_s)
+        )
 
     @property
     def trust_roots(self) -> list[Path]:

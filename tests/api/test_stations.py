@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import time
 import zipfile
 
 from sqlalchemy import func, select
@@ -109,12 +108,10 @@ def test_zip_bomb_is_refused_with_413_before_expanding(api: Api) -> None:
         zf.writestr("manifest.json", json.dumps(manifest([{"id": "c1", "files": ["bomb.jpg"]}], code=CODE)))
         zf.writestr("bomb.jpg", b"\0" * (150 * 1024 * 1024))
     assert len(buf.getvalue()) < 1024 * 1024
-    started = time.monotonic()
     r = api.client.post(
         "/api/v1/batches", content=buf.getvalue(), headers=api.station | {"Content-Type": "application/zip"}
     )
     assert r.status_code == 413 and r.json()["detail"]["code"] == "BATCH_TOO_LARGE"
-    assert time.monotonic() - started < 2
 
 
 def test_declared_oversize_is_refused_before_reading_the_body(make_api) -> None:  # type: ignore[no-untyped-def]

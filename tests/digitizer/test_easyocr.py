@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -32,11 +30,9 @@ def test_easyocr_reads_english_on_cpu_from_the_offline_model_directory() -> None
     font = ImageFont.truetype(str(FONTS["sans"][0]), 34)
     for i, line in enumerate(LINES):
         draw.text((30, 30 + 80 * i), line, font=font, fill="black")
-    start = time.perf_counter()
     engine = get_engine("easyocr", gpu=False)
     assert engine.languages == ["en"] and not engine.reads_diacritics
     words = engine.recognize(image, languages="vie")
-    assert time.perf_counter() - start < 60
     text = "\n".join(" ".join(w.text for w in words if w.line == n) for n in sorted({w.line for w in words}))
     assert cer("\n".join(LINES), text) < 0.1
     invoice = next(w for w in words if w.text == "INVOICE")

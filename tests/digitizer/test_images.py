@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 import zlib
 from pathlib import Path
 
@@ -83,13 +82,13 @@ def test_missing_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("width", "height"), [(30000, 30000), (12000, 11000)])
 def test_pixel_bomb_is_refused_from_header_before_decoding(tmp_path: Path, width: int, height: int) -> None:
     bomb = png_header_only(tmp_path / "bomb.png", width, height)
-    start = time.perf_counter()
+    # A header-only file: decoding it would fail as IMAGE_CORRUPT, so this code proves the
+    # refusal came from the header, before any pixel was decoded.
     assert _code(bomb) == "IMAGE_TOO_LARGE"
     with pytest.raises(SohoaError, match="IMAGE_TOO_LARGE"):
         count_pages(bomb, MAX_PIXELS)
     with pytest.raises(SohoaError, match="IMAGE_TOO_LARGE"):
         digitize_files([bomb], DigitizeOptions())
-    assert time.perf_counter() - start < 2.0
 
 
 def test_exif_orientation_is_applied_and_recorded(tmp_path: Path) -> None:
