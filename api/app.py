@@ -48,6 +48,8 @@ def _state(app: FastAPI, settings: Settings, services: Services) -> None:
         window_s=api.lookup_window_s,
         per_ip=api.lookup_max_failures_per_ip,
         per_code=api.lookup_max_failures_per_code,
+        verify_per_minute=api.verify_per_minute_per_ip,
+        verify_burst=api.verify_burst_per_ip,
         redis_url=api.rate_limit_redis_url,
     )
     app.state.verifier = Verifier(lambda: services.trust_roots)
@@ -65,7 +67,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(prepare, services)
         app.state.portal_secret = load_or_create_secret(settings.var_dir / "portal-secret")
-        pool = dispatcher = None
+        pool = dispatcher = maintenance = None
         if start_workers and settings.workers.mode == "embedded":
             from workers.embedded import EmbeddedPool
 
@@ -77,6 +79,11 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
 
             dispatcher = Dispatcher(services)
             dispatcher.start()
+        if start_workers:
+            from workers.maintenance import Maintenance
+
+            maintenance = Maintenance(services)
+            maintenance.start()
         if ingest_sample:
             from sohoa.demo import ingest_sample_batch
 
@@ -89,6 +96,8 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
                 pool.stop()
             if dispatcher:
                 dispatcher.stop()
+            if maintenance:
+                maintenance.stop()
             services.close()
 
     app = FastAPI(title="sohoa", version=__version__, description=DESCRIPTION, lifespan=lifespan)

@@ -17,8 +17,11 @@ MAX_KEYS = 100_000
 
 
 class Bucket(Protocol):
-    def take(self, key: str) -> float:
-        """Take one token; 0.0 when granted, else the seconds until one is available."""
+    def take(self, key: str, rate: float | None = None, burst: int | None = None) -> float:
+        """Take one token; 0.0 when granted, else the seconds until one is available.
+
+        ``rate`` (tokens per second) and ``burst`` override the bucket's defaults for this key.
+        """
         ...
 
 
@@ -38,16 +41,18 @@ class MemoryBucket:
         self._state: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def take(self, key: str) -> float:
+    def take(self, key: str, rate: float | None = None, burst: int | None = None) -> float:
+        rate = rate or self.rate
+        cap = float(burst) if burst else self.burst
         now = time.monotonic()
         with self._lock:
-            tokens, last = self._state.pop(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            tokens, last = self._state.pop(key, (cap, now))
+            tokens = min(cap, tokens + (now - last) * rate)
             wait = 0.0
             if tokens >= 1:
                 tokens -= 1
             else:
-                wait = (1 - tokens) / self.rate
+                wait = (1 - tokens) / rate
             self._state[key] = (tokens, now)
             while len(self._state) > MAX_KEYS:
                 self._state.popitem(last=False)
@@ -105,8 +110,9 @@ class RedisBucket:
         self.client, self.rate, self.burst, self.prefix = client, per_second, burst, prefix
         self._script = client.register_script(_BUCKET_LUA)
 
-    def take(self, key: str) -> float:
-        return float(self._script(keys=[self.prefix + key], args=[self.rate, self.burst, time.time()]))
+    def take(self, key: str, rate: float | None = None, burst: int | None = None) -> float:
+        args = [rate or self.rate, burst or self.burst, time.time()]
+        return float(self._script(keys=[self.prefix + key], args=args))
 
 
 class RedisWindow:
@@ -135,10 +141,11 @@ class RedisWindow:
 class Limits:
     """The limiters one API process uses."""
 
-    def __init__(self, station: Bucket, lookup_ip: Window, lookup_code: Window):
+    def __init__(self, station: Bucket, lookup_ip: Window, lookup_code: Window, verify_ip: Bucket):
         self.station = station
         self.lookup_ip = lookup_ip
         self.lookup_code = lookup_code
+        self.verify_ip = verify_ip
 
 
 def make_limits(
@@ -148,6 +155,8 @@ def make_limits(
     window_s: float,
     per_ip: int,
     per_code: int,
+    verify_per_minute: float = 30.0,
+    verify_burst: int = 10,
     redis_url: str | None = None,
 ) -> Limits:
     if redis_url:
@@ -158,9 +167,11 @@ def make_limits(
             RedisBucket(client, station_per_minute / 60, station_burst, "sohoa:rl:station:"),
             RedisWindow(client, per_ip, window_s, "sohoa:rl:lookup-ip:"),
             RedisWindow(client, per_code, window_s, "sohoa:rl:lookup-code:"),
+            RedisBucket(client, verify_per_minute / 60, verify_burst, "sohoa:rl:verify-ip:"),
         )
     return Limits(
         MemoryBucket(station_per_minute / 60, station_burst),
         MemoryWindow(per_ip, window_s),
         MemoryWindow(per_code, window_s),
+        MemoryBucket(verify_per_minute / 60, verify_burst),
     )

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.catalogue.models import Document, Dossier
+from storage.catalogue.models import Document
 
 EXPIRY_FIELDS = ("expiry_date", "date_of_expiry", "valid_until", "co_gia_tri_den")
 PER_COMPONENT = 5
@@ -39,18 +39,22 @@ def still_valid(fields: dict[str, Any] | None, today: date) -> bool:
     return expiry is None or expiry >= today
 
 
-def reusable_for(s: Session, dossier: Dossier, *, today: date | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Per component ref: reusable documents of its declared type, newest first (one query)."""
+def reusable_for(
+    s: Session, applicant_id: str, dossier_code: str, wanted: dict[str, str], *, today: date | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Per component ref (``wanted``: ref → declared type): reusable documents of that type, newest first.
+
+    One query: the applicant's documents of those types from other dossiers, still valid today.
+    """
     today = today or datetime.now(UTC).date()
-    wanted = {c.ref: c.declared_type for c in dossier.components if c.declared_type}
     if not wanted:
         return {}
     stmt = (
         select(Document)
         .where(
-            Document.owner_id == dossier.applicant_id,
+            Document.owner_id == applicant_id,
             Document.doc_type.in_(set(wanted.values())),
-            Document.dossier_code != dossier.code,
+            Document.dossier_code != dossier_code,
         )
         .order_by(Document.created_at.desc(), Document.id.desc())
         .limit(PER_COMPONENT * 4 * len(wanted))

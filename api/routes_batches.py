@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
 from api.auth import require
 from api.docs import ERRORS, binary_body
@@ -22,7 +23,6 @@ from storage.catalogue.models import ClientRole, Component, Document, Dossier
 from storage.objectstore import Bucket
 from workers.batch import read_batch
 from workers.intake import Receipt, ingest
-from workers.services import Services
 from workers.status import dossier_status, find_dossier
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,9 @@ def can_see(principal: Principal, dossier: Dossier) -> bool:
 async def limited_station(request: Request, principal: Annotated[Principal, Depends(station)]) -> Principal:
     """The station's own token bucket: 429 with Retry-After when it pushes faster than allowed."""
     limits = request.app.state.limits
-    wait = await run_in_threadpool(limits.station.take, str(principal.id))
+    own = principal.limits
+    rate = own.batches_per_minute / 60 if own.batches_per_minute else None
+    wait = await run_in_threadpool(limits.station.take, str(principal.id), rate, own.batch_burst)
     if wait > 0:
         request.app.state.api_metrics.rate_limited.labels("station").inc()
         log.warning("station %s over its batch rate; retry in %.1f s", principal.id, wait)
@@ -59,15 +61,18 @@ async def limited_station(request: Request, principal: Annotated[Principal, Depe
     return principal
 
 
-def _with_reuse(services: Services, receipt: Receipt) -> dict[str, Any]:
+def _with_reuse(receipt: Receipt) -> dict[str, Any]:
     out = receipt.to_dict()
-    with services.catalogue.session() as s:
-        dossier = find_dossier(s, receipt.dossier_code)
-        reuse = reusable_for(s, dossier) if dossier is not None else {}
+    reuse = receipt.extra.get("reusable", {})
     for comp in out["components"]:
         comp["reusable"] = reuse.get(comp["ref"], [])
     out["reusable_documents"] = sum(len(v) for v in reuse.values())
     return out
+
+
+def _reuse(s: Session, receipt: Receipt) -> dict[str, Any]:
+    wanted = {c["ref"]: c["declared_type"] for c in receipt.components if c["declared_type"]}
+    return {"reusable": reusable_for(s, receipt.applicant_id, receipt.dossier_code, wanted)}
 
 
 @router.post(
@@ -84,32 +89,32 @@ async def push_batch(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict:
     services = request.app.state.services
-    limit = services.settings.api.max_upload_bytes
+    limit = min(services.settings.api.max_upload_bytes, principal.limits.max_batch_bytes or 2**63)
     uploads = services.settings.work_dir / "uploads"
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        path = await save_multipart_batch(request, uploads, limit)
+        upload = await save_multipart_batch(request, uploads, limit)
     else:
-        path = await save_body(request, uploads, limit)
+        upload = await save_body(request, uploads, limit)
+    path = upload.path
+
+    def receive() -> Receipt:
+        batch = read_batch(path, archive_sha256=upload.sha256)
+        return ingest(services, batch, station_id=principal.id, idempotency_key=idempotency_key, annotate=_reuse)
+
     try:
-        batch = await run_in_threadpool(read_batch, path, spool_dir=uploads)
-        try:
-            receipt = await run_in_threadpool(
-                ingest, services, batch, station_id=principal.id, idempotency_key=idempotency_key
-            )
-        finally:
-            batch.close()
+        receipt = await run_in_threadpool(receive)
     finally:
         Path(path).unlink(missing_ok=True)
     request.app.state.wake_workers()
     if not receipt.created:
         response.status_code = 200
     code = receipt.dossier_code
-    body = await run_in_threadpool(_with_reuse, services, receipt)
+    body = _with_reuse(receipt)
     return body | {"status_url": f"/api/v1/dossiers/{code}", "events_url": f"/api/v1/dossiers/{code}/events"}
 
 
 def _status_for(request: Request, principal: Principal, code: str) -> dict:
-    with request.app.state.services.catalogue.session() as s:
+    with request.app.state.services.catalogue.reading() as s:
         dossier = find_dossier(s, code)
         if dossier is None or not can_see(principal, dossier):
             raise not_found(code)
@@ -154,7 +159,7 @@ async def dossier_events(
 
 def _document_bytes(request: Request, principal: Principal, document_id: int) -> tuple[bytes, str]:
     services = request.app.state.services
-    with services.catalogue.session() as s:
+    with services.catalogue.reading() as s:
         doc = s.get(Document, document_id)
         comp = s.get(Component, doc.component_id) if doc else None
         if doc is None or comp is None or not can_see(principal, comp.dossier):

@@ -8,6 +8,7 @@ whether the stored file verifies, its SHA-256); with it, the title and the downl
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from starlette.datastructures import UploadFile
 from api.citizen import GRANT_COOKIE, Applicant, client_tag, grant_allows, make_grant, normalise_code, passes
 from api.pages import page, vn_time
 from api.uploads import parse_multipart
-from api.verification import ReportView
+from api.verification import VERIFY_LIMITED, ReportView, verify_quota_wait
 from storage.catalogue.models import ComponentState, EResult
 from storage.objectstore import Bucket
 from storage.warehouse import audit
@@ -52,7 +53,7 @@ class ResultFacts:
 
 
 def _facts(request: Request, code: str) -> ResultFacts | None:
-    with request.app.state.services.catalogue.session() as s:
+    with request.app.state.services.catalogue.reading() as s:
         r = s.scalar(select(EResult).where(EResult.code == code))
         if r is None:
             return None
@@ -225,7 +226,13 @@ def _matches(request: Request, code: str, sha256: str) -> bool | None:
 
 @router.post("/kiem-tra", response_class=HTMLResponse)
 async def verify_upload(request: Request) -> HTMLResponse:
-    """Verify any uploaded PDF (streamed, size-limited) and show the Vietnamese report."""
+    """Verify any uploaded PDF (streamed, size-limited, rate-limited per client) and show the report."""
+    wait = await run_in_threadpool(verify_quota_wait, request)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        response = page(request, "verify.html", 429, error=VERIFY_LIMITED.format(seconds=seconds))
+        response.headers["Retry-After"] = str(seconds)
+        return response
     limit = request.app.state.services.settings.api.verify_max_upload_bytes
     form = await parse_multipart(request, limit, max_files=1, max_fields=3)
     try:

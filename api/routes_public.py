@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -10,15 +11,17 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import func, select, text
 
 from api.docs import ERRORS, binary_body
+from api.errors import rate_limited
 from api.pages import page
 from api.uploads import read_body
+from api.verification import VERIFY_LIMITED, verify_quota_wait
 from storage.catalogue.models import Document, Dossier, EResult
 
 router = APIRouter(tags=["public"])
 
 
 def _counts(request: Request) -> dict[str, int]:
-    with request.app.state.services.catalogue.session() as s:
+    with request.app.state.services.catalogue.reading() as s:
         return {
             "dossiers": s.scalar(select(func.count(Dossier.id))) or 0,
             "documents": s.scalar(select(func.count(Document.id))) or 0,
@@ -41,7 +44,7 @@ def _ready(request: Request) -> dict[str, str]:
     services = request.app.state.services
     checks: dict[str, str] = {}
     try:
-        with services.catalogue.session() as s:
+        with services.catalogue.reading() as s:
             s.execute(text("SELECT 1"))
         checks["catalogue"] = "ok"
     except Exception as exc:
@@ -98,9 +101,12 @@ async def metrics(request: Request) -> Response:
     "/api/v1/verify",
     summary="Verify the signatures of any PDF; the report's sentences are Vietnamese",
     openapi_extra=binary_body("The PDF to verify", "application/pdf"),
-    responses={413: ERRORS[413]},
+    responses={413: ERRORS[413], 429: ERRORS[429]},
 )
 async def verify_any(request: Request) -> dict:
+    wait = await run_in_threadpool(verify_quota_wait, request)
+    if wait > 0:
+        raise rate_limited(wait, VERIFY_LIMITED.format(seconds=max(1, math.ceil(wait))))
     data = await read_body(request, request.app.state.services.settings.api.verify_max_upload_bytes)
     view = await run_in_threadpool(request.app.state.verifier.verify, data)
     return view.data | {"sha256": view.sha256, "verdict": view.verdict, "report_vi": view.signatures}

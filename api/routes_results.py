@@ -89,7 +89,7 @@ async def post_result(
 
 
 def template_lines(services: Services, dossier_code: str, spec: TemplateResult) -> list[str]:
-    with services.catalogue.session() as s:
+    with services.catalogue.reading() as s:
         dossier = find_dossier(s, dossier_code)
         if dossier is None:
             raise not_found(dossier_code)
@@ -135,7 +135,7 @@ async def post_result_from_template(
 
 
 def _load(request: Request, principal: Principal, code: str) -> dict:
-    with request.app.state.services.catalogue.session() as s:
+    with request.app.state.services.catalogue.reading() as s:
         r = s.scalar(select(EResult).where(EResult.code == code))
         if r is None or not can_see(principal, r.dossier):
             raise not_found(code)

@@ -8,12 +8,14 @@ whole in memory.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
 import zipfile
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import HTTPException, Request
@@ -49,21 +51,31 @@ async def limited(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[byt
         yield chunk
 
 
-async def _write(chunks: AsyncIterator[bytes], directory: Path, suffix: str) -> Path:
+@dataclass(frozen=True)
+class Upload:
+    """A request body on disk; ``sha256`` when it was hashed on the way in."""
+
+    path: Path
+    sha256: str | None = None
+
+
+async def _write(chunks: AsyncIterator[bytes], directory: Path, suffix: str) -> Upload:
     directory.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=suffix)
+    digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as fh:
             async for chunk in chunks:
+                digest.update(chunk)
                 fh.write(chunk)
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
-    return Path(name)
+    return Upload(Path(name), digest.hexdigest())
 
 
-async def save_body(request: Request, directory: Path, limit: int, suffix: str = ".zip") -> Path:
-    """Write the raw request body to a temporary file; 413 as soon as it passes ``limit``."""
+async def save_body(request: Request, directory: Path, limit: int, suffix: str = ".zip") -> Upload:
+    """Write the raw request body to a temporary file, hashing it; 413 as soon as it passes ``limit``."""
     refuse_declared_oversize(request, limit)
     return await _write(limited(request.stream(), limit), directory, suffix)
 
@@ -87,7 +99,7 @@ async def parse_multipart(request: Request, limit: int, *, max_files: int = 1, m
         raise HTTPException(422, detail={"code": "MULTIPART_INVALID", "message": str(exc)}) from exc
 
 
-async def _copy_upload(upload: UploadFile, directory: Path, suffix: str) -> Path:
+async def _copy_upload(upload: UploadFile, directory: Path, suffix: str) -> Upload:
     async def chunks() -> AsyncIterator[bytes]:
         while chunk := await upload.read(CHUNK):
             yield chunk
@@ -120,7 +132,7 @@ def _zip_parts(form: FormData, manifest: bytes, directory: Path) -> Path:
     return Path(name)
 
 
-async def save_multipart_batch(request: Request, directory: Path, limit: int) -> Path:
+async def save_multipart_batch(request: Request, directory: Path, limit: int) -> Upload:
     """A batch sent as multipart: either one zip in ``file``, or ``manifest`` plus one part per scan."""
     directory.mkdir(parents=True, exist_ok=True)
     form = await parse_multipart(request, limit, max_files=MAX_BATCH_PARTS, max_fields=5)
@@ -138,6 +150,6 @@ async def save_multipart_batch(request: Request, directory: Path, limit: int) ->
             raise invalid("Trường 'manifest' không phải JSON hợp lệ.") from exc
         from fastapi.concurrency import run_in_threadpool
 
-        return await run_in_threadpool(_zip_parts, form, raw, directory)
+        return Upload(await run_in_threadpool(_zip_parts, form, raw, directory))
     finally:
         await form.close()

@@ -8,6 +8,7 @@ afresh.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -15,11 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fastapi import Request
+
+from api.citizen import client_tag
 from signing.errors import PdfInvalid
 from signing.report import VerificationReport, message
 from signing.verify import verify_pdf
 
 CACHE_SIZE = 2048
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,3 +100,21 @@ class Verifier:
     def cached(self, sha256: str) -> ReportView | None:
         with self._lock:
             return self._cache.get(sha256)
+
+
+VERIFY_LIMITED = "Bạn đã kiểm tra quá nhiều tệp trong thời gian ngắn. Vui lòng thử lại sau {seconds} giây."
+
+
+def verify_quota_wait(request: Request) -> float:
+    """Seconds this client must wait before another public signature check (0.0: go ahead).
+
+    Checking a PDF costs real CPU and the endpoints are public, so each client address has a
+    token bucket; the address is kept only as a keyed hash.
+    """
+    state = request.app.state
+    client = client_tag(state.portal_secret, request.client.host if request.client else "-")
+    wait = state.limits.verify_ip.take(client)
+    if wait > 0:
+        state.api_metrics.rate_limited.labels("verify").inc()
+        log.warning("public verification rate-limited for client %s; retry in %.0f s", client, wait)
+    return wait

@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sohoa.logging_setup import setup_logging
 from sohoa.settings import get_settings
 from storage.commands import register as register_storage_commands
+
+if TYPE_CHECKING:
+    from storage.catalogue.clients import StationLimits
 
 
 @click.group()
@@ -27,15 +32,29 @@ def main(verbose: bool, log_json: bool) -> None:
 @click.option("--host", default=None, help="Bind address (default from settings: 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
 @click.option("--sample/--no-sample", default=False, help="Ingest the bundled sample batch once the service is up.")
-def serve(host: str | None, port: int | None, sample: bool) -> None:
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=1,
+    help="API processes on one socket (distributed mode only; the embedded pool runs in one process).",
+)
+def serve(host: str | None, port: int | None, sample: bool, processes: int) -> None:
     """Run the service: API, citizen pages and (embedded mode) the worker pool."""
     import uvicorn
 
     from api.app import create_app
+    from sohoa.bootstrap import prepare
+    from workers.services import Services
 
     settings = get_settings()
-    app = create_app(settings, ingest_sample=sample)
-    uvicorn.run(app, host=host or settings.api.host, port=port or settings.api.port, log_level="info")
+    bind = {"host": host or settings.api.host, "port": port or settings.api.port, "log_level": "info"}
+    if processes == 1:
+        uvicorn.run(create_app(settings, ingest_sample=sample), **bind)
+        return
+    if settings.workers.mode == "embedded" or sample:
+        raise click.UsageError("--processes needs SOHOA_WORKERS__MODE=celery and no --sample")
+    prepare(Services(settings))  # migrate once, before the processes start
+    uvicorn.run("api.app:create_app", factory=True, workers=processes, **bind)
 
 
 @main.command()
@@ -254,19 +273,57 @@ def keys() -> None:
     """Manage API keys of stations, officers and agencies."""
 
 
+def _limit_options(func: Callable[..., None]) -> Callable[..., None]:
+    func = click.option("--max-batch-mb", type=click.FloatRange(min=0.001), default=None, help="Largest batch.")(func)
+    func = click.option("--burst", type=click.IntRange(min=1), default=None, help="Batches allowed at once.")(func)
+    func = click.option(
+        "--batches-per-minute", type=click.FloatRange(min=0.001), default=None, help="Sustained batch rate."
+    )(func)
+    return func
+
+
+def _limits(batches_per_minute: float | None, burst: int | None, max_batch_mb: float | None) -> StationLimits:
+    from storage.catalogue.clients import StationLimits
+
+    size = int(max_batch_mb * 1024 * 1024) if max_batch_mb else None
+    return StationLimits(batches_per_minute, burst, size)
+
+
 @keys.command("create")
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(["station", "officer", "agency"]), required=True)
 @click.option("--agency-code", default=None)
-def keys_create(name: str, role: str, agency_code: str | None) -> None:
-    """Create a key; it is printed once and only its hash is stored."""
+@_limit_options
+def keys_create(
+    name: str,
+    role: str,
+    agency_code: str | None,
+    batches_per_minute: float | None,
+    burst: int | None,
+    max_batch_mb: float | None,
+) -> None:
+    """Create a key; it is printed once and only its hash is stored. Limits left out use the service default."""
     from storage.catalogue.clients import create_client
     from storage.catalogue.models import ClientRole
     from workers.services import Services
 
     services = Services(get_settings())
     services.prepare()
-    click.echo(create_client(services.catalogue, name, ClientRole(role), agency_code))
+    limits = _limits(batches_per_minute, burst, max_batch_mb)
+    click.echo(create_client(services.catalogue, name, ClientRole(role), agency_code, limits))
+
+
+@keys.command("limits")
+@click.argument("prefix")
+@_limit_options
+def keys_limits(prefix: str, batches_per_minute: float | None, burst: int | None, max_batch_mb: float | None) -> None:
+    """Set a station's own batch limits (options left out return to the service default)."""
+    from storage.catalogue.clients import set_limits
+    from workers.services import Services
+
+    ok = set_limits(Services(get_settings()).catalogue, prefix, _limits(batches_per_minute, burst, max_batch_mb))
+    click.echo("updated" if ok else "not found")
+    sys.exit(0 if ok else 1)
 
 
 @keys.command("list")

@@ -89,6 +89,8 @@ class WorkerSettings(_Section):
     max_tasks_per_child: int = Field(default=100, ge=1)
     poll_interval_s: float = 0.5
     queues: tuple[str, ...] = ("ingest", "ocr", "sign", "store")
+    # Housekeeping in the service process (raw-scan expiry on the local store, interrupted uploads).
+    maintenance_interval_s: float = Field(default=3600.0, gt=0)
 
 
 class ApiSettings(_Section):
@@ -103,6 +105,9 @@ class ApiSettings(_Section):
     # Officer PDF uploads and the public verify page (bytes).
     result_max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     verify_max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Public signature checks (API and the /kiem-tra page) per client address: sustained rate and burst.
+    verify_per_minute_per_ip: float = Field(default=30.0, gt=0)
+    verify_burst_per_ip: int = Field(default=10, ge=1)
     # Citizen lookups: failures allowed per client address and per result code in a sliding window.
     lookup_window_s: int = Field(default=900, ge=1)
     lookup_max_failures_per_ip: int = Field(default=10, ge=1)

@@ -1,7 +1,7 @@
-"""Warehouse commands for the ``sohoa`` CLI: ``scrub`` and ``audit verify``.
+"""Warehouse commands for the ``sohoa`` CLI: ``scrub``, ``audit verify`` and ``lifecycle sweep``.
 
-Register with ``storage.commands.register(main)``. Both exit 1 when they find a problem,
-so they can run from cron or CI; ``--json`` prints one JSON object.
+Register with ``storage.commands.register(main)``. ``scrub`` and ``audit verify`` exit 1 when
+they find a problem, so they can run from cron or CI; ``--json`` prints one JSON object.
 """
 
 from __future__ import annotations
@@ -80,6 +80,31 @@ def audit_verify(as_json: bool) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+@click.group("lifecycle")
+def lifecycle_group() -> None:
+    """Retention of raw scans."""
+
+
+@lifecycle_group.command("sweep")
+@click.option(
+    "--days", type=click.IntRange(min=1), default=None, help="Expiry in days (default: the configured raw expiry)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def lifecycle_sweep(days: int | None, as_json: bool) -> None:
+    """Delete raw scans older than their expiry (for the local store: S3 buckets expire them by rule)."""
+    from storage.objectstore import open_object_store
+    from storage.warehouse.lifecycle import sweep_expired
+
+    store = open_object_store(get_settings())
+    expiry = days or store.policy.raw_expiry_days
+    removed = sweep_expired(store, days=expiry)
+    if as_json:
+        click.echo(json.dumps({"expiry_days": expiry, "removed": removed}, ensure_ascii=False))
+    else:
+        click.echo(f"Đã xóa {len(removed)} bản quét gốc quá {expiry} ngày lưu giữ.")
+
+
 def register(group: click.Group) -> None:
     group.add_command(scrub_command)
     group.add_command(audit_group)
+    group.add_command(lifecycle_group)

@@ -38,6 +38,30 @@ def weed_binary() -> str:
     return found
 
 
+def free_port() -> int:
+    """A loopback port that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, proc: subprocess.Popen, log_path: Path, *, timeout: float = 120) -> None:  # type: ignore[type-arg]
+    """Poll ``url`` until it answers 200; fail with the log's tail if the process exits or time runs out."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args!r} exited: {log_path.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} not ready after {timeout:.0f} s: {log_path.read_text(errors='replace')[-3000:]}")
+
+
 def _port_free(port: int, *, reuse: bool = False) -> bool:
     with socket.socket() as s:
         if reuse:  # as Go servers bind: ports in TIME_WAIT count as free
@@ -100,9 +124,21 @@ class SeaweedS3:
         path.chmod(0o600)
         return path
 
+    def _master_config(self) -> None:
+        """One volume per new collection instead of SeaweedFS's default seven.
+
+        Every test store has buckets of its own, and each bucket is a collection; with the default growth
+        a few dozen stores use up every volume slot on a small disk and writes fail with InternalError.
+        weed reads ``master.toml`` from its working directory.
+        """
+        (self.data_dir / "master.toml").write_text(
+            "[master.volume_growth]\ncopy_1 = 1\ncopy_2 = 2\ncopy_3 = 3\ncopy_other = 1\n"
+        )
+
     def command(self) -> list[str]:
         data = self.data_dir / "data"
         data.mkdir(parents=True, exist_ok=True)
+        self._master_config()
         return [
             weed_binary(),
             "server",
@@ -113,7 +149,7 @@ class SeaweedS3:
             "-master.electionTimeout=500ms",
             "-master.volumeSizeLimitMB=256",
             f"-volume.port={self.volume_port}",
-            "-volume.max=0",
+            "-volume.max=4000",  # slots, not space: volumes are not preallocated
             "-volume.preStopSeconds=0",
             "-filer",
             f"-filer.port={self.filer_port}",

@@ -3,6 +3,11 @@
 Nothing here trusts the batch: member names never become paths, sizes and compression
 ratios are bounded before anything is read, and a problem with one component's files
 is recorded against that component instead of rejecting the whole batch.
+
+A zip is read in place: its members are hashed while streamed, never copied out, so a
+receipt costs one read of the upload. The ``unpack`` pipeline step later extracts each
+member from the stored archive (``extract_member``) under the same bounds, checking it
+against the hash taken here.
 """
 
 from __future__ import annotations
@@ -10,8 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -19,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from digitizer.model import DOCUMENT_TYPES
-from sohoa.errors import BatchInvalid, ManifestInvalid, SohoaError, UnsafePath
+from sohoa.errors import BatchInvalid, IntegrityError, ManifestInvalid, SohoaError, UnsafePath
 from workers.errors import BatchTooLarge, FileMissing
 
 DOSSIER_CODE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}$")
@@ -70,12 +75,13 @@ class Manifest(BaseModel):
 
 @dataclass(frozen=True)
 class BatchFile:
-    """One scan, on local disk: the original file of a folder batch, or a spooled copy of a zip member."""
+    """One scan: a file of a folder batch (``path``), or a member of a zip batch (``member``)."""
 
     name: str
-    path: Path
     sha256: str
     size: int
+    path: Path | None = None
+    member: str | None = None
 
 
 @dataclass
@@ -90,18 +96,10 @@ class ParsedBatch:
     manifest: Manifest
     components: list[BatchComponent]
     sha256: str
-    spool: tempfile.TemporaryDirectory[str] | None = None
-
-    def close(self) -> None:
-        """Remove the spooled zip members (also happens when the batch is garbage-collected)."""
-        if self.spool is not None:
-            self.spool.cleanup()
-
-    def __enter__(self) -> ParsedBatch:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    archive: Path | None = None
+    """The zip the scans are members of; None for a folder batch."""
+    archive_sha256: str | None = None
+    """The zip's SHA-256, when the caller hashed it as it arrived."""
 
 
 def safe_member_name(name: str) -> str:
@@ -138,9 +136,8 @@ class _Source:
 
 
 class _ZipSource(_Source):
-    def __init__(self, zf: zipfile.ZipFile, spool: Path):
-        self.zf, self.spool = zf, spool
-        self.spooled = 0
+    def __init__(self, zf: zipfile.ZipFile):
+        self.zf = zf
         infos = zf.infolist()
         if len(infos) > MAX_MEMBERS:
             raise BatchTooLarge(f"{len(infos)} members")
@@ -172,19 +169,23 @@ class _ZipSource(_Source):
         with self.zf.open(info) as fh:
             return fh.read(limit + 1)[: info.file_size]
 
-    def fetch(self, name: str) -> BatchFile:
+    def chunks(self, name: str) -> Iterator[bytes]:
+        """A member's bytes, bounded by the size its header declares (a lying header is refused)."""
         info = self._info(name)
-        digest, size = hashlib.sha256(), 0
-        target = self.spool / f"{self.spooled:05d}"
-        self.spooled += 1
-        with self.zf.open(info) as src, target.open("wb") as dst:
+        size = 0
+        with self.zf.open(info) as src:
             while chunk := src.read(CHUNK):
                 size += len(chunk)
                 if size > info.file_size:
                     raise BatchTooLarge(f"member {name!r} is larger than its header says")
-                digest.update(chunk)
-                dst.write(chunk)
-        return BatchFile(PurePosixPath(name).name, target, digest.hexdigest(), size)
+                yield chunk
+
+    def fetch(self, name: str) -> BatchFile:
+        digest, size = hashlib.sha256(), 0
+        for chunk in self.chunks(name):
+            size += len(chunk)
+            digest.update(chunk)
+        return BatchFile(PurePosixPath(name).name, digest.hexdigest(), size, member=name)
 
 
 class _DirSource(_Source):
@@ -214,7 +215,7 @@ class _DirSource(_Source):
             while chunk := fh.read(CHUNK):
                 size += len(chunk)
                 digest.update(chunk)
-        return BatchFile(PurePosixPath(name).name, path, digest.hexdigest(), size)
+        return BatchFile(PurePosixPath(name).name, digest.hexdigest(), size, path=path)
 
 
 def _collect(source: _Source) -> tuple[Manifest, list[BatchComponent], str]:
@@ -240,21 +241,35 @@ def _collect(source: _Source) -> tuple[Manifest, list[BatchComponent], str]:
     return manifest, components, batch_hash.hexdigest()
 
 
-def read_batch(path: Path, *, spool_dir: Path | None = None) -> ParsedBatch:
-    """Read a batch from a folder or a zip file.
+def read_batch(path: Path, *, archive_sha256: str | None = None) -> ParsedBatch:
+    """Read a batch from a folder or a zip file; zip members are hashed in place, not extracted.
 
-    Zip members are streamed to a spool folder (under ``spool_dir``) while they are hashed,
-    so a batch of any accepted size costs disk, not memory.
+    ``archive_sha256``: the zip's hash, when the caller took it while writing the file.
     """
     if path.is_dir():
         return ParsedBatch(*_collect(_DirSource(path)))
-    spool = tempfile.TemporaryDirectory(prefix="batch-", dir=spool_dir)
     try:
         with zipfile.ZipFile(path) as zf:
-            return ParsedBatch(*_collect(_ZipSource(zf, Path(spool.name))), spool=spool)
+            return ParsedBatch(*_collect(_ZipSource(zf)), archive=path, archive_sha256=archive_sha256)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        spool.cleanup()
         raise BatchInvalid(str(exc)) from exc
-    except BaseException:
-        spool.cleanup()
-        raise
+
+
+def extract_member(archive: Path, member: str, dest: Path, *, sha256: str) -> None:
+    """Write one member of a batch zip to ``dest``, under the bounds ``read_batch`` applied.
+
+    The bytes must hash to ``sha256`` (taken at receipt); anything else means the stored
+    archive changed, and is refused rather than digitised.
+    """
+    digest = hashlib.sha256()
+    try:
+        with zipfile.ZipFile(archive) as zf, dest.open("wb") as out:
+            for chunk in _ZipSource(zf).chunks(safe_member_name(member)):
+                digest.update(chunk)
+                out.write(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        dest.unlink(missing_ok=True)
+        raise BatchInvalid(str(exc)) from exc
+    if digest.hexdigest() != sha256:
+        dest.unlink(missing_ok=True)
+        raise IntegrityError(f"member {member!r} no longer matches the hash taken at receipt")

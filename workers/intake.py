@@ -1,27 +1,33 @@
 """Turn a parsed batch into catalogue rows and raw objects, once.
 
-Raw scans go to the raw bucket first (content-addressed, so a retry rewrites nothing);
-then dossier, components, scan files and the first step of each component are
-committed in one transaction. Re-pushing the same batch returns the existing receipt.
+The bytes reach the raw bucket before the catalogue names them: a zip batch is stored
+whole (one write, so a receipt stays fast under many stations) and its scans are
+recorded with the content keys the ``unpack`` step will give them; a folder batch's
+scans are stored one by one. Then dossier, components, scan files and the first step of
+each component are committed in one transaction. Re-pushing the same batch returns the
+existing receipt.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
+from sqlalchemy.orm import Session
 
-from storage.catalogue.models import Component, ComponentState, Dossier, JobStep, ScanFile, StepState, utcnow
-from storage.objectstore import Bucket
-from workers.batch import ParsedBatch
+from storage.catalogue.models import Component, ComponentState, Dossier, JobStep, ScanFile, utcnow
+from storage.objectstore import Bucket, StoredObject, content_key
+from workers.batch import BatchFile, ParsedBatch
 from workers.errors import DossierExists
 from workers.pipeline import first_step
 from workers.services import Services
 
 log = logging.getLogger(__name__)
+RAW_TYPE = "application/octet-stream"
 
 
 @dataclass
@@ -29,7 +35,10 @@ class Receipt:
     dossier_id: int
     dossier_code: str
     created: bool
+    applicant_id: str
     components: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    """What ``ingest``'s ``annotate`` added, read in the receipt's transaction."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,104 +49,170 @@ class Receipt:
         }
 
 
+def _component_view(comp_id: int, row: Component | dict[str, Any]) -> dict[str, Any]:
+    """A component as the receipt shows it, from its row or from the values just inserted."""
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    code = get("error_code")
+    return {
+        "ref": get("ref"),
+        "id": comp_id,
+        "declared_type": get("declared_type"),
+        "pages": get("page_count"),
+        "state": get("state"),
+        "error": {"code": code, "message": get("error_message")} if code else None,
+    }
+
+
 def _receipt(dossier: Dossier, created: bool) -> Receipt:
-    comps = [
+    comps = [_component_view(c.id, c) for c in dossier.components]
+    return Receipt(dossier.id, dossier.code, created, dossier.applicant_id, comps)
+
+
+def _existing(s: Session, batch: ParsedBatch, station_id: int | None, key: str | None) -> Dossier | None:
+    """The dossier this batch was already recorded as; DossierExists if the code is taken by other content.
+
+    One indexed query (by idempotency key or by dossier code); the idempotency key wins.
+    """
+    same_code = Dossier.code == batch.manifest.dossier_code
+    match = (
+        same_code
+        if key is None
+        else or_(same_code, and_(Dossier.station_id == station_id, Dossier.idempotency_key == key))
+    )
+    rows = s.execute(select(Dossier.id, Dossier.idempotency_key, Dossier.station_id).where(match)).all()
+    if not rows:
+        return None
+    by_key = [r for r in rows if key is not None and r.idempotency_key == key and r.station_id == station_id]
+    dossier = s.get_one(Dossier, (by_key or rows)[0].id)
+    if dossier.batch_sha256 != batch.sha256 or dossier.station_id != station_id:
+        raise DossierExists(dossier.code)
+    return dossier
+
+
+ScanPlan = list[list[tuple[BatchFile, str, bool]]]
+
+
+def _store(services: Services, batch: ParsedBatch) -> tuple[StoredObject | None, ScanPlan]:
+    """Put the batch's bytes in the raw bucket; each scan with its raw key and whether it is there yet."""
+    if batch.archive is not None:
+        kind = {"suffix": ".zip", "content_type": "application/zip"}
+        if batch.archive_sha256:  # the upload, hashed as it arrived: moved into the store, not copied
+            archive = services.store.move_in(Bucket.RAW, batch.archive, sha256=batch.archive_sha256, **kind)
+        else:
+            archive = services.store.put_file(Bucket.RAW, batch.archive, **kind)
+        return archive, [[(f, content_key(f.sha256), False) for f in comp.files] for comp in batch.components]
+    plan: ScanPlan = []
+    for comp in batch.components:
+        stored = [services.store.put_file(Bucket.RAW, f.path, content_type=RAW_TYPE) for f in comp.files if f.path]
+        plan.append([(f, obj.key, True) for f, obj in zip(comp.files, stored, strict=True)])
+    return None, plan
+
+
+def _record(
+    s: Session,
+    batch: ParsedBatch,
+    station_id: int | None,
+    key: str | None,
+    archive: StoredObject | None,
+    scans: ScanPlan,
+) -> Receipt:
+    """Insert the dossier, its components, scan files and first steps: four statements, no ORM flush."""
+    m = batch.manifest
+    dossier_id = s.execute(
+        insert(Dossier)
+        .values(
+            code=m.dossier_code,
+            procedure_code=m.procedure_code,
+            applicant_id=m.applicant_id,
+            applicant_name=m.applicant_name,
+            applicant_birth_date=m.applicant_birth_date,
+            receiving_centre=m.receiving_centre,
+            station_id=station_id,
+            batch_sha256=batch.sha256,
+            archive_key=archive.key if archive else None,
+            archive_sha256=archive.sha256 if archive else None,
+            idempotency_key=key,
+        )
+        .returning(Dossier.id)
+    ).scalar_one()
+    components = [
         {
-            "ref": c.ref,
-            "id": c.id,
-            "declared_type": c.declared_type,
-            "pages": c.page_count,
-            "state": c.state,
-            "error": {"code": c.error_code, "message": c.error_message} if c.error_code else None,
+            "dossier_id": dossier_id,
+            "ref": comp.spec.id,
+            "position": position,
+            "name": comp.spec.name,
+            "declared_type": comp.spec.declared_type,
+            "page_count": len(files),
+            "state": ComponentState.FAILED if comp.error else ComponentState.PENDING,
+            "error_code": comp.error.code if comp.error else None,
+            "error_message": comp.error.message_vi if comp.error else None,
         }
-        for c in dossier.components
+        for position, (comp, files) in enumerate(zip(batch.components, scans, strict=True))
     ]
-    return Receipt(dossier.id, dossier.code, created, comps)
+    ids = s.scalars(insert(Component).returning(Component.id, sort_by_parameter_order=True), components).all()
+    files = [
+        {
+            "component_id": comp_id,
+            "position": idx,
+            "filename": f.name,
+            "sha256": f.sha256,
+            "size": f.size,
+            "object_key": obj_key,
+            "member": f.member,
+            "stored": stored,
+        }
+        for comp_id, plan in zip(ids, scans, strict=True)
+        for idx, (f, obj_key, stored) in enumerate(plan)
+    ]
+    if files:
+        s.execute(insert(ScanFile), files)
+    kind, queue = first_step()
+    now = utcnow()
+    steps = [
+        {"kind": kind, "queue": queue, "component_id": comp_id, "input_sha256": batch.sha256, "created_at": now}
+        for comp_id, comp in zip(ids, batch.components, strict=True)
+        if comp.error is None
+    ]
+    if steps:
+        s.execute(insert(JobStep), steps)
+    views = [_component_view(comp_id, row) for comp_id, row in zip(ids, components, strict=True)]
+    return Receipt(dossier_id, m.dossier_code, True, m.applicant_id, views)
 
 
-def _existing(services: Services, batch: ParsedBatch, station_id: int | None, key: str | None) -> Receipt | None:
-    with services.catalogue.session() as s:
-        dossier = None
-        if key is not None:
-            dossier = s.scalar(select(Dossier).where(Dossier.station_id == station_id, Dossier.idempotency_key == key))
-        if dossier is None:
-            dossier = s.scalar(select(Dossier).where(Dossier.code == batch.manifest.dossier_code))
-        if dossier is None:
-            return None
-        if dossier.batch_sha256 != batch.sha256 or dossier.station_id != station_id:
-            raise DossierExists(dossier.code)
-        return _receipt(dossier, created=False)
+Annotate = Callable[[Session, Receipt], dict[str, Any]]
 
 
 def ingest(
-    services: Services, batch: ParsedBatch, *, station_id: int | None = None, idempotency_key: str | None = None
+    services: Services,
+    batch: ParsedBatch,
+    *,
+    station_id: int | None = None,
+    idempotency_key: str | None = None,
+    annotate: Annotate | None = None,
 ) -> Receipt:
-    """Record a batch; idempotent on (station, idempotency key) and on the dossier code + content."""
-    existing = _existing(services, batch, station_id, idempotency_key)
-    if existing is not None:
-        return existing
+    """Record a batch; idempotent on (station, idempotency key) and on the dossier code + content.
 
-    stored: list[list[tuple[str, Any]]] = []
-    for comp in batch.components:
-        stored.append(
-            [
-                (f.name, services.store.put_file(Bucket.RAW, f.path, content_type="application/octet-stream"))
-                for f in comp.files
-            ]
-        )
+    The bytes are stored first (content-addressed: a repeat rewrites nothing), then one
+    transaction finds or records the dossier. ``annotate`` adds to the receipt from the same
+    transaction (the API lists reusable documents with it).
+    """
+    archive, scans = _store(services, batch)
 
-    m = batch.manifest
+    def find_or_record() -> Receipt:
+        with services.catalogue.session(durable=True) as s:  # a receipt must outlive a power loss
+            dossier = _existing(s, batch, station_id, idempotency_key)
+            if dossier is not None:
+                receipt = _receipt(dossier, created=False)
+            else:
+                receipt = _record(s, batch, station_id, idempotency_key, archive, scans)
+            if annotate is not None:
+                receipt.extra = annotate(s, receipt)
+        if receipt.created:
+            log.info("ingested dossier %s with %d components", receipt.dossier_code, len(batch.components))
+        return receipt
+
     try:
-        with services.catalogue.session() as s:
-            dossier = Dossier(
-                code=m.dossier_code,
-                procedure_code=m.procedure_code,
-                applicant_id=m.applicant_id,
-                applicant_name=m.applicant_name,
-                applicant_birth_date=m.applicant_birth_date,
-                receiving_centre=m.receiving_centre,
-                station_id=station_id,
-                batch_sha256=batch.sha256,
-                idempotency_key=idempotency_key,
-            )
-            s.add(dossier)
-            for position, (comp, objects) in enumerate(zip(batch.components, stored, strict=True)):
-                row = Component(
-                    ref=comp.spec.id,
-                    position=position,
-                    name=comp.spec.name,
-                    declared_type=comp.spec.declared_type,
-                    page_count=len(objects),
-                )
-                for idx, (name, obj) in enumerate(objects):
-                    row.files.append(
-                        ScanFile(position=idx, filename=name, sha256=obj.sha256, size=obj.size, object_key=obj.key)
-                    )
-                if comp.error is not None:
-                    row.state = ComponentState.FAILED
-                    row.error_code = comp.error.code
-                    row.error_message = comp.error.message_vi
-                dossier.components.append(row)
-            s.flush()
-            for row, comp in zip(dossier.components, batch.components, strict=True):
-                if comp.error is None:
-                    kind, queue = first_step()
-                    s.add(
-                        JobStep(
-                            kind=kind,
-                            queue=queue,
-                            component_id=row.id,
-                            state=StepState.PENDING,
-                            input_sha256=batch.sha256,
-                            created_at=utcnow(),
-                        )
-                    )
-            receipt = _receipt(dossier, created=True)
+        return find_or_record()
     except DbIntegrityError:
-        log.info("dossier %s was recorded concurrently; returning the existing receipt", m.dossier_code)
-        existing = _existing(services, batch, station_id, idempotency_key)
-        if existing is None:
-            raise
-        return existing
-    log.info("ingested dossier %s with %d components", m.dossier_code, len(batch.components))
-    return receipt
+        log.info("dossier %s was recorded concurrently; returning that receipt", batch.manifest.dossier_code)
+        return find_or_record()

@@ -30,7 +30,7 @@ class QueueDepthCollector:
         depth = GaugeMetricFamily(
             "sohoa_queue_depth", "Steps waiting or running, by queue and state", labels=["queue", "state"]
         )
-        with self.catalogue.session() as s:
+        with self.catalogue.reading() as s:
             rows = s.execute(
                 select(JobStep.queue, JobStep.state, func.count())
                 .where(JobStep.state.in_([StepState.PENDING, StepState.RUNNING]))

@@ -16,10 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from sohoa.errors import NotFound
-from storage.catalogue.models import Component, ComponentState, Document, Dossier, EResult, JobStep
+from storage.catalogue.models import Component, ComponentState, Document, Dossier, EResult, JobStep, ScanFile
 from storage.objectstore import Bucket
 from workers.services import Services
 
@@ -60,6 +61,37 @@ def _previous_output(session: Session, step: JobStep, kind: str) -> dict[str, An
     if prev is None or not prev.output:
         raise NotFound(f"output of step {kind} for step {step.id}")
     return dict(prev.output)
+
+
+def unpack(services: Services, step: JobStep) -> StepOutcome:
+    """Give each scan of the component its own raw object, extracted from the batch archive.
+
+    Idempotent by content: a scan whose raw object already exists (a re-run, or the same
+    page sent before) is not written again.
+    """
+    from workers.batch import extract_member
+    from workers.intake import RAW_TYPE
+
+    with services.catalogue.session() as s:
+        comp = s.get_one(Component, step.component_id)
+        archive_key, archive_sha = comp.dossier.archive_key, comp.dossier.archive_sha256
+        files = [(f.member, f.object_key, f.sha256) for f in comp.files if not f.stored]
+    todo = [f for f in files if not services.store.exists(Bucket.RAW, f[1])]
+    if todo:
+        if archive_key is None or archive_sha is None:
+            raise NotFound(f"batch archive of component {step.component_id}")
+        with tempfile.TemporaryDirectory(dir=services.settings.work_dir, prefix=f"step{step.id}-") as tmp:
+            archive = Path(tmp) / "batch.zip"
+            services.store.get_to_file(Bucket.RAW, archive_key, archive, sha256=archive_sha)
+            for idx, (member, _key, sha) in enumerate(todo):
+                path = Path(tmp) / f"{idx:04d}"
+                extract_member(archive, member or "", path, sha256=sha)  # checked against the receipt's hash
+                services.store.move_in(Bucket.RAW, path, sha256=sha, content_type=RAW_TYPE)
+
+    def finalize(session: Session, step_row: JobStep) -> None:
+        session.execute(update(ScanFile).where(ScanFile.component_id == step_row.component_id).values(stored=True))
+
+    return StepOutcome({"scans": len(files), "unpacked": len(todo)}, next_kind="digitize", finalize=finalize)
 
 
 def digitize(services: Services, step: JobStep) -> StepOutcome:
@@ -262,6 +294,7 @@ def store_result(services: Services, step: JobStep) -> StepOutcome:
 STEPS: dict[str, StepSpec] = {
     spec.kind: spec
     for spec in (
+        StepSpec("unpack", "ingest", unpack, "digitize"),
         StepSpec("digitize", "ocr", digitize, "sign"),
         StepSpec("sign", "sign", sign, "store"),
         StepSpec("store", "store", store, None),
@@ -272,4 +305,4 @@ STEPS: dict[str, StepSpec] = {
 
 
 def first_step() -> tuple[str, str]:
-    return "digitize", STEPS["digitize"].queue
+    return "unpack", STEPS["unpack"].queue

@@ -58,7 +58,7 @@ def issue_result(
     spec = STEPS["sign_result"]
     for _ in range(5):
         try:
-            with services.catalogue.session() as s:
+            with services.catalogue.session(durable=True) as s:  # the officer is told the result code
                 dossier = s.scalar(select(Dossier).where(Dossier.code == dossier_code))
                 if dossier is None:
                     raise NotFound(dossier_code)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -27,7 +28,9 @@ from typing import Any
 import httpx
 import psutil
 
+from bench.api import load
 from sohoa.demo import SAMPLE_BATCH
+from tests.servers import free_port, wait_ready
 
 PAGES = 10
 TARGET_P99_MS = 200.0
@@ -37,14 +40,6 @@ TIME_LIMIT_S = 300
 
 def log(line: str) -> None:
     print(line, flush=True)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def batch_zip(station: int, n: int) -> bytes:
@@ -74,24 +69,26 @@ def batch_zip(station: int, n: int) -> bytes:
 
 
 class Server:
-    def __init__(self, var: Path):
+    def __init__(self, var: Path, processes: int = 1):
         self.var, self.port = var, free_port()
         env = os.environ | {"SOHOA_VAR_DIR": str(var), "SOHOA_API__PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}"}
+        if processes > 1:  # migrate once, as `sohoa serve --processes N` does
+            from sohoa.bootstrap import prepare
+            from sohoa.settings import Settings
+            from workers.services import Services
+
+            services = Services(Settings(var_dir=var))
+            prepare(services)
+            services.close()
         self.log = open(var.parent / "server.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.api.server", str(self.port)], env=env, stdout=self.log, stderr=self.log
+            [sys.executable, "-m", "bench.api.server", str(self.port), str(processes)],
+            env=env,
+            stdout=self.log,
+            stderr=self.log,
         )
         self.base = f"http://127.0.0.1:{self.port}"
-        for _ in range(600):
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None:
-                raise RuntimeError((var.parent / "server.log").read_text()[-2000:])
-            time.sleep(0.2)
-        raise RuntimeError("server did not become ready")
+        wait_ready(f"{self.base}/readyz", self.proc, var.parent / "server.log")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -114,37 +111,45 @@ def station_keys(var: Path, count: int) -> list[str]:
 
 async def receipts(base: str, keys: list[str], rounds: int, offset: int = 0, interval: float = 0.0) -> dict[str, Any]:
     """Each station pushes ``rounds`` batches: back to back (closed loop), or one every ``interval`` s."""
-    bodies = {(s, n): batch_zip(s + offset, n) for s in range(len(keys)) for n in range(rounds + 1)}
+    host, port = base.removeprefix("http://").split(":")
+    raw = {
+        (s, n): load.request_bytes(
+            "/api/v1/batches",
+            batch_zip(s + offset, n),
+            {"Authorization": f"Bearer {keys[s]}", "Content-Type": "application/zip"},
+        )
+        for s in range(len(keys))
+        for n in range(rounds + 1)
+    }
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     deadline = time.monotonic() + TIME_LIMIT_S
-    limits = httpx.Limits(max_connections=len(keys) + 4)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
 
-        async def station(s: int) -> None:
-            headers = {"Authorization": f"Bearer {keys[s]}", "Content-Type": "application/zip"}
-            await asyncio.sleep(interval * s / max(1, len(keys)))  # spread the stations' phases
+    async def station(s: int) -> None:
+        conn = load.Connection(host, int(port))
+        await asyncio.sleep(interval * s / max(1, len(keys)))  # spread the stations' phases
+        try:
             for n in range(rounds + 1):
                 if time.monotonic() > deadline:
                     return
-                started = time.perf_counter()
-                r = await client.post("/api/v1/batches", content=bodies[(s, n)], headers=headers)
-                elapsed = (time.perf_counter() - started) * 1000
-                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-                if n > 0:  # the first push of each station warms its connection
-                    latencies.append(elapsed)
+                reply = await conn.send(raw[(s, n)])
+                statuses[reply.status] = statuses.get(reply.status, 0) + 1
+                if n > 0:  # the first push of each station opens its connection
+                    latencies.append(reply.seconds * 1000)
                 if interval:
-                    await asyncio.sleep(max(0.0, interval - elapsed / 1000))
+                    await asyncio.sleep(max(0.0, interval - reply.seconds))
+        finally:
+            await conn.close()
 
-        started = time.monotonic()
-        await asyncio.gather(*(station(s) for s in range(len(keys))))
-        wall = time.monotonic() - started
+    started = time.monotonic()
+    await asyncio.gather(*(station(s) for s in range(len(keys))))
+    wall = time.monotonic() - started
     latencies.sort()
     q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
     return {
         "stations": len(keys),
         "pages_per_batch": PAGES,
-        "batch_bytes_avg": int(statistics.mean(len(b) for b in bodies.values())),
+        "batch_bytes_avg": int(statistics.mean(len(b) for b in raw.values())),
         "requests_measured": len(latencies),
         "status_counts": {str(k): v for k, v in sorted(statuses.items())},
         "p50_ms": round(q[49], 1),
@@ -178,12 +183,21 @@ def big_zip(path: Path, total: int, members: int) -> None:
 
 def rss_during_upload(server: Server, key: str, zip_path: Path) -> dict[str, Any]:
     proc = psutil.Process(server.proc.pid)
-    baseline = proc.memory_info().rss
+
+    def rss() -> int:
+        """The API's resident memory: the server process and its worker processes, if any."""
+        total = 0
+        for p in (proc, *proc.children(recursive=True)):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                total += p.memory_info().rss
+        return total
+
+    baseline = rss()
     peak, stop = [baseline], threading.Event()
 
     def sample() -> None:
         while not stop.is_set():
-            peak[0] = max(peak[0], proc.memory_info().rss)
+            peak[0] = max(peak[0], rss())
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -218,12 +232,19 @@ def main() -> int:
     parser.add_argument("--stations", type=int, default=20)
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between a station's batches (paced run)")
     parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--processes", type=int, default=1, help="API processes (uvicorn workers) under test")
     args = parser.parse_args()
-    out: dict[str, Any] = {"bench": "api", "host": platform.node(), "cpus": os.cpu_count()}
+    out: dict[str, Any] = {
+        "bench": "api",
+        "host": platform.node(),
+        "cpus": os.cpu_count(),
+        "api_processes": args.processes,
+        "load_tool": "bench.api.load (asyncio, pre-built HTTP/1.1 requests, keep-alive per station)",
+    }
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         var = Path(tmp) / "var"
         var.mkdir()
-        server = Server(var)
+        server = Server(var, args.processes)
         try:
             keys = station_keys(var, args.stations + 1)
             log(f"receipts: 1 station x {args.rounds} batches of {PAGES} pages (service time) ...")

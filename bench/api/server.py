@@ -1,7 +1,9 @@
-"""The API process under test: ``python -m bench.api.server PORT`` (settings from SOHOA_* variables).
+"""The API process under test: ``python -m bench.api.server PORT [PROCESSES]`` (settings from SOHOA_*).
 
 Workers are not started here: the benchmark measures the front door (receipt), as on an API host
-of a distributed deployment whose OCR and signing pools run elsewhere.
+of a distributed deployment whose OCR and signing pools run elsewhere. With PROCESSES > 1, uvicorn
+runs that many API processes on one socket, as ``sohoa serve --processes N`` does; the catalogue
+must be migrated first (``sohoa migrate``).
 """
 
 from __future__ import annotations
@@ -9,13 +11,27 @@ from __future__ import annotations
 import sys
 
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
 
 
+def front_door() -> FastAPI:
+    return create_app(start_workers=False)
+
+
 def main() -> None:
     port = int(sys.argv[1])
-    uvicorn.run(create_app(start_workers=False), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    processes = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    uvicorn.run(
+        "bench.api.server:front_door",
+        factory=True,
+        workers=processes,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

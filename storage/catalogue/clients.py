@@ -16,24 +16,64 @@ KEY_PREFIX = "sohoa"
 
 
 @dataclass(frozen=True)
+class StationLimits:
+    """A station's own batch limits; None keeps the service-wide default."""
+
+    batches_per_minute: float | None = None
+    batch_burst: int | None = None
+    max_batch_bytes: int | None = None
+
+
+@dataclass(frozen=True)
 class Principal:
     id: int
     name: str
     role: ClientRole
     agency_code: str | None
+    limits: StationLimits = StationLimits()
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_client(catalogue: Catalogue, name: str, role: ClientRole, agency_code: str | None = None) -> str:
+def create_client(
+    catalogue: Catalogue,
+    name: str,
+    role: ClientRole,
+    agency_code: str | None = None,
+    limits: StationLimits | None = None,
+) -> str:
     """Create a credential and return the full API key; it is shown once and never stored."""
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    with catalogue.session() as s:
-        s.add(ApiClient(name=name, role=role, key_prefix=prefix, key_hash=_hash(secret), agency_code=agency_code))
+    lim = limits or StationLimits()
+    with catalogue.session(durable=True) as s:
+        s.add(
+            ApiClient(
+                name=name,
+                role=role,
+                key_prefix=prefix,
+                key_hash=_hash(secret),
+                agency_code=agency_code,
+                batches_per_minute=lim.batches_per_minute,
+                batch_burst=lim.batch_burst,
+                max_batch_bytes=lim.max_batch_bytes,
+            )
+        )
     return f"{KEY_PREFIX}_{prefix}_{secret}"
+
+
+def set_limits(catalogue: Catalogue, prefix: str, limits: StationLimits) -> bool:
+    """Replace a credential's own limits (None fields fall back to the service default)."""
+    with catalogue.session(durable=True) as s:
+        row = s.scalar(select(ApiClient).where(ApiClient.key_prefix == prefix))
+        if row is None:
+            return False
+        row.batches_per_minute = limits.batches_per_minute
+        row.batch_burst = limits.batch_burst
+        row.max_batch_bytes = limits.max_batch_bytes
+        return True
 
 
 def authenticate(catalogue: Catalogue, api_key: str) -> Principal | None:
@@ -42,18 +82,30 @@ def authenticate(catalogue: Catalogue, api_key: str) -> Principal | None:
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
     _, prefix, secret = parts
-    with catalogue.session() as s:
-        row = s.scalar(select(ApiClient).where(ApiClient.key_prefix == prefix))
+    columns = (
+        ApiClient.id,
+        ApiClient.name,
+        ApiClient.role,
+        ApiClient.agency_code,
+        ApiClient.key_hash,
+        ApiClient.revoked_at,
+        ApiClient.batches_per_minute,
+        ApiClient.batch_burst,
+        ApiClient.max_batch_bytes,
+    )
+    with catalogue.transaction(readonly=True) as conn:  # every request runs this: no ORM bookkeeping
+        row = conn.execute(select(*columns).where(ApiClient.key_prefix == prefix)).first()
         if row is None or row.revoked_at is not None:
             _hash(secret)  # same work whether or not the prefix exists
             return None
         if not hmac.compare_digest(row.key_hash, _hash(secret)):
             return None
-        return Principal(row.id, row.name, ClientRole(row.role), row.agency_code)
+        limits = StationLimits(row.batches_per_minute, row.batch_burst, row.max_batch_bytes)
+        return Principal(row.id, row.name, ClientRole(row.role), row.agency_code, limits)
 
 
 def revoke_client(catalogue: Catalogue, prefix: str) -> bool:
-    with catalogue.session() as s:
+    with catalogue.session(durable=True) as s:  # a revoked key must stay revoked
         row = s.scalar(select(ApiClient).where(ApiClient.key_prefix == prefix))
         if row is None or row.revoked_at is not None:
             return False
@@ -62,7 +114,7 @@ def revoke_client(catalogue: Catalogue, prefix: str) -> bool:
 
 
 def list_clients(catalogue: Catalogue) -> list[dict[str, object]]:
-    with catalogue.session() as s:
+    with catalogue.reading() as s:
         return [
             {
                 "name": c.name,
@@ -70,6 +122,9 @@ def list_clients(catalogue: Catalogue) -> list[dict[str, object]]:
                 "prefix": c.key_prefix,
                 "agency_code": c.agency_code,
                 "revoked": c.revoked_at is not None,
+                "batches_per_minute": c.batches_per_minute,
+                "batch_burst": c.batch_burst,
+                "max_batch_bytes": c.max_batch_bytes,
             }
             for c in s.scalars(select(ApiClient).order_by(ApiClient.id))
         ]

@@ -1,18 +1,71 @@
-"""Engine, sessions and schema migrations of the catalogue."""
+"""Engine, sessions and schema migrations of the catalogue.
+
+SQLite runs in WAL mode with ``synchronous=NORMAL``: a commit survives a crash of the
+process (the WAL is in the OS cache), but a power loss or OS crash may roll back the last
+commits, leaving the database consistent. That is acceptable for job steps and object rows
+(a lost row is redone by its step, or its orphan object is adopted by a retry), but not
+for the access audit log, whose entry must outlive the read it records: transactions
+opened with ``durable=True`` switch their connection to ``synchronous=FULL`` (the WAL is
+fsynced at commit, as PostgreSQL does with ``synchronous_commit=on``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import fcntl
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+SQLITE_LOCK_TIMEOUT_S = 30.0
+_HOLDS_WRITER = "sohoa_holds_writer"
+
+
+def _sqlite_path(url: str) -> Path | None:
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return None if not url.startswith("sqlite:///") or path in ("", ":memory:") else Path(path)
+
+
+class _WriterLock:
+    """One SQLite writer at a time: a thread lock, then an flock shared by every process."""
+
+    def __init__(self, db_path: Path | None):
+        self._thread = threading.Lock()
+        self._lock_path = db_path.with_name(db_path.name + ".writer-lock") if db_path else None
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if not self._thread.acquire(timeout=SQLITE_LOCK_TIMEOUT_S):
+            raise TimeoutError(f"the catalogue's write lock was not free within {SQLITE_LOCK_TIMEOUT_S:.0f} s")
+        try:
+            if self._lock_path is not None:
+                if self._fd is None:
+                    self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._thread.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread.release()
 
 
 def make_engine(url: str, *, pooled: bool = True) -> Engine:
@@ -33,12 +86,45 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        # SQLite has one writer at a time, and a connection that finds the lock taken sleeps and
+        # polls (1, 2, 5 … 100 ms): under many threads or processes that turns into long, unfair
+        # waits. Writers queue instead: threads of this process on a lock, processes on an flock
+        # of a file beside the database (the kernel wakes the next one; nobody polls).
+        writer = _WriterLock(_sqlite_path(url))
+
+        def _pragma(conn, name: str, value: str) -> None:  # type: ignore[no-untyped-def]
+            """Set a connection-level PRAGMA (only outside a transaction), skipping it when already set."""
+            if conn.info.get(name) != value:
+                conn.exec_driver_sql(f"PRAGMA {name}={value}")
+                conn.info[name] = value
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
-            # Take the write lock up front: a deferred transaction that later writes can
-            # fail with SQLITE_BUSY without waiting when another writer got in between.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            options = conn.get_execution_options()
+            if options.get("readonly", False):
+                # WAL readers see a snapshot and never wait for the writer; query_only refuses writes.
+                _pragma(conn, "query_only", "ON")
+                conn.exec_driver_sql("BEGIN")
+                return
+            _pragma(conn, "query_only", "OFF")
+            if not conn.info.get(_HOLDS_WRITER):
+                writer.acquire()
+                conn.info[_HOLDS_WRITER] = True
+            try:
+                _pragma(conn, "synchronous", "FULL" if options.get("durable", False) else "NORMAL")
+                # Take the write lock up front: a deferred transaction that later writes can
+                # fail with SQLITE_BUSY without waiting when another writer got in between.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _release(conn.info)
+                raise
 
+        def _release(info: dict) -> None:  # type: ignore[type-arg]
+            if info.pop(_HOLDS_WRITER, False):
+                writer.release()
+
+        # Released when the connection goes back to the pool: after its COMMIT or ROLLBACK ran.
+        event.listen(engine.pool, "checkin", lambda _dbapi, record: _release(record.info))
         return engine
     if not pooled:
         return create_engine(url, poolclass=NullPool)
@@ -59,19 +145,100 @@ def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+class DriverSQL:
+    """A hot statement run on the driver's cursor, inside the caller's transaction.
+
+    For the few statements every audited read runs, SQLAlchemy's per-statement work (cache
+    lookup, type processing, result wrapping) costs several times the database's own. Write
+    the SQL once with ``:name`` parameters; datetimes are bound as the models store them
+    (``UtcDateTime``: UTC text on SQLite) and dicts as JSON. PostgreSQL (psycopg) prepares a
+    statement after a few runs on the same connection.
+    """
+
+    def __init__(self, sql: str):
+        self.sql = {"sqlite": sql, "postgresql": re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql)}
+
+    def run(self, conn: Connection | Session, params: Mapping[str, Any] | None = None) -> Any:
+        """Execute; returns the DBAPI cursor (``fetchone``/``fetchall``)."""
+        core = conn if isinstance(conn, Connection) else conn.connection()
+        dialect = core.dialect.name
+        bound = {k: _driver_value(dialect, v) for k, v in (params or {}).items()}
+        cursor = core.connection.cursor()
+        cursor.execute(self.sql[dialect], bound)
+        return cursor
+
+
+class Autocommit:
+    """A pooled connection for single-statement reads and writes, each its own transaction.
+
+    Saves PostgreSQL the BEGIN and COMMIT round trips. On SQLite a read runs in the driver's
+    autocommit mode (WAL: no lock taken) and a write in a transaction of its own, so that it
+    queues for the write lock like every other writer.
+    """
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def read(self, sql: DriverSQL, params: Mapping[str, Any] | None = None) -> Any:
+        return sql.run(self.connection, params)
+
+    def write(self, sql: DriverSQL, params: Mapping[str, Any] | None = None) -> None:
+        if self.connection.dialect.name == "sqlite":
+            with self.connection.begin():
+                sql.run(self.connection, params)
+        else:
+            sql.run(self.connection, params)
+
+
+def _driver_value(dialect: str, value: Any) -> Any:
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, datetime) and dialect == "sqlite":
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
 class Catalogue:
     """Owns the engine and hands out transactional sessions."""
 
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
+        self._durable_engine = self.engine.execution_options(durable=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._durable_sessions = sessionmaker(self._durable_engine, expire_on_commit=False)
+        self._reading_engine = self.engine.execution_options(readonly=True)
+        self._reading_sessions = sessionmaker(self._reading_engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session whose transaction commits on success and rolls back on error."""
-        with self._sessions() as session, session.begin():
+    def session(self, *, durable: bool = False) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on error (``durable``: module doc)."""
+        with (self._durable_sessions if durable else self._sessions)() as session, session.begin():
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session: on SQLite it neither takes nor waits for the write lock (writes fail)."""
+        with self._reading_sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def transaction(self, *, durable: bool = False, readonly: bool = False) -> Iterator[Connection]:
+        """A Core connection in a transaction, for hot paths where a session's bookkeeping shows.
+
+        ``durable``: see the module docstring; ``readonly``: as ``reading``.
+        """
+        engine = self._reading_engine if readonly else self._durable_engine if durable else self.engine
+        with engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Autocommit]:
+        """See ``Autocommit``; SQLite's driver connections are in autocommit mode already."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name != "sqlite":
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield Autocommit(conn)
 
     def dispose(self) -> None:
         self.engine.dispose()

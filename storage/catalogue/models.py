@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, select
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, event, select, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -71,6 +71,10 @@ class ApiClient(Base):
     agency_code: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    # A station's own batch limits; None: the service-wide default (settings.api).
+    batches_per_minute: Mapped[float | None]
+    batch_burst: Mapped[int | None]
+    max_batch_bytes: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Dossier(Base):
@@ -85,6 +89,9 @@ class Dossier(Base):
     receiving_centre: Mapped[str] = mapped_column(String(300), default="")
     station_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
     batch_sha256: Mapped[str] = mapped_column(String(64))
+    # A zip batch as received, kept in the raw bucket until its scans are unpacked from it.
+    archive_key: Mapped[str | None] = mapped_column(String(200))
+    archive_sha256: Mapped[str | None] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -131,6 +138,12 @@ class ScanFile(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     object_key: Mapped[str] = mapped_column(String(200))
+    # The scan's name inside the dossier's archive; ``stored`` once it has its own raw object.
+    member: Mapped[str | None] = mapped_column(String(1024))
+    stored: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+OWNER_LOOKUP_EXTRA = ("doc_type", "dossier_code", "procedure_code", "page_count", "sha256", "size", "object_key")
 
 
 class Document(Base):
@@ -140,7 +153,7 @@ class Document(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     component_id: Mapped[int] = mapped_column(ForeignKey("components.id"), unique=True)
-    owner_id: Mapped[str] = mapped_column(String(12), index=True)
+    owner_id: Mapped[str] = mapped_column(String(12))
     doc_type: Mapped[str] = mapped_column(String(40), index=True)
     type_confidence: Mapped[float]
     needs_review: Mapped[bool] = mapped_column(default=False)
@@ -160,7 +173,9 @@ class Document(Base):
 
     component: Mapped[Component] = relationship(back_populates="document")
 
-    __table_args__ = (Index("ix_documents_owner_created", "owner_id", "created_at"),)
+    # Covers the lookup by owner (every column of a search hit): answered from the index alone,
+    # without reading rows whose OCR text spills over many pages.
+    __table_args__ = (Index("ix_documents_owner_lookup", "owner_id", "created_at", "id", *OWNER_LOOKUP_EXTRA),)
 
 
 class EResult(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -121,8 +121,15 @@ class ObjectStore(Protocol):
         """
         ...
 
-    def get_bytes(self, bucket: Bucket, key: str, *, sha256: str | None = None) -> bytes:
-        """Read an object; with ``sha256`` the content is checked and IntegrityError raised on mismatch."""
+    def get_bytes(
+        self, bucket: Bucket, key: str, *, sha256: str | None = None, while_waiting: Callable[[], None] | None = None
+    ) -> bytes:
+        """Read an object; with ``sha256`` the content is checked and IntegrityError raised on mismatch.
+
+        ``while_waiting`` runs exactly once, on this thread, while the request is in flight (S3:
+        sent, response not yet read; the local store has nothing to wait for and runs it first).
+        What it raises is raised instead of returning the bytes, even if the read failed too.
+        """
         ...
 
     def exists(self, bucket: Bucket, key: str) -> bool: ...
@@ -145,6 +152,15 @@ class ObjectStore(Protocol):
 
     def put_file(self, bucket: Bucket, source: Source, *, suffix: str = "", content_type: str = "") -> StoredObject:
         """``stage`` then ``promote``: a streamed, multipart upload."""
+        ...
+
+    def move_in(
+        self, bucket: Bucket, path: Path, *, sha256: str, suffix: str = "", content_type: str = ""
+    ) -> StoredObject:
+        """Store a local file the caller has just written and hashed; the file is consumed.
+
+        The local backend renames it into place (no second copy of an upload); others upload it.
+        """
         ...
 
     def open_read(self, bucket: Bucket, key: str, *, sha256: str | None = None) -> VerifyingReader:

@@ -144,9 +144,41 @@ class LocalObjectStore:
     def put_file(self, bucket: Bucket, source: Source, *, suffix: str = "", content_type: str = "") -> StoredObject:
         return self.promote(self.stage(bucket, source), suffix=suffix)
 
+    def move_in(
+        self, bucket: Bucket, path: Path, *, sha256: str, suffix: str = "", content_type: str = ""
+    ) -> StoredObject:
+        # Locked objects are hashed here, never stored on a caller's word; another file system is copied.
+        key = content_key(sha256, suffix)
+        if bucket is not Bucket.RESULTS:
+            size = path.stat().st_size
+            if self._rename_in(path, self._path(bucket, key)):
+                return StoredObject(bucket, key, sha256, size)
+        obj = self.put_file(bucket, path, suffix=suffix, content_type=content_type)
+        path.unlink(missing_ok=True)
+        return obj
+
+    @staticmethod
+    def _rename_in(path: Path, dest: Path) -> bool:
+        """Make ``path`` the object at ``dest`` (durably); False when a rename cannot do it."""
+        if dest.exists():  # the same bytes are stored already
+            path.unlink()
+            return True
+        with path.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(path, dest)
+        except OSError:
+            return False
+        return True
+
     # -- reading -------------------------------------------------------------------------------
 
-    def get_bytes(self, bucket: Bucket, key: str, *, sha256: str | None = None) -> bytes:
+    def get_bytes(
+        self, bucket: Bucket, key: str, *, sha256: str | None = None, while_waiting: Callable[[], None] | None = None
+    ) -> bytes:
+        if while_waiting is not None:
+            while_waiting()
         path = self._path(bucket, key)
         try:
             data = path.read_bytes()

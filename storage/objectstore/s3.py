@@ -10,7 +10,6 @@ with backoff until ``RetryPolicy.total_s`` has passed.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import uuid
@@ -29,6 +28,7 @@ from minio.retention import Retention
 from minio.versioningconfig import VersioningConfig
 
 from sohoa.errors import IntegrityError, NotFound, ObjectStoreUnavailable
+from storage.objectstore import inflight
 from storage.objectstore.base import (
     TEMP_PREFIX,
     Bucket,
@@ -77,7 +77,7 @@ class S3ObjectStore:
         retry: RetryPolicy | None = None,
         part_size: int = 16 * 1024 * 1024,
     ):
-        http = urllib3.PoolManager(
+        http = inflight.pool_manager(
             timeout=urllib3.Timeout(connect=3, read=60), retries=urllib3.Retry(total=0), maxsize=16
         )
         self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, http_client=http)
@@ -222,29 +222,52 @@ class S3ObjectStore:
                 ),
             )
             version_id = result.version_id
+            if staged.bucket is Bucket.RESULTS:
+                self._lock_version(name, key, version_id)
         self._call(f"remove {work}/{staged.temp_key}", lambda: self.client.remove_object(work, staged.temp_key))
         return StoredObject(staged.bucket, key, staged.sha256, staged.size, version_id)
+
+    def _lock_version(self, name: str, key: str, version_id: str | None) -> None:
+        """Lock a copied e-result: a server may drop retention headers on CopyObject (SeaweedFS does)."""
+        args = self._lock_args(Bucket.RESULTS)
+        self._call(
+            f"retain {name}/{key}",
+            lambda: self.client.set_object_retention(name, key, args["retention"], version_id=version_id),
+        )
+        if args["legal_hold"]:
+            self._call(
+                f"hold {name}/{key}", lambda: self.client.enable_object_legal_hold(name, key, version_id=version_id)
+            )
 
     def put_file(self, bucket: Bucket, source: Source, *, suffix: str = "", content_type: str = "") -> StoredObject:
         staged = self.stage(bucket, source, content_type=content_type)
         return self.promote(staged, suffix=suffix, content_type=content_type)
 
+    def move_in(
+        self, bucket: Bucket, path: Path, *, sha256: str, suffix: str = "", content_type: str = ""
+    ) -> StoredObject:
+        obj = self.put_file(bucket, path, suffix=suffix, content_type=content_type)
+        path.unlink(missing_ok=True)
+        return obj
+
     # -- reading ---------------------------------------------------------------------------------
 
-    def _get(self, name: str, key: str, version_id: str | None = None) -> tuple[bytes, str]:
-        """The object's bytes and their SHA-256, hashed chunk by chunk as they arrive."""
+    def _get(
+        self, name: str, key: str, version_id: str | None = None, work: inflight.InFlightWork | None = None
+    ) -> bytes:
+        """The object's bytes, read in one call (urllib3's chunked ``stream`` costs more than hashing).
 
-        def fetch() -> tuple[bytes, str]:
-            response = self.client.get_object(name, key, version_id=version_id)
-            digest, parts = hashlib.sha256(), []
+        ``work`` runs while the request is in flight; when it fails, the body is not read.
+        """
+
+        def fetch() -> bytes:
+            with inflight.during_next_request(work):
+                response = self.client.get_object(name, key, version_id=version_id)
             try:
-                for chunk in response.stream(256 * 1024):
-                    digest.update(chunk)
-                    parts.append(chunk)
+                return b"" if work is not None and work.failed else response.read()
             finally:
                 response.close()
                 response.release_conn()
-            return b"".join(parts), digest.hexdigest()
 
         try:
             return self._call(f"get {name}/{key}", fetch)
@@ -253,10 +276,17 @@ class S3ObjectStore:
                 raise NotFound(f"{name}/{key}") from exc
             raise
 
-    def get_bytes(self, bucket: Bucket, key: str, *, sha256: str | None = None) -> bytes:
+    def get_bytes(
+        self, bucket: Bucket, key: str, *, sha256: str | None = None, while_waiting: Callable[[], None] | None = None
+    ) -> bytes:
         name = self._ensure(bucket)
-        data, digest = self._get(name, key)
-        if sha256 is None or digest == sha256:
+        work = inflight.InFlightWork(while_waiting) if while_waiting is not None else None
+        try:
+            data = self._get(name, key, work=work)
+        finally:
+            if work is not None:
+                work.finish()  # its failure is the one to report, even when the fetch failed too
+        if sha256 is None or sha256_hex(data) == sha256:
             return data
         if bucket in _VERSIONED:
             good = self._good_version(bucket, key, sha256)
@@ -269,8 +299,8 @@ class S3ObjectStore:
         """The newest earlier version whose bytes match ``sha256`` (after an overwrite or tampering)."""
         name = self.bucket_name(bucket)
         for version_id in self.versions(bucket, key)[1:]:
-            data, digest = self._get(name, key, version_id)
-            if digest == sha256:
+            data = self._get(name, key, version_id)
+            if sha256_hex(data) == sha256:
                 return version_id, data
         return None
 

@@ -5,6 +5,10 @@ detail and the previous entry's hash. ``verify`` recomputes the chain: an edited
 breaks its own hash, a removed one breaks the link of its successor (or, at the end, the
 head row that every append updates in the same transaction). Entries carry identifiers
 and purposes, never keys, secrets or document contents.
+
+Appends serialise on the head row: advancing its sequence number locks it and returns the
+previous hash in one statement. They commit durably (``Catalogue.transaction(durable=True)``:
+on SQLite the WAL is fsynced at commit), since an entry must outlive the access it records.
 """
 
 from __future__ import annotations
@@ -15,13 +19,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from storage.catalogue.db import Catalogue
+from sohoa.errors import error
+from storage.catalogue.db import Catalogue, DriverSQL
 from storage.catalogue.warehouse_models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
+AuditHeadMissing = error(
+    "AUDIT_LOG_BROKEN",
+    "Nhật ký truy cập kho dữ liệu bị hỏng (thiếu bản ghi đầu chuỗi). Liên hệ quản trị viên.",
+    "The access audit log's head row is missing (it is created by migration 0005); run `sohoa audit verify`.",
+)
 _SECRET_WORDS = ("secret", "password", "api_key", "token", "signature", "sig")
 
 
@@ -54,8 +64,21 @@ def _clean(detail: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Advancing the head's sequence number locks its row (PostgreSQL; a SQLite transaction holds
+# the write lock from BEGIN) and returns the previous entry's hash in the same round trip.
+ADVANCE_HEAD = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
+_ADVANCE_HEAD = DriverSQL(ADVANCE_HEAD)
+_COLUMNS = ("seq", "at", "actor", "action", "subject", "purpose", "outcome", "detail", "prev_hash", "hash")
+_INSERT = f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})"
+_WRITE_ENTRY = {
+    "sqlite": (DriverSQL(_INSERT), DriverSQL("UPDATE audit_head SET hash = :hash WHERE id = 1")),
+    # one round trip for both
+    "postgresql": (DriverSQL(f"WITH entry AS ({_INSERT}) UPDATE audit_head SET hash = :hash WHERE id = 1"),),
+}
+
+
 def append(
-    session: Session,
+    conn: Session | Connection,
     *,
     actor: str,
     action: str,
@@ -65,37 +88,58 @@ def append(
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Append an entry inside the caller's transaction (it commits with the access it records)."""
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()).first()
+    head = _ADVANCE_HEAD.run(conn).fetchone()
     if head is None:
-        session.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS, note=""))
-        head_seq, head_hash = 0, GENESIS
-    else:
-        head_seq, head_hash = head
-    at = datetime.now(UTC)
-    clean = _clean(detail or {})
-    seq = head_seq + 1
+        raise AuditHeadMissing("audit_head row 1")
+    return write_entry(
+        conn,
+        head[0],
+        head[1],
+        actor=actor,
+        action=action,
+        subject=subject,
+        outcome=outcome,
+        purpose=purpose,
+        detail=detail,
+    )
+
+
+def write_entry(
+    conn: Session | Connection,
+    seq: int,
+    prev_hash: str,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    outcome: str,
+    purpose: str = "",
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The rest of ``append`` once the head was advanced to ``seq``: for a caller that ran
+    ``ADVANCE_HEAD`` with more columns, to read something in the same round trip."""
     row = {
         "seq": seq,
-        "at": at,
+        "at": datetime.now(UTC),
         "actor": actor[:200],
         "action": action,
         "subject": subject[:300],
         "purpose": purpose[:200],
         "outcome": outcome,
-        "detail": clean,
-        "prev_hash": head_hash,
+        "detail": _clean(detail or {}),
+        "prev_hash": prev_hash,
     }
     row["hash"] = entry_hash(**row)  # type: ignore[arg-type]
-    # Core statements, not ORM objects: an audited read must stay cheap.
-    session.execute(insert(AuditEntry).values(**row))
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=row["hash"]))
+    dialect = (conn if isinstance(conn, Connection) else conn.connection()).dialect.name
+    for statement in _WRITE_ENTRY[dialect]:
+        statement.run(conn, row)
     return row
 
 
 def record(catalogue: Catalogue, **kwargs: Any) -> None:
-    """Append an entry in a transaction of its own."""
-    with catalogue.session() as s:
-        append(s, **kwargs)
+    """Append an entry in a (durable) transaction of its own."""
+    with catalogue.transaction(durable=True) as conn:
+        append(conn, **kwargs)
 
 
 @dataclass

@@ -20,12 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError as DbIntegrityError
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from sohoa.errors import NotFound
-from storage.catalogue.db import Catalogue
+from storage.catalogue.db import Autocommit, Catalogue, DriverSQL
 from storage.catalogue.warehouse_models import ObjectRecord, ObjectState
 from storage.objectstore import Bucket, ObjectStore, Staged, StoredObject, content_key, sha256_hex
 from storage.objectstore.streams import Source
@@ -51,6 +50,24 @@ def _record(s: Session, bucket: Bucket, key: str) -> ObjectRecord | None:
     return s.scalar(select(ObjectRecord).where(ObjectRecord.bucket == bucket.value, ObjectRecord.key == key))
 
 
+_STORED_SHA = DriverSQL(
+    f"SELECT sha256, size FROM stored_objects WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
+)
+
+
+# A read's audit entry advances the log's head; the same statement finds the object's hash.
+_ADVANCE_AND_LOCATE = DriverSQL(
+    f"{audit.ADVANCE_HEAD}, (SELECT sha256 FROM stored_objects "
+    f"WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}')"
+)
+
+_RECORD_STORED = DriverSQL(
+    "INSERT INTO stored_objects (bucket, key, sha256, size, content_type, state, temp_key, created_at, updated_at) "
+    "VALUES (:bucket, :key, :sha256, :size, :content_type, :state, NULL, :now, :now) "
+    "ON CONFLICT (bucket, key) DO UPDATE SET state = excluded.state, temp_key = NULL, updated_at = excluded.updated_at"
+)
+
+
 class Warehouse:
     def __init__(
         self,
@@ -71,53 +88,41 @@ class Warehouse:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def _stored_sha(self, s: Session, bucket: Bucket, key: str) -> tuple[str, int] | None:
-        row = s.execute(
-            select(ObjectRecord.sha256, ObjectRecord.size).where(
-                ObjectRecord.bucket == bucket.value, ObjectRecord.key == key, ObjectRecord.state == ObjectState.STORED
-            )
-        ).first()
+    def _stored_sha(self, conn: Connection | Session | Autocommit, bucket: Bucket, key: str) -> tuple[str, int] | None:
+        params = {"bucket": bucket.value, "key": key}
+        row = (
+            conn.read(_STORED_SHA, params) if isinstance(conn, Autocommit) else _STORED_SHA.run(conn, params)
+        ).fetchone()
         return (row[0], row[1]) if row else None
 
     def put_bytes(self, bucket: Bucket, data: bytes, *, suffix: str = "", content_type: str = "") -> StoredObject:
-        digest = sha256_hex(data)
+        digest = sha256_hex(data)  # the only hash of these bytes: the store is handed it
         key = content_key(digest, suffix)
-        with self.catalogue.session() as s:
-            known = self._stored_sha(s, bucket, key)
-        if known is not None:
-            return StoredObject(bucket, key, known[0], known[1])
-        obj = self.store.put_bytes(
-            bucket, data, suffix=suffix, content_type=content_type, check_exists=False, sha256=digest
-        )
-        self._fault("object_written")
-        self._commit_stored(bucket, obj, content_type)
+        # One pooled connection for the check and the record, each a single statement that
+        # commits by itself: no transaction (nor SQLite's write lock) spans the upload, and
+        # the record is the last use of the connection (SQLite's writer queue is left at checkin).
+        with self.catalogue.autocommit() as conn:
+            known = self._stored_sha(conn, bucket, key)
+            if known is not None:
+                return StoredObject(bucket, key, known[0], known[1])
+            obj = self.store.put_bytes(
+                bucket, data, suffix=suffix, content_type=content_type, check_exists=False, sha256=digest
+            )
+            self._fault("object_written")
+            self._record_stored(conn, bucket, obj, content_type)
         return obj
 
+    def _record_stored(self, conn: Autocommit, bucket: Bucket, obj: StoredObject, content_type: str) -> None:
+        """Mark the row stored, inserting it if absent: one statement, safe against a concurrent writer."""
+        row = {"bucket": bucket.value, "key": obj.key, "sha256": obj.sha256, "size": obj.size}
+        conn.write(
+            _RECORD_STORED,
+            {**row, "content_type": content_type, "state": ObjectState.STORED.value, "now": datetime.now(UTC)},
+        )
+
     def _commit_stored(self, bucket: Bucket, obj: StoredObject, content_type: str) -> None:
-        now = datetime.now(UTC)
-        try:
-            with self.catalogue.session() as s:
-                done = s.execute(
-                    update(ObjectRecord)
-                    .where(ObjectRecord.bucket == bucket.value, ObjectRecord.key == obj.key)
-                    .values(state=ObjectState.STORED, temp_key=None, updated_at=now)
-                    .execution_options(synchronize_session=False)
-                )
-                if done.rowcount == 0:
-                    s.execute(
-                        insert(ObjectRecord).values(
-                            bucket=bucket.value,
-                            key=obj.key,
-                            sha256=obj.sha256,
-                            size=obj.size,
-                            content_type=content_type,
-                            state=ObjectState.STORED,
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
-        except DbIntegrityError:
-            log.info("object %s/%s was recorded concurrently", bucket.value, obj.key)
+        with self.catalogue.autocommit() as conn:
+            self._record_stored(conn, bucket, obj, content_type)
 
     def put_file(self, bucket: Bucket, source: Source, *, suffix: str = "", content_type: str = "") -> StoredObject:
         """Streamed, crash-safe put: temporary key → pending row → content key → stored row."""
@@ -181,33 +186,59 @@ class Warehouse:
 
     # -- reading, always audited -----------------------------------------------------------------
 
-    def _locate(self, s: Session, bucket: Bucket, key: str, sha256: str | None) -> str:
-        if sha256 is not None:
-            return sha256
-        known = self._stored_sha(s, bucket, key)
-        if known is None:
-            raise NotFound(f"{bucket.value}/{key}")
-        return known[0]
-
     def get_bytes(self, bucket: Bucket, key: str, *, actor: str, purpose: str = "", sha256: str | None = None) -> bytes:
-        """Read a stored object (hash checked) and audit the access."""
-        subject = f"{bucket.value}/{key}"
-        with self.catalogue.session() as s:
-            sha = self._locate(s, bucket, key, sha256)
-            audit.append(s, actor=actor, action="get", subject=subject, purpose=purpose, outcome="ok")
+        """Read a stored object (hash checked) and audit the access.
+
+        The object's row is found and the audit entry committed (one transaction) while the
+        object store works on the request, so neither waits for the other. The bytes are
+        handed back only once that commit succeeded: a read whose audit entry cannot be
+        written is refused, and so is one of an object the catalogue does not hold.
+        """
+        located: list[str] = []
+
+        def audit_read() -> None:
+            located.append(self._audit_get(bucket, key, sha256, actor, purpose))
+
         try:
-            return self.store.get_bytes(bucket, key, sha256=sha)
+            data = self.store.get_bytes(bucket, key, while_waiting=audit_read)
+            if sha256_hex(data) != located[0]:  # the store serves an intact earlier version or raises
+                data = self.store.get_bytes(bucket, key, sha256=located[0])
         except Exception as exc:
+            if not located:
+                raise  # refused: not in the catalogue, or its audit entry was not written
             audit.record(
                 self.catalogue,
                 actor=actor,
                 action="get",
-                subject=subject,
+                subject=f"{bucket.value}/{key}",
                 purpose=purpose,
                 outcome="error",
                 detail={"error": getattr(exc, "code", type(exc).__name__)},
             )
             raise
+        return data
+
+    def _audit_get(self, bucket: Bucket, key: str, sha256: str | None, actor: str, purpose: str) -> str:
+        """Find the stored object's hash and commit the audit entry of its read, in one transaction."""
+        entry = {
+            "actor": actor,
+            "action": "get",
+            "subject": f"{bucket.value}/{key}",
+            "purpose": purpose,
+            "outcome": "ok",
+        }
+        with self.catalogue.transaction(durable=True) as conn:
+            if sha256 is not None:
+                audit.append(conn, **entry)
+                return sha256
+            head = _ADVANCE_AND_LOCATE.run(conn, {"bucket": bucket.value, "key": key}).fetchone()
+            if head is None:
+                raise audit.AuditHeadMissing("audit_head row 1")
+            seq, prev_hash, found = head
+            if found is None:
+                raise NotFound(entry["subject"])  # and the advanced head rolls back
+            audit.write_entry(conn, seq, prev_hash, **entry)
+            return str(found)
 
     def presign(self, bucket: Bucket, key: str, *, actor: str, purpose: str = "") -> Link:
         """A short-lived download link; the grant of it is audited."""

@@ -66,8 +66,14 @@ def _expected(catalogue: Catalogue) -> dict[tuple[Bucket, str], tuple[str, datet
             select(ScanFile.object_key, ScanFile.sha256, Dossier.created_at)
             .join(Component, Component.id == ScanFile.component_id)
             .join(Dossier, Dossier.id == Component.dossier_id)
+            .where(ScanFile.stored.is_(True))  # the rest still live in their batch archive
         )
         for k, sha, created in s.execute(raw):
+            out.setdefault((Bucket.RAW, k), (sha, created))
+        archives = select(Dossier.archive_key, Dossier.archive_sha256, Dossier.created_at).where(
+            Dossier.archive_key.is_not(None)
+        )
+        for k, sha, created in s.execute(archives):
             out.setdefault((Bucket.RAW, k), (sha, created))
     return out
 

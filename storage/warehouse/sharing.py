@@ -76,7 +76,7 @@ def grant_access(
     valid_for: timedelta = timedelta(days=365),
 ) -> int:
     start = valid_from or datetime.now(UTC)
-    with catalogue.session() as s:
+    with catalogue.session(durable=True) as s:
         agency = s.scalar(select(Agency).where(Agency.code == check_agency_code(agency_code)))
         if agency is None:
             raise AgencyUnknown(agency_code)
@@ -102,7 +102,7 @@ def grant_access(
 
 
 def revoke_grant(catalogue: Catalogue, grant_id: int) -> bool:
-    with catalogue.session() as s:
+    with catalogue.session(durable=True) as s:
         g = s.get(Grant, grant_id)
         if g is None or g.revoked_at is not None:
             return False
@@ -143,21 +143,25 @@ def request_documents(
     check_agency_code(agency_code)
     if not OWNER_ID.match(owner_id):
         raise OwnerIdInvalid(owner_id)
-    actor, subject = f"agency:{agency_code}", f"owner:{owner_id}"
+    actor = f"agency:{agency_code}"
+
+    def record(outcome: str, detail: dict[str, Any]) -> None:
+        audit.record(
+            warehouse.catalogue,
+            actor=actor,
+            action="request",
+            subject=f"owner:{owner_id}",
+            purpose=purpose,
+            outcome=outcome,
+            detail=detail,
+        )
+
     granted = _granted_types(warehouse.catalogue, agency_code, purpose, datetime.now(UTC))
     wanted = set(doc_types) if doc_types else set(granted or ())
     allowed = sorted(wanted & (granted or set()))
     if not purpose.strip() or not allowed or (doc_types and set(doc_types) - set(allowed)):
         reason = "unknown agency" if granted is None else "no grant for these types and purpose"
-        audit.record(
-            warehouse.catalogue,
-            actor=actor,
-            action="request",
-            subject=subject,
-            purpose=purpose,
-            outcome="refused",
-            detail={"doc_types": sorted(wanted), "reason": reason},
-        )
+        record("refused", {"doc_types": sorted(wanted), "reason": reason})
         if granted is None:
             raise AgencyUnknown(agency_code)
         raise GrantRequired(f"{agency_code} {sorted(wanted)} {purpose!r}")
@@ -166,13 +170,5 @@ def request_documents(
     for hit in hits:
         link = warehouse.presign(Bucket.DOCUMENTS, hit.object_key, actor=actor, purpose=purpose)
         out.append({**hit.to_dict(), "url": link.url, "url_expires_at": link.expires_at.isoformat()})
-    audit.record(
-        warehouse.catalogue,
-        actor=actor,
-        action="request",
-        subject=subject,
-        purpose=purpose,
-        outcome="granted",
-        detail={"doc_types": allowed, "document_ids": [h.id for h in hits]},
-    )
+    record("granted", {"doc_types": allowed, "document_ids": [h.id for h in hits]})
     return out

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,9 +13,10 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from sohoa.settings import ApiSettings, Settings
 from storage.catalogue.clients import create_client
-from storage.catalogue.models import ClientRole, Component, ComponentState, Document, Dossier
+from storage.catalogue.models import ClientRole
 from storage.objectstore import Bucket
 from tests.helpers import make_zip, manifest
+from tests.storage.factories import add_document
 from workers.result_render import render_result_pdf
 from workers.runner import StepRunner
 from workers.services import Services
@@ -120,26 +120,15 @@ def add_signed_document(
 
     pdf = sign_pdf(render_result_pdf([f"Bản sao điện tử {doc_type}"]), services.signing_key("operator"), level="B-B")
     obj = services.store.put_bytes(Bucket.DOCUMENTS, pdf, suffix=".pdf", content_type="application/pdf")
-    with services.catalogue.session() as s:
-        dossier = Dossier(code=code, procedure_code="1.001193", applicant_id=owner_id, batch_sha256=obj.sha256)
-        comp = Component(ref="c1", position=0, declared_type=doc_type, page_count=1, state=ComponentState.DONE)
-        dossier.components.append(comp)
-        s.add(dossier)
-        s.flush()
-        doc = Document(
-            component_id=comp.id,
-            owner_id=owner_id,
-            doc_type=doc_type,
-            type_confidence=0.95,
-            fields=fields or {},
-            page_count=1,
-            sha256=obj.sha256,
-            size=obj.size,
-            object_key=obj.key,
-            signed_by="Cán bộ số hóa",
-            signed_at=datetime.now(UTC),
-            signature_level="B-B",
-        )
-        s.add(doc)
-        s.flush()
-        return doc.id
+    doc_id, _ = add_document(
+        services.catalogue,
+        owner_id=owner_id,
+        doc_type=doc_type,
+        fields=fields,
+        code=code,
+        sha256=obj.sha256,
+        size=obj.size,
+        object_key=obj.key,
+        signature_level="B-B",
+    )
+    return doc_id

@@ -179,3 +179,16 @@ def test_verify_upload_is_size_limited(make_api) -> None:  # type: ignore[no-unt
     as_page = api.client.post("/kiem-tra", files={"tep": ("big.pdf", big)}, headers={"Accept": "text/html"})
     assert as_page.status_code == 413 and "vượt quá dung lượng" in as_page.text and "<html" in as_page.text
     assert api.client.post("/api/v1/verify", content=big).status_code == 413
+
+
+def test_public_verification_is_rate_limited_per_client(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(verify_burst_per_ip=2, verify_per_minute_per_ip=1, metrics_token="scrape")
+    junk = {"tep": ("x.pdf", b"not a pdf", "application/pdf")}
+    assert [api.client.post("/kiem-tra", files=junk).status_code for _ in range(2)] == [200, 200]
+    page_429 = api.client.post("/kiem-tra", files=junk)
+    assert page_429.status_code == 429 and "quá nhiều tệp" in page_429.text
+    assert int(page_429.headers["retry-after"]) >= 1
+    as_json = api.client.post("/api/v1/verify", content=b"not a pdf")
+    assert as_json.status_code == 429 and as_json.json()["detail"]["code"] == "RATE_LIMITED"
+    metrics = api.client.get("/metrics", headers={"Authorization": "Bearer scrape"}).text
+    assert 'sohoa_rate_limited_total{limit="verify"} 2.0' in metrics

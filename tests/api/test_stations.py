@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import zipfile
 
 from sqlalchemy import func, select
@@ -178,3 +179,28 @@ def test_unauthenticated_forged_revoked_and_wrong_role_keys_are_refused(api: Api
     ):
         r = api.client.post("/api/v1/batches", content=body, headers=headers | {"Content-Type": "application/zip"})
         assert r.status_code == status, (headers, r.text)
+
+
+def test_a_station_can_have_its_own_rate_and_size_limits(api: Api) -> None:
+    from storage.catalogue.clients import StationLimits, create_client, list_clients, set_limits
+
+    small = create_client(
+        api.services.catalogue, "Trạm nhỏ", ClientRole.STATION, limits=StationLimits(max_batch_bytes=2048)
+    )
+    slow = create_client(api.services.catalogue, "Trạm chậm", ClientRole.STATION)
+    prefix = slow.split("_")[1]
+    assert set_limits(api.services.catalogue, prefix, StationLimits(batches_per_minute=1, batch_burst=1))
+    row = next(c for c in list_clients(api.services.catalogue) if c["prefix"] == prefix)
+    assert row["batches_per_minute"] == 1 and row["batch_burst"] == 1
+    headers = {"Content-Type": "application/zip"}
+    body = make_zip(manifest([{"id": "c1", "files": ["a.jpg"]}], code=CODE), {"a.jpg": b"\xff\xd8" + os.urandom(4096)})
+    too_big = api.client.post("/api/v1/batches", content=body, headers=headers | {"Authorization": f"Bearer {small}"})
+    assert too_big.status_code == 413 and too_big.json()["detail"]["code"] == "UPLOAD_TOO_LARGE"
+    as_slow = headers | {"Authorization": f"Bearer {slow}"}
+    assert api.client.post("/api/v1/batches", content=body, headers=as_slow).status_code == 202
+    assert api.client.post("/api/v1/batches", content=body, headers=as_slow).status_code == 429
+    # Every other station keeps the service-wide limits.
+    other = make_zip(
+        manifest([{"id": "c1", "files": ["a.jpg"]}], code=CODE[:-1] + "7"), {"a.jpg": b"\xff\xd8" + os.urandom(4096)}
+    )
+    assert api.client.post("/api/v1/batches", content=other, headers=api.station | headers).status_code == 202

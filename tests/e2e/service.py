@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.servers import free_port, wait_ready
 
 
 @contextmanager
@@ -39,15 +31,7 @@ def running_service(var: Path, pki: Path, **env_extra: str) -> Iterator[dict]:
         proc = subprocess.Popen([sys.executable, "-m", "sohoa.cli", "serve"], env=env, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None:
-                    raise RuntimeError(f"service exited: {log_path.read_text()[-3000:]}")
-                time.sleep(0.2)
+            wait_ready(f"{base}/readyz", proc, log_path, timeout=60)
             creds = json.loads((var / "dev-credentials.json").read_text())
             yield {"base": base, "var": var, "pki": pki, "pid": proc.pid, **creds}
         finally:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 from datetime import UTC, datetime
+from typing import Any
 
 from storage.catalogue.db import Catalogue
-from storage.catalogue.models import Component, Document, Dossier
+from storage.catalogue.models import Component, ComponentState, Document, Dossier
 
 _seq = itertools.count(1)
 
@@ -23,14 +24,19 @@ def add_document(
     object_key: str | None = None,
     sha256: str | None = None,
     size: int = 0,
+    code: str | None = None,
+    fields: dict[str, Any] | None = None,
+    signature_level: str = "B-T",
 ) -> tuple[int, str]:
-    """Insert a dossier, component and document; returns (document id, dossier code)."""
+    """Insert a dossier, its finished component and its document; returns (document id, dossier code)."""
     n = next(_seq)
-    code = f"000.00.12.H26-{datetime.now(UTC):%y%m%d}-{n:04d}"
+    code = code or f"000.00.12.H26-{datetime.now(UTC):%y%m%d}-{n:04d}"
     sha = sha256 or hashlib.sha256(f"doc{n}{code}".encode()).hexdigest()
     with catalogue.session() as s:
         dossier = Dossier(code=code, procedure_code=procedure_code, applicant_id=owner_id, batch_sha256=sha)
-        comp = Component(ref=f"c{n}", position=0, name=doc_type, declared_type=doc_type)
+        comp = Component(
+            ref=f"c{n}", position=0, name=doc_type, declared_type=doc_type, page_count=1, state=ComponentState.DONE
+        )
         dossier.components.append(comp)
         s.add(dossier)
         s.flush()
@@ -40,13 +46,14 @@ def add_document(
             doc_type=doc_type,
             type_confidence=0.9,
             text=text,
+            fields=fields or {},
             page_count=1,
             sha256=sha,
             size=size,
             object_key=object_key or f"sha256/{sha[:2]}/{sha}.pdf",
             signed_by="Cán bộ số hóa",
             signed_at=datetime.now(UTC),
-            signature_level="B-T",
+            signature_level=signature_level,
             **({"created_at": created_at} if created_at else {}),
         )
         s.add(doc)

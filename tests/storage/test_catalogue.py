@@ -30,3 +30,22 @@ def test_api_keys_are_hashed_forgeries_and_revoked_keys_refused(db_services: Ser
         assert secret not in str(stored.all())
     assert revoke_client(cat, prefix)
     assert authenticate(cat, key) is None
+
+
+def test_durable_transactions_fsync_on_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Audit entries commit with synchronous=FULL; other transactions keep NORMAL (WAL)."""
+    from storage.catalogue.db import Catalogue
+
+    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    migrate(url)
+    cat = Catalogue(url)
+    try:
+        levels = []
+        for durable in (False, True, False):
+            with cat.transaction(durable=durable) as conn:
+                levels.append(conn.exec_driver_sql("PRAGMA synchronous").scalar())
+            with cat.session(durable=durable) as s:
+                levels.append(s.connection().exec_driver_sql("PRAGMA synchronous").scalar())
+        assert levels == [1, 1, 2, 2, 1, 1]  # NORMAL, FULL
+    finally:
+        cat.dispose()

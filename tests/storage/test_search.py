@@ -77,3 +77,57 @@ def test_search_is_audited(catalogue: Catalogue) -> None:
             f"owner:{OWNER_A}",
             2,
         )
+
+
+def test_full_text_follows_inserts_and_updates(catalogue: Catalogue) -> None:
+    """The folded text, and SQLite's FTS table (triggers) or PostgreSQL's index, follow every write."""
+    from storage.catalogue.models import Document
+
+    doc_id, _ = add_document(catalogue, owner_id=OWNER_A, doc_type="contract", text="HỢP ĐỒNG mua bán nhà ở")
+    ids = lambda text: {h.id for h in search_documents(catalogue, SearchQuery(text=text))}  # noqa: E731
+    assert ids("hop dong mua ban") == {doc_id}
+    with catalogue.session() as s:
+        doc = s.get(Document, doc_id)
+        assert doc is not None and doc.folded_text == "hop dong mua ban nha o"
+        doc.text = "Giấy ủy quyền"
+    assert ids("hop dong") == set()
+    assert ids("giay uy quyen") == {doc_id}
+
+
+def test_filters_combine_and_lists_of_types_vary(catalogue: Catalogue) -> None:
+    docs = _seed(catalogue)
+    ids = lambda q: {h.id for h in search_documents(catalogue, q)}  # noqa: E731
+    both = ("birth_certificate", "land_use_certificate")
+    assert ids(SearchQuery(owner_id=OWNER_A, doc_types=both)) == {docs["birth"][0], docs["land"][0]}
+    assert ids(SearchQuery(owner_id=OWNER_A, doc_types=both[1:])) == {docs["land"][0]}
+    assert ids(SearchQuery(owner_id=OWNER_A, doc_types=both, text="dong da")) == {docs["land"][0]}
+    assert ids(SearchQuery(doc_types=both, text="khai sinh", limit=1)) == {docs["other"][0]}  # the newest
+
+
+def test_owner_lookup_reads_only_the_covering_index(sqlite_catalogue: Catalogue) -> None:
+    from storage.warehouse.search import build_query
+
+    _seed(sqlite_catalogue)
+    stmt, params = build_query(SearchQuery(owner_id=OWNER_A), "sqlite")
+    with sqlite_catalogue.transaction() as conn:
+        compiled = stmt.compile(conn)
+        values = compiled.construct_params(params)
+        positional = tuple(values[name] for name in compiled.positiontup or ())
+        plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string, positional).all()
+    assert any("COVERING INDEX ix_documents_owner_lookup" in row[-1] for row in plan), plan
+
+
+def test_searches_on_sqlite_read_a_snapshot_without_the_write_lock(sqlite_catalogue: Catalogue) -> None:
+    """A lookup never queues behind the pipeline's writers (WAL readers do not need the lock)."""
+    from sqlalchemy import event
+
+    _seed(sqlite_catalogue)
+    statements: list[str] = []
+    listener = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
+    event.listen(sqlite_catalogue.engine, "before_cursor_execute", listener)
+    try:
+        assert len(search_documents(sqlite_catalogue, SearchQuery(owner_id=OWNER_A))) == 2
+        assert len(search_documents(sqlite_catalogue, SearchQuery(text="khai sinh"))) == 2
+    finally:
+        event.remove(sqlite_catalogue.engine, "before_cursor_execute", listener)
+    assert "BEGIN IMMEDIATE" not in statements and "BEGIN" in statements, statements

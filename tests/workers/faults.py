@@ -14,18 +14,13 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 
-from storage.catalogue.models import Component, Document, JobStep, ScanFile
+from storage.catalogue.models import Component, Document, Dossier, JobStep, ScanFile
 from storage.objectstore import Bucket
 from tests.helpers import make_zip, manifest
+from tests.servers import free_port
 from workers.services import Services
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def small_page(text: str) -> bytes:
@@ -101,7 +96,7 @@ class CeleryWorker:
                 "sohoa.cli",
                 "worker",
                 "--queues",
-                "ocr,sign,store",
+                "ingest,ocr,sign,store",
                 "--concurrency",
                 str(self.concurrency),
             ],
@@ -155,10 +150,14 @@ def audit_exactly_once(services: Services) -> dict[str, int]:
         docs = s.execute(select(Document.component_id, Document.object_key, Document.sha256)).all()
         steps = dict(s.execute(select(JobStep.kind, func.count()).group_by(JobStep.kind)).all())
         raw_keys = set(s.scalars(select(ScanFile.object_key)))
+        raw_keys |= set(s.scalars(select(Dossier.archive_key).where(Dossier.archive_key.is_not(None))))
+        unpacked = set(s.scalars(select(ScanFile.stored)))
     assert set(states) <= {"done", "failed"}, states
     assert len(docs) == states.get("done", 0) == len({d.component_id for d in docs})
     done = states.get("done", 0)
-    assert steps.get("store", 0) == done and steps.get("sign", 0) == done and steps.get("digitize") == total
+    assert steps.get("store", 0) == done and steps.get("sign", 0) == done
+    assert steps.get("unpack") == steps.get("digitize") == total
+    assert unpacked == {True}, "every scan has its own raw object"
     assert stored_keys(services, Bucket.DOCUMENTS) == {d.object_key for d in docs}
     assert stored_keys(services, Bucket.RAW) == raw_keys
     for d in docs:

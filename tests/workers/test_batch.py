@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from sohoa.errors import BatchInvalid, ManifestInvalid
+from sohoa.errors import BatchInvalid, IntegrityError, ManifestInvalid, UnsafePath
 from tests.helpers import make_zip, manifest
-from workers.batch import read_batch, safe_member_name
+from workers.batch import extract_member, read_batch, safe_member_name
 from workers.errors import BatchTooLarge
 
 
@@ -32,12 +32,27 @@ def test_zip_and_folder_of_the_same_batch_have_the_same_identity(tmp_path: Path)
         (folder / name).write_bytes(data)
     unzipped = read_batch(folder)
     assert zipped.sha256 == unzipped.sha256
-    assert [f.path.read_bytes() for f in zipped.components[0].files] == [b"AAAA", b"BBBB"]
     assert [f.sha256 for f in zipped.components[0].files] == [f.sha256 for f in unzipped.components[0].files]
-    spool = zipped.components[0].files[0].path.parent
-    zipped.close()
-    assert not spool.exists()
+    assert [f.member for f in zipped.components[0].files] == ["a.jpg", "b.jpg"]
     assert zipped.components[0].error is None
+    assert zipped.archive is not None
+    for f, data in zip(zipped.components[0].files, files.values(), strict=True):
+        out = tmp_path / f"out-{f.name}"
+        extract_member(zipped.archive, f.member or "", out, sha256=f.sha256)
+        assert out.read_bytes() == data
+
+
+def test_extract_member_refuses_bytes_that_no_longer_match_the_receipt(tmp_path: Path) -> None:
+    m = manifest([{"id": "c1", "files": ["a.jpg"]}])
+    batch = read_batch(write(tmp_path, make_zip(m, {"a.jpg": b"AAAA"})))
+    assert batch.archive is not None
+    batch.archive.write_bytes(make_zip(m, {"a.jpg": b"XXXX"}))
+    out = tmp_path / "a.jpg"
+    with pytest.raises(IntegrityError):
+        extract_member(batch.archive, "a.jpg", out, sha256=batch.components[0].files[0].sha256)
+    assert not out.exists()
+    with pytest.raises(UnsafePath):
+        extract_member(batch.archive, "../a.jpg", out, sha256="0" * 64)
 
 
 def test_unsafe_and_missing_files_fail_only_their_component(tmp_path: Path) -> None:

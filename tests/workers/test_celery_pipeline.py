@@ -70,7 +70,7 @@ def test_celery_worker_processes_a_batch_by_ids(
     log = tmp_path / "worker.log"
     with log.open("wb") as fh:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "sohoa.cli", "worker", "--queues", "ocr,sign,store", "--concurrency", "1"],
+            [sys.executable, "-m", "sohoa.cli", "worker", "--queues", "ingest,ocr,sign,store", "--concurrency", "1"],
             env=env,
             stdout=fh,
             stderr=fh,

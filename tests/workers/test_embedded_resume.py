@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,9 +26,13 @@ def test_restart_resumes_unfinished_steps_exactly_once(
 ) -> None:
     first = Services(make_settings(tmp_path / "var", shared_pki_dir))
     first.prepare()
-    receipt = ingest(first, read_batch(sample_batch))
+    zipped = tmp_path / "batch.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        for path in sorted(sample_batch.iterdir()):
+            zf.write(path, path.name)
+    receipt = ingest(first, read_batch(zipped))
     crashed = StepRunner(first, "crashed-worker")
-    leased = crashed.claim_next(("ocr",))
+    leased = crashed.claim_next(("ingest",))  # dies while unpacking the first component
     assert leased is not None
     first.close()  # the process dies holding a lease
 
@@ -51,7 +56,7 @@ def test_restart_resumes_unfinished_steps_exactly_once(
         assert list(s.scalars(select(Component.state))) == ["done"] * len(receipt.components)
         assert s.scalar(select(func.count(Document.id))) == len(receipt.components)
         kinds = s.execute(select(JobStep.kind, func.count()).group_by(JobStep.kind)).all()
-        assert dict(kinds) == {k: len(receipt.components) for k in ("digitize", "sign", "store")}
+        assert dict(kinds) == {k: len(receipt.components) for k in ("unpack", "digitize", "sign", "store")}
         assert set(s.scalars(select(JobStep.state))) == {StepState.DONE}
     assert crashed.run(leased).state == "lost"
     restarted.close()

@@ -92,36 +92,45 @@ def wait_until_settled(services: Services, log: Path, timeout: float = 400, tick
 
 def test_killing_workers_repeatedly_loses_and_duplicates_nothing(cluster: dict) -> None:
     services, worker = cluster["services"], cluster["worker"]
+    # Kills at set points of progress (components settled), so that all of them land however
+    # fast this machine is: worker processes mid-step, then the whole host, then processes again.
+    plan = [(5, "child"), (15, "child"), (25, "child"), (35, "main"), (50, "child"), (65, "child")]
     kills = {"children": 0, "main": 0}
-    last = [time.monotonic()]
 
     def tick(finished: int, total: int) -> None:
         if worker.proc is not None and worker.proc.poll() is not None:
             worker.start()  # a supervisor (systemd, compose) restarts a worker that exited
-        if time.monotonic() - last[0] < 3 or finished < 5 or finished >= total - 5:
+        if not plan or finished < plan[0][0]:
             return
-        last[0] = time.monotonic()
-        if kills["children"] < 6 and worker.kill_child():
-            kills["children"] += 1
-        elif kills["main"] == 0 and finished > total // 2:
+        if plan[0][1] == "main":
             worker.kill()  # the whole worker host dies...
-            kills["main"] += 1
             time.sleep(1)
             worker.start()  # ...and comes back
+            kills["main"] += 1
+        elif worker.kill_child():
+            kills["children"] += 1
+        else:
+            return  # no busy process right now: try again on the next tick
+        plan.pop(0)
 
     wait_until_settled(services, cluster["log"], tick=tick)
     counts = audit_exactly_once(services)
     print(json.dumps({"fault": "kill -9", **kills, **counts}))
-    assert kills["children"] >= 3 and kills["main"] == 1
+    assert plan == [] and kills == {"children": 5, "main": 1}
     assert counts == {"components": COMPONENTS, "done": COMPONENTS, "failed": 0, "documents": COMPONENTS}
 
 
 def test_restarting_the_broker_loses_and_duplicates_nothing(cluster: dict) -> None:
-    services, broker = cluster["services"], cluster["broker"]
-    restarted = False
+    services, broker, worker = cluster["services"], cluster["broker"], cluster["worker"]
+    restarted, worker_restarts = False, 0
 
     def tick(finished: int, total: int) -> None:
-        nonlocal restarted
+        nonlocal restarted, worker_restarts
+        if worker.proc is not None and worker.proc.poll() is not None:
+            # kombu's Redis transport can exit the worker on a lost connection ("Unrecoverable
+            # error: AttributeError … 'hostname'", celery/kombu#582); its supervisor restarts it.
+            worker.start()
+            worker_restarts += 1
         if not restarted and finished >= 10:
             broker.stop()  # queued messages are gone with it (no persistence)
             time.sleep(3)
@@ -130,7 +139,7 @@ def test_restarting_the_broker_loses_and_duplicates_nothing(cluster: dict) -> No
 
     wait_until_settled(services, cluster["log"], tick=tick)
     counts = audit_exactly_once(services)
-    print(json.dumps({"fault": "broker restart", **counts}))
+    print(json.dumps({"fault": "broker restart", "worker_restarts": worker_restarts, **counts}))
     assert restarted
     assert counts == {"components": COMPONENTS, "done": COMPONENTS, "failed": 0, "documents": COMPONENTS}
 

@@ -36,7 +36,7 @@ def install(monkeypatch: pytest.MonkeyPatch, handler) -> list[int]:  # type: ign
         calls.append(step.id)
         return handler(services, step)
 
-    monkeypatch.setitem(pipeline.STEPS, "digitize", StepSpec("digitize", "ocr", wrapped, None))
+    monkeypatch.setitem(pipeline.STEPS, "unpack", StepSpec("unpack", "ingest", wrapped, None))
     return calls
 
 
@@ -56,7 +56,12 @@ def steps(services: Services) -> list[JobStep]:
 
 def test_each_step_is_claimed_by_one_runner_only(dossier: Services) -> None:
     a, b = StepRunner(dossier, "a"), StepRunner(dossier, "b")
-    claimed = [a.claim_next(("ocr",)), b.claim_next(("ocr",)), a.claim_next(("ocr",)), b.claim_next(("ocr",))]
+    claimed = [
+        a.claim_next(("ingest",)),
+        b.claim_next(("ingest",)),
+        a.claim_next(("ingest",)),
+        b.claim_next(("ingest",)),
+    ]
     got = [c for c in claimed if c is not None]
     assert len(got) == 3 and len(set(got)) == 3
     assert all(not a.claim(step_id) for step_id in got)
@@ -67,17 +72,17 @@ def test_killed_worker_step_is_reclaimed_after_its_lease_and_runs_once(
 ) -> None:
     calls = install(monkeypatch, lambda s, st: StepOutcome({"ok": st.id}))
     dead = StepRunner(dossier, "dead")
-    step_id = dead.claim_next(("ocr",))
+    step_id = dead.claim_next(("ingest",))
     assert step_id is not None
     live = StepRunner(dossier, "live")
-    others = [live.claim_next(("ocr",)) for _ in range(3)]
+    others = [live.claim_next(("ingest",)) for _ in range(3)]
     assert step_id not in others  # leased by the dead worker
     for other in others:
         if other is not None:
             live.run(other)
     with dossier.catalogue.session() as s:
         s.execute(update(JobStep).where(JobStep.id == step_id).values(lease_until=utcnow() - timedelta(seconds=1)))
-    assert live.claim_next(("ocr",)) == step_id
+    assert live.claim_next(("ingest",)) == step_id
     assert live.run(step_id).state == StepState.DONE
     assert dead.run(step_id).state == "lost"  # the dead worker's late result is discarded
     assert sorted(calls) == sorted([*[o for o in others if o], step_id, step_id])
@@ -94,7 +99,7 @@ def test_transient_errors_retry_with_backoff_then_permanent_failure_is_recorded(
 
     install(monkeypatch, flaky)
     runner = StepRunner(dossier, "w")
-    step_id = runner.claim_next(("ocr",))
+    step_id = runner.claim_next(("ingest",))
     assert step_id is not None
     result = runner.run(step_id)
     assert result.state == StepState.PENDING and result.error_code == "OBJECT_STORE_UNAVAILABLE"
@@ -105,7 +110,7 @@ def test_transient_errors_retry_with_backoff_then_permanent_failure_is_recorded(
         raise FileMissing("p0.jpg")
 
     install(monkeypatch, broken_input)
-    other = runner.claim_next(("ocr",))
+    other = runner.claim_next(("ingest",))
     assert other is not None and other != step_id
     assert runner.run(other).state == StepState.FAILED
     comp = component_of(dossier, other)
@@ -119,7 +124,7 @@ def test_retries_are_bounded(dossier: Services, monkeypatch: pytest.MonkeyPatch)
 
     install(monkeypatch, crash)
     runner = StepRunner(dossier, "w")
-    step_id = runner.claim_next(("ocr",))
+    step_id = runner.claim_next(("ingest",))
     assert step_id is not None
     max_attempts = dossier.settings.workers.max_attempts
     for attempt in range(1, max_attempts + 1):

@@ -1,0 +1,186 @@
+"""Audited warehouse reads on the local store and a real S3 server, with SQLite and PostgreSQL.
+
+The audit entry is committed before the object store hands any byte back, a read whose
+entry cannot be written is refused, and the hash chain holds under concurrent readers.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from sohoa.errors import NotFound, ObjectStoreUnavailable
+from storage.catalogue.db import Catalogue, make_engine
+from storage.catalogue.warehouse_models import AuditEntry
+from storage.objectstore import Bucket, ObjectStore
+from storage.objectstore.local import LocalObjectStore
+from storage.warehouse import Warehouse
+from storage.warehouse.audit import AuditHeadMissing, verify
+from tests.storage.conftest import POLICY
+
+PDF = b"%PDF-1.7 warehouse read " + bytes(range(256)) * 40
+
+
+class CommitWitness:
+    """Wraps a store: when it hands bytes back, counts the committed audit entries from another connection."""
+
+    def __init__(self, inner: ObjectStore, catalogue_url: str):
+        self.inner = inner
+        self.engine = make_engine(catalogue_url, pooled=False)
+        self.committed_when_handed_back: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def get_bytes(self, bucket: Bucket, key: str, **kwargs: Any) -> bytes:
+        data = self.inner.get_bytes(bucket, key, **kwargs)
+        with self.engine.connect() as conn:
+            count = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'get'")).scalar_one()
+        self.committed_when_handed_back.append(count)
+        return data
+
+
+def _entries(cat: Catalogue) -> list[tuple[str, str, str]]:
+    with cat.session() as s:
+        return [(e.action, e.subject, e.outcome) for e in s.query(AuditEntry).order_by(AuditEntry.seq)]
+
+
+def test_entry_is_committed_before_the_store_hands_back_bytes(store: ObjectStore, catalogue: Catalogue) -> None:
+    obj = Warehouse(catalogue, store).put_bytes(Bucket.DOCUMENTS, PDF, suffix=".pdf")
+    witness = CommitWitness(store, catalogue.url)
+    wh = Warehouse(catalogue, witness)  # type: ignore[arg-type]
+    try:
+        assert wh.get_bytes(Bucket.DOCUMENTS, obj.key, actor="officer:1", purpose="tra cứu") == PDF
+        assert wh.get_bytes(Bucket.DOCUMENTS, obj.key, actor="officer:1", sha256=obj.sha256) == PDF
+    finally:
+        witness.engine.dispose()
+    assert witness.committed_when_handed_back == [1, 2]
+    assert _entries(catalogue) == [("get", f"documents/{obj.key}", "ok")] * 2
+    assert verify(catalogue).ok
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("catalogue down"), TimeoutError("write lock busy")])
+def test_a_read_whose_audit_entry_fails_is_refused(
+    store: ObjectStore, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    """TimeoutError is an OSError: raised inside an HTTP request it must not pass for a network fault."""
+    wh = Warehouse(catalogue, store)
+    obj = wh.put_bytes(Bucket.DOCUMENTS, PDF, suffix=".pdf")
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise failure
+
+    monkeypatch.setattr("storage.warehouse.audit.write_entry", broken)  # every append ends there
+    with pytest.raises(type(failure)) as raised:
+        wh.get_bytes(Bucket.DOCUMENTS, obj.key, actor="officer:1")
+    assert raised.value is failure and not isinstance(raised.value, ObjectStoreUnavailable)
+    assert _entries(catalogue) == []
+    monkeypatch.undo()
+    assert wh.get_bytes(Bucket.DOCUMENTS, obj.key, actor="officer:1") == PDF  # nothing left half-open
+
+
+def test_objects_the_catalogue_does_not_hold_are_refused_unaudited(store: ObjectStore, catalogue: Catalogue) -> None:
+    wh = Warehouse(catalogue, store)
+    stray = store.put_bytes(Bucket.DOCUMENTS, b"%PDF never recorded", suffix=".pdf")
+    for key in (stray.key, "sha256/00/" + "0" * 64 + ".pdf"):
+        with pytest.raises(NotFound):
+            wh.get_bytes(Bucket.DOCUMENTS, key, actor="officer:1")
+    assert _entries(catalogue) == []
+
+
+def test_a_fetch_that_fails_after_the_entry_is_logged_as_an_error(tmp_path: Path, catalogue: Catalogue) -> None:
+    store = LocalObjectStore(tmp_path / "objects", POLICY)
+    wh = Warehouse(catalogue, store)
+    obj = wh.put_bytes(Bucket.DOCUMENTS, PDF, suffix=".pdf")
+    store.delete(Bucket.DOCUMENTS, obj.key)
+    with pytest.raises(NotFound):
+        wh.get_bytes(Bucket.DOCUMENTS, obj.key, actor="officer:1")
+    assert [outcome for _, _, outcome in _entries(catalogue)] == ["ok", "error"]
+    assert verify(catalogue).ok
+
+
+def test_concurrent_readers_keep_one_unbroken_chain(tmp_path: Path, catalogue: Catalogue) -> None:
+    wh = Warehouse(catalogue, LocalObjectStore(tmp_path / "objects", POLICY))
+    objs = [wh.put_bytes(Bucket.DOCUMENTS, PDF + bytes([i]), suffix=".pdf") for i in range(4)]
+    errors: list[BaseException] = []
+
+    def reader(n: int) -> None:
+        try:
+            for i in range(8):
+                obj = objs[(n + i) % len(objs)]
+                assert wh.get_bytes(Bucket.DOCUMENTS, obj.key, actor=f"reader:{n}") == PDF + bytes([objs.index(obj)])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    report = verify(catalogue)
+    assert report.ok and report.entries == 48, report.to_dict()
+    with catalogue.session() as s:
+        assert sorted(e.seq for e in s.query(AuditEntry)) == list(range(1, 49))
+
+
+def test_while_waiting_runs_once_and_what_it_raises_wins(store: ObjectStore) -> None:
+    obj = store.put_bytes(Bucket.DOCUMENTS, PDF, suffix=".pdf")
+    calls: list[str] = []
+    assert store.get_bytes(Bucket.DOCUMENTS, obj.key, while_waiting=lambda: calls.append("ok")) == PDF
+    with pytest.raises(NotFound):
+        store.get_bytes(Bucket.DOCUMENTS, "sha256/00/" + "0" * 64, while_waiting=lambda: calls.append("missing"))
+    assert calls == ["ok", "missing"]
+
+    def refuse() -> None:
+        raise PermissionError("refused")
+
+    with pytest.raises(PermissionError):
+        store.get_bytes(Bucket.DOCUMENTS, obj.key, while_waiting=refuse)
+    with pytest.raises(PermissionError):  # its failure is reported even when the read failed too
+        store.get_bytes(Bucket.DOCUMENTS, "sha256/00/" + "0" * 64, while_waiting=refuse)
+    assert store.get_bytes(Bucket.DOCUMENTS, obj.key) == PDF
+
+
+def test_s3_runs_the_work_while_its_request_is_in_flight(seaweed) -> None:  # type: ignore[no-untyped-def]
+    from tests.storage.conftest import s3_store
+
+    store = s3_store(seaweed)
+    obj = store.put_bytes(Bucket.DOCUMENTS, PDF, suffix=".pdf")
+    callers: list[list[str]] = []
+    store.get_bytes(
+        Bucket.DOCUMENTS, obj.key, while_waiting=lambda: callers.append([f.function for f in inspect.stack()])
+    )
+    (stack,) = callers
+    assert "getresponse" in stack, "the work ran outside the HTTP exchange"
+
+
+def test_a_log_whose_head_row_was_removed_refuses_reads_and_fails_verification(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    """Migration 0005 creates the head row; without it no entry can be chained, so no read is served."""
+    wh = Warehouse(catalogue, LocalObjectStore(tmp_path / "objects", POLICY))
+    obj = wh.put_bytes(Bucket.DOCUMENTS, PDF, suffix=".pdf")
+    assert wh.get_bytes(Bucket.DOCUMENTS, obj.key, actor="officer:1") == PDF
+    with catalogue.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_head"))
+    for sha in (None, obj.sha256):  # the lookup path and the caller-knows-the-hash path
+        with pytest.raises(AuditHeadMissing):
+            wh.get_bytes(Bucket.DOCUMENTS, obj.key, actor="officer:1", sha256=sha)
+    report = verify(catalogue)
+    assert not report.ok and report.entries == 1, report.to_dict()
+
+
+def test_https_pools_run_in_flight_work_too() -> None:
+    from urllib3.connection import HTTPSConnection
+
+    from storage.objectstore import inflight
+
+    pool = inflight.pool_manager().connection_from_url("https://s3.example.invalid")
+    assert issubclass(pool.ConnectionCls, HTTPSConnection)
+    assert issubclass(pool.ConnectionCls, inflight._RunsPendingWork)

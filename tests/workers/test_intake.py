@@ -1,0 +1,76 @@
+"""Intake: a zip batch is kept whole at receipt, and the unpack step gives each scan its raw object once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from storage.catalogue.models import Dossier, JobStep, ScanFile, StepState
+from storage.objectstore import Bucket, sha256_hex
+from storage.warehouse.scrub import scrub
+from tests.helpers import make_zip, manifest
+from workers.batch import read_batch
+from workers.intake import ingest
+from workers.runner import StepRunner
+from workers.services import Services
+
+PAGES = {"a.jpg": b"\xff\xd8page a", "b.jpg": b"\xff\xd8page b", "c.jpg": b"\xff\xd8page c"}
+
+
+def push(services: Services, tmp_path: Path) -> None:
+    comps = [{"id": "c1", "files": ["a.jpg", "b.jpg"]}, {"id": "c2", "files": ["c.jpg"]}]
+    path = tmp_path / "batch.zip"
+    path.write_bytes(make_zip(manifest(comps), PAGES))
+    receipt = ingest(services, read_batch(path))
+    assert receipt.created and [c["pages"] for c in receipt.components] == [2, 1]
+
+
+def scans(services: Services) -> list[tuple[str, str, bool]]:
+    with services.catalogue.reading() as s:
+        return [(f.object_key, f.sha256, f.stored) for f in s.scalars(select(ScanFile).order_by(ScanFile.id))]
+
+
+def test_receipt_keeps_the_zip_and_unpack_stores_each_scan_once(db_services: Services, tmp_path: Path) -> None:
+    services = db_services
+    push(services, tmp_path)
+    with services.catalogue.reading() as s:
+        dossier = s.scalars(select(Dossier)).one()
+        archive_key, archive_sha = dossier.archive_key, dossier.archive_sha256
+        steps = s.execute(select(JobStep.kind, JobStep.queue)).all()
+    assert archive_key is not None and archive_sha is not None
+    assert services.store.get_bytes(Bucket.RAW, archive_key, sha256=archive_sha)[:2] == b"PK"
+    assert {tuple(step) for step in steps} == {("unpack", "ingest")}
+    assert [stored for _k, _s, stored in scans(services)] == [False, False, False]
+    assert [sha for _k, sha, _s in scans(services)] == [sha256_hex(d) for d in PAGES.values()]
+    assert not any(services.store.exists(Bucket.RAW, key) for key, _s, _st in scans(services))
+    report = scrub(services.catalogue, services.store)
+    assert report.clean and report.missing == []  # scans not yet unpacked live in the archive
+
+    runner = StepRunner(services, "test")
+    while (step_id := runner.claim_next(("ingest",))) is not None:
+        assert runner.run(step_id).state == StepState.DONE
+    for key, sha, stored in scans(services):
+        assert stored and services.store.get_bytes(Bucket.RAW, key, sha256=sha) in PAGES.values()
+    with services.catalogue.reading() as s:
+        outputs = [st.output for st in s.scalars(select(JobStep).where(JobStep.kind == "unpack"))]
+        next_kinds = set(s.scalars(select(JobStep.kind).where(JobStep.state == StepState.PENDING)))
+    assert sorted(o["unpacked"] for o in outputs) == [1, 2]
+    assert next_kinds == {"digitize"}
+    report = scrub(services.catalogue, services.store)
+    assert report.clean and report.checked >= 4  # three scans and the archive
+
+
+def test_the_same_pages_in_a_later_batch_are_not_written_again(services: Services, tmp_path: Path) -> None:
+    push(services, tmp_path)
+    runner = StepRunner(services, "test")
+    while (step_id := runner.claim_next(("ingest",))) is not None:
+        runner.run(step_id)
+    later = tmp_path / "later.zip"
+    code = "000.00.12.H26-261121-0043"
+    later.write_bytes(make_zip(manifest([{"id": "c1", "files": ["a.jpg"]}], code=code), PAGES))
+    ingest(services, read_batch(later))
+    step_id = runner.claim_next(("ingest",))
+    assert step_id is not None and runner.run(step_id).state == StepState.DONE
+    with services.catalogue.reading() as s:
+        assert s.get_one(JobStep, step_id).output == {"scans": 1, "unpacked": 0}

@@ -1,0 +1,35 @@
+"""Housekeeping on a timer: raw-scan expiry on the local store and interrupted warehouse uploads."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from storage.objectstore import Bucket
+from storage.warehouse import SimulatedCrash, Warehouse
+from workers.maintenance import run_once
+from workers.services import Services
+
+
+def test_a_round_expires_old_raw_scans_and_completes_interrupted_uploads(services: Services, tmp_path: Path) -> None:
+    store = services.store
+    old = store.put_bytes(Bucket.RAW, b"a scan from long ago")
+    fresh = store.put_bytes(Bucket.RAW, b"a scan from today")
+    past = time.time() - (services.settings.storage.raw_expiry_days + 1) * 86400
+    os.utime(store.root / "raw" / old.key, (past, past))  # type: ignore[attr-defined]
+
+    def crash(point: str) -> None:
+        if point == "row_committed":
+            raise SimulatedCrash(point)
+
+    source = tmp_path / "doc.pdf"
+    source.write_bytes(b"%PDF-1.7 interrupted")
+    with pytest.raises(SimulatedCrash):
+        Warehouse(services.catalogue, store, faults=crash).put_file(Bucket.DOCUMENTS, source, suffix=".pdf")
+
+    assert run_once(services) == {"expired_raw": 1, "finalised": 1, "dropped": 0}
+    assert not store.exists(Bucket.RAW, old.key) and store.exists(Bucket.RAW, fresh.key)
+    assert run_once(services) == {"expired_raw": 0, "finalised": 0, "dropped": 0}
