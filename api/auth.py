@@ -14,31 +14,45 @@ from storage.catalogue.models import ClientRole
 _bearer = HTTPBearer(auto_error=False, description="API key issued by `sohoa keys create`")
 
 
+bearer = _bearer  # for dependencies that authenticate inside a worker-thread hop of their own
+
+
+def _unauthenticated(message: str) -> HTTPException:
+    return HTTPException(
+        401, detail={"code": "UNAUTHENTICATED", "message": message}, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def _forbidden() -> HTTPException:
+    return HTTPException(
+        403, detail={"code": "FORBIDDEN", "message": "Tài khoản không có quyền thực hiện thao tác này."}
+    )
+
+
+def principal_of(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, roles: tuple[ClientRole, ...] = ()
+) -> Principal:
+    """The caller behind a bearer key (blocking: reads the catalogue); 401 or 403 when refused."""
+    if credentials is None:
+        raise _unauthenticated("Thiếu khóa truy cập (API key).")
+    principal = authenticate(request.app.state.services.catalogue, credentials.credentials)
+    if principal is None:
+        raise _unauthenticated("Khóa truy cập không hợp lệ hoặc đã bị thu hồi.")
+    if roles and principal.role not in roles:
+        raise _forbidden()
+    return principal
+
+
 def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
-    if credentials is None:
-        raise HTTPException(
-            401,
-            detail={"code": "UNAUTHENTICATED", "message": "Thiếu khóa truy cập (API key)."},
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    principal = authenticate(request.app.state.services.catalogue, credentials.credentials)
-    if principal is None:
-        raise HTTPException(
-            401,
-            detail={"code": "UNAUTHENTICATED", "message": "Khóa truy cập không hợp lệ hoặc đã bị thu hồi."},
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return principal
+    return principal_of(request, credentials)
 
 
 def require(*roles: ClientRole) -> Callable[..., Awaitable[Principal]]:
     async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if principal.role not in roles:
-            raise HTTPException(
-                403, detail={"code": "FORBIDDEN", "message": "Tài khoản không có quyền thực hiện thao tác này."}
-            )
+            raise _forbidden()
         return principal
 
     return dependency

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.catalogue.models import Document
@@ -39,6 +39,27 @@ def still_valid(fields: dict[str, Any] | None, today: date) -> bool:
     return expiry is None or expiry >= today
 
 
+# Built once: every receipt runs it, and building the statement cost more than running it.
+_CANDIDATES = (
+    select(
+        Document.id,
+        Document.doc_type,
+        Document.dossier_code,
+        Document.page_count,
+        Document.sha256,
+        Document.signed_at,
+        Document.fields,
+    )
+    .where(
+        Document.owner_id == bindparam("owner"),
+        Document.doc_type.in_(bindparam("types", expanding=True)),
+        Document.dossier_code != bindparam("dossier"),
+    )
+    .order_by(Document.created_at.desc(), Document.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def reusable_for(
     s: Session, applicant_id: str, dossier_code: str, wanted: dict[str, str], *, today: date | None = None
 ) -> dict[str, list[dict[str, Any]]]:
@@ -49,18 +70,14 @@ def reusable_for(
     today = today or datetime.now(UTC).date()
     if not wanted:
         return {}
-    stmt = (
-        select(Document)
-        .where(
-            Document.owner_id == applicant_id,
-            Document.doc_type.in_(set(wanted.values())),
-            Document.dossier_code != dossier_code,
-        )
-        .order_by(Document.created_at.desc(), Document.id.desc())
-        .limit(PER_COMPONENT * 4 * len(wanted))
-    )
+    params = {
+        "owner": applicant_id,
+        "types": sorted(set(wanted.values())),
+        "dossier": dossier_code,
+        "limit": PER_COMPONENT * 4 * len(wanted),
+    }
     by_type: dict[str, list[dict[str, Any]]] = {}
-    for d in s.scalars(stmt):
+    for d in s.execute(_CANDIDATES, params):
         kept = by_type.setdefault(d.doc_type, [])
         if len(kept) < PER_COMPONENT and still_valid(d.fields, today):
             kept.append(

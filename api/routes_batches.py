@@ -11,9 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.orm import Session
 
-from api.auth import require
+from api.auth import bearer, principal_of, require
 from api.docs import ERRORS, binary_body
 from api.errors import not_found, rate_limited
 from api.reuse import reusable_for
@@ -27,7 +28,6 @@ from workers.status import dossier_status, find_dossier
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["stations"])
-station = require(ClientRole.STATION)
 station_or_officer = require(ClientRole.STATION, ClientRole.OFFICER)
 
 BATCH_BODY = binary_body(
@@ -48,12 +48,22 @@ def can_see(principal: Principal, dossier: Dossier) -> bool:
     return principal.role == ClientRole.OFFICER or dossier.station_id == principal.id
 
 
-async def limited_station(request: Request, principal: Annotated[Principal, Depends(station)]) -> Principal:
-    """The station's own token bucket: 429 with Retry-After when it pushes faster than allowed."""
+async def limited_station(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    """An authenticated station within its own token bucket: 429 with Retry-After when it pushes too fast.
+
+    The key check and the bucket share one worker-thread hop (every receipt pays for each hop).
+    """
     limits = request.app.state.limits
-    own = principal.limits
-    rate = own.batches_per_minute / 60 if own.batches_per_minute else None
-    wait = await run_in_threadpool(limits.station.take, str(principal.id), rate, own.batch_burst)
+
+    def check() -> tuple[Principal, float]:
+        principal = principal_of(request, credentials, (ClientRole.STATION,))
+        own = principal.limits
+        rate = own.batches_per_minute / 60 if own.batches_per_minute else None
+        return principal, limits.station.take(str(principal.id), rate, own.batch_burst)
+
+    principal, wait = await run_in_threadpool(check)
     if wait > 0:
         request.app.state.api_metrics.rate_limited.labels("station").inc()
         log.warning("station %s over its batch rate; retry in %.1f s", principal.id, wait)
@@ -98,7 +108,7 @@ async def push_batch(
     path = upload.path
 
     def receive() -> Receipt:
-        batch = read_batch(path, archive_sha256=upload.sha256)
+        batch = read_batch(path, archive_sha256=upload.sha256, data=upload.data)
         return ingest(services, batch, station_id=principal.id, idempotency_key=idempotency_key, annotate=_reuse)
 
     try:

@@ -51,27 +51,45 @@ async def limited(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[byt
         yield chunk
 
 
+KEEP_IN_MEMORY = 8 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Upload:
-    """A request body on disk; ``sha256`` when it was hashed on the way in."""
+    """A request body on disk; ``sha256`` when it was hashed on the way in.
+
+    ``data``: the same bytes, kept when the body was at most ``KEEP_IN_MEMORY`` so that it
+    is parsed without reading the file back; a larger body lives on disk only.
+    """
 
     path: Path
     sha256: str | None = None
+    data: bytes | None = None
 
 
 async def _write(chunks: AsyncIterator[bytes], directory: Path, suffix: str) -> Upload:
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=suffix)
+    try:
+        fd, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=suffix)
+    except FileNotFoundError:  # first upload, or the work folder was cleared
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=suffix)
     digest = hashlib.sha256()
+    kept: list[bytes] | None = []
+    size = 0
     try:
         with os.fdopen(fd, "wb") as fh:
             async for chunk in chunks:
                 digest.update(chunk)
                 fh.write(chunk)
+                size += len(chunk)
+                if kept is not None and size <= KEEP_IN_MEMORY:
+                    kept.append(chunk)
+                else:
+                    kept = None
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
-    return Upload(Path(name), digest.hexdigest())
+    return Upload(Path(name), digest.hexdigest(), b"".join(kept) if kept is not None else None)
 
 
 async def save_body(request: Request, directory: Path, limit: int, suffix: str = ".zip") -> Upload:

@@ -13,9 +13,12 @@ against the hash taken here.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -188,6 +191,54 @@ class _ZipSource(_Source):
         return BatchFile(PurePosixPath(name).name, digest.hexdigest(), size, member=name)
 
 
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip member's local file header (APPNOTE 4.3.7)
+
+
+class _MemoryZipSource(_ZipSource):
+    """A zip the upload left in memory: stored members are hashed where they lie, with no copy.
+
+    The local header is checked as ``zipfile`` checks it (signature, name, no encryption) and
+    the CRC-32 is verified; a compressed member goes through ``zipfile`` like any other.
+    """
+
+    def __init__(self, zf: zipfile.ZipFile, data: bytes):
+        super().__init__(zf)
+        self.view = memoryview(data)
+
+    def _stored_span(self, info: zipfile.ZipInfo) -> tuple[int, int] | None:
+        if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1 or info.compress_size != info.file_size:
+            return None
+        start = info.header_offset
+        header = self.view[start : start + _LOCAL_HEADER.size]
+        if len(header) != _LOCAL_HEADER.size:
+            raise zipfile.BadZipFile(f"truncated header for {info.filename!r}")
+        fields = _LOCAL_HEADER.unpack(header)
+        if fields[0] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"bad magic number for {info.filename!r}")
+        name_len, extra_len = fields[-2], fields[-1]
+        name_start = start + _LOCAL_HEADER.size
+        if bytes(self.view[name_start : name_start + name_len]) != info.orig_filename.encode(
+            "utf-8" if info.flag_bits & 0x800 else "cp437"
+        ):
+            raise zipfile.BadZipFile(f"local header name differs from the directory for {info.filename!r}")
+        begin = name_start + name_len + extra_len
+        end = begin + info.file_size
+        if end > len(self.view):
+            raise zipfile.BadZipFile(f"truncated data for {info.filename!r}")
+        return begin, end
+
+    def chunks(self, name: str) -> Iterator[bytes]:
+        info = self._info(name)
+        span = self._stored_span(info)
+        if span is None:
+            yield from super().chunks(name)
+            return
+        data = self.view[span[0] : span[1]]
+        if zlib.crc32(data) != info.CRC:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {name!r}")
+        yield data  # type: ignore[misc]
+
+
 class _DirSource(_Source):
     def __init__(self, root: Path):
         self.root = root.resolve()
@@ -241,14 +292,20 @@ def _collect(source: _Source) -> tuple[Manifest, list[BatchComponent], str]:
     return manifest, components, batch_hash.hexdigest()
 
 
-def read_batch(path: Path, *, archive_sha256: str | None = None) -> ParsedBatch:
+def read_batch(path: Path, *, archive_sha256: str | None = None, data: bytes | None = None) -> ParsedBatch:
     """Read a batch from a folder or a zip file; zip members are hashed in place, not extracted.
 
     ``archive_sha256``: the zip's hash, when the caller took it while writing the file.
+    ``data``: the zip file's bytes, when the caller still holds them (a small upload): read
+    from there instead of from disk.
     """
     if path.is_dir():
         return ParsedBatch(*_collect(_DirSource(path)))
     try:
+        if data is not None:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                source: _ZipSource = _MemoryZipSource(zf, data)
+                return ParsedBatch(*_collect(source), archive=path, archive_sha256=archive_sha256)
         with zipfile.ZipFile(path) as zf:
             return ParsedBatch(*_collect(_ZipSource(zf)), archive=path, archive_sha256=archive_sha256)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:

@@ -16,9 +16,9 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +167,15 @@ class DriverSQL:
         cursor.execute(self.sql[dialect], bound)
         return cursor
 
+    def run_many(self, conn: Connection | Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute once per row (``executemany``: one pipelined batch on PostgreSQL)."""
+        if not rows:
+            return
+        core = conn if isinstance(conn, Connection) else conn.connection()
+        dialect = core.dialect.name
+        bound = [{k: _driver_value(dialect, v) for k, v in row.items()} for row in rows]
+        core.connection.cursor().executemany(self.sql[dialect], bound)
+
 
 class Autocommit:
     """A pooled connection for single-statement reads and writes, each its own transaction.
@@ -190,11 +199,22 @@ class Autocommit:
             sql.run(self.connection, params)
 
 
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
 def _driver_value(dialect: str, value: Any) -> Any:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, dict):
         return json.dumps(value)
-    if isinstance(value, datetime) and dialect == "sqlite":
+    if dialect != "sqlite":
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored in the catalogue")
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()  # as SQLAlchemy's Date stores it
     return value
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -74,3 +78,57 @@ def test_the_same_pages_in_a_later_batch_are_not_written_again(services: Service
     assert step_id is not None and runner.run(step_id).state == StepState.DONE
     with services.catalogue.reading() as s:
         assert s.get_one(JobStep, step_id).output == {"scans": 1, "unpacked": 0}
+
+
+def stored_zip(m: dict, files: dict[str, bytes]) -> bytes:
+    """A zip with uncompressed members, as scanning stations send JPEGs."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("manifest.json", json.dumps(m, ensure_ascii=False))
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_receipt_rows_hold_what_the_manifest_said(db_services: Services, tmp_path: Path) -> None:
+    services = db_services
+    m = manifest(
+        [
+            {"id": "c1", "declared_type": "application_form", "name": "Tờ khai", "files": ["a.jpg", "b.jpg"]},
+            {"id": "c2", "files": ["missing.jpg"]},
+            {"id": "c3", "files": ["c.jpg"]},
+        ]
+    ) | {"applicant_birth_date": "1990-03-15"}
+    data = stored_zip(m, PAGES)
+    path = tmp_path / "batch.zip"
+    path.write_bytes(data)
+    before = datetime.now(UTC)
+    receipt = ingest(services, read_batch(path, data=data), idempotency_key="push-1")
+    assert [(c["ref"], c["pages"], c["state"]) for c in receipt.components] == [
+        ("c1", 2, "pending"),
+        ("c2", 0, "failed"),
+        ("c3", 1, "pending"),
+    ]
+    assert receipt.components[1]["error"]["code"] == "FILE_MISSING"
+    with services.catalogue.reading() as s:
+        dossier = s.scalars(select(Dossier)).one()
+        assert dossier.applicant_birth_date == date(1990, 3, 15)
+        assert dossier.applicant_name == "Trần Thị Hoa" and dossier.idempotency_key == "push-1"
+        assert before <= dossier.created_at <= datetime.now(UTC)
+        comps = {c.ref: c for c in dossier.components}
+        assert [c.id for c in dossier.components] == [c["id"] for c in receipt.components]
+        assert comps["c1"].name == "Tờ khai" and comps["c1"].declared_type == "application_form"
+        assert comps["c2"].state == "failed" and comps["c2"].error_code == "FILE_MISSING"
+        assert [(f.filename, f.position, f.member, f.stored) for f in comps["c1"].files] == [
+            ("a.jpg", 0, "a.jpg", False),
+            ("b.jpg", 1, "b.jpg", False),
+        ]
+        steps = s.scalars(select(JobStep).order_by(JobStep.component_id)).all()
+        assert [st.component_id for st in steps] == [comps["c1"].id, comps["c3"].id]  # none for the failed one
+        for st in steps:
+            assert (st.state, st.attempts, st.output, st.input_sha256) == ("pending", 0, {}, dossier.batch_sha256)
+            assert st.created_at.tzinfo is not None
+
+    again = ingest(services, read_batch(path), idempotency_key="push-1")  # the same push, read from disk
+    assert not again.created and again.dossier_id == receipt.dossier_id
+    assert [c["id"] for c in again.components] == [c["id"] for c in receipt.components]
