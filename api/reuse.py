@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.catalogue.models import Document
@@ -61,7 +61,7 @@ _CANDIDATES = (
 
 
 def reusable_for(
-    s: Session, applicant_id: str, dossier_code: str, wanted: dict[str, str], *, today: date | None = None
+    s: Connection | Session, applicant_id: str, dossier_code: str, wanted: dict[str, str], *, today: date | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """Per component ref (``wanted``: ref → declared type): reusable documents of that type, newest first.
 

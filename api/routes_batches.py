@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from api.auth import bearer, principal_of, require
 from api.docs import ERRORS, binary_body
@@ -42,6 +42,9 @@ BATCH_BODY = binary_body(
         },
     },
 )
+
+
+RECEIPT_SCHEMA = {"type": "object", "additionalProperties": True, "title": "Response Push Batch Api V1 Batches Post"}
 
 
 def can_see(principal: Principal, dossier: Dossier) -> bool:
@@ -80,7 +83,7 @@ def _with_reuse(receipt: Receipt) -> dict[str, Any]:
     return out
 
 
-def _reuse(s: Session, receipt: Receipt) -> dict[str, Any]:
+def _reuse(s: Connection, receipt: Receipt) -> dict[str, Any]:
     wanted = {c["ref"]: c["declared_type"] for c in receipt.components if c["declared_type"]}
     return {"reusable": reusable_for(s, receipt.applicant_id, receipt.dossier_code, wanted)}
 
@@ -90,14 +93,18 @@ def _reuse(s: Session, receipt: Receipt) -> dict[str, Any]:
     status_code=202,
     summary="Push a batch; the receipt lists the applicant's reusable documents",
     openapi_extra=BATCH_BODY,
-    responses={200: {"description": "The same batch was pushed before: its receipt"}, **ERRORS},
+    response_class=JSONResponse,
+    responses={
+        202: {"description": "Successful Response", "content": {"application/json": {"schema": RECEIPT_SCHEMA}}},
+        200: {"description": "The same batch was pushed before: its receipt"},
+        **ERRORS,
+    },
 )
 async def push_batch(
     request: Request,
-    response: Response,
     principal: Annotated[Principal, Depends(limited_station)],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> dict:
+) -> JSONResponse:
     services = request.app.state.services
     limit = min(services.settings.api.max_upload_bytes, principal.limits.max_batch_bytes or 2**63)
     uploads = services.settings.work_dir / "uploads"
@@ -116,11 +123,12 @@ async def push_batch(
     finally:
         Path(path).unlink(missing_ok=True)
     request.app.state.wake_workers()
-    if not receipt.created:
-        response.status_code = 200
     code = receipt.dossier_code
-    body = _with_reuse(receipt)
-    return body | {"status_url": f"/api/v1/dossiers/{code}", "events_url": f"/api/v1/dossiers/{code}/events"}
+    body = _with_reuse(receipt) | {
+        "status_url": f"/api/v1/dossiers/{code}",
+        "events_url": f"/api/v1/dossiers/{code}/events",
+    }
+    return JSONResponse(body, status_code=202 if receipt.created else 200)  # plain JSON types: no encoder pass
 
 
 def _status_for(request: Request, principal: Principal, code: str) -> dict:

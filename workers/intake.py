@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session
 
@@ -79,25 +80,26 @@ _FIND_BY_CODE_OR_STATIONLESS_KEY = DriverSQL(
 )
 
 
-def _existing(s: Session, batch: ParsedBatch, station_id: int | None, key: str | None) -> Dossier | None:
-    """The dossier this batch was already recorded as; DossierExists if the code is taken by other content.
+def _existing(conn: Connection, batch: ParsedBatch, station_id: int | None, key: str | None) -> Receipt | None:
+    """The receipt this batch was already given; DossierExists if the code is taken by other content.
 
     One indexed query (by idempotency key or by dossier code); the idempotency key wins.
     """
     code = batch.manifest.dossier_code
     if key is None:
-        rows = _FIND_BY_CODE.run(s, {"code": code}).fetchall()
+        rows = _FIND_BY_CODE.run(conn, {"code": code}).fetchall()
     elif station_id is None:
-        rows = _FIND_BY_CODE_OR_STATIONLESS_KEY.run(s, {"code": code, "key": key}).fetchall()
+        rows = _FIND_BY_CODE_OR_STATIONLESS_KEY.run(conn, {"code": code, "key": key}).fetchall()
     else:
-        rows = _FIND_BY_CODE_OR_KEY.run(s, {"code": code, "key": key, "station": station_id}).fetchall()
+        rows = _FIND_BY_CODE_OR_KEY.run(conn, {"code": code, "key": key, "station": station_id}).fetchall()
     if not rows:
         return None
     by_key = [r for r in rows if key is not None and r[1] == key and r[2] == station_id]
-    dossier = s.get_one(Dossier, (by_key or rows)[0][0])
-    if dossier.batch_sha256 != batch.sha256 or dossier.station_id != station_id:
-        raise DossierExists(dossier.code)
-    return dossier
+    with Session(bind=conn) as s:  # a repeat push: rare enough for the ORM
+        dossier = s.get_one(Dossier, (by_key or rows)[0][0])
+        if dossier.batch_sha256 != batch.sha256 or dossier.station_id != station_id:
+            raise DossierExists(dossier.code)
+        return _receipt(dossier, created=False)
 
 
 ScanPlan = list[list[tuple[BatchFile, str, bool]]]
@@ -173,7 +175,7 @@ _INSERT_STEP = _insert("job_steps", _STEP_COLUMNS)
 
 
 def _record(
-    s: Session,
+    s: Connection,
     batch: ParsedBatch,
     station_id: int | None,
     key: str | None,
@@ -250,7 +252,7 @@ def _record(
     return Receipt(dossier_id, m.dossier_code, True, m.applicant_id, views)
 
 
-Annotate = Callable[[Session, Receipt], dict[str, Any]]
+Annotate = Callable[[Connection, Receipt], dict[str, Any]]
 
 
 def ingest(
@@ -270,14 +272,12 @@ def ingest(
     archive, scans = _store(services, batch)
 
     def find_or_record() -> Receipt:
-        with services.catalogue.session(durable=True) as s:  # a receipt must outlive a power loss
-            dossier = _existing(s, batch, station_id, idempotency_key)
-            if dossier is not None:
-                receipt = _receipt(dossier, created=False)
-            else:
-                receipt = _record(s, batch, station_id, idempotency_key, archive, scans)
+        with services.catalogue.transaction(durable=True) as conn:  # a receipt must outlive a power loss
+            receipt = _existing(conn, batch, station_id, idempotency_key)
+            if receipt is None:
+                receipt = _record(conn, batch, station_id, idempotency_key, archive, scans)
             if annotate is not None:
-                receipt.extra = annotate(s, receipt)
+                receipt.extra = annotate(conn, receipt)
         if receipt.created:
             log.info("ingested dossier %s with %d components", receipt.dossier_code, len(batch.components))
         return receipt

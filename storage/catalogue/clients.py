@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from storage.catalogue.db import Catalogue
+from storage.catalogue.db import Catalogue, DriverSQL
 from storage.catalogue.models import ApiClient, ClientRole, utcnow
 
 KEY_PREFIX = "sohoa"
@@ -31,6 +31,12 @@ class Principal:
     role: ClientRole
     agency_code: str | None
     limits: StationLimits = StationLimits()
+
+
+_FIND_KEY = DriverSQL(
+    "SELECT id, name, role, agency_code, key_hash, revoked_at, batches_per_minute, batch_burst, max_batch_bytes "
+    "FROM api_clients WHERE key_prefix = :prefix"
+)
 
 
 def _hash(secret: str) -> str:
@@ -82,26 +88,16 @@ def authenticate(catalogue: Catalogue, api_key: str) -> Principal | None:
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
     _, prefix, secret = parts
-    columns = (
-        ApiClient.id,
-        ApiClient.name,
-        ApiClient.role,
-        ApiClient.agency_code,
-        ApiClient.key_hash,
-        ApiClient.revoked_at,
-        ApiClient.batches_per_minute,
-        ApiClient.batch_burst,
-        ApiClient.max_batch_bytes,
-    )
-    with catalogue.transaction(readonly=True) as conn:  # every request runs this: no ORM bookkeeping
-        row = conn.execute(select(*columns).where(ApiClient.key_prefix == prefix)).first()
-        if row is None or row.revoked_at is not None:
-            _hash(secret)  # same work whether or not the prefix exists
-            return None
-        if not hmac.compare_digest(row.key_hash, _hash(secret)):
-            return None
-        limits = StationLimits(row.batches_per_minute, row.batch_burst, row.max_batch_bytes)
-        return Principal(row.id, row.name, ClientRole(row.role), row.agency_code, limits)
+    with catalogue.autocommit() as db:  # every request runs this: one statement on the driver
+        row = db.read(_FIND_KEY, {"prefix": prefix}).fetchone()
+    if row is None or row[5] is not None:
+        _hash(secret)  # same work whether or not the prefix exists
+        return None
+    client_id, name, role, agency_code, key_hash, _revoked, per_minute, burst, max_bytes = row
+    if not hmac.compare_digest(key_hash, _hash(secret)):
+        return None
+    limits = StationLimits(per_minute, burst, max_bytes)
+    return Principal(client_id, name, ClientRole(role), agency_code, limits)
 
 
 def revoke_client(catalogue: Catalogue, prefix: str) -> bool:

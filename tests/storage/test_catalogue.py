@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect, text
 
-from storage.catalogue.clients import authenticate, create_client, revoke_client
+from storage.catalogue.clients import StationLimits, authenticate, create_client, revoke_client
 from storage.catalogue.db import migrate
 from storage.catalogue.models import ClientRole
 from workers.services import Services
@@ -30,6 +30,15 @@ def test_api_keys_are_hashed_forgeries_and_revoked_keys_refused(db_services: Ser
         assert secret not in str(stored.all())
     assert revoke_client(cat, prefix)
     assert authenticate(cat, key) is None
+
+
+def test_a_station_key_carries_its_own_limits(db_services: Services) -> None:
+    cat = db_services.catalogue
+    limits = StationLimits(batches_per_minute=1.5, batch_burst=3, max_batch_bytes=50_000_000)
+    principal = authenticate(cat, create_client(cat, "Trạm 2", ClientRole.STATION, limits=limits))
+    assert principal is not None and principal.limits == limits
+    officer = authenticate(cat, create_client(cat, "Cán bộ", ClientRole.OFFICER, agency_code="000.00.12.H26"))
+    assert officer is not None and officer.limits == StationLimits() and officer.agency_code == "000.00.12.H26"
 
 
 def test_durable_transactions_fsync_on_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
