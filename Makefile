@@ -14,6 +14,7 @@ run: system-deps $(VENV)/.run
 test: system-deps-test $(VENV)/.test
 	scripts/test-services.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
 
 demo: system-deps $(VENV)/.run

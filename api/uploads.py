@@ -51,7 +51,7 @@ async def limited(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[byt
         yield chunk
 
 
-KEEP_IN_MEMORY = 8 * 1024 * 1024
+KEEP_IN_MEMORY = 4 * 1024 * 1024  # a 10-page batch is about 1.8 MB
 
 
 @dataclass(frozen=True)

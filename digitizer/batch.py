@@ -39,8 +39,12 @@ class ComponentResult:
         if self.result is not None:
             out |= self.result.to_dict(include_words)
         if self.error is not None:
-            out["error"] = {"code": self.error.code, "message": self.error.message,
-                            "message_en": self.error.message_en, "detail": self.error.detail}
+            out["error"] = {
+                "code": self.error.code,
+                "message": self.error.message,
+                "message_en": self.error.message_en,
+                "detail": self.error.detail,
+            }
         return out
 
 

@@ -32,9 +32,19 @@ KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "citizen_id_card": (
         ("can cuoc cong dan", "the can cuoc", "citizen identity card", "identity card"),
-        ("full name", "date of birth", "place of origin", "place of residence", "date of expiry",
-         "co gia tri den", "dac diem nhan dang", "ngon tro trai", "ngon tro phai", "personal identification",
-         "quoc tich nationality"),
+        (
+            "full name",
+            "date of birth",
+            "place of origin",
+            "place of residence",
+            "date of expiry",
+            "co gia tri den",
+            "dac diem nhan dang",
+            "ngon tro trai",
+            "ngon tro phai",
+            "personal identification",
+            "quoc tich nationality",
+        ),
     ),
     "birth_certificate": (
         ("giay khai sinh", "ban sao giay khai sinh", "trich luc khai sinh"),
@@ -46,8 +56,15 @@ KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "land_use_certificate": (
         ("quyen su dung dat", "giay chung nhan quyen so huu nha"),
-        ("thua dat so", "to ban do so", "muc dich su dung", "thoi han su dung", "nguoi su dung dat",
-         "tai san khac gan lien voi dat", "so vao so cap gcn"),
+        (
+            "thua dat so",
+            "to ban do so",
+            "muc dich su dung",
+            "thoi han su dung",
+            "nguoi su dung dat",
+            "tai san khac gan lien voi dat",
+            "so vao so cap gcn",
+        ),
     ),
     "power_of_attorney": (
         ("giay uy quyen", "hop dong uy quyen"),

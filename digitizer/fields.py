@@ -25,8 +25,17 @@ LABELS: dict[str, tuple[str, ...]] = {
     "so_dinh_danh": ("so dinh danh ca nhan", "so dinh danh", "so can cuoc", "so cccd"),
 }
 STOP_LABELS = (
-    "gioi tinh", "dan toc", "quoc tich", "ghi bang chu", "noi sinh", "que quan", "noi cu tru",
-    "noi thuong tru", "sex", "nationality", "co gia tri den",
+    "gioi tinh",
+    "dan toc",
+    "quoc tich",
+    "ghi bang chu",
+    "noi sinh",
+    "que quan",
+    "noi cu tru",
+    "noi thuong tru",
+    "sex",
+    "nationality",
+    "co gia tri den",
 )
 _DATE_NUMERIC = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})(?!\d)")
 _DATE_WORDS = re.compile(r"ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})")
@@ -178,8 +187,11 @@ def _id_candidates(lines: Sequence[TextLine]) -> list[tuple[TextLine, Word, bool
 
 
 def _birth_years(lines: Sequence[TextLine]) -> set[int]:
-    years = {int(iso[:4]) for line, words in _labelled(lines, "date_of_birth")
-             if (iso := parse_date(" ".join(w.text for w in words)))}
+    years = {
+        int(iso[:4])
+        for line, words in _labelled(lines, "date_of_birth")
+        if (iso := parse_date(" ".join(w.text for w in words)))
+    }
     for _line, words in _labelled(lines, "birth_year"):
         match = re.match(r"(\d{4})\b", words[0].text)
         if match:

@@ -71,19 +71,31 @@ class NgramModel:
         return p / p.sum()
 
     def to_json(self) -> str:
-        return json.dumps({"version": 1, "labels": self.labels, "class_docs": self.class_docs,
-                           "temperature": self.temperature, "keyword_weight": self.keyword_weight,
-                           "counts": self.counts},
-                          ensure_ascii=True, separators=(",", ":"))
+        return json.dumps(
+            {
+                "version": 1,
+                "labels": self.labels,
+                "class_docs": self.class_docs,
+                "temperature": self.temperature,
+                "keyword_weight": self.keyword_weight,
+                "counts": self.counts,
+            },
+            ensure_ascii=True,
+            separators=(",", ":"),
+        )
 
     @classmethod
     def from_json(cls, data: str) -> NgramModel:
         raw = json.loads(data)
         if raw.get("version") != 1:
             raise ValueError(f"unsupported classifier model version {raw.get('version')!r}")
-        return cls(list(raw["labels"]), [float(v) for v in raw["class_docs"]],
-                   {k: [float(x) for x in v] for k, v in raw["counts"].items()}, float(raw["temperature"]),
-                   float(raw.get("keyword_weight", 0.0)))
+        return cls(
+            list(raw["labels"]),
+            [float(v) for v in raw["class_docs"]],
+            {k: [float(x) for x in v] for k, v in raw["counts"].items()},
+            float(raw["temperature"]),
+            float(raw.get("keyword_weight", 0.0)),
+        )
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,8 +147,9 @@ def train(
     if base is None:
         counts = {g: row for g, row in counts.items() if sum(row) >= min_docs}
     counts = dict(sorted(counts.items()))  # independent of set order (string hashing is randomised)
-    model = NgramModel(list(labels), class_docs, counts, base.temperature if base else 1.0,
-                       base.keyword_weight if base else 0.0)
+    model = NgramModel(
+        list(labels), class_docs, counts, base.temperature if base else 1.0, base.keyword_weight if base else 0.0
+    )
     if calibration:
         model.temperature, model.keyword_weight = calibrate(model, calibration, extra_logits)
     return model

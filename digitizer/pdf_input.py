@@ -65,8 +65,11 @@ def _active_content(pdf: pikepdf.Pdf) -> str | None:
 
 def _drawn_dpi(page: pikepdf.Page) -> float | None:
     """Highest resolution at which the page's content stream paints one of its images (follows q/Q/cm)."""
-    images = {str(name): obj for name, obj in page.resources.get("/XObject", {}).items()
-              if obj.get("/Subtype") == pikepdf.Name.Image}
+    images = {
+        str(name): obj
+        for name, obj in page.resources.get("/XObject", {}).items()
+        if obj.get("/Subtype") == pikepdf.Name.Image
+    }
     ctm = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
     stack: list[tuple[float, ...]] = []
     best = 0.0
@@ -79,8 +82,14 @@ def _drawn_dpi(page: pikepdf.Page) -> float | None:
         elif op == "cm" and len(operands) == 6:
             a, b, c, d, e, f = (float(v) for v in operands)
             p, q_, r, s_, t, u = ctm
-            ctm = (a * p + b * r, a * q_ + b * s_, c * p + d * r, c * q_ + d * s_, e * p + f * r + t,
-                   e * q_ + f * s_ + u)
+            ctm = (
+                a * p + b * r,
+                a * q_ + b * s_,
+                c * p + d * r,
+                c * q_ + d * s_,
+                e * p + f * r + t,
+                e * q_ + f * s_ + u,
+            )
         elif op == "Do" and operands and str(operands[0]) in images:
             drawn_width_in = math.hypot(ctm[0], ctm[1]) / 72.0
             width_px = int(images[str(operands[0])].get("/Width", 0))

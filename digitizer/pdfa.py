@@ -66,13 +66,17 @@ def add_pdfa_identity(pdf: pikepdf.Pdf, *, producer: str, title: str = "") -> No
     """sRGB output intent and XMP metadata declaring PDF/A-2b (docinfo kept in sync)."""
     profile = pdf.make_stream(srgb_profile())
     profile.N = 3
-    pdf.Root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(
-        Type=pikepdf.Name.OutputIntent,
-        S=pikepdf.Name.GTS_PDFA1,
-        OutputConditionIdentifier=pikepdf.String(SRGB_CONDITION),
-        Info=pikepdf.String(SRGB_CONDITION),
-        DestOutputProfile=profile,
-    )])
+    pdf.Root.OutputIntents = pikepdf.Array(
+        [
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.OutputIntent,
+                S=pikepdf.Name.GTS_PDFA1,
+                OutputConditionIdentifier=pikepdf.String(SRGB_CONDITION),
+                Info=pikepdf.String(SRGB_CONDITION),
+                DestOutputProfile=profile,
+            )
+        ]
+    )
     pdf.docinfo[pikepdf.Name.Producer] = producer
     pdf.docinfo[pikepdf.Name.Creator] = producer
     if title:

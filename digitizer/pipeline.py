@@ -47,8 +47,9 @@ def default_engine(options: DigitizeOptions) -> OcrEngine:
     """The process-wide Tesseract engine for these options (handles stay loaded between calls)."""
     key = (options.page_workers, options.timeout_s)
     if key not in _DEFAULT_ENGINES:
-        _DEFAULT_ENGINES[key] = get_engine("tesseract", timeout_s=options.timeout_s,
-                                           workers=max(1, options.page_workers))
+        _DEFAULT_ENGINES[key] = get_engine(
+            "tesseract", timeout_s=options.timeout_s, workers=max(1, options.page_workers)
+        )
     return _DEFAULT_ENGINES[key]
 
 
@@ -93,9 +94,9 @@ def _shift(words: Sequence[Word], origin: tuple[int, int]) -> list[Word]:
     return [Word(w.text, (w.box[0] + dx, w.box[1] + dy, w.box[2], w.box[3]), w.confidence, w.line) for w in words]
 
 
-def _recognize(engine: OcrEngine, source: images.SourcePage, index: int, options: DigitizeOptions) -> tuple[
-    Page, PdfPage
-]:
+def _recognize(
+    engine: OcrEngine, source: images.SourcePage, index: int, options: DigitizeOptions
+) -> tuple[Page, PdfPage]:
     with _timed("geometry", index):
         geometry = preprocess.detect_geometry(source.image)
     scale = _ocr_scale(source.dpi, options.ocr_dpi)
@@ -104,8 +105,12 @@ def _recognize(engine: OcrEngine, source: images.SourcePage, index: int, options
         origin = (0, 0)
         if geometry.card_box is not None:
             left, top, right, bottom = geometry.card_box
-            crop = (round(left * straight.width), round(top * straight.height),
-                    round(right * straight.width), round(bottom * straight.height))
+            crop = (
+                round(left * straight.width),
+                round(top * straight.height),
+                round(right * straight.width),
+                round(bottom * straight.height),
+            )
             straight, origin = straight.crop(crop), crop[:2]
         ocr_image = preprocess.ocr_copy(straight)
     ocr_dpi = round(source.dpi * scale)
@@ -143,18 +148,32 @@ def _recognize(engine: OcrEngine, source: images.SourcePage, index: int, options
     skew = geometry.skew_deg if abs(geometry.skew_deg) >= preprocess.MIN_CORRECTED_SKEW_DEG else 0.0
     with _timed("encode", index):
         if source.jpeg is not None:
-            pdf_page = PdfPage(source.jpeg, width, height, source.dpi, words, image_size=source.jpeg_size,
-                               rotation_cw=source.rotation + geometry.rotation + skew, gray=source.jpeg_gray)
+            pdf_page = PdfPage(
+                source.jpeg,
+                width,
+                height,
+                source.dpi,
+                words,
+                image_size=source.jpeg_size,
+                rotation_cw=source.rotation + geometry.rotation + skew,
+                gray=source.jpeg_gray,
+            )
         else:
-            pdf_page = PdfPage(encode_jpeg(source.image, source.dpi), width, height, source.dpi, words,
-                               image_size=source.image.size, rotation_cw=geometry.rotation + skew)
+            pdf_page = PdfPage(
+                encode_jpeg(source.image, source.dpi),
+                width,
+                height,
+                source.dpi,
+                words,
+                image_size=source.image.size,
+                rotation_cw=geometry.rotation + skew,
+            )
     return page, pdf_page
 
 
-def _recognize_all(
-    engine: OcrEngine, paths: Sequence[Path], options: DigitizeOptions
-) -> list[tuple[Page, PdfPage]]:
+def _recognize_all(engine: OcrEngine, paths: Sequence[Path], options: DigitizeOptions) -> list[tuple[Page, PdfPage]]:
     """OCR every page of every file in order, ``options.page_workers`` pages at a time."""
+
     def sources() -> Iterator[images.SourcePage]:
         for path in paths:
             yield from images.load_pages(path, max_pixels=options.max_pixels, timeout_s=options.timeout_s)
@@ -219,7 +238,11 @@ def digitize_files(paths: Sequence[Path], options: DigitizeOptions) -> Digitized
     needs_review = (not confident and not unclassified_other) or bool(REVIEW_WARNINGS.intersection(warnings))
     log.info(
         "digitised %s pages: type=%s confidence=%.2f needs_review=%s warnings=%s",
-        len(pages), doc_type, result.confidence, needs_review, ",".join(warnings) or "-",
+        len(pages),
+        doc_type,
+        result.confidence,
+        needs_review,
+        ",".join(warnings) or "-",
     )
     return DigitizedComponent(
         doc_type=doc_type,

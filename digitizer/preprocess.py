@@ -134,8 +134,9 @@ def _card_mask(arr: np.ndarray) -> np.ndarray | None:
     bh, bw = max(1, h // 20), max(1, w // 20)
     threshold = _otsu(arr)
     bright = arr > threshold
-    border = np.concatenate([bright[:bh].ravel(), bright[-bh:].ravel(), bright[:, :bw].ravel(),
-                             bright[:, -bw:].ravel()])
+    border = np.concatenate(
+        [bright[:bh].ravel(), bright[-bh:].ravel(), bright[:, :bw].ravel(), bright[:, -bw:].ravel()]
+    )
     contrast = float(arr[bright].mean() - arr[~bright].mean()) if bright.any() and (~bright).any() else 0.0
     if border.mean() > 0.15 or not 0.15 < bright.mean() < 0.85 or contrast < 60:
         return None

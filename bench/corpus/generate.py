@@ -18,14 +18,66 @@ from PIL import Image, ImageFilter
 from bench.corpus import templates
 from bench.corpus.render import CARD_MM, Degradation, RenderedPage, degrade, render_page
 
-SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
-            "Hồ", "Ngô", "Dương", "Lý")
+SURNAMES = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+)
 MIDDLE_MALE = ("Văn", "Hữu", "Đức", "Minh", "Quốc", "Thành", "Công", "Đình", "Xuân")
 MIDDLE_FEMALE = ("Thị", "Ngọc", "Thu", "Thanh", "Bích", "Kim", "Thùy", "Hồng", "Mỹ")
-GIVEN_MALE = ("An", "Bình", "Cường", "Dũng", "Đạt", "Hải", "Hùng", "Khang", "Long", "Nam", "Phúc", "Quân",
-              "Sơn", "Thắng", "Trung", "Tuấn", "Việt", "Vinh")
-GIVEN_FEMALE = ("Anh", "Chi", "Dung", "Giang", "Hà", "Hạnh", "Hoa", "Hương", "Lan", "Linh", "Mai", "Ngọc",
-                "Nhung", "Phương", "Quỳnh", "Thảo", "Trang", "Yến")
+GIVEN_MALE = (
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Đạt",
+    "Hải",
+    "Hùng",
+    "Khang",
+    "Long",
+    "Nam",
+    "Phúc",
+    "Quân",
+    "Sơn",
+    "Thắng",
+    "Trung",
+    "Tuấn",
+    "Việt",
+    "Vinh",
+)
+GIVEN_FEMALE = (
+    "Anh",
+    "Chi",
+    "Dung",
+    "Giang",
+    "Hà",
+    "Hạnh",
+    "Hoa",
+    "Hương",
+    "Lan",
+    "Linh",
+    "Mai",
+    "Ngọc",
+    "Nhung",
+    "Phương",
+    "Quỳnh",
+    "Thảo",
+    "Trang",
+    "Yến",
+)
 PLACES = (
     ("Hà Nội", "001", ("Ba Đình", "Hoàn Kiếm", "Đống Đa", "Cầu Giấy", "Tây Hồ"), ("Kim Mã", "Đội Cấn", "Láng Hạ")),
     ("Hồ Chí Minh", "079", ("Bến Nghé", "Tân Định", "Thảo Điền", "Bình Thạnh"), ("Lê Lợi", "Hai Bà Trưng")),
@@ -34,8 +86,13 @@ PLACES = (
     ("Cần Thơ", "092", ("Tân An", "Xuân Khánh", "An Hòa"), ("Ninh Kiều", "Hòa Bình")),
     ("Huế", "046", ("Phú Hội", "Vĩnh Ninh", "Thuận Thành"), ("Lê Lợi", "Trần Hưng Đạo")),
 )
-ORIGINS = ("xã Phù Đổng, huyện Gia Lâm", "xã Hải Bối, huyện Đông Anh", "xã Tân Lập, huyện Đan Phượng",
-           "xã Nghĩa Hưng, huyện Nghĩa Đàn", "xã Điện Bàn, huyện Điện Bàn")
+ORIGINS = (
+    "xã Phù Đổng, huyện Gia Lâm",
+    "xã Hải Bối, huyện Đông Anh",
+    "xã Tân Lập, huyện Đan Phượng",
+    "xã Nghĩa Hưng, huyện Nghĩa Đàn",
+    "xã Điện Bàn, huyện Điện Bàn",
+)
 FONTS = ("serif", "serif-condensed", "sans")
 DOC_TYPES = tuple(templates.TEMPLATES)
 
@@ -107,10 +164,14 @@ def card_photo(card: Image.Image, rng: random.Random) -> Image.Image:
     grain = np.random.default_rng(rng.randrange(2**32)).normal(0, 10, (desk.height, desk.width, 1))
     desk = Image.fromarray(np.clip(np.asarray(desk, np.float32) + grain, 0, 255).astype(np.uint8), "RGB")
     tilted = card.convert("RGBA").rotate(rng.uniform(-8, 8), resample=Image.Resampling.BICUBIC, expand=True)
-    desk.paste(tilted, (margin_x - (tilted.width - card.width) // 2, margin_y - (tilted.height - card.height) // 2),
-               tilted)
-    return degrade(desk.filter(ImageFilter.GaussianBlur(0.6)), Degradation(noise=5.0, uneven_light=0.2,
-                                                                              jpeg_quality=85), seed=rng.randrange(999))
+    desk.paste(
+        tilted, (margin_x - (tilted.width - card.width) // 2, margin_y - (tilted.height - card.height) // 2), tilted
+    )
+    return degrade(
+        desk.filter(ImageFilter.GaussianBlur(0.6)),
+        Degradation(noise=5.0, uneven_light=0.2, jpeg_quality=85),
+        seed=rng.randrange(999),
+    )
 
 
 def render_component(
@@ -123,17 +184,32 @@ def render_component(
     if doc_type == "citizen_id_card":
         pages = []
         for i, lines in enumerate((templates.citizen_id_front(cast), templates.citizen_id_back(cast))):
-            card = render_page(lines, font="sans", dpi=300, size_mm=CARD_MM, margin_mm=4, font_pt=6.5,
-                               line_spacing=1.45, background=(232, 240, 236),
-                               degradation=None if photo else scan_degradation(rng, max_skew), seed=seed + i)
+            card = render_page(
+                lines,
+                font="sans",
+                dpi=300,
+                size_mm=CARD_MM,
+                margin_mm=4,
+                font_pt=6.5,
+                line_spacing=1.45,
+                background=(232, 240, 236),
+                degradation=None if photo else scan_degradation(rng, max_skew),
+                seed=seed + i,
+            )
             if photo:
                 card.image = card_photo(card.image, rng)
             pages.append(card)
         tags = {"font": "sans", "dpi": "300", "photo": str(photo)}
     else:
         chosen_dpi = dpi or rng.choice((200, 300))
-        page = render_page(templates.TEMPLATES[doc_type](cast), font=font, dpi=chosen_dpi,
-                           font_pt=rng.choice((12.0, 13.0)), degradation=scan_degradation(rng, max_skew), seed=seed)
+        page = render_page(
+            templates.TEMPLATES[doc_type](cast),
+            font=font,
+            dpi=chosen_dpi,
+            font_pt=rng.choice((12.0, 13.0)),
+            degradation=scan_degradation(rng, max_skew),
+            seed=seed,
+        )
         pages = [page]
         tags = {"font": font, "dpi": str(chosen_dpi)}
     text = "\n".join(p.text for p in pages)
@@ -205,5 +281,8 @@ def text_sample(doc_type: str, rng: random.Random, *, hard: bool = False) -> str
 def text_samples(per_type: int, seed: int = 0, hard_share: float = 0.0) -> list[tuple[str, str]]:
     """``per_type`` (text, label) pairs for every type, ``hard_share`` of them hard (see ``text_sample``)."""
     rng = random.Random(seed)
-    return [(text_sample(doc_type, rng, hard=rng.random() < hard_share), doc_type)
-            for _ in range(per_type) for doc_type in DOC_TYPES]
+    return [
+        (text_sample(doc_type, rng, hard=rng.random() < hard_share), doc_type)
+        for _ in range(per_type)
+        for doc_type in DOC_TYPES
+    ]

@@ -21,10 +21,13 @@ MANIFEST = {
     "applicant_name": templates.FATHER["name"],
     "receiving_centre": "Trung tâm Phục vụ hành chính công phường Ba Đình",
     "components": [
-        {"id": "c1", "declared_type": "application_form", "name": "Tờ khai đăng ký khai sinh",
-         "files": ["c1_p1.jpg"]},
-        {"id": "c2", "declared_type": "citizen_id_card", "name": "Căn cước công dân",
-         "files": ["c2_front.jpg", "c2_back.jpg"]},
+        {"id": "c1", "declared_type": "application_form", "name": "Tờ khai đăng ký khai sinh", "files": ["c1_p1.jpg"]},
+        {
+            "id": "c2",
+            "declared_type": "citizen_id_card",
+            "name": "Căn cước công dân",
+            "files": ["c2_front.jpg", "c2_back.jpg"],
+        },
         {"id": "c3", "declared_type": "birth_certificate", "name": "Giấy khai sinh", "files": ["c3_p1.jpg"]},
     ],
 }
@@ -32,8 +35,16 @@ MANIFEST = {
 
 def _card(lines: list[templates.Line], skew: float, seed: int) -> RenderedPage:
     return render_page(
-        lines, font="sans", dpi=300, size_mm=CARD_MM, margin_mm=4, font_pt=6.5, line_spacing=1.45,
-        background=(232, 240, 236), degradation=Degradation(skew_deg=skew, blur=0.4, noise=4.0), seed=seed,
+        lines,
+        font="sans",
+        dpi=300,
+        size_mm=CARD_MM,
+        margin_mm=4,
+        font_pt=6.5,
+        line_spacing=1.45,
+        background=(232, 240, 236),
+        degradation=Degradation(skew_deg=skew, blur=0.4, noise=4.0),
+        seed=seed,
     )
 
 
@@ -42,13 +53,25 @@ def build(out_dir: Path = OUT_DIR) -> dict[str, str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     a4 = {"dpi": 200, "font_pt": 12.0}
     scans: list[tuple[str, RenderedPage, int | None]] = [
-        ("c1_p1.jpg", render_page(templates.application_form(), **a4,
-                                  degradation=Degradation(skew_deg=1.6, blur=0.4, noise=4.0, uneven_light=0.08),
-                                  seed=1), None),
+        (
+            "c1_p1.jpg",
+            render_page(
+                templates.application_form(),
+                **a4,
+                degradation=Degradation(skew_deg=1.6, blur=0.4, noise=4.0, uneven_light=0.08),
+                seed=1,
+            ),
+            None,
+        ),
         ("c2_front.jpg", _card(templates.citizen_id_front(), -1.5, 2), None),
         ("c2_back.jpg", _card(templates.citizen_id_back(), 1.8, 3), None),
-        ("c3_p1.jpg", render_page(templates.birth_certificate(), **a4,
-                                  degradation=Degradation(skew_deg=-1.9, blur=0.4, noise=4.0), seed=4), 6),
+        (
+            "c3_p1.jpg",
+            render_page(
+                templates.birth_certificate(), **a4, degradation=Degradation(skew_deg=-1.9, blur=0.4, noise=4.0), seed=4
+            ),
+            6,
+        ),
     ]
     truth: dict[str, str] = {}
     for name, page, orientation in scans:

@@ -41,11 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     results = [classify_pages([text], model) for text, _ in held_out]
     truth = [label for _, label in held_out]
     predicted = [r.doc_type for r in results]
-    print(f"{out}: {out.stat().st_size // 1024} KiB, {len(model.counts)} n-grams, temperature "
-          f"{model.temperature}, keyword weight {model.keyword_weight}, trained in {took:.1f} s")
+    print(
+        f"{out}: {out.stat().st_size // 1024} KiB, {len(model.counts)} n-grams, temperature "
+        f"{model.temperature}, keyword weight {model.keyword_weight}, trained in {took:.1f} s"
+    )
     correct = [t == p for t, p in zip(truth, predicted, strict=True)]
-    print(f"held-out: accuracy {accuracy(truth, predicted):.4f}, macro-F1 {macro_f1(truth, predicted, DOC_TYPES):.4f}, "
-          f"ECE {calibration_error([r.confidence for r in results], correct):.4f}")
+    print(
+        f"held-out: accuracy {accuracy(truth, predicted):.4f}, macro-F1 {macro_f1(truth, predicted, DOC_TYPES):.4f}, "
+        f"ECE {calibration_error([r.confidence for r in results], correct):.4f}"
+    )
     return 0
 
 

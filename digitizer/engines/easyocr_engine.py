@@ -79,8 +79,12 @@ class EasyOcrEngine:
         if self._reader is None:
             try:
                 self._reader = self._easyocr.Reader(
-                    self.languages, gpu=self.gpu, model_storage_directory=str(self.model_dir),
-                    user_network_directory=str(self.model_dir), download_enabled=False, verbose=False,
+                    self.languages,
+                    gpu=self.gpu,
+                    model_storage_directory=str(self.model_dir),
+                    user_network_directory=str(self.model_dir),
+                    download_enabled=False,
+                    verbose=False,
                 )
             except (FileNotFoundError, ValueError, RuntimeError, OSError) as exc:
                 raise OcrEngineUnavailable(f"easyocr models {self.languages} in {self.model_dir}: {exc}") from exc

@@ -103,6 +103,8 @@ class ObjectStore(Protocol):
     """
 
     policy: StorePolicy
+    versioned: frozenset[Bucket]
+    """Buckets that keep every version of a key: a read can name the version it wants."""
 
     def put_bytes(
         self,
@@ -122,9 +124,18 @@ class ObjectStore(Protocol):
         ...
 
     def get_bytes(
-        self, bucket: Bucket, key: str, *, sha256: str | None = None, while_waiting: Callable[[], None] | None = None
+        self,
+        bucket: Bucket,
+        key: str,
+        *,
+        sha256: str | None = None,
+        while_waiting: Callable[[], None] | None = None,
+        version_id: str | None = None,
     ) -> bytes:
         """Read an object; with ``sha256`` the content is checked and IntegrityError raised on mismatch.
+
+        ``version_id``: the version written (``StoredObject.version_id``), read directly on a
+        versioned bucket; when that version is gone, the newest is read instead.
 
         ``while_waiting`` runs exactly once, on this thread, while the request is in flight (S3:
         sent, response not yet read; the local store has nothing to wait for and runs it first).

@@ -43,6 +43,8 @@ def _utcnow() -> datetime:
 
 
 class LocalObjectStore:
+    versioned: frozenset[Bucket] = frozenset()  # one version per key: locked or content-addressed
+
     def __init__(
         self,
         root: Path,
@@ -175,7 +177,13 @@ class LocalObjectStore:
     # -- reading -------------------------------------------------------------------------------
 
     def get_bytes(
-        self, bucket: Bucket, key: str, *, sha256: str | None = None, while_waiting: Callable[[], None] | None = None
+        self,
+        bucket: Bucket,
+        key: str,
+        *,
+        sha256: str | None = None,
+        while_waiting: Callable[[], None] | None = None,
+        version_id: str | None = None,  # one version per key here
     ) -> bytes:
         if while_waiting is not None:
             while_waiting()

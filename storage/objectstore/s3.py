@@ -65,6 +65,8 @@ def is_transient(exc: BaseException) -> bool:
 
 
 class S3ObjectStore:
+    versioned = frozenset(_VERSIONED)
+
     def __init__(
         self,
         endpoint: str,
@@ -277,12 +279,25 @@ class S3ObjectStore:
             raise
 
     def get_bytes(
-        self, bucket: Bucket, key: str, *, sha256: str | None = None, while_waiting: Callable[[], None] | None = None
+        self,
+        bucket: Bucket,
+        key: str,
+        *,
+        sha256: str | None = None,
+        while_waiting: Callable[[], None] | None = None,
+        version_id: str | None = None,
     ) -> bytes:
         name = self._ensure(bucket)
         work = inflight.InFlightWork(while_waiting) if while_waiting is not None else None
+        pinned = version_id if bucket in _VERSIONED and version_id not in (None, "null") else None
         try:
-            data = self._get(name, key, work=work)
+            try:
+                data = self._get(name, key, pinned, work=work)
+            except NotFound:
+                if pinned is None:
+                    raise
+                log.warning("%s/%s: version %s is gone; reading the newest", name, key, pinned)
+                data = self._get(name, key, work=work)
         finally:
             if work is not None:
                 work.finish()  # its failure is the one to report, even when the fetch failed too

@@ -62,9 +62,17 @@ _ADVANCE_AND_LOCATE = DriverSQL(
 )
 
 _RECORD_STORED = DriverSQL(
-    "INSERT INTO stored_objects (bucket, key, sha256, size, content_type, state, temp_key, created_at, updated_at) "
-    "VALUES (:bucket, :key, :sha256, :size, :content_type, :state, NULL, :now, :now) "
-    "ON CONFLICT (bucket, key) DO UPDATE SET state = excluded.state, temp_key = NULL, updated_at = excluded.updated_at"
+    "INSERT INTO stored_objects "
+    "(bucket, key, sha256, size, content_type, state, temp_key, version_id, created_at, updated_at) "
+    "VALUES (:bucket, :key, :sha256, :size, :content_type, :state, NULL, :version_id, :now, :now) "
+    "ON CONFLICT (bucket, key) DO UPDATE SET state = excluded.state, temp_key = NULL, "
+    "version_id = COALESCE(excluded.version_id, stored_objects.version_id), updated_at = excluded.updated_at"
+)
+
+# A read finds the object's hash and version before asking the store for it.
+_LOCATE = DriverSQL(
+    "SELECT sha256, version_id FROM stored_objects "
+    f"WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
 )
 
 
@@ -117,7 +125,13 @@ class Warehouse:
         row = {"bucket": bucket.value, "key": obj.key, "sha256": obj.sha256, "size": obj.size}
         conn.write(
             _RECORD_STORED,
-            {**row, "content_type": content_type, "state": ObjectState.STORED.value, "now": datetime.now(UTC)},
+            {
+                **row,
+                "content_type": content_type,
+                "state": ObjectState.STORED.value,
+                "version_id": obj.version_id if obj.version_id != "null" else None,
+                "now": datetime.now(UTC),
+            },
         )
 
     def _commit_stored(self, bucket: Bucket, obj: StoredObject, content_type: str) -> None:
@@ -189,18 +203,28 @@ class Warehouse:
     def get_bytes(self, bucket: Bucket, key: str, *, actor: str, purpose: str = "", sha256: str | None = None) -> bytes:
         """Read a stored object (hash checked) and audit the access.
 
-        The object's row is found and the audit entry committed (one transaction) while the
-        object store works on the request, so neither waits for the other. The bytes are
+        On a versioned bucket the object's row is read first, for the version to ask for. The
+        audit entry is committed (with a check that the row is still there) while the object
+        store works on the request, so neither waits for the other. The bytes are
         handed back only once that commit succeeded: a read whose audit entry cannot be
         written is refused, and so is one of an object the catalogue does not hold.
         """
+        version = None
+        if bucket in self.store.versioned:
+            # The version written is asked for by id: the store need not resolve the newest.
+            with self.catalogue.autocommit() as db:
+                row = db.read(_LOCATE, {"bucket": bucket.value, "key": key}).fetchone()
+            if row is None and sha256 is None:
+                raise NotFound(f"{bucket.value}/{key}")  # refused unaudited, as the audit step would
+            if row is not None and sha256 in (None, row[0]):
+                version = row[1]
         located: list[str] = []
 
         def audit_read() -> None:
             located.append(self._audit_get(bucket, key, sha256, actor, purpose))
 
         try:
-            data = self.store.get_bytes(bucket, key, while_waiting=audit_read)
+            data = self.store.get_bytes(bucket, key, while_waiting=audit_read, version_id=version)
             if sha256_hex(data) != located[0]:  # the store serves an intact earlier version or raises
                 data = self.store.get_bytes(bucket, key, sha256=located[0])
         except Exception as exc:

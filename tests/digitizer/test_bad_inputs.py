@@ -65,8 +65,9 @@ CASES = {
 
 def test_each_bad_input_has_its_own_code_and_the_good_ones_complete(batch_dir: Path, fake_engine) -> None:
     engine = fake_engine([GOOD_TEXT])
-    results = digitize_batch([(name, files) for name, (files, _) in CASES.items()],
-                             DigitizeOptions(engine=engine), workers=2, root=batch_dir)
+    results = digitize_batch(
+        [(name, files) for name, (files, _) in CASES.items()], DigitizeOptions(engine=engine), workers=2, root=batch_dir
+    )
     assert [r.name for r in results] == list(CASES)
     for result, (name, (_, code)) in zip(results, CASES.items(), strict=True):
         if code is None:

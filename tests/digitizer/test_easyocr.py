@@ -14,8 +14,12 @@ LINES = ("INVOICE NUMBER 12345", "Please pay within thirty days")
 
 
 def test_lines_split_into_words_with_proportional_boxes() -> None:
-    words = words_from_lines([([[100, 50], [400, 50], [400, 80], [100, 80]], "ab cd", 0.9),
-                              ([[10, 10], [60, 10], [60, 30], [10, 30]], "top", 0.5)])
+    words = words_from_lines(
+        [
+            ([[100, 50], [400, 50], [400, 80], [100, 80]], "ab cd", 0.9),
+            ([[10, 10], [60, 10], [60, 30], [10, 30]], "top", 0.5),
+        ]
+    )
     assert [w.text for w in words] == ["top", "ab", "cd"]
     assert [w.line for w in words] == [0, 1, 1]
     assert words[1].box == (100, 50, 120, 30) and words[2].box == (280, 50, 120, 30)

@@ -52,7 +52,8 @@ def test_staff_corrections_teach_a_new_wording_without_the_corpus() -> None:
     after = classify_pages([HOUSEHOLD_BOOK.replace("An", "Mai")], updated)
     assert after.doc_type == "residence_confirmation"
     assert updated.class_docs[DOC_TYPES.index("residence_confirmation")] == pytest.approx(
-        base.class_docs[DOC_TYPES.index("residence_confirmation")] + 60)
+        base.class_docs[DOC_TYPES.index("residence_confirmation")] + 60
+    )
     # The shipped model is untouched and the update round-trips through JSON.
     assert classify_pages([HOUSEHOLD_BOOK], base) == before
     again = learned.NgramModel.from_json(updated.to_json())

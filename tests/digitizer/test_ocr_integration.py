@@ -32,9 +32,7 @@ def test_tesseract_reads_rendered_vietnamese_page_with_cer_under_2_percent() -> 
     image = ocr_copy(page.image)
     image.info["dpi"] = (200, 200)
     words = get_engine("tesseract").recognize(image, languages="vie")
-    text = "\n".join(
-        " ".join(w.text for w in words if w.line == line) for line in sorted({w.line for w in words})
-    )
+    text = "\n".join(" ".join(w.text for w in words if w.line == line) for line in sorted({w.line for w in words}))
     assert cer(page.text, text) <= 0.02
     assert any(w.text == "CƯ" for w in words)
 
@@ -67,8 +65,13 @@ def test_sample_birth_certificate_is_rotated_deskewed_read_and_classified(birth_
 def test_searchable_pdf_text_layer_size_and_validity(birth_certificate, tmp_path: Path) -> None:
     pdf_bytes = birth_certificate.pdf
     text = _pdftotext(pdf_bytes, tmp_path)
-    expected = ["GIẤY KHAI SINH", "NGUYỄN MINH KHANG", "Bệnh viện Phụ sản Hà Nội",
-                "Quê quán: xã Phù Đổng, huyện Gia Lâm", "Số định danh cá nhân: 001224000123"]
+    expected = [
+        "GIẤY KHAI SINH",
+        "NGUYỄN MINH KHANG",
+        "Bệnh viện Phụ sản Hà Nội",
+        "Quê quán: xã Phù Đổng, huyện Gia Lâm",
+        "Số định danh cá nhân: 001224000123",
+    ]
     positions = [text.find(phrase) for phrase in expected]
     assert all(p >= 0 for p in positions), text
     assert positions == sorted(positions)
@@ -97,8 +100,7 @@ def test_two_page_card_gives_two_pdf_pages_in_order(sample_batch: dict, tmp_path
 
 
 def test_scanned_pdf_input_is_rasterised_at_native_resolution(tmp_path: Path) -> None:
-    page = render_page(templates.power_of_attorney(), dpi=200,
-                       degradation=Degradation(skew_deg=1.0, jpeg_quality=85))
+    page = render_page(templates.power_of_attorney(), dpi=200, degradation=Degradation(skew_deg=1.0, jpeg_quality=85))
     save_scan(page, tmp_path / "scan.jpg")
     first = digitize_files([tmp_path / "scan.jpg"], DigitizeOptions(languages="vie"))
     (tmp_path / "scan.pdf").write_bytes(first.pdf)

@@ -48,30 +48,39 @@ def test_pages_in_order_low_resolution_flagged_and_json_shape(scans: list[Path],
     assert result.fields["issuing_place"].page == 1
     data = json.loads(json.dumps(result.to_dict()))
     assert set(data) == {"type", "confidence", "needs_review", "pages", "fields", "warnings"}
-    assert set(data["pages"][0]) == {"text", "confidence", "width_px", "height_px", "dpi", "rotation",
-                                     "skew_deg", "warnings"}
+    assert set(data["pages"][0]) == {
+        "text",
+        "confidence",
+        "width_px",
+        "height_px",
+        "dpi",
+        "rotation",
+        "skew_deg",
+        "warnings",
+    }
     assert set(data["fields"]["so_dinh_danh"]) == {"value", "page", "box", "confidence"}
     assert "words" in result.to_dict(include_words=True)["pages"][0]
     assert result.pdf.startswith(b"%PDF-1.7")
 
 
 def test_confident_disagreement_with_declared_type(scans: list[Path], fake_engine) -> None:
-    result = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine([BIRTH_TEXT]),
-                                                       declared_type="marriage_certificate"))
+    result = digitize_files(
+        scans[:1], DigitizeOptions(engine=fake_engine([BIRTH_TEXT]), declared_type="marriage_certificate")
+    )
     assert result.doc_type == "birth_certificate"
     assert "TYPE_MISMATCH" in result.warnings
     assert result.needs_review
 
 
 def test_unsure_classification_needs_review_and_keeps_declared_type(scans: list[Path], fake_engine) -> None:
-    result = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine(["có bên a và bên b"]),
-                                                       declared_type="contract"))
+    result = digitize_files(
+        scans[:1], DigitizeOptions(engine=fake_engine(["có bên a và bên b"]), declared_type="contract")
+    )
     assert result.confidence < DigitizeOptions().review_threshold
     assert result.doc_type == "contract" and result.needs_review
     unknown = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine(["@@@ ###"])))
     assert unknown.doc_type == "other" and unknown.needs_review
-    declared_other = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine(["@@@ ###"]),
-                                                               declared_type="other"))
+    declared_other = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine(["@@@ ###"]), declared_type="other"))
     assert declared_other.doc_type == "other" and not declared_other.needs_review
 
 

@@ -49,8 +49,9 @@ def test_quarter_turns_are_detected(upright_page: Image.Image, turned: int) -> N
 
 
 def test_card_sized_scan_orientation() -> None:
-    card = render_page(templates.citizen_id_front(), font="sans", dpi=300, size_mm=CARD_MM, margin_mm=4,
-                       font_pt=6.5).image
+    card = render_page(
+        templates.citizen_id_front(), font="sans", dpi=300, size_mm=CARD_MM, margin_mm=4, font_pt=6.5
+    ).image
     assert detect_geometry(rotate_quarter(card, 180)).rotation == 180
 
 

@@ -22,8 +22,7 @@ pytestmark = pytest.mark.integration  # qpdf, pdftotext, pdftoppm and the real T
 @pytest.fixture(scope="module")
 def skewed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DigitizedComponent]:
     folder = tmp_path_factory.mktemp("pdf")
-    page = render_page(templates.power_of_attorney(), dpi=200,
-                       degradation=Degradation(skew_deg=2.5, noise=3.0), seed=5)
+    page = render_page(templates.power_of_attorney(), dpi=200, degradation=Degradation(skew_deg=2.5, noise=3.0), seed=5)
     save_scan(page, folder / "scan.jpg", quality=85, exif_orientation=8)
     result = digitize_files([folder / "scan.jpg"], DigitizeOptions())
     (folder / "out.pdf").write_bytes(result.pdf)
@@ -64,19 +63,27 @@ def test_scan_is_embedded_byte_for_byte_and_drawn_turned(skewed: tuple[Path, Dig
 
 def test_text_layer_words_sit_on_their_ink(skewed: tuple[Path, DigitizedComponent]) -> None:
     folder, _ = skewed
-    subprocess.run(["pdftoppm", "-r", "72", "-gray", "-png", "-singlefile", str(folder / "out.pdf"),
-                    str(folder / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "72", "-gray", "-png", "-singlefile", str(folder / "out.pdf"), str(folder / "page")],
+        check=True,
+    )
     ink = np.asarray(Image.open(folder / "page.png").convert("L")) < 128
-    html = subprocess.run(["pdftotext", "-bbox", str(folder / "out.pdf"), "-"], check=True,
-                          capture_output=True, text=True).stdout
-    words = [w for w in ElementTree.fromstring(html.replace("<!DOCTYPE", "<!--").replace("dtd\">", "-->"))
-             .iter("{http://www.w3.org/1999/xhtml}word")]
+    html = subprocess.run(
+        ["pdftotext", "-bbox", str(folder / "out.pdf"), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    words = [
+        w
+        for w in ElementTree.fromstring(html.replace("<!DOCTYPE", "<!--").replace('dtd">', "-->")).iter(
+            "{http://www.w3.org/1999/xhtml}word"
+        )
+    ]
     assert len(words) > 50
     on_ink = 0
     for word in words:
         x0, y0, x1, y1 = (round(float(word.get(k))) for k in ("xMin", "yMin", "xMax", "yMax"))
         on_ink += ink[y0 : y1 + 1, x0 : x1 + 1].mean() > 0.05
     assert on_ink / len(words) > 0.9
-    text = subprocess.run(["pdftotext", str(folder / "out.pdf"), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(folder / "out.pdf"), "-"], check=True, capture_output=True, text=True
+    ).stdout
     assert "GIẤY ỦY QUYỀN" in text and templates.MOTHER["id"] in text
