@@ -16,6 +16,7 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -25,6 +26,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -128,7 +130,37 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
         return engine
     if not pooled:
         return create_engine(url, poolclass=NullPool)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_S = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it sat idle (``pool_pre_ping`` checks every time).
+
+    A ping is a round trip; on the audited read path it cost as much as the audit entry's
+    statements. A connection used in the last ``PING_AFTER_IDLE_S`` is taken as alive; if
+    the server went away meanwhile, the first statement fails with a disconnect, which makes
+    SQLAlchemy drop every pooled connection, and the step or request that met it is retried
+    or answered with an error like any other transient fault.
+    """
+
+    @event.listens_for(engine.pool, "checkin")
+    def _returned(_dbapi: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _ping(dbapi: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is not None and time.monotonic() - returned < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)  # as pool_pre_ping does: outside any transaction
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection is dead: {exc}") from exc  # the pool tries a new one
 
 
 def alembic_config(url: str) -> Config:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
+from storage.catalogue import db
 from storage.catalogue.clients import authenticate, create_client
+from storage.catalogue.db import Catalogue, make_engine
 from storage.catalogue.models import ApiClient, ClientRole
 from workers.services import Services
 
@@ -61,3 +63,42 @@ def test_concurrent_writers_all_commit(services: Services) -> None:
     assert errors == []
     with services.catalogue.reading() as s:
         assert s.scalar(select(func.count(ApiClient.id))) == 8 * 15
+
+
+def _backend_pid(cat: Catalogue) -> int:
+    with cat.transaction(readonly=True) as conn:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _terminate(pg_url: str, pid: int) -> None:
+    admin = make_engine(pg_url, pooled=False)
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        conn.commit()
+    admin.dispose()
+
+
+def test_an_idle_pooled_connection_is_checked_and_replaced_when_dead(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cat = Catalogue(pg_url)
+    try:
+        first = _backend_pid(cat)
+        assert _backend_pid(cat) == first  # the pool hands the same connection back
+        _terminate(pg_url, first)
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)  # every connection counts as idle: pinged
+        assert _backend_pid(cat) not in (first, 0)  # no error: the dead one was swapped at checkout
+    finally:
+        cat.dispose()
+
+
+def test_a_recently_used_connection_is_not_pinged_and_a_dead_one_fails_once(pg_url: str) -> None:
+    """The trade-off of skipping the ping: one statement meets the disconnect, then the pool is fresh."""
+    cat = Catalogue(pg_url)
+    try:
+        _terminate(pg_url, _backend_pid(cat))
+        with pytest.raises(OperationalError):
+            _backend_pid(cat)
+        assert _backend_pid(cat) > 0
+    finally:
+        cat.dispose()
