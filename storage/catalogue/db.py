@@ -6,7 +6,8 @@ commits, leaving the database consistent. That is acceptable for job steps and o
 (a lost row is redone by its step, or its orphan object is adopted by a retry), but not
 for the access audit log, whose entry must outlive the read it records: transactions
 opened with ``durable=True`` switch their connection to ``synchronous=FULL`` (the WAL is
-fsynced at commit, as PostgreSQL does with ``synchronous_commit=on``).
+fsynced at commit). PostgreSQL sessions likewise run with ``synchronous_commit=off`` and
+durable transactions with ``on`` (see ``_postgres_durability``).
 """
 
 from __future__ import annotations
@@ -129,10 +130,38 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
         event.listen(engine.pool, "checkin", lambda _dbapi, record: _release(record.info))
         return engine
     if not pooled:
-        return create_engine(url, poolclass=NullPool)
-    engine = create_engine(url, pool_size=10, max_overflow=10)
-    _ping_when_idle(engine)
+        engine = create_engine(url, poolclass=NullPool)
+    else:
+        engine = create_engine(url, pool_size=10, max_overflow=10)
+        _ping_when_idle(engine)
+    if engine.dialect.name == "postgresql":
+        _postgres_durability(engine)
     return engine
+
+
+def _postgres_durability(engine: Engine) -> None:
+    """PostgreSQL as SQLite above: commits wait for the WAL flush only in ``durable`` transactions.
+
+    Sessions start with ``synchronous_commit=off`` (a crash of the server may lose the last
+    few hundred milliseconds of commits, never half of one); a durable transaction switches
+    it on for itself with ``SET LOCAL``, which ends with the transaction. Under a stream of
+    object writes a flush of the WAL also waits for the disk's other writes, which made every
+    object row cost more than the object's own upload.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _session_default(dbapi: Any, _record: Any) -> None:
+        was_autocommit = dbapi.autocommit
+        dbapi.autocommit = True
+        try:
+            dbapi.execute("SET synchronous_commit = off")
+        finally:
+            dbapi.autocommit = was_autocommit
+
+    @event.listens_for(engine, "begin")
+    def _durable_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("durable", False):
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = on")
 
 
 PING_AFTER_IDLE_S = 10.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect, text
 
 from storage.catalogue.clients import StationLimits, authenticate, create_client, revoke_client
@@ -56,5 +57,30 @@ def test_durable_transactions_fsync_on_sqlite(tmp_path) -> None:  # type: ignore
             with cat.session(durable=durable) as s:
                 levels.append(s.connection().exec_driver_sql("PRAGMA synchronous").scalar())
         assert levels == [1, 1, 2, 2, 1, 1]  # NORMAL, FULL
+    finally:
+        cat.dispose()
+
+
+def test_durable_transactions_wait_for_the_wal_on_postgresql(pg_url: str) -> None:
+    """The same split on PostgreSQL: synchronous_commit on for durable transactions only."""
+    from storage.catalogue.db import Catalogue
+
+    cat = Catalogue(pg_url)
+    show = "SHOW synchronous_commit"
+    try:
+        levels = []
+        for durable in (False, True, False):
+            with cat.transaction(durable=durable) as conn:
+                levels.append(conn.exec_driver_sql(show).scalar())
+            with cat.session(durable=durable) as s:
+                levels.append(s.connection().exec_driver_sql(show).scalar())
+        with cat.autocommit() as db:
+            levels.append(db.connection.exec_driver_sql(show).scalar())
+        assert levels == ["off", "off", "on", "on", "off", "off", "off"]
+        with pytest.raises(RuntimeError), cat.transaction(durable=True) as conn:
+            conn.exec_driver_sql("SELECT 1")
+            raise RuntimeError("rolled back")  # a durable transaction that fails leaves the session as it was
+        with cat.transaction() as conn:
+            assert conn.exec_driver_sql(show).scalar() == "off"
     finally:
         cat.dispose()
