@@ -19,9 +19,9 @@ def pdftotext(path: Path) -> str:
     return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
-def make_zip(manifest: dict, files: dict[str, bytes]) -> bytes:
+def make_zip(manifest: dict, files: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(buf, "w", compression) as zf:
         zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False))
         for name, data in files.items():
             zf.writestr(name, data)

@@ -115,19 +115,10 @@ def test_zip_bomb_is_refused_before_reading(tmp_path: Path) -> None:
         read_batch(write(tmp_path, buf.getvalue()))
 
 
-def zip_with(m: dict, files: dict[str, bytes], compression: int) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression) as zf:
-        zf.writestr("manifest.json", json.dumps(m))
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
-
-
 @pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
 def test_an_upload_read_from_memory_matches_the_same_file_read_from_disk(tmp_path: Path, compression: int) -> None:
     m = manifest([{"id": "c1", "files": ["a.jpg", "sub/b.jpg"]}, {"id": "c2", "files": ["nope.jpg"]}])
-    data = zip_with(m, {"a.jpg": b"A" * 5000, "sub/b.jpg": bytes(range(256)) * 40}, compression)
+    data = make_zip(m, {"a.jpg": b"A" * 5000, "sub/b.jpg": bytes(range(256)) * 40}, compression)
     path = write(tmp_path, data)
     from_disk, from_memory = read_batch(path), read_batch(path, data=data)
     assert from_memory.sha256 == from_disk.sha256
@@ -138,7 +129,7 @@ def test_an_upload_read_from_memory_matches_the_same_file_read_from_disk(tmp_pat
 
 def test_a_damaged_member_is_refused_from_memory_as_from_disk(tmp_path: Path) -> None:
     m = manifest([{"id": "c1", "files": ["a.jpg"]}])
-    data = bytearray(zip_with(m, {"a.jpg": b"scan bytes " * 100}, zipfile.ZIP_STORED))
+    data = bytearray(make_zip(m, {"a.jpg": b"scan bytes " * 100}, zipfile.ZIP_STORED))
     at = bytes(data).index(b"scan bytes")
     data[at] ^= 0xFF  # the CRC-32 in the directory no longer matches
     path = write(tmp_path, bytes(data))
@@ -149,7 +140,7 @@ def test_a_damaged_member_is_refused_from_memory_as_from_disk(tmp_path: Path) ->
 
 def test_a_local_header_that_names_another_file_is_refused_from_memory(tmp_path: Path) -> None:
     m = manifest([{"id": "c1", "files": ["a.jpg"]}])
-    data = zip_with(m, {"a.jpg": b"scan bytes"}, zipfile.ZIP_STORED)
+    data = make_zip(m, {"a.jpg": b"scan bytes"}, zipfile.ZIP_STORED)
     header = data.index(b"PK\x03\x04", data.index(b"PK\x03\x04") + 4)  # a.jpg's local header (after the manifest)
     name_at = header + 30
     assert data[name_at : name_at + 5] == b"a.jpg"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -80,16 +78,6 @@ def test_the_same_pages_in_a_later_batch_are_not_written_again(services: Service
         assert s.get_one(JobStep, step_id).output == {"scans": 1, "unpacked": 0}
 
 
-def stored_zip(m: dict, files: dict[str, bytes]) -> bytes:
-    """A zip with uncompressed members, as scanning stations send JPEGs."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
-        zf.writestr("manifest.json", json.dumps(m, ensure_ascii=False))
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
-
-
 def test_receipt_rows_hold_what_the_manifest_said(db_services: Services, tmp_path: Path) -> None:
     services = db_services
     m = manifest(
@@ -99,7 +87,7 @@ def test_receipt_rows_hold_what_the_manifest_said(db_services: Services, tmp_pat
             {"id": "c3", "files": ["c.jpg"]},
         ]
     ) | {"applicant_birth_date": "1990-03-15"}
-    data = stored_zip(m, PAGES)
+    data = make_zip(m, PAGES, zipfile.ZIP_STORED)  # scans stored, as stations send JPEGs
     path = tmp_path / "batch.zip"
     path.write_bytes(data)
     before = datetime.now(UTC)
