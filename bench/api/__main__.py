@@ -1,8 +1,9 @@
 """``python -m bench.api``: receipt latency (10-page batch, 20 concurrent stations) and peak RSS of the
 API process while a 500 MB batch streams in. 127.0.0.1 only; bounded in count and time. Last line: JSON.
 
-Three receipt runs: one station alone (service time), 20 stations back to back (saturation), and 20
-stations each pushing one batch every ``--interval`` seconds (paced, below saturation).
+Three receipt runs, each with the API's CPU time per request: one station alone (service time), 20
+stations back to back (saturation), and 20 stations each pushing one batch every ``--interval`` seconds
+(paced, below saturation).
 Options: ``--rounds N`` (batches per station, default 10), ``--stations N`` (default 20), ``--interval S``,
 ``--skip-rss``.
 """
@@ -94,6 +95,24 @@ class Server:
         self.proc.terminate()
         self.proc.wait(30)
         self.log.close()
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the API: the server process and its worker processes."""
+        proc = psutil.Process(self.proc.pid)
+        total = 0.0
+        for p in (proc, *proc.children(recursive=True)):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = p.cpu_times()
+                total += times.user + times.system
+        return total
+
+    def measured(self, run: Any) -> dict[str, Any]:
+        """Run a receipts coroutine; its figures plus the API's CPU time per request it answered."""
+        before = self.cpu_seconds()
+        out = asyncio.run(run)
+        answered = sum(out["status_counts"].values())
+        out["server_cpu_ms_per_receipt"] = round((self.cpu_seconds() - before) / max(1, answered) * 1000, 2)
+        return out
 
 
 def station_keys(var: Path, count: int) -> list[str]:
@@ -248,16 +267,16 @@ def main() -> int:
         try:
             keys = station_keys(var, args.stations + 1)
             log(f"receipts: 1 station x {args.rounds} batches of {PAGES} pages (service time) ...")
-            out["receipt_single_station"] = asyncio.run(receipts(server.base, keys[-1:], args.rounds, offset=90))
+            out["receipt_single_station"] = server.measured(receipts(server.base, keys[-1:], args.rounds, offset=90))
             log(json.dumps(out["receipt_single_station"]))
             keys = keys[:-1]
             log(f"receipts: {args.stations} stations x {args.rounds} batches of {PAGES} pages ...")
-            out["receipt"] = asyncio.run(receipts(server.base, keys, args.rounds))
+            out["receipt"] = server.measured(receipts(server.base, keys, args.rounds))
             out["receipt"]["target_p99_ms"] = TARGET_P99_MS
             out["receipt"]["target_met"] = out["receipt"]["p99_ms"] <= TARGET_P99_MS
             log(json.dumps(out["receipt"]))
             log(f"receipts: {args.stations} stations, one batch every {args.interval:g} s each ...")
-            paced = asyncio.run(receipts(server.base, keys, args.rounds, offset=40, interval=args.interval))
+            paced = server.measured(receipts(server.base, keys, args.rounds, offset=40, interval=args.interval))
             out["receipt_paced"] = paced | {"target_met": paced["p99_ms"] <= TARGET_P99_MS}
             log(json.dumps(out["receipt_paced"]))
             if not args.skip_rss:
