@@ -192,39 +192,54 @@ class _ZipSource(_Source):
 
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip member's local file header (APPNOTE 4.3.7)
+_UNSUPPORTED_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryption: zipfile decides
+_UTF8_NAME = 0x800
 
 
 class _MemoryZipSource(_ZipSource):
     """A zip the upload left in memory: stored members are hashed where they lie, with no copy.
 
-    The local header is checked as ``zipfile`` checks it (signature, name, no encryption) and
-    the CRC-32 is verified; a compressed member goes through ``zipfile`` like any other.
+    Only a plain member (stored, no encryption or patch flags, in-range offset) is read here,
+    and only after the checks ``zipfile`` makes: the local header's signature, its name
+    (decoded by its own flags) equal to the directory's, data that neither runs past the
+    upload nor into the next member, and the CRC-32. Anything else goes through ``zipfile``.
     """
 
     def __init__(self, zf: zipfile.ZipFile, data: bytes):
         super().__init__(zf)
         self.view = memoryview(data)
+        # Where each member's bytes must end: the next local header, or the central directory.
+        starts = sorted({i.header_offset for i in zf.infolist()} | {zf.start_dir})
+        self._limit = {
+            i.header_offset: next((s for s in starts if s > i.header_offset), len(data)) for i in zf.infolist()
+        }
 
     def _stored_span(self, info: zipfile.ZipInfo) -> tuple[int, int] | None:
-        if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1 or info.compress_size != info.file_size:
-            return None
+        plain = info.compress_type == zipfile.ZIP_STORED and not info.flag_bits & _UNSUPPORTED_FLAGS
         start = info.header_offset
+        if not plain or info.compress_size != info.file_size or not 0 <= start < len(self.view):
+            return None
         header = self.view[start : start + _LOCAL_HEADER.size]
         if len(header) != _LOCAL_HEADER.size:
             raise zipfile.BadZipFile(f"truncated header for {info.filename!r}")
         fields = _LOCAL_HEADER.unpack(header)
         if fields[0] != b"PK\x03\x04":
             raise zipfile.BadZipFile(f"bad magic number for {info.filename!r}")
-        name_len, extra_len = fields[-2], fields[-1]
+        local_flags, name_len, extra_len = fields[3], fields[-2], fields[-1]
         name_start = start + _LOCAL_HEADER.size
-        if bytes(self.view[name_start : name_start + name_len]) != info.orig_filename.encode(
-            "utf-8" if info.flag_bits & 0x800 else "cp437"
-        ):
+        raw_name = bytes(self.view[name_start : name_start + name_len])
+        try:
+            local_name = raw_name.decode("utf-8" if local_flags & _UTF8_NAME else "cp437")
+        except UnicodeDecodeError as exc:
+            raise zipfile.BadZipFile(f"undecodable local header name for {info.filename!r}") from exc
+        if local_name != info.orig_filename:
             raise zipfile.BadZipFile(f"local header name differs from the directory for {info.filename!r}")
         begin = name_start + name_len + extra_len
         end = begin + info.file_size
         if end > len(self.view):
             raise zipfile.BadZipFile(f"truncated data for {info.filename!r}")
+        if end > self._limit[start]:
+            raise zipfile.BadZipFile(f"overlapped entries: {info.filename!r}")
         return begin, end
 
     def chunks(self, name: str) -> Iterator[bytes]:
@@ -278,11 +293,13 @@ def _collect(source: _Source) -> tuple[Manifest, list[BatchComponent], str]:
     manifest = parse_manifest(manifest_raw)
     batch_hash.update(manifest_raw)
     components = []
+    fetched: dict[str, BatchFile] = {}  # a manifest may name a file again: it is read once
     for spec in manifest.components:
         comp = BatchComponent(spec)
         try:
             for name in spec.files:
-                scan = source.fetch(safe_member_name(name))
+                member = safe_member_name(name)
+                scan = fetched.get(member) or fetched.setdefault(member, source.fetch(member))
                 batch_hash.update(bytes.fromhex(scan.sha256))
                 comp.files.append(scan)
         except SohoaError as exc:
@@ -308,7 +325,7 @@ def read_batch(path: Path, *, archive_sha256: str | None = None, data: bytes | N
                 return ParsedBatch(*_collect(source), archive=path, archive_sha256=archive_sha256)
         with zipfile.ZipFile(path) as zf:
             return ParsedBatch(*_collect(_ZipSource(zf)), archive=path, archive_sha256=archive_sha256)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise BatchInvalid(str(exc)) from exc
 
 
@@ -324,7 +341,7 @@ def extract_member(archive: Path, member: str, dest: Path, *, sha256: str) -> No
             for chunk in _ZipSource(zf).chunks(safe_member_name(member)):
                 digest.update(chunk)
                 out.write(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         dest.unlink(missing_ok=True)
         raise BatchInvalid(str(exc)) from exc
     if digest.hexdigest() != sha256:

@@ -27,7 +27,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -172,9 +172,10 @@ def _ping_when_idle(engine: Engine) -> None:
 
     A ping is a round trip; on the audited read path it cost as much as the audit entry's
     statements. A connection used in the last ``PING_AFTER_IDLE_S`` is taken as alive; if
-    the server went away meanwhile, the first statement fails with a disconnect, which makes
-    SQLAlchemy drop every pooled connection, and the step or request that met it is retried
-    or answered with an error like any other transient fault.
+    the server went away meanwhile, the first statement fails with a disconnect, which drops
+    every pooled connection (SQLAlchemy does it for its statements, ``DriverSQL`` for its
+    own), and the step or request that met it is retried or answered with an error like any
+    other transient fault.
     """
 
     @event.listens_for(engine.pool, "checkin")
@@ -225,7 +226,8 @@ class DriverSQL:
         dialect = core.dialect.name
         bound = {k: _driver_value(dialect, v) for k, v in (params or {}).items()}
         cursor = core.connection.cursor()
-        cursor.execute(self.sql[dialect], bound)
+        with _as_sqlalchemy_errors(core, self.sql[dialect], bound, cursor):
+            cursor.execute(self.sql[dialect], bound)
         return cursor
 
     def run_many(self, conn: Connection | Session, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -235,7 +237,28 @@ class DriverSQL:
         core = conn if isinstance(conn, Connection) else conn.connection()
         dialect = core.dialect.name
         bound = [{k: _driver_value(dialect, v) for k, v in row.items()} for row in rows]
-        core.connection.cursor().executemany(self.sql[dialect], bound)
+        cursor = core.connection.cursor()
+        with _as_sqlalchemy_errors(core, self.sql[dialect], bound, cursor):
+            cursor.executemany(self.sql[dialect], bound)
+
+
+@contextmanager
+def _as_sqlalchemy_errors(core: Connection, sql: str, params: Any, cursor: Any) -> Iterator[None]:
+    """A driver error as SQLAlchemy raises it for its own statements (``IntegrityError``, ``OperationalError``…).
+
+    On a lost connection the pool is replaced too, as SQLAlchemy does: the others in it
+    point at the same gone server and should not each fail a request of their own.
+    """
+    try:
+        yield
+    except core.dialect.loaded_dbapi.Error as exc:
+        gone = core.dialect.is_disconnect(exc, core.connection.dbapi_connection, cursor)
+        if gone:
+            core.invalidate(exc)
+            core.engine.dispose(close=False)
+        raise DBAPIError.instance(
+            sql, params, exc, core.dialect.loaded_dbapi.Error, connection_invalidated=gone, dialect=core.dialect
+        ) from exc
 
 
 class Autocommit:

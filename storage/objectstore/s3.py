@@ -293,10 +293,13 @@ class S3ObjectStore:
         try:
             try:
                 data = self._get(name, key, pinned, work=work)
-            except NotFound:
-                if pinned is None:
+            except (NotFound, S3Error) as exc:
+                refused = isinstance(exc, NotFound) or 400 <= getattr(exc.response, "status", 0) < 500
+                if pinned is None or not refused:
                     raise
-                log.warning("%s/%s: version %s is gone; reading the newest", name, key, pinned)
+                # Gone, or an id this store does not know (a migrated or mirrored bucket): the newest
+                # version is read instead, and its hash decides.
+                log.warning("%s/%s: version %s not served (%s); reading the newest", name, key, pinned, exc)
                 data = self._get(name, key, work=work)
         finally:
             if work is not None:

@@ -248,3 +248,12 @@ def test_unversioned_buckets_and_the_local_store_read_the_newest(seaweed, catalo
         assert witness.asked == [None]
         with catalogue.engine.begin() as conn:
             conn.execute(text("DELETE FROM stored_objects"))
+
+
+def test_a_version_id_the_store_does_not_know_falls_back_to_the_newest(seaweed) -> None:  # type: ignore[no-untyped-def]
+    from tests.storage.conftest import s3_store
+
+    store = s3_store(seaweed)
+    obj = store.put_bytes(Bucket.DOCUMENTS, PDF, suffix=".pdf")
+    for unknown in ("not-a-version-id", "00000000000000000000000000000000"):
+        assert store.get_bytes(Bucket.DOCUMENTS, obj.key, sha256=obj.sha256, version_id=unknown) == PDF

@@ -6,12 +6,12 @@ import threading
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage.catalogue import db
 from storage.catalogue.clients import authenticate, create_client
-from storage.catalogue.db import Catalogue, make_engine
-from storage.catalogue.models import ApiClient, ClientRole
+from storage.catalogue.db import Catalogue, DriverSQL, make_engine
+from storage.catalogue.models import ApiClient, ClientRole, utcnow
 from workers.services import Services
 
 
@@ -102,3 +102,33 @@ def test_a_recently_used_connection_is_not_pinged_and_a_dead_one_fails_once(pg_u
         assert _backend_pid(cat) > 0
     finally:
         cat.dispose()
+
+
+_PID = DriverSQL("SELECT pg_backend_pid()")
+
+
+def test_a_driver_statement_that_meets_a_dead_server_fails_once_and_refreshes_the_pool(pg_url: str) -> None:
+    cat = Catalogue(pg_url)
+    try:
+        with cat.autocommit() as a, cat.autocommit() as b:  # two connections in the pool
+            pids = [_PID.run(c.connection).fetchone()[0] for c in (a, b)]
+        for pid in pids:
+            _terminate(pg_url, pid)
+        with pytest.raises(OperationalError), cat.autocommit() as db:  # as SQLAlchemy raises its own
+            _PID.run(db.connection)
+        with cat.autocommit() as a, cat.autocommit() as b:  # both fresh: the second dead one was dropped too
+            fresh = [_PID.run(c.connection).fetchone()[0] for c in (a, b)]
+        assert not set(fresh) & set(pids)
+    finally:
+        cat.dispose()
+
+
+def test_driver_statements_raise_sqlalchemy_integrity_errors(db_services: Services) -> None:
+    insert = DriverSQL(
+        "INSERT INTO api_clients (name, role, key_prefix, key_hash, created_at) VALUES (:n, 'station', 'dup', 'h', :at)"
+    )
+    cat = db_services.catalogue
+    with cat.transaction() as conn:
+        insert.run(conn, {"n": "Trạm 1", "at": utcnow()})
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), cat.transaction() as conn:
+        insert.run(conn, {"n": "Trạm 2", "at": utcnow()})

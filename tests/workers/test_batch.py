@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -149,3 +151,50 @@ def test_a_local_header_that_names_another_file_is_refused_from_memory(tmp_path:
         read_batch(write(tmp_path, forged), data=forged)
     with pytest.raises(BatchInvalid):
         read_batch(write(tmp_path, forged))  # zipfile refuses it too
+
+
+def _central_entry(data: bytes, name: bytes) -> int:
+    """Offset of the central directory header of member ``name``."""
+    at = data.index(b"PK\x01\x02")
+    while data[at + 46 : at + 46 + len(name)] != name:
+        at = data.index(b"PK\x01\x02", at + 4)
+    return at
+
+
+def _both_ways(tmp_path: Path, data: bytes) -> list[BatchInvalid]:
+    """The batch read from disk and from memory: both must refuse it."""
+    path = write(tmp_path, data)
+    refusals = []
+    for kwargs in ({}, {"data": data}):
+        with pytest.raises(BatchInvalid) as refused:
+            read_batch(path, **kwargs)
+        refusals.append(refused.value)
+    return refusals
+
+
+def test_a_member_whose_data_runs_into_the_next_one_is_refused(tmp_path: Path) -> None:
+    m = manifest([{"id": "c1", "files": ["a.jpg"]}])
+    data = bytearray(make_zip(m, {"a.jpg": b"A" * 100, "b.jpg": b"B" * 100}, zipfile.ZIP_STORED))
+    a_data = bytes(data).index(b"A" * 100)
+    covered = bytes(data[a_data : a_data + 100 + 30 + len("b.jpg") + 100])  # a's bytes, b's header and bytes
+    entry = _central_entry(bytes(data), b"a.jpg")
+    struct.pack_into("<LLL", data, entry + 16, zlib.crc32(covered), len(covered), len(covered))
+    with pytest.raises(BatchInvalid, match="overlapped"):
+        read_batch(write(tmp_path, bytes(data)), data=bytes(data))
+
+
+def test_a_directory_that_points_before_the_archive_is_refused(tmp_path: Path) -> None:
+    m = manifest([{"id": "c1", "files": ["a.jpg"]}])
+    data = bytearray(make_zip(m, {"a.jpg": b"A" * 100}, zipfile.ZIP_STORED))
+    end = bytes(data).rindex(b"PK\x05\x06")
+    (cd_offset,) = struct.unpack_from("<L", data, end + 16)
+    struct.pack_into("<L", data, end + 16, cd_offset + 5000)  # member offsets come out negative
+    _both_ways(tmp_path, bytes(data))
+
+
+def test_members_flagged_with_unsupported_encryption_are_refused(tmp_path: Path) -> None:
+    m = manifest([{"id": "c1", "files": ["a.jpg"]}])
+    data = bytearray(make_zip(m, {"a.jpg": b"A" * 100}, zipfile.ZIP_STORED))
+    entry = _central_entry(bytes(data), b"a.jpg")
+    struct.pack_into("<H", data, entry + 8, 0x40)  # strong encryption, without the plain encryption bit
+    _both_ways(tmp_path, bytes(data))

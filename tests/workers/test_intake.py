@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from storage.catalogue.models import Dossier, JobStep, ScanFile, StepState
 from storage.objectstore import Bucket, sha256_hex
 from storage.warehouse.scrub import scrub
+from tests.conftest import make_settings
 from tests.helpers import make_zip, manifest
+from workers import intake
 from workers.batch import read_batch
 from workers.intake import ingest
 from workers.runner import StepRunner
@@ -120,3 +126,55 @@ def test_receipt_rows_hold_what_the_manifest_said(db_services: Services, tmp_pat
     again = ingest(services, read_batch(path), idempotency_key="push-1")  # the same push, read from disk
     assert not again.created and again.dossier_id == receipt.dossier_id
     assert [c["id"] for c in again.components] == [c["id"] for c in receipt.components]
+
+
+@pytest.fixture
+def pg_services(pg_url: str, shared_pki_dir: Path, tmp_path: Path) -> Iterator[Services]:
+    services = Services(make_settings(tmp_path / "var", shared_pki_dir, database_url=pg_url))
+    services.prepare()
+    yield services
+    services.close()
+
+
+def test_two_pushes_of_one_batch_at_once_get_one_dossier(
+    pg_services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both look before either records; the loser breaks the unique code and returns the winner's receipt.
+
+    PostgreSQL only: SQLite's writers queue for one lock, so there the two cannot both look first.
+    """
+    services = pg_services
+    data = make_zip(manifest([{"id": "c1", "files": ["a.jpg"]}]), PAGES, zipfile.ZIP_STORED)
+    both_looked = threading.Barrier(2, timeout=20)
+    first_look = threading.local()
+    original = intake._existing
+
+    def look_then_wait(*args: Any) -> Any:
+        found = original(*args)
+        if not getattr(first_look, "done", False):
+            first_look.done = True
+            both_looked.wait()
+        return found
+
+    monkeypatch.setattr(intake, "_existing", look_then_wait)
+    receipts: list[Any] = []
+    errors: list[BaseException] = []
+
+    def push(n: int) -> None:
+        path = tmp_path / f"push{n}.zip"
+        path.write_bytes(data)
+        try:
+            receipts.append(ingest(services, read_batch(path, data=data), station_id=None))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=push, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sorted(r.created for r in receipts) == [False, True]
+    assert receipts[0].dossier_id == receipts[1].dossier_id
+    with services.catalogue.reading() as s:
+        assert len(s.scalars(select(Dossier)).all()) == 1
