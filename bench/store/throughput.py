@@ -1,8 +1,8 @@
 """Put/get throughput of the warehouse (object + catalogue row + audit) against the raw minio client.
 
-Both run against the same SeaweedFS server, in alternating rounds so background load on
-the machine hits both alike; the figure per case is the median over rounds. The targets
-compare with ``raw``; ``raw_verified`` (plus the SHA-256 check) and ``raw_versioned_verified``
+Both run against the same SeaweedFS server, interleaved object by object so that background
+load on the machine hits every client alike; the figure per case is the median over rounds.
+The targets compare with ``raw``; ``raw_verified`` (plus the SHA-256 check) and ``raw_versioned_verified``
 (plus a versioned bucket, as the warehouse's documents bucket is) are references that show
 what those two costs take by themselves.
 """
@@ -33,12 +33,6 @@ COUNTS = {"50KB": 120, "500KB": 60, "5MB": 12}
 
 def _mbps(total_bytes: int, seconds: float) -> float:
     return total_bytes / seconds / 1e6
-
-
-def _timed(fn: Callable[[], None]) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 class RawClient:
@@ -95,12 +89,29 @@ class WarehouseClient:
         return self.wh.get_bytes(Bucket.DOCUMENTS, key, actor="bench", purpose="benchmark")
 
 
-def _round(client: Any, payloads: list[bytes]) -> tuple[float, float]:
-    keys: list[str] = []
-    put_s = _timed(lambda: keys.extend(client.put(p) for p in payloads))
-    get_s = _timed(lambda: [client.get(k) for k in keys])
-    total = sum(len(p) for p in payloads)
-    return _mbps(total, put_s), _mbps(total, get_s)
+def _round(clients: dict[str, Any], size: int, count: int, flip: bool) -> dict[str, tuple[float, float]]:
+    """One round: each object index is put (then read back) by every client in turn.
+
+    A slow moment of this shared machine then falls on all clients alike instead of on
+    whichever ran its whole batch then; ``flip`` reverses the order within each index.
+    Returns put and get MB/s per client.
+    """
+    names = list(reversed(clients)) if flip else list(clients)
+    payloads = {n: [os.urandom(size) for _ in range(count)] for n in names}  # fresh bytes: no dedup shortcut
+    keys: dict[str, list[str]] = {n: [] for n in names}
+    put_s, get_s = dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
+    for i in range(count):
+        for n in names:
+            started = time.perf_counter()
+            keys[n].append(clients[n].put(payloads[n][i]))
+            put_s[n] += time.perf_counter() - started
+    for i in range(count):
+        for n in names:
+            started = time.perf_counter()
+            clients[n].get(keys[n][i])
+            get_s[n] += time.perf_counter() - started
+    total = size * count
+    return {n: (_mbps(total, put_s[n]), _mbps(total, get_s[n])) for n in names}
 
 
 def run(server: SeaweedS3, db_urls: dict[str, str], rounds: int, log: Callable[[str], None]) -> dict[str, Any]:
@@ -115,10 +126,7 @@ def run(server: SeaweedS3, db_urls: dict[str, str], rounds: int, log: Callable[[
     for label, size in SIZES.items():
         samples: dict[str, dict[str, list[float]]] = {n: {"put": [], "get": []} for n in clients}
         for r in range(rounds):
-            order = list(clients) if r % 2 == 0 else list(reversed(clients))
-            for name in order:
-                payloads = [os.urandom(size) for _ in range(COUNTS[label])]  # fresh bytes: no dedup shortcut
-                put, get = _round(clients[name], payloads)
+            for name, (put, get) in _round(clients, size, COUNTS[label], flip=r % 2 == 1).items():
                 samples[name]["put"].append(put)
                 samples[name]["get"].append(get)
         entry: dict[str, Any] = {}
