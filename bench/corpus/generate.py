@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from bench.corpus import templates
-from bench.corpus.render import CARD_MM, Degradation, RenderedPage, degrade, render_page
+from bench.corpus.render import Degradation, RenderedPage, degrade, render_card, render_page
 
 SURNAMES = (
     "Nguyễn",
@@ -184,18 +184,7 @@ def render_component(
     if doc_type == "citizen_id_card":
         pages = []
         for i, lines in enumerate((templates.citizen_id_front(cast), templates.citizen_id_back(cast))):
-            card = render_page(
-                lines,
-                font="sans",
-                dpi=300,
-                size_mm=CARD_MM,
-                margin_mm=4,
-                font_pt=6.5,
-                line_spacing=1.45,
-                background=(232, 240, 236),
-                degradation=None if photo else scan_degradation(rng, max_skew),
-                seed=seed + i,
-            )
+            card = render_card(lines, degradation=None if photo else scan_degradation(rng, max_skew), seed=seed + i)
             if photo:
                 card.image = card_photo(card.image, rng)
             pages.append(card)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from bench.corpus import templates
-from bench.corpus.render import CARD_MM, Degradation, RenderedPage, render_page, save_scan
+from bench.corpus.render import Degradation, RenderedPage, render_card, render_page, save_scan
 
 OUT_DIR = Path(__file__).resolve().parents[2] / "sohoa" / "samples" / "batch"
 MANIFEST = {
@@ -34,18 +34,7 @@ MANIFEST = {
 
 
 def _card(lines: list[templates.Line], skew: float, seed: int) -> RenderedPage:
-    return render_page(
-        lines,
-        font="sans",
-        dpi=300,
-        size_mm=CARD_MM,
-        margin_mm=4,
-        font_pt=6.5,
-        line_spacing=1.45,
-        background=(232, 240, 236),
-        degradation=Degradation(skew_deg=skew, blur=0.4, noise=4.0),
-        seed=seed,
-    )
+    return render_card(lines, degradation=Degradation(skew_deg=skew, blur=0.4, noise=4.0), seed=seed)
 
 
 def build(out_dir: Path = OUT_DIR) -> dict[str, str]:

@@ -103,6 +103,22 @@ def render_page(
     return RenderedPage(image=image, text="\n".join(texts), dpi=dpi, lines=texts)
 
 
+def render_card(lines: Sequence[str | Line], *, degradation: Degradation | None, seed: int) -> RenderedPage:
+    """An ID card (CCCD) side: sans print on its tinted stock, at card size and 300 dpi."""
+    return render_page(
+        lines,
+        font="sans",
+        dpi=300,
+        size_mm=CARD_MM,
+        margin_mm=4,
+        font_pt=6.5,
+        line_spacing=1.45,
+        background=(232, 240, 236),
+        degradation=degradation,
+        seed=seed,
+    )
+
+
 def degrade(
     image: Image.Image,
     spec: Degradation,
