@@ -30,12 +30,17 @@ async def sohoa_error_handler(_request: Request, exc: Exception) -> JSONResponse
     return JSONResponse({"detail": exc.to_dict()}, status_code=status)
 
 
+def retry_seconds(wait: float) -> int:
+    """A wait as whole seconds for Retry-After and messages (never 0)."""
+    return max(1, math.ceil(wait))
+
+
 def rate_limited(retry_after: float, message: str) -> HTTPException:
     """429 with a whole-second Retry-After (never 0)."""
     return HTTPException(
         429,
         detail={"code": "RATE_LIMITED", "message": message},
-        headers={"Retry-After": str(max(1, math.ceil(retry_after)))},
+        headers={"Retry-After": str(retry_seconds(retry_after))},
     )
 
 

@@ -44,7 +44,7 @@ BATCH_BODY = binary_body(
 )
 
 
-RECEIPT_SCHEMA = {"type": "object", "additionalProperties": True, "title": "Response Push Batch Api V1 Batches Post"}
+RECEIPT_SCHEMA = {"type": "object", "additionalProperties": True, "title": "Batch receipt"}
 
 
 def can_see(principal: Principal, dossier: Dossier) -> bool:
@@ -95,7 +95,7 @@ def _reuse(s: Connection, receipt: Receipt) -> dict[str, Any]:
     openapi_extra=BATCH_BODY,
     response_class=JSONResponse,
     responses={
-        202: {"description": "Successful Response", "content": {"application/json": {"schema": RECEIPT_SCHEMA}}},
+        202: {"description": "The receipt", "content": {"application/json": {"schema": RECEIPT_SCHEMA}}},
         200: {"description": "The same batch was pushed before: its receipt"},
         **ERRORS,
     },

@@ -8,7 +8,6 @@ whether the stored file verifies, its SHA-256); with it, the title and the downl
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from api.citizen import GRANT_COOKIE, Applicant, client_tag, grant_allows, make_grant, normalise_code, passes
+from api.errors import retry_seconds
 from api.pages import page, vn_time
 from api.uploads import parse_multipart
 from api.verification import VERIFY_LIMITED, ReportView, verify_quota_wait
@@ -229,7 +229,7 @@ async def verify_upload(request: Request) -> HTMLResponse:
     """Verify any uploaded PDF (streamed, size-limited, rate-limited per client) and show the report."""
     wait = await run_in_threadpool(verify_quota_wait, request)
     if wait > 0:
-        seconds = max(1, math.ceil(wait))
+        seconds = retry_seconds(wait)
         response = page(request, "verify.html", 429, error=VERIFY_LIMITED.format(seconds=seconds))
         response.headers["Retry-After"] = str(seconds)
         return response

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import math
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -11,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import func, select, text
 
 from api.docs import ERRORS, binary_body
-from api.errors import rate_limited
+from api.errors import rate_limited, retry_seconds
 from api.pages import page
 from api.uploads import read_body
 from api.verification import VERIFY_LIMITED, verify_quota_wait
@@ -106,7 +105,7 @@ async def metrics(request: Request) -> Response:
 async def verify_any(request: Request) -> dict:
     wait = await run_in_threadpool(verify_quota_wait, request)
     if wait > 0:
-        raise rate_limited(wait, VERIFY_LIMITED.format(seconds=max(1, math.ceil(wait))))
+        raise rate_limited(wait, VERIFY_LIMITED.format(seconds=retry_seconds(wait)))
     data = await read_body(request, request.app.state.services.settings.api.verify_max_upload_bytes)
     view = await run_in_threadpool(request.app.state.verifier.verify, data)
     return view.data | {"sha256": view.sha256, "verdict": view.verdict, "report_vi": view.signatures}

@@ -6,7 +6,9 @@ import io
 import json
 import shutil
 import subprocess
+import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -37,3 +39,22 @@ def manifest(components: list[dict], code: str = "000.00.12.H26-261121-0042") ->
         "receiving_centre": "Trung tâm Phục vụ hành chính công phường Ba Đình",
         "components": components,
     }
+
+
+def run_in_threads(work: Callable[[int], None], count: int, *, timeout: float = 60) -> list[BaseException]:
+    """Run ``work(0)`` … ``work(count - 1)`` on threads at once; what they raised, for the caller to assert on."""
+    errors: list[BaseException] = []
+
+    def guarded(n: int) -> None:
+        try:
+            work(n)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), f"threads still running after {timeout} s"
+    return errors

@@ -6,12 +6,13 @@ is recorded against that component instead of rejecting the whole batch.
 
 A zip is read in place: its members are hashed while streamed, never copied out, so a
 receipt costs one read of the upload. The ``unpack`` pipeline step later extracts each
-member from the stored archive (``extract_member``) under the same bounds, checking it
+member from the stored archive (``extract_members``) under the same bounds, checking it
 against the hash taken here.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import io
 import json
@@ -191,6 +192,8 @@ class _ZipSource(_Source):
         return BatchFile(PurePosixPath(name).name, digest.hexdigest(), size, member=name)
 
 
+# What zipfile raises on a damaged or hostile archive (negative offsets, unsupported flags…).
+_UNREADABLE_ZIP = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError)
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip member's local file header (APPNOTE 4.3.7)
 _UNSUPPORTED_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryption: zipfile decides
 _UTF8_NAME = 0x800
@@ -209,10 +212,11 @@ class _MemoryZipSource(_ZipSource):
         super().__init__(zf)
         self.view = memoryview(data)
         # Where each member's bytes must end: the next local header, or the central directory.
-        starts = sorted({i.header_offset for i in zf.infolist()} | {zf.start_dir})
-        self._limit = {
-            i.header_offset: next((s for s in starts if s > i.header_offset), len(data)) for i in zf.infolist()
-        }
+        self._starts = sorted({i.header_offset for i in zf.infolist()} | {zf.start_dir})
+
+    def _limit(self, start: int) -> int:
+        after = bisect.bisect_right(self._starts, start)
+        return self._starts[after] if after < len(self._starts) else len(self.view)
 
     def _stored_span(self, info: zipfile.ZipInfo) -> tuple[int, int] | None:
         plain = info.compress_type == zipfile.ZIP_STORED and not info.flag_bits & _UNSUPPORTED_FLAGS
@@ -238,7 +242,7 @@ class _MemoryZipSource(_ZipSource):
         end = begin + info.file_size
         if end > len(self.view):
             raise zipfile.BadZipFile(f"truncated data for {info.filename!r}")
-        if end > self._limit[start]:
+        if end > self._limit(start):
             raise zipfile.BadZipFile(f"overlapped entries: {info.filename!r}")
         return begin, end
 
@@ -299,7 +303,9 @@ def _collect(source: _Source) -> tuple[Manifest, list[BatchComponent], str]:
         try:
             for name in spec.files:
                 member = safe_member_name(name)
-                scan = fetched.get(member) or fetched.setdefault(member, source.fetch(member))
+                scan = fetched.get(member)
+                if scan is None:
+                    scan = fetched[member] = source.fetch(member)
                 batch_hash.update(bytes.fromhex(scan.sha256))
                 comp.files.append(scan)
         except SohoaError as exc:
@@ -325,25 +331,31 @@ def read_batch(path: Path, *, archive_sha256: str | None = None, data: bytes | N
                 return ParsedBatch(*_collect(source), archive=path, archive_sha256=archive_sha256)
         with zipfile.ZipFile(path) as zf:
             return ParsedBatch(*_collect(_ZipSource(zf)), archive=path, archive_sha256=archive_sha256)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except _UNREADABLE_ZIP as exc:
         raise BatchInvalid(str(exc)) from exc
 
 
-def extract_member(archive: Path, member: str, dest: Path, *, sha256: str) -> None:
-    """Write one member of a batch zip to ``dest``, under the bounds ``read_batch`` applied.
+def extract_members(archive: Path, wanted: list[tuple[str, Path, str]]) -> None:
+    """Write members of a batch zip to files, under the bounds ``read_batch`` applied.
 
-    The bytes must hash to ``sha256`` (taken at receipt); anything else means the stored
-    archive changed, and is refused rather than digitised.
+    ``wanted``: (member, destination, SHA-256 taken at receipt). The archive is opened and
+    its directory checked once for all of them. Bytes that do not hash as at receipt mean
+    the stored archive changed: refused rather than digitised.
     """
-    digest = hashlib.sha256()
     try:
-        with zipfile.ZipFile(archive) as zf, dest.open("wb") as out:
-            for chunk in _ZipSource(zf).chunks(safe_member_name(member)):
-                digest.update(chunk)
-                out.write(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        dest.unlink(missing_ok=True)
-        raise BatchInvalid(str(exc)) from exc
-    if digest.hexdigest() != sha256:
-        dest.unlink(missing_ok=True)
-        raise IntegrityError(f"member {member!r} no longer matches the hash taken at receipt")
+        with zipfile.ZipFile(archive) as zf:
+            source = _ZipSource(zf)
+            for member, dest, sha256 in wanted:
+                digest = hashlib.sha256()
+                with dest.open("wb") as out:
+                    for chunk in source.chunks(safe_member_name(member)):
+                        digest.update(chunk)
+                        out.write(chunk)
+                if digest.hexdigest() != sha256:
+                    raise IntegrityError(f"member {member!r} no longer matches the hash taken at receipt")
+    except BaseException as exc:
+        for _member, dest, _sha in wanted:
+            dest.unlink(missing_ok=True)
+        if isinstance(exc, _UNREADABLE_ZIP):
+            raise BatchInvalid(str(exc)) from exc
+        raise

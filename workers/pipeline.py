@@ -69,7 +69,7 @@ def unpack(services: Services, step: JobStep) -> StepOutcome:
     Idempotent by content: a scan whose raw object already exists (a re-run, or the same
     page sent before) is not written again.
     """
-    from workers.batch import extract_member
+    from workers.batch import extract_members
     from workers.intake import RAW_TYPE
 
     with services.catalogue.session() as s:
@@ -83,9 +83,9 @@ def unpack(services: Services, step: JobStep) -> StepOutcome:
         with tempfile.TemporaryDirectory(dir=services.settings.work_dir, prefix=f"step{step.id}-") as tmp:
             archive = Path(tmp) / "batch.zip"
             services.store.get_to_file(Bucket.RAW, archive_key, archive, sha256=archive_sha)
-            for idx, (member, _key, sha) in enumerate(todo):
-                path = Path(tmp) / f"{idx:04d}"
-                extract_member(archive, member or "", path, sha256=sha)  # checked against the receipt's hash
+            wanted = [(member or "", Path(tmp) / f"{idx:04d}", sha) for idx, (member, _key, sha) in enumerate(todo)]
+            extract_members(archive, wanted)  # each checked against the receipt's hash
+            for _member, path, sha in wanted:
                 services.store.move_in(Bucket.RAW, path, sha256=sha, content_type=RAW_TYPE)
 
     def finalize(session: Session, step_row: JobStep) -> None:

@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -96,15 +97,17 @@ class Server:
         self.proc.wait(30)
         self.log.close()
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU of the API: the server process and its worker processes."""
+    def total(self, measure: Callable[[psutil.Process], float]) -> float:
+        """``measure`` summed over the API: the server process and its worker processes, if any."""
         proc = psutil.Process(self.proc.pid)
         total = 0.0
         for p in (proc, *proc.children(recursive=True)):
             with contextlib.suppress(psutil.NoSuchProcess):
-                times = p.cpu_times()
-                total += times.user + times.system
+                total += measure(p)
         return total
+
+    def cpu_seconds(self) -> float:
+        return self.total(lambda p: sum(p.cpu_times()[:2]))  # user + system
 
     def measured(self, run: Any) -> dict[str, Any]:
         """Run a receipts coroutine; its figures plus the API's CPU time per request it answered."""
@@ -201,15 +204,9 @@ def big_zip(path: Path, total: int, members: int) -> None:
 
 
 def rss_during_upload(server: Server, key: str, zip_path: Path) -> dict[str, Any]:
-    proc = psutil.Process(server.proc.pid)
 
     def rss() -> int:
-        """The API's resident memory: the server process and its worker processes, if any."""
-        total = 0
-        for p in (proc, *proc.children(recursive=True)):
-            with contextlib.suppress(psutil.NoSuchProcess):
-                total += p.memory_info().rss
-        return total
+        return int(server.total(lambda p: p.memory_info().rss))
 
     baseline = rss()
     peak, stop = [baseline], threading.Event()

@@ -13,6 +13,7 @@ durable transactions with ``on`` (see ``_postgres_durability``).
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import re
@@ -220,26 +221,35 @@ class DriverSQL:
     def __init__(self, sql: str):
         self.sql = {"sqlite": sql, "postgresql": re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql)}
 
+    @classmethod
+    @functools.lru_cache(maxsize=64)
+    def insert(cls, table: str, columns: tuple[str, ...], returning: str = "") -> DriverSQL:
+        """``INSERT INTO table (columns…) VALUES (:column…)``, built once per table and column set."""
+        values = ", ".join(f":{c}" for c in columns)
+        tail = f" RETURNING {returning}" if returning else ""
+        return cls(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values}){tail}")
+
     def run(self, conn: Connection | Session, params: Mapping[str, Any] | None = None) -> Any:
         """Execute; returns the DBAPI cursor (``fetchone``/``fetchall``)."""
-        core = conn if isinstance(conn, Connection) else conn.connection()
-        dialect = core.dialect.name
-        bound = {k: _driver_value(dialect, v) for k, v in (params or {}).items()}
-        cursor = core.connection.cursor()
-        with _as_sqlalchemy_errors(core, self.sql[dialect], bound, cursor):
-            cursor.execute(self.sql[dialect], bound)
-        return cursor
+        return self._execute(conn, [params or {}], many=False)
 
     def run_many(self, conn: Connection | Session, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute once per row (``executemany``: one pipelined batch on PostgreSQL)."""
-        if not rows:
-            return
+        if rows:
+            self._execute(conn, rows, many=True)
+
+    def _execute(self, conn: Connection | Session, rows: Sequence[Mapping[str, Any]], *, many: bool) -> Any:
         core = conn if isinstance(conn, Connection) else conn.connection()
         dialect = core.dialect.name
+        sql = self.sql[dialect]
         bound = [{k: _driver_value(dialect, v) for k, v in row.items()} for row in rows]
         cursor = core.connection.cursor()
-        with _as_sqlalchemy_errors(core, self.sql[dialect], bound, cursor):
-            cursor.executemany(self.sql[dialect], bound)
+        with _as_sqlalchemy_errors(core, sql, bound if many else bound[0], cursor):
+            if many:
+                cursor.executemany(sql, bound)
+            else:
+                cursor.execute(sql, bound[0])
+        return cursor
 
 
 @contextmanager

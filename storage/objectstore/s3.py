@@ -64,6 +64,11 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def _version(version_id: str | None) -> str | None:
+    """A write's version id; an unversioned bucket may answer "null", which names no version."""
+    return None if version_id in (None, "null") else version_id
+
+
 class S3ObjectStore:
     versioned = frozenset(_VERSIONED)
 
@@ -163,7 +168,7 @@ class S3ObjectStore:
                 **self._lock_args(bucket),
             ),
         )
-        return StoredObject(bucket, key, digest, len(data), result.version_id)
+        return StoredObject(bucket, key, digest, len(data), _version(result.version_id))
 
     def stage(self, bucket: Bucket, source: Source, *, content_type: str = "") -> Staged:
         work = self._ensure(Bucket.WORK)
@@ -223,7 +228,7 @@ class S3ObjectStore:
                     **self._lock_args(staged.bucket),
                 ),
             )
-            version_id = result.version_id
+            version_id = _version(result.version_id)
             if staged.bucket is Bucket.RESULTS:
                 self._lock_version(name, key, version_id)
         self._call(f"remove {work}/{staged.temp_key}", lambda: self.client.remove_object(work, staged.temp_key))
@@ -289,7 +294,7 @@ class S3ObjectStore:
     ) -> bytes:
         name = self._ensure(bucket)
         work = inflight.InFlightWork(while_waiting) if while_waiting is not None else None
-        pinned = version_id if bucket in _VERSIONED and version_id not in (None, "null") else None
+        pinned = version_id if bucket in _VERSIONED else None
         try:
             try:
                 data = self._get(name, key, pinned, work=work)

@@ -86,40 +86,19 @@ def append(
     outcome: str,
     purpose: str = "",
     detail: dict[str, Any] | None = None,
+    head: tuple[int, str] | None = None,
 ) -> dict[str, Any]:
-    """Append an entry inside the caller's transaction (it commits with the access it records)."""
-    head = _ADVANCE_HEAD.run(conn).fetchone()
+    """Append an entry inside the caller's transaction (it commits with the access it records).
+
+    ``head``: the sequence number and previous hash, when the caller advanced the head itself
+    (``ADVANCE_HEAD`` with more columns, to read something in the same round trip).
+    """
     if head is None:
-        raise AuditHeadMissing("audit_head row 1")
-    return write_entry(
-        conn,
-        head[0],
-        head[1],
-        actor=actor,
-        action=action,
-        subject=subject,
-        outcome=outcome,
-        purpose=purpose,
-        detail=detail,
-    )
-
-
-def write_entry(
-    conn: Session | Connection,
-    seq: int,
-    prev_hash: str,
-    *,
-    actor: str,
-    action: str,
-    subject: str,
-    outcome: str,
-    purpose: str = "",
-    detail: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The rest of ``append`` once the head was advanced to ``seq``: for a caller that ran
-    ``ADVANCE_HEAD`` with more columns, to read something in the same round trip."""
+        head = _ADVANCE_HEAD.run(conn).fetchone()
+        if head is None:
+            raise AuditHeadMissing("audit_head row 1")
     row = {
-        "seq": seq,
+        "seq": head[0],
         "at": datetime.now(UTC),
         "actor": actor[:200],
         "action": action,
@@ -127,7 +106,7 @@ def write_entry(
         "purpose": purpose[:200],
         "outcome": outcome,
         "detail": _clean(detail or {}),
-        "prev_hash": prev_hash,
+        "prev_hash": head[1],
     }
     row["hash"] = entry_hash(**row)  # type: ignore[arg-type]
     dialect = (conn if isinstance(conn, Connection) else conn.connection()).dialect.name

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sohoa.errors import NotFound
@@ -50,8 +50,10 @@ def _record(s: Session, bucket: Bucket, key: str) -> ObjectRecord | None:
     return s.scalar(select(ObjectRecord).where(ObjectRecord.bucket == bucket.value, ObjectRecord.key == key))
 
 
-_STORED_SHA = DriverSQL(
-    f"SELECT sha256, size FROM stored_objects WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
+# The stored object's row: a write's check for the same bytes, a read's version to ask for.
+_STORED = DriverSQL(
+    "SELECT sha256, size, version_id FROM stored_objects "
+    f"WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
 )
 
 
@@ -67,12 +69,6 @@ _RECORD_STORED = DriverSQL(
     "VALUES (:bucket, :key, :sha256, :size, :content_type, :state, NULL, :version_id, :now, :now) "
     "ON CONFLICT (bucket, key) DO UPDATE SET state = excluded.state, temp_key = NULL, "
     "version_id = COALESCE(excluded.version_id, stored_objects.version_id), updated_at = excluded.updated_at"
-)
-
-# A read finds the object's hash and version before asking the store for it.
-_LOCATE = DriverSQL(
-    "SELECT sha256, version_id FROM stored_objects "
-    f"WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
 )
 
 
@@ -96,12 +92,10 @@ class Warehouse:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def _stored_sha(self, conn: Connection | Session | Autocommit, bucket: Bucket, key: str) -> tuple[str, int] | None:
-        params = {"bucket": bucket.value, "key": key}
-        row = (
-            conn.read(_STORED_SHA, params) if isinstance(conn, Autocommit) else _STORED_SHA.run(conn, params)
-        ).fetchone()
-        return (row[0], row[1]) if row else None
+    @staticmethod
+    def _stored(db: Autocommit, bucket: Bucket, key: str) -> tuple[str, int, str | None] | None:
+        row = db.read(_STORED, {"bucket": bucket.value, "key": key}).fetchone()
+        return (row[0], row[1], row[2]) if row else None
 
     def put_bytes(self, bucket: Bucket, data: bytes, *, suffix: str = "", content_type: str = "") -> StoredObject:
         digest = sha256_hex(data)  # the only hash of these bytes: the store is handed it
@@ -110,7 +104,7 @@ class Warehouse:
         # commits by itself: no transaction (nor SQLite's write lock) spans the upload, and
         # the record is the last use of the connection (SQLite's writer queue is left at checkin).
         with self.catalogue.autocommit() as conn:
-            known = self._stored_sha(conn, bucket, key)
+            known = self._stored(conn, bucket, key)
             if known is not None:
                 return StoredObject(bucket, key, known[0], known[1])
             obj = self.store.put_bytes(
@@ -129,7 +123,7 @@ class Warehouse:
                 **row,
                 "content_type": content_type,
                 "state": ObjectState.STORED.value,
-                "version_id": obj.version_id if obj.version_id != "null" else None,
+                "version_id": obj.version_id,
                 "now": datetime.now(UTC),
             },
         )
@@ -213,11 +207,11 @@ class Warehouse:
         if bucket in self.store.versioned:
             # The version written is asked for by id: the store need not resolve the newest.
             with self.catalogue.autocommit() as db:
-                row = db.read(_LOCATE, {"bucket": bucket.value, "key": key}).fetchone()
+                row = self._stored(db, bucket, key)
             if row is None and sha256 is None:
                 raise NotFound(f"{bucket.value}/{key}")  # refused unaudited, as the audit step would
             if row is not None and sha256 in (None, row[0]):
-                version = row[1]
+                version = row[2]
         located: list[str] = []
 
         def audit_read() -> None:
@@ -261,7 +255,7 @@ class Warehouse:
             seq, prev_hash, found = head
             if found is None:
                 raise NotFound(entry["subject"])  # and the advanced head rolls back
-            audit.write_entry(conn, seq, prev_hash, **entry)
+            audit.append(conn, **entry, head=(seq, prev_hash))
             return str(found)
 
     def presign(self, bucket: Bucket, key: str, *, actor: str, purpose: str = "") -> Link:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 import io
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from storage.objectstore import Bucket, ObjectStore
 from storage.objectstore.local import LocalObjectStore
 from storage.warehouse import Warehouse
 from storage.warehouse.audit import AuditHeadMissing, verify
+from tests.helpers import run_in_threads
 from tests.storage.conftest import POLICY
 
 PDF = b"%PDF-1.7 warehouse read " + bytes(range(256)) * 40
@@ -76,7 +76,7 @@ def test_a_read_whose_audit_entry_fails_is_refused(
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise failure
 
-    monkeypatch.setattr("storage.warehouse.audit.write_entry", broken)  # every append ends there
+    monkeypatch.setattr("storage.warehouse.audit.append", broken)  # every audited read appends through it
     with pytest.raises(type(failure)) as raised:
         wh.get_bytes(Bucket.DOCUMENTS, obj.key, actor="officer:1")
     assert raised.value is failure and not isinstance(raised.value, ObjectStoreUnavailable)
@@ -108,21 +108,13 @@ def test_a_fetch_that_fails_after_the_entry_is_logged_as_an_error(tmp_path: Path
 def test_concurrent_readers_keep_one_unbroken_chain(tmp_path: Path, catalogue: Catalogue) -> None:
     wh = Warehouse(catalogue, LocalObjectStore(tmp_path / "objects", POLICY))
     objs = [wh.put_bytes(Bucket.DOCUMENTS, PDF + bytes([i]), suffix=".pdf") for i in range(4)]
-    errors: list[BaseException] = []
 
     def reader(n: int) -> None:
-        try:
-            for i in range(8):
-                obj = objs[(n + i) % len(objs)]
-                assert wh.get_bytes(Bucket.DOCUMENTS, obj.key, actor=f"reader:{n}") == PDF + bytes([objs.index(obj)])
-        except BaseException as exc:
-            errors.append(exc)
+        for i in range(8):
+            obj = objs[(n + i) % len(objs)]
+            assert wh.get_bytes(Bucket.DOCUMENTS, obj.key, actor=f"reader:{n}") == PDF + bytes([objs.index(obj)])
 
-    threads = [threading.Thread(target=reader, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_in_threads(reader, 6)
     assert not errors, errors
     report = verify(catalogue)
     assert report.ok and report.entries == 48, report.to_dict()

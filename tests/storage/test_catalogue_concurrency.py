@@ -12,6 +12,7 @@ from storage.catalogue import db
 from storage.catalogue.clients import authenticate, create_client
 from storage.catalogue.db import Catalogue, DriverSQL, make_engine
 from storage.catalogue.models import ApiClient, ClientRole, utcnow
+from tests.helpers import run_in_threads
 from workers.services import Services
 
 
@@ -46,21 +47,12 @@ def test_a_read_only_session_refuses_writes(services: Services) -> None:
 
 
 def test_concurrent_writers_all_commit(services: Services) -> None:
-    errors: list[BaseException] = []
 
     def write(n: int) -> None:
-        try:
-            for i in range(15):
-                create_client(services.catalogue, f"Trạm {n}-{i}", ClientRole.STATION)
-        except BaseException as exc:  # collected: the assertion below names it
-            errors.append(exc)
+        for i in range(15):
+            create_client(services.catalogue, f"Trạm {n}-{i}", ClientRole.STATION)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_in_threads(write, 8) == []
     with services.catalogue.reading() as s:
         assert s.scalar(select(func.count(ApiClient.id))) == 8 * 15
 

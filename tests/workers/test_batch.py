@@ -13,7 +13,7 @@ import pytest
 
 from sohoa.errors import BatchInvalid, IntegrityError, ManifestInvalid, UnsafePath
 from tests.helpers import make_zip, manifest
-from workers.batch import extract_member, read_batch, safe_member_name
+from workers.batch import extract_members, read_batch, safe_member_name
 from workers.errors import BatchTooLarge
 
 
@@ -38,23 +38,22 @@ def test_zip_and_folder_of_the_same_batch_have_the_same_identity(tmp_path: Path)
     assert [f.member for f in zipped.components[0].files] == ["a.jpg", "b.jpg"]
     assert zipped.components[0].error is None
     assert zipped.archive is not None
-    for f, data in zip(zipped.components[0].files, files.values(), strict=True):
-        out = tmp_path / f"out-{f.name}"
-        extract_member(zipped.archive, f.member or "", out, sha256=f.sha256)
-        assert out.read_bytes() == data
+    wanted = [(f.member or "", tmp_path / f"out-{f.name}", f.sha256) for f in zipped.components[0].files]
+    extract_members(zipped.archive, wanted)
+    assert [out.read_bytes() for _m, out, _s in wanted] == list(files.values())
 
 
-def test_extract_member_refuses_bytes_that_no_longer_match_the_receipt(tmp_path: Path) -> None:
+def test_extract_members_refuses_bytes_that_no_longer_match_the_receipt(tmp_path: Path) -> None:
     m = manifest([{"id": "c1", "files": ["a.jpg"]}])
     batch = read_batch(write(tmp_path, make_zip(m, {"a.jpg": b"AAAA"})))
     assert batch.archive is not None
     batch.archive.write_bytes(make_zip(m, {"a.jpg": b"XXXX"}))
     out = tmp_path / "a.jpg"
     with pytest.raises(IntegrityError):
-        extract_member(batch.archive, "a.jpg", out, sha256=batch.components[0].files[0].sha256)
+        extract_members(batch.archive, [("a.jpg", out, batch.components[0].files[0].sha256)])
     assert not out.exists()
     with pytest.raises(UnsafePath):
-        extract_member(batch.archive, "../a.jpg", out, sha256="0" * 64)
+        extract_members(batch.archive, [("../a.jpg", out, "0" * 64)])
 
 
 def test_unsafe_and_missing_files_fail_only_their_component(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from storage.catalogue.models import Dossier, JobStep, ScanFile, StepState
 from storage.objectstore import Bucket, sha256_hex
 from storage.warehouse.scrub import scrub
 from tests.conftest import make_settings
-from tests.helpers import make_zip, manifest
+from tests.helpers import make_zip, manifest, run_in_threads
 from workers import intake
 from workers.batch import read_batch
 from workers.intake import ingest
@@ -158,21 +158,13 @@ def test_two_pushes_of_one_batch_at_once_get_one_dossier(
 
     monkeypatch.setattr(intake, "_existing", look_then_wait)
     receipts: list[Any] = []
-    errors: list[BaseException] = []
 
     def push(n: int) -> None:
         path = tmp_path / f"push{n}.zip"
         path.write_bytes(data)
-        try:
-            receipts.append(ingest(services, read_batch(path, data=data), station_id=None))
-        except BaseException as exc:
-            errors.append(exc)
+        receipts.append(ingest(services, read_batch(path, data=data), station_id=None))
 
-    threads = [threading.Thread(target=push, args=(n,)) for n in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    errors = run_in_threads(push, 2)
     assert not errors, errors
     assert sorted(r.created for r in receipts) == [False, True]
     assert receipts[0].dossier_id == receipts[1].dossier_id
