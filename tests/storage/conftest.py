@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 
 from storage.catalogue.db import Catalogue, migrate
@@ -67,3 +68,21 @@ def sqlite_catalogue(tmp_path: Path) -> Iterator[Catalogue]:
     cat = Catalogue(url)
     yield cat
     cat.dispose()
+
+
+@pytest.fixture
+def storage_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[click.Group]:
+    """The warehouse commands on a click group, with settings for a fresh ``var`` folder."""
+    from sohoa.settings import get_settings
+    from storage.commands import register
+
+    monkeypatch.setenv("SOHOA_VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+
+    @click.group()
+    def cli() -> None:
+        pass
+
+    register(cli)
+    yield cli
+    get_settings.cache_clear()

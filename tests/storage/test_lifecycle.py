@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
+
+import click
+from click.testing import CliRunner
 
 from sohoa.settings import Settings, StorageSettings
 from storage.objectstore import Bucket, open_object_store
@@ -27,32 +31,15 @@ def test_sweep_removes_only_expired_raw_scans(tmp_path: Path) -> None:
     assert store.exists(Bucket.DOCUMENTS, doc.key)
 
 
-def test_sweep_runs_from_the_command_line(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import json
-
-    import click
-    from click.testing import CliRunner
-
+def test_sweep_runs_from_the_command_line(storage_cli: click.Group) -> None:
     from sohoa.settings import get_settings
-    from storage.commands import register
 
-    monkeypatch.setenv("SOHOA_VAR_DIR", str(tmp_path / "var"))
-    get_settings.cache_clear()
-    try:
-
-        @click.group()
-        def cli() -> None:
-            pass
-
-        register(cli)
-        store = open_object_store(get_settings())
-        old, new = store.put_bytes(Bucket.RAW, b"old scan"), store.put_bytes(Bucket.RAW, b"new scan")
-        past = time.time() - 10 * 86400
-        os.utime(store.root / "raw" / old.key, (past, past))  # type: ignore[attr-defined]
-        result = CliRunner().invoke(cli, ["lifecycle", "sweep", "--days", "5", "--json"])
-        assert result.exit_code == 0, result.output
-        assert json.loads(result.output) == {"expiry_days": 5, "removed": [old.key]}
-        assert store.exists(Bucket.RAW, new.key) and not store.exists(Bucket.RAW, old.key)
-        assert CliRunner().invoke(cli, ["lifecycle", "sweep", "--days", "0"]).exit_code == 2
-    finally:
-        get_settings.cache_clear()
+    store = open_object_store(get_settings())
+    old, new = store.put_bytes(Bucket.RAW, b"old scan"), store.put_bytes(Bucket.RAW, b"new scan")
+    past = time.time() - 10 * 86400
+    os.utime(store.root / "raw" / old.key, (past, past))  # type: ignore[attr-defined]
+    result = CliRunner().invoke(storage_cli, ["lifecycle", "sweep", "--days", "5", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"expiry_days": 5, "removed": [old.key]}
+    assert store.exists(Bucket.RAW, new.key) and not store.exists(Bucket.RAW, old.key)
+    assert CliRunner().invoke(storage_cli, ["lifecycle", "sweep", "--days", "0"]).exit_code == 2

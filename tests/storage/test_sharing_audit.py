@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
@@ -135,49 +136,34 @@ def test_audit_verify_detects_tampering(warehouse: Warehouse, tamper: str) -> No
     assert not report.ok and report.problems
 
 
-def test_cli_scrub_and_audit_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import click
-
+def test_cli_scrub_and_audit_verify(storage_cli: click.Group) -> None:
     from sohoa.settings import get_settings
-    from storage.commands import register
 
-    var = tmp_path / "var"
-    monkeypatch.setenv("SOHOA_VAR_DIR", str(var))
-    get_settings.cache_clear()
-    try:
+    runner = CliRunner()
+    settings = get_settings()
+    cat = Catalogue(settings.db_url)
+    from storage.catalogue.db import migrate
 
-        @click.group()
-        def cli() -> None:
-            pass
+    migrate(settings.db_url)
+    store = LocalObjectStore(settings.objects_dir, POLICY)
+    obj = store.put_bytes(Bucket.DOCUMENTS, b"%PDF scrub me", suffix=".pdf")
+    add_document(cat, owner_id=OWNER, doc_type="diploma", object_key=obj.key, sha256=obj.sha256)
+    wh = Warehouse(cat, store)
+    register_agency(cat, AGENCY, "Sở Giáo dục")
+    grant_access(cat, AGENCY, ["diploma"], "tuyển dụng")
+    request_documents(wh, AGENCY, OWNER, "tuyển dụng")
 
-        register(cli)
-        runner = CliRunner()
-        settings = get_settings()
-        cat = Catalogue(settings.db_url)
-        from storage.catalogue.db import migrate
+    ok = runner.invoke(storage_cli, ["scrub", "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["checked"] == 1
+    assert runner.invoke(storage_cli, ["audit", "verify"]).exit_code == 0
 
-        migrate(settings.db_url)
-        store = LocalObjectStore(settings.objects_dir, POLICY)
-        obj = store.put_bytes(Bucket.DOCUMENTS, b"%PDF scrub me", suffix=".pdf")
-        add_document(cat, owner_id=OWNER, doc_type="diploma", object_key=obj.key, sha256=obj.sha256)
-        wh = Warehouse(cat, store)
-        register_agency(cat, AGENCY, "Sở Giáo dục")
-        grant_access(cat, AGENCY, ["diploma"], "tuyển dụng")
-        request_documents(wh, AGENCY, OWNER, "tuyển dụng")
-
-        ok = runner.invoke(cli, ["scrub", "--json"])
-        assert ok.exit_code == 0, ok.output
-        assert json.loads(ok.output)["checked"] == 1
-        assert runner.invoke(cli, ["audit", "verify"]).exit_code == 0
-
-        (settings.objects_dir / "documents" / obj.key).chmod(0o644)
-        (settings.objects_dir / "documents" / obj.key).write_bytes(b"%PDF altered")
-        bad = runner.invoke(cli, ["scrub", "--json"])
-        assert bad.exit_code == 1 and json.loads(bad.output)["tampered"] == [f"documents/{obj.key}"]
-        with cat.engine.begin() as conn:
-            conn.execute(text("UPDATE audit_log SET actor = 'someone else' WHERE seq = 2"))
-        broken = runner.invoke(cli, ["audit", "verify", "--json"])
-        assert broken.exit_code == 1 and not json.loads(broken.output)["ok"]
-        cat.dispose()
-    finally:
-        get_settings.cache_clear()
+    (settings.objects_dir / "documents" / obj.key).chmod(0o644)
+    (settings.objects_dir / "documents" / obj.key).write_bytes(b"%PDF altered")
+    bad = runner.invoke(storage_cli, ["scrub", "--json"])
+    assert bad.exit_code == 1 and json.loads(bad.output)["tampered"] == [f"documents/{obj.key}"]
+    with cat.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'someone else' WHERE seq = 2"))
+    broken = runner.invoke(storage_cli, ["audit", "verify", "--json"])
+    assert broken.exit_code == 1 and not json.loads(broken.output)["ok"]
+    cat.dispose()
