@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -73,14 +74,24 @@ def _port_free(port: int, *, reuse: bool = False) -> bool:
     return True
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port_block(count: int) -> list[int]:
-    """``count`` HTTP ports whose +10000 gRPC companions are free too."""
+    """``count`` HTTP ports whose +10000 gRPC companions are free too, all below the ephemeral range.
+
+    weed opens its listeners one after another while its parts already connect to each
+    other; a port taken from the ephemeral range could meanwhile be handed to one of those
+    outgoing connections, and the listener started after it fails with "address in use".
+    """
+    top = _ephemeral_low() - _GRPC_OFFSET - count
+    rng = random.SystemRandom()
     for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + count > 55000:
-            continue
+        base = rng.randrange(10000, max(top, 10001))
         ports = list(range(base, base + count))
         if all(_port_free(p) and _port_free(p + _GRPC_OFFSET) for p in ports):
             return ports

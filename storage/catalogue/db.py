@@ -6,8 +6,9 @@ commits, leaving the database consistent. That is acceptable for job steps and o
 (a lost row is redone by its step, or its orphan object is adopted by a retry), but not
 for the access audit log, whose entry must outlive the read it records: transactions
 opened with ``durable=True`` switch their connection to ``synchronous=FULL`` (the WAL is
-fsynced at commit). PostgreSQL sessions likewise run with ``synchronous_commit=off`` and
-durable transactions with ``on`` (see ``_postgres_durability``).
+fsynced at commit). PostgreSQL sessions likewise run with ``synchronous_commit=off``, and
+durable work runs on connections of a second pool whose sessions run with ``on`` (see
+``_postgres_durability``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+
+from storage.catalogue import chain
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -72,7 +75,8 @@ class _WriterLock:
             self._thread.release()
 
 
-def make_engine(url: str, *, pooled: bool = True) -> Engine:
+def make_engine(url: str, *, pooled: bool = True, durable: bool = False) -> Engine:
+    """``durable`` (PostgreSQL only): the engine of durable work, whose commits wait for the WAL flush."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -89,6 +93,7 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            dbapi_conn.create_function(chain.SQL_NAME, 3, chain.chain_hash, deterministic=True)
 
         # SQLite has one writer at a time, and a connection that finds the lock taken sleeps and
         # polls (1, 2, 5 … 100 ms): under many threads or processes that turns into long, unfair
@@ -136,33 +141,30 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
         engine = create_engine(url, pool_size=10, max_overflow=10)
         _ping_when_idle(engine)
     if engine.dialect.name == "postgresql":
-        _postgres_durability(engine)
+        _postgres_durability(engine, durable)
     return engine
 
 
-def _postgres_durability(engine: Engine) -> None:
-    """PostgreSQL as SQLite above: commits wait for the WAL flush only in ``durable`` transactions.
+def _postgres_durability(engine: Engine, durable: bool) -> None:
+    """PostgreSQL as SQLite above: commits wait for the WAL flush only on durable work.
 
-    Sessions start with ``synchronous_commit=off`` (a crash of the server may lose the last
-    few hundred milliseconds of commits, never half of one); a durable transaction switches
-    it on for itself with ``SET LOCAL``, which ends with the transaction. Under a stream of
-    object writes a flush of the WAL also waits for the disk's other writes, which made every
-    object row cost more than the object's own upload.
+    Sessions of the ordinary pool run with ``synchronous_commit=off`` (a crash of the server
+    may lose the last few hundred milliseconds of commits, never half of one); those of the
+    durable pool with ``on``. Under a stream of object writes a flush of the WAL also waits
+    for the disk's other writes, which made every object row cost more than the object's own
+    upload. A pool per setting, rather than ``SET LOCAL`` in each durable transaction, spares
+    that round trip and lets a durable statement run on its own, without BEGIN and COMMIT.
     """
+    setting = f"SET synchronous_commit = {'on' if durable else 'off'}"
 
     @event.listens_for(engine, "connect")
     def _session_default(dbapi: Any, _record: Any) -> None:
         was_autocommit = dbapi.autocommit
         dbapi.autocommit = True
         try:
-            dbapi.execute("SET synchronous_commit = off")
+            dbapi.execute(setting)
         finally:
             dbapi.autocommit = was_autocommit
-
-    @event.listens_for(engine, "begin")
-    def _durable_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get("durable", False):
-            conn.exec_driver_sql("SET LOCAL synchronous_commit = on")
 
 
 PING_AFTER_IDLE_S = 10.0
@@ -318,7 +320,11 @@ class Catalogue:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
-        self._durable_engine = self.engine.execution_options(durable=True)
+        self.dialect_name = self.engine.dialect.name
+        # PostgreSQL: durable work has its own engine (module docstring). SQLite: one engine, so that
+        # its writers queue on one lock; durability is a PRAGMA set per transaction.
+        self._durable_base = make_engine(url, durable=True) if self.dialect_name == "postgresql" else self.engine
+        self._durable_engine = self._durable_base.execution_options(durable=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._durable_sessions = sessionmaker(self._durable_engine, expire_on_commit=False)
         self._reading_engine = self.engine.execution_options(readonly=True)
@@ -347,12 +353,17 @@ class Catalogue:
             yield conn
 
     @contextmanager
-    def autocommit(self) -> Iterator[Autocommit]:
-        """See ``Autocommit``; SQLite's driver connections are in autocommit mode already."""
-        with self.engine.connect() as conn:
+    def autocommit(self, *, durable: bool = False) -> Iterator[Autocommit]:
+        """See ``Autocommit``; SQLite's driver connections are in autocommit mode already.
+
+        ``durable``: each statement's commit waits for the WAL flush (see the module docstring).
+        """
+        with (self._durable_engine if durable else self.engine).connect() as conn:
             if conn.dialect.name != "sqlite":
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             yield Autocommit(conn)
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._durable_base is not self.engine:
+            self._durable_base.dispose()

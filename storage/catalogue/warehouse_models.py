@@ -93,4 +93,5 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(default=0)
     hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))  # the hash the last advance replaced
     note: Mapped[str] = mapped_column(Text, default="")

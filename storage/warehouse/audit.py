@@ -1,20 +1,25 @@
 """The access audit log: append-only, each entry hash-chained to the one before it.
 
-An entry's hash covers its sequence number, time, actor, action, subject, purpose, outcome,
-detail and the previous entry's hash. ``verify`` recomputes the chain: an edited entry
+An entry's hash is the chain step (``storage.catalogue.chain``) over the previous entry's
+hash, its sequence number and its content hash, which covers its time, actor, action,
+subject, purpose, outcome and detail. ``verify`` recomputes the chain: an edited entry
 breaks its own hash, a removed one breaks the link of its successor (or, at the end, the
 head row that every append updates in the same transaction). Entries carry identifiers
 and purposes, never keys, secrets or document contents.
 
-Appends serialise on the head row: advancing its sequence number locks it and returns the
-previous hash in one statement. They commit durably (``Catalogue.transaction(durable=True)``:
-on SQLite the WAL is fsynced at commit), since an entry must outlive the access it records.
+Appends serialise on the head row. One statement advances it and computes the new entry's
+hash in the database; on PostgreSQL the same statement inserts the entry, so an append
+costs one round trip (SQLite runs a second statement, in process). They commit durably
+(``durable=True``: the WAL is flushed to disk at commit), since an entry must outlive the
+access it records.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +28,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from sohoa.errors import error
+from storage.catalogue import chain
 from storage.catalogue.db import Catalogue, DriverSQL
 from storage.catalogue.warehouse_models import AuditEntry, AuditHead
 
@@ -39,7 +45,14 @@ def _canonical_time(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def entry_hash(
+def content_hash(
+    at: datetime, actor: str, action: str, subject: str, purpose: str, outcome: str, detail: dict[str, Any]
+) -> str:
+    body = [_canonical_time(at), actor, action, subject, purpose, outcome, detail]
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def legacy_entry_hash(
     seq: int,
     at: datetime,
     actor: str,
@@ -50,6 +63,7 @@ def entry_hash(
     detail: dict[str, Any],
     prev_hash: str,
 ) -> str:
+    """The hash of entries written before revision 0007, computed whole in Python."""
     body = [seq, _canonical_time(at), actor, action, subject, purpose, outcome, detail, prev_hash]
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -64,41 +78,15 @@ def _clean(detail: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-# Advancing the head's sequence number locks its row (PostgreSQL; a SQLite transaction holds
-# the write lock from BEGIN) and returns the previous entry's hash in the same round trip.
-ADVANCE_HEAD = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
-_ADVANCE_HEAD = DriverSQL(ADVANCE_HEAD)
-_COLUMNS = ("seq", "at", "actor", "action", "subject", "purpose", "outcome", "detail", "prev_hash", "hash")
-_INSERT = f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})"
-_WRITE_ENTRY = {
-    "sqlite": (DriverSQL(_INSERT), DriverSQL("UPDATE audit_head SET hash = :hash WHERE id = 1")),
-    # one round trip for both
-    "postgresql": (DriverSQL(f"WITH entry AS ({_INSERT}) UPDATE audit_head SET hash = :hash WHERE id = 1"),),
-}
+# An entry's own columns, in the order its content hash takes them.
+_FIELDS = ("at", "actor", "action", "subject", "purpose", "outcome", "detail")
 
 
-def append(
-    conn: Session | Connection,
-    *,
-    actor: str,
-    action: str,
-    subject: str,
-    outcome: str,
-    purpose: str = "",
-    detail: dict[str, Any] | None = None,
-    head: tuple[int, str] | None = None,
+def _entry_row(
+    *, actor: str, action: str, subject: str, outcome: str, purpose: str = "", detail: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Append an entry inside the caller's transaction (it commits with the access it records).
-
-    ``head``: the sequence number and previous hash, when the caller advanced the head itself
-    (``ADVANCE_HEAD`` with more columns, to read something in the same round trip).
-    """
-    if head is None:
-        head = _ADVANCE_HEAD.run(conn).fetchone()
-        if head is None:
-            raise AuditHeadMissing("audit_head row 1")
+    """An entry's own columns, cut to their widths, and its content hash for the chain step."""
     row = {
-        "seq": head[0],
         "at": datetime.now(UTC),
         "actor": actor[:200],
         "action": action,
@@ -106,19 +94,100 @@ def append(
         "purpose": purpose[:200],
         "outcome": outcome,
         "detail": _clean(detail or {}),
-        "prev_hash": head[1],
     }
-    row["hash"] = entry_hash(**row)  # type: ignore[arg-type]
-    dialect = (conn if isinstance(conn, Connection) else conn.connection()).dialect.name
-    for statement in _WRITE_ENTRY[dialect]:
-        statement.run(conn, row)
+    row["content"] = content_hash(*(row[f] for f in _FIELDS))
     return row
 
 
-def record(catalogue: Catalogue, **kwargs: Any) -> None:
-    """Append an entry in a (durable) transaction of its own."""
-    with catalogue.transaction(durable=True) as conn:
-        append(conn, **kwargs)
+# SET expressions read the row as it was: prev_hash keeps the hash being replaced.
+_ADVANCE = (
+    f"UPDATE audit_head SET seq = seq + 1, prev_hash = hash, hash = {chain.SQL_NAME}(hash, seq + 1, :content) "
+    "WHERE id = 1{only_if} RETURNING seq, prev_hash, hash"
+)
+_ADVANCE_ALWAYS = _ADVANCE.format(only_if="")
+_INSERT_FROM_HEAD = (
+    f"INSERT INTO audit_log (seq, prev_hash, hash, {', '.join(_FIELDS)}) "
+    f"SELECT seq, prev_hash, hash, {', '.join(':' + c for c in _FIELDS)} FROM head RETURNING seq"
+)
+# PostgreSQL: advance and insert in one statement. SQLite has no DML in WITH; its statements cost no round trip.
+_APPEND_POSTGRES = DriverSQL(f"WITH head AS ({_ADVANCE_ALWAYS}) {_INSERT_FROM_HEAD}")
+_ADVANCE_SQLITE = DriverSQL(_ADVANCE_ALWAYS)
+_INSERT_SQLITE = DriverSQL.insert("audit_log", ("seq", "prev_hash", "hash", *_FIELDS))
+
+
+def _dialect(conn: Session | Connection) -> str:
+    return (conn if isinstance(conn, Connection) else conn.connection()).dialect.name
+
+
+def _append_row(conn: Session | Connection, row: dict[str, Any]) -> None:
+    if _dialect(conn) == "postgresql":
+        if _APPEND_POSTGRES.run(conn, row).fetchone() is None:
+            raise AuditHeadMissing("audit_head row 1")
+        return
+    head = _ADVANCE_SQLITE.run(conn, {"content": row["content"]}).fetchone()
+    if head is None:
+        raise AuditHeadMissing("audit_head row 1")
+    _INSERT_SQLITE.run(conn, {**row, "seq": head[0], "prev_hash": head[1], "hash": head[2]})
+
+
+def append(conn: Session | Connection, **entry: Any) -> None:
+    """Append an entry inside the caller's transaction (it commits with the access it records).
+
+    ``entry``: actor, action, subject, outcome, and optionally purpose and detail.
+    """
+    _append_row(conn, _entry_row(**entry))
+
+
+@contextmanager
+def _durable_scope(catalogue: Catalogue) -> Iterator[Connection]:
+    """Where an entry of its own commits durably: on PostgreSQL a durable connection in
+    autocommit mode (the one append statement is its own transaction), on SQLite a durable
+    transaction (its two statements commit together)."""
+    if catalogue.dialect_name == "postgresql":
+        with catalogue.autocommit(durable=True) as db:
+            yield db.connection
+    else:
+        with catalogue.transaction(durable=True) as conn:
+            yield conn
+
+
+def record(catalogue: Catalogue, **entry: Any) -> None:
+    """Append an entry, committed durably by itself (on PostgreSQL: one statement, one round trip)."""
+    row = _entry_row(**entry)
+    with _durable_scope(catalogue) as conn:
+        _append_row(conn, row)
+
+
+class AuditedLookup:
+    """A lookup whose access is audited: when it finds a row, an entry is appended in the same transaction.
+
+    Nothing found, nothing appended (the caller refuses the access). On PostgreSQL the
+    lookup, the head's advance and the insert are one statement, committed durably in one
+    round trip; on SQLite they are three statements in one durable transaction.
+    """
+
+    def __init__(self, lookup_sql: str):
+        self._lookup = DriverSQL(lookup_sql)
+        self._lookup_and_append = DriverSQL(
+            f"WITH found AS ({lookup_sql}), "
+            f"head AS ({_ADVANCE.format(only_if=' AND EXISTS (SELECT 1 FROM found)')}), "
+            f"entry AS ({_INSERT_FROM_HEAD}) "
+            "SELECT found.*, (SELECT seq FROM entry) FROM found"
+        )
+
+    def run(self, catalogue: Catalogue, params: dict[str, Any], **entry: Any) -> Sequence[Any] | None:
+        """The lookup's first row, its access audited; None (and no entry) when it finds none."""
+        row = _entry_row(**entry)
+        with _durable_scope(catalogue) as conn:
+            if catalogue.dialect_name == "postgresql":
+                found = self._lookup_and_append.run(conn, {**params, **row}).fetchone()
+                if found is not None and found[-1] is None:
+                    raise AuditHeadMissing("audit_head row 1")
+                return None if found is None else tuple(found[:-1])
+            found = self._lookup.run(conn, params).fetchone()
+            if found is not None:
+                _append_row(conn, row)
+        return None if found is None else tuple(found)
 
 
 @dataclass
@@ -135,7 +204,13 @@ class AuditReport:
 
 
 def verify(catalogue: Catalogue, *, batch: int = 5000) -> AuditReport:
-    """Walk the whole chain in order; report every broken hash, link, gap and a truncated end."""
+    """Walk the whole chain in order; report every broken hash, link, gap and a truncated end.
+
+    An entry may carry either hash: the current one, or the legacy one of entries written
+    before revision 0007 (a process not yet upgraded may still write those after it). Both
+    bind the entry's content and its link; neither is keyed, so the chain shows edits and
+    removals, not who could have rewritten the whole log.
+    """
     report = AuditReport()
     prev_hash, prev_seq = GENESIS, 0
     with catalogue.session() as s:
@@ -152,10 +227,11 @@ def verify(catalogue: Catalogue, *, batch: int = 5000) -> AuditReport:
                     report.problems.append(f"entries {prev_seq + 1}..{e.seq - 1} are missing (before entry {e.seq})")
                 if e.prev_hash != prev_hash:
                     report.problems.append(f"entry {e.seq}: link to the previous entry is broken")
-                want = entry_hash(
-                    e.seq, e.at, e.actor, e.action, e.subject, e.purpose, e.outcome, e.detail, e.prev_hash
-                )
-                if want != e.hash:
+                fields = [getattr(e, f) for f in _FIELDS]
+                if e.hash not in (
+                    chain.chain_hash(e.prev_hash, e.seq, content_hash(*fields)),
+                    legacy_entry_hash(e.seq, *fields, e.prev_hash),
+                ):
                     report.problems.append(f"entry {e.seq}: content was changed after it was written")
                 prev_hash, prev_seq = e.hash, e.seq
                 last_id = e.id

@@ -57,10 +57,9 @@ _STORED = DriverSQL(
 )
 
 
-# A read's audit entry advances the log's head; the same statement finds the object's hash.
-_ADVANCE_AND_LOCATE = DriverSQL(
-    f"{audit.ADVANCE_HEAD}, (SELECT sha256 FROM stored_objects "
-    f"WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}')"
+# A read finds the object's hash and appends its audit entry in one durable step.
+_AUDITED_LOCATE = audit.AuditedLookup(
+    f"SELECT sha256 FROM stored_objects WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
 )
 
 _RECORD_STORED = DriverSQL(
@@ -237,26 +236,20 @@ class Warehouse:
         return data
 
     def _audit_get(self, bucket: Bucket, key: str, sha256: str | None, actor: str, purpose: str) -> str:
-        """Find the stored object's hash and commit the audit entry of its read, in one transaction."""
-        entry = {
-            "actor": actor,
-            "action": "get",
-            "subject": f"{bucket.value}/{key}",
-            "purpose": purpose,
-            "outcome": "ok",
-        }
-        with self.catalogue.transaction(durable=True) as conn:
-            if sha256 is not None:
-                audit.append(conn, **entry)
-                return sha256
-            head = _ADVANCE_AND_LOCATE.run(conn, {"bucket": bucket.value, "key": key}).fetchone()
-            if head is None:
-                raise audit.AuditHeadMissing("audit_head row 1")
-            seq, prev_hash, found = head
-            if found is None:
-                raise NotFound(entry["subject"])  # and the advanced head rolls back
-            audit.append(conn, **entry, head=(seq, prev_hash))
-            return str(found)
+        """The stored object's hash (``sha256`` when the caller knows it), its read's audit entry committed.
+
+        Found and audited in one transaction; NotFound, with nothing appended, when the
+        catalogue does not hold the object.
+        """
+        subject = f"{bucket.value}/{key}"
+        entry = {"actor": actor, "action": "get", "subject": subject, "purpose": purpose, "outcome": "ok"}
+        if sha256 is not None:
+            audit.record(self.catalogue, **entry)
+            return sha256
+        found = _AUDITED_LOCATE.run(self.catalogue, {"bucket": bucket.value, "key": key}, **entry)
+        if found is None:
+            raise NotFound(subject)  # and nothing was appended
+        return str(found[0])
 
     def presign(self, bucket: Bucket, key: str, *, actor: str, purpose: str = "") -> Link:
         """A short-lived download link; the grant of it is audited."""

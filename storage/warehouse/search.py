@@ -128,7 +128,7 @@ def build_query(q: SearchQuery, dialect: str) -> tuple[Select[Any], dict[str, An
 
 def search_documents(catalogue: Catalogue, q: SearchQuery) -> list[DocumentHit]:
     """Run a search without auditing it (internal callers: the request flow audits once)."""
-    stmt, params = build_query(q, catalogue.engine.dialect.name)
+    stmt, params = build_query(q, catalogue.dialect_name)
     with catalogue.transaction(readonly=True) as conn:  # SQLite: a snapshot, never queued behind writers
         return [DocumentHit(*row) for row in conn.execute(stmt, params)]
 

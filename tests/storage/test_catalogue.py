@@ -62,7 +62,7 @@ def test_durable_transactions_fsync_on_sqlite(tmp_path) -> None:  # type: ignore
 
 
 def test_durable_transactions_wait_for_the_wal_on_postgresql(pg_url: str) -> None:
-    """The same split on PostgreSQL: synchronous_commit on for durable transactions only."""
+    """The same split on PostgreSQL: synchronous_commit on for durable work only (its own pool)."""
     from storage.catalogue.db import Catalogue
 
     cat = Catalogue(pg_url)
@@ -74,13 +74,14 @@ def test_durable_transactions_wait_for_the_wal_on_postgresql(pg_url: str) -> Non
                 levels.append(conn.exec_driver_sql(show).scalar())
             with cat.session(durable=durable) as s:
                 levels.append(s.connection().exec_driver_sql(show).scalar())
-        with cat.autocommit() as db:
-            levels.append(db.connection.exec_driver_sql(show).scalar())
-        assert levels == ["off", "off", "on", "on", "off", "off", "off"]
+        for durable in (False, True):
+            with cat.autocommit(durable=durable) as db:
+                levels.append(db.connection.exec_driver_sql(show).scalar())
+        assert levels == ["off", "off", "on", "on", "off", "off", "off", "on"]
         with pytest.raises(RuntimeError), cat.transaction(durable=True) as conn:
-            conn.exec_driver_sql("SELECT 1")
-            raise RuntimeError("rolled back")  # a durable transaction that fails leaves the session as it was
-        with cat.transaction() as conn:
-            assert conn.exec_driver_sql(show).scalar() == "off"
+            conn.exec_driver_sql("SET synchronous_commit = off")
+            raise RuntimeError("rolled back")  # a SET in a transaction that fails is undone with it
+        with cat.transaction(durable=True) as conn:
+            assert conn.exec_driver_sql(show).scalar() == "on"
     finally:
         cat.dispose()

@@ -11,13 +11,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
+from storage.catalogue.chain import chain_hash
 from storage.catalogue.db import Catalogue
-from storage.catalogue.warehouse_models import AuditEntry
+from storage.catalogue.warehouse_models import AuditEntry, AuditHead
 from storage.objectstore import Bucket
 from storage.objectstore.links import verify_local_link
 from storage.objectstore.local import LocalObjectStore
 from storage.warehouse import Warehouse
-from storage.warehouse.audit import verify
+from storage.warehouse.audit import content_hash, legacy_entry_hash, verify
 from storage.warehouse.sharing import (
     AgencyCodeInvalid,
     AgencyUnknown,
@@ -113,20 +114,25 @@ def _chain(warehouse: Warehouse, n: int) -> None:
         request_documents(warehouse, AGENCY, OWNER, "xác minh hộ tịch")
 
 
-@pytest.mark.parametrize("tamper", ["edit", "remove_middle", "remove_last", "rehash_edit"])
+@pytest.mark.parametrize("tamper", ["edit", "remove_middle", "remove_last", "rehash_edit", "legacy_rehash_edit"])
 def test_audit_verify_detects_tampering(warehouse: Warehouse, tamper: str) -> None:
     cat = warehouse.catalogue
     _chain(warehouse, 3)
     report = verify(cat)
     assert report.ok and report.entries == 7  # the grant, then a link and a request each time
-    from storage.warehouse.audit import entry_hash
 
     with cat.session() as s:
         e = s.query(AuditEntry).filter_by(seq=4).one()
-        forged = entry_hash(e.seq, e.at, e.actor, e.action, e.subject, "khác", e.outcome, e.detail, e.prev_hash)
+        fields = (e.at, e.actor, e.action, e.subject, "khác", e.outcome, e.detail)
+        forged = (  # either formula verify accepts: the edit still breaks the next entry's link
+            legacy_entry_hash(e.seq, *fields, e.prev_hash)
+            if tamper.startswith("legacy")
+            else chain_hash(e.prev_hash, e.seq, content_hash(*fields))
+        )
     statement = {
         "edit": "UPDATE audit_log SET purpose = 'khác' WHERE seq = 4",
         "rehash_edit": "UPDATE audit_log SET purpose = 'khác', hash = :h WHERE seq = 4",  # the next link breaks
+        "legacy_rehash_edit": "UPDATE audit_log SET purpose = 'khác', hash = :h WHERE seq = 4",
         "remove_middle": "DELETE FROM audit_log WHERE seq = 5",
         "remove_last": "DELETE FROM audit_log WHERE seq = 7",  # caught by the head row
     }[tamper]
@@ -134,6 +140,40 @@ def test_audit_verify_detects_tampering(warehouse: Warehouse, tamper: str) -> No
         conn.execute(text(statement), {"h": forged} if ":h" in statement else {})
     report = verify(cat)
     assert not report.ok and report.problems
+
+
+def test_the_database_chains_entries_as_verify_does(catalogue: Catalogue) -> None:
+    """``audit_chain`` in SQL (migration 0007 on PostgreSQL, a Python function on SQLite) and in Python agree."""
+    args = {"p": "ab" * 32, "s": 2**40 + 5, "c": "đ" * 3}  # a sequence number past 32 bits, non-ASCII text
+    with catalogue.engine.connect() as conn:
+        got = conn.execute(text("SELECT audit_chain(:p, :s, :c)"), args).scalar()
+    assert got == chain_hash(args["p"], args["s"], args["c"])
+
+
+def _append_legacy(cat: Catalogue, count: int) -> None:
+    """Entries as a process from before revision 0007 writes them: hashed whole in Python."""
+    with cat.session() as s:
+        head = s.get(AuditHead, 1)
+        assert head is not None
+        for _ in range(count):
+            entry = {"at": datetime.now(UTC), "actor": "operator", "action": "grant", "subject": "agency:x"}
+            entry |= {"purpose": "", "outcome": "ok", "detail": {}}
+            h = legacy_entry_hash(head.seq + 1, **entry, prev_hash=head.hash)
+            s.add(AuditEntry(seq=head.seq + 1, **entry, prev_hash=head.hash, hash=h))
+            head.seq, head.hash = head.seq + 1, h
+
+
+def test_a_log_begun_under_the_legacy_hash_verifies_and_goes_on(warehouse: Warehouse) -> None:
+    """Entries written before revision 0007 keep their hashes; new entries continue the chain after them,
+    and an old process still running during a rolling upgrade may append legacy entries in between."""
+    cat = warehouse.catalogue
+    _append_legacy(cat, 2)
+    assert verify(cat).ok
+    _chain(warehouse, 1)
+    _append_legacy(cat, 1)
+    _chain(warehouse, 1)
+    report = verify(cat)
+    assert report.ok and report.entries == 9, report.problems  # 2 + 3 + 1 + 3
 
 
 def test_cli_scrub_and_audit_verify(storage_cli: click.Group) -> None:
