@@ -24,11 +24,18 @@ router = APIRouter(tags=["agencies"])
 agency = require(ClientRole.AGENCY)
 
 
-def _verification(request: Request, hit: dict[str, Any]) -> dict[str, Any]:
+def _verification(request: Request, hit: dict[str, Any], agency_code: str, purpose: str) -> dict[str, Any]:
+    """The document's signature status; its bytes, when read for it, are read (and audited) for the agency."""
     verifier = request.app.state.verifier
     view = verifier.cached(hit["sha256"])
     if view is None:
-        data = request.app.state.services.store.get_bytes(Bucket.DOCUMENTS, hit["object_key"], sha256=hit["sha256"])
+        data = request.app.state.warehouse.get_bytes(
+            Bucket.DOCUMENTS,
+            hit["object_key"],
+            actor=f"agency:{agency_code}",
+            purpose=f"{purpose} (kiểm tra chữ ký)",
+            sha256=hit["sha256"],
+        )
         view = verifier.verify(data, cache=True)
     return summary(view)
 
@@ -45,7 +52,7 @@ def _fetch(request: Request, principal: Principal, owner_id: str, purpose: str, 
     for hit in hits:
         item = {k: v for k, v in hit.items() if k != "object_key"}
         item["url"] = _absolute(request, hit["url"])
-        item["verification"] = _verification(request, hit)
+        item["verification"] = _verification(request, hit, principal.agency_code, purpose)
         out.append(item)
     return out
 

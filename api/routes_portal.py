@@ -144,11 +144,17 @@ async def lookup(
 
 
 def _report_of(request: Request, facts: ResultFacts) -> ReportView:
-    services = request.app.state.services
+    """The result's verification report; its bytes, when read for it, are read (and audited) for the public page."""
     verifier = request.app.state.verifier
     if facts.sha256 and (hit := verifier.cached(facts.sha256)) is not None:
         return hit
-    data = services.store.get_bytes(Bucket.RESULTS, facts.object_key, sha256=facts.sha256)
+    data = request.app.state.warehouse.get_bytes(
+        Bucket.RESULTS,
+        facts.object_key,
+        actor=f"public:{_client(request)}",
+        purpose=f"xác minh kết quả {facts.code}",
+        sha256=facts.sha256,
+    )
     return verifier.verify(data, cache=True)
 
 

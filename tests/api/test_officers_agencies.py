@@ -85,6 +85,10 @@ def test_agency_with_grant_gets_verified_documents_and_a_working_link(api: Api) 
     docs = r.json()["documents"]
     assert [d["id"] for d in docs] == [doc_id] and "object_key" not in docs[0]
     assert docs[0]["verification"]["valid"] is True and docs[0]["verification"]["levels"] == ["B-B"]
+    with api.services.catalogue.session() as s:  # the bytes read to verify it: an audited read for the agency
+        reads = s.scalars(select(AuditEntry).where(AuditEntry.action == "get")).all()
+    read_for_agency = (f"agency:{AGENCY}", f"{PURPOSE} (kiểm tra chữ ký)", "ok")
+    assert [(e.actor, e.purpose, e.outcome) for e in reads] == [read_for_agency]
     link = httpx.URL(docs[0]["url"])
     fetched = api.client.get(link.raw_path.decode())
     assert fetched.status_code == 200 and verify_pdf(fetched.content, api.services.trust_roots).valid
