@@ -22,7 +22,7 @@ depends_on = None
 # SQLite connections get the same function from storage.catalogue.chain when they open.
 AUDIT_CHAIN = """
 CREATE OR REPLACE FUNCTION audit_chain(prev text, seq bigint, content text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$ SELECT encode(sha256(convert_to(prev || ':' || seq::text || ':' || content, 'UTF8')), 'hex') $$
 """
 
