@@ -111,7 +111,7 @@ def _store(services: Services, batch: ParsedBatch) -> tuple[StoredObject | None,
         return archive, [[(f, content_key(f.sha256), False) for f in comp.files] for comp in batch.components]
     plan: ScanPlan = []
     for comp in batch.components:
-        stored = [services.store.put_file(Bucket.RAW, f.path, content_type=RAW_TYPE) for f in comp.files if f.path]
+        stored = [services.store.put_file(Bucket.RAW, f.path, content_type=RAW_TYPE) for f in comp.files]
         plan.append([(f, obj.key, True) for f, obj in zip(comp.files, stored, strict=True)])
     return None, plan
 
@@ -185,7 +185,7 @@ def _record(
         for idx, (f, obj_key, stored) in enumerate(plan)
     ]
     _insert_rows(s, "scan_files", files)
-    kind, queue = first_step()
+    kind, queue = first_step(archived=archive is not None)
     steps = [
         {
             "kind": kind,

@@ -64,18 +64,21 @@ def _previous_output(session: Session, step: JobStep, kind: str) -> dict[str, An
 
 
 def unpack(services: Services, step: JobStep) -> StepOutcome:
-    """Give each scan of the component its own raw object, extracted from the batch archive.
+    """Give each scan of the dossier its own raw object, extracted from the batch archive.
 
-    Idempotent by content: a scan whose raw object already exists (a re-run, or the same
-    page sent before) is not written again.
+    The archive is fetched once per dossier: the first component's step unpacks every scan
+    of the dossier still inside it, and the other components' steps find theirs stored.
+    Idempotent by content: a scan whose raw object already exists (a re-run, a step of the
+    same dossier running at the same time, or the same page sent before) is not written again.
     """
     from workers.batch import extract_members
     from workers.intake import RAW_TYPE
 
     with services.catalogue.session() as s:
-        comp = s.get_one(Component, step.component_id)
-        archive_key, archive_sha = comp.dossier.archive_key, comp.dossier.archive_sha256
-        files = [(f.member, f.object_key, f.sha256) for f in comp.files if not f.stored]
+        dossier = s.get_one(Component, step.component_id).dossier
+        archive_key, archive_sha = dossier.archive_key, dossier.archive_sha256
+        files = [(f.member, f.object_key, f.sha256) for c in dossier.components for f in c.files if not f.stored]
+        component_ids = [c.id for c in dossier.components]
     todo = [f for f in files if not services.store.exists(Bucket.RAW, f[1])]
     if todo:
         if archive_key is None or archive_sha is None:
@@ -88,8 +91,8 @@ def unpack(services: Services, step: JobStep) -> StepOutcome:
             for _member, path, sha in wanted:
                 services.store.move_in(Bucket.RAW, path, sha256=sha, content_type=RAW_TYPE)
 
-    def finalize(session: Session, step_row: JobStep) -> None:
-        session.execute(update(ScanFile).where(ScanFile.component_id == step_row.component_id).values(stored=True))
+    def finalize(session: Session, _step_row: JobStep) -> None:
+        session.execute(update(ScanFile).where(ScanFile.component_id.in_(component_ids)).values(stored=True))
 
     return StepOutcome({"scans": len(files), "unpacked": len(todo)}, next_kind="digitize", finalize=finalize)
 
@@ -304,5 +307,7 @@ STEPS: dict[str, StepSpec] = {
 }
 
 
-def first_step() -> tuple[str, str]:
-    return "unpack", STEPS["unpack"].queue
+def first_step(archived: bool) -> tuple[str, str]:
+    """A component's first step: ``unpack`` when its scans are still inside the batch archive."""
+    kind = "unpack" if archived else "digitize"
+    return kind, STEPS[kind].queue

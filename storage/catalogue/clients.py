@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 from sqlalchemy import select
 
@@ -53,7 +53,6 @@ def create_client(
     """Create a credential and return the full API key; it is shown once and never stored."""
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    lim = limits or StationLimits()
     with catalogue.session(durable=True) as s:
         s.add(
             ApiClient(
@@ -62,9 +61,7 @@ def create_client(
                 key_prefix=prefix,
                 key_hash=_hash(secret),
                 agency_code=agency_code,
-                batches_per_minute=lim.batches_per_minute,
-                batch_burst=lim.batch_burst,
-                max_batch_bytes=lim.max_batch_bytes,
+                **asdict(limits or StationLimits()),  # its fields are the columns' names
             )
         )
     return f"{KEY_PREFIX}_{prefix}_{secret}"
@@ -76,9 +73,8 @@ def set_limits(catalogue: Catalogue, prefix: str, limits: StationLimits) -> bool
         row = s.scalar(select(ApiClient).where(ApiClient.key_prefix == prefix))
         if row is None:
             return False
-        row.batches_per_minute = limits.batches_per_minute
-        row.batch_burst = limits.batch_burst
-        row.max_batch_bytes = limits.max_batch_bytes
+        for column, value in asdict(limits).items():
+            setattr(row, column, value)
         return True
 
 
@@ -118,9 +114,7 @@ def list_clients(catalogue: Catalogue) -> list[dict[str, object]]:
                 "prefix": c.key_prefix,
                 "agency_code": c.agency_code,
                 "revoked": c.revoked_at is not None,
-                "batches_per_minute": c.batches_per_minute,
-                "batch_burst": c.batch_burst,
-                "max_batch_bytes": c.max_batch_bytes,
+                **{f.name: getattr(c, f.name) for f in fields(StationLimits)},
             }
             for c in s.scalars(select(ApiClient).order_by(ApiClient.id))
         ]

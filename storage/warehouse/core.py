@@ -50,17 +50,11 @@ def _record(s: Session, bucket: Bucket, key: str) -> ObjectRecord | None:
     return s.scalar(select(ObjectRecord).where(ObjectRecord.bucket == bucket.value, ObjectRecord.key == key))
 
 
+_STORED_ROW = f"FROM stored_objects WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
 # The stored object's row: a write's check for the same bytes, a read's version to ask for.
-_STORED = DriverSQL(
-    "SELECT sha256, size, version_id FROM stored_objects "
-    f"WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
-)
-
-
+_STORED = DriverSQL(f"SELECT sha256, size, version_id {_STORED_ROW}")
 # A read finds the object's hash and appends its audit entry in one durable step.
-_AUDITED_LOCATE = audit.AuditedLookup(
-    f"SELECT sha256 FROM stored_objects WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
-)
+_AUDITED_LOCATE = audit.AuditedLookup(f"SELECT sha256 {_STORED_ROW}")
 
 _RECORD_STORED = DriverSQL(
     "INSERT INTO stored_objects "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -39,8 +40,18 @@ def scans(services: Services) -> list[tuple[str, str, bool]]:
         return [(f.object_key, f.sha256, f.stored) for f in s.scalars(select(ScanFile).order_by(ScanFile.id))]
 
 
-def test_receipt_keeps_the_zip_and_unpack_stores_each_scan_once(db_services: Services, tmp_path: Path) -> None:
+def test_receipt_keeps_the_zip_and_unpack_stores_each_scan_once(
+    db_services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     services = db_services
+    fetched: list[str] = []
+    real_get_to_file = services.store.get_to_file
+
+    def counting_get_to_file(bucket: Bucket, key: str, *args: Any, **kwargs: Any) -> Any:
+        fetched.append(key)
+        return real_get_to_file(bucket, key, *args, **kwargs)
+
+    monkeypatch.setattr(services.store, "get_to_file", counting_get_to_file)
     push(services, tmp_path)
     with services.catalogue.reading() as s:
         dossier = s.scalars(select(Dossier)).one()
@@ -63,10 +74,11 @@ def test_receipt_keeps_the_zip_and_unpack_stores_each_scan_once(db_services: Ser
     with services.catalogue.reading() as s:
         outputs = [st.output for st in s.scalars(select(JobStep).where(JobStep.kind == "unpack"))]
         next_kinds = set(s.scalars(select(JobStep.kind).where(JobStep.state == StepState.PENDING)))
-    assert sorted(o["unpacked"] for o in outputs) == [1, 2]
+    assert sorted(o["unpacked"] for o in outputs) == [0, 3]  # the first step unpacked the whole dossier
+    assert fetched == [archive_key]  # the archive was read once, not once per component
     assert next_kinds == {"digitize"}
     report = scrub(services.catalogue, services.store)
-    assert report.clean and report.checked >= 4  # three scans and the archive
+    assert report.clean and report.checked == 4  # three scans and the archive
 
 
 def test_the_same_pages_in_a_later_batch_are_not_written_again(services: Services, tmp_path: Path) -> None:
@@ -82,6 +94,19 @@ def test_the_same_pages_in_a_later_batch_are_not_written_again(services: Service
     assert step_id is not None and runner.run(step_id).state == StepState.DONE
     with services.catalogue.reading() as s:
         assert s.get_one(JobStep, step_id).output == {"scans": 1, "unpacked": 0}
+
+
+def test_a_folder_batch_stores_its_scans_at_receipt_and_starts_at_digitize(services: Services, tmp_path: Path) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps(manifest([{"id": "c1", "files": ["a.jpg", "b.jpg"]}])))
+    for name in ("a.jpg", "b.jpg"):
+        (folder / name).write_bytes(PAGES[name])
+    ingest(services, read_batch(folder))
+    assert [stored for _k, _s, stored in scans(services)] == [True, True]
+    assert all(services.store.exists(Bucket.RAW, key) for key, _s, _st in scans(services))
+    with services.catalogue.reading() as s:
+        assert s.execute(select(JobStep.kind, JobStep.queue)).all() == [("digitize", "ocr")]  # nothing to unpack
 
 
 def test_receipt_rows_hold_what_the_manifest_said(db_services: Services, tmp_path: Path) -> None:
