@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -11,10 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from storage.catalogue.clients import Principal, authenticate
 from storage.catalogue.models import ClientRole
 
-_bearer = HTTPBearer(auto_error=False, description="API key issued by `sohoa keys create`")
-
-
-bearer = _bearer  # for dependencies that authenticate inside a worker-thread hop of their own
+bearer = HTTPBearer(auto_error=False, description="API key issued by `sohoa keys create`")
 
 
 def _unauthenticated(message: str) -> HTTPException:
@@ -30,29 +27,25 @@ def _forbidden() -> HTTPException:
 
 
 def principal_of(
-    request: Request, credentials: HTTPAuthorizationCredentials | None, roles: tuple[ClientRole, ...] = ()
+    request: Request, credentials: HTTPAuthorizationCredentials | None, roles: tuple[ClientRole, ...]
 ) -> Principal:
-    """The caller behind a bearer key (blocking: reads the catalogue); 401 or 403 when refused."""
+    """The caller behind a bearer key with one of ``roles`` (blocking: reads the catalogue); 401 or 403 when refused."""
     if credentials is None:
         raise _unauthenticated("Thiếu khóa truy cập (API key).")
     principal = authenticate(request.app.state.services.catalogue, credentials.credentials)
     if principal is None:
         raise _unauthenticated("Khóa truy cập không hợp lệ hoặc đã bị thu hồi.")
-    if roles and principal.role not in roles:
+    if principal.role not in roles:
         raise _forbidden()
     return principal
 
 
-def current_principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal:
-    return principal_of(request, credentials)
+def require(*roles: ClientRole) -> Callable[..., Principal]:
+    """A dependency: the authenticated caller, if its role is one of ``roles`` (one worker-thread hop)."""
 
-
-def require(*roles: ClientRole) -> Callable[..., Awaitable[Principal]]:
-    async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if principal.role not in roles:
-            raise _forbidden()
-        return principal
+    def dependency(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> Principal:
+        return principal_of(request, credentials, roles)
 
     return dependency

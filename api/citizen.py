@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from starlette.requests import Request
+
 ID_TAIL_DIGITS = 6
 GRANT_COOKIE = "sohoa_kq"
 _DUMMY = "\x00" * 32
@@ -85,3 +87,8 @@ def grant_allows(secret: bytes, token: str | None, code: str, *, now: float | No
 def client_tag(secret: bytes, host: str) -> str:
     """A keyed, truncated hash of the client address: lets logs correlate attempts without storing it."""
     return hmac.new(secret, f"client\n{host}".encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def client_of(request: Request) -> str:
+    """The tag of the client behind a request (``client_tag`` with the portal's secret)."""
+    return client_tag(request.app.state.portal_secret, request.client.host if request.client else "-")

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from api.citizen import GRANT_COOKIE, Applicant, client_tag, grant_allows, make_grant, normalise_code, passes
+from api.citizen import GRANT_COOKIE, Applicant, client_of, grant_allows, make_grant, normalise_code, passes
 from api.errors import retry_seconds
 from api.pages import page, vn_time
 from api.uploads import parse_multipart
@@ -72,10 +72,6 @@ def _facts(request: Request, code: str) -> ResultFacts | None:
         )
 
 
-def _client(request: Request) -> str:
-    return client_tag(request.app.state.portal_secret, request.client.host if request.client else "-")
-
-
 @router.get("/tra-cuu", response_class=HTMLResponse)
 async def lookup_form(request: Request, ma: str = "") -> HTMLResponse:
     return page(request, "lookup.html", code=normalise_code(ma))
@@ -83,7 +79,7 @@ async def lookup_form(request: Request, ma: str = "") -> HTMLResponse:
 
 def _refuse_limited(request: Request, code: str, wait: float) -> HTMLResponse:
     request.app.state.api_metrics.lookups.labels("limited").inc()
-    log.warning("citizen lookup rate-limited: result=%s client=%s retry_after=%.0fs", code, _client(request), wait)
+    log.warning("citizen lookup rate-limited: result=%s client=%s retry_after=%.0fs", code, client_of(request), wait)
     minutes = max(1, round(wait / 60))
     response = page(request, "lookup.html", 429, code=code, error=LIMITED.format(minutes=minutes))
     response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
@@ -92,7 +88,7 @@ def _refuse_limited(request: Request, code: str, wait: float) -> HTMLResponse:
 
 def _record_failure(request: Request, code: str) -> None:
     state = request.app.state
-    client = _client(request)
+    client = client_of(request)
     state.limits.lookup_ip.hit(client)
     state.limits.lookup_code.hit(code)
     audit.record(
@@ -115,7 +111,7 @@ async def lookup(
     """Check the applicant; on success grant the download and go to the result page."""
     state = request.app.state
     code = normalise_code(ma_ket_qua)
-    client = _client(request)
+    client = client_of(request)
     wait = max(
         await run_in_threadpool(state.limits.lookup_ip.blocked, client),
         await run_in_threadpool(state.limits.lookup_code.blocked, code),
@@ -126,7 +122,7 @@ async def lookup(
     if not passes(facts.applicant if facts else None, so_dinh_danh, ngay_sinh):
         await run_in_threadpool(_record_failure, request, code)
         state.api_metrics.lookups.labels("failed").inc()
-        log.warning("citizen lookup failed: result=%s client=%s", code, _client(request))
+        log.warning("citizen lookup failed: result=%s client=%s", code, client_of(request))
         return page(request, "lookup.html", 403, code=code, error=FAILED)
     state.api_metrics.lookups.labels("ok").inc()
     log.info("citizen lookup passed: result=%s", code)
@@ -151,7 +147,7 @@ def _report_of(request: Request, facts: ResultFacts) -> ReportView:
     data = request.app.state.warehouse.get_bytes(
         Bucket.RESULTS,
         facts.object_key,
-        actor=f"public:{_client(request)}",
+        actor=f"public:{client_of(request)}",
         purpose=f"xác minh kết quả {facts.code}",
         sha256=facts.sha256,
     )
@@ -163,7 +159,7 @@ async def resultpage(request: Request, code: str) -> HTMLResponse:
     """The QR target: public verification facts; the full view once the applicant's check passed."""
     state = request.app.state
     code = normalise_code(code)
-    client = _client(request)
+    client = client_of(request)
     wait = await run_in_threadpool(state.limits.lookup_ip.blocked, client)
     if wait > 0:
         return _refuse_limited(request, code, wait)
@@ -194,7 +190,7 @@ async def download(request: Request, code: str) -> Response:
     state = request.app.state
     code = normalise_code(code)
     if not grant_allows(state.portal_secret, request.cookies.get(GRANT_COOKIE), code):
-        log.warning("citizen download without a grant: result=%s client=%s", code, _client(request))
+        log.warning("citizen download without a grant: result=%s client=%s", code, client_of(request))
         return page(request, "message.html", 403, title="Chưa xác minh người nộp hồ sơ", text=NO_GRANT, code=code)
     facts = await run_in_threadpool(_facts, request, code)
     if facts is None or not facts.signed:

@@ -2,8 +2,9 @@
 
 A declared Content-Length over the limit is refused before a byte is read; a chunked body is
 counted as it arrives and refused as soon as it passes the limit. Multipart bodies are parsed
-from the same counted stream (file parts spill to disk after 1 MiB), so no upload is ever held
-whole in memory.
+from the same counted stream (file parts spill to disk after 1 MiB). Every body is written to
+disk; one of at most ``KEEP_IN_MEMORY`` is also kept in memory to be parsed from there, a
+larger one is never held whole.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import Request
 
-from api.citizen import client_tag
+from api.citizen import client_of
 from signing.errors import PdfInvalid
 from signing.report import VerificationReport, message
 from signing.verify import verify_pdf
@@ -112,7 +112,7 @@ def verify_quota_wait(request: Request) -> float:
     token bucket; the address is kept only as a keyed hash.
     """
     state = request.app.state
-    client = client_tag(state.portal_secret, request.client.host if request.client else "-")
+    client = client_of(request)
     wait = state.limits.verify_ip.take(client)
     if wait > 0:
         state.api_metrics.rate_limited.labels("verify").inc()

@@ -179,6 +179,8 @@ async def receipts(base: str, keys: list[str], rounds: int, offset: int = 0, int
         "p99_ms": round(q[98], 1),
         "max_ms": round(latencies[-1], 1),
         "receipts_per_s": round(len(latencies) / wall, 1),
+        # A refusal (429, 413…) is answered faster than a receipt: figures with any are not receipt figures.
+        "all_receipts": set(statuses) <= {200, 202},
         "mode": f"one batch per station every {interval:g} s" if interval else "closed loop (back to back)",
     }
 
@@ -270,11 +272,11 @@ def main() -> int:
             log(f"receipts: {args.stations} stations x {args.rounds} batches of {PAGES} pages ...")
             out["receipt"] = server.measured(receipts(server.base, keys, args.rounds))
             out["receipt"]["target_p99_ms"] = TARGET_P99_MS
-            out["receipt"]["target_met"] = out["receipt"]["p99_ms"] <= TARGET_P99_MS
+            out["receipt"]["target_met"] = out["receipt"]["all_receipts"] and out["receipt"]["p99_ms"] <= TARGET_P99_MS
             log(json.dumps(out["receipt"]))
             log(f"receipts: {args.stations} stations, one batch every {args.interval:g} s each ...")
             paced = server.measured(receipts(server.base, keys, args.rounds, offset=40, interval=args.interval))
-            out["receipt_paced"] = paced | {"target_met": paced["p99_ms"] <= TARGET_P99_MS}
+            out["receipt_paced"] = paced | {"target_met": paced["all_receipts"] and paced["p99_ms"] <= TARGET_P99_MS}
             log(json.dumps(out["receipt_paced"]))
             if not args.skip_rss:
                 out["rss"] = {}

@@ -84,8 +84,11 @@ def test_an_idle_pooled_connection_is_checked_and_replaced_when_dead(
         cat.dispose()
 
 
-def test_a_recently_used_connection_is_not_pinged_and_a_dead_one_fails_once(pg_url: str) -> None:
+def test_a_recently_used_connection_is_not_pinged_and_a_dead_one_fails_once(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The trade-off of skipping the ping: one statement meets the disconnect, then the pool is fresh."""
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 3600.0)  # however slow this machine, the connection counts as fresh
     cat = Catalogue(pg_url)
     try:
         _terminate(pg_url, _backend_pid(cat))
@@ -99,15 +102,18 @@ def test_a_recently_used_connection_is_not_pinged_and_a_dead_one_fails_once(pg_u
 _PID = DriverSQL("SELECT pg_backend_pid()")
 
 
-def test_a_driver_statement_that_meets_a_dead_server_fails_once_and_refreshes_the_pool(pg_url: str) -> None:
+def test_a_driver_statement_that_meets_a_dead_server_fails_once_and_refreshes_the_pool(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 3600.0)  # no ping finds the dead connections first
     cat = Catalogue(pg_url)
     try:
         with cat.autocommit() as a, cat.autocommit() as b:  # two connections in the pool
             pids = [_PID.run(c.connection).fetchone()[0] for c in (a, b)]
         for pid in pids:
             _terminate(pg_url, pid)
-        with pytest.raises(OperationalError), cat.autocommit() as db:  # as SQLAlchemy raises its own
-            _PID.run(db.connection)
+        with pytest.raises(OperationalError), cat.autocommit() as conn:  # as SQLAlchemy raises its own
+            _PID.run(conn.connection)
         with cat.autocommit() as a, cat.autocommit() as b:  # both fresh: the second dead one was dropped too
             fresh = [_PID.run(c.connection).fetchone()[0] for c in (a, b)]
         assert not set(fresh) & set(pids)

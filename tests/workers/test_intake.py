@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from sqlalchemy import select
 from storage.catalogue.models import Dossier, JobStep, ScanFile, StepState
 from storage.objectstore import Bucket, sha256_hex
 from storage.warehouse.scrub import scrub
-from tests.conftest import make_settings
 from tests.helpers import make_zip, manifest, run_in_threads
 from workers import intake
 from workers.batch import read_batch
@@ -153,22 +151,15 @@ def test_receipt_rows_hold_what_the_manifest_said(db_services: Services, tmp_pat
     assert [c["id"] for c in again.components] == [c["id"] for c in receipt.components]
 
 
-@pytest.fixture
-def pg_services(pg_url: str, shared_pki_dir: Path, tmp_path: Path) -> Iterator[Services]:
-    services = Services(make_settings(tmp_path / "var", shared_pki_dir, database_url=pg_url))
-    services.prepare()
-    yield services
-    services.close()
-
-
+@pytest.mark.parametrize("db_services", ["postgresql"], indirect=True)
 def test_two_pushes_of_one_batch_at_once_get_one_dossier(
-    pg_services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Both look before either records; the loser breaks the unique code and returns the winner's receipt.
 
     PostgreSQL only: SQLite's writers queue for one lock, so there the two cannot both look first.
     """
-    services = pg_services
+    services = db_services
     data = make_zip(manifest([{"id": "c1", "files": ["a.jpg"]}]), PAGES, zipfile.ZIP_STORED)
     both_looked = threading.Barrier(2, timeout=20)
     first_look = threading.local()

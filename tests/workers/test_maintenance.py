@@ -7,8 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from storage.objectstore import Bucket
+from storage.catalogue.warehouse_models import ObjectRecord, ObjectState
+from storage.objectstore import Bucket, content_key, sha256_hex
 from storage.warehouse import SimulatedCrash, Warehouse
 from workers.maintenance import run_once
 from workers.services import Services
@@ -29,7 +31,14 @@ def test_a_round_expires_old_raw_scans_and_completes_interrupted_uploads(service
     source.write_bytes(b"%PDF-1.7 interrupted")
     with pytest.raises(SimulatedCrash):
         Warehouse(services.catalogue, store, faults=crash).put_file(Bucket.DOCUMENTS, source, suffix=".pdf")
+    key = content_key(sha256_hex(b"%PDF-1.7 interrupted"), ".pdf")
 
     assert run_once(services) == {"expired_raw": 1, "finalised": 1, "dropped": 0}
     assert not store.exists(Bucket.RAW, old.key) and store.exists(Bucket.RAW, fresh.key)
+    with services.catalogue.reading() as s:
+        row = s.scalars(select(ObjectRecord).where(ObjectRecord.key == key)).one()
+        assert (row.state, row.temp_key) == (ObjectState.STORED, None)
+    assert (
+        Warehouse(services.catalogue, store).get_bytes(Bucket.DOCUMENTS, key, actor="test") == b"%PDF-1.7 interrupted"
+    )
     assert run_once(services) == {"expired_raw": 0, "finalised": 0, "dropped": 0}
