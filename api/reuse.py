@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
-from sqlalchemy.orm import Session
 
 from storage.catalogue.models import Document
 
@@ -61,7 +60,7 @@ _CANDIDATES = (
 
 
 def reusable_for(
-    s: Connection | Session, applicant_id: str, dossier_code: str, wanted: dict[str, str], *, today: date | None = None
+    conn: Connection, applicant_id: str, dossier_code: str, wanted: dict[str, str], *, today: date | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """Per component ref (``wanted``: ref → declared type): reusable documents of that type, newest first.
 
@@ -77,7 +76,7 @@ def reusable_for(
         "limit": PER_COMPONENT * 4 * len(wanted),
     }
     by_type: dict[str, list[dict[str, Any]]] = {}
-    for d in s.execute(_CANDIDATES, params):
+    for d in conn.execute(_CANDIDATES, params):
         kept = by_type.setdefault(d.doc_type, [])
         if len(kept) < PER_COMPONENT and still_valid(d.fields, today):
             kept.append(

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy import Connection
 
 from api.auth import bearer, principal_of, require
 from api.docs import ERRORS, binary_body
@@ -24,6 +23,7 @@ from storage.catalogue.models import ClientRole, Component, Document, Dossier
 from storage.objectstore import Bucket
 from workers.batch import read_batch
 from workers.intake import Receipt, ingest
+from workers.services import Services
 from workers.status import dossier_status, find_dossier
 
 log = logging.getLogger(__name__)
@@ -74,18 +74,19 @@ async def limited_station(
     return principal
 
 
-def _with_reuse(receipt: Receipt) -> dict[str, Any]:
+def _with_reuse(receipt: Receipt, reuse: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     out = receipt.to_dict()
-    reuse = receipt.extra.get("reusable", {})
     for comp in out["components"]:
         comp["reusable"] = reuse.get(comp["ref"], [])
     out["reusable_documents"] = sum(len(v) for v in reuse.values())
     return out
 
 
-def _reuse(s: Connection, receipt: Receipt) -> dict[str, Any]:
+def _reusable(services: Services, receipt: Receipt) -> dict[str, list[dict[str, Any]]]:
+    """Read after the receipt committed, in a read-only transaction: on SQLite it does not hold up the writers."""
     wanted = {c["ref"]: c["declared_type"] for c in receipt.components if c["declared_type"]}
-    return {"reusable": reusable_for(s, receipt.applicant_id, receipt.dossier_code, wanted)}
+    with services.catalogue.transaction(readonly=True) as conn:
+        return reusable_for(conn, receipt.applicant_id, receipt.dossier_code, wanted)
 
 
 @router.post(
@@ -114,17 +115,18 @@ async def push_batch(
         upload = await save_body(request, uploads, limit)
     path = upload.path
 
-    def receive() -> Receipt:
+    def receive() -> tuple[Receipt, dict[str, list[dict[str, Any]]]]:
         batch = read_batch(path, archive_sha256=upload.sha256, data=upload.data)
-        return ingest(services, batch, station_id=principal.id, idempotency_key=idempotency_key, annotate=_reuse)
+        receipt = ingest(services, batch, station_id=principal.id, idempotency_key=idempotency_key)
+        return receipt, _reusable(services, receipt)
 
     try:
-        receipt = await run_in_threadpool(receive)
+        receipt, reuse = await run_in_threadpool(receive)
     finally:
         Path(path).unlink(missing_ok=True)
     request.app.state.wake_workers()
     code = receipt.dossier_code
-    body = _with_reuse(receipt) | {
+    body = _with_reuse(receipt, reuse) | {
         "status_url": f"/api/v1/dossiers/{code}",
         "events_url": f"/api/v1/dossiers/{code}/events",
     }

@@ -11,7 +11,6 @@ existing receipt.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,8 +37,6 @@ class Receipt:
     created: bool
     applicant_id: str
     components: list[dict[str, Any]] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-    """What ``ingest``'s ``annotate`` added, read in the receipt's transaction."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -206,22 +203,17 @@ def _record(
     return Receipt(dossier_id, m.dossier_code, True, m.applicant_id, views)
 
 
-Annotate = Callable[[Connection, Receipt], dict[str, Any]]
-
-
 def ingest(
     services: Services,
     batch: ParsedBatch,
     *,
     station_id: int | None = None,
     idempotency_key: str | None = None,
-    annotate: Annotate | None = None,
 ) -> Receipt:
     """Record a batch; idempotent on (station, idempotency key) and on the dossier code + content.
 
     The bytes are stored first (content-addressed: a repeat rewrites nothing), then one
-    transaction finds or records the dossier. ``annotate`` adds to the receipt from the same
-    transaction (the API lists reusable documents with it).
+    transaction finds or records the dossier.
     """
     archive, scans = _store(services, batch)
 
@@ -230,8 +222,6 @@ def ingest(
             receipt = _existing(conn, batch, station_id, idempotency_key)
             if receipt is None:
                 receipt = _record(conn, batch, station_id, idempotency_key, archive, scans)
-            if annotate is not None:
-                receipt.extra = annotate(conn, receipt)
         if receipt.created:
             log.info("ingested dossier %s with %d components", receipt.dossier_code, len(batch.components))
         return receipt
