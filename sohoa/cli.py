@@ -53,7 +53,13 @@ def serve(host: str | None, port: int | None, sample: bool, processes: int) -> N
         return
     if settings.workers.mode == "embedded" or sample:
         raise click.UsageError("--processes needs SOHOA_WORKERS__MODE=celery and no --sample")
-    prepare(Services(settings))  # migrate once, before the processes start
+    # Migrate (and make the dev PKI) here first, so the processes do not race to do it: each
+    # one's own start-up then finds nothing left to do.
+    services = Services(settings)
+    try:
+        prepare(services)
+    finally:
+        services.close()
     uvicorn.run("api.app:create_app", factory=True, workers=processes, **bind)
 
 
