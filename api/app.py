@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CollectorRegistry
@@ -52,6 +53,7 @@ def _state(app: FastAPI, settings: Settings, services: Services) -> None:
         verify_burst=api.verify_burst_per_ip,
         redis_url=api.rate_limit_redis_url,
     )
+    app.state.receipt_threads = anyio.CapacityLimiter(api.receipt_threads)
     app.state.verifier = Verifier(lambda: services.trust_roots)
     app.state.warehouse = services.warehouse
     app.state.portal_secret = b""
