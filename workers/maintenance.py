@@ -2,7 +2,8 @@
 
 * Raw scans (and batch archives) past ``storage.raw_expiry_days`` are deleted from the local
   store; an S3 server applies the bucket's own lifecycle rule instead.
-* Warehouse uploads a crash interrupted (pending rows) are completed or dropped.
+* Warehouse uploads a crash interrupted (pending rows) are completed or dropped, once they
+  have been pending for ``PENDING_GRACE``: a younger one may be an upload in flight.
 
 Both are idempotent, so several API processes running them is harmless.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from typing import Any
 
 from storage.warehouse.lifecycle import sweep_expired
@@ -19,12 +21,15 @@ from workers.services import Services
 log = logging.getLogger(__name__)
 
 
-def run_once(services: Services) -> dict[str, Any]:
+PENDING_GRACE = timedelta(minutes=15)
+
+
+def run_once(services: Services, *, pending_grace: timedelta = PENDING_GRACE) -> dict[str, Any]:
     """One round of housekeeping; returns what it did."""
     done: dict[str, Any] = {}
     if services.settings.storage.backend == "local":
         done["expired_raw"] = len(sweep_expired(services.store))
-    pending = services.warehouse.finalise_pending()
+    pending = services.warehouse.finalise_pending(older_than=pending_grace)
     done |= {"finalised": len(pending["finalised"]), "dropped": len(pending["dropped"])}
     return done
 

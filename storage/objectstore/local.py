@@ -42,6 +42,33 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _make_dirs(directory: Path) -> None:
+    """``mkdir -p`` whose new folders survive a power loss: the parent of each is synced."""
+    if directory.is_dir():
+        return
+    _make_dirs(directory.parent)
+    directory.mkdir(exist_ok=True)
+    _fsync_dir(directory.parent)
+
+
+def _durable_replace(src: Path, dest: Path) -> None:
+    """Rename, then sync the destination folder.
+
+    Without the sync a power loss can undo the rename after the catalogue, committed next,
+    already names the object (unless that commit happens to flush the same journal).
+    """
+    os.replace(src, dest)
+    _fsync_dir(dest.parent)
+
+
 class LocalObjectStore:
     versioned: frozenset[Bucket] = frozenset()  # one version per key: locked or content-addressed
 
@@ -57,7 +84,7 @@ class LocalObjectStore:
         self.policy = policy or StorePolicy()
         self.clock = clock
         for bucket in Bucket:
-            (root / bucket.value).mkdir(parents=True, exist_ok=True)
+            _make_dirs(root / bucket.value)
         self._link_secret = link_secret
 
     @property
@@ -79,14 +106,14 @@ class LocalObjectStore:
     # -- writing -------------------------------------------------------------------------------
 
     def _write_atomic(self, path: Path, write: Callable[[BinaryIO], None]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_dirs(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as fh:
                 write(fh)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, path)
+            _durable_replace(Path(tmp), path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -138,8 +165,8 @@ class LocalObjectStore:
         else:
             if not src.exists():
                 raise NotFound(f"staged upload {staged.temp_key}")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dest)
+            _make_dirs(dest.parent)
+            _durable_replace(src, dest)
             self._after_write(staged.bucket, key, dest)
         return StoredObject(staged.bucket, key, staged.sha256, staged.size)
 
@@ -167,11 +194,12 @@ class LocalObjectStore:
             return True
         with path.open("rb+") as fh:
             os.fsync(fh.fileno())
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        _make_dirs(dest.parent)
         try:
             os.replace(path, dest)
         except OSError:
             return False
+        _fsync_dir(dest.parent)
         return True
 
     # -- reading -------------------------------------------------------------------------------
@@ -250,8 +278,8 @@ class LocalObjectStore:
             raise ObjectLocked(f"{bucket.value}/{key}")
         if bucket is Bucket.DOCUMENTS and path.exists():
             keep = self.root / ".versions" / bucket.value / key / f"{time.time_ns()}"
-            keep.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, keep)
+            _make_dirs(keep.parent)
+            _durable_replace(path, keep)
             return
         path.unlink(missing_ok=True)
         self._lock_path(bucket, key).unlink(missing_ok=True)

@@ -152,13 +152,24 @@ class Warehouse:
         self._commit_stored(bucket, obj, content_type)
         return obj
 
-    def finalise_pending(self) -> dict[str, list[str]]:
-        """Complete or drop uploads a crash interrupted. Returns keys by what was done."""
+    def finalise_pending(
+        self, *, older_than: timedelta = timedelta(0), now: datetime | None = None
+    ) -> dict[str, list[str]]:
+        """Complete or drop uploads a crash interrupted. Returns keys by what was done.
+
+        Only rows pending since at least ``older_than``: a younger one may belong to an upload
+        another process is finishing right now, whose own promotion would then race this one.
+        """
         done: dict[str, list[str]] = {"finalised": [], "dropped": []}
+        cutoff = (now or datetime.now(UTC)) - older_than
         with self.catalogue.session() as s:
             pending = [
                 (r.id, Bucket(r.bucket), r.key, r.sha256, r.size, r.temp_key, r.content_type)
-                for r in s.scalars(select(ObjectRecord).where(ObjectRecord.state == ObjectState.PENDING))
+                for r in s.scalars(
+                    select(ObjectRecord).where(
+                        ObjectRecord.state == ObjectState.PENDING, ObjectRecord.updated_at <= cutoff
+                    )
+                )
             ]
         for rid, bucket, key, sha, size, temp_key, ctype in pending:
             suffix = key.removeprefix(content_key(sha))

@@ -108,9 +108,11 @@ def scrub(
         ).all()
     report.pending = [f"{b}/{k}" for b, k, _t in pending]
     if repair and pending:
-        done = Warehouse(catalogue, store).finalise_pending()
+        # A row younger than the grace may be an upload still in flight: neither finalised nor its object removed.
+        done = Warehouse(catalogue, store).finalise_pending(older_than=temp_grace, now=now)
         report.finalised, report.dropped = done["finalised"], done["dropped"]
-    live_temps = {t for _b, _k, t in pending if t} if not repair else set()
+    settled = {*report.finalised, *report.dropped}
+    live_temps = {t for b, k, t in pending if t and f"{b}/{k}" not in settled}
 
     expiry = timedelta(days=store.policy.raw_expiry_days)
     for (bucket, key), (sha, created) in sorted(_expected(catalogue).items()):

@@ -35,3 +35,32 @@ def test_missing_and_escaping_keys(tmp_path: Path) -> None:
         store.get_bytes(Bucket.RAW, "sha256/aa/nothing")
     with pytest.raises(NotFound):
         store.get_bytes(Bucket.RAW, "../../etc/passwd")
+
+
+def test_every_way_in_syncs_the_folder_after_its_rename(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rename is durable only once its folder is synced; new folders only once their parent is."""
+    from storage.objectstore import local
+
+    store = LocalObjectStore(tmp_path)
+    synced: list[Path] = []
+    real_sync = local._fsync_dir
+
+    def record(directory: Path) -> None:
+        synced.append(directory)
+        real_sync(directory)
+
+    monkeypatch.setattr(local, "_fsync_dir", record)
+    put = store.put_bytes(Bucket.DOCUMENTS, b"first", suffix=".pdf")
+    folder = (tmp_path / "documents" / put.key).parent
+    assert synced == [folder.parent.parent, folder.parent, folder]  # sha256/, sha256/xx/, then the rename
+
+    upload = tmp_path / "upload.zip"
+    upload.write_bytes(b"an archive")
+    synced.clear()
+    moved = store.move_in(Bucket.RAW, upload, sha256=sha256_hex(b"an archive"), suffix=".zip")
+    assert synced[-1] == (tmp_path / "raw" / moved.key).parent and not upload.exists()
+
+    synced.clear()
+    staged = store.put_file(Bucket.DOCUMENTS, tmp_path / "raw" / moved.key, suffix=".zip")
+    assert synced[-1] == (tmp_path / "documents" / staged.key).parent
+    assert store.get_bytes(Bucket.DOCUMENTS, staged.key, sha256=staged.sha256) == b"an archive"
