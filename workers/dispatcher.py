@@ -2,7 +2,8 @@
 
 The catalogue stays the source of truth. A step is (re)dispatched when it is pending and
 was never sent or was sent longer than a lease ago, or when it is running under an
-expired lease (its worker died). Taking the right to dispatch is an atomic conditional
+expired lease (its worker died) with attempts left; one whose worker died on its last
+attempt is failed instead. Taking the right to dispatch is an atomic conditional
 UPDATE, so several API instances can run dispatchers side by side; the task's own claim
 makes any duplicate message harmless.
 """
@@ -17,6 +18,7 @@ from sqlalchemy import and_, or_, select, update
 
 from storage.catalogue.models import JobStep, StepState, utcnow
 from workers.celery_app import RUN_STEP, make_app
+from workers.runner import fail_abandoned, lost_lease
 from workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -45,9 +47,10 @@ class Dispatcher:
                     JobStep.state == StepState.PENDING,
                     or_(JobStep.not_before.is_(None), JobStep.not_before <= now),
                 ),
-                and_(JobStep.state == StepState.RUNNING, JobStep.lease_until < now),
+                lost_lease(now, self.services.settings.workers.max_attempts),
             ),
         )
+        fail_abandoned(self.services)
         with self.services.catalogue.session() as s:
             ids = s.scalars(select(JobStep.id).where(runnable).order_by(JobStep.id).limit(BATCH)).all()
             if not ids:

@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
@@ -53,12 +53,13 @@ class StepRunner:
         self.services = services
         self.owner = owner or worker_identity()
         self.lease = timedelta(seconds=services.settings.workers.lease_seconds)
+        self._swept_at = -float("inf")
 
     def _claimable(self):  # type: ignore[no-untyped-def]
         now = utcnow()
         return or_(
             and_(JobStep.state == StepState.PENDING, or_(JobStep.not_before.is_(None), JobStep.not_before <= now)),
-            and_(JobStep.state == StepState.RUNNING, JobStep.lease_until < now),
+            lost_lease(now, self.services.settings.workers.max_attempts),
         )
 
     def claim(self, step_id: int) -> bool:
@@ -80,7 +81,13 @@ class StepRunner:
             return res.rowcount == 1
 
     def claim_next(self, queues: tuple[str, ...]) -> int | None:
-        """Claim the oldest runnable step of the given queues, or return None."""
+        """Claim the oldest runnable step of the given queues, or return None.
+
+        Once a lease period, steps whose workers died on every attempt are failed first.
+        """
+        if time.monotonic() - self._swept_at >= self.lease.total_seconds():
+            self._swept_at = time.monotonic()
+            fail_abandoned(self.services)
         for _ in range(5):
             with self.services.catalogue.session() as s:
                 candidates = s.scalars(
@@ -227,6 +234,34 @@ def _dossier_code(s, step: JobStep) -> str | None:  # type: ignore[no-untyped-de
         return comp.dossier.code if comp else None
     result = s.get(EResult, step.eresult_id)
     return result.dossier.code if result else None
+
+
+def lost_lease(now: datetime, max_attempts: int):  # type: ignore[no-untyped-def]
+    """A running step whose worker stopped renewing its lease, with attempts left to run it again."""
+    return and_(JobStep.state == StepState.RUNNING, JobStep.lease_until < now, JobStep.attempts < max_attempts)
+
+
+def fail_abandoned(services: Services) -> int:
+    """Fail the steps whose lease expired on their last attempt: their worker died every time.
+
+    A scan that gets its worker killed (out of memory, a hard time limit) would otherwise be
+    claimed again forever, its component never settled. Returns how many were failed.
+    """
+    max_attempts = services.settings.workers.max_attempts
+    abandoned = and_(
+        JobStep.state == StepState.RUNNING, JobStep.lease_until < utcnow(), JobStep.attempts >= max_attempts
+    )
+    with services.catalogue.session() as s:
+        rows = s.scalars(select(JobStep).where(abandoned).with_for_update()).all()
+        for row in rows:
+            detail = f"the worker was lost on each of {row.attempts} attempts"
+            info = ErrorInfo.from_exception(StepAbandoned(detail))
+            row.state, row.finished_at = StepState.FAILED, utcnow()
+            row.lease_owner = row.lease_until = None
+            row.error_code, row.error_message = info.code, info.message
+            mark_target_failed(s, row, info)
+            log.warning("step %s (%s) failed: %s", row.id, row.kind, detail)
+    return len(rows)
 
 
 def mark_target_failed(s, row: JobStep, info: ErrorInfo) -> None:  # type: ignore[no-untyped-def]

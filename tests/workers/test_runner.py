@@ -136,3 +136,32 @@ def test_retries_are_bounded(dossier: Services, monkeypatch: pytest.MonkeyPatch)
         assert state == (StepState.FAILED if attempt == max_attempts else StepState.PENDING)
     assert not runner.claim(step_id)
     assert component_of(dossier, step_id).error_code == "INTERNAL_ERROR"
+
+
+def test_a_step_whose_worker_dies_on_every_attempt_is_failed_not_run_forever(
+    dossier: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan that gets its worker killed each time (out of memory, a hard time limit) ends with a code."""
+    calls = install(monkeypatch, lambda s, st: StepOutcome({"ok": st.id}))
+    max_attempts = dossier.settings.workers.max_attempts
+    step_id = StepRunner(dossier, "w0").claim_next(("ingest",))
+    assert step_id is not None
+
+    def lease_expires() -> None:
+        with dossier.catalogue.session() as s:
+            s.execute(update(JobStep).where(JobStep.id == step_id).values(lease_until=utcnow() - timedelta(seconds=1)))
+
+    for attempt in range(2, max_attempts + 1):  # each claimer dies without settling
+        lease_expires()
+        assert StepRunner(dossier, f"w{attempt}").claim(step_id)
+    lease_expires()
+    fresh = StepRunner(dossier, "survivor")
+    assert not fresh.claim(step_id)  # no attempt left: not run again
+    claimed = fresh.claim_next(("ingest",))  # the sweep fails it before claiming others
+    assert claimed is not None and claimed != step_id
+    row = next(s for s in steps(dossier) if s.id == step_id)
+    assert (row.state, row.attempts, row.error_code) == (StepState.FAILED, max_attempts, "STEP_RETRIES_EXHAUSTED")
+    comp = component_of(dossier, step_id)
+    assert comp.state == "failed" and comp.error_code == "STEP_RETRIES_EXHAUSTED"
+    assert "nhiều lần thử" in (comp.error_message or "")
+    assert step_id not in calls  # never run by anyone after the deaths
