@@ -93,18 +93,24 @@ def _round(clients: dict[str, Any], size: int, count: int, flip: bool) -> dict[s
     """One round: each object index is put (then read back) by every client in turn.
 
     A slow moment of this shared machine then falls on all clients alike instead of on
-    whichever ran its whole batch then; ``flip`` reverses the order within each index.
+    whichever ran its whole batch then; ``flip`` reverses the order within each index. Each
+    phase starts with the disk's write queue drained (``os.sync``): the object store, the
+    catalogues and the audit log share one disk here, and the put phase leaves some hundred
+    megabytes to write back, which would otherwise be charged to whichever reads wait on a
+    flush of their own (the audited ones).
     Returns put and get MB/s per client.
     """
     names = list(reversed(clients)) if flip else list(clients)
     payloads = {n: [os.urandom(size) for _ in range(count)] for n in names}  # fresh bytes: no dedup shortcut
     keys: dict[str, list[str]] = {n: [] for n in names}
     put_s, get_s = dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
+    os.sync()
     for i in range(count):
         for n in names:
             started = time.perf_counter()
             keys[n].append(clients[n].put(payloads[n][i]))
             put_s[n] += time.perf_counter() - started
+    os.sync()  # the puts' writeback, drained: else it lands on the reads, and most on those that sync (audit)
     for i in range(count):
         for n in names:
             started = time.perf_counter()

@@ -130,12 +130,11 @@ class ObjectStore(Protocol):
         *,
         sha256: str | None = None,
         while_waiting: Callable[[], None] | None = None,
-        version_id: str | None = None,
     ) -> bytes:
         """Read an object; with ``sha256`` the content is checked and IntegrityError raised on mismatch.
 
-        ``version_id``: the version written (``StoredObject.version_id``), read directly on a
-        versioned bucket; when that version is gone, the newest is read instead.
+        A versioned bucket serves its newest version; when that one does not match ``sha256``,
+        the newest earlier version that does is served instead (an overwrite cannot hide a document).
 
         ``while_waiting`` runs exactly once, on this thread, while the request is in flight (S3:
         sent, response not yet read; the local store has nothing to wait for and runs it first).

@@ -211,7 +211,6 @@ class LocalObjectStore:
         *,
         sha256: str | None = None,
         while_waiting: Callable[[], None] | None = None,
-        version_id: str | None = None,  # one version per key here
     ) -> bytes:
         if while_waiting is not None:
             while_waiting()

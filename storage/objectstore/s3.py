@@ -290,22 +290,11 @@ class S3ObjectStore:
         *,
         sha256: str | None = None,
         while_waiting: Callable[[], None] | None = None,
-        version_id: str | None = None,
     ) -> bytes:
         name = self._ensure(bucket)
         work = inflight.InFlightWork(while_waiting) if while_waiting is not None else None
-        pinned = version_id if bucket in _VERSIONED else None
         try:
-            try:
-                data = self._get(name, key, pinned, work=work)
-            except (NotFound, S3Error) as exc:
-                refused = isinstance(exc, NotFound) or 400 <= getattr(exc.response, "status", 0) < 500
-                if pinned is None or not refused:
-                    raise
-                # Gone, or an id this store does not know (a migrated or mirrored bucket): the newest
-                # version is read instead, and its hash decides.
-                log.warning("%s/%s: version %s not served (%s); reading the newest", name, key, pinned, exc)
-                data = self._get(name, key, work=work)
+            data = self._get(name, key, work=work)
         finally:
             if work is not None:
                 work.finish()  # its failure is the one to report, even when the fetch failed too

@@ -51,8 +51,8 @@ def _record(s: Session, bucket: Bucket, key: str) -> ObjectRecord | None:
 
 
 _STORED_ROW = f"FROM stored_objects WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
-# The stored object's row: a write's check for the same bytes, a read's version to ask for.
-_STORED = DriverSQL(f"SELECT sha256, size, version_id {_STORED_ROW}")
+# A write's check for the same bytes.
+_STORED = DriverSQL(f"SELECT sha256, size {_STORED_ROW}")
 # A read finds the object's hash and appends its audit entry in one durable step.
 _AUDITED_LOCATE = audit.AuditedLookup(f"SELECT sha256 {_STORED_ROW}")
 
@@ -86,9 +86,9 @@ class Warehouse:
     # -- writing ---------------------------------------------------------------------------------
 
     @staticmethod
-    def _stored(db: Autocommit, bucket: Bucket, key: str) -> tuple[str, int, str | None] | None:
+    def _stored(db: Autocommit, bucket: Bucket, key: str) -> tuple[str, int] | None:
         row = db.read(_STORED, {"bucket": bucket.value, "key": key}).fetchone()
-        return (row[0], row[1], row[2]) if row else None
+        return (row[0], row[1]) if row else None
 
     def put_bytes(self, bucket: Bucket, data: bytes, *, suffix: str = "", content_type: str = "") -> StoredObject:
         digest = sha256_hex(data)  # the only hash of these bytes: the store is handed it
@@ -201,28 +201,24 @@ class Warehouse:
     def get_bytes(self, bucket: Bucket, key: str, *, actor: str, purpose: str = "", sha256: str | None = None) -> bytes:
         """Read a stored object (hash checked) and audit the access.
 
-        On a versioned bucket the object's row is read first, for the version to ask for. The
-        audit entry is committed (with a check that the row is still there) while the object
-        store works on the request, so neither waits for the other. The bytes are
+        The audit entry is committed (with a check that the catalogue holds the object) while
+        the object store works on the request, so neither waits for the other. The bytes are
         handed back only once that commit succeeded: a read whose audit entry cannot be
         written is refused, and so is one of an object the catalogue does not hold.
+
+        The newest version is asked for: a content key has one version unless it was
+        overwritten behind the warehouse's back, and then the hash gives that away and the
+        store serves the intact earlier version. (Asking for the version written instead
+        needs the catalogue row before the request: on PostgreSQL that round trip cost more
+        than the store's finding the newest.)
         """
-        version = None
-        if bucket in self.store.versioned:
-            # The version written is asked for by id: the store need not resolve the newest.
-            with self.catalogue.autocommit() as db:
-                row = self._stored(db, bucket, key)
-            if row is None and sha256 is None:
-                raise NotFound(f"{bucket.value}/{key}")  # refused unaudited, as the audit step would
-            if row is not None and sha256 in (None, row[0]):
-                version = row[2]
         located: list[str] = []
 
         def audit_read() -> None:
             located.append(self._audit_get(bucket, key, sha256, actor, purpose))
 
         try:
-            data = self.store.get_bytes(bucket, key, while_waiting=audit_read, version_id=version)
+            data = self.store.get_bytes(bucket, key, while_waiting=audit_read)
             if sha256_hex(data) != located[0]:  # the store serves an intact earlier version or raises
                 data = self.store.get_bytes(bucket, key, sha256=located[0])
         except Exception as exc:
