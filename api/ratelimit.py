@@ -1,4 +1,4 @@
-"""Rate limits: a token bucket per station, sliding windows of failed citizen lookups.
+"""Rate limits: a token bucket per station, sliding windows of citizen lookup attempts.
 
 In-process by default (one API process, embedded mode); with ``api.rate_limit_redis_url`` the
 state lives in Redis so that every API process of a cluster shares it. Both answer the same
@@ -26,12 +26,17 @@ class Bucket(Protocol):
 
 
 class Window(Protocol):
-    def blocked(self, key: str) -> float:
-        """Seconds until ``key`` falls below the limit again; 0.0 when it is below."""
+    def attempt(self, key: str) -> tuple[float, str | None]:
+        """Count one attempt for ``key`` unless it is at the limit.
+
+        ``(0.0, slot)`` when counted, ``(seconds to wait, None)`` when not. The check and the
+        count are one step: attempts sent all at once cannot each pass a check before any of
+        them is counted.
+        """
         ...
 
-    def hit(self, key: str) -> None:
-        """Record one event (a failed lookup) for ``key``."""
+    def forgive(self, key: str, slot: str) -> None:
+        """Take back an attempt that turned out not to count (it succeeded)."""
         ...
 
 
@@ -62,33 +67,40 @@ class MemoryBucket:
 class MemoryWindow:
     def __init__(self, limit: int, window_s: float):
         self.limit, self.window = limit, window_s
-        self._events: OrderedDict[str, deque[float]] = OrderedDict()
+        self._events: OrderedDict[str, deque[tuple[float, str]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _prune(self, key: str, now: float) -> deque[float]:
+    def _prune(self, key: str, now: float) -> deque[tuple[float, str]]:
         events = self._events.pop(key, None) or deque()
-        while events and events[0] <= now - self.window:
+        while events and events[0][0] <= now - self.window:
             events.popleft()
-        if events:
-            self._events[key] = events
         return events
 
-    def blocked(self, key: str) -> float:
+    def attempt(self, key: str) -> tuple[float, str | None]:
         now = time.monotonic()
         with self._lock:
             events = self._prune(key, now)
+            slot = None
             if len(events) < self.limit:
-                return 0.0
-            return max(0.001, events[-self.limit] + self.window - now)
-
-    def hit(self, key: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            events = self._prune(key, now)
-            events.append(now)
-            self._events[key] = events
+                slot = uuid.uuid4().hex
+                events.append((now, slot))
+            if events:
+                self._events[key] = events
             while len(self._events) > MAX_KEYS:
                 self._events.popitem(last=False)
+            if slot is None:
+                return max(0.001, events[-self.limit][0] + self.window - now), None
+            return 0.0, slot
+
+    def forgive(self, key: str, slot: str) -> None:
+        with self._lock:
+            events = self._events.get(key)
+            if events is not None:
+                kept = deque(e for e in events if e[1] != slot)
+                if kept:
+                    self._events[key] = kept
+                else:
+                    del self._events[key]
 
 
 _BUCKET_LUA = """
@@ -115,27 +127,31 @@ class RedisBucket:
         return float(self._script(keys=[self.prefix + key], args=args))
 
 
+_WINDOW_LUA = """
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local nth = redis.call('ZREVRANGE', KEYS[1], limit - 1, limit - 1, 'WITHSCORES')
+  return tostring(math.max(0.001, tonumber(nth[2]) + window - now))
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('EXPIRE', KEYS[1], math.ceil(window) + 1)
+return '0'
+"""
+
+
 class RedisWindow:
     def __init__(self, client, limit: int, window_s: float, prefix: str):  # type: ignore[no-untyped-def]
         self.client, self.limit, self.window, self.prefix = client, limit, window_s, prefix
+        self._script = client.register_script(_WINDOW_LUA)
 
-    def blocked(self, key: str) -> float:
-        now, name = time.time(), self.prefix + key
-        pipe = self.client.pipeline()
-        pipe.zremrangebyscore(name, 0, now - self.window)
-        pipe.zrevrange(name, self.limit - 1, self.limit - 1, withscores=True)
-        _, nth = pipe.execute()
-        if not nth:
-            return 0.0
-        return max(0.001, float(nth[0][1]) + self.window - now)
+    def attempt(self, key: str) -> tuple[float, str | None]:
+        slot = uuid.uuid4().hex
+        wait = float(self._script(keys=[self.prefix + key], args=[time.time(), self.window, self.limit, slot]))
+        return (0.0, slot) if wait == 0 else (wait, None)
 
-    def hit(self, key: str) -> None:
-        now, name = time.time(), self.prefix + key
-        pipe = self.client.pipeline()
-        pipe.zadd(name, {f"{now}:{uuid.uuid4().hex[:8]}": now})
-        pipe.zremrangebyscore(name, 0, now - self.window)
-        pipe.expire(name, int(self.window) + 1)
-        pipe.execute()
+    def forgive(self, key: str, slot: str) -> None:
+        self.client.zrem(self.prefix + key, slot)
 
 
 class Limits:

@@ -22,6 +22,7 @@ from starlette.datastructures import UploadFile
 from api.citizen import GRANT_COOKIE, Applicant, client_of, grant_allows, make_grant, normalise_code, passes
 from api.errors import retry_seconds
 from api.pages import page, vn_time
+from api.ratelimit import Limits
 from api.uploads import parse_multipart
 from api.verification import VERIFY_LIMITED, ReportView, verify_quota_wait
 from storage.catalogue.models import ComponentState, EResult
@@ -86,13 +87,27 @@ def _refuse_limited(request: Request, code: str, wait: float) -> HTMLResponse:
     return response
 
 
-def _record_failure(request: Request, code: str) -> None:
-    state = request.app.state
-    client = client_of(request)
-    state.limits.lookup_ip.hit(client)
-    state.limits.lookup_code.hit(code)
+def _attempt(limits: Limits, client: str, code: str) -> tuple[float, tuple[str, str] | None]:
+    """Count a lookup against the client's and the code's windows: the wait when either is full, else the slots."""
+    wait, client_slot = limits.lookup_ip.attempt(client)
+    if client_slot is None:
+        return wait, None
+    wait, code_slot = limits.lookup_code.attempt(code)
+    if code_slot is None:
+        limits.lookup_ip.forgive(client, client_slot)  # refused before anything was checked
+        return wait, None
+    return 0.0, (client_slot, code_slot)
+
+
+def _passed(limits: Limits, client: str, code: str, slots: tuple[str, str]) -> None:
+    """A lookup that passed is not a failure: its attempts are taken back."""
+    limits.lookup_ip.forgive(client, slots[0])
+    limits.lookup_code.forgive(code, slots[1])
+
+
+def _audit_failure(request: Request, code: str, client: str) -> None:
     audit.record(
-        state.services.catalogue,
+        request.app.state.services.catalogue,
         actor="citizen",
         action="lookup",
         subject=f"result:{code}",
@@ -101,7 +116,10 @@ def _record_failure(request: Request, code: str) -> None:
     )
 
 
-@router.post("/tra-cuu", response_class=HTMLResponse)
+LOOKUP_MAX_BODY = 8 * 1024  # three short fields: a larger form is refused before it is parsed
+
+
+@router.post("/tra-cuu", response_class=HTMLResponse, max_body_size=LOOKUP_MAX_BODY)
 async def lookup(
     request: Request,
     ma_ket_qua: Annotated[str, Form(max_length=120)] = "",
@@ -112,18 +130,16 @@ async def lookup(
     state = request.app.state
     code = normalise_code(ma_ket_qua)
     client = client_of(request)
-    wait = max(
-        await run_in_threadpool(state.limits.lookup_ip.blocked, client),
-        await run_in_threadpool(state.limits.lookup_code.blocked, code),
-    )
-    if wait > 0:
+    wait, slots = await run_in_threadpool(_attempt, state.limits, client, code)
+    if slots is None:
         return _refuse_limited(request, code, wait)
     facts = await run_in_threadpool(_facts, request, code)
     if not passes(facts.applicant if facts else None, so_dinh_danh, ngay_sinh):
-        await run_in_threadpool(_record_failure, request, code)
+        await run_in_threadpool(_audit_failure, request, code, client)
         state.api_metrics.lookups.labels("failed").inc()
-        log.warning("citizen lookup failed: result=%s client=%s", code, client_of(request))
+        log.warning("citizen lookup failed: result=%s client=%s", code, client)
         return page(request, "lookup.html", 403, code=code, error=FAILED)
+    await run_in_threadpool(_passed, state.limits, client, code, slots)
     state.api_metrics.lookups.labels("ok").inc()
     log.info("citizen lookup passed: result=%s", code)
     response = RedirectResponse(f"/tra-cuu/ket-qua/{code}", status_code=303)
@@ -160,14 +176,14 @@ async def resultpage(request: Request, code: str) -> HTMLResponse:
     state = request.app.state
     code = normalise_code(code)
     client = client_of(request)
-    wait = await run_in_threadpool(state.limits.lookup_ip.blocked, client)
-    if wait > 0:
+    wait, slot = await run_in_threadpool(state.limits.lookup_ip.attempt, client)
+    if slot is None:
         return _refuse_limited(request, code, wait)
     facts = await run_in_threadpool(_facts, request, code)
-    if facts is None or not facts.signed:
-        await run_in_threadpool(state.limits.lookup_ip.hit, client)
+    if facts is None or not facts.signed:  # guessing codes: counted against the client
         log.info("result page for unknown or unsigned result=%s client=%s", code, client)
         return page(request, "message.html", 404, title="Không tìm thấy kết quả", text=NOT_FOUND)
+    await run_in_threadpool(state.limits.lookup_ip.forgive, client, slot)
     granted = grant_allows(state.portal_secret, request.cookies.get(GRANT_COOKIE), code)
     report = await run_in_threadpool(_report_of, request, facts)
     return page(request, "result.html", facts=facts, granted=granted, report=report)

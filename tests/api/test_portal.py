@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
@@ -106,6 +107,33 @@ def test_brute_force_is_rate_limited_per_client(make_api) -> None:  # type: igno
         assert lookup(api, f"{CODE_A}-KQ{n}", "123456", "01/01/2000").status_code == 403
     assert lookup(api, f"{CODE_A}-KQ77", "123456", "01/01/2000").status_code == 429
     assert api.client.get(f"/tra-cuu/ket-qua/{CODE_A}-KQ1").status_code == 429  # enumeration through QR pages too
+
+
+def test_guesses_sent_all_at_once_get_no_more_tries_than_the_limit(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(lookup_max_failures_per_code=5, lookup_max_failures_per_ip=1000)
+    push_dossier(api, CODE_A)
+    code = issue_signed_result(api, CODE_A)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(lambda n: lookup(api, code, f"{n:06d}", "15/03/1990").status_code, range(40)))
+    assert statuses.count(403) == 5 and statuses.count(429) == 35  # checked: exactly the limit, however sent
+
+
+def test_a_passed_lookup_does_not_count_as_a_failure(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(lookup_max_failures_per_code=2, lookup_max_failures_per_ip=2)
+    push_dossier(api, CODE_A)
+    code = issue_signed_result(api, CODE_A)
+    for _ in range(3):
+        assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990").status_code == 303
+    assert lookup(api, code, "000001", "15/03/1990").status_code == 403
+    assert api.client.get(f"/tra-cuu/ket-qua/{code}").status_code == 200  # a found result page is not a guess
+    assert lookup(api, code, "000002", "15/03/1990").status_code == 403
+    assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990").status_code == 429
+
+
+def test_an_oversized_lookup_form_is_refused_before_it_is_parsed(api: Api) -> None:
+    fields = {"ma_ket_qua": f"{CODE_A}-KQ1", "so_dinh_danh": "123456", "ngay_sinh": "01/01/2000"}
+    big = {f"x{i}": "y" * 1000 for i in range(20)}
+    assert api.client.post("/tra-cuu", data=fields | big, follow_redirects=False).status_code == 413
 
 
 def test_citizen_a_cannot_reach_citizen_b(api: Api, results: tuple[str, str]) -> None:
