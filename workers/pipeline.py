@@ -79,7 +79,7 @@ def unpack(services: Services, step: JobStep) -> StepOutcome:
         archive_key, archive_sha = dossier.archive_key, dossier.archive_sha256
         files = [(f.member, f.object_key, f.sha256) for c in dossier.components for f in c.files if not f.stored]
         component_ids = [c.id for c in dossier.components]
-    todo = [f for f in files if not services.store.exists(Bucket.RAW, f[1])]
+    todo = [f for f in files if not services.store.renew(Bucket.RAW, f[1])]  # a reused old scan's age restarts
     if todo:
         if archive_key is None or archive_sha is None:
             raise NotFound(f"batch archive of component {step.component_id}")

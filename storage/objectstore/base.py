@@ -14,6 +14,8 @@ from sohoa.errors import IntegrityError, error
 from storage.objectstore.streams import Source, VerifyingReader
 
 TEMP_PREFIX = "tmp/"
+# A raw scan reused after this long gets its age restarted (``ObjectStore.renew``).
+RENEW_AFTER = timedelta(days=1)
 
 ObjectLocked = error(
     "OBJECT_LOCKED",
@@ -143,6 +145,16 @@ class ObjectStore(Protocol):
         ...
 
     def exists(self, bucket: Bucket, key: str) -> bool: ...
+
+    def renew(self, bucket: Bucket, key: str) -> bool:
+        """Whether the object exists; a raw scan older than ``RENEW_AFTER`` gets its age restarted.
+
+        Raw scans expire by age (the bucket's lifecycle rule, ``sweep_expired`` on the local
+        disk). Bytes stored once serve every later dossier that sends them again, so such a
+        reuse must count as a new write, or the scan could expire under a dossier still
+        being digitised. Every "already stored" path of a raw write goes through here.
+        """
+        ...
 
     def delete(self, bucket: Bucket, key: str) -> None:
         """Remove an object; ObjectLocked while it is under retention or legal hold."""

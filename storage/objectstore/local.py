@@ -20,6 +20,7 @@ from typing import BinaryIO
 
 from sohoa.errors import NotFound, ObjectStoreUnavailable
 from storage.objectstore.base import (
+    RENEW_AFTER,
     TEMP_PREFIX,
     Bucket,
     LockState,
@@ -57,6 +58,17 @@ def _make_dirs(directory: Path) -> None:
     _make_dirs(directory.parent)
     directory.mkdir(exist_ok=True)
     _fsync_dir(directory.parent)
+
+
+def _renewed(bucket: Bucket, path: Path) -> bool:
+    """Whether ``path`` exists; an old raw scan's age restarts (``ObjectStore.renew``)."""
+    try:
+        modified = path.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    if bucket is Bucket.RAW and time.time() - modified > RENEW_AFTER.total_seconds():
+        os.utime(path)  # sweep_expired goes by the modification time
+    return True
 
 
 def _durable_replace(src: Path, dest: Path) -> None:
@@ -137,7 +149,7 @@ class LocalObjectStore:
         digest = sha256 or sha256_hex(data)  # a caller that already hashed passes it on
         key = content_key(digest, suffix)
         path = self._path(bucket, key)
-        if not path.exists():
+        if not _renewed(bucket, path):
             self._write_atomic(path, lambda fh: fh.write(data))
             self._after_write(bucket, key, path)
         return StoredObject(bucket, key, digest, len(data))
@@ -160,7 +172,7 @@ class LocalObjectStore:
         key = content_key(staged.sha256, suffix)
         src = self._path(Bucket.WORK, staged.temp_key)
         dest = self._path(staged.bucket, key)
-        if dest.exists():
+        if _renewed(staged.bucket, dest):
             src.unlink(missing_ok=True)
         else:
             if not src.exists():
@@ -180,16 +192,16 @@ class LocalObjectStore:
         key = content_key(sha256, suffix)
         if bucket is not Bucket.RESULTS:
             size = path.stat().st_size
-            if self._rename_in(path, self._path(bucket, key)):
+            if self._rename_in(bucket, path, self._path(bucket, key)):
                 return StoredObject(bucket, key, sha256, size)
         obj = self.put_file(bucket, path, suffix=suffix, content_type=content_type)
         path.unlink(missing_ok=True)
         return obj
 
     @staticmethod
-    def _rename_in(path: Path, dest: Path) -> bool:
+    def _rename_in(bucket: Bucket, path: Path, dest: Path) -> bool:
         """Make ``path`` the object at ``dest`` (durably); False when a rename cannot do it."""
-        if dest.exists():  # the same bytes are stored already
+        if _renewed(bucket, dest):  # the same bytes are stored already
             path.unlink()
             return True
         with path.open("rb+") as fh:
@@ -230,6 +242,9 @@ class LocalObjectStore:
 
     def get_to_file(self, bucket: Bucket, key: str, dest: Path, *, sha256: str | None = None) -> int:
         return copy_to_file(self.open_read(bucket, key, sha256=sha256), dest)
+
+    def renew(self, bucket: Bucket, key: str) -> bool:
+        return _renewed(bucket, self._path(bucket, key))
 
     def exists(self, bucket: Bucket, key: str) -> bool:
         return self._path(bucket, key).is_file()

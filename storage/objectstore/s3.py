@@ -30,6 +30,7 @@ from minio.versioningconfig import VersioningConfig
 from sohoa.errors import IntegrityError, NotFound, ObjectStoreUnavailable
 from storage.objectstore import inflight
 from storage.objectstore.base import (
+    RENEW_AFTER,
     TEMP_PREFIX,
     Bucket,
     LockState,
@@ -154,7 +155,7 @@ class S3ObjectStore:
         name = self._ensure(bucket)
         digest = sha256 or sha256_hex(data)  # a caller that already hashed passes it on
         key = content_key(digest, suffix)
-        if (check_exists or bucket is Bucket.RESULTS) and self.exists(bucket, key):
+        if (check_exists or bucket is Bucket.RESULTS) and self.renew(bucket, key):
             return StoredObject(bucket, key, digest, len(data))
         result = self._call(
             f"put {name}/{key}",
@@ -215,7 +216,7 @@ class S3ObjectStore:
         work = self._ensure(Bucket.WORK)
         key = content_key(staged.sha256, suffix)
         version_id = None
-        if not self.exists(staged.bucket, key):
+        if not self.renew(staged.bucket, key):
             meta = {SHA_META: staged.sha256, "Content-Type": content_type or "application/octet-stream"}
             result = self._call(
                 f"copy {work}/{staged.temp_key} -> {name}/{key}",
@@ -350,6 +351,28 @@ class S3ObjectStore:
             if exc.code in _MISSING:
                 return False
             raise
+
+    def renew(self, bucket: Bucket, key: str) -> bool:
+        name = self._ensure(bucket)
+        try:
+            stat = self._call(f"stat {name}/{key}", lambda: self.client.stat_object(name, key))
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                return False
+            raise
+        modified = stat.last_modified
+        if bucket is Bucket.RAW and modified is not None and datetime.now(UTC) - modified > RENEW_AFTER:
+            # Copied onto itself: a new write as far as the lifecycle rule is concerned.
+            meta = {"Content-Type": stat.content_type or "application/octet-stream"}
+            if stat.metadata and stat.metadata.get(SHA_META):
+                meta[SHA_META] = stat.metadata[SHA_META]
+            self._call(
+                f"renew {name}/{key}",
+                lambda: self.client.copy_object(
+                    name, key, CopySource(name, key), metadata=meta, metadata_directive=REPLACE
+                ),
+            )
+        return True
 
     def list_objects(self, bucket: Bucket, prefix: str = "") -> Iterator[ObjectInfo]:
         name = self._ensure(bucket)

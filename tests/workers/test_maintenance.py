@@ -10,10 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from storage.catalogue.models import StepState
 from storage.catalogue.warehouse_models import ObjectRecord, ObjectState
 from storage.objectstore import Bucket, content_key, sha256_hex
 from storage.warehouse import SimulatedCrash, Warehouse
+from tests.helpers import make_zip, manifest
+from workers.batch import read_batch
+from workers.intake import ingest
 from workers.maintenance import run_once
+from workers.runner import StepRunner
 from workers.services import Services
 
 
@@ -44,3 +49,26 @@ def test_a_round_expires_old_raw_scans_and_completes_interrupted_uploads(service
         Warehouse(services.catalogue, store).get_bytes(Bucket.DOCUMENTS, key, actor="test") == b"%PDF-1.7 interrupted"
     )
     assert run_once(services, pending_grace=timedelta(0)) == {"expired_raw": 0, "finalised": 0, "dropped": 0}
+
+
+def test_a_page_sent_again_long_after_is_not_expired_under_its_new_dossier(services: Services, tmp_path: Path) -> None:
+    """The raw object of a page stored for an old dossier serves a new one; its age restarts at the new unpack."""
+    page = b"\xff\xd8 the same ID card, scanned again"
+    first = tmp_path / "first.zip"
+    first.write_bytes(make_zip(manifest([{"id": "c1", "files": ["id.jpg"]}]), {"id.jpg": page}))
+    ingest(services, read_batch(first))
+    runner = StepRunner(services, "test")
+    while (step_id := runner.claim_next(("ingest",))) is not None:
+        runner.run(step_id)
+    key = content_key(sha256_hex(page))
+    past = time.time() - (services.settings.storage.raw_expiry_days + 1) * 86400
+    os.utime(services.store.root / "raw" / key, (past, past))  # type: ignore[attr-defined]
+
+    later = tmp_path / "later.zip"
+    code = "000.00.12.H26-261121-0077"
+    later.write_bytes(make_zip(manifest([{"id": "c1", "files": ["id.jpg"]}], code=code), {"id.jpg": page}))
+    ingest(services, read_batch(later))
+    step_id = runner.claim_next(("ingest",))
+    assert step_id is not None and runner.run(step_id).state == StepState.DONE
+    assert run_once(services)["expired_raw"] == 0  # the page counts as stored today
+    assert services.store.get_bytes(Bucket.RAW, key, sha256=sha256_hex(page)) == page
