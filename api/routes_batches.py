@@ -22,6 +22,7 @@ from api.uploads import save_body, save_multipart_batch
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, Component, Document, Dossier
 from storage.objectstore import Bucket
+from storage.warehouse import audit
 from workers.batch import read_batch
 from workers.intake import Receipt, ingest
 from workers.services import Services
@@ -83,11 +84,28 @@ def _with_reuse(receipt: Receipt, reuse: dict[str, list[dict[str, Any]]]) -> dic
     return out
 
 
-def _reusable(services: Services, receipt: Receipt) -> dict[str, list[dict[str, Any]]]:
-    """Read after the receipt committed, in a read-only transaction: on SQLite it does not hold up the writers."""
+def _reusable(services: Services, receipt: Receipt, station_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The applicant's documents that can stand in for declared components, their disclosure audited.
+
+    Read after the receipt committed, in a read-only transaction: on SQLite it does not hold
+    up the writers. A receipt that lists another dossier's documents tells the station about
+    the applicant's records, so it is audited as an agency's request is (nothing listed,
+    nothing disclosed: no entry).
+    """
     wanted = {c["ref"]: c["declared_type"] for c in receipt.components if c["declared_type"]}
     with services.catalogue.transaction(readonly=True) as conn:
-        return reusable_for(conn, receipt.applicant_id, receipt.dossier_code, wanted)
+        reuse = reusable_for(conn, receipt.applicant_id, receipt.dossier_code, wanted)
+    if reuse:
+        audit.record(
+            services.catalogue,
+            actor=f"station:{station_id}",
+            action="reuse-at-intake",
+            subject=f"owner:{receipt.applicant_id}",
+            purpose=f"tiếp nhận hồ sơ {receipt.dossier_code}",
+            outcome="ok",
+            detail={"documents": sorted(d["document_id"] for docs in reuse.values() for d in docs)},
+        )
+    return reuse
 
 
 @router.post(
@@ -119,7 +137,7 @@ async def push_batch(
     def receive() -> tuple[Receipt, dict[str, list[dict[str, Any]]]]:
         batch = read_batch(path, archive_sha256=upload.sha256, data=upload.data)
         receipt = ingest(services, batch, station_id=principal.id, idempotency_key=idempotency_key)
-        return receipt, _reusable(services, receipt)
+        return receipt, _reusable(services, receipt, principal.id)
 
     try:
         # On a few threads of their own (settings api.receipt_threads): with one thread per

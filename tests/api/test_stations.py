@@ -11,6 +11,7 @@ import zipfile
 from sqlalchemy import func, select
 
 from storage.catalogue.models import ClientRole, Dossier
+from storage.catalogue.warehouse_models import AuditEntry
 from tests.api.conftest import APPLICANT_ID, Api, add_signed_document, push_dossier
 from tests.helpers import make_zip, manifest
 
@@ -49,6 +50,12 @@ def test_receipt_lists_reusable_documents_and_reposting_creates_nothing(api: Api
     assert [d["document_id"] for d in by_ref["ks"]["reusable"]] == [birth]
     assert by_ref["tk"]["reusable"] == [] and receipt["reusable_documents"] == 2
     assert receipt["created"] is True and receipt["events_url"].endswith("/events")
+    with services.catalogue.reading() as s:  # telling the station about the applicant's records is audited
+        disclosed = s.scalars(select(AuditEntry).where(AuditEntry.action == "reuse-at-intake")).all()
+    assert [(e.subject, e.outcome, e.detail) for e in disclosed] == [
+        (f"owner:{APPLICANT_ID}", "ok", {"documents": sorted([valid, birth])})
+    ]
+    assert disclosed[0].actor.startswith("station:") and CODE in disclosed[0].purpose
 
     with services.catalogue.session() as s:
         before = s.scalar(select(func.count(Dossier.id)))
