@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 from fastapi import HTTPException, Request
@@ -10,6 +11,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sohoa.errors import SohoaError
+
+log = logging.getLogger(__name__)
 
 STATUS_BY_CODE = {
     "NOT_FOUND": 404,
@@ -24,10 +27,17 @@ STATUS_BY_CODE = {
 }
 
 
-async def sohoa_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+async def sohoa_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """The error's code and sentence; its detail too, unless the fault is the service's own.
+
+    A 5xx detail names our infrastructure (an endpoint, a folder): it goes to the log only.
+    """
     assert isinstance(exc, SohoaError)
     status = STATUS_BY_CODE.get(exc.code, 503 if exc.retryable else 422)
-    return JSONResponse({"detail": exc.to_dict()}, status_code=status)
+    body = exc.to_dict()
+    if status >= 500 and body.pop("detail", None):
+        log.warning("%s %s answered %d %s: %s", request.method, request.url.path, status, exc.code, exc.detail)
+    return JSONResponse({"detail": body}, status_code=status)
 
 
 def retry_seconds(wait: float) -> int:

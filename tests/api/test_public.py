@@ -42,3 +42,22 @@ def test_home_page_is_vietnamese_and_links_the_portal(api: Api) -> None:
     html = api.client.get("/").text
     assert 'lang="vi"' in html and "/tra-cuu" in html and "/kiem-tra" in html and "hồ sơ" in html
     assert "https://" not in html and "<script" not in html  # no external assets, no scripts
+
+
+def test_a_server_side_fault_keeps_its_detail_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+    import json as jsonlib
+
+    from starlette.requests import Request
+
+    from api.errors import sohoa_error_handler
+    from sohoa.errors import ObjectStoreUnavailable
+    from workers.errors import FileMissing
+
+    request = Request({"type": "http", "method": "GET", "path": "/api/v1/documents/1/pdf", "headers": []})
+    outage = asyncio.run(sohoa_error_handler(request, ObjectStoreUnavailable("/srv/sohoa/var/objects/documents")))
+    body = jsonlib.loads(outage.body)["detail"]
+    assert outage.status_code == 503 and body["code"] == "OBJECT_STORE_UNAVAILABLE" and "detail" not in body
+    assert "/srv/sohoa/var/objects/documents" in caplog.text
+    station_fault = asyncio.run(sohoa_error_handler(request, FileMissing("p3.jpg")))
+    assert station_fault.status_code == 422 and jsonlib.loads(station_fault.body)["detail"]["detail"] == "p3.jpg"
