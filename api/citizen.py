@@ -22,6 +22,7 @@ ID_TAIL_DIGITS = 6
 GRANT_COOKIE = "sohoa_kq"
 _DUMMY = "\x00" * 32
 _DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
+_GRANT = re.compile(r"([^|]*)\|([0-9]{1,12})\|([0-9a-f]{64})")
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,11 @@ def make_grant(secret: bytes, code: str, ttl_s: int, *, now: float | None = None
 
 
 def grant_allows(secret: bytes, token: str | None, code: str, *, now: float | None = None) -> bool:
-    if not token:
+    """True for an unexpired grant of ``code`` signed with ``secret``; any malformed token is no grant."""
+    match = _GRANT.fullmatch(token) if token else None
+    if match is None:
         return False
-    parts = token.split("|")
-    if len(parts) != 3 or not parts[1].isdigit():
-        return False
-    granted_code, expires, mac = parts[0], int(parts[1]), parts[2]
+    granted_code, expires, mac = match[1], int(match[2]), match[3]
     if not hmac.compare_digest(mac, _mac(secret, granted_code, expires)):
         return False
     return granted_code == code and expires >= (time.time() if now is None else now)

@@ -18,6 +18,8 @@ from storage.catalogue.models import Document, Dossier, EResult
 
 router = APIRouter(tags=["public"])
 
+TSA_MAX_QUERY_BYTES = 64 * 1024
+
 
 def _counts(request: Request) -> dict[str, int]:
     with request.app.state.services.catalogue.reading() as s:
@@ -86,7 +88,7 @@ async def metrics(request: Request) -> Response:
     token = request.app.state.services.settings.api.metrics_token
     local = request.client is not None and request.client.host in ("127.0.0.1", "::1")
     presented = request.headers.get("authorization", "").removeprefix("Bearer ")
-    if not local and not (token and hmac.compare_digest(presented, token)):
+    if not local and not (token and hmac.compare_digest(presented.encode(), token.encode())):
         raise HTTPException(403)
     from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
@@ -119,9 +121,7 @@ async def dev_tsa(request: Request) -> Response:
         raise HTTPException(404)
     if request.headers.get("content-type") != "application/timestamp-query":
         raise HTTPException(415)
-    body = await request.body()
-    if len(body) > 64 * 1024:
-        raise HTTPException(413)
+    body = await read_body(request, TSA_MAX_QUERY_BYTES)
     from signing.tsa_server import DevTsaResponder
 
     reply = await run_in_threadpool(DevTsaResponder(timestamper=services.dev_timestamper).respond, body)

@@ -106,9 +106,14 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(parts)
 
 
+MULTIPART_NO_TYPE = "Yêu cầu thiếu tiêu đề Content-Type multipart/form-data. Gửi lại biểu mẫu kèm tệp."
+
+
 async def parse_multipart(request: Request, limit: int, *, max_files: int = 1, max_fields: int = 10) -> FormData:
     """Parse a multipart body from the counted stream; the caller closes the returned form."""
     refuse_declared_oversize(request, limit)
+    if "content-type" not in request.headers:  # Starlette's parser would fail with a KeyError
+        raise HTTPException(422, detail={"code": "MULTIPART_INVALID", "message": MULTIPART_NO_TYPE})
     parser = MultiPartParser(
         request.headers, limited(request.stream(), limit), max_files=max_files, max_fields=max_fields
     )

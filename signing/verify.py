@@ -75,14 +75,23 @@ async def async_verify_pdf(
 ) -> VerificationReport:
     roots = load_trust_roots(trust_roots)
     try:
-        reader = PdfFileReader(BytesIO(pdf))
-        if reader.encrypted:
-            raise PdfInvalid("encrypted PDF")
-        embedded = list(reader.embedded_signatures)
+        return await _verify_document(pdf, roots, lang, allow_fetching)
     except PdfInvalid:
         raise
-    except (PdfError, KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+    except Exception as exc:
+        # pyHanko parses lazily, so a hostile PDF can fail anywhere below, with anything
+        # (zlib.error, NotImplementedError, AssertionError, struct.error...): it is unreadable.
+        log.warning("Unreadable PDF: %s", type(exc).__name__)
         raise PdfInvalid(type(exc).__name__) from None
+
+
+async def _verify_document(
+    pdf: bytes, roots: list[asn1_x509.Certificate], lang: Lang, allow_fetching: bool
+) -> VerificationReport:
+    reader = PdfFileReader(BytesIO(pdf))
+    if reader.encrypted:
+        raise PdfInvalid("encrypted PDF")
+    embedded = list(reader.embedded_signatures)
     if not embedded:
         return VerificationReport(signatures=[], problems=["no_signatures"])
 

@@ -58,7 +58,7 @@ def verify_local_link(secret: bytes, link: str, *, now: float | None = None) -> 
     except (KeyError, ValueError, IndexError) as exc:
         raise LinkInvalid("query") from exc
     key = unquote(key)
-    if not hmac.compare_digest(sig, _mac(secret, bucket, key, exp)):
+    if not hmac.compare_digest(sig.encode(), _mac(secret, bucket, key, exp).encode()):
         raise LinkInvalid("signature")
     if exp < (time.time() if now is None else now):
         raise LinkInvalid("expired")
