@@ -65,7 +65,8 @@ def _fetch(request: Request, principal: Principal, owner_id: str, purpose: str, 
 async def agency_documents(
     request: Request,
     principal: Annotated[Principal, Depends(agency)],
-    owner_id: Annotated[str, Query(pattern=r"^\d{12}$", description="số định danh cá nhân (12 digits)")],
+    # ASCII digits: ``\d`` takes any Unicode digit (pydantic's Rust regex: ``$`` is the end of the string).
+    owner_id: Annotated[str, Query(pattern=r"^[0-9]{12}$", description="số định danh cá nhân (12 digits)")],
     purpose: Annotated[str, Query(min_length=3, max_length=200, description="purpose the grant was given for")],
     doc_type: Annotated[list[str] | None, Query(description="document types; default: all granted")] = None,
 ) -> dict:

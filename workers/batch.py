@@ -16,6 +16,7 @@ import bisect
 import hashlib
 import io
 import json
+import lzma
 import re
 import struct
 import zipfile
@@ -29,10 +30,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from digitizer.model import DOCUMENT_TYPES
 from sohoa.errors import BatchInvalid, IntegrityError, ManifestInvalid, SohoaError, UnsafePath
-from workers.errors import BatchTooLarge, FileMissing
+from workers.errors import BatchTooLarge, FileMissing, MemberUnreadable
 
-DOSSIER_CODE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}$")
-PROCEDURE_CODE = re.compile(r"^\d\.\d{6}$")
+# ASCII digits only (``\d`` takes any Unicode digit). These patterns are checked by pydantic's
+# Rust engine, where ``$`` is the end of the string only; from Python, use ``fullmatch``.
+DOSSIER_CODE = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4}$")
+PROCEDURE_CODE = re.compile(r"^[0-9]\.[0-9]{6}$")
+APPLICANT_ID = re.compile(r"^[0-9]{12}$")
 MAX_MEMBERS = 2000
 MAX_MEMBER_BYTES = 200 * 1024 * 1024
 MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
@@ -61,7 +65,7 @@ class Manifest(BaseModel):
 
     dossier_code: str = Field(pattern=DOSSIER_CODE.pattern)
     procedure_code: str = Field(pattern=PROCEDURE_CODE.pattern)
-    applicant_id: str = Field(pattern=r"^\d{12}$")
+    applicant_id: str = Field(pattern=APPLICANT_ID.pattern)
     applicant_name: str = Field(default="", max_length=200)
     # Optional: lets the applicant pass the citizen portal's lookup check.
     applicant_birth_date: date | None = None
@@ -127,6 +131,11 @@ def parse_manifest(raw: bytes) -> Manifest:
 
 
 CHUNK = 1024 * 1024
+# What zipfile raises on a damaged or hostile archive (negative offsets, unsupported flags…).
+_UNREADABLE_ZIP = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError)
+# What reading one member may raise besides: a password asked for, damaged compressed data.
+_UNREADABLE_MEMBER = (*_UNREADABLE_ZIP, RuntimeError, zlib.error, lzma.LZMAError)
+_ENCRYPTED = 0x1
 
 
 class _Source:
@@ -170,18 +179,29 @@ class _ZipSource(_Source):
         info = self._info(name)
         if info.file_size > limit:
             raise BatchTooLarge(f"{name}: {info.file_size} bytes")
-        with self.zf.open(info) as fh:
-            return fh.read(limit + 1)[: info.file_size]
+        return b"".join(self.chunks(name))
 
     def chunks(self, name: str) -> Iterator[bytes]:
-        """A member's bytes, bounded by the size its header declares (a lying header is refused)."""
+        """A member's bytes, bounded by the size its header declares (a lying header is refused).
+
+        A member that cannot be read (encrypted, damaged, compressed by an unsupported method)
+        raises MEMBER_UNREADABLE, which fails only the components naming it.
+        """
         info = self._info(name)
+        try:
+            yield from self._read(info)
+        except _UNREADABLE_MEMBER as exc:
+            raise MemberUnreadable(f"member {name!r}: {exc}") from exc
+
+    def _read(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
+        if info.flag_bits & _ENCRYPTED:
+            raise MemberUnreadable(f"member {info.filename!r} is encrypted (password-protected)")
         size = 0
         with self.zf.open(info) as src:
             while chunk := src.read(CHUNK):
                 size += len(chunk)
                 if size > info.file_size:
-                    raise BatchTooLarge(f"member {name!r} is larger than its header says")
+                    raise BatchTooLarge(f"member {info.filename!r} is larger than its header says")
                 yield chunk
 
     def fetch(self, name: str) -> BatchFile:
@@ -192,10 +212,8 @@ class _ZipSource(_Source):
         return BatchFile(PurePosixPath(name).name, digest.hexdigest(), size, member=name)
 
 
-# What zipfile raises on a damaged or hostile archive (negative offsets, unsupported flags…).
-_UNREADABLE_ZIP = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError)
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip member's local file header (APPNOTE 4.3.7)
-_UNSUPPORTED_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryption: zipfile decides
+_UNSUPPORTED_FLAGS = _ENCRYPTED | 0x20 | 0x40  # encrypted, patched data, strong encryption: left to zipfile
 _UTF8_NAME = 0x800
 
 
@@ -246,15 +264,14 @@ class _MemoryZipSource(_ZipSource):
             raise zipfile.BadZipFile(f"overlapped entries: {info.filename!r}")
         return begin, end
 
-    def chunks(self, name: str) -> Iterator[bytes]:
-        info = self._info(name)
+    def _read(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
         span = self._stored_span(info)
         if span is None:
-            yield from super().chunks(name)
+            yield from super()._read(info)
             return
         data = self.view[span[0] : span[1]]
         if zlib.crc32(data) != info.CRC:
-            raise zipfile.BadZipFile(f"Bad CRC-32 for file {name!r}")
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
         yield data  # type: ignore[misc]
 
 
@@ -294,6 +311,8 @@ def _collect(source: _Source) -> tuple[Manifest, list[BatchComponent], str]:
         manifest_raw = source.read_small("manifest.json", MAX_MANIFEST_BYTES)
     except FileMissing as exc:
         raise ManifestInvalid("manifest.json is missing") from exc
+    except MemberUnreadable as exc:
+        raise BatchInvalid(exc.detail) from exc
     manifest = parse_manifest(manifest_raw)
     batch_hash.update(manifest_raw)
     components = []

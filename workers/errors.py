@@ -22,3 +22,10 @@ StepAbandoned = error(
     "Xử lý thành phần hồ sơ thất bại sau nhiều lần thử. Quản trị viên cần kiểm tra hệ thống.",
     "The step failed after every retry. The operator needs to check the system.",
 )
+MemberUnreadable = error(
+    "MEMBER_UNREADABLE",
+    "Không đọc được tệp trong lô hồ sơ (tệp đặt mật khẩu, bị hỏng hoặc nén theo kiểu không hỗ trợ). "
+    "Nén lại tệp theo chuẩn zip thông thường, không đặt mật khẩu, và gửi lại thành phần này.",
+    "A file in the batch cannot be read (password-protected, damaged or compressed by an unsupported method). "
+    "Zip the file again as a plain zip without a password and send this component again.",
+)

@@ -21,9 +21,10 @@ from storage.warehouse import audit
 from storage.warehouse.core import Warehouse
 from storage.warehouse.search import SearchQuery, search_documents
 
-# Mã định danh điện tử của cơ quan, tổ chức (QĐ 20/2020/QĐ-TTg): four levels, e.g. 000.00.12.H26
-AGENCY_CODE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
-OWNER_ID = re.compile(r"^\d{12}$")
+# Mã định danh điện tử của cơ quan, tổ chức (QĐ 20/2020/QĐ-TTg): four levels, e.g. 000.00.12.H26.
+# ASCII digits only (``\d`` takes any Unicode digit), and the whole string (``$`` allows a final newline).
+AGENCY_CODE = re.compile(r"\A[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}\Z")
+OWNER_ID = re.compile(r"\A[0-9]{12}\Z")
 
 AgencyCodeInvalid = error(
     "AGENCY_CODE_INVALID",
@@ -48,7 +49,7 @@ OwnerIdInvalid = error(
 
 
 def check_agency_code(code: str) -> str:
-    if not AGENCY_CODE.match(code):
+    if not AGENCY_CODE.fullmatch(code):
         raise AgencyCodeInvalid(code)
     return code
 
@@ -141,7 +142,7 @@ def request_documents(
     Raises GrantRequired (after auditing the refusal) when no grant covers the request.
     """
     check_agency_code(agency_code)
-    if not OWNER_ID.match(owner_id):
+    if not OWNER_ID.fullmatch(owner_id):
         raise OwnerIdInvalid(owner_id)
     actor = f"agency:{agency_code}"
 
