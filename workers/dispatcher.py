@@ -16,13 +16,14 @@ from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
 
-from storage.catalogue.models import JobStep, StepState, utcnow
+from storage.catalogue.models import Component, JobStep, StepState, utcnow
 from workers.celery_app import RUN_STEP, make_app
 from workers.runner import fail_abandoned, lost_lease
 from workers.services import Services
 
 log = logging.getLogger(__name__)
 BATCH = 500
+DIGITIZE_OVERHEAD_S = 60  # fetching the scans, building and storing the PDF
 
 
 class Dispatcher:
@@ -32,10 +33,17 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self.app = make_app(services.settings)
 
-    def time_limit(self, kind: str) -> int:
-        """Hard time limit of a step's task; OCR gets the most (pages × per-page limit is bounded by settings)."""
-        base = self.services.settings.ocr.timeout_s
-        return base * 10 if kind == "digitize" else max(base, 120)
+    def time_limit(self, kind: str, pages: int = 1) -> int:
+        """Hard time limit of a step's task.
+
+        Digitising may spend the OCR engine's per-page timeout on every page of the component,
+        so its limit grows with the pages: a fixed one would fail a long component on every
+        attempt. Other steps get the per-page timeout (at least two minutes).
+        """
+        per_page = self.services.settings.ocr.timeout_s
+        if kind == "digitize":
+            return DIGITIZE_OVERHEAD_S + per_page * max(pages, 10)
+        return max(per_page, 120)
 
     def dispatch_once(self) -> int:
         now = utcnow()
@@ -62,12 +70,24 @@ class Dispatcher:
                 .returning(JobStep.id, JobStep.queue, JobStep.kind)
                 .execution_options(synchronize_session=False)
             ).all()
+        pages = self._pages({step_id for step_id, _queue, kind in taken if kind == "digitize"})
         for step_id, queue, kind in taken:
-            limit = self.time_limit(kind)
+            limit = self.time_limit(kind, pages.get(step_id, 1))
             self.app.send_task(RUN_STEP, args=[step_id], queue=queue, time_limit=limit, soft_time_limit=limit - 10)
         if taken:
             log.info("dispatched %d steps", len(taken))
         return len(taken)
+
+    def _pages(self, step_ids: set[int]) -> dict[int, int]:
+        if not step_ids:
+            return {}
+        with self.services.catalogue.reading() as s:
+            rows = s.execute(
+                select(JobStep.id, Component.page_count)
+                .join(Component, JobStep.component_id == Component.id)
+                .where(JobStep.id.in_(step_ids))
+            )
+            return {step_id: pages for step_id, pages in rows}
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="sohoa-dispatcher", daemon=True)

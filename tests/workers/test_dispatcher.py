@@ -1,0 +1,38 @@
+"""The dispatcher's per-task time limits: a digitize step's grows with its component's pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from storage.catalogue.models import JobStep
+from tests.helpers import make_zip, manifest
+from workers.batch import read_batch
+from workers.dispatcher import DIGITIZE_OVERHEAD_S, Dispatcher
+from workers.intake import ingest
+from workers.services import Services
+
+
+def test_a_long_component_gets_time_for_every_page(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pages = {f"p{i:03d}.jpg": f"page {i}".encode() for i in range(40)}
+    comps = [{"id": "long", "files": list(pages)}, {"id": "short", "files": ["p000.jpg"]}]
+    path = tmp_path / "b.zip"
+    path.write_bytes(make_zip(manifest(comps), pages))
+    ingest(services, read_batch(path))
+    with services.catalogue.session() as s:  # as if unpacked: both components wait to be digitised
+        s.execute(update(JobStep).values(kind="digitize", queue="ocr"))
+    dispatcher = Dispatcher(services)
+    sent: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(dispatcher.app, "send_task", lambda name, **kw: sent.append((name, kw)))
+    assert dispatcher.dispatch_once() == 2
+    per_page = services.settings.ocr.timeout_s
+    limits = sorted(kw["time_limit"] for _name, kw in sent)
+    assert limits == [DIGITIZE_OVERHEAD_S + per_page * 10, DIGITIZE_OVERHEAD_S + per_page * 40]
+    assert all(kw["soft_time_limit"] == kw["time_limit"] - 10 for _name, kw in sent)
+    assert dispatcher.time_limit("sign") == max(per_page, 120)
+    dispatcher.app.close()
