@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 STATUS_BY_CODE = {
     "NOT_FOUND": 404,
     "DOSSIER_EXISTS": 409,
+    "IDEMPOTENCY_KEY_REUSED": 409,
     "UPLOAD_TOO_LARGE": 413,
     "BATCH_TOO_LARGE": 413,
     "OBJECT_STORE_UNAVAILABLE": 503,

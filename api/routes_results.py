@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import textwrap
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from api.uploads import read_body
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, ComponentState, EResult
 from workers.result_render import render_result_pdf
-from workers.results import issue_result
+from workers.results import Issued, issue_result_once
 from workers.services import Services
 from workers.status import find_dossier
 
@@ -27,6 +28,23 @@ officer = require(ClientRole.OFFICER)
 station_or_officer = require(ClientRole.STATION, ClientRole.OFFICER)
 Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 LINE_WIDTH = 78
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        description=(
+            "A key the client makes for each new e-result (e.g. a UUID) and sends again when it retries. "
+            "A repeat of the same request under the same key gets the same e-result with 200 instead of "
+            "a new one; the key reused for a different request is refused with IDEMPOTENCY_KEY_REUSED (409). "
+            "Keys are scoped to the calling officer's API key."
+        ),
+    ),
+]
+ISSUE_RESPONSES = {
+    200: {"description": "A repeat of an earlier request: the e-result it issued, not a new one"},
+    **ERRORS,
+    409: {"description": "The Idempotency-Key was used for a different request (IDEMPOTENCY_KEY_REUSED)"},
+}
 
 
 class TemplateResult(BaseModel):
@@ -55,8 +73,13 @@ def _result_view(r: EResult) -> dict:
     }
 
 
-def _issued(request: Request, result: EResult) -> dict:
-    request.app.state.wake_workers()
+def _issued(request: Request, response: Response, issued: Issued) -> dict:
+    """The answer to an issue request: 202 for a new e-result, 200 for a repeat's existing one."""
+    result = issued.result
+    if issued.created:
+        request.app.state.wake_workers()
+    else:
+        response.status_code = 200
     return {
         "code": result.code,
         "state": result.state,
@@ -71,21 +94,25 @@ def _issued(request: Request, result: EResult) -> dict:
     status_code=202,
     summary="Issue an e-result: upload the result PDF; the code is <mã hồ sơ>-KQ<n>",
     openapi_extra=binary_body("The result PDF, unsigned", "application/pdf"),
-    responses=ERRORS,
+    responses=ISSUE_RESPONSES,
 )
 async def post_result(
     code: str,
     request: Request,
+    response: Response,
     principal: Annotated[Principal, Depends(officer)],
     level: Annotated[Level | None, Query()] = None,
     title: Annotated[str, Query(max_length=300)] = "",
+    idempotency_key: IdempotencyKey = None,
 ) -> dict:
     services = request.app.state.services
     data = await read_body(request, services.settings.api.result_max_upload_bytes)
-    result = await run_in_threadpool(
-        issue_result, services, code, data, title=title, level=level, issued_by=principal.id
+    issued = await run_in_threadpool(
+        lambda: issue_result_once(
+            services, code, data, title=title, level=level, issued_by=principal.id, idempotency_key=idempotency_key
+        )
     )
-    return _issued(request, result)
+    return _issued(request, response, issued)
 
 
 def template_lines(services: Services, dossier_code: str, spec: TemplateResult) -> list[str]:
@@ -115,23 +142,40 @@ def template_lines(services: Services, dossier_code: str, spec: TemplateResult) 
     return lines
 
 
-def _render_and_issue(services: Services, code: str, spec: TemplateResult, issued_by: int) -> EResult:
-    pdf = render_result_pdf(template_lines(services, code, spec))
-    return issue_result(services, code, pdf, title=spec.title, level=spec.level, issued_by=issued_by)
+def _render_and_issue(
+    services: Services, code: str, spec: TemplateResult, issued_by: int, idempotency_key: str | None
+) -> Issued:
+    """Issue the template's e-result; its lines, not the rendered bytes (which differ per render), identify it."""
+    lines = template_lines(services, code, spec)
+    return issue_result_once(
+        services,
+        code,
+        lambda: render_result_pdf(lines),
+        title=spec.title,
+        level=spec.level,
+        issued_by=issued_by,
+        idempotency_key=idempotency_key,
+        content_sha256=hashlib.sha256("\n".join(lines).encode()).hexdigest(),
+    )
 
 
 @router.post(
     "/dossiers/{code}/results/from-template",
     status_code=202,
     summary="Issue an e-result rendered from the centre's template (Vietnamese text)",
-    responses=ERRORS,
+    responses=ISSUE_RESPONSES,
 )
 async def post_result_from_template(
-    code: str, spec: TemplateResult, request: Request, principal: Annotated[Principal, Depends(officer)]
+    code: str,
+    spec: TemplateResult,
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(officer)],
+    idempotency_key: IdempotencyKey = None,
 ) -> dict:
     services = request.app.state.services
-    result = await run_in_threadpool(_render_and_issue, services, code, spec, principal.id)
-    return _issued(request, result)
+    issued = await run_in_threadpool(_render_and_issue, services, code, spec, principal.id, idempotency_key)
+    return _issued(request, response, issued)
 
 
 def _load(request: Request, principal: Principal, code: str) -> dict:

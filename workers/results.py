@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pikepdf
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
+from sqlalchemy.orm import Session
 
 from sohoa.errors import NotFound, error
-from storage.catalogue.models import Dossier, EResult, JobStep
+from storage.catalogue.models import ComponentState, Dossier, EResult, JobStep
 from storage.objectstore import Bucket
 from workers.pipeline import STEPS
 from workers.services import Services
@@ -21,24 +27,165 @@ ResultPdfInvalid = error(
     "Tệp kết quả không phải PDF hợp lệ, bị mã hóa hoặc chứa mã thực thi. Xuất lại PDF và tải lên lại.",
     "The result file is not a valid PDF, is encrypted or contains active content. Export it again and re-upload.",
 )
+IdempotencyKeyReused = error(
+    "IDEMPOTENCY_KEY_REUSED",
+    "Khóa Idempotency-Key này đã được dùng cho một yêu cầu cấp kết quả khác. "
+    "Gửi lại đúng nội dung của yêu cầu đó, hoặc dùng khóa mới cho yêu cầu mới.",
+    "This Idempotency-Key was already used for a different issue request. "
+    "Resend that request unchanged, or use a new key for a new request.",
+)
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+# How pikepdf fails on a malformed file, beyond PdfError: a wrong object type where a dictionary,
+# array or number belongs raises these, and a deeply nested one RecursionError.
+PARSE_ERRORS = (pikepdf.PdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
 
 
 def check_result_pdf(data: bytes) -> None:
-    """Refuse what must never be signed as an e-result: unparsable, encrypted or scripted PDFs."""
-    import io
+    """Refuse what must never be signed as an e-result: unparsable, encrypted or scripted PDFs.
 
+    The file is the officer's upload, so any way pikepdf fails on it is this coded refusal,
+    never a server error; so is a catalogue ``/Names`` that is not the dictionary the PDF
+    specification requires (an array, a number, a name), which no reader can check for scripts.
+    """
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             if pdf.is_encrypted:
                 raise ResultPdfInvalid("encrypted")
             root = pdf.Root
-            if "/OpenAction" in root or "/AA" in root or "/JavaScript" in root.get("/Names", {}):
+            names = root.get("/Names")
+            if names is not None and not isinstance(names, pikepdf.Dictionary):
+                raise ResultPdfInvalid("/Names is not a dictionary")
+            if "/OpenAction" in root or "/AA" in root or (names is not None and "/JavaScript" in names):
                 raise ResultPdfInvalid("active content")
             if len(pdf.pages) == 0:
                 raise ResultPdfInvalid("no pages")
-    except pikepdf.PdfError as exc:
-        raise ResultPdfInvalid(str(exc)) from exc
+    except PARSE_ERRORS as exc:
+        raise ResultPdfInvalid(f"{type(exc).__name__}: {exc}") from exc
+
+
+def request_fingerprint(dossier_code: str, level: str, title: str, content_sha256: str) -> str:
+    """SHA-256 of what an issue request asks for: a retry has the same, another request under its key does not."""
+    return hashlib.sha256(json.dumps([dossier_code, level, title, content_sha256]).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Issued:
+    """The answer to an issue request: the e-result, and whether this request created it."""
+
+    result: EResult
+    created: bool
+
+
+def _by_key(s: Session, issued_by: int | None, key: str, fingerprint: str) -> EResult | None:
+    """The e-result this client issued under this key; IdempotencyKeyReused if it was asked for something else."""
+    client = EResult.issued_by.is_(None) if issued_by is None else EResult.issued_by == issued_by
+    result = s.scalar(select(EResult).where(client, EResult.idempotency_key == key))
+    if result is not None and result.request_sha256 != fingerprint:
+        raise IdempotencyKeyReused(key)
+    return result
+
+
+def _same_pdf(s: Session, dossier_id: int, source_sha256: str, level: str) -> EResult | None:
+    """The dossier's e-result made from this very PDF at this level, unless its signing failed."""
+    return s.scalar(
+        select(EResult)
+        .where(
+            EResult.dossier_id == dossier_id,
+            EResult.source_sha256 == source_sha256,
+            EResult.level == level,
+            EResult.state != ComponentState.FAILED,
+        )
+        .order_by(EResult.seq)
+        .limit(1)
+    )
+
+
+def issue_result_once(
+    services: Services,
+    dossier_code: str,
+    pdf: bytes | Callable[[], bytes],
+    *,
+    title: str = "",
+    level: str | None = None,
+    issued_by: int | None = None,
+    idempotency_key: str | None = None,
+    content_sha256: str | None = None,
+) -> Issued:
+    """Issue an e-result, or return the one an earlier request for the same thing issued.
+
+    ``pdf`` is the uploaded PDF, or a function rendering it (then ``content_sha256`` names
+    what it renders, e.g. the template's lines, and it is called only for a new result).
+
+    A signed e-result is locked in the results bucket for years and can never be deleted,
+    so a second one with the same content is a permanent defect, never what a retry wants:
+
+    - Under an ``idempotency_key`` (unique per issuing client), a repeat of the same request
+      gets the same e-result, whatever its state; the key reused for another dossier, level,
+      title or content is refused (IdempotencyKeyReused).
+    - With or without a key, an e-result of the same dossier made from the same PDF (same
+      SHA-256) at the same level is returned instead of a new one: it would be the same
+      signed document under another number. One whose signing failed left nothing locked
+      and does not count, so the officer can issue that PDF again.
+
+    Two identical requests at once race for the same sequence number (and key); the loser's
+    insert fails on a unique index, and its next attempt finds the winner's row.
+    """
+    level = level or services.settings.signing.default_result_level
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level}")
+    if isinstance(pdf, bytes):
+        check_result_pdf(pdf)
+        content_sha256 = content_sha256 or hashlib.sha256(pdf).hexdigest()
+    if content_sha256 is None:
+        raise ValueError("a rendered result needs content_sha256")
+    fingerprint = request_fingerprint(dossier_code, level, title, content_sha256)
+    if idempotency_key is not None:  # a repeat is answered before anything is rendered or stored
+        with services.catalogue.reading() as s:
+            known = _by_key(s, issued_by, idempotency_key, fingerprint)
+        if known is not None:
+            log.info("e-result %s returned again for idempotency key of client %s", known.code, issued_by)
+            return Issued(known, created=False)
+    if not isinstance(pdf, bytes):
+        pdf = pdf()
+        check_result_pdf(pdf)
+    source = services.store.put_bytes(Bucket.RAW, pdf, suffix=".pdf", content_type="application/pdf")
+    spec = STEPS["sign_result"]
+    for _ in range(5):
+        try:
+            with services.catalogue.session(durable=True) as s:  # the officer is told the result code
+                dossier = s.scalar(select(Dossier).where(Dossier.code == dossier_code))
+                if dossier is None:
+                    raise NotFound(dossier_code)
+                # The number first: a twin committed after this read takes the same number, so this
+                # insert fails; one committed before it is seen by the lookups below (PostgreSQL reads
+                # committed rows per statement; SQLite writers queue on one lock).
+                seq = (s.scalar(select(func.max(EResult.seq)).where(EResult.dossier_id == dossier.id)) or 0) + 1
+                known = None if idempotency_key is None else _by_key(s, issued_by, idempotency_key, fingerprint)
+                known = known or _same_pdf(s, dossier.id, source.sha256, level)
+                if known is not None:
+                    log.info("e-result %s returned again for a repeat on dossier %s", known.code, dossier_code)
+                    return Issued(known, created=False)
+                result = EResult(
+                    dossier_id=dossier.id,
+                    seq=seq,
+                    code=f"{dossier.code}-KQ{seq}",
+                    title=title,
+                    level=level,
+                    source_sha256=source.sha256,
+                    source_key=source.key,
+                    issued_by=issued_by,
+                    idempotency_key=idempotency_key,
+                    request_sha256=fingerprint,
+                )
+                s.add(result)
+                s.flush()
+                s.add(JobStep(kind=spec.kind, queue=spec.queue, eresult_id=result.id, input_sha256=source.sha256))
+            log.info("e-result %s issued for dossier %s", result.code, dossier_code)
+            return Issued(result, created=True)
+        except DbIntegrityError:
+            log.info("an e-result for dossier %s was issued concurrently; looking again", dossier_code)
+            continue
+    raise RuntimeError("could not allocate an e-result number")
 
 
 def issue_result(
@@ -50,34 +197,5 @@ def issue_result(
     level: str | None = None,
     issued_by: int | None = None,
 ) -> EResult:
-    level = level or services.settings.signing.default_result_level
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level}")
-    check_result_pdf(pdf)
-    source = services.store.put_bytes(Bucket.RAW, pdf, suffix=".pdf", content_type="application/pdf")
-    spec = STEPS["sign_result"]
-    for _ in range(5):
-        try:
-            with services.catalogue.session(durable=True) as s:  # the officer is told the result code
-                dossier = s.scalar(select(Dossier).where(Dossier.code == dossier_code))
-                if dossier is None:
-                    raise NotFound(dossier_code)
-                seq = (s.scalar(select(func.max(EResult.seq)).where(EResult.dossier_id == dossier.id)) or 0) + 1
-                result = EResult(
-                    dossier_id=dossier.id,
-                    seq=seq,
-                    code=f"{dossier.code}-KQ{seq}",
-                    title=title,
-                    level=level,
-                    source_sha256=source.sha256,
-                    source_key=source.key,
-                    issued_by=issued_by,
-                )
-                s.add(result)
-                s.flush()
-                s.add(JobStep(kind=spec.kind, queue=spec.queue, eresult_id=result.id, input_sha256=source.sha256))
-            log.info("e-result %s issued for dossier %s", result.code, dossier_code)
-            return result
-        except DbIntegrityError:
-            continue
-    raise RuntimeError("could not allocate an e-result number")
+    """Issue an e-result for this PDF (or return the dossier's one from the same PDF and level)."""
+    return issue_result_once(services, dossier_code, pdf, title=title, level=level, issued_by=issued_by).result

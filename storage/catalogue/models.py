@@ -200,11 +200,17 @@ class EResult(Base):
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
     issued_by: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_sha256: Mapped[str | None] = mapped_column(String(64))  # workers.results.request_fingerprint
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     dossier: Mapped[Dossier] = relationship(back_populates="results")
 
-    __table_args__ = (UniqueConstraint("dossier_id", "seq", name="uq_eresult_seq"),)
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "seq", name="uq_eresult_seq"),
+        # A unique index, not a constraint: migration 0008 adds it on SQLite without rebuilding the table.
+        Index("uq_eresult_idempotency", "issued_by", "idempotency_key", unique=True),
+    )
 
 
 class JobStep(Base):
