@@ -18,12 +18,12 @@ from sqlalchemy import and_, or_, select, update
 
 from storage.catalogue.models import Component, JobStep, StepState, utcnow
 from workers.celery_app import RUN_STEP, make_app
+from workers.pipeline import step_time_limit
 from workers.runner import fail_abandoned, lost_lease
 from workers.services import Services
 
 log = logging.getLogger(__name__)
 BATCH = 500
-DIGITIZE_OVERHEAD_S = 60  # fetching the scans, building and storing the PDF
 
 
 class Dispatcher:
@@ -34,16 +34,8 @@ class Dispatcher:
         self.app = make_app(services.settings)
 
     def time_limit(self, kind: str, pages: int = 1) -> int:
-        """Hard time limit of a step's task.
-
-        Digitising may spend the OCR engine's per-page timeout on every page of the component,
-        so its limit grows with the pages: a fixed one would fail a long component on every
-        attempt. Other steps get the per-page timeout (at least two minutes).
-        """
-        per_page = self.services.settings.ocr.timeout_s
-        if kind == "digitize":
-            return DIGITIZE_OVERHEAD_S + per_page * max(pages, 10)
-        return max(per_page, 120)
+        """Hard time limit of a step's task: the step's own limit (``step_time_limit``)."""
+        return step_time_limit(self.services.settings.ocr.timeout_s, kind, pages)
 
     def dispatch_once(self) -> int:
         now = utcnow()

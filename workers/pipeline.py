@@ -294,6 +294,21 @@ def store_result(services: Services, step: JobStep) -> StepOutcome:
     return StepOutcome({"result_key": obj.key, "sha256": obj.sha256}, finalize=finalize)
 
 
+DIGITIZE_OVERHEAD_S = 60  # fetching the scans, building and storing the PDF
+
+
+def step_time_limit(ocr_timeout_s: int, kind: str, pages: int = 1) -> int:
+    """How long one attempt of a step may run, in seconds (Celery's hard limit; the lease's end in embedded mode).
+
+    Digitising may spend the OCR engine's per-page timeout on every page of the component,
+    so its limit grows with the pages: a fixed one would fail a long component on every
+    attempt. Other steps get the per-page timeout, at least two minutes.
+    """
+    if kind == "digitize":
+        return DIGITIZE_OVERHEAD_S + ocr_timeout_s * max(pages, 10)
+    return max(ocr_timeout_s, 120)
+
+
 STEPS: dict[str, StepSpec] = {
     spec.kind: spec
     for spec in (

@@ -26,7 +26,7 @@ from sohoa.logging_setup import log_context
 from storage.catalogue.models import Component, ComponentState, EResult, JobStep, StepState, utcnow
 from workers.errors import StepAbandoned
 from workers.metrics import STEP_FAILURES, STEP_SECONDS
-from workers.pipeline import STEPS
+from workers.pipeline import STEPS, step_time_limit
 from workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -104,18 +104,19 @@ class StepRunner:
         """Run a step this runner has claimed and settle it."""
         with self.services.catalogue.session() as s:
             step = s.get_one(JobStep, step_id)
-            dossier = _dossier_code(s, step)
+            dossier, pages = _target_of(s, step)
             s.expunge(step)
+        limit = step_time_limit(self.services.settings.ocr.timeout_s, step.kind, pages)
         with log_context(
             dossier=dossier, step=step.id, kind=step.kind, component=step.component_id, eresult=step.eresult_id
         ):
-            return self._run(step)
+            return self._run(step, limit)
 
-    def _run(self, step: JobStep) -> RunResult:
+    def _run(self, step: JobStep, limit_s: float) -> RunResult:
         spec = STEPS[step.kind]
         log.info("step attempt %s started", step.attempts)
         started = time.monotonic()
-        heartbeat = _Heartbeat(self, step.id)
+        heartbeat = _Heartbeat(self, step.id, limit_s)
         heartbeat.start()
         try:
             outcome = spec.handler(self.services, step)
@@ -203,10 +204,15 @@ class StepRunner:
 
 
 class _Heartbeat:
-    """Renews a step's lease while its handler runs, so only a dead worker's lease expires."""
+    """Renews a step's lease while its handler runs, so only a dead worker's lease expires.
 
-    def __init__(self, runner: StepRunner, step_id: int):
-        self.runner, self.step_id = runner, step_id
+    Not past the step's time limit: a handler hung there (Python cannot stop a thread) lets
+    its lease expire, and the step is run again elsewhere or, out of attempts, failed.
+    """
+
+    def __init__(self, runner: StepRunner, step_id: int, limit_s: float):
+        self.runner, self.step_id, self.limit_s = runner, step_id, limit_s
+        self.started = time.monotonic()
         self.interval = max(runner.lease.total_seconds() / 3, 0.5)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"lease-{step_id}", daemon=True)
@@ -220,6 +226,9 @@ class _Heartbeat:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
+            if time.monotonic() - self.started > self.limit_s:
+                log.error("step %s ran past its %.0f s limit; its lease is left to expire", self.step_id, self.limit_s)
+                return
             try:
                 if not self.runner.extend_lease(self.step_id):
                     log.warning("lease of step %s was lost while running", self.step_id)
@@ -228,12 +237,13 @@ class _Heartbeat:
                 log.exception("renewing the lease of step %s failed", self.step_id)
 
 
-def _dossier_code(s, step: JobStep) -> str | None:  # type: ignore[no-untyped-def]
+def _target_of(s, step: JobStep) -> tuple[str | None, int]:  # type: ignore[no-untyped-def]
+    """The step's dossier code and page count (an e-result counts as one page)."""
     if step.component_id is not None:
         comp = s.get(Component, step.component_id)
-        return comp.dossier.code if comp else None
+        return (comp.dossier.code, comp.page_count) if comp else (None, 1)
     result = s.get(EResult, step.eresult_id)
-    return result.dossier.code if result else None
+    return (result.dossier.code if result else None), 1
 
 
 def lost_lease(now: datetime, max_attempts: int):  # type: ignore[no-untyped-def]

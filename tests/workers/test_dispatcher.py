@@ -11,8 +11,9 @@ from sqlalchemy import update
 from storage.catalogue.models import JobStep
 from tests.helpers import make_zip, manifest
 from workers.batch import read_batch
-from workers.dispatcher import DIGITIZE_OVERHEAD_S, Dispatcher
+from workers.dispatcher import Dispatcher
 from workers.intake import ingest
+from workers.pipeline import DIGITIZE_OVERHEAD_S
 from workers.services import Services
 
 

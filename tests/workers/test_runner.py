@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -165,3 +166,38 @@ def test_a_step_whose_worker_dies_on_every_attempt_is_failed_not_run_forever(
     assert comp.state == "failed" and comp.error_code == "STEP_RETRIES_EXHAUSTED"
     assert "nhiều lần thử" in (comp.error_message or "")
     assert step_id not in calls  # never run by anyone after the deaths
+
+
+def test_a_step_hung_past_its_time_limit_lets_its_lease_expire(
+    dossier: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python cannot stop a hung thread; the heartbeat stops renewing, so another worker takes the step."""
+    import threading
+
+    from workers import runner as runner_module
+
+    release = threading.Event()
+
+    def hang(services: Services, step: JobStep) -> StepOutcome:
+        release.wait(30)
+        return StepOutcome({"late": True})
+
+    install(monkeypatch, hang)
+    monkeypatch.setattr(runner_module, "step_time_limit", lambda *_args: 0.5)
+    hung = StepRunner(dossier, "hung")
+    hung.lease = timedelta(seconds=1.5)
+    step_id = hung.claim_next(("ingest",))
+    assert step_id is not None
+    outcome: list[object] = []
+    worker = threading.Thread(target=lambda: outcome.append(hung.run(step_id)))
+    worker.start()
+    other = StepRunner(dossier, "other")
+    deadline = time.monotonic() + 10
+    while not other.claim(step_id):
+        assert time.monotonic() < deadline, "the hung step's lease never expired"
+        time.sleep(0.2)
+    release.set()
+    worker.join(10)
+    assert outcome and outcome[0].state == "lost"  # type: ignore[attr-defined]
+    row = next(s for s in steps(dossier) if s.id == step_id)
+    assert (row.state, row.lease_owner, row.attempts) == (StepState.RUNNING, "other", 2)
