@@ -295,6 +295,8 @@ def store_result(services: Services, step: JobStep) -> StepOutcome:
 
 
 DIGITIZE_OVERHEAD_S = 60  # fetching the scans, building and storing the PDF
+# Moving bytes: an archive of up to 2 GB unpacked, or a store step riding out an object-store outage.
+TRANSFER_LIMIT_S = 1800
 
 
 def step_time_limit(ocr_timeout_s: int, kind: str, pages: int = 1) -> int:
@@ -302,10 +304,13 @@ def step_time_limit(ocr_timeout_s: int, kind: str, pages: int = 1) -> int:
 
     Digitising may spend the OCR engine's per-page timeout on every page of the component,
     so its limit grows with the pages: a fixed one would fail a long component on every
-    attempt. Other steps get the per-page timeout, at least two minutes.
+    attempt. Steps that move bytes get ``TRANSFER_LIMIT_S``; signing gets the per-page
+    timeout, at least two minutes.
     """
     if kind == "digitize":
         return DIGITIZE_OVERHEAD_S + ocr_timeout_s * max(pages, 10)
+    if kind in ("unpack", "store", "store_result"):
+        return TRANSFER_LIMIT_S
     return max(ocr_timeout_s, 120)
 
 

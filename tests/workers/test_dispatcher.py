@@ -1,4 +1,4 @@
-"""The dispatcher's per-task time limits: a digitize step's grows with its component's pages."""
+"""The dispatcher's per-task time limits: a digitize step's grows with its pages, transfers get long ones."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tests.helpers import make_zip, manifest
 from workers.batch import read_batch
 from workers.dispatcher import Dispatcher
 from workers.intake import ingest
-from workers.pipeline import DIGITIZE_OVERHEAD_S
+from workers.pipeline import DIGITIZE_OVERHEAD_S, TRANSFER_LIMIT_S
 from workers.services import Services
 
 
@@ -36,4 +36,5 @@ def test_a_long_component_gets_time_for_every_page(
     assert limits == [DIGITIZE_OVERHEAD_S + per_page * 10, DIGITIZE_OVERHEAD_S + per_page * 40]
     assert all(kw["soft_time_limit"] == kw["time_limit"] - 10 for _name, kw in sent)
     assert dispatcher.time_limit("sign") == max(per_page, 120)
+    assert dispatcher.time_limit("unpack") == dispatcher.time_limit("store") == TRANSFER_LIMIT_S
     dispatcher.app.close()
