@@ -14,8 +14,6 @@ from sohoa.errors import IntegrityError, error
 from storage.objectstore.streams import Source, VerifyingReader
 
 TEMP_PREFIX = "tmp/"
-# A raw scan reused after this long gets its age restarted (``ObjectStore.renew``).
-RENEW_AFTER = timedelta(days=1)
 
 ObjectLocked = error(
     "OBJECT_LOCKED",
@@ -44,6 +42,12 @@ class StorePolicy:
     @property
     def results_retention(self) -> timedelta:
         return timedelta(days=365 * self.results_retention_years + self.results_retention_years // 4)
+
+    @property
+    def renew_after(self) -> timedelta:
+        """A raw scan reused after this long gets its age restarted (``ObjectStore.renew``): a day, or
+        half the expiry when that is shorter, so a reuse always leaves it time to be digitised."""
+        return min(timedelta(days=1), timedelta(days=self.raw_expiry_days) / 2)
 
 
 @dataclass(frozen=True)
@@ -105,8 +109,6 @@ class ObjectStore(Protocol):
     """
 
     policy: StorePolicy
-    versioned: frozenset[Bucket]
-    """Buckets that keep every version of a key: a read can name the version it wants."""
 
     def put_bytes(
         self,
@@ -147,7 +149,7 @@ class ObjectStore(Protocol):
     def exists(self, bucket: Bucket, key: str) -> bool: ...
 
     def renew(self, bucket: Bucket, key: str) -> bool:
-        """Whether the object exists; a raw scan older than ``RENEW_AFTER`` gets its age restarted.
+        """Whether the object exists; a raw scan older than ``policy.renew_after`` gets its age restarted.
 
         Raw scans expire by age (the bucket's lifecycle rule, ``sweep_expired`` on the local
         disk). Bytes stored once serve every later dossier that sends them again, so such a

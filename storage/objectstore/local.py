@@ -8,6 +8,7 @@ documents keep their old version under ``.versions/``, and raw scans expire thro
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -20,7 +21,6 @@ from typing import BinaryIO
 
 from sohoa.errors import NotFound, ObjectStoreUnavailable
 from storage.objectstore.base import (
-    RENEW_AFTER,
     TEMP_PREFIX,
     Bucket,
     LockState,
@@ -47,6 +47,9 @@ def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise  # some file systems cannot sync a folder (as PostgreSQL, carry on without it)
     finally:
         os.close(fd)
 
@@ -60,13 +63,13 @@ def _make_dirs(directory: Path) -> None:
     _fsync_dir(directory.parent)
 
 
-def _renewed(bucket: Bucket, path: Path) -> bool:
-    """Whether ``path`` exists; an old raw scan's age restarts (``ObjectStore.renew``)."""
+def _renewed(bucket: Bucket, path: Path, after: timedelta) -> bool:
+    """Whether ``path`` exists; a raw scan older than ``after`` gets its age restarted (``ObjectStore.renew``)."""
     try:
         modified = path.stat().st_mtime
     except FileNotFoundError:
         return False
-    if bucket is Bucket.RAW and time.time() - modified > RENEW_AFTER.total_seconds():
+    if bucket is Bucket.RAW and time.time() - modified > after.total_seconds():
         os.utime(path)  # sweep_expired goes by the modification time
     return True
 
@@ -82,8 +85,6 @@ def _durable_replace(src: Path, dest: Path) -> None:
 
 
 class LocalObjectStore:
-    versioned: frozenset[Bucket] = frozenset()  # one version per key: locked or content-addressed
-
     def __init__(
         self,
         root: Path,
@@ -149,7 +150,7 @@ class LocalObjectStore:
         digest = sha256 or sha256_hex(data)  # a caller that already hashed passes it on
         key = content_key(digest, suffix)
         path = self._path(bucket, key)
-        if not _renewed(bucket, path):
+        if not _renewed(bucket, path, self.policy.renew_after):
             self._write_atomic(path, lambda fh: fh.write(data))
             self._after_write(bucket, key, path)
         return StoredObject(bucket, key, digest, len(data))
@@ -172,7 +173,7 @@ class LocalObjectStore:
         key = content_key(staged.sha256, suffix)
         src = self._path(Bucket.WORK, staged.temp_key)
         dest = self._path(staged.bucket, key)
-        if _renewed(staged.bucket, dest):
+        if _renewed(staged.bucket, dest, self.policy.renew_after):
             src.unlink(missing_ok=True)
         else:
             if not src.exists():
@@ -192,16 +193,16 @@ class LocalObjectStore:
         key = content_key(sha256, suffix)
         if bucket is not Bucket.RESULTS:
             size = path.stat().st_size
-            if self._rename_in(bucket, path, self._path(bucket, key)):
+            if self._rename_in(bucket, path, self._path(bucket, key), self.policy.renew_after):
                 return StoredObject(bucket, key, sha256, size)
         obj = self.put_file(bucket, path, suffix=suffix, content_type=content_type)
         path.unlink(missing_ok=True)
         return obj
 
     @staticmethod
-    def _rename_in(bucket: Bucket, path: Path, dest: Path) -> bool:
+    def _rename_in(bucket: Bucket, path: Path, dest: Path, renew_after: timedelta) -> bool:
         """Make ``path`` the object at ``dest`` (durably); False when a rename cannot do it."""
-        if _renewed(bucket, dest):  # the same bytes are stored already
+        if _renewed(bucket, dest, renew_after):  # the same bytes are stored already
             path.unlink()
             return True
         with path.open("rb+") as fh:
@@ -244,7 +245,7 @@ class LocalObjectStore:
         return copy_to_file(self.open_read(bucket, key, sha256=sha256), dest)
 
     def renew(self, bucket: Bucket, key: str) -> bool:
-        return _renewed(bucket, self._path(bucket, key))
+        return _renewed(bucket, self._path(bucket, key), self.policy.renew_after)
 
     def exists(self, bucket: Bucket, key: str) -> bool:
         return self._path(bucket, key).is_file()

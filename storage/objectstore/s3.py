@@ -30,7 +30,6 @@ from minio.versioningconfig import VersioningConfig
 from sohoa.errors import IntegrityError, NotFound, ObjectStoreUnavailable
 from storage.objectstore import inflight
 from storage.objectstore.base import (
-    RENEW_AFTER,
     TEMP_PREFIX,
     Bucket,
     LockState,
@@ -71,8 +70,6 @@ def _version(version_id: str | None) -> str | None:
 
 
 class S3ObjectStore:
-    versioned = frozenset(_VERSIONED)
-
     def __init__(
         self,
         endpoint: str,
@@ -294,24 +291,29 @@ class S3ObjectStore:
     ) -> bytes:
         name = self._ensure(bucket)
         work = inflight.InFlightWork(while_waiting) if while_waiting is not None else None
+        data: bytes | None = None
         try:
             data = self._get(name, key, work=work)
+        except NotFound:
+            if sha256 is None or bucket not in _VERSIONED:
+                raise  # else a delete marker may hide intact versions: looked for below
         finally:
             if work is not None:
                 work.finish()  # its failure is the one to report, even when the fetch failed too
-        if sha256 is None or sha256_hex(data) == sha256:
+        if data is not None and (sha256 is None or sha256_hex(data) == sha256):
             return data
-        if bucket in _VERSIONED:
-            good = self._good_version(bucket, key, sha256)
-            if good is not None:
-                log.warning("%s/%s: newest version does not match its hash; served the intact version", name, key)
-                return good[1]
+        good = self._good_version(bucket, key, sha256) if bucket in _VERSIONED and sha256 else None
+        if good is not None:
+            log.warning("%s/%s: newest version deleted or altered; served the intact earlier version", name, key)
+            return good[1]
+        if data is None:
+            raise NotFound(f"{name}/{key}")
         raise IntegrityError(f"{name}/{key}")
 
     def _good_version(self, bucket: Bucket, key: str, sha256: str) -> tuple[str, bytes] | None:
-        """The newest earlier version whose bytes match ``sha256`` (after an overwrite or tampering)."""
+        """The newest version whose bytes match ``sha256`` (after an overwrite, tampering or a delete marker)."""
         name = self.bucket_name(bucket)
-        for version_id in self.versions(bucket, key)[1:]:
+        for version_id in self.versions(bucket, key):
             data = self._get(name, key, version_id)
             if sha256_hex(data) == sha256:
                 return version_id, data
@@ -361,7 +363,7 @@ class S3ObjectStore:
                 return False
             raise
         modified = stat.last_modified
-        if bucket is Bucket.RAW and modified is not None and datetime.now(UTC) - modified > RENEW_AFTER:
+        if bucket is Bucket.RAW and modified is not None and datetime.now(UTC) - modified > self.policy.renew_after:
             # Copied onto itself: a new write as far as the lifecycle rule is concerned.
             meta = {"Content-Type": stat.content_type or "application/octet-stream"}
             if stat.metadata and stat.metadata.get(SHA_META):

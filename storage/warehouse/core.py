@@ -207,10 +207,10 @@ class Warehouse:
         written is refused, and so is one of an object the catalogue does not hold.
 
         The newest version is asked for: a content key has one version unless it was
-        overwritten behind the warehouse's back, and then the hash gives that away and the
-        store serves the intact earlier version. (Asking for the version written instead
-        needs the catalogue row before the request: on PostgreSQL that round trip cost more
-        than the store's finding the newest.)
+        overwritten or deleted behind the warehouse's back, and then the hash (or the store's
+        NotFound) gives that away and the store serves the intact earlier version. (Asking for
+        the version written instead needs the catalogue row before the request: on PostgreSQL
+        that round trip cost more than the store's finding the newest.)
         """
         located: list[str] = []
 
@@ -218,8 +218,13 @@ class Warehouse:
             located.append(self._audit_get(bucket, key, sha256, actor, purpose))
 
         try:
-            data = self.store.get_bytes(bucket, key, while_waiting=audit_read)
-            if sha256_hex(data) != located[0]:  # the store serves an intact earlier version or raises
+            try:
+                data: bytes | None = self.store.get_bytes(bucket, key, while_waiting=audit_read)
+            except NotFound:
+                if not located:
+                    raise
+                data = None  # a delete marker on a versioned bucket may hide an intact version
+            if data is None or sha256_hex(data) != located[0]:  # the store serves an intact version or raises
                 data = self.store.get_bytes(bucket, key, sha256=located[0])
         except Exception as exc:
             if not located:

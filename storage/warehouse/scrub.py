@@ -41,7 +41,7 @@ class ScrubReport:
 
     @property
     def clean(self) -> bool:
-        unrepaired = set(self.missing) | (set(self.tampered) - set(self.repaired))
+        unrepaired = (set(self.missing) | set(self.tampered)) - set(self.repaired)
         return not unrepaired and not (set(self.pending) - set(self.finalised) - set(self.dropped))
 
     def to_dict(self) -> dict[str, Any]:
@@ -69,13 +69,23 @@ def _expected(catalogue: Catalogue) -> dict[tuple[Bucket, str], tuple[str, datet
             .where(ScanFile.stored.is_(True))  # the rest still live in their batch archive
         )
         for k, sha, created in s.execute(raw):
-            out.setdefault((Bucket.RAW, k), (sha, created))
+            _newest_use(out, k, sha, created)
         archives = select(Dossier.archive_key, Dossier.archive_sha256, Dossier.created_at).where(
             Dossier.archive_key.is_not(None)
         )
         for k, sha, created in s.execute(archives):
-            out.setdefault((Bucket.RAW, k), (sha, created))
+            _newest_use(out, k, sha, created)
     return out
+
+
+Expected = dict[tuple[Bucket, str], tuple[str, datetime | None]]
+
+
+def _newest_use(out: Expected, key: str, sha: str, created: datetime) -> None:
+    """A raw object reused by a later dossier ages from that one (its age restarts on reuse)."""
+    known = out.get((Bucket.RAW, key))
+    if known is None or (known[1] is not None and created > known[1]):
+        out[(Bucket.RAW, key)] = (sha, created)
 
 
 def _check(store: ObjectStore, bucket: Bucket, key: str, sha256: str) -> str:
@@ -123,12 +133,14 @@ def scrub(
             report.ok += 1
         elif state == "missing" and bucket is Bucket.RAW and created is not None and created + expiry <= now:
             report.expired += 1
-        elif state == "missing":
-            report.missing.append(where)
-            log.error("scrub: %s is missing from the object store", where)
         else:
-            report.tampered.append(where)
-            log.error("scrub: %s does not match its SHA-256", where)
+            if state == "missing":
+                report.missing.append(where)
+                log.error("scrub: %s is missing from the object store", where)
+            else:
+                report.tampered.append(where)
+                log.error("scrub: %s does not match its SHA-256", where)
+            # A versioned bucket may keep the intact bytes under an overwrite or a delete marker.
             restore = getattr(store, "restore_version", None)
             restored = repair and restore is not None and restore(bucket, key, sha)
             if restored and _check(store, bucket, key, sha) == "ok":

@@ -227,3 +227,22 @@ def test_unversioned_buckets_and_local_store_record_no_version(seaweed, catalogu
         assert wh.get_bytes(Bucket.RAW, obj.key, actor="worker") == b"\xff\xd8 raw scan"
         with catalogue.engine.begin() as conn:
             conn.execute(text("DELETE FROM stored_objects"))
+
+
+def test_a_delete_marker_hides_nothing_and_scrub_brings_the_document_back(seaweed, catalogue: Catalogue) -> None:  # type: ignore[no-untyped-def]
+    from storage.warehouse.scrub import scrub
+    from tests.storage.conftest import s3_store
+
+    store = s3_store(seaweed)
+    wh = Warehouse(catalogue, store)
+    doc = wh.put_bytes(Bucket.DOCUMENTS, PDF + b"marked", suffix=".pdf")
+    name = store.bucket_name(Bucket.DOCUMENTS)
+    store.client.remove_object(name, doc.key)  # no version named: S3 lays a delete marker over it
+    with pytest.raises(NotFound):
+        store.get_bytes(Bucket.DOCUMENTS, doc.key)  # the plain read sees it gone
+    assert wh.get_bytes(Bucket.DOCUMENTS, doc.key, actor="officer:1") == PDF + b"marked"
+    report = scrub(catalogue, store)
+    assert report.missing == [f"documents/{doc.key}"] and not report.clean
+    repaired = scrub(catalogue, store, repair=True)
+    assert repaired.repaired == [f"documents/{doc.key}"] and repaired.clean
+    assert store.get_bytes(Bucket.DOCUMENTS, doc.key) == PDF + b"marked"  # the newest version again
