@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from sohoa.settings import Settings, StorageSettings
-from storage.objectstore import Bucket, open_object_store, sha256_hex
+from storage.objectstore import Bucket, StorePolicy, open_object_store, sha256_hex
 from storage.objectstore.local import LocalObjectStore
 from storage.warehouse.lifecycle import sweep_expired
 
@@ -70,6 +70,11 @@ def test_a_raw_scan_stored_again_restarts_its_age(tmp_path: Path) -> None:
     assert all(store.exists(Bucket.RAW, key) for key in keys.values())
 
 
+def test_renewal_comes_soon_enough_for_a_short_expiry() -> None:
+    assert StorePolicy(raw_expiry_days=30).renew_after == timedelta(days=1)
+    assert StorePolicy(raw_expiry_days=1).renew_after == timedelta(hours=12)  # reused at 23 h: renewed
+
+
 def _file(folder: Path, name: str, data: bytes) -> Path:
     path = folder / name
     path.write_bytes(data)
@@ -87,7 +92,7 @@ def test_an_old_raw_scan_is_renewed_in_place_on_s3(seaweed, monkeypatch: pytest.
     before = store.client.stat_object(name, obj.key)
     assert store.renew(Bucket.RAW, obj.key)  # fresh: nothing to do
     assert store.client.stat_object(name, obj.key).last_modified == before.last_modified
-    monkeypatch.setattr(s3, "RENEW_AFTER", timedelta(0))  # as if stored long ago
+    monkeypatch.setattr(type(store.policy), "renew_after", property(lambda _p: timedelta(0)))  # as if stored long ago
     time.sleep(1.1)  # Last-Modified has one-second resolution
     assert store.put_bytes(Bucket.RAW, b"\xff\xd8 scan from long ago").key == obj.key
     after = store.client.stat_object(name, obj.key)
