@@ -140,9 +140,13 @@ async def push_batch(
         return receipt, _reusable(services, receipt, principal.id)
 
     try:
-        # On a few threads of their own (settings api.receipt_threads): with one thread per
-        # waiting upload, handing the GIL around took more CPU than some of the work itself.
-        receipt, reuse = await anyio.to_thread.run_sync(receive, limiter=request.app.state.receipt_threads)
+        # A small batch (held in memory) is mostly CPU: those run on a few threads of their own
+        # (api.receipt_threads), since with one thread per waiting upload handing the GIL around
+        # took more CPU than some of the work. A large one is mostly I/O (its archive copied to
+        # the store) and must not hold the small ones up: it runs on the general pool.
+        small = upload.data is not None
+        limiter = request.app.state.receipt_threads if small else None
+        receipt, reuse = await anyio.to_thread.run_sync(receive, limiter=limiter)
     finally:
         Path(path).unlink(missing_ok=True)
     request.app.state.wake_workers()

@@ -97,8 +97,9 @@ class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = 512 * 1024 * 1024
-    # Worker threads per API process that read and record received batches. A receipt is mostly
-    # CPU under one GIL: more threads only trade the GIL back and forth (scale with processes).
+    # Worker threads per API process that read and record small batches (up to 4 MiB, parsed in
+    # memory): mostly CPU under one GIL, where more threads only trade the GIL back and forth
+    # (scale with processes). Larger batches, mostly I/O, use the general thread pool.
     receipt_threads: int = Field(default=4, ge=1)
     public_base_url: str = "http://127.0.0.1:8000"
     metrics_token: str | None = None

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
 
 from storage.catalogue.models import Component, JobStep, StepState, utcnow
 from workers.celery_app import RUN_STEP, make_app
-from workers.pipeline import step_time_limit
+from workers.pipeline import page_bound, step_time_limit
 from workers.runner import fail_abandoned, lost_lease
 from workers.services import Services
 
@@ -32,6 +33,7 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.app = make_app(services.settings)
+        self._swept_at = -float("inf")
 
     def time_limit(self, kind: str, pages: int = 1) -> int:
         """Hard time limit of a step's task: the step's own limit (``step_time_limit``)."""
@@ -50,7 +52,10 @@ class Dispatcher:
                 lost_lease(now, self.services.settings.workers.max_attempts),
             ),
         )
-        fail_abandoned(self.services)
+        lease_s = self.services.settings.workers.lease_seconds
+        if time.monotonic() - self._swept_at >= lease_s:  # a write transaction: once a lease period is enough
+            self._swept_at = time.monotonic()
+            fail_abandoned(self.services)
         with self.services.catalogue.session() as s:
             ids = s.scalars(select(JobStep.id).where(runnable).order_by(JobStep.id).limit(BATCH)).all()
             if not ids:
@@ -73,13 +78,14 @@ class Dispatcher:
     def _pages(self, step_ids: set[int]) -> dict[int, int]:
         if not step_ids:
             return {}
+        max_pages = self.services.settings.ocr.max_pages_per_component
         with self.services.catalogue.reading() as s:
             rows = s.execute(
-                select(JobStep.id, Component.page_count)
+                select(JobStep.id, Component)
                 .join(Component, JobStep.component_id == Component.id)
                 .where(JobStep.id.in_(step_ids))
             )
-            return {step_id: pages for step_id, pages in rows}
+            return {step_id: page_bound(comp, max_pages) for step_id, comp in rows}
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="sohoa-dispatcher", daemon=True)

@@ -299,6 +299,16 @@ DIGITIZE_OVERHEAD_S = 60  # fetching the scans, building and storing the PDF
 TRANSFER_LIMIT_S = 1800
 
 
+MULTI_PAGE_SUFFIXES = (".pdf", ".tif", ".tiff")
+
+
+def page_bound(component: Component, max_pages: int) -> int:
+    """The most pages a component can hold: one per scan, or the component cap if a scan may hold many."""
+    if any(f.filename.lower().endswith(MULTI_PAGE_SUFFIXES) for f in component.files):
+        return max_pages
+    return max(component.page_count, 1)
+
+
 def step_time_limit(ocr_timeout_s: int, kind: str, pages: int = 1) -> int:
     """How long one attempt of a step may run, in seconds (Celery's hard limit; the lease's end in embedded mode).
 

@@ -85,14 +85,15 @@ def _by_key(s: Session, issued_by: int | None, key: str, fingerprint: str) -> ER
     return result
 
 
-def _same_pdf(s: Session, dossier_id: int, source_sha256: str, level: str) -> EResult | None:
-    """The dossier's e-result made from this very PDF at this level, unless its signing failed."""
+def _same_pdf(s: Session, dossier_id: int, source_sha256: str, level: str, title: str) -> EResult | None:
+    """The dossier's e-result made from this very PDF at this level and title, unless its signing failed."""
     return s.scalar(
         select(EResult)
         .where(
             EResult.dossier_id == dossier_id,
             EResult.source_sha256 == source_sha256,
             EResult.level == level,
+            EResult.title == title,
             EResult.state != ComponentState.FAILED,
         )
         .order_by(EResult.seq)
@@ -123,8 +124,8 @@ def issue_result_once(
       gets the same e-result, whatever its state; the key reused for another dossier, level,
       title or content is refused (IdempotencyKeyReused).
     - With or without a key, an e-result of the same dossier made from the same PDF (same
-      SHA-256) at the same level is returned instead of a new one: it would be the same
-      signed document under another number. One whose signing failed left nothing locked
+      SHA-256) at the same level, under the same title, is returned instead of a new one: it
+      would be the same signed document under another number. One whose signing failed left nothing locked
       and does not count, so the officer can issue that PDF again.
 
     Two identical requests at once race for the same sequence number (and key); the loser's
@@ -161,7 +162,7 @@ def issue_result_once(
                 # committed rows per statement; SQLite writers queue on one lock).
                 seq = (s.scalar(select(func.max(EResult.seq)).where(EResult.dossier_id == dossier.id)) or 0) + 1
                 known = None if idempotency_key is None else _by_key(s, issued_by, idempotency_key, fingerprint)
-                known = known or _same_pdf(s, dossier.id, source.sha256, level)
+                known = known or _same_pdf(s, dossier.id, source.sha256, level, title)
                 if known is not None:
                     log.info("e-result %s returned again for a repeat on dossier %s", known.code, dossier_code)
                     return Issued(known, created=False)

@@ -26,7 +26,7 @@ from sohoa.logging_setup import log_context
 from storage.catalogue.models import Component, ComponentState, EResult, JobStep, StepState, utcnow
 from workers.errors import StepAbandoned
 from workers.metrics import STEP_FAILURES, STEP_SECONDS
-from workers.pipeline import STEPS, step_time_limit
+from workers.pipeline import STEPS, page_bound, step_time_limit
 from workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class StepRunner:
         """Run a step this runner has claimed and settle it."""
         with self.services.catalogue.session() as s:
             step = s.get_one(JobStep, step_id)
-            dossier, pages = _target_of(s, step)
+            dossier, pages = _target_of(s, step, self.services.settings.ocr.max_pages_per_component)
             s.expunge(step)
         limit = step_time_limit(self.services.settings.ocr.timeout_s, step.kind, pages)
         with log_context(
@@ -237,11 +237,11 @@ class _Heartbeat:
                 log.exception("renewing the lease of step %s failed", self.step_id)
 
 
-def _target_of(s, step: JobStep) -> tuple[str | None, int]:  # type: ignore[no-untyped-def]
-    """The step's dossier code and page count (an e-result counts as one page)."""
+def _target_of(s, step: JobStep, max_pages: int) -> tuple[str | None, int]:  # type: ignore[no-untyped-def]
+    """The step's dossier code and the most pages it may hold (an e-result counts as one)."""
     if step.component_id is not None:
         comp = s.get(Component, step.component_id)
-        return (comp.dossier.code, comp.page_count) if comp else (None, 1)
+        return (comp.dossier.code, page_bound(comp, max_pages)) if comp else (None, 1)
     result = s.get(EResult, step.eresult_id)
     return (result.dossier.code if result else None), 1
 

@@ -76,9 +76,11 @@ def test_same_pdf_and_level_without_key_gives_the_same_result(api: Api) -> None:
     assert first.json()["code"] == second.json()["code"] == f"{CODE}-KQ1"
     assert _upload(api, pdf, level="B-T").json()["code"] == f"{CODE}-KQ2"  # another level is another result
     assert _upload(api, pdf, "new-key").json()["code"] == f"{CODE}-KQ1"
+    retitled = issue_result_once(api.services, CODE, pdf, title="Giấy phép (bản sửa)", level="B-B")
+    assert retitled.created and retitled.result.code == f"{CODE}-KQ3"  # another title is another result
     with api.services.catalogue.session() as s:
-        s.scalars(select(EResult)).first().state = ComponentState.FAILED  # type: ignore[union-attr]
-    assert _upload(api, pdf).json()["code"] == f"{CODE}-KQ3"  # a failed signing locked nothing: issue again
+        s.scalars(select(EResult).order_by(EResult.seq)).first().state = ComponentState.FAILED  # type: ignore[union-attr]
+    assert _upload(api, pdf).json()["code"] == f"{CODE}-KQ4"  # a failed signing locked nothing: issue again
 
 
 def _race(services: Services, pdf: bytes, issued_by: int, key: str | None, count: int = 4) -> list[Issued]:
