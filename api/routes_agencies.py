@@ -14,6 +14,7 @@ from api.verification import summary
 from digitizer.model import DOCUMENT_TYPES
 from sohoa.errors import SohoaError
 from storage.catalogue.clients import Principal
+from storage.catalogue.identifiers import OWNER_ID
 from storage.catalogue.models import ClientRole
 from storage.objectstore import Bucket
 from storage.objectstore.links import LinkInvalid, verify_local_link
@@ -65,8 +66,7 @@ def _fetch(request: Request, principal: Principal, owner_id: str, purpose: str, 
 async def agency_documents(
     request: Request,
     principal: Annotated[Principal, Depends(agency)],
-    # ASCII digits: ``\d`` takes any Unicode digit (pydantic's Rust regex: ``$`` is the end of the string).
-    owner_id: Annotated[str, Query(pattern=r"^[0-9]{12}$", description="số định danh cá nhân (12 digits)")],
+    owner_id: Annotated[str, Query(pattern=OWNER_ID.pattern, description="số định danh cá nhân (12 digits)")],
     purpose: Annotated[str, Query(min_length=3, max_length=200, description="purpose the grant was given for")],
     doc_type: Annotated[list[str] | None, Query(description="document types; default: all granted")] = None,
 ) -> dict:

@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import lzma
-import re
 import struct
 import zipfile
 import zlib
@@ -30,13 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from digitizer.model import DOCUMENT_TYPES
 from sohoa.errors import BatchInvalid, IntegrityError, ManifestInvalid, SohoaError, UnsafePath
+from storage.catalogue.identifiers import DOSSIER_CODE, OWNER_ID, PROCEDURE_CODE
 from workers.errors import BatchTooLarge, FileMissing, MemberUnreadable
 
-# ASCII digits only (``\d`` takes any Unicode digit). These patterns are checked by pydantic's
-# Rust engine, where ``$`` is the end of the string only; from Python, use ``fullmatch``.
-DOSSIER_CODE = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4}$")
-PROCEDURE_CODE = re.compile(r"^[0-9]\.[0-9]{6}$")
-APPLICANT_ID = re.compile(r"^[0-9]{12}$")
 MAX_MEMBERS = 2000
 MAX_MEMBER_BYTES = 200 * 1024 * 1024
 MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
@@ -65,7 +60,7 @@ class Manifest(BaseModel):
 
     dossier_code: str = Field(pattern=DOSSIER_CODE.pattern)
     procedure_code: str = Field(pattern=PROCEDURE_CODE.pattern)
-    applicant_id: str = Field(pattern=APPLICANT_ID.pattern)
+    applicant_id: str = Field(pattern=OWNER_ID.pattern)
     applicant_name: str = Field(default="", max_length=200)
     # Optional: lets the applicant pass the citizen portal's lookup check.
     applicant_birth_date: date | None = None

@@ -7,7 +7,6 @@ short-lived link, and audits the request whether it is granted or refused.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,16 +14,12 @@ from sqlalchemy import select
 
 from sohoa.errors import error
 from storage.catalogue.db import Catalogue
+from storage.catalogue.identifiers import AGENCY_CODE, OWNER_ID
 from storage.catalogue.warehouse_models import Agency, Grant
 from storage.objectstore import Bucket
 from storage.warehouse import audit
 from storage.warehouse.core import Warehouse
 from storage.warehouse.search import SearchQuery, search_documents
-
-# Mã định danh điện tử của cơ quan, tổ chức (QĐ 20/2020/QĐ-TTg): four levels, e.g. 000.00.12.H26.
-# ASCII digits only (``\d`` takes any Unicode digit), and the whole string (``$`` allows a final newline).
-AGENCY_CODE = re.compile(r"\A[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}\Z")
-OWNER_ID = re.compile(r"\A[0-9]{12}\Z")
 
 AgencyCodeInvalid = error(
     "AGENCY_CODE_INVALID",
