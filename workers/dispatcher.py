@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from storage.catalogue.models import Component, JobStep, StepState, utcnow
 from workers.celery_app import RUN_STEP, make_app
 from workers.pipeline import page_bound, step_time_limit
-from workers.runner import fail_abandoned, lost_lease
+from workers.runner import AbandonedSweep, lost_lease
 from workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.app = make_app(services.settings)
-        self._swept_at = -float("inf")
+        self._sweep = AbandonedSweep(services)
 
     def time_limit(self, kind: str, pages: int = 1) -> int:
         """Hard time limit of a step's task: the step's own limit (``step_time_limit``)."""
@@ -52,10 +52,7 @@ class Dispatcher:
                 lost_lease(now, self.services.settings.workers.max_attempts),
             ),
         )
-        lease_s = self.services.settings.workers.lease_seconds
-        if time.monotonic() - self._swept_at >= lease_s:  # a write transaction: once a lease period is enough
-            self._swept_at = time.monotonic()
-            fail_abandoned(self.services)
+        self._sweep()
         with self.services.catalogue.session() as s:
             ids = s.scalars(select(JobStep.id).where(runnable).order_by(JobStep.id).limit(BATCH)).all()
             if not ids:
@@ -84,6 +81,7 @@ class Dispatcher:
                 select(JobStep.id, Component)
                 .join(Component, JobStep.component_id == Component.id)
                 .where(JobStep.id.in_(step_ids))
+                .options(selectinload(Component.files))  # page_bound reads them: one query, not one per step
             )
             return {step_id: page_bound(comp, max_pages) for step_id, comp in rows}
 

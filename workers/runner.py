@@ -53,7 +53,7 @@ class StepRunner:
         self.services = services
         self.owner = owner or worker_identity()
         self.lease = timedelta(seconds=services.settings.workers.lease_seconds)
-        self._swept_at = -float("inf")
+        self._sweep = AbandonedSweep(services)
 
     def _claimable(self):  # type: ignore[no-untyped-def]
         now = utcnow()
@@ -85,9 +85,7 @@ class StepRunner:
 
         Once a lease period, steps whose workers died on every attempt are failed first.
         """
-        if time.monotonic() - self._swept_at >= self.lease.total_seconds():
-            self._swept_at = time.monotonic()
-            fail_abandoned(self.services)
+        self._sweep()
         for _ in range(5):
             with self.services.catalogue.session() as s:
                 candidates = s.scalars(
@@ -197,8 +195,7 @@ class StepRunner:
             if retry:
                 exhausted = StepAbandoned(info.detail or info.code)
                 info = ErrorInfo(info.code, exhausted.message_vi, exhausted.message_en, info.detail)
-            row.state, row.finished_at = StepState.FAILED, utcnow()
-            mark_target_failed(s, row, info)
+            _fail(s, row, info)
         log.warning("step %s (%s) failed: %s %s", step.id, step.kind, info.code, info.detail)
         return RunResult(step.id, StepState.FAILED, info.code)
 
@@ -238,17 +235,23 @@ class _Heartbeat:
 
 
 def _target_of(s, step: JobStep, max_pages: int) -> tuple[str | None, int]:  # type: ignore[no-untyped-def]
-    """The step's dossier code and the most pages it may hold (an e-result counts as one)."""
+    """The step's dossier code, and the most pages it may hold when that sets its time limit (digitize)."""
     if step.component_id is not None:
         comp = s.get(Component, step.component_id)
-        return (comp.dossier.code, page_bound(comp, max_pages)) if comp else (None, 1)
+        if comp is None:
+            return None, 1
+        return comp.dossier.code, page_bound(comp, max_pages) if step.kind == "digitize" else 1
     result = s.get(EResult, step.eresult_id)
     return (result.dossier.code if result else None), 1
 
 
+def _expired_lease(now: datetime):  # type: ignore[no-untyped-def]
+    return and_(JobStep.state == StepState.RUNNING, JobStep.lease_until < now)
+
+
 def lost_lease(now: datetime, max_attempts: int):  # type: ignore[no-untyped-def]
     """A running step whose worker stopped renewing its lease, with attempts left to run it again."""
-    return and_(JobStep.state == StepState.RUNNING, JobStep.lease_until < now, JobStep.attempts < max_attempts)
+    return and_(_expired_lease(now), JobStep.attempts < max_attempts)
 
 
 def fail_abandoned(services: Services) -> int:
@@ -257,21 +260,37 @@ def fail_abandoned(services: Services) -> int:
     A scan that gets its worker killed (out of memory, a hard time limit) would otherwise be
     claimed again forever, its component never settled. Returns how many were failed.
     """
-    max_attempts = services.settings.workers.max_attempts
-    abandoned = and_(
-        JobStep.state == StepState.RUNNING, JobStep.lease_until < utcnow(), JobStep.attempts >= max_attempts
-    )
+    abandoned = and_(_expired_lease(utcnow()), JobStep.attempts >= services.settings.workers.max_attempts)
     with services.catalogue.session() as s:
         rows = s.scalars(select(JobStep).where(abandoned).with_for_update()).all()
         for row in rows:
             detail = f"the worker was lost on each of {row.attempts} attempts"
             info = ErrorInfo.from_exception(StepAbandoned(detail))
-            row.state, row.finished_at = StepState.FAILED, utcnow()
-            row.lease_owner = row.lease_until = None
             row.error_code, row.error_message = info.code, info.message
-            mark_target_failed(s, row, info)
+            _fail(s, row, info)
             log.warning("step %s (%s) failed: %s", row.id, row.kind, detail)
     return len(rows)
+
+
+class AbandonedSweep:
+    """``fail_abandoned`` at most once a lease period: it is a write transaction, and no lease expires sooner."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self.period_s = services.settings.workers.lease_seconds
+        self._last = -float("inf")
+
+    def __call__(self) -> None:
+        if time.monotonic() - self._last >= self.period_s:
+            self._last = time.monotonic()
+            fail_abandoned(self.services)
+
+
+def _fail(s, row: JobStep, info: ErrorInfo) -> None:  # type: ignore[no-untyped-def]
+    """Settle a step as failed for good, and its component or e-result with it."""
+    row.state, row.finished_at = StepState.FAILED, utcnow()
+    row.lease_owner = row.lease_until = None
+    mark_target_failed(s, row, info)
 
 
 def mark_target_failed(s, row: JobStep, info: ErrorInfo) -> None:  # type: ignore[no-untyped-def]
