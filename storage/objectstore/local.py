@@ -63,17 +63,6 @@ def _make_dirs(directory: Path) -> None:
     _fsync_dir(directory.parent)
 
 
-def _renewed(bucket: Bucket, path: Path, after: timedelta) -> bool:
-    """Whether ``path`` exists; a raw scan older than ``after`` gets its age restarted (``ObjectStore.renew``)."""
-    try:
-        modified = path.stat().st_mtime
-    except FileNotFoundError:
-        return False
-    if bucket is Bucket.RAW and time.time() - modified > after.total_seconds():
-        os.utime(path)  # sweep_expired goes by the modification time
-    return True
-
-
 def _durable_replace(src: Path, dest: Path) -> None:
     """Rename, then sync the destination folder.
 
@@ -150,7 +139,7 @@ class LocalObjectStore:
         digest = sha256 or sha256_hex(data)  # a caller that already hashed passes it on
         key = content_key(digest, suffix)
         path = self._path(bucket, key)
-        if not _renewed(bucket, path, self.policy.renew_after):
+        if not self._renewed(bucket, path):
             self._write_atomic(path, lambda fh: fh.write(data))
             self._after_write(bucket, key, path)
         return StoredObject(bucket, key, digest, len(data))
@@ -173,7 +162,7 @@ class LocalObjectStore:
         key = content_key(staged.sha256, suffix)
         src = self._path(Bucket.WORK, staged.temp_key)
         dest = self._path(staged.bucket, key)
-        if _renewed(staged.bucket, dest, self.policy.renew_after):
+        if self._renewed(staged.bucket, dest):
             src.unlink(missing_ok=True)
         else:
             if not src.exists():
@@ -193,16 +182,15 @@ class LocalObjectStore:
         key = content_key(sha256, suffix)
         if bucket is not Bucket.RESULTS:
             size = path.stat().st_size
-            if self._rename_in(bucket, path, self._path(bucket, key), self.policy.renew_after):
+            if self._rename_in(bucket, path, self._path(bucket, key)):
                 return StoredObject(bucket, key, sha256, size)
         obj = self.put_file(bucket, path, suffix=suffix, content_type=content_type)
         path.unlink(missing_ok=True)
         return obj
 
-    @staticmethod
-    def _rename_in(bucket: Bucket, path: Path, dest: Path, renew_after: timedelta) -> bool:
+    def _rename_in(self, bucket: Bucket, path: Path, dest: Path) -> bool:
         """Make ``path`` the object at ``dest`` (durably); False when a rename cannot do it."""
-        if _renewed(bucket, dest, renew_after):  # the same bytes are stored already
+        if self._renewed(bucket, dest):  # the same bytes are stored already
             path.unlink()
             return True
         with path.open("rb+") as fh:
@@ -245,7 +233,16 @@ class LocalObjectStore:
         return copy_to_file(self.open_read(bucket, key, sha256=sha256), dest)
 
     def renew(self, bucket: Bucket, key: str) -> bool:
-        return _renewed(bucket, self._path(bucket, key), self.policy.renew_after)
+        return self._renewed(bucket, self._path(bucket, key))
+
+    def _renewed(self, bucket: Bucket, path: Path) -> bool:
+        try:
+            modified = path.stat().st_mtime
+        except FileNotFoundError:
+            return False
+        if bucket is Bucket.RAW and time.time() - modified > self.policy.renew_after.total_seconds():
+            os.utime(path)  # sweep_expired goes by the modification time
+        return True
 
     def exists(self, bucket: Bucket, key: str) -> bool:
         return self._path(bucket, key).is_file()

@@ -344,24 +344,23 @@ class S3ObjectStore:
     def get_to_file(self, bucket: Bucket, key: str, dest: Path, *, sha256: str | None = None) -> int:
         return copy_to_file(self.open_read(bucket, key, sha256=sha256), dest)
 
-    def exists(self, bucket: Bucket, key: str) -> bool:
-        name = self._ensure(bucket)
+    def _stat(self, name: str, key: str) -> Any:
+        """The object's metadata, None when it is absent."""
         try:
-            self._call(f"stat {name}/{key}", lambda: self.client.stat_object(name, key))
-            return True
+            return self._call(f"stat {name}/{key}", lambda: self.client.stat_object(name, key))
         except S3Error as exc:
             if exc.code in _MISSING:
-                return False
+                return None
             raise
+
+    def exists(self, bucket: Bucket, key: str) -> bool:
+        return self._stat(self._ensure(bucket), key) is not None
 
     def renew(self, bucket: Bucket, key: str) -> bool:
         name = self._ensure(bucket)
-        try:
-            stat = self._call(f"stat {name}/{key}", lambda: self.client.stat_object(name, key))
-        except S3Error as exc:
-            if exc.code in _MISSING:
-                return False
-            raise
+        stat = self._stat(name, key)
+        if stat is None:
+            return False
         modified = stat.last_modified
         if bucket is Bucket.RAW and modified is not None and datetime.now(UTC) - modified > self.policy.renew_after:
             # Copied onto itself: a new write as far as the lifecycle rule is concerned.
