@@ -144,8 +144,7 @@ async def push_batch(
         # (api.receipt_threads), since with one thread per waiting upload handing the GIL around
         # took more CPU than some of the work. A large one is mostly I/O (its archive copied to
         # the store) and must not hold the small ones up: it runs on the general pool.
-        small = upload.data is not None
-        limiter = request.app.state.receipt_threads if small else None
+        limiter = request.app.state.receipt_threads if upload.data is not None else None
         receipt, reuse = await anyio.to_thread.run_sync(receive, limiter=limiter)
     finally:
         Path(path).unlink(missing_ok=True)

@@ -108,9 +108,14 @@ async def post_result(
     services = request.app.state.services
     data = await read_body(request, services.settings.api.result_max_upload_bytes)
     issued = await run_in_threadpool(
-        lambda: issue_result_once(
-            services, code, data, title=title, level=level, issued_by=principal.id, idempotency_key=idempotency_key
-        )
+        issue_result_once,
+        services,
+        code,
+        data,
+        title=title,
+        level=level,
+        issued_by=principal.id,
+        idempotency_key=idempotency_key,
     )
     return _issued(request, response, issued)
 

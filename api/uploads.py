@@ -109,18 +109,22 @@ async def read_body(request: Request, limit: int) -> bytes:
 MULTIPART_NO_TYPE = "Yêu cầu thiếu tiêu đề Content-Type multipart/form-data. Gửi lại biểu mẫu kèm tệp."
 
 
+def _multipart_invalid(message: str) -> HTTPException:
+    return HTTPException(422, detail={"code": "MULTIPART_INVALID", "message": message})
+
+
 async def parse_multipart(request: Request, limit: int, *, max_files: int = 1, max_fields: int = 10) -> FormData:
     """Parse a multipart body from the counted stream; the caller closes the returned form."""
     refuse_declared_oversize(request, limit)
     if "content-type" not in request.headers:  # Starlette's parser would fail with a KeyError
-        raise HTTPException(422, detail={"code": "MULTIPART_INVALID", "message": MULTIPART_NO_TYPE})
+        raise _multipart_invalid(MULTIPART_NO_TYPE)
     parser = MultiPartParser(
         request.headers, limited(request.stream(), limit), max_files=max_files, max_fields=max_fields
     )
     try:
         return await parser.parse()
     except MultiPartException as exc:
-        raise HTTPException(422, detail={"code": "MULTIPART_INVALID", "message": str(exc)}) from exc
+        raise _multipart_invalid(str(exc)) from exc
 
 
 async def _copy_upload(upload: UploadFile, directory: Path, suffix: str) -> Upload:

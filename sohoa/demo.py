@@ -20,7 +20,7 @@ from workers.batch import read_batch
 from workers.embedded import EmbeddedPool
 from workers.intake import ingest
 from workers.result_render import render_result_pdf
-from workers.results import issue_result
+from workers.results import issue_result_once
 from workers.services import Services
 from workers.status import TERMINAL, dossier_status
 
@@ -98,12 +98,12 @@ def run_demo(
         final = status()
         pages = sum(c["pages"] for c in final["components"] if c["state"] == "done")
 
-        result = issue_result(
+        result = issue_result_once(
             services,
             receipt.dossier_code,
             render_result_pdf(result_lines(final, batch.manifest.applicant_name)),
             title="Kết quả giải quyết thủ tục hành chính",
-        )
+        ).result
         pool.wake()
 
         def result_done() -> bool:

@@ -187,16 +187,3 @@ def issue_result_once(
             log.info("an e-result for dossier %s was issued concurrently; looking again", dossier_code)
             continue
     raise RuntimeError("could not allocate an e-result number")
-
-
-def issue_result(
-    services: Services,
-    dossier_code: str,
-    pdf: bytes,
-    *,
-    title: str = "",
-    level: str | None = None,
-    issued_by: int | None = None,
-) -> EResult:
-    """Issue an e-result for this PDF (or return the dossier's one from the same PDF and level)."""
-    return issue_result_once(services, dossier_code, pdf, title=title, level=level, issued_by=issued_by).result

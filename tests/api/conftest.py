@@ -132,3 +132,21 @@ def add_signed_document(
         signature_level="B-B",
     )
     return doc_id
+
+
+def asgi_scope(method: str, path: str, headers: list[tuple[bytes, bytes]], client: str = "127.0.0.1") -> dict[str, Any]:
+    """An HTTP request's ASGI scope, for tests that drive the app's receive channel themselves."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": (client, 5000),
+        "server": ("testserver", 80),
+    }

@@ -12,7 +12,7 @@ from signing.errors import PdfInvalid
 from signing.pades import sign_pdf
 from signing.verify import verify_pdf
 from storage.objectstore.links import LinkInvalid, verify_local_link
-from tests.api.conftest import Api
+from tests.api.conftest import Api, asgi_scope
 from workers.result_render import render_result_pdf
 
 
@@ -31,20 +31,8 @@ def test_dev_tsa_refuses_an_oversized_query_without_reading_it_all(api: Api) -> 
         async def send(message: dict[str, Any]) -> None:
             messages.append(message)
 
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": "/dev/tsa",
-            "raw_path": b"/dev/tsa",
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"testserver"), (b"content-type", b"application/timestamp-query")],
-            "client": ("203.0.113.5", 1234),
-            "server": ("testserver", 80),
-        }
+        headers = [(b"host", b"testserver"), (b"content-type", b"application/timestamp-query")]
+        scope = asgi_scope("POST", "/dev/tsa", headers, client="203.0.113.5")
         await api.client.app(scope, receive, send)
         return messages[0]["status"]
 

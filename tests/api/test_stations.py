@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from storage.catalogue.models import ClientRole, Dossier
 from storage.catalogue.warehouse_models import AuditEntry
-from tests.api.conftest import APPLICANT_ID, Api, add_signed_document, push_dossier
+from tests.api.conftest import APPLICANT_ID, Api, add_signed_document, asgi_scope, push_dossier
 from tests.helpers import make_zip, manifest
 
 CODE = "000.00.12.H26-261121-0201"
@@ -126,20 +126,8 @@ def test_declared_oversize_is_refused_before_reading_the_body(make_api) -> None:
     api = make_api(max_upload_bytes=1024 * 1024)
     app = api.client.app
     key = api.station["Authorization"].encode()
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/api/v1/batches",
-        "raw_path": b"/api/v1/batches",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"authorization", key), (b"content-type", b"application/zip"), (b"content-length", b"600000000")],
-        "client": ("127.0.0.1", 5000),
-        "server": ("testserver", 80),
-    }
+    headers = [(b"authorization", key), (b"content-type", b"application/zip"), (b"content-length", b"600000000")]
+    scope = asgi_scope("POST", "/api/v1/batches", headers)
     sent: list[dict] = []
 
     async def receive() -> dict:
