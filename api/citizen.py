@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import time
 from dataclasses import dataclass
@@ -23,6 +24,13 @@ GRANT_COOKIE = "sohoa_kq"
 _DUMMY = "\x00" * 32
 _DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
 _GRANT = re.compile(r"([^|]*)\|([0-9]{1,12})\|([0-9a-f]{64})")
+# Per-client limits count an IPv6 client by its /64, not its address: a /64 is the smallest
+# network an end site gets (SLAAC needs a whole /64 per link), so one phone, household or cloud
+# VM can send from 2^64 addresses at will, and privacy addresses rotate on their own. Keyed by
+# the full address, every guess could come with a fresh limit. A shorter prefix would start to
+# lump unrelated customers of one provider together; sites delegated a /56 or /48 still get
+# 2^8 to 2^16 keys, which the per-code limits bound as well.
+IPV6_CLIENT_PREFIX = 64
 
 
 @dataclass(frozen=True)
@@ -84,11 +92,48 @@ def grant_allows(secret: bytes, token: str | None, code: str, *, now: float | No
     return granted_code == code and expires >= (time.time() if now is None else now)
 
 
+def client_key(host: str) -> str:
+    """The client a per-client limit counts: the address an IPv4 client sends from, an IPv6 client's /64.
+
+    An IPv4-mapped IPv6 address (``::ffff:1.2.3.4``, what a dual-stack socket reports for IPv4)
+    counts as its IPv4 address; any other IPv6 address as its ``IPV6_CLIENT_PREFIX`` network
+    (``2001:db8:1:2::/64``). A host that is no IP address (a test client's name, a unix socket
+    path, ``-``) is its own key, as given.
+    """
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv4Address):
+        return str(address)
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((int(address), IPV6_CLIENT_PREFIX), strict=False))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a client address is this machine's own (``::ffff:127.0.0.1`` included)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
 def client_tag(secret: bytes, host: str) -> str:
-    """A keyed, truncated hash of the client address: lets logs correlate attempts without storing it."""
-    return hmac.new(secret, f"client\n{host}".encode(), hashlib.sha256).hexdigest()[:12]
+    """A keyed, truncated hash of the client's ``client_key``: lets logs correlate attempts without storing it.
+
+    Rate limits, log lines, lookup audit entries (``detail.client``) and the public reads of the
+    warehouse (actor ``public:<tag>``) all carry this tag. For IPv4 it stands for one address, as
+    it always has; for IPv6 it stands for the client's /64, so all addresses of one /64 share a
+    tag, and an IPv4-mapped address shares its IPv4 address's. Tags recorded before this for an
+    IPv6 client (mapped ones included) therefore differ from today's for the same address.
+    """
+    return hmac.new(secret, f"client\n{client_key(host)}".encode(), hashlib.sha256).hexdigest()[:12]
 
 
 def client_of(request: Request) -> str:
-    """The tag of the client behind a request (``client_tag`` with the portal's secret)."""
+    """The tag of the client behind a request (``client_tag`` with the portal's secret); per-client limits key on it."""
     return client_tag(request.app.state.portal_secret, request.client.host if request.client else "-")

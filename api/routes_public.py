@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import func, select, text
 
+from api.citizen import is_loopback
 from api.docs import ERRORS, binary_body
 from api.errors import rate_limited, retry_seconds
 from api.pages import page
@@ -86,7 +87,7 @@ async def metrics(request: Request) -> Response:
     Served to loopback scrapers, or to others presenting ``api.metrics_token``.
     """
     token = request.app.state.services.settings.api.metrics_token
-    local = request.client is not None and request.client.host in ("127.0.0.1", "::1")
+    local = request.client is not None and is_loopback(request.client.host)
     presented = request.headers.get("authorization", "").removeprefix("Bearer ")
     if not local and not (token and hmac.compare_digest(presented.encode(), token.encode())):
         raise HTTPException(403)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, event, select, true
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, event, select, text, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -238,7 +238,25 @@ class JobStep(Base):
     finished_at: Mapped[datetime | None]
 
     __table_args__ = (
+        # Never takes effect (one of its columns is always NULL); kept, as migration 0009 says.
         UniqueConstraint("kind", "component_id", "eresult_id", name="uq_step_target"),
+        # At most one step of each kind per target (migration 0009).
+        Index(
+            "uq_step_component",
+            "kind",
+            "component_id",
+            unique=True,
+            sqlite_where=text("component_id IS NOT NULL"),
+            postgresql_where=text("component_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_step_eresult",
+            "kind",
+            "eresult_id",
+            unique=True,
+            sqlite_where=text("eresult_id IS NOT NULL"),
+            postgresql_where=text("eresult_id IS NOT NULL"),
+        ),
         Index("ix_job_steps_claim", "state", "queue", "not_before"),
     )
 
