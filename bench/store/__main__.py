@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 from bench.store import lookups, throughput
 from tests.servers import SeaweedS3
 
-PG_URL = os.environ.get("SOHOA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/sohoa_test")
+PG_URL = os.environ.get("SOHOA_TEST_PG_URL", "postgresql+psycopg://sohoa_test:sohoa_test@127.0.0.1:5432/sohoa_test")
 TARGETS = {"put_get_ratio_500KB_min": 0.8, "owner_lookup_p99_ms_at_1e6_max": 10.0, "full_text_p99_ms_at_1e5_max": 100.0}
 
 
