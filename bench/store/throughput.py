@@ -4,7 +4,8 @@ Both run against the same SeaweedFS server, interleaved object by object so that
 load on the machine hits every client alike; the figure per case is the median over rounds.
 The targets compare with ``raw``; ``raw_verified`` (plus the SHA-256 check) and ``raw_versioned_verified``
 (plus a versioned bucket, as the warehouse's documents bucket is) are references that show
-what those two costs take by themselves.
+what those two costs take by themselves. ``warehouse_*_vs_same_work`` divides by the latter:
+what the catalogue rows and the audit log add to the storage work the warehouse must do anyway.
 """
 
 from __future__ import annotations
@@ -141,6 +142,10 @@ def run(server: SeaweedS3, db_urls: dict[str, str], rounds: int, log: Callable[[
         for name in clients:
             if name != "raw":  # the references show what a checked read of a versioned bucket costs by itself
                 entry[f"{name}_ratio"] = {op: round(entry[name][op] / entry["raw"][op], 3) for op in ("put", "get")}
+        for name in clients:
+            if name.startswith("warehouse"):  # what the warehouse adds to the raw client doing the same storage work
+                same = entry["raw_versioned_verified"]
+                entry[f"{name}_vs_same_work"] = {op: round(entry[name][op] / same[op], 3) for op in ("put", "get")}
         results[label] = entry
         log(f"throughput {label} (MB/s, median of {rounds} rounds): {entry}")
     for name, c in clients.items():
