@@ -14,7 +14,9 @@ from sqlalchemy import create_engine, text
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
 from workers.services import Services
 
-PG_ADMIN_URL = os.environ.get("SOHOA_TEST_PG_URL", "postgresql+psycopg://sohoa_test:sohoa_test@127.0.0.1:5432/sohoa_test")
+PG_ADMIN_URL = os.environ.get(
+    "SOHOA_TEST_PG_URL", "postgresql+psycopg://sohoa_test:sohoa_test@127.0.0.1:5432/sohoa_test"
+)
 
 
 @pytest.fixture(scope="session")
