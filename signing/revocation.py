@@ -3,11 +3,24 @@
 The batch signer asks once per key for the material of its chain; responses are fetched
 concurrently and reused until their nextUpdate (or a maximum age), so B-LT signing of a batch
 costs no network round trip per document. A revoked certificate in the chain refuses signing.
+
+An answer is only believed when it is authentic and current; otherwise signing is refused with
+REVOCATION_UNAVAILABLE (retryable), exactly as for a responder that cannot be reached:
+
+* OCSP: signed by the issuing CA itself or by a responder certificate that CA issued *for OCSP
+  signing* (id-kp-OCSPSigning, RFC 6960 §4.2.2.2) and that is valid now; for the requested CertID
+  (serial and issuer hashes); thisUpdate not in the future (beyond :data:`CLOCK_SKEW`), nextUpdate
+  not passed; without nextUpdate, thisUpdate no older than the cache's ``max_age``. Each request
+  carries a random nonce (RFC 8954); a responder that echoes one must echo ours, one that ignores
+  it is judged by thisUpdate alone.
+* CRL: signed by the issuer, thisUpdate/nextUpdate checked the same way.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import threading
 import urllib.error
 import urllib.request
@@ -15,20 +28,29 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
+from asn1crypto import core as asn1_core
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from signing.errors import RevocationUnavailable, SignerCertExpired, SignerCertRevoked
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_AGE = timedelta(hours=12)
+# Tolerated difference between our clock and a responder's, for "issued in the future" only
+# (the 5 minutes OpenSSL's ``ocsp -validity_period`` and most relying parties default to).
+CLOCK_SKEW = timedelta(minutes=5)
+NONCE_BYTES = 32  # RFC 8954 §2.1: 1..32 octets, 32 recommended
+_NONCE_OID = "1.3.6.1.5.5.7.48.1.2"
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,23 @@ class _Entry:
 
 def has_revocation_pointers(cert: asn1_x509.Certificate) -> bool:
     return bool(cert.ocsp_urls or _crl_urls(cert))
+
+
+class _RevocationSettings(Protocol):
+    check_revocation: bool
+    revocation_timeout_s: float
+
+
+def cache_from_settings(signing: _RevocationSettings) -> RevocationCache:
+    """The OCSP/CRL cache for this process under the ``SOHOA_SIGNING__*`` settings.
+
+    ``revocation_timeout_s`` bounds each OCSP/CRL request, for the pre-signing check and for the
+    B-LT/B-LTA material alike. ``check_revocation`` is the caller's to honour: it may skip the
+    check for B-B/B-T only (``signing.batch.make_signer(check_revocation=...)``); B-LT/B-LTA need
+    the data regardless. Build the cache once per process and pass the same object on every call:
+    fast signers are cached per cache object.
+    """
+    return RevocationCache(timeout_s=signing.revocation_timeout_s)
 
 
 def _crl_urls(cert: asn1_x509.Certificate) -> list[str]:
@@ -111,6 +150,9 @@ class RevocationCache:
         workers: int = 4,
         clock: Callable[[], datetime] | None = None,
     ):
+        """``max_age`` bounds how old revocation information may be when it is used: how long an
+        answer is reused, and the oldest thisUpdate accepted from an answer without nextUpdate
+        (whose responder promises fresh data at any time, so only our own bound applies)."""
         self.timeout_s = timeout_s
         self.max_age = max_age
         self.workers = workers
@@ -218,8 +260,14 @@ class RevocationCache:
     ) -> _Entry:
         c_cert = x509.load_der_x509_certificate(cert.dump())
         c_issuer = x509.load_der_x509_certificate(issuer.dump())
+        nonce = os.urandom(NONCE_BYTES)
         # CertID with SHA-1: the RFC 6960 default every responder understands (not a signature hash).
-        request = ocsp.OCSPRequestBuilder().add_certificate(c_cert, c_issuer, hashes.SHA1()).build()
+        request = (
+            ocsp.OCSPRequestBuilder()
+            .add_certificate(c_cert, c_issuer, hashes.SHA1())
+            .add_extension(x509.OCSPNonce(nonce), critical=False)
+            .build()
+        )
         der = self._http(url, request.public_bytes(Encoding.DER), "application/ocsp-request")
         try:
             resp = ocsp.load_der_ocsp_response(der)
@@ -227,13 +275,22 @@ class RevocationCache:
             raise RevocationUnavailable(f"{url}: malformed OCSP response") from None
         if resp.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
             raise RevocationUnavailable(f"{url}: {resp.response_status.name}")
-        if resp.serial_number != c_cert.serial_number:
+        try:
+            single = next((r for r in resp.responses if _answers_for(r, cert, issuer)), None)
+            echoed = _echoed_nonce(der)
+        except (ValueError, TypeError, KeyError):  # unparsable single responses or extensions
+            raise RevocationUnavailable(f"{url}: malformed OCSP response") from None
+        if single is None:
             raise RevocationUnavailable(f"{url}: response for another certificate")
-        _verify_ocsp_signature(resp, c_issuer, url)
-        revoked = resp.certificate_status == ocsp.OCSPCertStatus.REVOKED
-        if resp.certificate_status == ocsp.OCSPCertStatus.UNKNOWN:
+        _verify_ocsp_signature(resp, c_issuer, url, now)
+        # RFC 8954 wraps the nonce in an OCTET STRING; some older responders echo it bare.
+        if echoed is not None and echoed not in (_der_octet_string(nonce), nonce):
+            raise RevocationUnavailable(f"{url}: OCSP nonce mismatch (replayed response?)")
+        self._check_times(single.this_update_utc, single.next_update_utc, now, f"{url}: OCSP response")
+        if single.certificate_status == ocsp.OCSPCertStatus.UNKNOWN:
             raise RevocationUnavailable(f"{url}: status unknown")
-        return _Entry(der, revoked, self._expiry(resp.next_update_utc, now))
+        revoked = single.certificate_status == ocsp.OCSPCertStatus.REVOKED
+        return _Entry(der, revoked, self._expiry(single.this_update_utc, single.next_update_utc, now))
 
     def _fetch_crl(self, url: str, issuer: asn1_x509.Certificate, now: datetime) -> _Entry:
         der = self._http(url, None, None)
@@ -242,20 +299,60 @@ class RevocationCache:
         except ValueError:
             raise RevocationUnavailable(f"{url}: malformed CRL") from None
         c_issuer = x509.load_der_x509_certificate(issuer.dump())
-        if not crl.is_signature_valid(c_issuer.public_key()):  # type: ignore[arg-type]
+        if crl.issuer != c_issuer.subject or not crl.is_signature_valid(c_issuer.public_key()):  # type: ignore[arg-type]
             raise RevocationUnavailable(f"{url}: CRL signature invalid")
-        return _Entry(der, False, self._expiry(crl.next_update_utc, now))
+        self._check_times(crl.last_update_utc, crl.next_update_utc, now, f"{url}: CRL")
+        return _Entry(der, False, self._expiry(crl.last_update_utc, crl.next_update_utc, now))
 
-    def _expiry(self, next_update: datetime | None, now: datetime) -> datetime:
-        cap = now + self.max_age
-        if next_update is None:
-            return cap
-        return min(cap, next_update - timedelta(seconds=30))
+    def _check_times(self, this_update: datetime, next_update: datetime | None, now: datetime, what: str) -> None:
+        """Refuse revocation data not yet issued, past its nextUpdate, or (no nextUpdate) older than max_age."""
+        if this_update > now + CLOCK_SKEW:
+            raise RevocationUnavailable(f"{what} issued in the future ({this_update:%Y-%m-%dT%H:%M:%SZ})")
+        if next_update is not None and next_update <= now:
+            raise RevocationUnavailable(f"{what} stale (nextUpdate {next_update:%Y-%m-%dT%H:%M:%SZ})")
+        if next_update is None and this_update < now - self.max_age:
+            raise RevocationUnavailable(f"{what} too old (thisUpdate {this_update:%Y-%m-%dT%H:%M:%SZ})")
+
+    def _expiry(self, this_update: datetime, next_update: datetime | None, now: datetime) -> datetime:
+        if next_update is None:  # information never older than max_age, however long it was kept
+            return min(now, this_update) + self.max_age
+        return min(now + self.max_age, next_update - timedelta(seconds=30))
 
 
-def _verify_ocsp_signature(resp: ocsp.OCSPResponse, issuer: x509.Certificate, url: str) -> None:
-    """The response must be signed by the issuer or by a responder certificate the issuer signed."""
-    signers = [issuer] + [c for c in resp.certificates if c.issuer == issuer.subject and _signed_by(c, issuer)]
+def _answers_for(single: ocsp.OCSPSingleResponse, cert: asn1_x509.Certificate, issuer: asn1_x509.Certificate) -> bool:
+    """Whether ``single`` is about ``cert`` issued by ``issuer`` (serial and both CertID issuer hashes)."""
+    if single.serial_number != cert.serial_number:
+        return False
+    try:
+        name_hash = hashlib.new(single.hash_algorithm.name, issuer.subject.dump()).digest()
+        key_hash = hashlib.new(single.hash_algorithm.name, bytes(issuer.public_key["public_key"])).digest()
+    except (ValueError, UnsupportedAlgorithm):  # a hash algorithm we do not know
+        return False
+    return single.issuer_name_hash == name_hash and single.issuer_key_hash == key_hash
+
+
+def _echoed_nonce(der: bytes) -> bytes | None:
+    """The raw extnValue of the response's nonce extension, None when the responder sent none."""
+    basic = asn1_ocsp.OCSPResponse.load(der)["response_bytes"]["response"].parsed
+    for ext in basic["tbs_response_data"]["response_extensions"]:
+        if ext["extn_id"].dotted == _NONCE_OID:
+            contents: bytes = ext["extn_value"].contents
+            return contents
+    return None
+
+
+def _der_octet_string(value: bytes) -> bytes:
+    return asn1_core.OctetString(value).dump()
+
+
+def _verify_ocsp_signature(resp: ocsp.OCSPResponse, issuer: x509.Certificate, url: str, now: datetime) -> None:
+    """The response must be signed by the issuer, or by a delegated responder: a certificate the
+    issuer signed for OCSP signing (EKU id-kp-OCSPSigning, RFC 6960 §4.2.2.2) and valid at ``now``.
+
+    Any other certificate of the same CA (another agency's signing certificate) is not a responder:
+    accepting it would let its holder forge "good" for every certificate of that CA.
+    """
+    signers = [issuer] + [c for c in resp.certificates if _is_delegated_responder(c, issuer, now)]
     for candidate in signers:
         key = candidate.public_key()
         try:
@@ -266,9 +363,22 @@ def _verify_ocsp_signature(resp: ocsp.OCSPResponse, issuer: x509.Certificate, ur
             else:
                 continue
             return
-        except InvalidSignature:
+        except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):
             continue
-    raise RevocationUnavailable(f"{url}: OCSP response signature invalid")
+    raise RevocationUnavailable(f"{url}: OCSP response signature invalid or signer not authorised")
+
+
+def _is_delegated_responder(cert: x509.Certificate, issuer: x509.Certificate, now: datetime) -> bool:
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+    return (
+        ExtendedKeyUsageOID.OCSP_SIGNING in eku
+        and cert.issuer == issuer.subject
+        and cert.not_valid_before_utc <= now <= cert.not_valid_after_utc
+        and _signed_by(cert, issuer)
+    )
 
 
 def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:

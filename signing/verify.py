@@ -2,9 +2,27 @@
 
 Checks integrity, byte-range coverage, changes after signing (and in which revision), the chain
 to the configured roots, the time-stamp, revocation status and the PAdES level reached.
-Revocation is checked against the document's DSS (B-LT/B-LTA) and, when ``allow_fetching`` is
-set, the OCSP/CRL addresses in the certificates; a status that cannot be established is reported
-as "not checked" with a warning (TT 15/2025 asks verifiers to warn). Times are in Vietnam time.
+Times are in Vietnam time.
+
+Revocation — what is checked, and why offline:
+
+* The API (public verify page) and the CLI call this with ``allow_fetching=False``: nothing is
+  fetched. Revocation is judged only from the OCSP responses and CRLs embedded in the document's
+  DSS (B-LT/B-LTA). "good" then means: that evidence (signed by the CA or its responder,
+  collected when the document was signed; for B-LTA also covered by a document time-stamp) shows
+  the certificate was not revoked *at signing time*, which the signature time-stamp fixes — the
+  PAdES long-term validation claim (ETSI EN 319 142-1). A revocation that happened after signing
+  is not seen, and is not meant to be: a signature made before the revocation stays valid. B-B/B-T
+  documents carry no such evidence, so their status is "not_checked" with the warning
+  ``revocation_not_checked`` (TT 15/2025 asks verifiers to warn).
+* Fetching stays off for uploaded documents on purpose: the OCSP/CRL/CA-issuer addresses come
+  from certificates inside the uploaded PDF, i.e. from whoever uploads it, so fetching them would
+  let anyone make this server send requests to addresses of their choice, internal ones included
+  (SSRF), and stall it on slow ones.
+* ``allow_fetching=True`` (trusted callers and tests only) also asks the responders named in the
+  certificates, and pyHanko judges the status at the present time: a certificate revoked since is
+  reported "revoked" (problem ``revoked``, report not valid), even for a B-LT document whose DSS
+  says "good" — stricter than PAdES past-signature validation.
 """
 
 from __future__ import annotations
@@ -127,6 +145,21 @@ def _context(
     )
 
 
+async def _validate(
+    sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate], revinfo: dict[str, list], mode: str, fetch: bool
+) -> PdfSignatureStatus:
+    """One pyHanko validation run; closes the HTTP sessions the contexts opened when fetching."""
+    signer_ctx = _context(roots, revinfo, mode, fetch)
+    ts_ctx = _context(roots, revinfo, mode, fetch)
+    try:
+        return await async_validate_pdf_signature(
+            sig, signer_validation_context=signer_ctx, ts_validation_context=ts_ctx
+        )
+    finally:
+        await signer_ctx.aclose()
+        await ts_ctx.aclose()
+
+
 def _dss_revinfo(reader: PdfFileReader) -> dict[str, list]:
     empty: dict[str, list] = {"certs": [], "ocsps": [], "crls": []}
     try:
@@ -180,20 +213,12 @@ async def _verify_one(
         # Without DSS data or fetching a hard-fail run can only fail: go straight to soft-fail.
         checkable = has_revocation_pointers(cert) and (allow_fetching or bool(revinfo["ocsps"] or revinfo["crls"]))
         mode = "hard-fail" if checkable else "soft-fail"
-        status = await async_validate_pdf_signature(
-            sig,
-            signer_validation_context=_context(roots, revinfo, mode, allow_fetching),
-            ts_validation_context=_context(roots, revinfo, mode, allow_fetching),
-        )
+        status = await _validate(sig, roots, revinfo, mode, allow_fetching)
         revocation = "not_checked"
         if checkable and status.trusted:
             revocation = "good"
         elif checkable and not status.revoked:
-            soft = await async_validate_pdf_signature(
-                sig,
-                signer_validation_context=_context(roots, revinfo, "soft-fail", allow_fetching),
-                ts_validation_context=_context(roots, revinfo, "soft-fail", allow_fetching),
-            )
+            soft = await _validate(sig, roots, revinfo, "soft-fail", allow_fetching)
             status = soft if soft.trusted else status
     except Exception as exc:  # a malformed signature must not hide the others
         log.warning("Cannot validate signature %s: %s", rep.field_name, type(exc).__name__)
