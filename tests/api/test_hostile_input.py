@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
+from collections import Counter
 from typing import Any
 
 import pytest
 
 from api.citizen import grant_allows, make_grant
+from api.verification import summary
 from signing.errors import PdfInvalid
 from signing.pades import sign_pdf
 from signing.verify import verify_pdf
@@ -96,12 +99,40 @@ def test_a_pdf_that_breaks_the_parser_is_reported_invalid(api: Api, signed_pdf: 
     assert page.status_code == 200 and "KHÔNG hợp lệ" in page.text
 
 
-def test_randomly_corrupted_pdfs_never_raise(api: Api, signed_pdf: bytes) -> None:
-    verifier, rng = api.client.app.state.verifier, random.Random(1)  # type: ignore[attr-defined]
-    for _ in range(300):
-        corrupt = bytearray(signed_pdf)
-        for _ in range(rng.randint(1, 4)):
-            corrupt[rng.randrange(len(corrupt))] = rng.randrange(256)
+def _signed_ranges(pdf: bytes) -> list[int]:
+    """Offsets of every byte the signature's digest covers: both /ByteRange ranges, not /Contents."""
+    (found,) = re.findall(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", pdf)
+    start1, len1, start2, len2 = map(int, found)
+    assert start1 == 0 and start2 + len2 == len(pdf), "the signature should cover the whole file"
+    assert pdf[start1 + len1 : start1 + len1 + 1] == b"<" and pdf[start2 - 1 : start2] == b">"
+    return [*range(start1, start1 + len1), *range(start2, start2 + len2)]
+
+
+def summary_problems(data: dict[str, Any]) -> set[str]:
+    """Every problem code of an /api/v1/verify answer: the document's and each signature's."""
+    return set(data["problems"]) | {p for sig in data["signatures"] for p in sig["problems"]}
+
+
+def test_randomly_corrupted_pdfs_are_never_valid_and_never_raise(make_api) -> None:  # type: ignore[no-untyped-def]
+    """Changing any signed byte (or cutting the file short) must void the signature, never crash the check."""
+    api = make_api(verify_burst_per_ip=1000, verify_per_minute_per_ip=1e6)
+    signed = sign_pdf(render_result_pdf(["Bản sao điện tử"]), api.services.signing_key("operator"), level="B-B")
+    verifier, rng = api.client.app.state.verifier, random.Random(1)
+    original = summary(verifier.verify(signed))
+    assert original["valid"] and not original["problems"], original  # else "not valid" below proves nothing
+    positions, seen = _signed_ranges(signed), Counter[str]()
+    for n in range(300):
+        corrupt = bytearray(signed)
+        for at in rng.sample(positions, rng.randint(1, 4)):
+            corrupt[at] = (corrupt[at] + rng.randrange(1, 256)) % 256  # always a real change
         if rng.random() < 0.3:
             corrupt = corrupt[: rng.randrange(len(corrupt))]
-        verifier.verify(bytes(corrupt))
+        report = summary(verifier.verify(bytes(corrupt)))
+        assert not report["valid"] and report["problems"], (n, report)
+        seen.update(report["problems"])
+        if n % 10 == 0:  # and through the public endpoint: a report, never a server error
+            r = api.client.post("/api/v1/verify", content=bytes(corrupt), headers={"Content-Type": "application/pdf"})
+            assert r.status_code == 200, (n, r.status_code, r.text[:200])
+            assert r.json()["valid"] is False and summary_problems(r.json()) == set(report["problems"]), n
+    # Both ways of failing are reached: unparseable files, and parseable ones whose digest no longer matches.
+    assert seen["pdf_invalid"] >= 30 and seen["integrity_broken"] >= 30, seen

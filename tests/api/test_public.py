@@ -2,20 +2,151 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from sohoa.settings import Settings, WorkerSettings
+from sohoa.errors import ObjectStoreUnavailable
+from sohoa.settings import Settings, StorageSettings, WorkerSettings
+from storage.objectstore.local import LocalObjectStore
+from storage.objectstore.s3 import S3ObjectStore
 from tests.api.conftest import Api
+from tests.servers import SeaweedS3
+
+STORE_DOWN = f"error: {ObjectStoreUnavailable.__name__}"
 
 
 def test_readyz_reports_each_dependency(api: Api) -> None:
     body = api.client.get("/readyz").json()
     assert body == {"status": "ok", "checks": {"catalogue": "ok", "object_store": "ok"}}
     assert api.client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_reports_a_lost_local_object_store(api: Api) -> None:
+    store = api.services.store
+    assert isinstance(store, LocalObjectStore) and store.root.is_dir()
+    assert api.client.get("/readyz").status_code == 200
+    shutil.rmtree(store.root)  # the disk went away (a read-only folder would not do: CI runs as root)
+    r = api.client.get("/readyz")
+    assert r.status_code == 503
+    assert r.json() == {
+        "status": "unavailable",
+        "checks": {"catalogue": "ok", "object_store": STORE_DOWN},
+    }
+
+
+@pytest.fixture
+def own_seaweed() -> Iterator[SeaweedS3]:
+    """A SeaweedFS of this test's own, to be taken down."""
+    with SeaweedS3() as server:
+        yield server
+
+
+@pytest.mark.integration
+def test_readyz_reports_an_s3_store_that_went_down(settings: Settings, own_seaweed: SeaweedS3) -> None:
+    storage = StorageSettings(
+        backend="s3",
+        s3_endpoint=own_seaweed.endpoint,
+        s3_access_key=own_seaweed.access_key,
+        s3_secret_key=own_seaweed.secret_key,
+        bucket_prefix=f"t{uuid.uuid4().hex[:10]}",
+        retry_total_s=1,
+    )
+    with TestClient(create_app(settings.model_copy(update={"storage": storage}), start_workers=False)) as c:
+        assert isinstance(c.app.state.services.store, S3ObjectStore)  # type: ignore[attr-defined]
+        up = c.get("/readyz")
+        assert up.status_code == 200 and up.json()["checks"] == {"catalogue": "ok", "object_store": "ok"}
+        own_seaweed.kill()
+        down = c.get("/readyz")
+        assert down.status_code == 503 and down.json()["status"] == "unavailable"
+        assert down.json()["checks"] == {"catalogue": "ok", "object_store": STORE_DOWN}
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class Relay:
+    """A TCP relay to a server that a test can cut: the listener and every relayed connection close."""
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                return  # cut
+            with self._lock:
+                self.sockets += [client, upstream]
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                _shut(sock)
+
+    def cut(self) -> None:
+        _shut(self.listener)  # wakes the accept() above
+        self.listener.close()
+        with self._lock:
+            for sock in self.sockets:
+                _shut(sock)
+                sock.close()
+
+
+@pytest.fixture
+def relay() -> Iterator[Callable[[str, int], Relay]]:
+    made: list[Relay] = []
+
+    def make(host: str, port: int) -> Relay:
+        made.append(Relay(host, port))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.cut()
+
+
+@pytest.mark.integration
+def test_readyz_reports_a_catalogue_that_went_away(
+    settings: Settings, pg_url: str, relay: Callable[[str, int], Relay]
+) -> None:
+    """PostgreSQL reachable at start, then lost: every pooled connection drops and the port refuses."""
+    url = make_url(pg_url)
+    link = relay(url.host or "127.0.0.1", url.port or 5432)
+    through = url.set(host="127.0.0.1", port=link.port).render_as_string(hide_password=False)
+    with TestClient(create_app(settings.model_copy(update={"database_url": through}), start_workers=False)) as c:
+        assert c.app.state.services.catalogue.dialect_name == "postgresql"  # type: ignore[attr-defined]
+        up = c.get("/readyz")
+        assert up.status_code == 200 and up.json()["checks"] == {"catalogue": "ok", "object_store": "ok"}
+        link.cut()
+        down = c.get("/readyz")
+        assert down.status_code == 503 and down.json()["status"] == "unavailable"
+        assert down.json()["checks"] == {"catalogue": "error: OperationalError", "object_store": "ok"}
 
 
 def test_readyz_checks_the_broker_in_celery_mode(settings: Settings) -> None:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import pytest
 
 from api.ratelimit import MemoryBucket, MemoryWindow, RedisBucket, RedisWindow
+from storage.catalogue.clients import StationLimits, set_limits
+from storage.catalogue.models import ClientRole
+from tests.api.conftest import APPLICANT_ID, Api, issue_signed_result, push_dossier
+from tests.helpers import make_zip, manifest
 
 
 def test_memory_bucket_refills_at_its_rate() -> None:
@@ -52,3 +62,101 @@ def test_redis_limits_are_shared_between_instances() -> None:
     w2.forgive("code", slot)
     assert w1.attempt("code")[1] is not None
     client.delete(*client.keys(prefix + "*"))
+
+
+# -- the limiters as the app wires them: in-process, and on Redis through api.rate_limit_redis_url --------------
+
+RATE_LIMIT_REDIS_URL = os.environ.get("SOHOA_TEST_RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379/12")
+CODE = "000.00.12.H26-261121-03"  # + two digits
+
+
+@dataclass
+class Limited:
+    """``make`` builds an app (``make_api``'s arguments) whose rate limits live in this backend."""
+
+    backend: str
+    make: Callable[..., Api]
+    stored_keys: Callable[[], list[str]]  # this test's keys in Redis (none in memory)
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
+def limited(request: pytest.FixtureRequest, make_api: Callable[..., Api]) -> Iterator[Limited]:
+    if request.param == "memory":
+
+        def make_memory(**api: Any) -> Api:
+            made = make_api(**api)
+            limits = made.client.app.state.limits  # type: ignore[attr-defined]
+            assert isinstance(limits.station, MemoryBucket) and isinstance(limits.lookup_code, MemoryWindow)
+            return made
+
+        yield Limited("memory", make_memory, list)
+        return
+
+    import redis
+
+    client = redis.Redis.from_url(RATE_LIMIT_REDIS_URL)
+    own = f"test:{uuid.uuid4().hex[:12]}:"
+    wanted = client.connection_pool.connection_kwargs
+
+    def make_redis(**api: Any) -> Api:
+        made = make_api(rate_limit_redis_url=RATE_LIMIT_REDIS_URL, **api)
+        limits = made.client.app.state.limits  # type: ignore[attr-defined]
+        for limiter in (limits.station, limits.lookup_ip, limits.lookup_code, limits.verify_ip):
+            assert isinstance(limiter, RedisBucket | RedisWindow)
+            kwargs = limiter.client.connection_pool.connection_kwargs
+            assert (kwargs["host"], kwargs["port"], kwargs["db"]) == (wanted["host"], wanted["port"], wanted["db"])
+            # The app's prefixes are fixed and its keys (station ids, result codes) repeat from run to run:
+            # this test's own prefix in front keeps runs side by side apart.
+            limiter.prefix = own + limiter.prefix
+        return made
+
+    def stored_keys() -> list[str]:
+        return sorted(key.decode() for key in client.scan_iter(match=own + "*"))
+
+    yield Limited("redis", make_redis, stored_keys)
+    keys = list(client.scan_iter(match=own + "*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def lookup(api: Api, code: str, tail: str, birth: str) -> int:
+    form = {"ma_ket_qua": code, "so_dinh_danh": tail, "ngay_sinh": birth}
+    return api.client.post("/tra-cuu", data=form, follow_redirects=False).status_code
+
+
+def test_guesses_sent_all_at_once_get_exactly_the_limit(limited: Limited) -> None:
+    api = limited.make(lookup_max_failures_per_code=5, lookup_max_failures_per_ip=1000)
+    push_dossier(api, CODE + "01")
+    code = issue_signed_result(api, CODE + "01")
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(lambda n: lookup(api, code, f"{n:06d}", "15/03/1990"), range(40)))
+    assert statuses.count(403) == 5 and statuses.count(429) == 35  # checked: exactly the limit, however sent
+    assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990") == 429  # even the right answer waits now
+    if limited.backend == "redis":  # the attempts were counted in Redis, not in the process
+        assert any(":sohoa:rl:lookup-code:" in key for key in limited.stored_keys())
+
+
+def push(api: Api, headers: dict[str, str], n: int) -> httpx.Response:
+    body = make_zip(manifest([{"id": "c1", "files": ["a.jpg"]}], code=f"{CODE}{n:02d}"), {"a.jpg": b"\xff\xd8"})
+    return api.client.post("/api/v1/batches", content=body, headers=headers | {"Content-Type": "application/zip"})
+
+
+def test_a_station_with_its_own_rate_and_burst(limited: Limited) -> None:
+    api = limited.make(station_burst=3, station_batches_per_minute=6)  # service-wide: 3 at once, then one per 10 s
+    slow = api.key("Trạm chậm", ClientRole.STATION)
+    assert set_limits(
+        api.services.catalogue, slow["Authorization"].split("_")[1], StationLimits(batches_per_minute=1, batch_burst=1)
+    )
+    # The station with its own limits: one push at once, then one a minute.
+    assert push(api, slow, 10).status_code == 202
+    refused = push(api, slow, 11)
+    assert refused.status_code == 429 and refused.json()["detail"]["code"] == "RATE_LIMITED"
+    assert 50 <= int(refused.headers["retry-after"]) <= 60
+    # Every other station keeps the service-wide limits, in buckets of its own.
+    assert [push(api, api.station, n).status_code for n in range(20, 24)] == [202, 202, 202, 429]
+    assert 1 <= int(push(api, api.station, 24).headers["retry-after"]) <= 10
+    other = api.key("Trạm 2", ClientRole.STATION)
+    assert push(api, other, 30).status_code == 202
+    if limited.backend == "redis":
+        assert sum(":sohoa:rl:station:" in key for key in limited.stored_keys()) == 3
