@@ -23,7 +23,7 @@ from sohoa.errors import SohoaError
 from sohoa.settings import Settings, get_settings
 from storage.objectstore.links import load_or_create_secret
 from workers.metrics import register_queue_depth
-from workers.services import Services
+from workers.services import Services, SigningConfigError
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,11 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Fail before anything starts: the embedded pool signs here, and the sample needs development keys.
+        if start_workers and settings.workers.mode == "embedded":
+            services.require_signing_keys()
+        if ingest_sample and not services.uses_dev_pki:
+            raise SigningConfigError("--sample ingests as the development station: not with production signing")
         await run_in_threadpool(prepare, services)
         app.state.portal_secret = load_or_create_secret(settings.var_dir / "portal-secret")
         pool = dispatcher = maintenance = None

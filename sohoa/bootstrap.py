@@ -1,4 +1,7 @@
-"""First-start preparation of a process: folders, schema, development PKI and credentials."""
+"""First-start preparation of a process: folders, schema, development PKI and credentials.
+
+The development PKI and API keys exist only in the embedded default (no production signing setting
+given); a production start creates neither."""
 
 from __future__ import annotations
 
@@ -7,11 +10,14 @@ import logging
 import os
 from pathlib import Path
 
-from storage.catalogue.clients import create_client
+from storage.catalogue.clients import create_client, list_clients
 from storage.catalogue.models import ClientRole
-from workers.services import Services
+from workers.services import Services, SigningConfigError
 
 log = logging.getLogger(__name__)
+
+DEV_STATION_NAME = "Trạm quét phát triển"
+DEV_OFFICER_NAME = "Cán bộ phát triển"
 
 
 def dev_credentials_path(services: Services) -> Path:
@@ -19,14 +25,22 @@ def dev_credentials_path(services: Services) -> Path:
 
 
 def ensure_dev_credentials(services: Services) -> dict[str, str]:
-    """One station and one officer key for local use, written once to a 0600 file under var/."""
+    """One station and one officer key for local use, written once to a 0600 file under var/.
+
+    Only in development: with production signing configured this raises instead (the officer key
+    could issue e-results)."""
+    if not services.uses_dev_pki:
+        raise SigningConfigError(
+            "development API keys are not created when production signing is configured "
+            "(create keys with `sohoa keys create`; --sample is for development)"
+        )
     path = dev_credentials_path(services)
     if path.exists():
         return json.loads(path.read_text())
     creds = {
         "note": "DEVELOPMENT ONLY: local API keys created on first start",
-        "station_key": create_client(services.catalogue, "Trạm quét phát triển", ClientRole.STATION),
-        "officer_key": create_client(services.catalogue, "Cán bộ phát triển", ClientRole.OFFICER),
+        "station_key": create_client(services.catalogue, DEV_STATION_NAME, ClientRole.STATION),
+        "officer_key": create_client(services.catalogue, DEV_OFFICER_NAME, ClientRole.OFFICER),
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -36,6 +50,19 @@ def ensure_dev_credentials(services: Services) -> dict[str, str]:
 
 
 def prepare(services: Services, *, dev_credentials: bool = True) -> None:
+    """Services.prepare, then the development API keys (development only)."""
     services.prepare()
-    if dev_credentials:
-        ensure_dev_credentials(services)
+    if services.uses_dev_pki:
+        if dev_credentials:
+            ensure_dev_credentials(services)
+        return
+    # A catalogue that once ran in development may still hold its keys: say so, never revoke behind the back.
+    left = [
+        c["prefix"]
+        for c in list_clients(services.catalogue)
+        if c["name"] in (DEV_STATION_NAME, DEV_OFFICER_NAME) and not c["revoked"]
+    ]
+    if left:
+        log.warning(
+            "development API keys still valid here; revoke each: sohoa keys revoke PREFIX (%s)", ", ".join(left)
+        )

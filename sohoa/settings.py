@@ -40,11 +40,15 @@ class OcrSettings(_Section):
 
 
 class SigningSettings(_Section):
+    # Development PKI folder (default var/pki); used only when no production signing setting is given.
     pki_dir: Path | None = None
     agency_p12: Path | None = None
     operator_p12: Path | None = None
     p12_passphrase_file: Path | None = None
+    # RFC 3161 time-stamping service; required in production (the development TSA never serves it).
     tsa_url: str | None = None
+    # Root certificates (PEM or DER files) that verification trusts; required in production.
+    trust_roots: tuple[Path, ...] = ()
     default_result_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-T"
     agency_name: str = "UBND phường Ba Đình (phát triển)"
     # PKCS#11 (production HSM): when hsm_module is set the agency key is taken from the token.
@@ -61,6 +65,68 @@ class SigningSettings(_Section):
     batch_processes: int = 1
     # Re-time-stamping: extend B-LTA results this long before the last time-stamp expires.
     retimestamp_margin_days: int = 180
+
+    @property
+    def agency_key_configured(self) -> bool:
+        return self.agency_p12 is not None or self.hsm_module is not None
+
+    @property
+    def keys_configured(self) -> bool:
+        """Any production signing key (PKCS#12 or HSM) is configured."""
+        return self.agency_key_configured or self.operator_p12 is not None
+
+    @property
+    def production(self) -> bool:
+        """Any production signing setting is given. The development PKI, TSA and API keys are used only
+        when none is: a key, its passphrase or HSM details, or trust roots (a host that only verifies)."""
+        return bool(
+            self.keys_configured
+            or self.p12_passphrase_file
+            or self.hsm_token_label
+            or self.hsm_key_label
+            or self.hsm_pin_file
+            or self.hsm_cert
+            or self.hsm_chain
+            or self.trust_roots
+        )
+
+    def production_problems(self) -> list[str]:
+        """What a production signing configuration lacks or mixes up (empty: complete, or development)."""
+        if not self.production:
+            return []
+        problems: list[str] = []
+        p12s = [f"signing.{name}" for name in ("agency_p12", "operator_p12") if getattr(self, name) is not None]
+        if p12s and self.p12_passphrase_file is None:
+            verb = "need" if len(p12s) > 1 else "needs"
+            problems.append(
+                f"{' and '.join(p12s)} {verb} signing.p12_passphrase_file (development keys are never used)"
+            )
+        if self.p12_passphrase_file is not None and not p12s:
+            problems.append("signing.p12_passphrase_file is set but neither signing.agency_p12 nor operator_p12 is")
+        hsm_details = ("hsm_token_label", "hsm_key_label", "hsm_cert", "hsm_pin_file")
+        if self.hsm_module is not None:
+            missing = [f"signing.{name}" for name in hsm_details if not getattr(self, name)]
+            if missing:
+                problems.append(f"signing.hsm_module needs {', '.join(missing)}")
+            if self.agency_p12 is not None:
+                problems.append("set signing.agency_p12 or signing.hsm_module for the agency key, not both")
+        else:
+            stray = [f"signing.{name}" for name in (*hsm_details, "hsm_chain") if getattr(self, name)]
+            if stray:
+                problems.append(f"{', '.join(stray)} set without signing.hsm_module")
+        if self.keys_configured:
+            if not self.agency_key_configured:
+                problems.append("the agency key is missing: set signing.agency_p12 or signing.hsm_module")
+            if self.operator_p12 is None:
+                problems.append("the operator key is missing: set signing.operator_p12")
+        if not self.tsa_url:
+            problems.append(
+                "signing.tsa_url is missing: copies are signed B-T, results are time-stamped and the service "
+                "re-time-stamps B-LTA results (the development TSA never serves production)"
+            )
+        if not self.trust_roots:
+            problems.append("signing.trust_roots is missing: the root certificates that verification trusts")
+        return problems
 
 
 class StorageSettings(_Section):
@@ -142,6 +208,11 @@ class Settings(BaseSettings):
             self.storage.s3_endpoint and self.storage.s3_access_key and self.storage.s3_secret_key
         ):
             raise ValueError("storage.backend=s3 needs s3_endpoint, s3_access_key and s3_secret_key")
+        problems = self.signing.production_problems()
+        if problems:
+            raise ValueError(
+                "production signing configuration (SOHOA_SIGNING__…) is incomplete: " + "; ".join(problems)
+            )
         return self
 
     @property

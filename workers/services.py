@@ -19,6 +19,12 @@ from storage.objectstore import ObjectStore, open_object_store
 log = logging.getLogger(__name__)
 
 
+class SigningConfigError(RuntimeError):
+    """The production signing configuration cannot be used (a file missing, unreadable or not a certificate,
+    or a key this process was asked for is not configured). Raised at start-up, never papered over with the
+    development PKI."""
+
+
 @dataclass(frozen=True)
 class KeyMaterial:
     p12: Path
@@ -39,7 +45,10 @@ class Services:
         return open_object_store(self.settings)
 
     def prepare(self) -> None:
-        """First-start work: folders, schema migration, development PKI when no keys are configured."""
+        """First-start work: folders, schema migration; the development PKI when no production signing
+        setting is given, otherwise a check that every configured key, certificate and trust root is there."""
+        if not self.uses_dev_pki:
+            self.check_production_signing()
         self.settings.var_dir.mkdir(parents=True, exist_ok=True)
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
         migrate(self.settings.db_url)
@@ -48,23 +57,65 @@ class Services:
 
     @property
     def uses_dev_pki(self) -> bool:
+        """True only when no production signing setting at all is given (no key, no HSM, no trust roots):
+        the embedded default, with the development PKI, TSA and API keys. Settings reject partial ones."""
+        return not self.settings.signing.production
+
+    def check_production_signing(self) -> None:
+        """Start-up check of a production configuration: every configured file exists and the trust roots
+        are certificates. Raises SigningConfigError naming what is wrong."""
+        from signing.verify import load_trust_roots
+        from sohoa.errors import SohoaError
+
         s = self.settings.signing
-        return (s.agency_p12 is None and s.hsm_module is None) or s.operator_p12 is None
+        files = {
+            "agency_p12": [s.agency_p12],
+            "operator_p12": [s.operator_p12],
+            "p12_passphrase_file": [s.p12_passphrase_file],
+            # A bare library name is left to the dynamic loader's search path.
+            "hsm_module": [s.hsm_module] if s.hsm_module and len(s.hsm_module.parts) > 1 else [],
+            "hsm_cert": [s.hsm_cert],
+            "hsm_pin_file": [s.hsm_pin_file],
+            "hsm_chain": list(s.hsm_chain),
+            "trust_roots": list(s.trust_roots),
+        }
+        missing = [
+            f"signing.{name}={path}" for name, paths in files.items() for path in paths if path and not path.is_file()
+        ]
+        if missing:
+            raise SigningConfigError(f"configured signing files not found: {', '.join(missing)}")
+        try:
+            load_trust_roots(s.trust_roots)
+        except SohoaError as exc:
+            raise SigningConfigError(f"signing.trust_roots: not a certificate ({exc.detail})") from None
+
+    def require_signing_keys(self) -> None:
+        """For processes that sign (the embedded pool): a keyless production host cannot."""
+        s = self.settings.signing
+        if s.production and not s.keys_configured:
+            raise SigningConfigError(
+                "this process signs (embedded workers) but no production key is configured: set signing.agency_p12 "
+                "or signing.hsm_module, and signing.operator_p12 (or run workers.mode=celery with keys on sign hosts)"
+            )
 
     @cached_property
     def dev_pki(self):  # type: ignore[no-untyped-def]
         from signing.devpki import ensure_dev_pki
 
+        if not self.uses_dev_pki:
+            raise SigningConfigError("the development PKI is never used when production signing is configured")
         with self._lock:
             return ensure_dev_pki(self.settings.pki_dir)
 
     def _key_material(self, which: str) -> KeyMaterial:
+        if self.uses_dev_pki:
+            pki = self.dev_pki
+            return KeyMaterial(pki.agency_p12 if which == "agency" else pki.operator_p12, pki.passphrase())
         s = self.settings.signing
         configured = s.agency_p12 if which == "agency" else s.operator_p12
-        if configured is not None and s.p12_passphrase_file is not None:
-            return KeyMaterial(configured, s.p12_passphrase_file.read_bytes().strip())
-        pki = self.dev_pki
-        return KeyMaterial(pki.agency_p12 if which == "agency" else pki.operator_p12, pki.passphrase())
+        if configured is None or s.p12_passphrase_file is None:
+            raise SigningConfigError(f"no {which} key is configured in this process (signing.{which}_p12)")
+        return KeyMaterial(configured, s.p12_passphrase_file.read_bytes().strip())
 
     def signing_key(self, which: str):  # type: ignore[no-untyped-def]
         """The agency or operator key, loaded once per process: the agency key from the HSM when one is
@@ -81,8 +132,8 @@ class Services:
         from signing.hsm import HsmConfig, open_hsm_key
 
         s = self.settings.signing
-        if not (s.hsm_token_label and s.hsm_key_label and s.hsm_cert and s.hsm_pin_file):
-            raise ValueError("signing.hsm_module needs hsm_token_label, hsm_key_label, hsm_cert and hsm_pin_file")
+        if not (s.hsm_module and s.hsm_token_label and s.hsm_key_label and s.hsm_cert and s.hsm_pin_file):
+            raise SigningConfigError("signing.hsm_module needs hsm_token_label, hsm_key_label, hsm_cert, hsm_pin_file")
         with self._lock:
             return open_hsm_key(
                 HsmConfig(
@@ -101,6 +152,8 @@ class Services:
 
         if self.settings.signing.tsa_url:
             return http_timestamper(self.settings.signing.tsa_url)
+        if not self.uses_dev_pki:
+            raise SigningConfigError("no time-stamping service is configured (signing.tsa_url)")
         return self.dev_timestamper
 
     @cached_property
@@ -123,10 +176,10 @@ class Services:
 
     @property
     def trust_roots(self) -> list[Path]:
+        """Roots verification trusts: signing.trust_roots in production, the development root otherwise."""
         if self.uses_dev_pki:
             return [self.dev_pki.root_cert]
-        roots = self.settings.signing.pki_dir
-        return sorted(roots.glob("trust/*.pem")) if roots else []
+        return list(self.settings.signing.trust_roots)
 
     @cached_property
     def ocr_engine(self):  # type: ignore[no-untyped-def]

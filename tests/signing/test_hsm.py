@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pkcs11 import Attribute, KeyType, ObjectClass
+from pydantic import ValidationError
 
 from signing.devpki import _name
 from signing.errors import HsmUnavailable, KeyCertMismatch
@@ -21,6 +22,7 @@ from signing.pades import sign_pdf
 from signing.testpki import PkiServer, ServedPki
 from signing.timestamps import http_timestamper
 from signing.verify import verify_pdf
+from sohoa.settings import Settings, SigningSettings
 
 from .conftest import _make_pdf, assert_pdfsig_valid
 
@@ -108,24 +110,82 @@ def test_wrong_pin_in_a_fresh_process(token: HsmConfig) -> None:
     assert proc.stdout.strip() == "HSM_UNAVAILABLE False", proc.stderr
 
 
-def test_service_settings_take_the_agency_key_from_the_token(token: HsmConfig, tmp_path: Path) -> None:
-    from sohoa.settings import Settings, SigningSettings
-    from workers.services import Services
-
+def _hsm_signing(token: HsmConfig, tmp_path: Path, **extra: object) -> SigningSettings:
     pin_file = tmp_path / "pin"
     pin_file.write_text(PIN)
+    return SigningSettings(
+        hsm_module=token.module,
+        hsm_token_label=token.token_label,
+        hsm_key_label=token.key_label,
+        hsm_cert=token.cert,
+        hsm_pin_file=pin_file,
+        hsm_chain=token.chain,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def test_hsm_alone_is_refused_rather_than_completed_with_development_keys(token: HsmConfig, tmp_path: Path) -> None:
+    """The README's HSM variables alone once signed copies with the dev operator key and trusted only the dev root."""
+    with pytest.raises(ValidationError) as info:
+        Settings(var_dir=tmp_path / "var", signing=_hsm_signing(token, tmp_path))
+    for missing in ("signing.operator_p12", "signing.trust_roots", "signing.tsa_url"):
+        assert missing in str(info.value)
+    assert PIN not in str(info.value)
+    assert not (tmp_path / "var").exists()
+
+
+def test_production_service_signs_with_the_token_and_trusts_only_the_configured_root(
+    token: HsmConfig, served: ServedPki, pki_server: PkiServer, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from storage.catalogue.clients import create_client, list_clients
+    from storage.catalogue.models import ClientRole
+    from tests.api.conftest import Api, push_dossier, run_steps
+
     settings = Settings(
         var_dir=tmp_path / "var",
-        signing=SigningSettings(
-            pki_dir=tmp_path / "pki",
-            hsm_module=token.module,
-            hsm_token_label=token.token_label,
-            hsm_key_label=token.key_label,
-            hsm_cert=token.cert,
-            hsm_pin_file=pin_file,
-            hsm_chain=token.chain,
+        signing=_hsm_signing(
+            token,
+            tmp_path,
+            operator_p12=served.p12("operator"),
+            p12_passphrase_file=served.directory / "passphrase.txt",
+            trust_roots=(served.root_cert,),
+            tsa_url=served.tsa_url,
         ),
     )
-    key = Services(settings).signing_key("agency")
-    assert key.subject_name == "UBND phường Ba Đình (HSM thử nghiệm)"
-    assert Services(settings).signing_key("operator").subject_name != key.subject_name  # operator stays PKCS#12
+    with TestClient(create_app(settings, start_workers=False)) as client:
+        services = client.app.state.services  # type: ignore[attr-defined]
+        assert not services.uses_dev_pki
+        assert services.trust_roots == [served.root_cert]
+        assert list_clients(services.catalogue) == []  # no development station or officer key
+        query = {"Content-Type": "application/timestamp-query"}
+        assert client.post("/dev/tsa", content=b"0", headers=query).status_code == 404
+        assert services.signing_key("agency").subject_name == "UBND phường Ba Đình (HSM thử nghiệm)"
+        assert services.signing_key("operator").subject_name == "Nguyễn Thị Bình (thử nghiệm)"
+
+        # An officer issues an e-result: the pipeline signs it in the token, time-stamped by the configured TSA.
+        def key(role: ClientRole) -> dict[str, str]:
+            return {"Authorization": f"Bearer {create_client(services.catalogue, role.value, role)}"}
+
+        api = Api(client, services, key(ClientRole.STATION), key(ClientRole.OFFICER))
+        code = "000.00.12.H26-261121-0901"
+        push_dossier(api, code)
+        spec = {"title": "Giấy xác nhận", "body": ["Ký bằng khóa trong HSM."], "level": "B-LT"}
+        issued = client.post(f"/api/v1/dossiers/{code}/results/from-template", json=spec, headers=api.officer)
+        assert issued.status_code == 202, issued.text
+        stamps = pki_server.tsa_requests
+        assert run_steps(services) == 2
+        assert pki_server.tsa_requests > stamps
+        view = client.get(f"/api/v1/results/{issued.json()['code']}", headers=api.officer).json()
+        assert view["state"] == "done", view
+        pdf = client.get(view["download_url"], headers=api.officer).content
+        report = verify_pdf(pdf, services.trust_roots)
+        assert report.valid and report.signatures[0].level == "B-LT", report.render("en")
+        assert report.signatures[0].signer_name == "UBND phường Ba Đình (HSM thử nghiệm)"
+        # The public verifier (portal, /kiem-tra) trusts it too.
+        checked = client.post("/api/v1/verify", content=pdf, headers={"Content-Type": "application/pdf"})
+        assert checked.status_code == 200 and checked.json()["valid"] is True, checked.text
+    assert not (settings.var_dir / "pki").exists()
+    assert not (settings.var_dir / "dev-credentials.json").exists()
