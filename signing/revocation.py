@@ -87,7 +87,6 @@ def has_revocation_pointers(cert: asn1_x509.Certificate) -> bool:
 
 
 class _RevocationSettings(Protocol):
-    check_revocation: bool
     revocation_timeout_s: float
 
 
@@ -95,10 +94,8 @@ def cache_from_settings(signing: _RevocationSettings) -> RevocationCache:
     """The OCSP/CRL cache for this process under the ``SOHOA_SIGNING__*`` settings.
 
     ``revocation_timeout_s`` bounds each OCSP/CRL request, for the pre-signing check and for the
-    B-LT/B-LTA material alike. ``check_revocation`` is the caller's to honour: it may skip the
-    check for B-B/B-T only (``signing.batch.make_signer(check_revocation=...)``); B-LT/B-LTA need
-    the data regardless. Build the cache once per process and pass the same object on every call:
-    fast signers are cached per cache object.
+    B-LT/B-LTA material alike. Build the cache once per process and pass the same object on every
+    call: fast signers are cached per cache object.
     """
     return RevocationCache(timeout_s=signing.revocation_timeout_s)
 

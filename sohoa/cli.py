@@ -166,7 +166,9 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
             if which == "operator":
                 appearance = copy_stamp(key.subject_name, datetime.now().astimezone())
                 data = make_room(data, appearance)
-            signed = sign_pdf(data, key, level=level, timestamper=timestamper, appearance=appearance)
+            signed = sign_pdf(
+                data, key, level=level, timestamper=timestamper, appearance=appearance, revocation=services.revocation
+            )
             (out_dir / path.name).write_bytes(signed)
             click.echo(f"{path} -> {out_dir / path.name}")
         except SohoaError as exc:

@@ -58,11 +58,9 @@ class SigningSettings(_Section):
     hsm_pin_file: Path | None = None
     hsm_cert: Path | None = None
     hsm_chain: tuple[Path, ...] = ()
-    # Revocation (OCSP/CRL) before signing and for B-LT/B-LTA; cached within validity.
-    check_revocation: bool = True
+    # Revocation (OCSP/CRL) is always checked before signing, and embedded for B-LT/B-LTA; answers
+    # are cached within their validity. Each request is bounded by this timeout.
     revocation_timeout_s: float = 5.0
-    # Batch signing (sohoa sign, bench): worker processes; 1 = in-process.
-    batch_processes: int = 1
     # Re-time-stamping: extend B-LTA results this long before the last time-stamp expires.
     retimestamp_margin_days: int = 180
 

@@ -169,6 +169,7 @@ def _sign_into_work(
         appearance=appearance,
         reason=reason,
         location=location,
+        revocation=services.revocation,
     )
     obj = services.store.put_bytes(Bucket.WORK, signed, suffix=".pdf", content_type="application/pdf")
     output = {

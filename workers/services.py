@@ -147,6 +147,13 @@ class Services:
             )
 
     @cached_property
+    def revocation(self):  # type: ignore[no-untyped-def]
+        """This process's OCSP/CRL cache (one object: fast signers are cached per cache)."""
+        from signing.revocation import cache_from_settings
+
+        return cache_from_settings(self.settings.signing)
+
+    @cached_property
     def timestamper(self):  # type: ignore[no-untyped-def]
         from signing.timestamps import http_timestamper
 

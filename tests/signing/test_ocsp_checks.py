@@ -355,3 +355,15 @@ def test_cache_from_settings_uses_the_configured_timeout(tmp_path: Path) -> None
             sign_pdf(_make_pdf(1), dead.pki.key("agency"), revocation=cache)
     finally:
         dead._sock.close()
+
+
+def test_services_sign_with_one_revocation_cache_built_from_the_settings(tmp_path: Path) -> None:
+    from sohoa.settings import Settings
+    from workers.services import Services
+
+    services = Services(Settings(var_dir=tmp_path / "var", signing=SigningSettings(revocation_timeout_s=2.5)))
+    try:
+        assert services.revocation.timeout_s == 2.5
+        assert services.revocation is services.revocation  # one per process: fast signers are cached per cache
+    finally:
+        services.close()
