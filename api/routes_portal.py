@@ -28,6 +28,7 @@ from api.verification import VERIFY_LIMITED, ReportView, verify_quota_wait
 from storage.catalogue.models import ComponentState, EResult
 from storage.objectstore import Bucket
 from storage.warehouse import audit
+from workers.maintenance import earlier_versions
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -47,6 +48,7 @@ class ResultFacts:
     sha256: str | None
     object_key: str | None
     applicant: Applicant
+    earlier_sha256: tuple[str, ...] = ()  # versions before a re-time-stamping, still the citizen's copies
 
     @property
     def signed(self) -> bool:
@@ -70,6 +72,7 @@ def _facts(request: Request, code: str) -> ResultFacts | None:
             r.sha256,
             r.object_key,
             Applicant(d.applicant_id, d.applicant_birth_date),
+            tuple(earlier_versions(s, r.id)),
         )
 
 
@@ -239,7 +242,7 @@ def _matches(request: Request, code: str, sha256: str) -> bool | None:
     facts = _facts(request, code)
     if facts is None or not facts.signed:
         return False
-    return facts.sha256 == sha256
+    return sha256 in (facts.sha256, *facts.earlier_sha256)
 
 
 @router.post("/kiem-tra", response_class=HTMLResponse)

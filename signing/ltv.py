@@ -4,31 +4,37 @@ A document time-stamp is trustworthy only while its TSA certificate is valid (an
 strong). Before the last time-stamp's certificate expires, :func:`extend_lta` appends a DSS
 revision with the current chains and OCSP/CRL responses and a new document time-stamp, so the
 evidence chain continues (ETSI EN 319 142-1 §5.5). :func:`retimestamp_job` runs that over stored
-results through callbacks, so any store (local disk, S3) can drive it.
+results through callbacks, so any store (local disk, S3) can drive it; ``workers.maintenance``
+runs it daily over the B-LTA e-results. The extended document is a new object: the original
+stays as issued (locked in the results bucket), and the catalogue is pointed at the extension.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
+from typing import Generic, TypeVar
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from signing.errors import PdfInvalid
+from signing.errors import PdfInvalid, TimestampUnavailable
 from signing.fastpades import add_ltv
 from signing.revocation import LtvMaterial, RevocationCache, default_cache, order_chain
 from signing.tsa_fast import TokenSource, token_source
+from sohoa.errors import ErrorInfo, error
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MARGIN = timedelta(days=180)
 _TIMESTAMP_ATTR = "signature_time_stamp_token"
+K = TypeVar("K")
 
 
 def _token_certs(token: cms.ContentInfo) -> tuple[asn1_x509.Certificate, list[asn1_x509.Certificate]]:
@@ -97,39 +103,135 @@ def extend_lta(pdf: bytes, timestamper: object, *, revocation: RevocationCache |
     return out
 
 
+RetimestampBlocked = error(
+    "TSA_CERT_NOT_RENEWED",
+    "Chứng thư số của dịch vụ cấp dấu thời gian không còn hạn lâu hơn dấu thời gian mới nhất của tài liệu, "
+    "nên chưa thể gia hạn hiệu lực chữ ký. Liên hệ quản trị viên để gia hạn chứng thư của dịch vụ cấp dấu thời gian.",
+    "The time-stamping service's certificate does not outlive the document's newest time-stamp, so a new one "
+    "would extend nothing. The TSA's certificate must be renewed; the document is tried again at the next run.",
+)
+NotTimestamped = error(
+    "RESULT_NOT_TIMESTAMPED",
+    "Tài liệu không có dấu thời gian nên không thể gia hạn hiệu lực chữ ký dài hạn (B-LTA).",
+    "The document carries no time-stamp, so its long-term (B-LTA) validity cannot be extended.",
+)
+_PROBE_DIGEST = hashlib.sha256(b"sohoa: which certificate does the TSA sign with now?").digest()
+
+
+def token_expiry(token_der: bytes) -> datetime:
+    """When the certificate of the TSA that signed a DER time-stamp token expires."""
+    try:
+        leaf, _ = _token_certs(cms.ContentInfo.load(token_der))
+        expiry: datetime = leaf["tbs_certificate"]["validity"]["not_after"].native
+    except (ValueError, KeyError, TypeError, IndexError, StopIteration) as exc:
+        raise TimestampUnavailable(f"the TSA's token names no certificate ({type(exc).__name__})") from None
+    return expiry
+
+
+class TsaProbe:
+    """The expiry of the certificate a TSA signs with now, learnt from one token (asked once, when first needed).
+
+    A failure (TSA down) is kept too: later calls raise it again without another request,
+    so one run of the job does not wait for a dead TSA once per document.
+    """
+
+    def __init__(self, timestamper: object):
+        self.timestamper = timestamper
+        self._expiry: datetime | None = None
+        self.error: Exception | None = None
+
+    def expiry(self) -> datetime:
+        if self.error is not None:
+            raise self.error
+        if self._expiry is None:
+            try:
+                self._expiry = token_expiry(token_source(self.timestamper).timestamp(_PROBE_DIGEST, "sha256"))
+            except Exception as exc:
+                self.error = exc
+                raise
+        return self._expiry
+
+
 @dataclass
-class RetimestampSummary:
+class RetimestampSummary(Generic[K]):
+    """What one run did, by document key."""
+
     checked: int = 0
-    extended: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
+    extended: list[K] = field(default_factory=list)
+    # Error code of each document that could not be read, checked or extended (retried next run).
+    failed: dict[K, str] = field(default_factory=dict)
+    errors: dict[K, ErrorInfo] = field(default_factory=dict)
+    # Due, but the TSA signs with a certificate that does not outlive the newest time-stamp's.
+    blocked: list[K] = field(default_factory=list)
+    # The newest time-stamp's certificate expiry of each document read (after its extension, if any).
+    expiry: dict[K, datetime | None] = field(default_factory=dict)
 
 
 def retimestamp_job(
-    keys: Iterable[str],
-    load: Callable[[str], bytes],
-    save: Callable[[str, bytes], None],
+    keys: Iterable[K],
+    load: Callable[[K], bytes],
+    save: Callable[[K, bytes], None],
     timestamper: object,
     *,
     margin: timedelta = DEFAULT_MARGIN,
     revocation: RevocationCache | None = None,
     now: datetime | None = None,
-) -> RetimestampSummary:
-    """Extend every stored document whose newest time-stamp expires within ``margin``.
+    probe: TsaProbe | None = None,
+    known: Mapping[K, datetime] | None = None,
+) -> RetimestampSummary[K]:
+    """Extend every document whose newest time-stamp's certificate expires within ``margin`` of ``now``.
 
-    ``save`` receives the extended bytes (the old bytes are a prefix of them; a store with
-    object lock writes a new version). One failure does not stop the others.
+    Documents are loaded one at a time. ``save(key, extended)`` receives the extended bytes (the
+    old bytes are a prefix of them). It must store them as a new object and make the record
+    ``key`` name it, never write over the stored original: a content-addressed store keeps the
+    original under its own hash, and a locked one (WORM) refuses to change it. ``save`` raises
+    when it cannot (nothing was extended then).
+
+    An extension is worth making only with a TSA certificate that outlives the newest
+    time-stamp's; otherwise the document is ``blocked`` (and extending it again at every run would
+    only add revisions). ``probe`` (one per run, shared by its batches) learns that certificate
+    from one token, only once a document is due. ``known`` gives expiries learnt by an earlier
+    run: a due document the TSA cannot extend, or cannot be reached for, is then not even loaded.
+
+    One failure does not stop the others; a TSA outage fails the due documents (and only them).
     """
-    summary = RetimestampSummary()
+    summary: RetimestampSummary[K] = RetimestampSummary()
+    when = now or datetime.now(UTC)
+    probe = probe or TsaProbe(timestamper)
     for key in keys:
         summary.checked += 1
         try:
+            recorded = (known or {}).get(key)
+            if recorded is not None and recorded - margin <= when:
+                _check_gain(probe, recorded)
             pdf = load(key)
-            if not needs_extension(pdf, margin=margin, now=now):
+            expiry = last_timestamp_expiry(pdf)
+            summary.expiry[key] = expiry
+            if expiry is None or expiry - margin > when:  # no time-stamp to extend, or not yet due
                 continue
-            save(key, extend_lta(pdf, timestamper, revocation=revocation))
+            _check_gain(probe, expiry)
+            extended = extend_lta(pdf, timestamper, revocation=revocation)
+            new_expiry = last_timestamp_expiry(extended)
+            if new_expiry is None or new_expiry <= expiry:  # another certificate than the probe's answered
+                raise RetimestampBlocked(f"new time-stamp's certificate expires {new_expiry}")
+            save(key, extended)
+            summary.expiry[key] = new_expiry
             summary.extended.append(key)
+            log.info("Re-time-stamped %s: newest time-stamp now expires %s (was %s)", key, new_expiry, expiry)
+        except RetimestampBlocked as exc:
+            summary.blocked.append(key)
+            log.warning("Re-time-stamping %s postponed: %s", key, exc.detail)
         except Exception as exc:  # one broken document must not stop the job
-            code = getattr(exc, "code", type(exc).__name__)
-            log.warning("Re-time-stamping %s failed: %s", key, code)
-            summary.failed[key] = str(code)
+            if isinstance(exc, TimestampUnavailable) and probe.error is None:
+                probe.error = exc  # the TSA is down: the documents due after this one are not sent to it
+            info = ErrorInfo.from_exception(exc)
+            log.warning("Re-time-stamping %s failed: %s %s", key, info.code, info.detail)
+            summary.failed[key] = info.code
+            summary.errors[key] = info
     return summary
+
+
+def _check_gain(probe: TsaProbe, expiry: datetime) -> None:
+    tsa_expiry = probe.expiry()
+    if tsa_expiry <= expiry:
+        raise RetimestampBlocked(f"the TSA's certificate expires {tsa_expiry}, the newest time-stamp's {expiry}")

@@ -4,17 +4,52 @@
   store; an S3 server applies the bucket's own lifecycle rule instead.
 * Warehouse uploads a crash interrupted (pending rows) are completed or dropped, once they
   have been pending for ``PENDING_GRACE``: a younger one may be an upload in flight.
+* B-LTA e-results are re-time-stamped (``signing.ltv.retimestamp_job``) before the certificate
+  of their newest time-stamp expires, ``signing.retimestamp_margin_days`` ahead; at most once
+  per ``RETIMESTAMP_PERIOD`` per process (see ``retimestamp_results``).
 
-Both are idempotent, so several API processes running them is harmless.
+All are idempotent, so several API processes running them is harmless.
+
+Re-time-stamping and the results bucket. A stored e-result is locked (COMPLIANCE retention,
+WORM) and content-addressed: its key is its hash, so an extension cannot be written over it,
+and writing a second version under the same key would not serve it either (reads ask for the
+version with the catalogued hash, and scrub would restore that one). The extension is stored
+as a new object under its own content key (locked in turn), and then, in one transaction, the
+e-result row is pointed at it (only if it still names the original: a compare-and-set), the
+original keeps a ``stored_objects`` row (so scrub goes on checking it, locked as issued), and
+an audit entry names both versions. Reads of the original are audited by the warehouse.
+
+The schedule is kept in the catalogue, one ``job_steps`` row of kind ``retimestamp`` per B-LTA
+e-result (the unique index ``uq_step_eresult`` allows no second): ``not_before`` holds the
+expiry of the certificate of its newest time-stamp (NULL: not read yet), ``input_sha256`` the
+version that was read. A row is due when that expiry is within the margin (or unknown, or its
+last attempt failed). Rows are claimed by a conditional UPDATE taking a lease, as pipeline
+steps are, so two processes never work on the same result. These rows are never ``pending``
+nor ``running`` and their queue is served by no worker: the dispatcher and runners, which
+claim only those states, leave them alone.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
-from datetime import timedelta
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from sohoa.errors import ErrorInfo, error
+from storage.catalogue.models import ComponentState, EResult, JobStep, StepState, utcnow
+from storage.catalogue.warehouse_models import ObjectRecord, ObjectState
+from storage.objectstore import Bucket
+from storage.warehouse import audit
 from storage.warehouse.lifecycle import sweep_expired
 from workers.services import Services
 
@@ -23,24 +58,465 @@ log = logging.getLogger(__name__)
 
 PENDING_GRACE = timedelta(minutes=15)
 
+RETIMESTAMP_KIND = "retimestamp"
+RETIMESTAMP_QUEUE = "maintenance"  # served by no worker: these rows are maintenance's schedule
+RETIMESTAMP_LEVEL = "B-LTA"
+RETIMESTAMP_PERIOD = timedelta(days=1)
+# A batch's claim: long enough for RETIMESTAMP_BATCH extensions against a slow TSA and OCSP responders,
+# short enough that the results of a process that died are taken up by the next day's run.
+RETIMESTAMP_LEASE = timedelta(hours=1)
+RETIMESTAMP_BATCH = 20
+SCHEDULE_PAGE = 500
+ACTOR = "system:maintenance"
+PURPOSE = "gia hạn hiệu lực chữ ký số dài hạn (B-LTA)"
 
-def run_once(services: Services, *, pending_grace: timedelta = PENDING_GRACE) -> dict[str, Any]:
-    """One round of housekeeping; returns what it did."""
+RetimestampConflict = error(
+    "RETIMESTAMP_CONFLICT",
+    "Kết quả điện tử đã được thay đổi trong khi đang gia hạn dấu thời gian; lần gia hạn này bị bỏ qua.",
+    "The e-result changed (or the claim on it was lost) while it was being re-time-stamped; this extension "
+    "was not recorded.",
+)
+
+
+def run_once(
+    services: Services,
+    *,
+    pending_grace: timedelta = PENDING_GRACE,
+    retimestamp: bool = True,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """One round of housekeeping; returns what it did.
+
+    ``retimestamp``: whether this round runs the re-time-stamping sweep (``Maintenance`` asks
+    for it once per ``RETIMESTAMP_PERIOD``); its counts appear, prefixed ``retimestamp_``, only
+    when it found something to do. ``now``: the date the sweep judges expiries against.
+    """
     done: dict[str, Any] = {}
     if services.settings.storage.backend == "local":
         done["expired_raw"] = len(sweep_expired(services.store))
     pending = services.warehouse.finalise_pending(older_than=pending_grace)
     done |= {"finalised": len(pending["finalised"]), "dropped": len(pending["dropped"])}
+    if retimestamp:
+        try:
+            counts = retimestamp_results(services, now=now)
+        except Exception as exc:  # the other housekeeping must not depend on it
+            log.exception("re-time-stamping sweep failed; tried again at the next run")
+            done["retimestamp_error"] = ErrorInfo.from_exception(exc).code
+        else:
+            if any(counts.values()):
+                done |= {f"retimestamp_{name}": n for name, n in counts.items()}
     return done
 
 
+# -- re-time-stamping ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    step_id: int
+    eresult_id: int
+    code: str
+    object_key: str
+    sha256: str
+    size: int
+    known_expiry: datetime | None  # the recorded expiry, when it is of this very version
+
+
+def _insert_ignoring_duplicates(s: Session, model: type, rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: a row another process inserted first is left as it is."""
+    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+    s.execute(insert(model).values(rows).on_conflict_do_nothing())
+
+
+def schedule_new_results(services: Services) -> int:
+    """Give every signed B-LTA e-result without one its schedule row (to be read at the next sweep).
+
+    Page by page (``SCHEDULE_PAGE`` ids at a time), never the whole table in memory; a row
+    inserted meanwhile by another process is kept (the unique index refuses the second).
+    """
+    added, after = 0, 0
+    unscheduled = (
+        select(EResult.id)
+        .outerjoin(JobStep, and_(JobStep.eresult_id == EResult.id, JobStep.kind == RETIMESTAMP_KIND))
+        .where(
+            EResult.level == RETIMESTAMP_LEVEL,
+            EResult.state == ComponentState.DONE,
+            EResult.object_key.is_not(None),
+            JobStep.id.is_(None),
+        )
+        .order_by(EResult.id)
+        .limit(SCHEDULE_PAGE)
+    )
+    while True:
+        with services.catalogue.reading() as s:
+            ids = s.scalars(unscheduled.where(EResult.id > after)).all()
+        if not ids:
+            return added
+        now = utcnow()
+        rows = [
+            {
+                "kind": RETIMESTAMP_KIND,
+                "queue": RETIMESTAMP_QUEUE,
+                "eresult_id": rid,
+                "state": StepState.DONE.value,
+                "attempts": 0,
+                "output": {},
+                "created_at": now,
+                "updated_at": now,
+            }
+            for rid in ids
+        ]
+        with services.catalogue.session() as s:
+            _insert_ignoring_duplicates(s, JobStep, rows)
+        added += len(ids)
+        after = ids[-1]
+
+
+def _due(now: datetime, margin: timedelta):  # type: ignore[no-untyped-def]
+    """Rows to look at: never read, expiring within the margin, or whose last attempt failed; and not leased."""
+    lease_now = utcnow()  # leases follow the wall clock, whatever date the sweep judges expiries at
+    return and_(
+        JobStep.kind == RETIMESTAMP_KIND,
+        JobStep.queue == RETIMESTAMP_QUEUE,
+        JobStep.state.in_([StepState.DONE, StepState.FAILED]),
+        or_(JobStep.not_before.is_(None), JobStep.not_before <= now + margin, JobStep.state == StepState.FAILED),
+        or_(JobStep.lease_until.is_(None), JobStep.lease_until < lease_now),
+    )
+
+
+def _claim(services: Services, owner: str, after: int, now: datetime, margin: timedelta) -> tuple[list[_Claimed], int]:
+    """Lease the next due rows after id ``after`` (a conditional UPDATE: a row leased by another process is
+    skipped); returns them with their e-results, and the last id looked at."""
+    with services.catalogue.session() as s:
+        ids = s.scalars(
+            select(JobStep.id)
+            .where(_due(now, margin), JobStep.id > after)
+            .order_by(JobStep.id)
+            .limit(RETIMESTAMP_BATCH)
+        ).all()
+        if not ids:
+            return [], after
+        taken = s.scalars(
+            update(JobStep)
+            .where(JobStep.id.in_(ids), _due(now, margin))
+            .values(lease_owner=owner, lease_until=utcnow() + RETIMESTAMP_LEASE, updated_at=utcnow())
+            .returning(JobStep.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    if not taken:
+        return [], ids[-1]
+    # Read after the claim: while the lease is held, nobody else repoints these e-results.
+    with services.catalogue.reading() as s:
+        rows = s.execute(
+            select(
+                JobStep.id,
+                JobStep.not_before,
+                JobStep.input_sha256,
+                EResult.id,
+                EResult.code,
+                EResult.object_key,
+                EResult.sha256,
+                EResult.size,
+                EResult.state,
+            )
+            .join(EResult, EResult.id == JobStep.eresult_id)
+            .where(JobStep.id.in_(taken))
+            .order_by(JobStep.id)
+        ).all()
+    claimed, gone = [], []
+    for step_id, not_before, input_sha, rid, code, key, sha, size, state in rows:
+        if state != ComponentState.DONE or not key or not sha:
+            gone.append(step_id)
+            continue
+        known = not_before if input_sha == sha else None
+        claimed.append(_Claimed(step_id, rid, code, key, sha, size or 0, known))
+    if gone:
+        _release(services, owner, gone)
+    return claimed, ids[-1]
+
+
+def _release(services: Services, owner: str, step_ids: list[int]) -> None:
+    with services.catalogue.session() as s:
+        s.execute(
+            update(JobStep)
+            .where(JobStep.id.in_(step_ids), JobStep.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _ours(owner: str, step_id: int):  # type: ignore[no-untyped-def]
+    return and_(JobStep.id == step_id, JobStep.lease_owner == owner)
+
+
+def _subject(code: str) -> str:
+    return f"result:{code}"
+
+
+def _record_original(s: Session, row: _Claimed) -> None:
+    """The original stays catalogued (scrub keeps checking it) once the e-result names its extension."""
+    _insert_ignoring_duplicates(
+        s,
+        ObjectRecord,
+        [
+            {
+                "bucket": Bucket.RESULTS.value,
+                "key": row.object_key,
+                "sha256": row.sha256,
+                "size": row.size,
+                "content_type": "application/pdf",
+                "state": ObjectState.STORED.value,
+                "created_at": utcnow(),
+                "updated_at": utcnow(),
+            }
+        ],
+    )
+
+
+def _save(services: Services, owner: str, row: _Claimed, extended: bytes) -> None:
+    """Store the extension as a new locked object, then point the e-result at it (audited, one transaction)."""
+    from signing.ltv import last_timestamp_expiry
+
+    expiry = last_timestamp_expiry(extended)
+    if expiry is None:
+        raise ValueError("an extension without a time-stamp")
+    old_expiry = row.known_expiry or last_timestamp_expiry(extended[: row.size])  # the original is its prefix
+    with services.catalogue.reading() as s:  # a lost lease is found before a locked object is written for nothing
+        if s.scalar(select(JobStep.id).where(_ours(owner, row.step_id))) is None:
+            raise RetimestampConflict("the claim on the e-result was lost")
+    obj = services.warehouse.put_bytes(Bucket.RESULTS, extended, suffix=".pdf", content_type="application/pdf")
+    with services.catalogue.session(durable=True) as s:
+        moved = s.execute(
+            update(EResult)
+            .where(EResult.id == row.eresult_id, EResult.object_key == row.object_key, EResult.sha256 == row.sha256)
+            .values(object_key=obj.key, sha256=obj.sha256, size=obj.size)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        step = s.scalar(select(JobStep).where(_ours(owner, row.step_id)).with_for_update())
+        if moved != 1 or step is None:  # raising rolls the transaction back
+            log.warning(
+                "re-time-stamping %s: the e-result changed or the claim was lost; the extension %s stays unused",
+                row.code,
+                obj.key,
+            )
+            raise RetimestampConflict(row.code)
+        versions = [*step.output.get("versions", []), {"key": row.object_key, "sha256": row.sha256, "size": row.size}]
+        step.state, step.not_before, step.input_sha256 = StepState.DONE, expiry, obj.sha256
+        step.output = {"timestamp_expiry": expiry.isoformat(), "versions": versions}
+        step.attempts, step.error_code, step.error_message = 0, None, None
+        step.lease_owner = step.lease_until = None
+        step.finished_at = utcnow()
+        _record_original(s, row)
+        audit.append(
+            s,
+            actor=ACTOR,
+            action="retimestamp",
+            subject=_subject(row.code),
+            purpose=PURPOSE,
+            outcome="ok",
+            detail={
+                "from": f"{Bucket.RESULTS.value}/{row.object_key}",
+                "from_sha256": row.sha256,
+                "to": f"{Bucket.RESULTS.value}/{obj.key}",
+                "to_sha256": obj.sha256,
+                "timestamp_expiry_before": old_expiry.isoformat() if old_expiry else None,
+                "timestamp_expiry": expiry.isoformat(),
+            },
+        )
+    log.info("e-result %s re-time-stamped: now %s (the original %s stays locked)", row.code, obj.key, row.object_key)
+
+
+def _settle(services: Services, owner: str, row: _Claimed, summary: Any) -> None:
+    """Record a row's outcome other than an extension (``_save`` settles those) and give its lease back."""
+    from signing.ltv import RetimestampBlocked
+
+    key = row.step_id
+    if key in summary.extended:
+        return
+    failed = key in summary.failed
+    with services.catalogue.session(durable=failed) as s:
+        step = s.scalar(select(JobStep).where(_ours(owner, key)).with_for_update())
+        if step is None:
+            log.warning("re-time-stamping %s: the claim was lost before its outcome was recorded", row.code)
+            return
+        if key in summary.expiry:  # this version was read: the schedule follows it
+            expiry = summary.expiry[key]
+            step.not_before, step.input_sha256 = expiry, row.sha256
+            step.output = {
+                "timestamp_expiry": expiry.isoformat() if expiry else None,
+                "versions": list((step.output or {}).get("versions", [])),
+            }
+        if failed or key in summary.blocked:
+            info = summary.errors.get(key) or ErrorInfo.from_exception(RetimestampBlocked())
+            step.state, step.error_code = StepState.FAILED, info.code
+            step.error_message = info.message_en + (f" ({info.detail})" if info.detail else "")
+            step.attempts += 1
+        else:
+            step.state, step.error_code, step.error_message, step.attempts = StepState.DONE, None, None, 0
+            step.finished_at = utcnow()
+        step.lease_owner = step.lease_until = None
+        if failed:
+            audit.append(
+                s,
+                actor=ACTOR,
+                action="retimestamp",
+                subject=_subject(row.code),
+                purpose=PURPOSE,
+                outcome="error",
+                detail={"error": summary.failed[key], "detail": (summary.errors[key].detail or "")[:300]},
+            )
+
+
+def _run_batch(
+    services: Services,
+    owner: str,
+    claimed: list[_Claimed],
+    timestamper: object,
+    *,
+    probe: Any,
+    margin: timedelta,
+    now: datetime,
+) -> Any:
+    """``retimestamp_job`` over one claimed batch, each outcome recorded and its lease given back."""
+    from signing.ltv import NotTimestamped, retimestamp_job
+
+    rows = {row.step_id: row for row in claimed}
+
+    def load(step_id: int) -> bytes:
+        row = rows[step_id]
+        return services.warehouse.get_bytes(
+            Bucket.RESULTS, row.object_key, actor=ACTOR, purpose=PURPOSE, sha256=row.sha256
+        )
+
+    def save(step_id: int, extended: bytes) -> None:
+        _save(services, owner, rows[step_id], extended)
+
+    try:
+        summary = retimestamp_job(
+            rows,
+            load,
+            save,
+            timestamper,
+            margin=margin,
+            now=now,
+            probe=probe,
+            known={k: r.known_expiry for k, r in rows.items() if r.known_expiry is not None},
+        )
+    except BaseException:
+        _release(services, owner, list(rows))
+        raise
+    for key, expiry in summary.expiry.items():
+        if expiry is None and key not in summary.failed:  # signed B-LTA, yet no time-stamp: for an operator to see
+            summary.failed[key] = NotTimestamped.code
+            summary.errors[key] = ErrorInfo.from_exception(NotTimestamped(rows[key].object_key))
+    for row in claimed:
+        try:
+            _settle(services, owner, row, summary)
+        except Exception:
+            log.exception("re-time-stamping: recording the outcome for %s failed", row.code)
+    return summary
+
+
+def retimestamp_results(services: Services, *, now: datetime | None = None, owner: str | None = None) -> dict[str, int]:
+    """Extend the B-LTA e-results whose newest time-stamp's certificate expires within the margin.
+
+    Rows are claimed ``RETIMESTAMP_BATCH`` at a time (keyset order, so each is looked at once
+    per sweep) and documents read one at a time. A failure (TSA or OCSP responder down, a
+    document that cannot be read) leaves the e-result as it was, is logged, audited and kept on
+    its row, and the row is due again at the next sweep. Once the TSA is found down, the sweep
+    stops: the rest waits for the next one.
+    """
+    from signing.ltv import TsaProbe
+
+    when = now or datetime.now(UTC)
+    margin = timedelta(days=services.settings.signing.retimestamp_margin_days)
+    owner = owner or f"maintenance:{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    counts = {"scheduled": schedule_new_results(services), "checked": 0, "extended": 0, "failed": 0, "blocked": 0}
+    probe: TsaProbe | None = None  # the TSA is set up (and asked) only once something is due
+    after = 0
+    while True:
+        claimed, last = _claim(services, owner, after, when, margin)
+        if last == after:
+            break  # nothing more is due
+        after = last
+        if not claimed:
+            continue  # this page's rows were all taken by another process
+        if probe is None:
+            try:
+                probe = TsaProbe(services.timestamper)
+            except BaseException:  # no TSA configured that can be built: the claims go back at once
+                _release(services, owner, [row.step_id for row in claimed])
+                raise
+        summary = _run_batch(services, owner, claimed, probe.timestamper, probe=probe, margin=margin, now=when)
+        rows = {row.step_id: row for row in claimed}
+        counts["checked"] += summary.checked
+        counts["extended"] += len(summary.extended)
+        counts["failed"] += len(summary.failed)
+        counts["blocked"] += len(summary.blocked)
+        for step_id, code in summary.failed.items():
+            log.error("re-time-stamping e-result %s failed (%s); retried at the next run", rows[step_id].code, code)
+        if probe.error is not None:  # the TSA is down: the rest waits for the next sweep
+            info = ErrorInfo.from_exception(probe.error)
+            log.error(
+                "re-time-stamping stopped: the time-stamping service is unavailable (%s %s); "
+                "the due e-results are left as they are and tried again at the next run",
+                info.code,
+                info.detail,
+            )
+            break
+    if counts["blocked"]:
+        log.error(
+            "re-time-stamping: %d e-results are due but the time-stamping service's certificate (expires %s) "
+            "does not outlive their newest time-stamp; renew the TSA certificate",
+            counts["blocked"],
+            _probe_expiry(probe),
+        )
+    return counts
+
+
+def earlier_versions(s: Session, eresult_id: int) -> list[str]:
+    """The hashes an e-result had before it was re-time-stamped, oldest first.
+
+    Each was handed to the citizen once and stays valid (locked, catalogued): a check of a
+    copy the citizen was issued must still find it in the register.
+    """
+    output = s.scalar(select(JobStep.output).where(JobStep.eresult_id == eresult_id, JobStep.kind == RETIMESTAMP_KIND))
+    return [v["sha256"] for v in (output or {}).get("versions", [])]
+
+
+def _probe_expiry(probe: Any) -> str:
+    try:
+        return str(probe.expiry().isoformat()) if probe is not None else "unknown"
+    except Exception:
+        return "unknown"
+
+
+class Periodic:
+    """True at most once per ``period`` (monotonic clock), as ``workers.runner.AbandonedSweep`` paces itself."""
+
+    def __init__(self, period: timedelta, clock: Any = time.monotonic):
+        self.period_s = period.total_seconds()
+        self.clock = clock
+        self._last = -float("inf")
+
+    def __call__(self) -> bool:
+        if self.clock() - self._last < self.period_s:
+            return False
+        self._last = self.clock()
+        return True
+
+
 class Maintenance:
-    """Runs ``run_once`` now and then every ``workers.maintenance_interval_s`` on a daemon thread."""
+    """Runs ``run_once`` now and then every ``workers.maintenance_interval_s`` on a daemon thread.
+
+    Re-time-stamping runs in the first round and then once per ``RETIMESTAMP_PERIOD``.
+    """
 
     def __init__(self, services: Services):
         self.services = services
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._retimestamp = Periodic(RETIMESTAMP_PERIOD)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="sohoa-maintenance", daemon=True)
@@ -55,7 +531,7 @@ class Maintenance:
         interval = self.services.settings.workers.maintenance_interval_s
         while not self._stop.is_set():
             try:
-                done = run_once(self.services)
+                done = run_once(self.services, retimestamp=self._retimestamp())
                 if any(done.values()):
                     log.info("maintenance: %s", done)
             except Exception:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import secrets
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from signing.appearance import result_seal
 from signing.batch import make_signer
+from signing.devpki import _issue, _name, _new_key, _p12
 from signing.errors import RevocationUnavailable, SignerCertExpired, SignerCertRevoked
-from signing.ltv import extend_lta, last_timestamp_expiry, needs_extension, retimestamp_job
+from signing.keys import load_pkcs12_signer
+from signing.ltv import TsaProbe, extend_lta, last_timestamp_expiry, needs_extension, retimestamp_job
 from signing.pades import sign_pdf
 from signing.revocation import RevocationCache
 from signing.seal import draw_round_seal
 from signing.testpki import PkiServer, ServedPki
-from signing.timestamps import http_timestamper
+from signing.timestamps import DevTimeStamper, http_timestamper
 from signing.tsa_fast import HttpTokenSource
 from signing.verify import verify_pdf
 
@@ -61,9 +66,16 @@ def test_revocation_data_is_cached_within_validity(served: ServedPki, pki_server
     outputs = [signer.sign(_make_pdf(1)) for _ in range(5)]
     assert cache.fetches == fetched and pki_server.ocsp_requests + pki_server.crl_requests == before
     assert all(verify_pdf(out, served.trust_roots).valid for out in outputs[:2])
-    later = RevocationCache(clock=lambda: datetime.now(UTC) + timedelta(hours=2))
-    later.material([served.key("agency").cert, *signer.signer.chain])
-    assert later.fetches >= 2  # expired entries (nextUpdate = +1 h) are fetched again
+    two_hours_on = lambda: datetime.now(UTC) + timedelta(hours=2)  # noqa: E731
+    later = RevocationCache(clock=two_hours_on)
+    real_clock, pki_server.clock = pki_server.clock, two_hours_on  # the responders answer at that time too:
+    try:  # data issued now would be stale then (nextUpdate = +1 h) and is refused
+        later.material([served.key("agency").cert, *signer.signer.chain])
+    finally:
+        pki_server.clock = real_clock
+        with pki_server._lock:
+            pki_server._crl_cache.clear()  # CRLs issued "two hours on" would be from the future for the next tests
+    assert later.fetches >= 2
 
 
 @pytest.mark.parametrize("engine", ["fast", "pyhanko"])
@@ -86,21 +98,104 @@ def test_unreachable_responder_is_a_retryable_error(tmp_path: Path) -> None:
         dead._sock.close()
 
 
+def short_lived_tsa(server: PkiServer, days: int) -> DevTimeStamper:
+    """A TSA of the served PKI whose certificate expires in about ``days`` (its OCSP responder answers for it)."""
+    template = server.leaves["tsa"].cert
+    pointers = tuple(
+        ext.value
+        for ext in template.extensions
+        if isinstance(ext.value, x509.AuthorityInformationAccess | x509.CRLDistributionPoints)
+    )
+    name = f"tsa-{days}d-{secrets.token_hex(4)}"
+    leaf = _issue(
+        _name(f"sohoa TEST TSA, {days} days"),
+        _new_key(server.key_algorithm),
+        server.ca,
+        ca=False,
+        years=(days + 1) / 365,
+        time_stamping=True,
+        extensions=pointers,
+    )
+    passphrase = server.pki.passphrase()
+    path = server.directory / f"{name}.p12"
+    path.write_bytes(_p12(name, leaf, [server.ca.cert, server.root.cert], passphrase))
+    server.by_serial[leaf.cert.serial_number] = leaf.cert
+    return DevTimeStamper(load_pkcs12_signer(path, passphrase))
+
+
 def test_re_timestamp_job_extends_b_lta_before_expiry(
-    served: ServedPki, tsa: object, pdfsig: Callable[[bytes], str]
+    served: ServedPki, pki_server: PkiServer, tsa: object, pdfsig: Callable[[bytes], str]
 ) -> None:
-    signed = sign_pdf(_make_pdf(1), served.key("agency"), level="B-LTA", timestamper=tsa)  # type: ignore[arg-type]
-    expiry = last_timestamp_expiry(signed)
-    assert expiry is not None and not needs_extension(signed)
-    assert needs_extension(signed, now=expiry - timedelta(days=30))
-    store = {"kq-1": signed, "kq-2": _make_pdf(1), "kq-3": b"garbage"}
-    summary = retimestamp_job(list(store), store.__getitem__, store.__setitem__, tsa, now=expiry - timedelta(days=30))
-    assert summary.checked == 3 and summary.extended == ["kq-1"] and list(summary.failed) == ["kq-3"]
+    """Due documents get a new document time-stamp from a TSA certificate that outlives their newest one."""
+    expiring = sign_pdf(_make_pdf(1), served.key("agency"), level="B-LTA", timestamper=short_lived_tsa(pki_server, 30))
+    expiry = last_timestamp_expiry(expiring)
+    assert expiry is not None and expiry < datetime.now(UTC) + timedelta(days=31)
+    assert needs_extension(expiring) and not needs_extension(expiring, margin=timedelta(days=10))
+    lasting = sign_pdf(_make_pdf(1), served.key("agency"), level="B-LTA", timestamper=tsa)  # type: ignore[arg-type]
+    assert not needs_extension(lasting)
+    store = {"kq-1": expiring, "kq-2": lasting, "kq-3": b"garbage", "kq-4": _make_pdf(1)}
+    saved: list[str] = []
+
+    def save(key: str, pdf: bytes) -> None:
+        saved.append(key)
+        store[key] = pdf
+
+    summary = retimestamp_job(list(store), store.__getitem__, save, tsa)
+    assert summary.checked == 4 and summary.extended == saved == ["kq-1"] and list(summary.failed) == ["kq-3"]
+    assert summary.failed["kq-3"] == "PDF_INVALID" and summary.blocked == []
+    assert summary.expiry["kq-4"] is None and summary.expiry["kq-2"] == last_timestamp_expiry(lasting)
     extended = store["kq-1"]
-    assert extended.startswith(signed)
+    assert extended.startswith(expiring) and store["kq-2"] is lasting
+    new_expiry = last_timestamp_expiry(extended)
+    assert new_expiry is not None and new_expiry > expiry + timedelta(days=365) and summary.expiry["kq-1"] == new_expiry
+    assert not needs_extension(extended)
     report = verify_pdf(extended, served.trust_roots)
     assert report.valid and report.signatures[0].level == "B-LTA", report.render("en")
-    assert extended.count(b"/DocTimeStamp") >= 2
+    assert extended.count(b"/DocTimeStamp") == expiring.count(b"/DocTimeStamp") + 1
+    assert_pdfsig_valid(pdfsig(extended), 1)
+
+    again = retimestamp_job(list(store), store.__getitem__, save, tsa)  # nothing is due any more
+    assert again.extended == [] and saved == ["kq-1"] and store["kq-1"] is extended
     twice = extend_lta(extended, tsa)
     assert verify_pdf(twice, served.trust_roots).valid
     assert_pdfsig_valid(pdfsig(twice), 1)
+
+
+def test_re_timestamping_with_the_same_tsa_certificate_is_blocked(served: ServedPki, tsa: object) -> None:
+    """A new time-stamp whose certificate expires no later than the newest one extends nothing: not made."""
+    signed = sign_pdf(_make_pdf(1), served.key("agency"), level="B-LTA", timestamper=tsa)  # type: ignore[arg-type]
+    expiry = last_timestamp_expiry(signed)
+    assert expiry is not None
+    store = {"kq": signed}
+    probe = TsaProbe(tsa)
+    summary = retimestamp_job(
+        ["kq"], store.__getitem__, store.__setitem__, tsa, now=expiry - timedelta(days=30), probe=probe
+    )
+    assert summary.blocked == ["kq"] and summary.extended == [] and summary.failed == {}
+    assert store["kq"] is signed and probe.expiry() == expiry
+    # Known from an earlier run: a blocked document is not even loaded.
+    summary = retimestamp_job(
+        ["kq"], _never, store.__setitem__, tsa, now=expiry - timedelta(days=30), probe=probe, known={"kq": expiry}
+    )
+    assert summary.blocked == ["kq"] and summary.expiry == {}
+
+
+def test_re_timestamp_job_reports_a_tsa_outage_and_changes_nothing(served: ServedPki, tmp_path: Path) -> None:
+    signed = sign_pdf(_make_pdf(1), served.key("agency"), level="B-LTA", timestamper=http_timestamper(served.tsa_url))
+    dead = socket.socket()  # bound, never listening: connections are refused
+    dead.bind(("127.0.0.1", 0))
+    try:
+        down = http_timestamper(f"http://127.0.0.1:{dead.getsockname()[1]}/tsa", timeout_s=2)
+        store = {"a": signed, "b": signed}
+        saved: list[str] = []
+        summary = retimestamp_job(
+            list(store), store.__getitem__, lambda k, _pdf: saved.append(k), down, margin=timedelta(days=5000)
+        )
+    finally:
+        dead.close()
+    assert summary.failed == {"a": "TIMESTAMP_UNAVAILABLE", "b": "TIMESTAMP_UNAVAILABLE"} and saved == []
+    assert summary.errors["a"].code == "TIMESTAMP_UNAVAILABLE" and summary.extended == []
+
+
+def _never(key: str) -> bytes:
+    raise AssertionError(f"{key} was loaded")
