@@ -65,6 +65,16 @@ class ServedPki:
         return f"{self.base_url}/tsa"
 
     @property
+    def seal_png(self) -> Path:
+        """The agency's seal image (drawn on first use)."""
+        path = self.directory / "seal.png"
+        if not path.exists():
+            from signing.seal import draw_round_seal
+
+            draw_round_seal("UBND THỬ NGHIỆM", path)
+        return path
+
+    @property
     def ocsp_url(self) -> str:
         return f"{self.base_url}/ocsp"
 

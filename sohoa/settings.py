@@ -47,6 +47,9 @@ class SigningSettings(_Section):
     p12_passphrase_file: Path | None = None
     # RFC 3161 time-stamping service; required in production (the development TSA never serves it).
     tsa_url: str | None = None
+    # The agency's red seal (PNG, transparent background) drawn at actual size on e-results
+    # (NĐ 30/2020 Phụ lục I); required with the agency key. The development PKI draws its own.
+    seal_png: Path | None = None
     # Root certificates (PEM or DER files) that verification trusts; required in production.
     trust_roots: tuple[Path, ...] = ()
     default_result_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-T"
@@ -117,6 +120,8 @@ class SigningSettings(_Section):
                 problems.append("the agency key is missing: set signing.agency_p12 or signing.hsm_module")
             if self.operator_p12 is None:
                 problems.append("the operator key is missing: set signing.operator_p12")
+        if self.agency_key_configured and self.seal_png is None:
+            problems.append("signing.seal_png is missing: e-results carry the agency's seal image (NĐ 30/2020)")
         if not self.tsa_url:
             problems.append(
                 "signing.tsa_url is missing: copies are signed B-T, results are time-stamped and the service "

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from asn1crypto import tsp
 from fastapi.testclient import TestClient
+from PIL import Image
 from pydantic import ValidationError
 
 from api.app import create_app
@@ -48,6 +49,7 @@ def production_signing(served: ServedPki, **changes: object) -> dict[str, object
         "p12_passphrase_file": served.directory / "passphrase.txt",
         "trust_roots": (served.root_cert,),
         "tsa_url": served.tsa_url,
+        "seal_png": served.seal_png,
     }
     return {k: v for k, v in (complete | changes).items() if v is not None}
 
@@ -116,6 +118,7 @@ def test_settings_from_environment_variables(
     monkeypatch.setenv("SOHOA_SIGNING__OPERATOR_P12", str(served.p12("operator")))
     monkeypatch.setenv("SOHOA_SIGNING__TRUST_ROOTS", json.dumps([str(served.root_cert), str(served.ca_cert)]))
     monkeypatch.setenv("SOHOA_SIGNING__TSA_URL", served.tsa_url)
+    monkeypatch.setenv("SOHOA_SIGNING__SEAL_PNG", str(served.seal_png))
     with pytest.raises(ValidationError, match="p12_passphrase_file"):
         Settings()
     monkeypatch.setenv("SOHOA_SIGNING__P12_PASSPHRASE_FILE", str(served.directory / "passphrase.txt"))
@@ -168,6 +171,7 @@ def test_migrate_command_in_production_and_with_a_partial_configuration(tmp_path
         "SOHOA_SIGNING__OPERATOR_P12": str(served.p12("operator")),
         "SOHOA_SIGNING__TRUST_ROOTS": json.dumps([str(served.root_cert)]),
         "SOHOA_SIGNING__TSA_URL": served.tsa_url,
+        "SOHOA_SIGNING__SEAL_PNG": str(served.seal_png),
     }
 
     def migrate(**extra: str) -> subprocess.CompletedProcess[str]:
@@ -263,3 +267,21 @@ def test_a_catalogue_that_ran_in_development_warns_about_its_development_keys(
     production.close()
     assert len(prefixes) == 2  # nothing added, nothing revoked behind the operator's back
     assert "sohoa keys revoke" in caplog.text and all(prefix in caplog.text for prefix in prefixes)
+
+
+def test_the_agency_key_needs_its_seal_image_and_it_must_be_a_transparent_png(
+    tmp_path: Path, served: ServedPki
+) -> None:
+    with pytest.raises(ValidationError, match=r"signing\.seal_png is missing"):
+        production_settings(tmp_path, served, seal_png=None)
+    opaque = tmp_path / "opaque.png"
+    Image.new("RGB", (40, 40), "red").save(opaque)
+    jpeg = tmp_path / "seal.jpg"
+    Image.new("RGB", (40, 40), "red").save(jpeg, "JPEG")
+    for bad, why in ((opaque, "no transparency"), (jpeg, "not PNG"), (served.p12("agency"), "not an image")):
+        services = Services(production_settings(tmp_path, served, seal_png=bad))
+        with pytest.raises(SigningConfigError, match=why):
+            services.check_production_signing()
+    services = Services(production_settings(tmp_path, served))
+    services.check_production_signing()
+    assert services.seal_png == served.seal_png

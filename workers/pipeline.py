@@ -265,7 +265,7 @@ def sign_result(services: Services, step: JobStep) -> StepOutcome:
     # The QR code goes top-left of page 1, in a band added above the officer's content.
     band = copy_stamp("", signed_at)
     pdf = add_qr(make_room(pdf, band, min_band=QR_SIZE_PT), qr)
-    seal = services.dev_pki.seal_png if services.uses_dev_pki else None
+    seal = services.seal_png
     return _sign_into_work(
         services,
         pdf,

@@ -78,6 +78,7 @@ class Services:
             "hsm_pin_file": [s.hsm_pin_file],
             "hsm_chain": list(s.hsm_chain),
             "trust_roots": list(s.trust_roots),
+            "seal_png": [s.seal_png],
         }
         missing = [
             f"signing.{name}={path}" for name, paths in files.items() for path in paths if path and not path.is_file()
@@ -88,6 +89,15 @@ class Services:
             load_trust_roots(s.trust_roots)
         except SohoaError as exc:
             raise SigningConfigError(f"signing.trust_roots: not a certificate ({exc.detail})") from None
+        if s.seal_png is not None:
+            _check_seal(s.seal_png)
+
+    @property
+    def seal_png(self) -> Path | None:
+        """The agency's seal image for e-results: the configured one, or the development PKI's."""
+        if self.uses_dev_pki:
+            return self.dev_pki.seal_png
+        return self.settings.signing.seal_png
 
     def require_signing_keys(self) -> None:
         """For processes that sign (the embedded pool): a keyless production host cannot."""
@@ -215,3 +225,17 @@ class Services:
     def close(self) -> None:
         if "catalogue" in self.__dict__:
             self.catalogue.dispose()
+
+
+def _check_seal(path: Path) -> None:
+    """The seal must be a PNG Pillow can open, with transparency (it overlaps the signature text)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            if image.format != "PNG":
+                raise SigningConfigError(f"signing.seal_png={path}: {image.format} image, not PNG")
+            if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
+                raise SigningConfigError(f"signing.seal_png={path}: no transparency (the seal overlaps the text)")
+    except (UnidentifiedImageError, OSError) as exc:
+        raise SigningConfigError(f"signing.seal_png={path}: not an image ({exc})") from None

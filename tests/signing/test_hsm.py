@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pkcs11
 import pytest
@@ -124,6 +126,26 @@ def _hsm_signing(token: HsmConfig, tmp_path: Path, **extra: object) -> SigningSe
     )
 
 
+def _has_image(xobject: Any, depth: int = 0) -> bool:
+    if xobject.get("/Subtype") == "/Image":
+        return True
+    resources = xobject.get("/Resources") or {}
+    inner = resources.get("/XObject") or {}
+    return depth < 5 and any(_has_image(inner[name], depth + 1) for name in inner)
+
+
+def _signature_shows_an_image(pdf: bytes) -> bool:
+    """Whether a signature field's appearance draws an image (the seal)."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        for page in doc.pages:
+            for annot in page.obj.get("/Annots") or []:
+                if annot.get("/FT") == "/Sig" and "/AP" in annot and _has_image(annot.AP.N):
+                    return True
+    return False
+
+
 def test_hsm_alone_is_refused_rather_than_completed_with_development_keys(token: HsmConfig, tmp_path: Path) -> None:
     """The README's HSM variables alone once signed copies with the dev operator key and trusted only the dev root."""
     with pytest.raises(ValidationError) as info:
@@ -153,6 +175,7 @@ def test_production_service_signs_with_the_token_and_trusts_only_the_configured_
             p12_passphrase_file=served.directory / "passphrase.txt",
             trust_roots=(served.root_cert,),
             tsa_url=served.tsa_url,
+            seal_png=served.seal_png,
         ),
     )
     with TestClient(create_app(settings, start_workers=False)) as client:
@@ -184,6 +207,7 @@ def test_production_service_signs_with_the_token_and_trusts_only_the_configured_
         report = verify_pdf(pdf, services.trust_roots)
         assert report.valid and report.signatures[0].level == "B-LT", report.render("en")
         assert report.signatures[0].signer_name == "UBND phường Ba Đình (HSM thử nghiệm)"
+        assert _signature_shows_an_image(pdf)  # the configured seal (NĐ 30/2020), not the development one
         # The public verifier (portal, /kiem-tra) trusts it too.
         checked = client.post("/api/v1/verify", content=pdf, headers={"Content-Type": "application/pdf"})
         assert checked.status_code == 200 and checked.json()["valid"] is True, checked.text

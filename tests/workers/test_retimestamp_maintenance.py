@@ -155,6 +155,7 @@ class Env:
             p12_passphrase_file=self.served.directory / "passphrase.txt",
             tsa_url=tsa_url or self.served.tsa_url,
             trust_roots=(self.served.root_cert,),
+            seal_png=self.served.seal_png,
             retimestamp_margin_days=margin_days,
         )
         settings = Settings(
