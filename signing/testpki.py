@@ -183,23 +183,37 @@ class PkiServer:
             (self.directory / f"{name}.p12").write_bytes(_p12(name, leaf, chain, passphrase))
         self._tsa = DevTsaResponder(timestamper=DevTimeStamper(self.pki.key("tsa")))
 
+    def _pointers(self) -> tuple[x509.ExtensionType, ...]:
+        """The OCSP and CRL pointers (to this server) that the leaves carry."""
+        return tuple(
+            ext.value
+            for ext in self.leaves["operator"].cert.extensions
+            if isinstance(ext.value, x509.AuthorityInformationAccess | x509.CRLDistributionPoints)
+        )
+
     def issue(self, subject: x509.Name, public_key: object, *, years: float = 2) -> x509.Certificate:
         """Certificate from the issuing CA for an external key (e.g. one generated inside an HSM)."""
-        template = self.leaves["operator"].cert
-        leaf = _issue(
-            subject,
-            public_key,  # type: ignore[arg-type]
-            self.ca,
-            ca=False,
-            years=years,
-            extensions=tuple(
-                ext.value
-                for ext in template.extensions
-                if isinstance(ext.value, x509.AuthorityInformationAccess | x509.CRLDistributionPoints)
-            ),
-        )
+        leaf = _issue(subject, public_key, self.ca, ca=False, years=years, extensions=self._pointers())  # type: ignore[arg-type]
         self.by_serial[leaf.cert.serial_number] = leaf.cert
         return leaf.cert
+
+    def short_lived_tsa(self, days: int) -> DevTimeStamper:
+        """A TSA of this PKI whose certificate expires in about ``days`` (the OCSP responder answers for it)."""
+        name = f"tsa-{days}d-{secrets.token_hex(4)}"
+        leaf = _issue(
+            _name(f"sohoa TEST TSA, {days} days"),
+            _new_key(self.key_algorithm),
+            self.ca,
+            ca=False,
+            years=(days + 1) / 365,
+            time_stamping=True,
+            extensions=self._pointers(),
+        )
+        passphrase = self.pki.passphrase()
+        path = self.directory / f"{name}.p12"
+        path.write_bytes(_p12(name, leaf, [self.ca.cert, self.root.cert], passphrase))
+        self.by_serial[leaf.cert.serial_number] = leaf.cert
+        return DevTimeStamper(load_pkcs12_signer(path, passphrase))
 
     def revoke(self, serial: int) -> None:
         with self._lock:

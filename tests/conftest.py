@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from signing.testpki import PkiServer, ServedPki
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
 from workers.services import Services
 
@@ -27,6 +28,18 @@ def shared_pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("pki")
     ensure_dev_pki(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def pki_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PkiServer]:
+    """The test PKI served on 127.0.0.1 (OCSP, CRL, RFC 3161): stands in for the agency's production PKI."""
+    with PkiServer(tmp_path_factory.mktemp("servedpki")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def served(pki_server: PkiServer) -> ServedPki:
+    return pki_server.pki
 
 
 def make_settings(var_dir: Path, pki_dir: Path, database_url: str | None = None, **workers: object) -> Settings:

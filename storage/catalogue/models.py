@@ -213,6 +213,13 @@ class EResult(Base):
     )
 
 
+def _one_step_of_each_kind_per(target: str) -> Index:
+    """A partial unique index: a step targets a component or an e-result, the other column is NULL (migration 0009)."""
+    where = text(f"{target} IS NOT NULL")
+    name = f"uq_step_{target.removesuffix('_id')}"
+    return Index(name, "kind", target, unique=True, sqlite_where=where, postgresql_where=where)
+
+
 class JobStep(Base):
     """One idempotent unit of pipeline work. Queues carry only its id."""
 
@@ -240,23 +247,8 @@ class JobStep(Base):
     __table_args__ = (
         # Never takes effect (one of its columns is always NULL); kept, as migration 0009 says.
         UniqueConstraint("kind", "component_id", "eresult_id", name="uq_step_target"),
-        # At most one step of each kind per target (migration 0009).
-        Index(
-            "uq_step_component",
-            "kind",
-            "component_id",
-            unique=True,
-            sqlite_where=text("component_id IS NOT NULL"),
-            postgresql_where=text("component_id IS NOT NULL"),
-        ),
-        Index(
-            "uq_step_eresult",
-            "kind",
-            "eresult_id",
-            unique=True,
-            sqlite_where=text("eresult_id IS NOT NULL"),
-            postgresql_where=text("eresult_id IS NOT NULL"),
-        ),
+        _one_step_of_each_kind_per("component_id"),
+        _one_step_of_each_kind_per("eresult_id"),
         Index("ix_job_steps_claim", "state", "queue", "not_before"),
     )
 

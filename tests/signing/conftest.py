@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import pytest
 
 from signing.devpki import DevPki, ensure_dev_pki
 from signing.keys import SigningKey, load_pkcs12_signer
-from signing.testpki import PkiServer, ServedPki
+from signing.testpki import ServedPki
 
 MARKER = b"TAMPER-ME-MARKER"
 
@@ -37,17 +37,6 @@ def operator_key(pki: DevPki) -> SigningKey:
 @pytest.fixture(scope="session")
 def agency_key(pki: DevPki) -> SigningKey:
     return load_pkcs12_signer(pki.agency_p12, pki.passphrase())
-
-
-@pytest.fixture(scope="session")
-def pki_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PkiServer]:
-    with PkiServer(tmp_path_factory.mktemp("servedpki")) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def served(pki_server: PkiServer) -> ServedPki:
-    return pki_server.pki
 
 
 def _make_pdf(pages: int = 1, *, xref_stream: bool = False) -> bytes:

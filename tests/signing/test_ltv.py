@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import secrets
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
 
 from signing.appearance import result_seal
 from signing.batch import make_signer
-from signing.devpki import _issue, _name, _new_key, _p12
 from signing.errors import RevocationUnavailable, SignerCertExpired, SignerCertRevoked
-from signing.keys import load_pkcs12_signer
 from signing.ltv import TsaProbe, extend_lta, last_timestamp_expiry, needs_extension, retimestamp_job
 from signing.pades import sign_pdf
 from signing.revocation import RevocationCache
 from signing.seal import draw_round_seal
 from signing.testpki import PkiServer, ServedPki
-from signing.timestamps import DevTimeStamper, http_timestamper
+from signing.timestamps import http_timestamper
 from signing.tsa_fast import HttpTokenSource
 from signing.verify import verify_pdf
 
@@ -98,36 +94,11 @@ def test_unreachable_responder_is_a_retryable_error(tmp_path: Path) -> None:
         dead._sock.close()
 
 
-def short_lived_tsa(server: PkiServer, days: int) -> DevTimeStamper:
-    """A TSA of the served PKI whose certificate expires in about ``days`` (its OCSP responder answers for it)."""
-    template = server.leaves["tsa"].cert
-    pointers = tuple(
-        ext.value
-        for ext in template.extensions
-        if isinstance(ext.value, x509.AuthorityInformationAccess | x509.CRLDistributionPoints)
-    )
-    name = f"tsa-{days}d-{secrets.token_hex(4)}"
-    leaf = _issue(
-        _name(f"sohoa TEST TSA, {days} days"),
-        _new_key(server.key_algorithm),
-        server.ca,
-        ca=False,
-        years=(days + 1) / 365,
-        time_stamping=True,
-        extensions=pointers,
-    )
-    passphrase = server.pki.passphrase()
-    path = server.directory / f"{name}.p12"
-    path.write_bytes(_p12(name, leaf, [server.ca.cert, server.root.cert], passphrase))
-    server.by_serial[leaf.cert.serial_number] = leaf.cert
-    return DevTimeStamper(load_pkcs12_signer(path, passphrase))
-
-
 def test_re_timestamp_job_extends_b_lta_before_expiry(
     served: ServedPki, pki_server: PkiServer, tsa: object, pdfsig: Callable[[bytes], str]
 ) -> None:
     """Due documents get a new document time-stamp from a TSA certificate that outlives their newest one."""
-    expiring = sign_pdf(_make_pdf(1), served.key("agency"), level="B-LTA", timestamper=short_lived_tsa(pki_server, 30))
+    expiring = sign_pdf(_make_pdf(1), served.key("agency"), level="B-LTA", timestamper=pki_server.short_lived_tsa(30))
     expiry = last_timestamp_expiry(expiring)
     assert expiry is not None and expiry < datetime.now(UTC) + timedelta(days=31)
     assert needs_extension(expiring) and not needs_extension(expiring, margin=timedelta(days=10))

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from asn1crypto import core, tsp
@@ -14,35 +12,15 @@ from signing.errors import TimestampUnavailable
 from signing.keys import SigningKey
 from signing.pades import sign_pdf
 from signing.timestamps import DEV_TSA_POLICY, dev_timestamper, http_timestamper
-from signing.tsa_server import REPLY_CONTENT_TYPE, DevTsaResponder
+from signing.tsa_server import DevTsaResponder
 from signing.verify import verify_pdf
+from tests.servers import serve_tsa
 
 
 @pytest.fixture(scope="module")
 def tsa_url(pki: DevPki) -> Iterator[str]:
-    responder = DevTsaResponder(pki)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            reply = responder.respond(body)
-            self.send_response(200)
-            self.send_header("Content-Type", REPLY_CONTENT_TYPE)
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/dev/tsa"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_tsa(DevTsaResponder(pki)) as url:
+        yield url
 
 
 def test_responder_grants_proper_rfc3161_tokens(pki: DevPki) -> None:

@@ -11,25 +11,19 @@ nobody waits for years.
 from __future__ import annotations
 
 import logging
-import secrets
 import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
 from sqlalchemy import func, select
 
-from signing.devpki import _issue, _name, _new_key, _p12
-from signing.keys import load_pkcs12_signer
 from signing.ltv import last_timestamp_expiry
 from signing.testpki import PkiServer, ServedPki
-from signing.timestamps import DevTimeStamper
 from signing.tsa_server import DevTsaResponder
 from signing.verify import verify_pdf
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
@@ -41,6 +35,7 @@ from storage.warehouse import audit
 from storage.warehouse.scrub import scrub
 from tests.conftest import make_settings
 from tests.helpers import run_in_threads
+from tests.servers import serve_tsa
 from tests.storage.factories import add_document
 from workers.maintenance import (
     RETIMESTAMP_KIND,
@@ -63,64 +58,11 @@ QUIET = {"expired_raw": 0, "finalised": 0, "dropped": 0}  # a round with nothing
 # -- the test PKI and its TSAs ------------------------------------------------------------------
 
 
-def short_lived_tsa(server: PkiServer, days: int) -> DevTimeStamper:
-    """A TSA of the served PKI whose certificate expires in about ``days`` (its OCSP responder answers for it)."""
-    pointers = tuple(
-        ext.value
-        for ext in server.leaves["tsa"].cert.extensions
-        if isinstance(ext.value, x509.AuthorityInformationAccess | x509.CRLDistributionPoints)
-    )
-    name = f"tsa-{days}d-{secrets.token_hex(4)}"
-    leaf = _issue(
-        _name(f"sohoa TEST TSA, {days} days"),
-        _new_key(server.key_algorithm),
-        server.ca,
-        ca=False,
-        years=(days + 1) / 365,
-        time_stamping=True,
-        extensions=pointers,
-    )
-    passphrase = server.pki.passphrase()
-    path = server.directory / f"{name}.p12"
-    path.write_bytes(_p12(name, leaf, [server.ca.cert, server.root.cert], passphrase))
-    server.by_serial[leaf.cert.serial_number] = leaf.cert
-    return DevTimeStamper(load_pkcs12_signer(path, passphrase))
-
-
-@pytest.fixture(scope="module")
-def pki_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PkiServer]:
-    with PkiServer(tmp_path_factory.mktemp("retimestamp-pki")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def served(pki_server: PkiServer) -> ServedPki:
-    return pki_server.pki
-
-
 @pytest.fixture(scope="module")
 def expiring_tsa_url(pki_server: PkiServer) -> Iterator[str]:
     """RFC 3161 over HTTP, signed with a certificate of the served PKI that expires in 30 days."""
-    responder = DevTsaResponder(timestamper=short_lived_tsa(pki_server, 30))
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            reply = responder.respond(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/timestamp-reply")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_address[1]}/tsa"
-    http.shutdown()
-    http.server_close()
+    with serve_tsa(DevTsaResponder(timestamper=pki_server.short_lived_tsa(30))) as url:
+        yield url
 
 
 @pytest.fixture
