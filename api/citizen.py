@@ -92,34 +92,36 @@ def grant_allows(secret: bytes, token: str | None, code: str, *, now: float | No
     return granted_code == code and expires >= (time.time() if now is None else now)
 
 
-def client_key(host: str) -> str:
-    """The client a per-client limit counts: the address an IPv4 client sends from, an IPv6 client's /64.
-
-    An IPv4-mapped IPv6 address (``::ffff:1.2.3.4``, what a dual-stack socket reports for IPv4)
-    counts as its IPv4 address; any other IPv6 address as its ``IPV6_CLIENT_PREFIX`` network
-    (``2001:db8:1:2::/64``). A host that is no IP address (a test client's name, a unix socket
-    path, ``-``) is its own key, as given.
-    """
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The client's IP address, an IPv4-mapped IPv6 one as IPv4 (what a dual-stack socket reports); None if none."""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def client_key(host: str) -> str:
+    """The client a per-client limit counts: the address an IPv4 client sends from, an IPv6 client's /64.
+
+    An IPv4-mapped IPv6 address (``::ffff:1.2.3.4``) counts as its IPv4 address; any other IPv6
+    address as its ``IPV6_CLIENT_PREFIX`` network (``2001:db8:1:2::/64``). A host that is no IP
+    address (a test client's name, a unix socket path, ``-``) is its own key, as given.
+    """
+    address = _address(host)
+    if address is None:
         return host
     if isinstance(address, ipaddress.IPv4Address):
         return str(address)
-    if address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
     return str(ipaddress.IPv6Network((int(address), IPV6_CLIENT_PREFIX), strict=False))
 
 
 def is_loopback(host: str) -> bool:
     """Whether a client address is this machine's own (``::ffff:127.0.0.1`` included)."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_loopback
+    address = _address(host)
+    return address is not None and address.is_loopback
 
 
 def client_tag(secret: bytes, host: str) -> str:

@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from typing import Protocol
 
 MAX_KEYS = 100_000
@@ -41,15 +42,15 @@ class Window(Protocol):
 
 
 class MemoryBucket:
-    def __init__(self, per_second: float, burst: int):
-        self.rate, self.burst = per_second, float(burst)
+    def __init__(self, per_second: float, burst: int, *, clock: Callable[[], float] = time.monotonic):
+        self.rate, self.burst, self.clock = per_second, float(burst), clock
         self._state: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def take(self, key: str, rate: float | None = None, burst: int | None = None) -> float:
         rate = rate or self.rate
         cap = float(burst) if burst else self.burst
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             tokens, last = self._state.pop(key, (cap, now))
             tokens = min(cap, tokens + (now - last) * rate)
@@ -65,8 +66,8 @@ class MemoryBucket:
 
 
 class MemoryWindow:
-    def __init__(self, limit: int, window_s: float):
-        self.limit, self.window = limit, window_s
+    def __init__(self, limit: int, window_s: float, *, clock: Callable[[], float] = time.monotonic):
+        self.limit, self.window, self.clock = limit, window_s, clock
         self._events: OrderedDict[str, deque[tuple[float, str]]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -77,7 +78,7 @@ class MemoryWindow:
         return events
 
     def attempt(self, key: str) -> tuple[float, str | None]:
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             events = self._prune(key, now)
             slot = None

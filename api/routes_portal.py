@@ -38,6 +38,7 @@ LIMITED = "Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {
 
 @dataclass(frozen=True)
 class ResultFacts:
+    id: int
     code: str
     title: str
     dossier_code: str
@@ -48,7 +49,6 @@ class ResultFacts:
     sha256: str | None
     object_key: str | None
     applicant: Applicant
-    earlier_sha256: tuple[str, ...] = ()  # versions before a re-time-stamping, still the citizen's copies
 
     @property
     def signed(self) -> bool:
@@ -62,6 +62,7 @@ def _facts(request: Request, code: str) -> ResultFacts | None:
             return None
         d = r.dossier
         return ResultFacts(
+            r.id,
             r.code,
             r.title,
             d.code,
@@ -72,7 +73,6 @@ def _facts(request: Request, code: str) -> ResultFacts | None:
             r.sha256,
             r.object_key,
             Applicant(d.applicant_id, d.applicant_birth_date),
-            tuple(earlier_versions(s, r.id)),
         )
 
 
@@ -81,9 +81,9 @@ async def lookup_form(request: Request, ma: str = "") -> HTMLResponse:
     return page(request, "lookup.html", code=normalise_code(ma))
 
 
-def _refuse_limited(request: Request, code: str, wait: float) -> HTMLResponse:
+def _refuse_limited(request: Request, code: str, client: str, wait: float) -> HTMLResponse:
     request.app.state.api_metrics.lookups.labels("limited").inc()
-    log.warning("citizen lookup rate-limited: result=%s client=%s retry_after=%.0fs", code, client_of(request), wait)
+    log.warning("citizen lookup rate-limited: result=%s client=%s retry_after=%.0fs", code, client, wait)
     minutes = max(1, round(wait / 60))
     response = page(request, "lookup.html", 429, code=code, error=LIMITED.format(minutes=minutes))
     response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
@@ -135,7 +135,7 @@ async def lookup(
     client = client_of(request)
     wait, slots = await run_in_threadpool(_attempt, state.limits, client, code)
     if slots is None:
-        return _refuse_limited(request, code, wait)
+        return _refuse_limited(request, code, client, wait)
     facts = await run_in_threadpool(_facts, request, code)
     if not passes(facts.applicant if facts else None, so_dinh_danh, ngay_sinh):
         await run_in_threadpool(_audit_failure, request, code, client)
@@ -158,7 +158,7 @@ async def lookup(
     return response
 
 
-def _report_of(request: Request, facts: ResultFacts) -> ReportView:
+def _report_of(request: Request, facts: ResultFacts, client: str) -> ReportView:
     """The result's verification report; its bytes, when read for it, are read (and audited) for the public page."""
     verifier = request.app.state.verifier
     if facts.sha256 and (hit := verifier.cached(facts.sha256)) is not None:
@@ -166,11 +166,20 @@ def _report_of(request: Request, facts: ResultFacts) -> ReportView:
     data = request.app.state.warehouse.get_bytes(
         Bucket.RESULTS,
         facts.object_key,
-        actor=f"public:{client_of(request)}",
+        actor=f"public:{client}",
         purpose=f"xác minh kết quả {facts.code}",
         sha256=facts.sha256,
     )
     return verifier.verify(data, cache=True)
+
+
+def _signed_facts(request: Request, code: str, client: str, slot: str) -> ResultFacts | None:
+    """A signed result's facts, its page view taken back from the client's window; None (still counted) else."""
+    facts = _facts(request, code)
+    if facts is None or not facts.signed:
+        return None
+    request.app.state.limits.lookup_ip.forgive(client, slot)
+    return facts
 
 
 @router.get("/tra-cuu/ket-qua/{code}", response_class=HTMLResponse)
@@ -181,14 +190,13 @@ async def resultpage(request: Request, code: str) -> HTMLResponse:
     client = client_of(request)
     wait, slot = await run_in_threadpool(state.limits.lookup_ip.attempt, client)
     if slot is None:
-        return _refuse_limited(request, code, wait)
-    facts = await run_in_threadpool(_facts, request, code)
-    if facts is None or not facts.signed:  # guessing codes: counted against the client
+        return _refuse_limited(request, code, client, wait)
+    facts = await run_in_threadpool(_signed_facts, request, code, client, slot)
+    if facts is None:  # guessing codes: counted against the client
         log.info("result page for unknown or unsigned result=%s client=%s", code, client)
         return page(request, "message.html", 404, title="Không tìm thấy kết quả", text=NOT_FOUND)
-    await run_in_threadpool(state.limits.lookup_ip.forgive, client, slot)
     granted = grant_allows(state.portal_secret, request.cookies.get(GRANT_COOKIE), code)
-    report = await run_in_threadpool(_report_of, request, facts)
+    report = await run_in_threadpool(_report_of, request, facts, client)
     return page(request, "result.html", facts=facts, granted=granted, report=report)
 
 
@@ -242,7 +250,10 @@ def _matches(request: Request, code: str, sha256: str) -> bool | None:
     facts = _facts(request, code)
     if facts is None or not facts.signed:
         return False
-    return sha256 in (facts.sha256, *facts.earlier_sha256)
+    if sha256 == facts.sha256:
+        return True
+    with request.app.state.services.catalogue.reading() as s:  # a copy issued before a re-time-stamping
+        return sha256 in earlier_versions(s, facts.id)
 
 
 @router.post("/kiem-tra", response_class=HTMLResponse)

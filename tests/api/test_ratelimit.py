@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,29 +18,47 @@ from storage.catalogue.models import ClientRole
 from tests.api.conftest import APPLICANT_ID, Api, issue_signed_result, push_dossier
 from tests.helpers import make_zip, manifest
 
+RATE_LIMIT_REDIS_URL = os.environ.get("SOHOA_TEST_RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379/12")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
 
 def test_memory_bucket_refills_at_its_rate() -> None:
-    bucket = MemoryBucket(per_second=20, burst=2)
+    clock = FakeClock()
+    bucket = MemoryBucket(per_second=20, burst=2, clock=clock)
     assert [bucket.take("s1") for _ in range(2)] == [0.0, 0.0]
     wait = bucket.take("s1")
-    assert 0 < wait <= 0.05
+    assert wait == pytest.approx(0.05)
     assert bucket.take("s2") == 0.0  # stations do not share a bucket
-    time.sleep(wait + 0.01)
+    clock.now += 0.04
+    assert bucket.take("s1") > 0  # not refilled yet
+    clock.now += 0.06
     assert bucket.take("s1") == 0.0
 
 
 def test_memory_window_counts_attempts_slides_and_forgives() -> None:
-    window = MemoryWindow(limit=2, window_s=0.2)
+    clock = FakeClock()
+    window = MemoryWindow(limit=2, window_s=0.2, clock=clock)
     wait, first = window.attempt("k")
     assert wait == 0.0 and first is not None
+    clock.now += 0.05
     wait, second = window.attempt("k")
     assert wait == 0.0 and second is not None
+    clock.now += 0.05
     wait, refused = window.attempt("k")
-    assert refused is None and 0 < wait <= 0.2  # a refused attempt is not counted
+    assert refused is None and wait == pytest.approx(0.1)  # a refused attempt is not counted
     window.forgive("k", first)
-    assert window.attempt("k")[1] is not None  # room again once one was taken back
+    wait, third = window.attempt("k")
+    assert wait == 0.0 and third is not None  # room again once one was taken back, within the window
+    assert window.attempt("k")[1] is None
     assert window.attempt("other")[1] is not None
-    time.sleep(0.21)
+    clock.now += 0.21
     assert [window.attempt("k")[0] for _ in range(2)] == [0.0, 0.0]  # the window slid past the old ones
 
 
@@ -49,7 +66,7 @@ def test_memory_window_counts_attempts_slides_and_forgives() -> None:
 def test_redis_limits_are_shared_between_instances() -> None:
     import redis
 
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(RATE_LIMIT_REDIS_URL)
     prefix = f"test:{uuid.uuid4().hex[:8]}:"
     first, second = RedisBucket(client, 1.0, 2, prefix), RedisBucket(client, 1.0, 2, prefix)
     assert first.take("s") == 0.0 and second.take("s") == 0.0
@@ -66,7 +83,6 @@ def test_redis_limits_are_shared_between_instances() -> None:
 
 # -- the limiters as the app wires them: in-process, and on Redis through api.rate_limit_redis_url --------------
 
-RATE_LIMIT_REDIS_URL = os.environ.get("SOHOA_TEST_RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379/12")
 CODE = "000.00.12.H26-261121-03"  # + two digits
 
 
