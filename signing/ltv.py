@@ -170,7 +170,7 @@ class RetimestampSummary(Generic[K]):
 def retimestamp_job(
     keys: Iterable[K],
     load: Callable[[K], bytes],
-    save: Callable[[K, bytes], None],
+    save: Callable[[K, bytes, datetime, datetime], None],
     timestamper: object,
     *,
     margin: timedelta = DEFAULT_MARGIN,
@@ -181,8 +181,9 @@ def retimestamp_job(
 ) -> RetimestampSummary[K]:
     """Extend every document whose newest time-stamp's certificate expires within ``margin`` of ``now``.
 
-    Documents are loaded one at a time. ``save(key, extended)`` receives the extended bytes (the
-    old bytes are a prefix of them). It must store them as a new object and make the record
+    Documents are loaded one at a time. ``save(key, extended, was, expires)`` receives the extended
+    bytes (the old bytes are a prefix of them) and the newest time-stamp's certificate expiry
+    before and after. It must store them as a new object and make the record
     ``key`` name it, never write over the stored original: a content-addressed store keeps the
     original under its own hash, and a locked one (WORM) refuses to change it. ``save`` raises
     when it cannot (nothing was extended then).
@@ -214,7 +215,7 @@ def retimestamp_job(
             new_expiry = last_timestamp_expiry(extended)
             if new_expiry is None or new_expiry <= expiry:  # another certificate than the probe's answered
                 raise RetimestampBlocked(f"new time-stamp's certificate expires {new_expiry}")
-            save(key, extended)
+            save(key, extended, expiry, new_expiry)
             summary.expiry[key] = new_expiry
             summary.extended.append(key)
             log.info("Re-time-stamped %s: newest time-stamp now expires %s (was %s)", key, new_expiry, expiry)

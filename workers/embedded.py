@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from workers.runner import StepRunner, worker_identity
+from workers.runner import AbandonedSweep, StepRunner, worker_identity
 from workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,9 @@ class EmbeddedPool:
 
     def start(self) -> None:
         base = worker_identity()
+        sweep = AbandonedSweep(self.services)  # one for the pool: every thread would sweep the same rows
         for i in range(self.size):
-            t = threading.Thread(target=self._loop, args=(f"{base}/{i}",), name=f"sohoa-worker-{i}", daemon=True)
+            t = threading.Thread(target=self._loop, args=(f"{base}/{i}", sweep), name=f"sohoa-worker-{i}", daemon=True)
             t.start()
             self._threads.append(t)
         log.info("embedded pool started with %d threads on queues %s", self.size, ",".join(self.queues))
@@ -50,8 +51,8 @@ class EmbeddedPool:
     def busy(self) -> int:
         return self._busy
 
-    def _loop(self, owner: str) -> None:
-        runner = StepRunner(self.services, owner)
+    def _loop(self, owner: str, sweep: AbandonedSweep) -> None:
+        runner = StepRunner(self.services, owner, sweep=sweep)
         poll = self.services.settings.workers.poll_interval_s
         while not self._stop.is_set():
             try:

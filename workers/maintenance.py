@@ -32,11 +32,7 @@ claim only those states, leave them alone.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,10 +43,11 @@ from sqlalchemy.orm import Session
 
 from sohoa.errors import ErrorInfo, error
 from storage.catalogue.models import ComponentState, EResult, JobStep, StepState, utcnow
-from storage.catalogue.warehouse_models import ObjectRecord, ObjectState
-from storage.objectstore import Bucket
+from storage.objectstore import Bucket, StoredObject
 from storage.warehouse import audit
 from storage.warehouse.lifecycle import sweep_expired
+from workers.periodic import Periodic
+from workers.runner import worker_identity
 from workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -83,13 +80,12 @@ def run_once(
     *,
     pending_grace: timedelta = PENDING_GRACE,
     retimestamp: bool = True,
-    now: datetime | None = None,
 ) -> dict[str, Any]:
     """One round of housekeeping; returns what it did.
 
     ``retimestamp``: whether this round runs the re-time-stamping sweep (``Maintenance`` asks
     for it once per ``RETIMESTAMP_PERIOD``); its counts appear, prefixed ``retimestamp_``, only
-    when it found something to do. ``now``: the date the sweep judges expiries against.
+    when it found something to do.
     """
     done: dict[str, Any] = {}
     if services.settings.storage.backend == "local":
@@ -98,7 +94,7 @@ def run_once(
     done |= {"finalised": len(pending["finalised"]), "dropped": len(pending["dropped"])}
     if retimestamp:
         try:
-            counts = retimestamp_results(services, now=now)
+            counts = retimestamp_results(services)
         except Exception as exc:  # the other housekeeping must not depend on it
             log.exception("re-time-stamping sweep failed; tried again at the next run")
             done["retimestamp_error"] = ErrorInfo.from_exception(exc).code
@@ -249,42 +245,45 @@ def _ours(owner: str, step_id: int):  # type: ignore[no-untyped-def]
     return and_(JobStep.id == step_id, JobStep.lease_owner == owner)
 
 
-def _subject(code: str) -> str:
-    return f"result:{code}"
+def _locked_step(s: Session, owner: str, step_id: int) -> JobStep | None:
+    """The schedule row, locked, while this process still holds its claim."""
+    return s.scalar(select(JobStep).where(_ours(owner, step_id)).with_for_update())
 
 
-def _record_original(s: Session, row: _Claimed) -> None:
-    """The original stays catalogued (scrub keeps checking it) once the e-result names its extension."""
-    _insert_ignoring_duplicates(
+def _follow(step: JobStep, expiry: datetime | None, sha256: str, versions: list[dict[str, Any]]) -> None:
+    """The schedule follows the version read: due again when its newest time-stamp's certificate nears its end."""
+    step.not_before, step.input_sha256 = expiry, sha256
+    step.output = {"timestamp_expiry": expiry.isoformat() if expiry else None, "versions": versions}
+
+
+def _done(step: JobStep) -> None:
+    step.state, step.error_code, step.error_message, step.attempts = StepState.DONE, None, None, 0
+    step.finished_at = utcnow()
+    step.lease_owner = step.lease_until = None
+
+
+def _audit(s: Session, row: _Claimed, outcome: str, detail: dict[str, Any]) -> None:
+    audit.append(
         s,
-        ObjectRecord,
-        [
-            {
-                "bucket": Bucket.RESULTS.value,
-                "key": row.object_key,
-                "sha256": row.sha256,
-                "size": row.size,
-                "content_type": "application/pdf",
-                "state": ObjectState.STORED.value,
-                "created_at": utcnow(),
-                "updated_at": utcnow(),
-            }
-        ],
+        actor=ACTOR,
+        action="retimestamp",
+        subject=f"result:{row.code}",
+        purpose=PURPOSE,
+        outcome=outcome,
+        detail=detail,
     )
 
 
-def _save(services: Services, owner: str, row: _Claimed, extended: bytes) -> None:
-    """Store the extension as a new locked object, then point the e-result at it (audited, one transaction)."""
-    from signing.ltv import last_timestamp_expiry
+def _save(services: Services, owner: str, row: _Claimed, extended: bytes, was: datetime, expiry: datetime) -> None:
+    """Store the extension as a new locked object, then point the e-result at it (audited, one transaction).
 
-    expiry = last_timestamp_expiry(extended)
-    if expiry is None:
-        raise ValueError("an extension without a time-stamp")
-    old_expiry = row.known_expiry or last_timestamp_expiry(extended[: row.size])  # the original is its prefix
+    The original stays catalogued (scrub keeps checking it) once the e-result names its extension.
+    """
     with services.catalogue.reading() as s:  # a lost lease is found before a locked object is written for nothing
         if s.scalar(select(JobStep.id).where(_ours(owner, row.step_id))) is None:
             raise RetimestampConflict("the claim on the e-result was lost")
     obj = services.warehouse.put_bytes(Bucket.RESULTS, extended, suffix=".pdf", content_type="application/pdf")
+    original = StoredObject(Bucket.RESULTS, row.object_key, row.sha256, row.size)
     with services.catalogue.session(durable=True) as s:
         moved = s.execute(
             update(EResult)
@@ -292,7 +291,7 @@ def _save(services: Services, owner: str, row: _Claimed, extended: bytes) -> Non
             .values(object_key=obj.key, sha256=obj.sha256, size=obj.size)
             .execution_options(synchronize_session=False)
         ).rowcount
-        step = s.scalar(select(JobStep).where(_ours(owner, row.step_id)).with_for_update())
+        step = _locked_step(s, owner, row.step_id)
         if moved != 1 or step is None:  # raising rolls the transaction back
             log.warning(
                 "re-time-stamping %s: the e-result changed or the claim was lost; the extension %s stays unused",
@@ -301,25 +300,19 @@ def _save(services: Services, owner: str, row: _Claimed, extended: bytes) -> Non
             )
             raise RetimestampConflict(row.code)
         versions = [*step.output.get("versions", []), {"key": row.object_key, "sha256": row.sha256, "size": row.size}]
-        step.state, step.not_before, step.input_sha256 = StepState.DONE, expiry, obj.sha256
-        step.output = {"timestamp_expiry": expiry.isoformat(), "versions": versions}
-        step.attempts, step.error_code, step.error_message = 0, None, None
-        step.lease_owner = step.lease_until = None
-        step.finished_at = utcnow()
-        _record_original(s, row)
-        audit.append(
+        _follow(step, expiry, obj.sha256, versions)
+        _done(step)
+        services.warehouse.record_stored(s, original, "application/pdf")
+        _audit(
             s,
-            actor=ACTOR,
-            action="retimestamp",
-            subject=_subject(row.code),
-            purpose=PURPOSE,
-            outcome="ok",
-            detail={
+            row,
+            "ok",
+            {
                 "from": f"{Bucket.RESULTS.value}/{row.object_key}",
                 "from_sha256": row.sha256,
                 "to": f"{Bucket.RESULTS.value}/{obj.key}",
                 "to_sha256": obj.sha256,
-                "timestamp_expiry_before": old_expiry.isoformat() if old_expiry else None,
+                "timestamp_expiry_before": was.isoformat(),
                 "timestamp_expiry": expiry.isoformat(),
             },
         )
@@ -335,47 +328,26 @@ def _settle(services: Services, owner: str, row: _Claimed, summary: Any) -> None
         return
     failed = key in summary.failed
     with services.catalogue.session(durable=failed) as s:
-        step = s.scalar(select(JobStep).where(_ours(owner, key)).with_for_update())
+        step = _locked_step(s, owner, key)
         if step is None:
             log.warning("re-time-stamping %s: the claim was lost before its outcome was recorded", row.code)
             return
         if key in summary.expiry:  # this version was read: the schedule follows it
-            expiry = summary.expiry[key]
-            step.not_before, step.input_sha256 = expiry, row.sha256
-            step.output = {
-                "timestamp_expiry": expiry.isoformat() if expiry else None,
-                "versions": list((step.output or {}).get("versions", [])),
-            }
+            _follow(step, summary.expiry[key], row.sha256, list((step.output or {}).get("versions", [])))
         if failed or key in summary.blocked:
             info = summary.errors.get(key) or ErrorInfo.from_exception(RetimestampBlocked())
             step.state, step.error_code = StepState.FAILED, info.code
             step.error_message = info.message_en + (f" ({info.detail})" if info.detail else "")
             step.attempts += 1
+            step.lease_owner = step.lease_until = None
         else:
-            step.state, step.error_code, step.error_message, step.attempts = StepState.DONE, None, None, 0
-            step.finished_at = utcnow()
-        step.lease_owner = step.lease_until = None
+            _done(step)
         if failed:
-            audit.append(
-                s,
-                actor=ACTOR,
-                action="retimestamp",
-                subject=_subject(row.code),
-                purpose=PURPOSE,
-                outcome="error",
-                detail={"error": summary.failed[key], "detail": (summary.errors[key].detail or "")[:300]},
-            )
+            _audit(s, row, "error", {"error": summary.failed[key], "detail": (summary.errors[key].detail or "")[:300]})
 
 
 def _run_batch(
-    services: Services,
-    owner: str,
-    claimed: list[_Claimed],
-    timestamper: object,
-    *,
-    probe: Any,
-    margin: timedelta,
-    now: datetime,
+    services: Services, owner: str, claimed: list[_Claimed], *, probe: Any, margin: timedelta, now: datetime
 ) -> Any:
     """``retimestamp_job`` over one claimed batch, each outcome recorded and its lease given back."""
     from signing.ltv import NotTimestamped, retimestamp_job
@@ -388,15 +360,15 @@ def _run_batch(
             Bucket.RESULTS, row.object_key, actor=ACTOR, purpose=PURPOSE, sha256=row.sha256
         )
 
-    def save(step_id: int, extended: bytes) -> None:
-        _save(services, owner, rows[step_id], extended)
+    def save(step_id: int, extended: bytes, was: datetime, expiry: datetime) -> None:
+        _save(services, owner, rows[step_id], extended, was, expiry)
 
     try:
         summary = retimestamp_job(
             rows,
             load,
             save,
-            timestamper,
+            probe.timestamper,
             margin=margin,
             now=now,
             probe=probe,
@@ -410,6 +382,12 @@ def _run_batch(
             summary.failed[key] = NotTimestamped.code
             summary.errors[key] = ErrorInfo.from_exception(NotTimestamped(rows[key].object_key))
     for row in claimed:
+        if row.step_id in summary.failed:
+            log.error(
+                "re-time-stamping e-result %s failed (%s); retried at the next run",
+                row.code,
+                summary.failed[row.step_id],
+            )
         try:
             _settle(services, owner, row, summary)
         except Exception:
@@ -417,7 +395,7 @@ def _run_batch(
     return summary
 
 
-def retimestamp_results(services: Services, *, now: datetime | None = None, owner: str | None = None) -> dict[str, int]:
+def retimestamp_results(services: Services) -> dict[str, int]:
     """Extend the B-LTA e-results whose newest time-stamp's certificate expires within the margin.
 
     Rows are claimed ``RETIMESTAMP_BATCH`` at a time (keyset order, so each is looked at once
@@ -428,9 +406,9 @@ def retimestamp_results(services: Services, *, now: datetime | None = None, owne
     """
     from signing.ltv import TsaProbe
 
-    when = now or datetime.now(UTC)
+    when = datetime.now(UTC)
     margin = timedelta(days=services.settings.signing.retimestamp_margin_days)
-    owner = owner or f"maintenance:{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    owner = f"maintenance:{worker_identity()}"
     counts = {"scheduled": schedule_new_results(services), "checked": 0, "extended": 0, "failed": 0, "blocked": 0}
     probe: TsaProbe | None = None  # the TSA is set up (and asked) only once something is due
     after = 0
@@ -447,14 +425,11 @@ def retimestamp_results(services: Services, *, now: datetime | None = None, owne
             except BaseException:  # no TSA configured that can be built: the claims go back at once
                 _release(services, owner, [row.step_id for row in claimed])
                 raise
-        summary = _run_batch(services, owner, claimed, probe.timestamper, probe=probe, margin=margin, now=when)
-        rows = {row.step_id: row for row in claimed}
+        summary = _run_batch(services, owner, claimed, probe=probe, margin=margin, now=when)
         counts["checked"] += summary.checked
         counts["extended"] += len(summary.extended)
         counts["failed"] += len(summary.failed)
         counts["blocked"] += len(summary.blocked)
-        for step_id, code in summary.failed.items():
-            log.error("re-time-stamping e-result %s failed (%s); retried at the next run", rows[step_id].code, code)
         if probe.error is not None:  # the TSA is down: the rest waits for the next sweep
             info = ErrorInfo.from_exception(probe.error)
             log.error(
@@ -486,24 +461,9 @@ def earlier_versions(s: Session, eresult_id: int) -> list[str]:
 
 def _probe_expiry(probe: Any) -> str:
     try:
-        return str(probe.expiry().isoformat()) if probe is not None else "unknown"
+        return str(probe.expiry().isoformat())
     except Exception:
         return "unknown"
-
-
-class Periodic:
-    """True at most once per ``period`` (monotonic clock), as ``workers.runner.AbandonedSweep`` paces itself."""
-
-    def __init__(self, period: timedelta, clock: Any = time.monotonic):
-        self.period_s = period.total_seconds()
-        self.clock = clock
-        self._last = -float("inf")
-
-    def __call__(self) -> bool:
-        if self.clock() - self._last < self.period_s:
-            return False
-        self._last = self.clock()
-        return True
 
 
 class Maintenance:

@@ -26,6 +26,7 @@ from sohoa.logging_setup import log_context
 from storage.catalogue.models import Component, ComponentState, EResult, JobStep, StepState, utcnow
 from workers.errors import StepAbandoned
 from workers.metrics import STEP_FAILURES, STEP_SECONDS
+from workers.periodic import Periodic
 from workers.pipeline import STEPS, page_bound, step_time_limit
 from workers.services import Services
 
@@ -49,11 +50,11 @@ class RunResult:
 
 
 class StepRunner:
-    def __init__(self, services: Services, owner: str | None = None):
+    def __init__(self, services: Services, owner: str | None = None, *, sweep: AbandonedSweep | None = None):
         self.services = services
         self.owner = owner or worker_identity()
         self.lease = timedelta(seconds=services.settings.workers.lease_seconds)
-        self._sweep = AbandonedSweep(services)
+        self._sweep = sweep or AbandonedSweep(services)
 
     def _claimable(self):  # type: ignore[no-untyped-def]
         now = utcnow()
@@ -273,16 +274,17 @@ def fail_abandoned(services: Services) -> int:
 
 
 class AbandonedSweep:
-    """``fail_abandoned`` at most once a lease period: it is a write transaction, and no lease expires sooner."""
+    """``fail_abandoned`` at most once a lease period: it is a write transaction, and no lease expires sooner.
+
+    One per process loop: the threads of an embedded pool share theirs.
+    """
 
     def __init__(self, services: Services):
         self.services = services
-        self.period_s = services.settings.workers.lease_seconds
-        self._last = -float("inf")
+        self._due = Periodic(timedelta(seconds=services.settings.workers.lease_seconds))
 
     def __call__(self) -> None:
-        if time.monotonic() - self._last >= self.period_s:
-            self._last = time.monotonic()
+        if self._due():
             fail_abandoned(self.services)
 
 

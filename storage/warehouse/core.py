@@ -19,8 +19,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from sohoa.errors import NotFound
@@ -65,6 +66,19 @@ _RECORD_STORED = DriverSQL(
 )
 
 
+def _stored_row(obj: StoredObject, content_type: str) -> dict[str, Any]:
+    return {
+        "bucket": obj.bucket.value,
+        "key": obj.key,
+        "sha256": obj.sha256,
+        "size": obj.size,
+        "content_type": content_type,
+        "state": ObjectState.STORED.value,
+        "version_id": obj.version_id,
+        "now": datetime.now(UTC),
+    }
+
+
 class Warehouse:
     def __init__(
         self,
@@ -104,26 +118,21 @@ class Warehouse:
                 bucket, data, suffix=suffix, content_type=content_type, check_exists=False, sha256=digest
             )
             self._fault("object_written")
-            self._record_stored(conn, bucket, obj, content_type)
+            self._record_stored(conn, obj, content_type)
         return obj
 
-    def _record_stored(self, conn: Autocommit, bucket: Bucket, obj: StoredObject, content_type: str) -> None:
+    def _record_stored(self, conn: Autocommit, obj: StoredObject, content_type: str) -> None:
         """Mark the row stored, inserting it if absent: one statement, safe against a concurrent writer."""
-        row = {"bucket": bucket.value, "key": obj.key, "sha256": obj.sha256, "size": obj.size}
-        conn.write(
-            _RECORD_STORED,
-            {
-                **row,
-                "content_type": content_type,
-                "state": ObjectState.STORED.value,
-                "version_id": obj.version_id,
-                "now": datetime.now(UTC),
-            },
-        )
+        conn.write(_RECORD_STORED, _stored_row(obj, content_type))
 
-    def _commit_stored(self, bucket: Bucket, obj: StoredObject, content_type: str) -> None:
+    @staticmethod
+    def record_stored(conn: Connection | Session, obj: StoredObject, content_type: str) -> None:
+        """``_record_stored`` inside the caller's transaction: for an object stored by other means."""
+        _RECORD_STORED.run(conn, _stored_row(obj, content_type))
+
+    def _commit_stored(self, obj: StoredObject, content_type: str) -> None:
         with self.catalogue.autocommit() as conn:
-            self._record_stored(conn, bucket, obj, content_type)
+            self._record_stored(conn, obj, content_type)
 
     def put_file(self, bucket: Bucket, source: Source, *, suffix: str = "", content_type: str = "") -> StoredObject:
         """Streamed, crash-safe put: temporary key → pending row → content key → stored row."""
@@ -149,7 +158,7 @@ class Warehouse:
         self._fault("row_committed")
         obj = self.store.promote(staged, suffix=suffix, content_type=content_type)
         self._fault("promoted")
-        self._commit_stored(bucket, obj, content_type)
+        self._commit_stored(obj, content_type)
         return obj
 
     def finalise_pending(
@@ -176,7 +185,7 @@ class Warehouse:
             if temp_key and self.store.exists(Bucket.WORK, temp_key):
                 self.store.promote(Staged(bucket, temp_key, sha, size), suffix=suffix, content_type=ctype)
             if self._intact(bucket, key, sha):
-                self._commit_stored(bucket, StoredObject(bucket, key, sha, size), ctype)
+                self._commit_stored(StoredObject(bucket, key, sha, size), ctype)
                 done["finalised"].append(f"{bucket.value}/{key}")
             else:
                 with self.catalogue.session() as s:

@@ -107,7 +107,8 @@ def test_re_timestamp_job_extends_b_lta_before_expiry(
     store = {"kq-1": expiring, "kq-2": lasting, "kq-3": b"garbage", "kq-4": _make_pdf(1)}
     saved: list[str] = []
 
-    def save(key: str, pdf: bytes) -> None:
+    def save(key: str, pdf: bytes, was: datetime, expires: datetime) -> None:
+        assert was < expires
         saved.append(key)
         store[key] = pdf
 
@@ -160,7 +161,7 @@ def test_re_timestamp_job_reports_a_tsa_outage_and_changes_nothing(served: Serve
         store = {"a": signed, "b": signed}
         saved: list[str] = []
         summary = retimestamp_job(
-            list(store), store.__getitem__, lambda k, _pdf: saved.append(k), down, margin=timedelta(days=5000)
+            list(store), store.__getitem__, lambda k, *_: saved.append(k), down, margin=timedelta(days=5000)
         )
     finally:
         dead.close()

@@ -41,12 +41,12 @@ from workers.maintenance import (
     RETIMESTAMP_KIND,
     RETIMESTAMP_PERIOD,
     Maintenance,
-    Periodic,
     _claim,
     earlier_versions,
     run_once,
     schedule_new_results,
 )
+from workers.periodic import Periodic
 from workers.result_render import render_result_pdf
 from workers.results import issue_result_once
 from workers.runner import StepRunner
