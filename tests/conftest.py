@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -13,11 +12,8 @@ from sqlalchemy import create_engine, text
 
 from signing.testpki import PkiServer, ServedPki
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
+from tests.servers import PG_TEST_URL
 from workers.services import Services
-
-PG_ADMIN_URL = os.environ.get(
-    "SOHOA_TEST_PG_URL", "postgresql+psycopg://sohoa_test:sohoa_test@127.0.0.1:5432/sohoa_test"
-)
 
 
 @pytest.fixture(scope="session")
@@ -67,15 +63,15 @@ def services(settings: Settings) -> Iterator[Services]:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL schema-per-test database URL on the real server."""
-    engine = create_engine(PG_ADMIN_URL)
+    engine = create_engine(PG_TEST_URL)
     name = f"t_{uuid.uuid4().hex[:12]}"
     try:
         with engine.connect() as conn:
             conn.execute(text(f"CREATE SCHEMA {name}"))
             conn.commit()
     except Exception as exc:  # pragma: no cover - environment problem, reported loudly
-        pytest.fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc} (run scripts/test-services.sh)")
-    yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{name}"
+        pytest.fail(f"PostgreSQL not reachable at {PG_TEST_URL}: {exc} (run scripts/test-services.sh)")
+    yield f"{PG_TEST_URL}?options=-csearch_path%3D{name}"
     with engine.connect() as conn:
         conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
         conn.commit()

@@ -30,6 +30,11 @@ from typing import IO, Any
 
 log = logging.getLogger(__name__)
 
+# The PostgreSQL database the tests and bench.store use (scripts/test-services.sh creates role and database).
+PG_TEST_URL = os.environ.get(
+    "SOHOA_TEST_PG_URL", "postgresql+psycopg://sohoa_test:sohoa_test@127.0.0.1:5432/sohoa_test"
+)
+
 _GRPC_OFFSET = 10000  # SeaweedFS puts each gRPC port at HTTP port + 10000 unless told otherwise
 
 

@@ -19,9 +19,8 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from bench.store import lookups, throughput
-from tests.servers import SeaweedS3
+from tests.servers import PG_TEST_URL, SeaweedS3
 
-PG_URL = os.environ.get("SOHOA_TEST_PG_URL", "postgresql+psycopg://sohoa_test:sohoa_test@127.0.0.1:5432/sohoa_test")
 TARGETS = {"put_get_ratio_500KB_min": 0.8, "owner_lookup_p99_ms_at_1e6_max": 10.0, "full_text_p99_ms_at_1e5_max": 100.0}
 
 
@@ -32,17 +31,17 @@ def log(line: str) -> None:
 class PgSchema:
     def __init__(self) -> None:
         self.name = f"bench_{uuid.uuid4().hex[:8]}"
-        self.admin = create_engine(PG_URL)
+        self.admin = create_engine(PG_TEST_URL)
         with self.admin.begin() as conn:
             conn.execute(text(f"CREATE SCHEMA {self.name}"))
 
     @property
     def url(self) -> str:
-        return f"{PG_URL}?options=-csearch_path%3D{self.name}"
+        return f"{PG_TEST_URL}?options=-csearch_path%3D{self.name}"
 
     @property
     def conninfo(self) -> str:
-        return PG_URL.replace("postgresql+psycopg://", "postgresql://")
+        return PG_TEST_URL.replace("postgresql+psycopg://", "postgresql://")
 
     def drop(self) -> None:
         with self.admin.begin() as conn:

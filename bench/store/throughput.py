@@ -121,6 +121,10 @@ def _round(clients: dict[str, Any], size: int, count: int, flip: bool) -> dict[s
     return {n: (_mbps(total, put_s[n]), _mbps(total, get_s[n])) for n in names}
 
 
+def _ratio(ours: dict[str, float], anchor: dict[str, float]) -> dict[str, float]:
+    return {op: round(ours[op] / anchor[op], 3) for op in ("put", "get")}
+
+
 def run(server: SeaweedS3, db_urls: dict[str, str], rounds: int, log: Callable[[str], None]) -> dict[str, Any]:
     clients: dict[str, Any] = {
         "raw": RawClient(server),
@@ -141,11 +145,10 @@ def run(server: SeaweedS3, db_urls: dict[str, str], rounds: int, log: Callable[[
             entry[name] = {op: round(statistics.median(v), 1) for op, v in ops.items()}
         for name in clients:
             if name != "raw":  # the references show what a checked read of a versioned bucket costs by itself
-                entry[f"{name}_ratio"] = {op: round(entry[name][op] / entry["raw"][op], 3) for op in ("put", "get")}
+                entry[f"{name}_ratio"] = _ratio(entry[name], entry["raw"])
         for name in clients:
             if name.startswith("warehouse"):  # what the warehouse adds to the raw client doing the same storage work
-                same = entry["raw_versioned_verified"]
-                entry[f"{name}_vs_same_work"] = {op: round(entry[name][op] / same[op], 3) for op in ("put", "get")}
+                entry[f"{name}_vs_same_work"] = _ratio(entry[name], entry["raw_versioned_verified"])
         results[label] = entry
         log(f"throughput {label} (MB/s, median of {rounds} rounds): {entry}")
     for name, c in clients.items():

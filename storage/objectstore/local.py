@@ -107,7 +107,11 @@ class LocalObjectStore:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def _write_atomic(self, path: Path, write: Callable[[BinaryIO], None]) -> None:
+    def _write_atomic(self, path: Path, write: Callable[[BinaryIO], None], *, durable_name: bool = True) -> None:
+        """Write to a temporary file, fsync it, rename it to ``path``; with ``durable_name`` the rename is
+        synced too. A staged upload's name need not be: ``promote`` renames it again, and syncs that
+        rename, and an upload whose temporary name a power loss undid was never acknowledged (its
+        pending row is dropped by ``finalise_pending``)."""
         _make_dirs(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
@@ -115,7 +119,10 @@ class LocalObjectStore:
                 write(fh)
                 fh.flush()
                 os.fsync(fh.fileno())
-            _durable_replace(Path(tmp), path)
+            if durable_name:
+                _durable_replace(Path(tmp), path)
+            else:
+                os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -155,7 +162,7 @@ class LocalObjectStore:
                 while chunk := reader.read(CHUNK):
                     fh.write(chunk)
 
-        self._write_atomic(path, write)
+        self._write_atomic(path, write, durable_name=False)
         return Staged(bucket, temp_key, holder["r"].hexdigest(), holder["r"].size)
 
     def promote(self, staged: Staged, *, suffix: str = "", content_type: str = "") -> StoredObject:

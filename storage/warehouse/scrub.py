@@ -48,9 +48,12 @@ class ScrubReport:
         return {**asdict(self), "clean": self.clean}
 
 
-def _expected(catalogue: Catalogue) -> dict[tuple[Bucket, str], tuple[str, datetime | None]]:
+Expected = dict[tuple[Bucket, str], tuple[str, datetime | None]]
+
+
+def _expected(catalogue: Catalogue) -> Expected:
     """(bucket, key) → (sha256, time after which a raw scan may have expired)."""
-    out: dict[tuple[Bucket, str], tuple[str, datetime | None]] = {}
+    out: Expected = {}
     with catalogue.session() as s:
         for b, k, sha in s.execute(
             select(ObjectRecord.bucket, ObjectRecord.key, ObjectRecord.sha256).where(
@@ -76,9 +79,6 @@ def _expected(catalogue: Catalogue) -> dict[tuple[Bucket, str], tuple[str, datet
         for k, sha, created in s.execute(archives):
             _newest_use(out, k, sha, created)
     return out
-
-
-Expected = dict[tuple[Bucket, str], tuple[str, datetime | None]]
 
 
 def _newest_use(out: Expected, key: str, sha: str, created: datetime) -> None:
@@ -121,8 +121,7 @@ def scrub(
         # A row younger than the grace may be an upload still in flight: neither finalised nor its object removed.
         done = Warehouse(catalogue, store).finalise_pending(older_than=temp_grace, now=now)
         report.finalised, report.dropped = done["finalised"], done["dropped"]
-    settled = {*report.finalised, *report.dropped}
-    live_temps = {t for b, k, t in pending if t and f"{b}/{k}" not in settled}
+    live_temps = {t for _b, _k, t in pending if t}  # a finalised row's temp was moved to its key
 
     expiry = timedelta(days=store.policy.raw_expiry_days)
     for (bucket, key), (sha, created) in sorted(_expected(catalogue).items()):

@@ -90,10 +90,10 @@ def test_an_old_raw_scan_is_renewed_in_place_on_s3(seaweed, monkeypatch: pytest.
     obj = store.put_bytes(Bucket.RAW, b"\xff\xd8 scan from long ago", content_type="image/jpeg")
     name = store.bucket_name(Bucket.RAW)
     before = store.client.stat_object(name, obj.key)
+    time.sleep(1.1)  # Last-Modified has one-second resolution: a wrongful copy from here on would show
     assert store.renew(Bucket.RAW, obj.key)  # fresh: nothing to do
     assert store.client.stat_object(name, obj.key).last_modified == before.last_modified
     monkeypatch.setattr(type(store.policy), "renew_after", property(lambda _p: timedelta(0)))  # as if stored long ago
-    time.sleep(1.1)  # Last-Modified has one-second resolution
     assert store.put_bytes(Bucket.RAW, b"\xff\xd8 scan from long ago").key == obj.key
     after = store.client.stat_object(name, obj.key)
     assert after.last_modified > before.last_modified
