@@ -158,13 +158,17 @@ class RetimestampSummary(Generic[K]):
 
     checked: int = 0
     extended: list[K] = field(default_factory=list)
-    # Error code of each document that could not be read, checked or extended (retried next run).
-    failed: dict[K, str] = field(default_factory=dict)
+    # The error of each document that could not be read, checked or extended (retried next run).
     errors: dict[K, ErrorInfo] = field(default_factory=dict)
     # Due, but the TSA signs with a certificate that does not outlive the newest time-stamp's.
     blocked: list[K] = field(default_factory=list)
     # The newest time-stamp's certificate expiry of each document read (after its extension, if any).
     expiry: dict[K, datetime | None] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> dict[K, str]:
+        """The error code of each document in ``errors``."""
+        return {key: info.code for key, info in self.errors.items()}
 
 
 def retimestamp_job(
@@ -227,7 +231,6 @@ def retimestamp_job(
                 probe.error = exc  # the TSA is down: the documents due after this one are not sent to it
             info = ErrorInfo.from_exception(exc)
             log.warning("Re-time-stamping %s failed: %s %s", key, info.code, info.detail)
-            summary.failed[key] = info.code
             summary.errors[key] = info
     return summary
 

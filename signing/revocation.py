@@ -28,10 +28,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
-from asn1crypto import core as asn1_core
-from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -50,7 +47,6 @@ DEFAULT_MAX_AGE = timedelta(hours=12)
 # (the 5 minutes OpenSSL's ``ocsp -validity_period`` and most relying parties default to).
 CLOCK_SKEW = timedelta(minutes=5)
 NONCE_BYTES = 32  # RFC 8954 §2.1: 1..32 octets, 32 recommended
-_NONCE_OID = "1.3.6.1.5.5.7.48.1.2"
 
 
 @dataclass(frozen=True)
@@ -84,20 +80,6 @@ class _Entry:
 
 def has_revocation_pointers(cert: asn1_x509.Certificate) -> bool:
     return bool(cert.ocsp_urls or _crl_urls(cert))
-
-
-class _RevocationSettings(Protocol):
-    revocation_timeout_s: float
-
-
-def cache_from_settings(signing: _RevocationSettings) -> RevocationCache:
-    """The OCSP/CRL cache for this process under the ``SOHOA_SIGNING__*`` settings.
-
-    ``revocation_timeout_s`` bounds each OCSP/CRL request, for the pre-signing check and for the
-    B-LT/B-LTA material alike. Build the cache once per process and pass the same object on every
-    call: fast signers are cached per cache object.
-    """
-    return RevocationCache(timeout_s=signing.revocation_timeout_s)
 
 
 def _crl_urls(cert: asn1_x509.Certificate) -> list[str]:
@@ -274,14 +256,13 @@ class RevocationCache:
             raise RevocationUnavailable(f"{url}: {resp.response_status.name}")
         try:
             single = next((r for r in resp.responses if _answers_for(r, cert, issuer)), None)
-            echoed = _echoed_nonce(der)
-        except (ValueError, TypeError, KeyError):  # unparsable single responses or extensions
+            echoed = _echoed_nonce(resp)
+        except (ValueError, TypeError, KeyError, x509.DuplicateExtension):  # unparsable responses or extensions
             raise RevocationUnavailable(f"{url}: malformed OCSP response") from None
         if single is None:
             raise RevocationUnavailable(f"{url}: response for another certificate")
         _verify_ocsp_signature(resp, c_issuer, url, now)
-        # RFC 8954 wraps the nonce in an OCTET STRING; some older responders echo it bare.
-        if echoed is not None and echoed not in (_der_octet_string(nonce), nonce):
+        if echoed is not None and echoed != nonce:
             raise RevocationUnavailable(f"{url}: OCSP nonce mismatch (replayed response?)")
         self._check_times(single.this_update_utc, single.next_update_utc, now, f"{url}: OCSP response")
         if single.certificate_status == ocsp.OCSPCertStatus.UNKNOWN:
@@ -328,18 +309,13 @@ def _answers_for(single: ocsp.OCSPSingleResponse, cert: asn1_x509.Certificate, i
     return single.issuer_name_hash == name_hash and single.issuer_key_hash == key_hash
 
 
-def _echoed_nonce(der: bytes) -> bytes | None:
-    """The raw extnValue of the response's nonce extension, None when the responder sent none."""
-    basic = asn1_ocsp.OCSPResponse.load(der)["response_bytes"]["response"].parsed
-    for ext in basic["tbs_response_data"]["response_extensions"]:
-        if ext["extn_id"].dotted == _NONCE_OID:
-            contents: bytes = ext["extn_value"].contents
-            return contents
-    return None
-
-
-def _der_octet_string(value: bytes) -> bytes:
-    return asn1_core.OctetString(value).dump()
+def _echoed_nonce(resp: ocsp.OCSPResponse) -> bytes | None:
+    """The nonce the responder echoed, None when it sent none (RFC 8954 wraps it in an OCTET STRING,
+    some older responders echo it bare: cryptography reads both)."""
+    try:
+        return resp.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+    except x509.ExtensionNotFound:
+        return None
 
 
 def _verify_ocsp_signature(resp: ocsp.OCSPResponse, issuer: x509.Certificate, url: str, now: datetime) -> None:
@@ -372,7 +348,6 @@ def _is_delegated_responder(cert: x509.Certificate, issuer: x509.Certificate, no
         return False
     return (
         ExtendedKeyUsageOID.OCSP_SIGNING in eku
-        and cert.issuer == issuer.subject
         and cert.not_valid_before_utc <= now <= cert.not_valid_after_utc
         and _signed_by(cert, issuer)
     )

@@ -283,6 +283,17 @@ class SeaweedS3:
 
 
 @contextmanager
+def refused_url(path: str = "/") -> Iterator[str]:
+    """A URL on 127.0.0.1 whose port is bound but never listens: connections are refused at once."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}{path}"
+    finally:
+        sock.close()
+
+
+@contextmanager
 def serve_tsa(responder: Any) -> Iterator[str]:
     """Serve a ``signing.tsa_server.DevTsaResponder`` over HTTP on 127.0.0.1; yields its URL."""
     from signing.tsa_server import REPLY_CONTENT_TYPE

@@ -326,7 +326,7 @@ def _settle(services: Services, owner: str, row: _Claimed, summary: Any) -> None
     key = row.step_id
     if key in summary.extended:
         return
-    failed = key in summary.failed
+    failed = key in summary.errors
     with services.catalogue.session(durable=failed) as s:
         step = _locked_step(s, owner, key)
         if step is None:
@@ -343,7 +343,8 @@ def _settle(services: Services, owner: str, row: _Claimed, summary: Any) -> None
         else:
             _done(step)
         if failed:
-            _audit(s, row, "error", {"error": summary.failed[key], "detail": (summary.errors[key].detail or "")[:300]})
+            info = summary.errors[key]
+            _audit(s, row, "error", {"error": info.code, "detail": (info.detail or "")[:300]})
 
 
 def _run_batch(
@@ -378,16 +379,11 @@ def _run_batch(
         _release(services, owner, list(rows))
         raise
     for key, expiry in summary.expiry.items():
-        if expiry is None and key not in summary.failed:  # signed B-LTA, yet no time-stamp: for an operator to see
-            summary.failed[key] = NotTimestamped.code
+        if expiry is None and key not in summary.errors:  # signed B-LTA, yet no time-stamp: for an operator to see
             summary.errors[key] = ErrorInfo.from_exception(NotTimestamped(rows[key].object_key))
     for row in claimed:
-        if row.step_id in summary.failed:
-            log.error(
-                "re-time-stamping e-result %s failed (%s); retried at the next run",
-                row.code,
-                summary.failed[row.step_id],
-            )
+        if (info := summary.errors.get(row.step_id)) is not None:
+            log.error("re-time-stamping e-result %s failed (%s); retried at the next run", row.code, info.code)
         try:
             _settle(services, owner, row, summary)
         except Exception:
@@ -428,7 +424,7 @@ def retimestamp_results(services: Services) -> dict[str, int]:
         summary = _run_batch(services, owner, claimed, probe=probe, margin=margin, now=when)
         counts["checked"] += summary.checked
         counts["extended"] += len(summary.extended)
-        counts["failed"] += len(summary.failed)
+        counts["failed"] += len(summary.errors)
         counts["blocked"] += len(summary.blocked)
         if probe.error is not None:  # the TSA is down: the rest waits for the next sweep
             info = ErrorInfo.from_exception(probe.error)

@@ -158,10 +158,11 @@ class Services:
 
     @cached_property
     def revocation(self):  # type: ignore[no-untyped-def]
-        """This process's OCSP/CRL cache (one object: fast signers are cached per cache)."""
-        from signing.revocation import cache_from_settings
+        """This process's OCSP/CRL cache (one object: fast signers are cached per cache); each request is
+        bounded by ``signing.revocation_timeout_s``."""
+        from signing.revocation import RevocationCache
 
-        return cache_from_settings(self.settings.signing)
+        return RevocationCache(timeout_s=self.settings.signing.revocation_timeout_s)
 
     @cached_property
     def timestamper(self):  # type: ignore[no-untyped-def]

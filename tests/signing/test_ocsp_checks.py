@@ -29,7 +29,7 @@ from signing.devpki import _issue, _Issued, _name, _new_key, _p12
 from signing.errors import RevocationUnavailable
 from signing.keys import SigningKey, load_pkcs12_signer
 from signing.pades import sign_pdf
-from signing.revocation import DEFAULT_MAX_AGE, RevocationCache, cache_from_settings
+from signing.revocation import DEFAULT_MAX_AGE, RevocationCache
 from signing.testpki import PkiServer
 from signing.verify import verify_pdf
 from sohoa.settings import SigningSettings
@@ -344,17 +344,6 @@ def test_cache_refetches_after_expiry_when_both_clocks_move(tmp_path: Path) -> N
 
 
 # Settings -----------------------------------------------------------------------------------------
-
-
-def test_cache_from_settings_uses_the_configured_timeout(tmp_path: Path) -> None:
-    assert cache_from_settings(SigningSettings(revocation_timeout_s=1.5)).timeout_s == 1.5
-    dead = PkiServer(tmp_path / "dead")  # bound, never listening: connections are refused
-    try:
-        cache = cache_from_settings(SigningSettings(revocation_timeout_s=2))
-        with pytest.raises(RevocationUnavailable):
-            sign_pdf(_make_pdf(1), dead.pki.key("agency"), revocation=cache)
-    finally:
-        dead._sock.close()
 
 
 def test_services_sign_with_one_revocation_cache_built_from_the_settings(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ nobody waits for years.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from storage.warehouse import audit
 from storage.warehouse.scrub import scrub
 from tests.conftest import make_settings
 from tests.helpers import run_in_threads
-from tests.servers import serve_tsa
+from tests.servers import refused_url, serve_tsa
 from tests.storage.factories import add_document
 from workers.maintenance import (
     RETIMESTAMP_KIND,
@@ -67,10 +66,8 @@ def expiring_tsa_url(pki_server: PkiServer) -> Iterator[str]:
 
 @pytest.fixture
 def dead_tsa_url() -> Iterator[str]:
-    sock = socket.socket()  # bound, never listening: connections are refused
-    sock.bind(("127.0.0.1", 0))
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/tsa"
-    sock.close()
+    with refused_url("/tsa") as url:
+        yield url
 
 
 # -- services: one "process" issuing, others maintaining, sharing a catalogue and a store ----------
