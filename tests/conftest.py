@@ -38,6 +38,19 @@ def served(pki_server: PkiServer) -> ServedPki:
     return pki_server.pki
 
 
+def production_signing(served: ServedPki, **changes: object) -> dict[str, object]:
+    """A complete production signing configuration from the served PKI (``None`` in ``changes`` leaves one out)."""
+    complete: dict[str, object] = {
+        "agency_p12": served.p12("agency"),
+        "operator_p12": served.p12("operator"),
+        "p12_passphrase_file": served.directory / "passphrase.txt",
+        "trust_roots": (served.root_cert,),
+        "tsa_url": served.tsa_url,
+        "seal_png": served.seal_png,
+    }
+    return {k: v for k, v in (complete | changes).items() if v is not None}
+
+
 def make_settings(var_dir: Path, pki_dir: Path, database_url: str | None = None, **workers: object) -> Settings:
     return Settings(
         var_dir=var_dir,

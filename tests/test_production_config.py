@@ -23,22 +23,11 @@ from sohoa.bootstrap import ensure_dev_credentials
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
 from storage.catalogue.clients import list_clients
 from storage.catalogue.models import ClientRole
+from tests.conftest import production_signing
 from workers.result_render import render_result_pdf
 from workers.services import Services, SigningConfigError
 
 TSA_QUERY = {"Content-Type": "application/timestamp-query"}
-
-
-def production_signing(served: ServedPki, **changes: object) -> dict[str, object]:
-    complete: dict[str, object] = {
-        "agency_p12": served.p12("agency"),
-        "operator_p12": served.p12("operator"),
-        "p12_passphrase_file": served.directory / "passphrase.txt",
-        "trust_roots": (served.root_cert,),
-        "tsa_url": served.tsa_url,
-        "seal_png": served.seal_png,
-    }
-    return {k: v for k, v in (complete | changes).items() if v is not None}
 
 
 def production_settings(tmp_path: Path, served: ServedPki, **changes: object) -> Settings:

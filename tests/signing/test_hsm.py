@@ -25,6 +25,7 @@ from signing.testpki import PkiServer, ServedPki
 from signing.timestamps import http_timestamper
 from signing.verify import verify_pdf
 from sohoa.settings import Settings, SigningSettings
+from tests.conftest import production_signing
 
 from .conftest import _make_pdf, assert_pdfsig_valid
 
@@ -168,15 +169,7 @@ def test_production_service_signs_with_the_token_and_trusts_only_the_configured_
 
     settings = Settings(
         var_dir=tmp_path / "var",
-        signing=_hsm_signing(
-            token,
-            tmp_path,
-            operator_p12=served.p12("operator"),
-            p12_passphrase_file=served.directory / "passphrase.txt",
-            trust_roots=(served.root_cert,),
-            tsa_url=served.tsa_url,
-            seal_png=served.seal_png,
-        ),
+        signing=_hsm_signing(token, tmp_path, **production_signing(served, agency_p12=None)),
     )
     with TestClient(create_app(settings, start_workers=False)) as client:
         services = client.app.state.services  # type: ignore[attr-defined]
@@ -207,7 +200,7 @@ def test_production_service_signs_with_the_token_and_trusts_only_the_configured_
         report = verify_pdf(pdf, services.trust_roots)
         assert report.valid and report.signatures[0].level == "B-LT", report.render("en")
         assert report.signatures[0].signer_name == "UBND phường Ba Đình (HSM thử nghiệm)"
-        assert _signature_shows_an_image(pdf)  # the configured seal (NĐ 30/2020), not the development one
+        assert _signature_shows_an_image(pdf)  # the agency's seal (NĐ 30/2020)
         # The public verifier (portal, /kiem-tra) trusts it too.
         checked = client.post("/api/v1/verify", content=pdf, headers={"Content-Type": "application/pdf"})
         assert checked.status_code == 200 and checked.json()["valid"] is True, checked.text

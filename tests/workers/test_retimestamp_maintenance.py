@@ -32,7 +32,7 @@ from storage.objectstore import Bucket, sha256_hex
 from storage.objectstore.base import ObjectLocked
 from storage.warehouse import audit
 from storage.warehouse.scrub import scrub
-from tests.conftest import make_settings
+from tests.conftest import make_settings, production_signing
 from tests.helpers import run_in_threads
 from tests.servers import refused_url, serve_tsa
 from tests.storage.factories import add_document
@@ -88,14 +88,12 @@ class Env:
 
     def services(self, tsa_url: str | None = None, *, margin_days: int = 180) -> Services:
         signing = SigningSettings(
-            pki_dir=self.pki_dir,
-            agency_p12=self.served.p12("agency"),
-            operator_p12=self.served.p12("operator"),
-            p12_passphrase_file=self.served.directory / "passphrase.txt",
-            tsa_url=tsa_url or self.served.tsa_url,
-            trust_roots=(self.served.root_cert,),
-            seal_png=self.served.seal_png,
-            retimestamp_margin_days=margin_days,
+            **production_signing(  # type: ignore[arg-type]
+                self.served,
+                pki_dir=self.pki_dir,
+                tsa_url=tsa_url or self.served.tsa_url,
+                retimestamp_margin_days=margin_days,
+            )
         )
         settings = Settings(
             var_dir=self.var_dir,
