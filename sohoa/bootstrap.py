@@ -49,12 +49,11 @@ def ensure_dev_credentials(services: Services) -> dict[str, str]:
     return creds
 
 
-def prepare(services: Services, *, dev_credentials: bool = True) -> None:
+def prepare(services: Services) -> None:
     """Services.prepare, then the development API keys (development only)."""
     services.prepare()
     if services.uses_dev_pki:
-        if dev_credentials:
-            ensure_dev_credentials(services)
+        ensure_dev_credentials(services)
         return
     # A catalogue that once ran in development may still hold its keys: say so, never revoke behind the back.
     left = [

@@ -39,6 +39,10 @@ class OcrSettings(_Section):
     review_threshold: float = Field(default=0.8, ge=0.0, le=1.0)
 
 
+# What an HSM key needs besides ``hsm_module`` (``hsm_chain`` is optional).
+HSM_DETAILS = ("hsm_token_label", "hsm_key_label", "hsm_cert", "hsm_pin_file")
+
+
 class SigningSettings(_Section):
     # Development PKI folder (default var/pki); used only when no production signing setting is given.
     pki_dir: Path | None = None
@@ -80,15 +84,12 @@ class SigningSettings(_Section):
     def production(self) -> bool:
         """Any production signing setting is given. The development PKI, TSA and API keys are used only
         when none is: a key, its passphrase or HSM details, or trust roots (a host that only verifies)."""
+        details = (*HSM_DETAILS, "hsm_chain")
         return bool(
             self.keys_configured
             or self.p12_passphrase_file
-            or self.hsm_token_label
-            or self.hsm_key_label
-            or self.hsm_pin_file
-            or self.hsm_cert
-            or self.hsm_chain
             or self.trust_roots
+            or any(getattr(self, name) for name in details)
         )
 
     def production_problems(self) -> list[str]:
@@ -104,15 +105,14 @@ class SigningSettings(_Section):
             )
         if self.p12_passphrase_file is not None and not p12s:
             problems.append("signing.p12_passphrase_file is set but neither signing.agency_p12 nor operator_p12 is")
-        hsm_details = ("hsm_token_label", "hsm_key_label", "hsm_cert", "hsm_pin_file")
         if self.hsm_module is not None:
-            missing = [f"signing.{name}" for name in hsm_details if not getattr(self, name)]
+            missing = [f"signing.{name}" for name in HSM_DETAILS if not getattr(self, name)]
             if missing:
                 problems.append(f"signing.hsm_module needs {', '.join(missing)}")
             if self.agency_p12 is not None:
                 problems.append("set signing.agency_p12 or signing.hsm_module for the agency key, not both")
         else:
-            stray = [f"signing.{name}" for name in (*hsm_details, "hsm_chain") if getattr(self, name)]
+            stray = [f"signing.{name}" for name in (*HSM_DETAILS, "hsm_chain") if getattr(self, name)]
             if stray:
                 problems.append(f"{', '.join(stray)} set without signing.hsm_module")
         if self.keys_configured:

@@ -10,6 +10,7 @@ import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def pdfsig(path: Path, nss: str) -> str:
@@ -58,3 +59,13 @@ def run_in_threads(work: Callable[[int], None], count: int, *, timeout: float = 
         t.join(timeout)
     assert not any(t.is_alive() for t in threads), f"threads still running after {timeout} s"
     return errors
+
+
+def run_steps(services: Any, queues: tuple[str, ...] = ("sign", "store")) -> list[Any]:
+    """Run every claimable step of these queues in this thread, as a worker would; returns their RunResults."""
+    from workers.runner import StepRunner
+
+    runner, ran = StepRunner(services, "test"), []
+    while (step_id := runner.claim_next(queues)) is not None:
+        ran.append(runner.run(step_id))
+    return ran

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from sohoa.errors import NotFound, error
 from storage.catalogue.models import ComponentState, Dossier, EResult, JobStep
-from storage.objectstore import Bucket
+from storage.objectstore import Bucket, sha256_hex
 from workers.pipeline import STEPS
 from workers.services import Services
 
@@ -134,9 +134,11 @@ def issue_result_once(
     level = level or services.settings.signing.default_result_level
     if level not in LEVELS:
         raise ValueError(f"unknown level {level}")
+    digest = None  # an uploaded PDF's hash, taken once: the store is handed it
     if isinstance(pdf, bytes):
         check_result_pdf(pdf)
-        content_sha256 = content_sha256 or hashlib.sha256(pdf).hexdigest()
+        digest = sha256_hex(pdf)
+        content_sha256 = content_sha256 or digest
     if content_sha256 is None:
         raise ValueError("a rendered result needs content_sha256")
     fingerprint = request_fingerprint(dossier_code, level, title, content_sha256)
@@ -149,7 +151,7 @@ def issue_result_once(
     if not isinstance(pdf, bytes):
         pdf = pdf()
         check_result_pdf(pdf)
-    source = services.store.put_bytes(Bucket.RAW, pdf, suffix=".pdf", content_type="application/pdf")
+    source = services.store.put_bytes(Bucket.RAW, pdf, suffix=".pdf", content_type="application/pdf", sha256=digest)
     spec = STEPS["sign_result"]
     for _ in range(5):
         try:

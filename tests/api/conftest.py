@@ -15,10 +15,9 @@ from sohoa.settings import ApiSettings, Settings
 from storage.catalogue.clients import create_client
 from storage.catalogue.models import ClientRole
 from storage.objectstore import Bucket
-from tests.helpers import make_zip, manifest
+from tests.helpers import make_zip, manifest, run_steps
 from tests.storage.factories import add_document
 from workers.result_render import render_result_pdf
-from workers.runner import StepRunner
 from workers.services import Services
 
 APPLICANT_ID = "001090012345"
@@ -65,15 +64,6 @@ def make_api(settings: Settings) -> Iterator[Callable[..., Api]]:
 @pytest.fixture
 def api(make_api: Callable[..., Api]) -> Api:
     return make_api()
-
-
-def run_steps(services: Services, queues: tuple[str, ...] = ("sign", "store")) -> int:
-    """Run every claimable step of these queues in this thread; returns how many ran."""
-    runner, ran = StepRunner(services), 0
-    while (step_id := runner.claim_next(queues)) is not None:
-        runner.run(step_id)
-        ran += 1
-    return ran
 
 
 def push_dossier(

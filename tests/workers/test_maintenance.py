@@ -14,11 +14,10 @@ from storage.catalogue.models import StepState
 from storage.catalogue.warehouse_models import ObjectRecord, ObjectState
 from storage.objectstore import Bucket, content_key, sha256_hex
 from storage.warehouse import SimulatedCrash, Warehouse
-from tests.helpers import make_zip, manifest
+from tests.helpers import make_zip, manifest, run_steps
 from workers.batch import read_batch
 from workers.intake import ingest
 from workers.maintenance import run_once
-from workers.runner import StepRunner
 from workers.services import Services
 
 
@@ -57,9 +56,7 @@ def test_a_page_sent_again_long_after_is_not_expired_under_its_new_dossier(servi
     first = tmp_path / "first.zip"
     first.write_bytes(make_zip(manifest([{"id": "c1", "files": ["id.jpg"]}]), {"id.jpg": page}))
     ingest(services, read_batch(first))
-    runner = StepRunner(services, "test")
-    while (step_id := runner.claim_next(("ingest",))) is not None:
-        runner.run(step_id)
+    run_steps(services, ("ingest",))
     key = content_key(sha256_hex(page))
     past = time.time() - (services.settings.storage.raw_expiry_days + 1) * 86400
     os.utime(services.store.root / "raw" / key, (past, past))  # type: ignore[attr-defined]
@@ -68,7 +65,6 @@ def test_a_page_sent_again_long_after_is_not_expired_under_its_new_dossier(servi
     code = "000.00.12.H26-261121-0077"
     later.write_bytes(make_zip(manifest([{"id": "c1", "files": ["id.jpg"]}], code=code), {"id.jpg": page}))
     ingest(services, read_batch(later))
-    step_id = runner.claim_next(("ingest",))
-    assert step_id is not None and runner.run(step_id).state == StepState.DONE
+    assert [ran.state for ran in run_steps(services, ("ingest",))] == [StepState.DONE]
     assert run_once(services)["expired_raw"] == 0  # the page counts as stored today
     assert services.store.get_bytes(Bucket.RAW, key, sha256=sha256_hex(page)) == page

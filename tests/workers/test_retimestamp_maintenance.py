@@ -33,7 +33,7 @@ from storage.objectstore.base import ObjectLocked
 from storage.warehouse import audit
 from storage.warehouse.scrub import scrub
 from tests.conftest import make_settings, production_signing
-from tests.helpers import run_in_threads
+from tests.helpers import run_in_threads, run_steps
 from tests.servers import refused_url, serve_tsa
 from tests.storage.factories import add_document
 from workers.maintenance import (
@@ -48,7 +48,6 @@ from workers.maintenance import (
 from workers.periodic import Periodic
 from workers.result_render import render_result_pdf
 from workers.results import issue_result_once
-from workers.runner import StepRunner
 from workers.services import Services
 
 QUIET = {"expired_raw": 0, "finalised": 0, "dropped": 0}  # a round with nothing to do
@@ -132,9 +131,7 @@ def issue_b_lta(services: Services) -> str:
     code = f"000.00.12.H26-261122-{next(_codes):04d}"
     add_document(services.catalogue, owner_id="001090012345", doc_type="birth_certificate", code=code)
     issued = issue_result_once(services, code, render_result_pdf([f"Kết quả của hồ sơ {code}"]), level="B-LTA")
-    runner = StepRunner(services, "test-issuer")
-    while (step_id := runner.claim_next(("sign", "store"))) is not None:
-        assert runner.run(step_id).state == StepState.DONE
+    assert all(ran.state == StepState.DONE for ran in run_steps(services))
     return issued.result.code
 
 
