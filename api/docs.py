@@ -15,17 +15,17 @@ _ERROR_SCHEMA = {
 }
 
 
-def _error(description: str) -> dict[str, Any]:
+def error_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: _error("Missing, unknown, forged or revoked API key"),
-    403: _error("The key's role may not do this, or no grant covers the request"),
-    404: _error("Not found, or not yours"),
-    413: _error("Upload too large (declared or streamed), or a zip that would expand too far"),
-    422: _error("Invalid input; `detail.code` says which"),
-    429: _error("Rate limited; see Retry-After"),
+    401: error_response("Missing, unknown, forged or revoked API key"),
+    403: error_response("The key's role may not do this, or no grant covers the request"),
+    404: error_response("Not found, or not yours"),
+    413: error_response("Upload too large (declared or streamed), or a zip that would expand too far"),
+    422: error_response("Invalid input; `detail.code` says which"),
+    429: error_response("Rate limited; see Retry-After"),
 }
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from api.auth import require
-from api.docs import ERRORS, binary_body
+from api.docs import ERRORS, binary_body, error_response
 from api.errors import not_found
 from api.routes_batches import can_see
 from api.uploads import read_body
@@ -43,7 +43,7 @@ IdempotencyKey = Annotated[
 ISSUE_RESPONSES = {
     200: {"description": "A repeat of an earlier request: the e-result it issued, not a new one"},
     **ERRORS,
-    409: {"description": "The Idempotency-Key was used for a different request (IDEMPOTENCY_KEY_REUSED)"},
+    409: error_response("The Idempotency-Key was used for a different request (IDEMPOTENCY_KEY_REUSED)"),
 }
 
 

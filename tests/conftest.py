@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from signing.testpki import PkiServer, ServedPki
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
-from tests.servers import PG_TEST_URL
+from tests.servers import PG_TEST_URL, SeaweedS3
 from workers.services import Services
 
 
@@ -49,6 +49,13 @@ def production_signing(served: ServedPki, **changes: object) -> dict[str, object
         "seal_png": served.seal_png,
     }
     return {k: v for k, v in (complete | changes).items() if v is not None}
+
+
+@pytest.fixture
+def own_seaweed() -> Iterator[SeaweedS3]:
+    """A SeaweedFS server of this test's own, to be taken down (and brought back on the same port and data)."""
+    with SeaweedS3() as server:
+        yield server
 
 
 def make_settings(var_dir: Path, pki_dir: Path, database_url: str | None = None, **workers: object) -> Settings:

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import shutil
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
+from starlette.requests import Request
 
 from api.app import create_app
+from api.errors import sohoa_error_handler
 from sohoa.errors import ObjectStoreUnavailable
 from sohoa.settings import Settings, StorageSettings, WorkerSettings
 from storage.objectstore.local import LocalObjectStore
 from storage.objectstore.s3 import S3ObjectStore
 from tests.api.conftest import Api
 from tests.servers import SeaweedS3
+from workers.errors import FileMissing
 
 STORE_DOWN = f"error: {ObjectStoreUnavailable.__name__}"
 
@@ -41,13 +45,6 @@ def test_readyz_reports_a_lost_local_object_store(api: Api) -> None:
         "status": "unavailable",
         "checks": {"catalogue": "ok", "object_store": STORE_DOWN},
     }
-
-
-@pytest.fixture
-def own_seaweed() -> Iterator[SeaweedS3]:
-    """A SeaweedFS of this test's own, to be taken down."""
-    with SeaweedS3() as server:
-        yield server
 
 
 @pytest.mark.integration
@@ -90,9 +87,13 @@ class Relay:
         while True:
             try:
                 client, _ = self.listener.accept()
-                upstream = socket.create_connection(self.target)
             except OSError:
                 return  # cut
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()  # the server is gone: this client sees its connection closed
+                continue
             with self._lock:
                 self.sockets += [client, upstream]
             for src, dst in ((client, upstream), (upstream, client)):
@@ -109,6 +110,12 @@ class Relay:
             for sock in (src, dst):
                 _shut(sock)
 
+    def __enter__(self) -> Relay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cut()
+
     def cut(self) -> None:
         _shut(self.listener)  # wakes the accept() above
         self.listener.close()
@@ -118,35 +125,21 @@ class Relay:
                 sock.close()
 
 
-@pytest.fixture
-def relay() -> Iterator[Callable[[str, int], Relay]]:
-    made: list[Relay] = []
-
-    def make(host: str, port: int) -> Relay:
-        made.append(Relay(host, port))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.cut()
-
-
 @pytest.mark.integration
-def test_readyz_reports_a_catalogue_that_went_away(
-    settings: Settings, pg_url: str, relay: Callable[[str, int], Relay]
-) -> None:
+def test_readyz_reports_a_catalogue_that_went_away(settings: Settings, pg_url: str) -> None:
     """PostgreSQL reachable at start, then lost: every pooled connection drops and the port refuses."""
     url = make_url(pg_url)
-    link = relay(url.host or "127.0.0.1", url.port or 5432)
-    through = url.set(host="127.0.0.1", port=link.port).render_as_string(hide_password=False)
-    with TestClient(create_app(settings.model_copy(update={"database_url": through}), start_workers=False)) as c:
-        assert c.app.state.services.catalogue.dialect_name == "postgresql"  # type: ignore[attr-defined]
-        up = c.get("/readyz")
-        assert up.status_code == 200 and up.json()["checks"] == {"catalogue": "ok", "object_store": "ok"}
-        link.cut()
-        down = c.get("/readyz")
-        assert down.status_code == 503 and down.json()["status"] == "unavailable"
-        assert down.json()["checks"] == {"catalogue": "error: OperationalError", "object_store": "ok"}
+    with Relay(url.host or "127.0.0.1", url.port or 5432) as link:
+        through = url.set(host="127.0.0.1", port=link.port).render_as_string(hide_password=False)
+        app = create_app(settings.model_copy(update={"database_url": through}), start_workers=False)
+        with TestClient(app) as c:
+            assert c.app.state.services.catalogue.dialect_name == "postgresql"  # type: ignore[attr-defined]
+            up = c.get("/readyz")
+            assert up.status_code == 200 and up.json()["checks"] == {"catalogue": "ok", "object_store": "ok"}
+            link.cut()
+            down = c.get("/readyz")
+            assert down.status_code == 503 and down.json()["status"] == "unavailable"
+            assert down.json()["checks"] == {"catalogue": "error: OperationalError", "object_store": "ok"}
 
 
 def test_readyz_checks_the_broker_in_celery_mode(settings: Settings) -> None:
@@ -176,19 +169,10 @@ def test_home_page_is_vietnamese_and_links_the_portal(api: Api) -> None:
 
 
 def test_a_server_side_fault_keeps_its_detail_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
-    import asyncio
-    import json as jsonlib
-
-    from starlette.requests import Request
-
-    from api.errors import sohoa_error_handler
-    from sohoa.errors import ObjectStoreUnavailable
-    from workers.errors import FileMissing
-
     request = Request({"type": "http", "method": "GET", "path": "/api/v1/documents/1/pdf", "headers": []})
     outage = asyncio.run(sohoa_error_handler(request, ObjectStoreUnavailable("/srv/sohoa/var/objects/documents")))
-    body = jsonlib.loads(outage.body)["detail"]
+    body = json.loads(outage.body)["detail"]
     assert outage.status_code == 503 and body["code"] == "OBJECT_STORE_UNAVAILABLE" and "detail" not in body
     assert "/srv/sohoa/var/objects/documents" in caplog.text
     station_fault = asyncio.run(sohoa_error_handler(request, FileMissing("p3.jpg")))
-    assert station_fault.status_code == 422 and jsonlib.loads(station_fault.body)["detail"]["detail"] == "p3.jpg"
+    assert station_fault.status_code == 422 and json.loads(station_fault.body)["detail"]["detail"] == "p3.jpg"

@@ -6,7 +6,6 @@ import io
 import os
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -103,17 +102,10 @@ def test_pending_upload_whose_bytes_vanished_is_dropped(catalogue: Catalogue, tm
     assert_consistent(catalogue, store)
 
 
-@pytest.fixture
-def flaky_seaweed() -> Iterator[SeaweedS3]:
-    """A server of its own, to be taken down and brought back on the same port and data folder."""
-    with SeaweedS3() as server:
-        yield server
-
-
 def test_writes_retry_through_an_outage_and_nothing_is_lost(
-    flaky_seaweed: SeaweedS3, sqlite_catalogue: Catalogue
+    own_seaweed: SeaweedS3, sqlite_catalogue: Catalogue
 ) -> None:
-    store = s3_store(flaky_seaweed, retry_s=OUTAGE_S + 60)
+    store = s3_store(own_seaweed, retry_s=OUTAGE_S + 60)
     wh = Warehouse(sqlite_catalogue, store)
     payloads = [os.urandom(50_000) + bytes([i]) for i in range(24)]
     written: list = []
@@ -137,12 +129,12 @@ def test_writes_retry_through_an_outage_and_nothing_is_lost(
     thread.start()
     while len(written) < 4:
         time.sleep(0.01)
-    flaky_seaweed.kill()
+    own_seaweed.kill()
     down_at = time.monotonic()
     time.sleep(OUTAGE_S)
     during = len(written)
     back_at = time.monotonic()  # still down here: start() below brings it back
-    flaky_seaweed.start()
+    own_seaweed.start()
     thread.join(OUTAGE_S + 120)
     assert not thread.is_alive() and not errors, errors
     assert len(written) == len(spans) == len(payloads)
