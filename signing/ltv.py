@@ -70,15 +70,23 @@ def last_timestamp_expiry(pdf: bytes) -> datetime | None:
         raise PdfInvalid(type(exc).__name__) from None
     if not tokens:
         return None
-    leaf, _ = _token_certs(tokens[-1])
-    expiry: datetime = leaf["tbs_certificate"]["validity"]["not_after"].native
-    return expiry
+    return _signer_expiry(tokens[-1])
+
+
+def _signer_expiry(token: cms.ContentInfo) -> datetime:
+    """When the certificate of the TSA that signed a time-stamp token expires."""
+    leaf, _ = _token_certs(token)
+    return leaf.not_valid_after
+
+
+def _due(expiry: datetime, margin: timedelta, now: datetime) -> bool:
+    return expiry - margin <= now
 
 
 def needs_extension(pdf: bytes, *, margin: timedelta = DEFAULT_MARGIN, now: datetime | None = None) -> bool:
     """True when the newest time-stamp's certificate expires within ``margin``."""
     expiry = last_timestamp_expiry(pdf)
-    return expiry is not None and expiry - margin <= (now or datetime.now(UTC))
+    return expiry is not None and _due(expiry, margin, now or datetime.now(UTC))
 
 
 def extend_lta(pdf: bytes, timestamper: object, *, revocation: RevocationCache | None = None) -> bytes:
@@ -121,11 +129,9 @@ _PROBE_DIGEST = hashlib.sha256(b"sohoa: which certificate does the TSA sign with
 def token_expiry(token_der: bytes) -> datetime:
     """When the certificate of the TSA that signed a DER time-stamp token expires."""
     try:
-        leaf, _ = _token_certs(cms.ContentInfo.load(token_der))
-        expiry: datetime = leaf["tbs_certificate"]["validity"]["not_after"].native
-    except (ValueError, KeyError, TypeError, IndexError, StopIteration) as exc:
+        return _signer_expiry(cms.ContentInfo.load(token_der))
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
         raise TimestampUnavailable(f"the TSA's token names no certificate ({type(exc).__name__})") from None
-    return expiry
 
 
 class TsaProbe:
@@ -207,12 +213,12 @@ def retimestamp_job(
         summary.checked += 1
         try:
             recorded = (known or {}).get(key)
-            if recorded is not None and recorded - margin <= when:
+            if recorded is not None and _due(recorded, margin, when):
                 _check_gain(probe, recorded)
             pdf = load(key)
             expiry = last_timestamp_expiry(pdf)
             summary.expiry[key] = expiry
-            if expiry is None or expiry - margin > when:  # no time-stamp to extend, or not yet due
+            if expiry is None or not _due(expiry, margin, when):  # no time-stamp to extend, or not yet due
                 continue
             _check_gain(probe, expiry)
             extended = extend_lta(pdf, timestamper, revocation=revocation)
