@@ -108,19 +108,20 @@ class Setup:
         request: ocsp.OCSPRequest,
         *,
         signer: _Issued | None = None,
+        about: x509.Certificate | None = None,
         this_update: dt.datetime | None = None,
         next_update: dt.datetime | str | None = "default",
         nonce: bytes | str | None = "echo",
         status: ocsp.OCSPCertStatus = ocsp.OCSPCertStatus.GOOD,
     ) -> bytes:
-        """A response for ``self.leaf`` built and signed here (by the issuing CA unless ``signer``)."""
+        """A response for ``self.leaf`` (or ``about``) built and signed here (by the issuing CA unless ``signer``)."""
         signer = signer or self.server.ca
         now = _now()
         this_update = this_update or now - dt.timedelta(seconds=5)
         if next_update == "default":
             next_update = now + dt.timedelta(hours=1)
         builder = ocsp.OCSPResponseBuilder().add_response(
-            cert=self.leaf.cert,
+            cert=about or self.leaf.cert,
             issuer=self.server.ca.cert,
             algorithm=request.hash_algorithm,
             cert_status=status,
@@ -253,22 +254,7 @@ def test_expired_delegated_responder_is_refused(setup: Setup, stub: OcspStub) ->
 
 def test_answer_about_another_certificate_is_refused(setup: Setup, stub: OcspStub) -> None:
     other = setup.server.leaves["operator"].cert
-
-    def answer(req: ocsp.OCSPRequest) -> bytes:
-        builder = ocsp.OCSPResponseBuilder().add_response(
-            cert=other,
-            issuer=setup.server.ca.cert,
-            algorithm=req.hash_algorithm,
-            cert_status=ocsp.OCSPCertStatus.GOOD,
-            this_update=_now(),
-            next_update=_now() + dt.timedelta(hours=1),
-            revocation_time=None,
-            revocation_reason=None,
-        )
-        builder = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, setup.server.ca.cert)
-        return builder.sign(setup.server.ca.key, hashes.SHA256()).public_bytes(Encoding.DER)
-
-    stub.answer = answer
+    stub.answer = lambda req: setup.respond(req, about=other, nonce=None)
     _refused(setup, "another certificate")
 
 
