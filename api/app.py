@@ -52,6 +52,7 @@ def _state(app: FastAPI, settings: Settings, services: Services) -> None:
         verify_per_minute=api.verify_per_minute_per_ip,
         verify_burst=api.verify_burst_per_ip,
         redis_url=api.rate_limit_redis_url,
+        redis_prefix=api.rate_limit_prefix,
     )
     app.state.receipt_threads = anyio.CapacityLimiter(api.receipt_threads)
     app.state.verifier = Verifier(lambda: services.trust_roots)
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
         if ingest_sample and not services.uses_dev_pki:
             raise SigningConfigError("--sample ingests as the development station: not with production signing")
         await run_in_threadpool(prepare, services)
-        app.state.portal_secret = load_or_create_secret(settings.var_dir / "portal-secret")
+        app.state.portal_secret = load_or_create_secret(settings.portal_secret_file)
         pool = dispatcher = maintenance = None
         if start_workers and settings.workers.mode == "embedded":
             from workers.embedded import EmbeddedPool

@@ -156,12 +156,19 @@ class RedisWindow:
 
 
 class Limits:
-    """The limiters one API process uses."""
+    """The limiters one API process uses.
 
-    def __init__(self, station: Bucket, lookup_ip: Window, lookup_code: Window, verify_ip: Bucket):
+    Citizen lookups count against the client's and the result's windows, or, from a trusted
+    device (``api.trusted_devices``), against that device's own window alone.
+    """
+
+    def __init__(
+        self, station: Bucket, lookup_ip: Window, lookup_code: Window, lookup_device: Window, verify_ip: Bucket
+    ):
         self.station = station
         self.lookup_ip = lookup_ip
         self.lookup_code = lookup_code
+        self.lookup_device = lookup_device
         self.verify_ip = verify_ip
 
 
@@ -175,20 +182,24 @@ def make_limits(
     verify_per_minute: float = 30.0,
     verify_burst: int = 10,
     redis_url: str | None = None,
+    redis_prefix: str = "sohoa:rl:",
 ) -> Limits:
+    """The limiters: in this process, or shared in Redis under keys starting with ``redis_prefix``."""
     if redis_url:
         import redis
 
         client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         return Limits(
-            RedisBucket(client, station_per_minute / 60, station_burst, "sohoa:rl:station:"),
-            RedisWindow(client, per_ip, window_s, "sohoa:rl:lookup-ip:"),
-            RedisWindow(client, per_code, window_s, "sohoa:rl:lookup-code:"),
-            RedisBucket(client, verify_per_minute / 60, verify_burst, "sohoa:rl:verify-ip:"),
+            RedisBucket(client, station_per_minute / 60, station_burst, f"{redis_prefix}station:"),
+            RedisWindow(client, per_ip, window_s, f"{redis_prefix}lookup-ip:"),
+            RedisWindow(client, per_code, window_s, f"{redis_prefix}lookup-code:"),
+            RedisWindow(client, per_code, window_s, f"{redis_prefix}lookup-device:"),
+            RedisBucket(client, verify_per_minute / 60, verify_burst, f"{redis_prefix}verify-ip:"),
         )
     return Limits(
         MemoryBucket(station_per_minute / 60, station_burst),
         MemoryWindow(per_ip, window_s),
+        MemoryWindow(per_code, window_s),
         MemoryWindow(per_code, window_s),
         MemoryBucket(verify_per_minute / 60, verify_burst),
     )

@@ -13,8 +13,8 @@ from api.docs import ERRORS
 from api.verification import summary
 from digitizer.model import DOCUMENT_TYPES
 from sohoa.errors import SohoaError
+from sohoa.identifiers import OWNER_ID
 from storage.catalogue.clients import Principal
-from storage.catalogue.identifiers import OWNER_ID
 from storage.catalogue.models import ClientRole
 from storage.objectstore import Bucket
 from storage.objectstore.links import LinkInvalid, verify_local_link

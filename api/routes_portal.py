@@ -22,7 +22,8 @@ from starlette.datastructures import UploadFile
 from api.citizen import GRANT_COOKIE, Applicant, client_of, grant_allows, make_grant, normalise_code, passes
 from api.errors import retry_seconds
 from api.pages import page, vn_time
-from api.ratelimit import Limits
+from api.ratelimit import Limits, Window
+from api.trusted_devices import DEVICE_COOKIE, remember_device, trusted_device
 from api.uploads import parse_multipart
 from api.verification import VERIFY_LIMITED, ReportView, verify_quota_wait
 from storage.catalogue.models import ComponentState, EResult
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 FAILED = "Thông tin tra cứu không khớp với kết quả nào. Kiểm tra lại mã kết quả, 6 số cuối số định danh và ngày sinh."
 LIMITED = "Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
+CODE_LOCKED = (
+    "Kết quả này đang tạm khóa tra cứu vì có quá nhiều lần nhập sai thông tin. Vui lòng thử lại sau {minutes} phút "
+    "trên thiết bị đã từng tra cứu thành công, hoặc liên hệ bộ phận một cửa nơi nộp hồ sơ."
+)
 
 
 @dataclass(frozen=True)
@@ -81,31 +86,47 @@ async def lookup_form(request: Request, ma: str = "") -> HTMLResponse:
     return page(request, "lookup.html", code=normalise_code(ma))
 
 
-def _refuse_limited(request: Request, code: str, client: str, wait: float) -> HTMLResponse:
-    request.app.state.api_metrics.lookups.labels("limited").inc()
-    log.warning("citizen lookup rate-limited: result=%s client=%s retry_after=%.0fs", code, client, wait)
+def _refuse_limited(
+    request: Request, code: str, client: str, wait: float, *, code_locked: bool = False
+) -> HTMLResponse:
+    request.app.state.api_metrics.lookups.labels("locked" if code_locked else "limited").inc()
+    log.warning(
+        "citizen lookup refused, %s: result=%s client=%s retry_after=%.0fs",
+        "result locked by failures from all clients" if code_locked else "client rate-limited",
+        code,
+        client,
+        wait,
+    )
     minutes = max(1, round(wait / 60))
-    response = page(request, "lookup.html", 429, code=code, error=LIMITED.format(minutes=minutes))
+    error = (CODE_LOCKED if code_locked else LIMITED).format(minutes=minutes)
+    response = page(request, "lookup.html", 429, code=code, error=error)
     response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
     return response
 
 
-def _attempt(limits: Limits, client: str, code: str) -> tuple[float, tuple[str, str] | None]:
-    """Count a lookup against the client's and the code's windows: the wait when either is full, else the slots."""
-    wait, client_slot = limits.lookup_ip.attempt(client)
-    if client_slot is None:
-        return wait, None
-    wait, code_slot = limits.lookup_code.attempt(code)
-    if code_slot is None:
-        limits.lookup_ip.forgive(client, client_slot)  # refused before anything was checked
-        return wait, None
-    return 0.0, (client_slot, code_slot)
+Slots = list[tuple[Window, str, str]]
 
 
-def _passed(limits: Limits, client: str, code: str, slots: tuple[str, str]) -> None:
-    """A lookup that passed is not a failure: its attempts are taken back."""
-    limits.lookup_ip.forgive(client, slots[0])
-    limits.lookup_code.forgive(code, slots[1])
+def _forgive(slots: Slots) -> None:
+    """Take counted attempts back: a lookup that passed, or one refused before anything was checked."""
+    for window, key, slot in slots:
+        window.forgive(key, slot)
+
+
+def _attempt(limits: Limits, client: str, code: str, device: str | None) -> tuple[float, Window | None, Slots]:
+    """Count a lookup: against a trusted device's own window, else the client's and the result's.
+
+    Returns the wait and the window that was full (nothing counted then), or 0, None and the slots taken.
+    """
+    windows = [(limits.lookup_device, device)] if device else [(limits.lookup_ip, client), (limits.lookup_code, code)]
+    taken: Slots = []
+    for window, key in windows:
+        wait, slot = window.attempt(key)
+        if slot is None:
+            _forgive(taken)
+            return wait, window, []
+        taken.append((window, key, slot))
+    return 0.0, None, taken
 
 
 def _audit_failure(request: Request, code: str, client: str) -> None:
@@ -133,28 +154,36 @@ async def lookup(
     state = request.app.state
     code = normalise_code(ma_ket_qua)
     client = client_of(request)
-    wait, slots = await run_in_threadpool(_attempt, state.limits, client, code)
-    if slots is None:
-        return _refuse_limited(request, code, client, wait)
+    devices = request.cookies.get(DEVICE_COOKIE)
+    device = trusted_device(state.portal_secret, devices, code)
+    wait, full, slots = await run_in_threadpool(_attempt, state.limits, client, code, device)
+    if full is not None:
+        return _refuse_limited(request, code, client, wait, code_locked=full is state.limits.lookup_code)
     facts = await run_in_threadpool(_facts, request, code)
     if not passes(facts.applicant if facts else None, so_dinh_danh, ngay_sinh):
         await run_in_threadpool(_audit_failure, request, code, client)
         state.api_metrics.lookups.labels("failed").inc()
         log.warning("citizen lookup failed: result=%s client=%s", code, client)
         return page(request, "lookup.html", 403, code=code, error=FAILED)
-    await run_in_threadpool(_passed, state.limits, client, code, slots)
+    await run_in_threadpool(_forgive, slots)
     state.api_metrics.lookups.labels("ok").inc()
-    log.info("citizen lookup passed: result=%s", code)
+    log.info("citizen lookup passed: result=%s trusted_device=%s", code, device is not None)
+    settings = state.services.settings.api
+    device_ttl_s = settings.portal_device_ttl_days * 86400
     response = RedirectResponse(f"/tra-cuu/ket-qua/{code}", status_code=303)
-    response.set_cookie(
-        GRANT_COOKIE,
-        make_grant(state.portal_secret, code, state.services.settings.api.portal_grant_ttl_s),
-        max_age=state.services.settings.api.portal_grant_ttl_s,
-        path="/tra-cuu",
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    for name, value, ttl_s in (
+        (GRANT_COOKIE, make_grant(state.portal_secret, code, settings.portal_grant_ttl_s), settings.portal_grant_ttl_s),
+        (DEVICE_COOKIE, remember_device(state.portal_secret, devices, code, device_ttl_s), device_ttl_s),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            max_age=ttl_s,
+            path="/tra-cuu",
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
     return response
 
 
@@ -173,12 +202,12 @@ def _report_of(request: Request, facts: ResultFacts, client: str) -> ReportView:
     return verifier.verify(data, cache=True)
 
 
-def _signed_facts(request: Request, code: str, client: str, slot: str) -> ResultFacts | None:
+def _signed_facts(request: Request, code: str, slots: Slots) -> ResultFacts | None:
     """A signed result's facts, its page view taken back from the client's window; None (still counted) else."""
     facts = _facts(request, code)
     if facts is None or not facts.signed:
         return None
-    request.app.state.limits.lookup_ip.forgive(client, slot)
+    _forgive(slots)
     return facts
 
 
@@ -188,10 +217,13 @@ async def resultpage(request: Request, code: str) -> HTMLResponse:
     state = request.app.state
     code = normalise_code(code)
     client = client_of(request)
-    wait, slot = await run_in_threadpool(state.limits.lookup_ip.attempt, client)
-    if slot is None:
-        return _refuse_limited(request, code, client, wait)
-    facts = await run_in_threadpool(_signed_facts, request, code, client, slot)
+    slots: Slots = []
+    if trusted_device(state.portal_secret, request.cookies.get(DEVICE_COOKIE), code) is None:
+        wait, slot = await run_in_threadpool(state.limits.lookup_ip.attempt, client)
+        if slot is None:
+            return _refuse_limited(request, code, client, wait)
+        slots = [(state.limits.lookup_ip, client, slot)]
+    facts = await run_in_threadpool(_signed_facts, request, code, slots)
     if facts is None:  # guessing codes: counted against the client
         log.info("result page for unknown or unsigned result=%s client=%s", code, client)
         return page(request, "message.html", 404, title="Không tìm thấy kết quả", text=NOT_FOUND)

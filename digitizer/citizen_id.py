@@ -7,8 +7,9 @@ digits 5–6 the last two digits of the birth year, digits 7–12 random.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from sohoa.identifiers import OWNER_ID
 
 PROVINCE_CODES: dict[str, str] = {
     "001": "Hà Nội",
@@ -76,8 +77,6 @@ PROVINCE_CODES: dict[str, str] = {
     "096": "Cà Mau",
 }
 
-_TWELVE_DIGITS = re.compile(r"^\d{12}$")
-
 
 @dataclass(frozen=True)
 class CitizenId:
@@ -90,7 +89,7 @@ class CitizenId:
 
 def parse_citizen_id(number: str) -> CitizenId | None:
     """Decode a số định danh; None when it is not 12 digits or its province code is unknown."""
-    if not _TWELVE_DIGITS.match(number):
+    if not OWNER_ID.fullmatch(number):  # ASCII digits only, no trailing newline
         return None
     province = PROVINCE_CODES.get(number[:3])
     if province is None:

@@ -44,6 +44,7 @@ def serve(host: str | None, port: int | None, sample: bool, processes: int) -> N
 
     from api.app import create_app
     from sohoa.bootstrap import prepare
+    from storage.objectstore.links import load_or_create_secret
     from workers.services import Services
 
     settings = get_settings()
@@ -53,13 +54,19 @@ def serve(host: str | None, port: int | None, sample: bool, processes: int) -> N
         return
     if settings.workers.mode == "embedded" or sample:
         raise click.UsageError("--processes needs SOHOA_WORKERS__MODE=celery and no --sample")
-    # Migrate (and make the dev PKI) here first, so the processes do not race to do it: each
-    # one's own start-up then finds nothing left to do.
+    if not settings.api.rate_limit_redis_url:
+        raise click.UsageError(
+            "--processes needs SOHOA_API__RATE_LIMIT_REDIS_URL: each process would otherwise keep limits of its own, "
+            "and a guesser would get as many tries at a citizen's lookup as there are processes"
+        )
+    # Migrate (and make the dev PKI and the portal's key) here first, so the processes do not
+    # race to do it: each one's own start-up then finds nothing left to do.
     services = Services(settings)
     try:
         prepare(services)
     finally:
         services.close()
+    load_or_create_secret(settings.portal_secret_file)
     uvicorn.run("api.app:create_app", factory=True, workers=processes, **bind)
 
 

@@ -187,8 +187,15 @@ class ApiSettings(_Section):
     lookup_max_failures_per_code: int = Field(default=5, ge=1)
     # Lifetime of the download grant a citizen gets after passing the check.
     portal_grant_ttl_s: int = Field(default=900, ge=30)
-    # Shared rate-limit state for several API processes; None: in-process.
+    # The portal's HMAC key (download grants, trusted devices, client tags); default <var_dir>/portal-secret.
+    # API processes behind one load balancer must share it, or a grant from one is refused by the next.
+    portal_secret_file: Path | None = None
+    # How long a browser that passed a result's check stays out of that result's shared lockout.
+    portal_device_ttl_days: int = Field(default=180, ge=1, le=400)
+    # Shared rate-limit state for several API processes; None: in-process. Keys start with the
+    # prefix: deployments sharing one Redis database need prefixes of their own.
     rate_limit_redis_url: str | None = None
+    rate_limit_prefix: str = Field(default="sohoa:rl:", pattern=r"^[A-Za-z0-9:._-]{1,64}$")
     ready_timeout_s: float = Field(default=2.0, gt=0)
 
 
@@ -233,6 +240,10 @@ class Settings(BaseSettings):
     @property
     def work_dir(self) -> Path:
         return self.var_dir / "work"
+
+    @property
+    def portal_secret_file(self) -> Path:
+        return self.api.portal_secret_file or self.var_dir / "portal-secret"
 
 
 @lru_cache(maxsize=1)

@@ -1,13 +1,16 @@
-"""The compose file: every service that runs sohoa calls a command and options the CLI really has."""
+"""The compose file and the image: real CLI commands, valid settings, volumes the service user can write."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
 
 import click
 import yaml
+from click.testing import CliRunner
 
 from sohoa.cli import main
+from sohoa.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,3 +36,60 @@ def test_compose_services_use_real_cli_commands() -> None:
     assert "pki" not in str(services["worker-ocr"].get("volumes", "")), "keys must stay on sign hosts"
     assert "pki" in str(services["worker-sign"]["volumes"])
     assert set(compose["volumes"]) >= {"pgdata", "miniodata", "redisdata", "pki"}
+
+
+def _sohoa_services(compose: dict) -> dict[str, dict]:
+    return {name: svc for name, svc in compose["services"].items() if svc.get("image", "").startswith("sohoa")}
+
+
+def test_every_sohoa_service_has_valid_settings_and_api_replicas_share_their_state() -> None:
+    compose = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text())
+    for name, svc in _sohoa_services(compose).items():
+        env = {k: str(v) for k, v in svc["environment"].items()}
+        settings = Settings(**_nested(env))  # raises on an unknown or invalid setting
+        assert settings.workers.mode == "celery", name
+    api = _nested({k: str(v) for k, v in compose["services"]["api"]["environment"].items()})
+    settings = Settings(**api)
+    # Replicas behind a load balancer: limits counted in Redis, one portal key on a volume they all mount.
+    assert settings.api.rate_limit_redis_url and settings.api.rate_limit_redis_url.startswith("redis://redis:")
+    mounts = {PurePosixPath(v.split(":")[1]): v.split(":")[0] for v in compose["services"]["api"]["volumes"]}
+    assert any(settings.portal_secret_file.parent == point for point in mounts), mounts
+
+
+def test_the_image_gives_every_volume_mount_point_to_the_service_user() -> None:
+    """A new named volume copies its mount point's owner from the image; one the image lacks is root's."""
+    compose = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text())
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    made = re.search(r"mkdir -p ([^&]+)&& chown -R sohoa /var/lib/sohoa", dockerfile)
+    assert made is not None
+    created = {PurePosixPath(p) for p in made[1].split()}
+    for svc in _sohoa_services(compose).values():
+        for volume in svc.get("volumes", []):
+            point = PurePosixPath(volume.split(":")[1])
+            if point.is_relative_to("/var/lib/sohoa"):
+                assert point in created, volume
+
+
+def test_serve_with_several_processes_needs_shared_rate_limits(tmp_path: Path) -> None:
+    env = {"SOHOA_VAR_DIR": str(tmp_path), "SOHOA_WORKERS__MODE": "celery"}
+    get_settings.cache_clear()  # the command reads this environment, not one cached before
+    try:
+        refused = CliRunner().invoke(main, ["serve", "--processes", "2"], env=env)
+    finally:
+        get_settings.cache_clear()
+    assert refused.exit_code == 2 and "SOHOA_API__RATE_LIMIT_REDIS_URL" in refused.output
+    assert not (tmp_path / "catalogue.sqlite3").exists()  # refused before anything was set up
+
+
+def _nested(env: dict[str, str]) -> dict:
+    """``SOHOA_A__B=v`` as Settings' keyword arguments ``{"a": {"b": "v"}}``."""
+    out: dict = {}
+    for key, value in env.items():
+        if not key.startswith("SOHOA_") or key == "SOHOA_LOG_JSON":
+            continue
+        *sections, leaf = key.removeprefix("SOHOA_").lower().split("__")
+        target = out
+        for section in sections:
+            target = target.setdefault(section, {})
+        target[leaf] = value
+    return out

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from digitizer.model import DOCUMENT_TYPES
 from sohoa.errors import BatchInvalid, IntegrityError, ManifestInvalid, SohoaError, UnsafePath
-from storage.catalogue.identifiers import DOSSIER_CODE, OWNER_ID, PROCEDURE_CODE
+from sohoa.identifiers import DOSSIER_CODE, OWNER_ID, PROCEDURE_CODE
 from workers.errors import BatchTooLarge, FileMissing, MemberUnreadable
 
 MAX_MEMBERS = 2000

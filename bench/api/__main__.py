@@ -5,7 +5,8 @@ Three receipt runs, each with the API's CPU time per request: one station alone 
 stations back to back (saturation), and 20 stations each pushing one batch every ``--interval`` seconds
 (paced, below saturation).
 Options: ``--rounds N`` (batches per station, default 10), ``--stations N`` (default 20), ``--interval S``,
-``--skip-rss``.
+``--skip-rss``, ``--processes N`` (API processes; more than one share their rate limits in ``--redis-url``,
+as ``sohoa serve --processes`` requires).
 """
 
 from __future__ import annotations
@@ -71,10 +72,11 @@ def batch_zip(station: int, n: int) -> bytes:
 
 
 class Server:
-    def __init__(self, var: Path, processes: int = 1):
+    def __init__(self, var: Path, processes: int = 1, redis_url: str = ""):
         self.var, self.port = var, free_port()
         env = os.environ | {"SOHOA_VAR_DIR": str(var), "SOHOA_API__PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}"}
-        if processes > 1:  # migrate once, as `sohoa serve --processes N` does
+        if processes > 1:  # shared rate limits and one migration, as `sohoa serve --processes N` needs and does
+            env |= {"SOHOA_API__RATE_LIMIT_REDIS_URL": redis_url, "SOHOA_API__RATE_LIMIT_PREFIX": f"bench:{var.name}:"}
             from sohoa.bootstrap import prepare
             from sohoa.settings import Settings
             from workers.services import Services
@@ -251,18 +253,24 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between a station's batches (paced run)")
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument("--processes", type=int, default=1, help="API processes (uvicorn workers) under test")
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/13",
+        help="rate limits shared by --processes > 1",
+    )
     args = parser.parse_args()
     out: dict[str, Any] = {
         "bench": "api",
         "host": platform.node(),
         "cpus": os.cpu_count(),
         "api_processes": args.processes,
+        "rate_limits": "redis" if args.processes > 1 else "in-process",
         "load_tool": "bench.api.load (asyncio, pre-built HTTP/1.1 requests, keep-alive per station)",
     }
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         var = Path(tmp) / "var"
         var.mkdir()
-        server = Server(var, args.processes)
+        server = Server(var, args.processes, args.redis_url)
         try:
             keys = station_keys(var, args.stations + 1)
             log(f"receipts: 1 station x {args.rounds} batches of {PAGES} pages (service time) ...")

@@ -5,10 +5,12 @@ The API serves such a path after ``verify_local_link`` accepts it; S3 uses real 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -24,16 +26,48 @@ LinkInvalid = error(
 PATH_PREFIX = "/objects/"
 
 
-def load_or_create_secret(path: Path) -> bytes:
-    """The HMAC key for local links, created (mode 0600) on first use."""
+SECRET_BYTES = 32
+SecretFileInvalid = error(
+    "SECRET_FILE_INVALID",
+    "Tệp khóa bí mật của dịch vụ bị hỏng. Liên hệ quản trị viên.",
+    "A service secret file does not hold a key of at least 32 bytes in hex; restore it or remove it to make a new one.",
+)
+
+
+def _read_secret(path: Path) -> bytes:
     try:
-        return bytes.fromhex(path.read_text().strip())
+        key = bytes.fromhex(path.read_text().strip())
+    except ValueError:
+        key = b""
+    if len(key) < SECRET_BYTES:  # an empty or short key would let anyone sign
+        raise SecretFileInvalid(str(path))
+    return key
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """An HMAC key kept in ``path`` (hex, mode 0600), made on first use.
+
+    Several processes may start at once (``serve --processes``, API replicas sharing a volume):
+    the key is written whole to a private temporary file and hard-linked into place, which fails
+    if another process got there first, so every process reads the same complete key, never a
+    half-written file.
+    """
+    try:
+        return _read_secret(path)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
         with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-        return bytes.fromhex(path.read_text().strip())
+            fh.write(secrets.token_hex(SECRET_BYTES))
+            fh.flush()
+            os.fsync(fh.fileno())
+        with contextlib.suppress(FileExistsError):  # another process made it first: theirs is the key
+            os.link(temp, path)
+    finally:
+        os.unlink(temp)
+    return _read_secret(path)
 
 
 def _mac(secret: bytes, bucket: str, key: str, exp: int) -> str:

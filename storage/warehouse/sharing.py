@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 
 from sohoa.errors import error
+from sohoa.identifiers import AGENCY_CODE, OWNER_ID
 from storage.catalogue.db import Catalogue
-from storage.catalogue.identifiers import AGENCY_CODE, OWNER_ID
 from storage.catalogue.warehouse_models import Agency, Grant
 from storage.objectstore import Bucket
 from storage.warehouse import audit

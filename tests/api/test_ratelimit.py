@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from api.ratelimit import MemoryBucket, MemoryWindow, RedisBucket, RedisWindow
+from api.trusted_devices import DEVICE_COOKIE
 from storage.catalogue.clients import StationLimits, set_limits
 from storage.catalogue.models import ClientRole
 from tests.api.conftest import APPLICANT_ID, Api, issue_signed_result, push_dossier
@@ -92,7 +93,7 @@ class Limited:
 
     backend: str
     make: Callable[..., Api]
-    stored_keys: Callable[[], list[str]]  # this test's keys in Redis (none in memory)
+    stored_keys: Callable[[], list[str]]  # this test's keys in Redis, its prefix cut off (none in memory)
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
@@ -115,19 +116,18 @@ def limited(request: pytest.FixtureRequest, make_api: Callable[..., Api]) -> Ite
     wanted = client.connection_pool.connection_kwargs
 
     def make_redis(**api: Any) -> Api:
-        made = make_api(rate_limit_redis_url=RATE_LIMIT_REDIS_URL, **api)
+        # Keys (station ids, result codes) repeat from run to run: a prefix of its own keeps runs side by side apart.
+        made = make_api(rate_limit_redis_url=RATE_LIMIT_REDIS_URL, rate_limit_prefix=own, **api)
         limits = made.client.app.state.limits  # type: ignore[attr-defined]
-        for limiter in (limits.station, limits.lookup_ip, limits.lookup_code, limits.verify_ip):
-            assert isinstance(limiter, RedisBucket | RedisWindow)
+        for limiter in (limits.station, limits.lookup_ip, limits.lookup_code, limits.lookup_device, limits.verify_ip):
+            assert isinstance(limiter, RedisBucket | RedisWindow) and limiter.prefix.startswith(own)
             kwargs = limiter.client.connection_pool.connection_kwargs
             assert (kwargs["host"], kwargs["port"], kwargs["db"]) == (wanted["host"], wanted["port"], wanted["db"])
-            # The app's prefixes are fixed and its keys (station ids, result codes) repeat from run to run:
-            # this test's own prefix in front keeps runs side by side apart.
-            limiter.prefix = own + limiter.prefix
         return made
 
     def stored_keys() -> list[str]:
-        return sorted(key.decode() for key in client.scan_iter(match=own + "*"))
+        """This test's keys, without its prefix."""
+        return sorted(key.decode().removeprefix(own) for key in client.scan_iter(match=own + "*"))
 
     yield Limited("redis", make_redis, stored_keys)
     keys = list(client.scan_iter(match=own + "*"))
@@ -150,7 +150,28 @@ def test_guesses_sent_all_at_once_get_exactly_the_limit(limited: Limited) -> Non
     assert statuses.count(403) == 5 and statuses.count(429) == 35  # checked: exactly the limit, however sent
     assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990") == 429  # even the right answer waits now
     if limited.backend == "redis":  # the attempts were counted in Redis, not in the process
-        assert any(":sohoa:rl:lookup-code:" in key for key in limited.stored_keys())
+        assert any(key.startswith("lookup-code:") for key in limited.stored_keys())
+
+
+def test_guesses_by_others_do_not_lock_out_a_browser_that_passed_before(limited: Limited) -> None:
+    """Anyone holding the paper can fill a result's shared window; the applicant's own browser is not held by it."""
+    api = limited.make(lookup_max_failures_per_code=3, lookup_max_failures_per_ip=1000)
+    push_dossier(api, CODE + "02")
+    code = issue_signed_result(api, CODE + "02")
+    assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990") == 303
+    device = api.client.cookies[DEVICE_COOKIE]
+    api.client.cookies.clear()  # someone else, who knows the code
+    assert [lookup(api, code, f"{n:06d}", "15/03/1990") for n in range(4)] == [403, 403, 403, 429]
+    assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990") == 429  # a browser never trusted still waits
+    api.client.cookies.set(DEVICE_COOKIE, device[:-1] + ("0" if device[-1] != "0" else "1"))
+    assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990") == 429  # a forged cookie is no trust
+    api.client.cookies.set(DEVICE_COOKIE, device)
+    assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990") == 303  # the applicant's browser gets in
+    # The trusted browser has a window of its own: guessing from it is limited as from anywhere.
+    assert [lookup(api, code, f"{n:06d}", "15/03/1990") for n in range(10, 14)] == [403, 403, 403, 429]
+    assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990") == 429
+    if limited.backend == "redis":
+        assert any(key.startswith("lookup-device:") for key in limited.stored_keys())
 
 
 def push(api: Api, headers: dict[str, str], n: int) -> httpx.Response:
@@ -175,4 +196,4 @@ def test_a_station_with_its_own_rate_and_burst(limited: Limited) -> None:
     other = api.key("Trạm 2", ClientRole.STATION)
     assert push(api, other, 30).status_code == 202
     if limited.backend == "redis":
-        assert sum(":sohoa:rl:station:" in key for key in limited.stored_keys()) == 3
+        assert sum(key.startswith("station:") for key in limited.stored_keys()) == 3

@@ -31,7 +31,17 @@ def test_decodes_province_century_sex_and_year(number: str, province: str, sex: 
 
 @pytest.mark.parametrize(
     "number",
-    ["00109001234", "0010900123456", "00109001234A", "003090012345", "099090012345", "000090012345", ""],
+    [
+        "00109001234",
+        "0010900123456",
+        "00109001234A",
+        "003090012345",
+        "099090012345",
+        "000090012345",
+        "",
+        "001090012345\n",  # a trailing newline, which ``$`` would let through
+        "00109001234\u0665",  # an Arabic-Indic five, a digit to ``\\d`` but not to the catalogue
+    ],
 )
 def test_rejects_bad_length_characters_and_unknown_provinces(number: str) -> None:
     assert parse_citizen_id(number) is None
