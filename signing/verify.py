@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
@@ -51,6 +52,22 @@ from signing.report import Lang, SignatureReport, VerificationReport
 from signing.revocation import has_revocation_pointers
 
 log = logging.getLogger(__name__)
+_OWN_CODE = str(Path(__file__).resolve().parents[1])
+
+
+def _log_unreadable(what: str, exc: Exception) -> None:
+    """Log why a PDF or signature is reported unreadable, telling a hostile file from a fault of ours.
+
+    The report says "unreadable" either way (hostile input must never turn into a server error).
+    When the exception was raised in our own code, not inside a parsing library, it is more likely
+    our bug than the file's: that is logged as an error with its traceback, so that it is seen.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    innermost = frames[-1].filename if frames else ""
+    if innermost.startswith(_OWN_CODE) and "site-packages" not in innermost:
+        log.error("%s reported unreadable after a fault in our code: %s", what, type(exc).__name__, exc_info=exc)
+    else:
+        log.warning("%s unreadable: %s", what, type(exc).__name__)
 
 PADES_SUBFILTER = "/ETSI.CAdES.detached"
 _COVERAGE_NAMES = {
@@ -99,7 +116,7 @@ async def async_verify_pdf(
     except Exception as exc:
         # pyHanko parses lazily, so a hostile PDF can fail anywhere below, with anything
         # (zlib.error, NotImplementedError, AssertionError, struct.error...): it is unreadable.
-        log.warning("Unreadable PDF: %s", type(exc).__name__)
+        _log_unreadable("PDF", exc)
         raise PdfInvalid(type(exc).__name__) from None
 
 
@@ -221,7 +238,7 @@ async def _verify_one(
             soft = await _validate(sig, roots, revinfo, "soft-fail", allow_fetching)
             status = soft if soft.trusted else status
     except Exception as exc:  # a malformed signature must not hide the others
-        log.warning("Cannot validate signature %s: %s", rep.field_name, type(exc).__name__)
+        _log_unreadable(f"signature {rep.field_name}", exc)
         rep.problems.append("signature_unreadable")
         return rep
     rep.revocation = revocation  # type: ignore[assignment]

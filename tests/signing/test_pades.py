@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -124,6 +125,30 @@ def test_unsigned_and_garbled_pdfs(pki: DevPki, pdf_1page: bytes) -> None:
     with pytest.raises(PdfInvalid) as info:
         verify_pdf(b"%PDF-1.7\nthis is not a pdf", [pki.root_cert])
     assert info.value.code == "PDF_INVALID"
+
+
+def test_a_fault_of_ours_is_logged_as_one_not_only_called_unreadable(
+    pki: DevPki,
+    operator_key: SigningKey,
+    pdf_1page: bytes,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="signing.verify")
+    with pytest.raises(PdfInvalid):
+        verify_pdf(b"%PDF-1.7\nthis is not a pdf", [pki.root_cert])  # the file's fault: a warning
+    assert [r.levelno for r in caplog.records] == [logging.WARNING] and caplog.records[0].exc_info is None
+    caplog.clear()
+
+    def broken(*_args: object) -> None:
+        raise TypeError("a bug of ours")
+
+    monkeypatch.setattr("signing.verify._dss_summary", broken)
+    signed = sign_pdf(pdf_1page, operator_key)
+    with pytest.raises(PdfInvalid):  # still what the citizen is told: no server error from a PDF
+        verify_pdf(signed, [pki.root_cert])
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "fault in our code" in errors[0].getMessage() and errors[0].exc_info is not None
 
 
 def test_levels_and_inputs_refused_with_codes(pki: DevPki, operator_key: SigningKey, pdf_1page: bytes) -> None:
