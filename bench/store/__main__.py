@@ -6,6 +6,7 @@ PostgreSQL comes from SOHOA_TEST_PG_URL (default: the local test server).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -13,6 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,16 @@ class PgSchema:
         self.admin.dispose()
 
 
+@contextlib.contextmanager
+def ramdisk_folder() -> Iterator[Path | None]:
+    """A temporary folder on /dev/shm (a RAM disk), or None where there is none."""
+    if not Path("/dev/shm").is_dir():
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-store-", dir="/dev/shm") as ram:
+        yield Path(ram)
+
+
 def targets(result: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     tp = result.get("throughput", {}).get("500KB", {})
@@ -79,8 +91,12 @@ def main(argv: list[str]) -> int:
         if "--skip-throughput" not in argv:
             pg = PgSchema()
             try:
-                with SeaweedS3(folder / "seaweed") as server:
+                with SeaweedS3(folder / "seaweed") as server, ramdisk_folder() as ram:
                     dbs = {"sqlite": throughput.sqlite_url(folder, "throughput"), "postgresql": pg.url}
+                    if ram is not None:
+                        dbs["sqlite_ramdisk"] = throughput.sqlite_url(ram, "throughput")
+                    result["disk_flush_ms"] = throughput.disk_flush_ms(folder)
+                    log(f"disk flush (4 KiB + fdatasync) here, ms: {result['disk_flush_ms']}")
                     result["throughput"] = throughput.run(server, dbs, rounds=3 if quick else 5, log=log)
             finally:
                 pg.drop()

@@ -6,6 +6,11 @@ The targets compare with ``raw``; ``raw_verified`` (plus the SHA-256 check) and 
 (plus a versioned bucket, as the warehouse's documents bucket is) are references that show
 what those two costs take by themselves. ``warehouse_*_vs_same_work`` divides by the latter:
 what the catalogue rows and the audit log add to the storage work the warehouse must do anyway.
+
+Every audited read waits for a durable commit (its audit entry must outlive the access), and the raw
+client never flushes anything to disk: ``disk_flush_ms`` times that flush on the benchmark's disk,
+and ``warehouse_sqlite_ramdisk`` (reference only, when /dev/shm exists) keeps its catalogue where a
+flush costs nothing, as it nearly does on a server SSD with power-loss protection.
 """
 
 from __future__ import annotations
@@ -119,6 +124,22 @@ def _round(clients: dict[str, Any], size: int, count: int, flip: bool) -> dict[s
             get_s[n] += time.perf_counter() - started
     total = size * count
     return {n: (_mbps(total, put_s[n]), _mbps(total, get_s[n])) for n in names}
+
+
+def disk_flush_ms(folder: Path, samples: int = 50) -> dict[str, float]:
+    """Median and p90 of a 4 KiB append plus ``fdatasync`` in ``folder``: what one durable commit waits for."""
+    path = folder / "flush-probe"
+    times: list[float] = []
+    with path.open("wb") as fh:
+        for _ in range(samples):
+            started = time.perf_counter()
+            fh.write(os.urandom(4096))
+            fh.flush()
+            os.fdatasync(fh.fileno())
+            times.append((time.perf_counter() - started) * 1000)
+    path.unlink()
+    times.sort()
+    return {"p50": round(statistics.median(times), 3), "p90": round(times[int(0.9 * (samples - 1))], 3)}
 
 
 def _ratio(ours: dict[str, float], anchor: dict[str, float]) -> dict[str, float]:
