@@ -17,6 +17,7 @@ from api.errors import page_or_json_error, sohoa_error_handler
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.ratelimit import make_limits
 from api.verification import Verifier
+from signing.sandbox import VerifySandbox
 from sohoa import __version__
 from sohoa.bootstrap import prepare
 from sohoa.errors import SohoaError
@@ -55,7 +56,10 @@ def _state(app: FastAPI, settings: Settings, services: Services) -> None:
         redis_prefix=api.rate_limit_prefix,
     )
     app.state.receipt_threads = anyio.CapacityLimiter(api.receipt_threads)
-    app.state.verifier = Verifier(lambda: services.trust_roots)
+    sandbox = VerifySandbox(
+        processes=api.verify_processes, timeout_s=api.verify_timeout_s, memory_mb=api.verify_memory_mb
+    )
+    app.state.verifier = Verifier(lambda: services.trust_roots, sandbox)
     app.state.warehouse = services.warehouse
     app.state.portal_secret = b""
     app.state.wake_workers = lambda: None
@@ -106,6 +110,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
                 dispatcher.stop()
             if maintenance:
                 maintenance.stop()
+            app.state.verifier.close()
             services.close()
 
     app = FastAPI(title="sohoa", version=__version__, description=DESCRIPTION, lifespan=lifespan)

@@ -26,6 +26,7 @@ from api.ratelimit import Limits, Window
 from api.trusted_devices import DEVICE_COOKIE, remember_device, trusted_device
 from api.uploads import parse_multipart
 from api.verification import VERIFY_LIMITED, ReportView, verify_quota_wait
+from signing.errors import VerifyBusy
 from storage.catalogue.models import ComponentState, EResult
 from storage.objectstore import Bucket
 from storage.warehouse import audit
@@ -308,7 +309,12 @@ async def verify_upload(request: Request) -> HTMLResponse:
         name = Path(upload.filename).name[:120]
     finally:
         await form.close()
-    report = await run_in_threadpool(request.app.state.verifier.verify, data)
+    try:
+        report = await run_in_threadpool(request.app.state.verifier.verify_upload, data)
+    except VerifyBusy:
+        response = page(request, "verify.html", 503, code=code, error=VerifyBusy.message_vi)
+        response.headers["Retry-After"] = "60"
+        return response
     match = await run_in_threadpool(_matches, request, code, report.sha256)
     checked_at = vn_time(datetime.now().astimezone())
     return page(request, "verify.html", code=code, report=report, filename=name, match=match, checked_at=checked_at)

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import func, select, text
 
 from api.citizen import is_loopback
-from api.docs import ERRORS, binary_body
+from api.docs import ERRORS, binary_body, error_response
 from api.errors import rate_limited, retry_seconds
 from api.pages import page
 from api.uploads import read_body
@@ -103,14 +103,18 @@ async def metrics(request: Request) -> Response:
     "/api/v1/verify",
     summary="Verify the signatures of any PDF; the report's sentences are Vietnamese",
     openapi_extra=binary_body("The PDF to verify", "application/pdf"),
-    responses={413: ERRORS[413], 429: ERRORS[429]},
+    responses={
+        413: ERRORS[413],
+        429: ERRORS[429],
+        503: error_response("Every verification process stayed busy (VERIFY_BUSY); try again later"),
+    },
 )
 async def verify_any(request: Request) -> dict:
     wait = await run_in_threadpool(verify_quota_wait, request)
     if wait > 0:
         raise rate_limited(wait, VERIFY_LIMITED.format(seconds=retry_seconds(wait)))
     data = await read_body(request, request.app.state.services.settings.api.verify_max_upload_bytes)
-    view = await run_in_threadpool(request.app.state.verifier.verify, data)
+    view = await run_in_threadpool(request.app.state.verifier.verify_upload, data)
     return view.data | {"sha256": view.sha256, "verdict": view.verdict, "report_vi": view.signatures}
 
 

@@ -1,8 +1,8 @@
 """Signature verification for the portal and the agency API, cached by the file's SHA-256.
 
 Stored documents and results never change (content-addressed, signed once), so a report is
-computed once per process and reused; the cache is bounded. Uploaded files are verified
-afresh.
+computed once per process and reused; the cache is bounded. Uploaded files are anyone's: they
+are verified afresh, in a child process under time and memory limits (``signing.sandbox``).
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from typing import Any
 from fastapi import Request
 
 from api.citizen import client_of
-from signing.errors import PdfInvalid
+from signing.errors import PdfInvalid, PdfTooComplex
 from signing.report import VerificationReport, message
+from signing.sandbox import VerifySandbox
 from signing.verify import verify_pdf
+from sohoa.errors import SohoaError
 
 CACHE_SIZE = 2048
 
@@ -52,10 +54,11 @@ def view_of(report: VerificationReport, sha256: str) -> ReportView:
     )
 
 
-def invalid_view(sha256: str) -> ReportView:
-    text = PdfInvalid.message_vi
-    data = {"valid": False, "signature_count": 0, "problems": ["pdf_invalid"], "warnings": [], "signatures": []}
-    return ReportView(False, message("document_invalid", "vi"), [text], [], data, sha256)
+def invalid_view(sha256: str, why: type[SohoaError] = PdfInvalid) -> ReportView:
+    """The view of a file that could not be verified at all: ``why``'s code as the problem, its sentence."""
+    problems = [why.code.lower()]
+    data = {"valid": False, "signature_count": 0, "problems": problems, "warnings": [], "signatures": []}
+    return ReportView(False, message("document_invalid", "vi"), [why.message_vi], [], data, sha256)
 
 
 def summary(view: ReportView) -> dict[str, Any]:
@@ -72,13 +75,28 @@ def summary(view: ReportView) -> dict[str, Any]:
 
 
 class Verifier:
-    def __init__(self, trust_roots: Callable[[], list[Path]]):
+    def __init__(self, trust_roots: Callable[[], list[Path]], sandbox: VerifySandbox):
         self._roots = trust_roots
+        self._sandbox = sandbox
         self._cache: OrderedDict[str, ReportView] = OrderedDict()
         self._lock = threading.Lock()
 
+    def verify_upload(self, pdf: bytes) -> ReportView:
+        """Verify a PDF someone uploaded, in the sandbox (blocking: call from a worker thread).
+
+        Raises VerifyBusy when every sandbox process stayed busy.
+        """
+        sha = hashlib.sha256(pdf).hexdigest()
+        try:
+            return view_of(self._sandbox.verify(pdf, self._roots()), sha)
+        except (PdfInvalid, PdfTooComplex) as exc:
+            return invalid_view(sha, type(exc))
+
+    def close(self) -> None:
+        self._sandbox.close()
+
     def verify(self, pdf: bytes, *, cache: bool = False) -> ReportView:
-        """Verify ``pdf`` (blocking: call from a worker thread)."""
+        """Verify a stored document or result, in this process (blocking: call from a worker thread)."""
         sha = hashlib.sha256(pdf).hexdigest()
         if cache:
             with self._lock:

@@ -36,6 +36,17 @@ PdfInvalid = error(
     "Tệp PDF không đọc được (bị hỏng hoặc đã bị mã hóa). Kiểm tra lại tệp và gửi lại.",
     "The PDF cannot be read (damaged or encrypted). Check the file and send it again.",
 )
+PdfTooComplex = error(
+    "PDF_TOO_COMPLEX",
+    "Tệp PDF quá phức tạp để kiểm tra (vượt quá thời gian hoặc bộ nhớ cho phép). Tệp có thể đã bị làm hỏng có chủ ý.",
+    "The PDF could not be verified within the time or memory allowed; it may have been crafted to do that.",
+)
+VerifyBusy = error(
+    "VERIFY_BUSY",
+    "Hệ thống đang kiểm tra nhiều tệp cùng lúc. Vui lòng thử lại sau ít phút.",
+    "Every verification process is busy. Try again in a few minutes.",
+    retryable=True,
+)
 SigningFailed = error(
     "SIGNING_FAILED",
     "Ký số tài liệu không thành công. Vui lòng thử lại hoặc liên hệ quản trị viên.",

@@ -69,6 +69,7 @@ def _log_unreadable(what: str, exc: Exception) -> None:
     else:
         log.warning("%s unreadable: %s", what, type(exc).__name__)
 
+
 PADES_SUBFILTER = "/ETSI.CAdES.detached"
 _COVERAGE_NAMES = {
     SignatureCoverageLevel.ENTIRE_FILE: "entire_file",

@@ -178,6 +178,11 @@ class ApiSettings(_Section):
     # Officer PDF uploads and the public verify page (bytes).
     result_max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     verify_max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Uploaded PDFs are verified in child processes: how many at once per API process, and each one's
+    # wall-clock and memory allowance (past either, the file is reported as too complex).
+    verify_processes: int = Field(default=2, ge=1, le=32)
+    verify_timeout_s: float = Field(default=30.0, gt=0)
+    verify_memory_mb: int = Field(default=1024, ge=64)
     # Public signature checks (API and the /kiem-tra page) per client address: sustained rate and burst.
     verify_per_minute_per_ip: float = Field(default=30.0, gt=0)
     verify_burst_per_ip: int = Field(default=10, ge=1)

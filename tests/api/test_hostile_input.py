@@ -136,3 +136,28 @@ def test_randomly_corrupted_pdfs_are_never_valid_and_never_raise(make_api) -> No
             assert r.json()["valid"] is False and summary_problems(r.json()) == set(report["problems"]), n
     # Both ways of failing are reached: unparseable files, and parseable ones whose digest no longer matches.
     assert seen["pdf_invalid"] >= 30 and seen["integrity_broken"] >= 30, seen
+
+
+def test_a_pdf_whose_check_overruns_is_reported_too_complex_and_the_service_goes_on(make_api) -> None:  # type: ignore[no-untyped-def]
+    """Uploaded PDFs are checked in a child process that is killed at the time limit: a verdict, not a hung thread."""
+    api = make_api(verify_timeout_s=0.001)  # nothing verifies in a millisecond: as a file crafted to loop
+    signed = sign_pdf(render_result_pdf(["Bản sao điện tử"]), api.services.signing_key("operator"), level="B-B")
+    r = api.client.post("/api/v1/verify", content=signed, headers={"Content-Type": "application/pdf"})
+    assert r.status_code == 200 and r.json()["valid"] is False and r.json()["problems"] == ["pdf_too_complex"]
+    page = api.client.post("/kiem-tra", files={"tep": ("x.pdf", signed, "application/pdf")})
+    assert page.status_code == 200 and "quá phức tạp để kiểm tra" in page.text
+    sandbox = api.client.app.state.verifier._sandbox
+    sandbox.timeout_s = 60
+    r = api.client.post("/api/v1/verify", content=signed, headers={"Content-Type": "application/pdf"})
+    assert r.status_code == 200 and r.json()["valid"] is True  # a fresh child took the killed one's place
+    sandbox.timeout_s = 0.2
+    assert sandbox._slots.acquire(timeout=1)  # the only slots, held as by checks that run on
+    assert sandbox._slots.acquire(timeout=1)
+    try:
+        busy = api.client.post("/api/v1/verify", content=signed, headers={"Content-Type": "application/pdf"})
+        assert busy.status_code == 503 and busy.json()["detail"]["code"] == "VERIFY_BUSY"
+        page = api.client.post("/kiem-tra", files={"tep": ("x.pdf", signed, "application/pdf")})
+        assert page.status_code == 503 and "thử lại sau" in page.text and page.headers["retry-after"] == "60"
+    finally:
+        sandbox._slots.release()
+        sandbox._slots.release()
