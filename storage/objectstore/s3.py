@@ -10,6 +10,8 @@ with backoff until ``RetryPolicy.total_s`` has passed.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import io
 import logging
 import uuid
@@ -55,6 +57,41 @@ _VERSIONED = (Bucket.DOCUMENTS, Bucket.RESULTS)
 SHA_META = "x-amz-meta-sha256"
 
 
+_KNOWN_BODY: contextvars.ContextVar[tuple[int, str] | None] = contextvars.ContextVar("known_body", default=None)
+
+
+class _Minio(Minio):
+    """The minio client, signing a PUT body whose SHA-256 the caller already knows without hashing it again.
+
+    Over plain HTTP, signature v4 covers the body's SHA-256, which minio computes for every
+    request: a second pass over bytes the warehouse has just hashed for their content key.
+    Inside ``_known_body`` a request body of exactly the given length is signed with the given
+    digest instead (the parts of a multipart upload are shorter, and still hashed here). It is
+    the digest of those very bytes, so servers that check the payload hash (MinIO, AWS) still
+    catch a body changed on the way; SeaweedFS checks none, with either digest.
+    """
+
+    def _build_headers(
+        self, host: str, headers: dict[str, Any] | None = None, body: bytes | None = None, creds: Any = None
+    ) -> tuple[dict[str, Any], datetime]:
+        known = _KNOWN_BODY.get()
+        if known is None or body is None or creds is None or self._base_url.is_https or len(body) != known[0]:
+            return super()._build_headers(host, headers, body, creds)
+        built, date = super()._build_headers(host, headers, None, creds)  # no body: nothing hashed
+        built["Content-Length"] = str(len(body))
+        built["x-amz-content-sha256"] = known[1]
+        return built, date
+
+
+@contextlib.contextmanager
+def _known_body(data: bytes, sha256: str) -> Iterator[None]:
+    token = _KNOWN_BODY.set((len(data), sha256))
+    try:
+        yield
+    finally:
+        _KNOWN_BODY.reset(token)
+
+
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, _TRANSIENT):
         return True
@@ -85,7 +122,7 @@ class S3ObjectStore:
         http = inflight.pool_manager(
             timeout=urllib3.Timeout(connect=3, read=60), retries=urllib3.Retry(total=0), maxsize=16
         )
-        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, http_client=http)
+        self.client = _Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, http_client=http)
         self.prefix = prefix
         self.policy = policy or StorePolicy()
         self.retry = retry or RetryPolicy()
@@ -154,18 +191,20 @@ class S3ObjectStore:
         key = content_key(digest, suffix)
         if (check_exists or bucket is Bucket.RESULTS) and self.renew(bucket, key):
             return StoredObject(bucket, key, digest, len(data))
-        result = self._call(
-            f"put {name}/{key}",
-            lambda: self.client.put_object(
-                name,
-                key,
-                io.BytesIO(data),
-                len(data),
-                content_type=content_type or "application/octet-stream",
-                metadata={SHA_META: digest},
-                **self._lock_args(bucket),
-            ),
-        )
+
+        def put() -> Any:
+            with _known_body(data, digest):
+                return self.client.put_object(
+                    name,
+                    key,
+                    io.BytesIO(data),
+                    len(data),
+                    content_type=content_type or "application/octet-stream",
+                    metadata={SHA_META: digest},
+                    **self._lock_args(bucket),
+                )
+
+        result = self._call(f"put {name}/{key}", put)
         return StoredObject(bucket, key, digest, len(data), _version(result.version_id))
 
     def stage(self, bucket: Bucket, source: Source, *, content_type: str = "") -> Staged:

@@ -234,3 +234,23 @@ def test_s3_refuses_anonymous_and_wrong_keys(seaweed: SeaweedS3) -> None:
     wrong = S3ObjectStore(seaweed.endpoint, seaweed.access_key, "wrong-secret", secure=False, prefix=store.prefix)
     with pytest.raises(S3Error):
         wrong.client.list_buckets()
+
+
+def test_s3_put_signs_with_the_hash_it_was_given(seaweed: SeaweedS3, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over plain HTTP the body's SHA-256 the warehouse computed is the one signed: minio does not hash it again."""
+    import minio.api
+
+    from tests.storage.conftest import s3_store
+
+    store = s3_store(seaweed)
+    data = os.urandom(300_000)
+    hashed: list[int] = []
+    real_hash = minio.api.sha256_hash
+    monkeypatch.setattr(minio.api, "sha256_hash", lambda body: hashed.append(len(body or b"")) or real_hash(body))
+    obj = store.put_bytes(Bucket.DOCUMENTS, data, check_exists=False, sha256=sha256_hex(data))
+    assert max(hashed, default=0) < 1000  # only empty or tiny request bodies (bucket setup) were hashed
+    assert store.get_bytes(Bucket.DOCUMENTS, obj.key, sha256=obj.sha256) == data
+    other = os.urandom(300_000)
+    hashed.clear()
+    store.client.put_object(store.bucket_name(Bucket.DOCUMENTS), "plain", io.BytesIO(other), len(other))
+    assert hashed == [len(other)]  # outside a warehouse put, minio hashes as it always does
