@@ -60,6 +60,7 @@ def _state(app: FastAPI, settings: Settings, services: Services) -> None:
         processes=api.verify_processes, timeout_s=api.verify_timeout_s, memory_mb=api.verify_memory_mb
     )
     app.state.verifier = Verifier(lambda: services.trust_roots, sandbox)
+    app.state.verify_threads = anyio.CapacityLimiter(2 * api.verify_processes)
     app.state.warehouse = services.warehouse
     app.state.portal_secret = b""
     app.state.wake_workers = lambda: None

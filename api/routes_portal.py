@@ -25,7 +25,7 @@ from api.pages import page, vn_time
 from api.ratelimit import Limits, Window
 from api.trusted_devices import DEVICE_COOKIE, remember_device, trusted_device
 from api.uploads import parse_multipart
-from api.verification import VERIFY_LIMITED, ReportView, verify_quota_wait
+from api.verification import VERIFY_LIMITED, ReportView, check_upload, verify_quota_wait
 from signing.errors import VerifyBusy
 from storage.catalogue.models import ComponentState, EResult
 from storage.objectstore import Bucket
@@ -310,7 +310,7 @@ async def verify_upload(request: Request) -> HTMLResponse:
     finally:
         await form.close()
     try:
-        report = await run_in_threadpool(request.app.state.verifier.verify_upload, data)
+        report = await check_upload(request, data)
     except VerifyBusy:
         response = page(request, "verify.html", 503, code=code, error=VerifyBusy.message_vi)
         response.headers["Retry-After"] = "60"

@@ -14,7 +14,7 @@ from api.docs import ERRORS, binary_body, error_response
 from api.errors import rate_limited, retry_seconds
 from api.pages import page
 from api.uploads import read_body
-from api.verification import VERIFY_LIMITED, verify_quota_wait
+from api.verification import VERIFY_LIMITED, check_upload, verify_quota_wait
 from storage.catalogue.models import Document, Dossier, EResult
 
 router = APIRouter(tags=["public"])
@@ -114,7 +114,7 @@ async def verify_any(request: Request) -> dict:
     if wait > 0:
         raise rate_limited(wait, VERIFY_LIMITED.format(seconds=retry_seconds(wait)))
     data = await read_body(request, request.app.state.services.settings.api.verify_max_upload_bytes)
-    view = await run_in_threadpool(request.app.state.verifier.verify_upload, data)
+    view = await check_upload(request, data)
     return view.data | {"sha256": view.sha256, "verdict": view.verdict, "report_vi": view.signatures}
 
 

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import Request
 
 from api.citizen import client_of
-from signing.errors import PdfInvalid, PdfTooComplex
+from signing.errors import PdfInvalid, PdfTooComplex, VerifyBusy
 from signing.report import VerificationReport, message
 from signing.sandbox import VerifySandbox
 from signing.verify import verify_pdf
@@ -118,6 +119,18 @@ class Verifier:
     def cached(self, sha256: str) -> ReportView | None:
         with self._lock:
             return self._cache.get(sha256)
+
+
+async def check_upload(request: Request, data: bytes) -> ReportView:
+    """Verify an uploaded PDF on the verification threads; VerifyBusy at once when they are all taken.
+
+    Its own small pool of threads (twice the sandbox's processes), not the shared one: uploads
+    waiting for a sandbox process must not hold the threads that lookups and downloads need.
+    """
+    limiter: anyio.CapacityLimiter = request.app.state.verify_threads
+    if limiter.available_tokens < 1:
+        raise VerifyBusy("every verification thread is taken")
+    return await anyio.to_thread.run_sync(request.app.state.verifier.verify_upload, data, limiter=limiter)
 
 
 VERIFY_LIMITED = "Bạn đã kiểm tra quá nhiều tệp trong thời gian ngắn. Vui lòng thử lại sau {seconds} giây."

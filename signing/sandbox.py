@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 from signing.errors import PdfInvalid, PdfTooComplex, VerifyBusy
 from signing.report import VerificationReport
@@ -40,14 +41,14 @@ def _address_space() -> int:
 
 
 def _serve(conn: Connection, memory_bytes: int, json_logs: bool) -> None:
-    """The child: verify each PDF it is sent, answer ("ok", report), ("invalid", None) or ("memory", None)."""
+    """The child: verify each PDF it is sent; answer ("ok", report), ("invalid" | "memory", None) or ("fault", why)."""
     setup_logging(json_lines=json_logs)
     limit = _address_space() + memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     while True:
         try:
             pdf, roots = conn.recv()
-        except EOFError:
+        except (EOFError, MemoryError):  # the parent is gone, or the file alone is over the allowance
             return
         try:
             conn.send(("ok", verify_pdf(pdf, roots)))
@@ -55,6 +56,12 @@ def _serve(conn: Connection, memory_bytes: int, json_logs: bool) -> None:
             conn.send(("invalid", None))
         except MemoryError:
             conn.send(("memory", None))
+        except Exception as exc:  # not the file's doing (the trust roots, a fault of ours): the caller's to raise
+            conn.send(("fault", f"{type(exc).__name__}: {exc}"))
+
+
+class SandboxFault(RuntimeError):
+    """Verification failed in the child for a reason that is not the file's (a server error, not a verdict)."""
 
 
 class _Child:
@@ -86,7 +93,7 @@ class VerifySandbox:
 
     def verify(self, pdf: bytes, trust_roots: Sequence[Path]) -> VerificationReport:
         """``verify_pdf`` in a child. Raises PdfInvalid, PdfTooComplex (the child is then replaced),
-        or VerifyBusy when no child came free within ``timeout_s``."""
+        VerifyBusy when no child came free within ``timeout_s``, or SandboxFault."""
         if not self._slots.acquire(timeout=self.timeout_s):
             raise VerifyBusy(f"all verification processes busy for {self.timeout_s:g} s")
         try:
@@ -95,16 +102,18 @@ class VerifySandbox:
             self._slots.release()
         if outcome == "invalid":
             raise PdfInvalid("unreadable PDF")
+        if outcome == "fault":
+            raise SandboxFault(report)
         return report
 
-    def _run(self, pdf: bytes, roots: list[Path]) -> tuple[str, VerificationReport | None]:
+    def _run(self, pdf: bytes, roots: list[Path]) -> tuple[str, Any]:
         child = self._take()
         try:
             child.conn.send((pdf, roots))
-        except OSError:  # an idle child that died since its last use: one fresh try
+        except OSError:  # it stopped reading: the file alone was over its memory allowance
             child.kill()
-            child = _Child(self._memory_bytes)
-            child.conn.send((pdf, roots))
+            log.warning("the process verifying an uploaded PDF (%d bytes) could not take it in", len(pdf))
+            raise PdfTooComplex("the file is larger than the verification memory allowance") from None
         if not child.conn.poll(self.timeout_s):
             child.kill()
             log.warning("verification of an uploaded PDF (%d bytes) killed after %g s", len(pdf), self.timeout_s)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import traceback
 from collections.abc import Sequence
 from io import BytesIO
@@ -52,7 +53,11 @@ from signing.report import Lang, SignatureReport, VerificationReport
 from signing.revocation import has_revocation_pointers
 
 log = logging.getLogger(__name__)
-_OWN_CODE = str(Path(__file__).resolve().parents[1])
+# Where our own packages live (a source tree or site-packages alike).
+_OWN_CODE = tuple(
+    f"{Path(__file__).resolve().parents[1] / package}{os.sep}"
+    for package in ("api", "digitizer", "signing", "sohoa", "storage", "workers")
+)
 
 
 def _log_unreadable(what: str, exc: Exception) -> None:
@@ -64,7 +69,7 @@ def _log_unreadable(what: str, exc: Exception) -> None:
     """
     frames = traceback.extract_tb(exc.__traceback__)
     innermost = frames[-1].filename if frames else ""
-    if innermost.startswith(_OWN_CODE) and "site-packages" not in innermost:
+    if innermost.startswith(_OWN_CODE):
         log.error("%s reported unreadable after a fault in our code: %s", what, type(exc).__name__, exc_info=exc)
     else:
         log.warning("%s unreadable: %s", what, type(exc).__name__)
@@ -112,8 +117,8 @@ async def async_verify_pdf(
     roots = load_trust_roots(trust_roots)
     try:
         return await _verify_document(pdf, roots, lang, allow_fetching)
-    except PdfInvalid:
-        raise
+    except (PdfInvalid, MemoryError):
+        raise  # a memory allowance overrun is the sandbox's to report, not an unreadable file
     except Exception as exc:
         # pyHanko parses lazily, so a hostile PDF can fail anywhere below, with anything
         # (zlib.error, NotImplementedError, AssertionError, struct.error...): it is unreadable.
@@ -238,6 +243,8 @@ async def _verify_one(
         elif checkable and not status.revoked:
             soft = await _validate(sig, roots, revinfo, "soft-fail", allow_fetching)
             status = soft if soft.trusted else status
+    except MemoryError:
+        raise
     except Exception as exc:  # a malformed signature must not hide the others
         _log_unreadable(f"signature {rep.field_name}", exc)
         rep.problems.append("signature_unreadable")

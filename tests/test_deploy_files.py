@@ -71,7 +71,7 @@ def test_the_image_gives_every_volume_mount_point_to_the_service_user() -> None:
 
 
 def test_serve_with_several_processes_needs_shared_rate_limits(tmp_path: Path) -> None:
-    env = {"SOHOA_VAR_DIR": str(tmp_path), "SOHOA_WORKERS__MODE": "celery"}
+    env = {"SOHOA_VAR_DIR": str(tmp_path), "SOHOA_WORKERS__MODE": "celery", "SOHOA_API__RATE_LIMIT_REDIS_URL": None}
     get_settings.cache_clear()  # the command reads this environment, not one cached before
     try:
         refused = CliRunner().invoke(main, ["serve", "--processes", "2"], env=env)

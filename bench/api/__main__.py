@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -74,9 +75,11 @@ def batch_zip(station: int, n: int) -> bytes:
 class Server:
     def __init__(self, var: Path, processes: int = 1, redis_url: str = ""):
         self.var, self.port = var, free_port()
+        self.redis_url, self.redis_prefix = "", ""
         env = os.environ | {"SOHOA_VAR_DIR": str(var), "SOHOA_API__PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}"}
         if processes > 1:  # shared rate limits and one migration, as `sohoa serve --processes N` needs and does
-            env |= {"SOHOA_API__RATE_LIMIT_REDIS_URL": redis_url, "SOHOA_API__RATE_LIMIT_PREFIX": f"bench:{var.name}:"}
+            self.redis_url, self.redis_prefix = redis_url, f"bench:{uuid.uuid4().hex[:12]}:"  # this run's keys only
+            env |= {"SOHOA_API__RATE_LIMIT_REDIS_URL": redis_url, "SOHOA_API__RATE_LIMIT_PREFIX": self.redis_prefix}
             from sohoa.bootstrap import prepare
             from sohoa.settings import Settings
             from workers.services import Services
@@ -98,6 +101,14 @@ class Server:
         self.proc.terminate()
         self.proc.wait(30)
         self.log.close()
+        if self.redis_prefix:
+            import redis
+
+            client = redis.Redis.from_url(self.redis_url)
+            keys = list(client.scan_iter(match=self.redis_prefix + "*"))
+            if keys:
+                client.delete(*keys)
+            client.close()
 
     def total(self, measure: Callable[[psutil.Process], float]) -> float:
         """``measure`` summed over the API: the server process and its worker processes, if any."""

@@ -67,6 +67,11 @@ def load_or_create_secret(path: Path) -> bytes:
             os.link(temp, path)
     finally:
         os.unlink(temp)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the new name is on disk: a key that vanished at a power cut would void every grant
+    finally:
+        os.close(folder)
     return _read_secret(path)
 
 

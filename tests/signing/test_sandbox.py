@@ -14,7 +14,7 @@ from signing.devpki import DevPki
 from signing.errors import PdfInvalid, PdfTooComplex, VerifyBusy
 from signing.keys import SigningKey
 from signing.pades import sign_pdf
-from signing.sandbox import VerifySandbox
+from signing.sandbox import SandboxFault, VerifySandbox
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +84,23 @@ def test_when_every_child_stays_busy_the_caller_is_told_to_come_back(signed: byt
     finally:
         box._slots.release()
         box.close()
+
+
+def test_a_file_beyond_the_memory_allowance_is_too_complex(signed: bytes, pki: DevPki) -> None:
+    """The allowance is the child's address-space limit: here the upload alone does not fit in it."""
+    box = VerifySandbox(processes=1, timeout_s=60, memory_mb=64)
+    try:
+        with pytest.raises(PdfTooComplex):
+            box.verify(b"%PDF-1.7\n" + bytes(200 * 1024 * 1024), [pki.root_cert])
+        assert box.verify(signed, [pki.root_cert]).valid  # a fresh child for the next file
+    finally:
+        box.close()
+
+
+def test_a_fault_that_is_not_the_files_is_a_server_error_not_a_verdict(
+    sandbox: VerifySandbox, signed: bytes, tmp_path: Path
+) -> None:
+    broken_root = tmp_path / "root.pem"
+    broken_root.write_bytes(b"not a certificate")
+    with pytest.raises(SandboxFault, match="TrustRootInvalid"):
+        sandbox.verify(signed, [broken_root])
