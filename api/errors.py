@@ -25,6 +25,9 @@ STATUS_BY_CODE = {
     "AGENCY_UNKNOWN": 403,
     "AGENCY_CODE_INVALID": 403,
     "LINK_INVALID": 403,
+    # The service's own data at fault, never the request: a stored object altered, the audit log broken.
+    "OBJECT_INTEGRITY": 500,
+    "AUDIT_LOG_BROKEN": 500,
 }
 
 

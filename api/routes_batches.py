@@ -208,9 +208,14 @@ def _document_bytes(request: Request, principal: Principal, document_id: int) ->
         comp = s.get(Component, doc.component_id) if doc else None
         if doc is None or comp is None or not can_see(principal, comp.dossier):
             raise not_found(str(document_id))
-        key, sha, name = doc.object_key, doc.sha256, f"{comp.dossier.code}-{comp.ref}.pdf"
+        key, sha, version, name = doc.object_key, doc.sha256, doc.object_version, f"{comp.dossier.code}-{comp.ref}.pdf"
     data = request.app.state.warehouse.get_bytes(
-        Bucket.DOCUMENTS, key, actor=f"{principal.role}:{principal.id}", purpose="tải bản số hóa", sha256=sha
+        Bucket.DOCUMENTS,
+        key,
+        actor=f"{principal.role}:{principal.id}",
+        purpose="tải bản số hóa",
+        sha256=sha,
+        version_id=version,
     )
     return data, name
 

@@ -54,6 +54,7 @@ class ResultFacts:
     signed_at: datetime | None
     sha256: str | None
     object_key: str | None
+    object_version: str | None
     applicant: Applicant
 
     @property
@@ -78,6 +79,7 @@ def _facts(request: Request, code: str) -> ResultFacts | None:
             r.signed_at,
             r.sha256,
             r.object_key,
+            r.object_version,
             Applicant(d.applicant_id, d.applicant_birth_date),
         )
 
@@ -199,6 +201,7 @@ def _report_of(request: Request, facts: ResultFacts, client: str) -> ReportView:
         actor=f"public:{client}",
         purpose=f"xác minh kết quả {facts.code}",
         sha256=facts.sha256,
+        version_id=facts.object_version,
     )
     return verifier.verify(data, cache=True)
 
@@ -241,7 +244,12 @@ NOT_FOUND = (
 
 def _download(request: Request, facts: ResultFacts) -> bytes:
     return request.app.state.warehouse.get_bytes(
-        Bucket.RESULTS, facts.object_key, actor="citizen", purpose=f"tra cứu kết quả {facts.code}", sha256=facts.sha256
+        Bucket.RESULTS,
+        facts.object_key,
+        actor="citizen",
+        purpose=f"tra cứu kết quả {facts.code}",
+        sha256=facts.sha256,
+        version_id=facts.object_version,
     )
 
 

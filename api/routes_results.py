@@ -18,6 +18,7 @@ from api.routes_batches import can_see
 from api.uploads import read_body
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, ComponentState, EResult
+from storage.objectstore import Bucket
 from workers.result_render import render_result_pdf
 from workers.results import Issued, issue_result_once
 from workers.services import Services
@@ -183,18 +184,18 @@ async def post_result_from_template(
     return _issued(request, response, issued)
 
 
-def _load(request: Request, principal: Principal, code: str) -> dict:
+def _load(request: Request, principal: Principal, code: str) -> tuple[dict, tuple[str | None, str | None]]:
+    """The e-result's view for this principal, and where its signed PDF is stored (key, version)."""
     with request.app.state.services.catalogue.reading() as s:
         r = s.scalar(select(EResult).where(EResult.code == code))
         if r is None or not can_see(principal, r.dossier):
             raise not_found(code)
-        return _result_view(r) | {"_key": r.object_key}
+        return _result_view(r), (r.object_key, r.object_version)
 
 
 @router.get("/results/{code}", summary="E-result status", responses=ERRORS)
 async def get_result(code: str, request: Request, principal: Annotated[Principal, Depends(station_or_officer)]) -> dict:
-    view = await run_in_threadpool(_load, request, principal, code)
-    view.pop("_key")
+    view, _stored = await run_in_threadpool(_load, request, principal, code)
     return view
 
 
@@ -207,18 +208,17 @@ async def get_result(code: str, request: Request, principal: Annotated[Principal
 async def download_result(
     code: str, request: Request, principal: Annotated[Principal, Depends(station_or_officer)]
 ) -> Response:
-    view = await run_in_threadpool(_load, request, principal, code)
+    view, (key, version) = await run_in_threadpool(_load, request, principal, code)
     if view["state"] != ComponentState.DONE:
         raise HTTPException(409, detail={"code": "RESULT_NOT_READY", "message": "Kết quả chưa được ký xong."})
-    from storage.objectstore import Bucket
-
     data = await run_in_threadpool(
         lambda: request.app.state.warehouse.get_bytes(
             Bucket.RESULTS,
-            view["_key"],
+            key,
             actor=f"{principal.role}:{principal.id}",
             purpose="tải kết quả điện tử",
             sha256=view["sha256"],
+            version_id=version,
         )
     )
     return Response(

@@ -115,6 +115,7 @@ class _Claimed:
     object_key: str
     sha256: str
     size: int
+    object_version: str | None
     known_expiry: datetime | None  # the recorded expiry, when it is of this very version
 
 
@@ -213,6 +214,7 @@ def _claim(services: Services, owner: str, after: int, now: datetime, margin: ti
                 EResult.object_key,
                 EResult.sha256,
                 EResult.size,
+                EResult.object_version,
                 EResult.state,
             )
             .join(EResult, EResult.id == JobStep.eresult_id)
@@ -220,12 +222,12 @@ def _claim(services: Services, owner: str, after: int, now: datetime, margin: ti
             .order_by(JobStep.id)
         ).all()
     claimed, gone = [], []
-    for step_id, not_before, input_sha, rid, code, key, sha, size, state in rows:
+    for step_id, not_before, input_sha, rid, code, key, sha, size, version, state in rows:
         if state != ComponentState.DONE or not key or not sha:
             gone.append(step_id)
             continue
         known = not_before if input_sha == sha else None
-        claimed.append(_Claimed(step_id, rid, code, key, sha, size or 0, known))
+        claimed.append(_Claimed(step_id, rid, code, key, sha, size or 0, version, known))
     if gone:
         _release(services, owner, gone)
     return claimed, ids[-1]
@@ -283,12 +285,12 @@ def _save(services: Services, owner: str, row: _Claimed, extended: bytes, was: d
         if s.scalar(select(JobStep.id).where(_ours(owner, row.step_id))) is None:
             raise RetimestampConflict("the claim on the e-result was lost")
     obj = services.warehouse.put_bytes(Bucket.RESULTS, extended, suffix=".pdf", content_type="application/pdf")
-    original = StoredObject(Bucket.RESULTS, row.object_key, row.sha256, row.size)
+    original = StoredObject(Bucket.RESULTS, row.object_key, row.sha256, row.size, row.object_version)
     with services.catalogue.session(durable=True) as s:
         moved = s.execute(
             update(EResult)
             .where(EResult.id == row.eresult_id, EResult.object_key == row.object_key, EResult.sha256 == row.sha256)
-            .values(object_key=obj.key, sha256=obj.sha256, size=obj.size)
+            .values(object_key=obj.key, sha256=obj.sha256, size=obj.size, object_version=obj.version_id)
             .execution_options(synchronize_session=False)
         ).rowcount
         step = _locked_step(s, owner, row.step_id)
@@ -358,7 +360,12 @@ def _run_batch(
     def load(step_id: int) -> bytes:
         row = rows[step_id]
         return services.warehouse.get_bytes(
-            Bucket.RESULTS, row.object_key, actor=ACTOR, purpose=PURPOSE, sha256=row.sha256
+            Bucket.RESULTS,
+            row.object_key,
+            actor=ACTOR,
+            purpose=PURPOSE,
+            sha256=row.sha256,
+            version_id=row.object_version,
         )
 
     def save(step_id: int, extended: bytes, was: datetime, expiry: datetime) -> None:

@@ -233,6 +233,7 @@ def store(services: Services, step: JobStep) -> StepOutcome:
                     sha256=obj.sha256,
                     size=obj.size,
                     object_key=obj.key,
+                    object_version=obj.version_id,
                     signed_by=signed["signed_by"],
                     signed_at=datetime.fromisoformat(signed["signed_at"]),
                     signature_level=signed["level"],
@@ -288,6 +289,7 @@ def store_result(services: Services, step: JobStep) -> StepOutcome:
     def finalize(session: Session, step_row: JobStep) -> None:
         result = session.get_one(EResult, step_row.eresult_id)
         result.sha256, result.size, result.object_key = obj.sha256, obj.size, obj.key
+        result.object_version = obj.version_id
         result.signed_by = signed["signed_by"]
         result.signed_at = datetime.fromisoformat(signed["signed_at"])
         result.state = ComponentState.DONE

@@ -64,7 +64,7 @@ def ramdisk_folder() -> Iterator[Path | None]:
 def targets(result: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     tp = result.get("throughput", {}).get("500KB", {})
-    for name in ("warehouse_sqlite", "warehouse_postgresql"):
+    for name in ("warehouse_sqlite", "warehouse_postgresql", "warehouse_sqlite_by_row", "warehouse_postgresql_by_row"):
         ratio = tp.get(f"{name}_ratio")
         if ratio:
             out[f"{name}_500KB_ratio_met"] = min(ratio.values()) >= TARGETS["put_get_ratio_500KB_min"]

@@ -163,6 +163,7 @@ class Document(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     object_key: Mapped[str] = mapped_column(String(200))
+    object_version: Mapped[str | None] = mapped_column(String(200))  # the version written (versioned stores)
     signed_by: Mapped[str] = mapped_column(String(300))
     signed_at: Mapped[datetime]
     signature_level: Mapped[str] = mapped_column(String(10))
@@ -195,6 +196,7 @@ class EResult(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None]
     object_key: Mapped[str | None] = mapped_column(String(200))
+    object_version: Mapped[str | None] = mapped_column(String(200))  # the version written (versioned stores)
     signed_by: Mapped[str | None] = mapped_column(String(300))
     signed_at: Mapped[datetime | None]
     error_code: Mapped[str | None] = mapped_column(String(64))

@@ -30,7 +30,7 @@ class ObjectRecord(Base):
     content_type: Mapped[str] = mapped_column(String(100), default="")
     state: Mapped[str] = mapped_column(String(10), default=ObjectState.STORED)
     temp_key: Mapped[str | None] = mapped_column(String(200))
-    # The version the warehouse wrote (versioned buckets): a record for after an overwrite; reads ask for the newest.
+    # The version the warehouse wrote (versioned buckets); a read by key alone asks for the newest.
     version_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -117,13 +117,12 @@ class ObjectStore(Protocol):
         *,
         suffix: str = "",
         content_type: str = "",
-        check_exists: bool = True,
         sha256: str | None = None,
     ) -> StoredObject:
         """Store bytes under their content key; storing the same bytes twice is a no-op.
 
-        ``check_exists=False`` skips the existence check (the caller knows, e.g. from the catalogue);
-        ``sha256`` passes a hash the caller already computed of exactly these bytes.
+        ``sha256`` passes a hash the caller already computed of exactly these bytes. The returned
+        ``version_id`` is that of the version this call wrote (None when the bytes were there).
         """
         ...
 
@@ -133,12 +132,15 @@ class ObjectStore(Protocol):
         key: str,
         *,
         sha256: str | None = None,
+        version_id: str | None = None,
         while_waiting: Callable[[], None] | None = None,
     ) -> bytes:
         """Read an object; with ``sha256`` the content is checked and IntegrityError raised on mismatch.
 
-        A versioned bucket serves its newest version; when that one does not match ``sha256``,
-        the newest earlier version that does is served instead (an overwrite cannot hide a document).
+        A versioned bucket serves ``version_id`` (the version a write returned, which the caller
+        kept) or else its newest version; when that one is gone or does not match ``sha256``,
+        the newest version that does is served instead (an overwrite cannot hide a document).
+        Stores without version ids (the local disk) read the key and ignore ``version_id``.
 
         ``while_waiting`` runs exactly once, on this thread, while the request is in flight (S3:
         sent, response not yet read; the local store has nothing to wait for and runs it first).

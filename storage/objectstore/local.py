@@ -140,7 +140,6 @@ class LocalObjectStore:
         *,
         suffix: str = "",
         content_type: str = "",
-        check_exists: bool = True,
         sha256: str | None = None,
     ) -> StoredObject:
         digest = sha256 or sha256_hex(data)  # a caller that already hashed passes it on
@@ -218,6 +217,7 @@ class LocalObjectStore:
         key: str,
         *,
         sha256: str | None = None,
+        version_id: str | None = None,
         while_waiting: Callable[[], None] | None = None,
     ) -> bytes:
         if while_waiting is not None:

@@ -52,8 +52,6 @@ def _record(s: Session, bucket: Bucket, key: str) -> ObjectRecord | None:
 
 
 _STORED_ROW = f"FROM stored_objects WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
-# A write's check for the same bytes.
-_STORED = DriverSQL(f"SELECT sha256, size {_STORED_ROW}")
 # A read finds the object's hash and appends its audit entry in one durable step.
 _AUDITED_LOCATE = audit.AuditedLookup(f"SELECT sha256 {_STORED_ROW}")
 
@@ -99,26 +97,17 @@ class Warehouse:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _stored(db: Autocommit, bucket: Bucket, key: str) -> tuple[str, int] | None:
-        row = db.read(_STORED, {"bucket": bucket.value, "key": key}).fetchone()
-        return (row[0], row[1]) if row else None
-
     def put_bytes(self, bucket: Bucket, data: bytes, *, suffix: str = "", content_type: str = "") -> StoredObject:
+        """Store bytes once under their content key, then record them (one statement, committed by itself).
+
+        The store refuses a second copy itself (S3: a conditional PUT; the local disk: the file is
+        there), so no catalogue read precedes the write, and bytes the catalogue lists but the
+        store lost are written again. No transaction (nor SQLite's write lock) spans the upload.
+        """
         digest = sha256_hex(data)  # the only hash of these bytes: the store is handed it
-        key = content_key(digest, suffix)
-        # One pooled connection for the check and the record, each a single statement that
-        # commits by itself: no transaction (nor SQLite's write lock) spans the upload, and
-        # the record is the last use of the connection (SQLite's writer queue is left at checkin).
-        with self.catalogue.autocommit() as conn:
-            known = self._stored(conn, bucket, key)
-            if known is not None:
-                return StoredObject(bucket, key, known[0], known[1])
-            obj = self.store.put_bytes(
-                bucket, data, suffix=suffix, content_type=content_type, check_exists=False, sha256=digest
-            )
-            self._fault("object_written")
-            self._record_stored(conn, obj, content_type)
+        obj = self.store.put_bytes(bucket, data, suffix=suffix, content_type=content_type, sha256=digest)
+        self._fault("object_written")
+        self._commit_stored(obj, content_type)
         return obj
 
     def _record_stored(self, conn: Autocommit, obj: StoredObject, content_type: str) -> None:
@@ -207,26 +196,49 @@ class Warehouse:
 
     # -- reading, always audited -----------------------------------------------------------------
 
-    def get_bytes(self, bucket: Bucket, key: str, *, actor: str, purpose: str = "", sha256: str | None = None) -> bytes:
+    def get_bytes(
+        self,
+        bucket: Bucket,
+        key: str,
+        *,
+        actor: str,
+        purpose: str = "",
+        sha256: str | None = None,
+        version_id: str | None = None,
+    ) -> bytes:
         """Read a stored object (hash checked) and audit the access.
 
-        The audit entry is committed (with a check that the catalogue holds the object) while
-        the object store works on the request, so neither waits for the other. The bytes are
-        handed back only once that commit succeeded: a read whose audit entry cannot be
-        written is refused, and so is one of an object the catalogue does not hold.
+        The audit entry is committed while the object store works on the request, so neither
+        waits for the other. The bytes are handed back only once that commit succeeded: a read
+        whose audit entry cannot be written is refused.
 
-        The newest version is asked for: a content key has one version unless it was
-        overwritten or deleted behind the warehouse's back, and then the hash (or the store's
-        NotFound) gives that away and the store serves the intact earlier version. (Asking for
-        the version written instead needs the catalogue row before the request: on PostgreSQL
-        that round trip cost more than the store's finding the newest.)
+        Callers that hold the object's catalogue row (a document, an e-result) pass its hash
+        and the version written (``version_id``), which the store reads directly. A read by key
+        alone finds the hash in ``stored_objects`` in the same transaction as the audit entry
+        (refused, with nothing appended, when the catalogue does not hold the object) and asks
+        for the newest version: a content key has one version unless it was overwritten or
+        deleted behind the warehouse's back, and then the hash (or the store's NotFound) gives
+        that away and the store serves the intact earlier version. (Asking for the written
+        version there needs the row before the request: on PostgreSQL that round trip cost more
+        than the store's finding the newest.)
         """
+        subject = f"{bucket.value}/{key}"
+        entry = {"actor": actor, "action": "get", "subject": subject, "purpose": purpose, "outcome": "ok"}
         located: list[str] = []
 
         def audit_read() -> None:
-            located.append(self._audit_get(bucket, key, sha256, actor, purpose))
+            if sha256 is not None:
+                audit.record(self.catalogue, **entry)
+                located.append(sha256)
+                return
+            found = _AUDITED_LOCATE.run(self.catalogue, {"bucket": bucket.value, "key": key}, **entry)
+            if found is None:
+                raise NotFound(subject)  # and nothing was appended
+            located.append(str(found[0]))
 
         try:
+            if sha256 is not None:
+                return self.store.get_bytes(bucket, key, sha256=sha256, version_id=version_id, while_waiting=audit_read)
             try:
                 data: bytes | None = self.store.get_bytes(bucket, key, while_waiting=audit_read)
             except NotFound:
@@ -240,31 +252,11 @@ class Warehouse:
                 raise  # refused: not in the catalogue, or its audit entry was not written
             audit.record(
                 self.catalogue,
-                actor=actor,
-                action="get",
-                subject=f"{bucket.value}/{key}",
-                purpose=purpose,
-                outcome="error",
+                **{**entry, "outcome": "error"},
                 detail={"error": getattr(exc, "code", type(exc).__name__)},
             )
             raise
         return data
-
-    def _audit_get(self, bucket: Bucket, key: str, sha256: str | None, actor: str, purpose: str) -> str:
-        """The stored object's hash (``sha256`` when the caller knows it), its read's audit entry committed.
-
-        Found and audited in one transaction; NotFound, with nothing appended, when the
-        catalogue does not hold the object.
-        """
-        subject = f"{bucket.value}/{key}"
-        entry = {"actor": actor, "action": "get", "subject": subject, "purpose": purpose, "outcome": "ok"}
-        if sha256 is not None:
-            audit.record(self.catalogue, **entry)
-            return sha256
-        found = _AUDITED_LOCATE.run(self.catalogue, {"bucket": bucket.value, "key": key}, **entry)
-        if found is None:
-            raise NotFound(subject)  # and nothing was appended
-        return str(found[0])
 
     def presign(self, bucket: Bucket, key: str, *, actor: str, purpose: str = "") -> Link:
         """A short-lived download link; the grant of it is audited."""

@@ -119,6 +119,7 @@ def add_signed_document(
         sha256=obj.sha256,
         size=obj.size,
         object_key=obj.key,
+        object_version=obj.version_id,
         signature_level="B-B",
     )
     return doc_id

@@ -56,6 +56,8 @@ def test_identical_bytes_stored_once_under_content_key(store: ObjectStore) -> No
     b = store.put_bytes(Bucket.DOCUMENTS, b"hello warehouse", suffix=".pdf")
     assert a.key == b.key == content_key(sha256_hex(b"hello warehouse"), ".pdf")
     assert [o.key for o in store.list_objects(Bucket.DOCUMENTS)] == [a.key]
+    if isinstance(store, S3ObjectStore):  # refused by the server (If-None-Match), not stored as a second version
+        assert store.versions(Bucket.DOCUMENTS, a.key) == [a.version_id] and b.version_id is None
     assert store.get_bytes(Bucket.DOCUMENTS, a.key, sha256=a.sha256) == b"hello warehouse"
     assert store.exists(Bucket.DOCUMENTS, a.key) and not store.exists(Bucket.DOCUMENTS, "sha256/00/none")
     with pytest.raises(NotFound):
@@ -91,6 +93,27 @@ def test_hash_is_checked_on_every_read(store: ObjectStore, tmp_path: Path) -> No
     with pytest.raises(IntegrityError):
         store.get_to_file(Bucket.WORK, obj.key, tmp_path / "out.bin", sha256=obj.sha256)
     assert not (tmp_path / "out.bin").exists()
+
+
+def test_a_read_naming_its_version_gets_the_bytes_written(store: ObjectStore) -> None:
+    obj = store.put_bytes(Bucket.DOCUMENTS, b"document as written", suffix=".pdf")
+    s3 = isinstance(store, S3ObjectStore)
+    assert (obj.version_id is not None) == s3  # a versioned bucket names the version it wrote
+    assert store.get_bytes(Bucket.DOCUMENTS, obj.key, version_id=obj.version_id) == b"document as written"
+    tamper(store, Bucket.DOCUMENTS, obj.key, b"document altered")
+    if not s3:  # no version ids on disk: the key's bytes are read, and the hash check refuses them
+        with pytest.raises(IntegrityError):
+            store.get_bytes(Bucket.DOCUMENTS, obj.key, sha256=obj.sha256, version_id="v1")
+        return
+    assert isinstance(store, S3ObjectStore)
+    # The overwrite is a newer version: the one named is untouched, even unchecked.
+    assert store.get_bytes(Bucket.DOCUMENTS, obj.key, version_id=obj.version_id) == b"document as written"
+    assert store.get_bytes(Bucket.DOCUMENTS, obj.key) == b"document altered"
+    name = store.bucket_name(Bucket.DOCUMENTS)
+    for version in store.versions(Bucket.DOCUMENTS, obj.key):
+        store.client.remove_object(name, obj.key, version_id=version)
+    with pytest.raises(NotFound):  # nothing left under the key
+        store.get_bytes(Bucket.DOCUMENTS, obj.key, sha256=obj.sha256, version_id=obj.version_id)
 
 
 def test_large_objects_stream_multipart_without_whole_reads(store: ObjectStore, tmp_path: Path) -> None:
@@ -247,10 +270,33 @@ def test_s3_put_signs_with_the_hash_it_was_given(seaweed: SeaweedS3, monkeypatch
     hashed: list[int] = []
     real_hash = minio.api.sha256_hash
     monkeypatch.setattr(minio.api, "sha256_hash", lambda body: hashed.append(len(body or b"")) or real_hash(body))
-    obj = store.put_bytes(Bucket.DOCUMENTS, data, check_exists=False, sha256=sha256_hex(data))
+    obj = store.put_bytes(Bucket.DOCUMENTS, data, sha256=sha256_hex(data))
     assert max(hashed, default=0) < 1000  # only empty or tiny request bodies (bucket setup) were hashed
     assert store.get_bytes(Bucket.DOCUMENTS, obj.key, sha256=obj.sha256) == data
     other = os.urandom(300_000)
     hashed.clear()
     store.client.put_object(store.bucket_name(Bucket.DOCUMENTS), "plain", io.BytesIO(other), len(other))
     assert hashed == [len(other)]  # outside a warehouse put, minio hashes as it always does
+
+
+def test_s3_put_checks_existence_in_the_put_itself(seaweed: SeaweedS3, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stored-once put is one request (a conditional PUT) where the body goes whole; e-results are asked first."""
+    from tests.storage.conftest import s3_store
+
+    store = s3_store(seaweed)
+    for bucket in Bucket:
+        store.put_bytes(bucket, b"bucket set up")
+    sent: list[str] = []
+    real = store.client._url_open
+    monkeypatch.setattr(store.client, "_url_open", lambda method, *a, **k: sent.append(method) or real(method, *a, **k))
+    data = os.urandom(100_000)
+    for bucket in (Bucket.DOCUMENTS, Bucket.WORK, Bucket.RAW):
+        sent.clear()
+        first = store.put_bytes(bucket, data)
+        assert sent == ["PUT"], bucket
+        sent.clear()
+        assert store.put_bytes(bucket, data).key == first.key
+        assert sent == (["PUT", "HEAD"] if bucket is Bucket.RAW else ["PUT"]), bucket  # refused; a raw scan renewed
+    sent.clear()
+    store.put_bytes(Bucket.RESULTS, data)
+    assert sent[0] == "HEAD" and "PUT" in sent
