@@ -117,10 +117,12 @@ class ObjectStore(Protocol):
         *,
         suffix: str = "",
         content_type: str = "",
+        check_exists: bool = True,
         sha256: str | None = None,
     ) -> StoredObject:
         """Store bytes under their content key; storing the same bytes twice is a no-op.
 
+        ``check_exists=False`` skips the existence check (the caller knows, e.g. from the catalogue);
         ``sha256`` passes a hash the caller already computed of exactly these bytes. The returned
         ``version_id`` is that of the version this call wrote (None when the bytes were there).
         """

@@ -140,6 +140,7 @@ class LocalObjectStore:
         *,
         suffix: str = "",
         content_type: str = "",
+        check_exists: bool = True,
         sha256: str | None = None,
     ) -> StoredObject:
         digest = sha256 or sha256_hex(data)  # a caller that already hashed passes it on

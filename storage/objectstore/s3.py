@@ -202,18 +202,22 @@ class S3ObjectStore:
         *,
         suffix: str = "",
         content_type: str = "",
+        check_exists: bool = True,
         sha256: str | None = None,
     ) -> StoredObject:
         """See ``ObjectStore.put_bytes``. The existence check rides on the PUT itself (``If-None-Match``)
-        where the body goes in one request; a locked e-result is still asked for first (a server that
-        ignored the condition would lock a second copy for years), and so is a body sent in parts."""
+        where the body goes in one request: on SeaweedFS that costs nothing on a plain bucket, and
+        on a versioned one less than asking first (10.2 against 10.7 ms for 500 KB here), though more
+        than a catalogue's answer (hence ``check_exists=False`` from the warehouse). A locked e-result
+        is still asked for first (a server that ignored the condition would lock a second copy for
+        years), and so is a body sent in parts."""
         name = self._ensure(bucket)
         digest = sha256 or sha256_hex(data)  # a caller that already hashed passes it on
         key = content_key(digest, suffix)
         held = StoredObject(bucket, key, digest, len(data))
         one_request = len(data) <= self.part_size
-        conditional = one_request and bucket is not Bucket.RESULTS
-        if not conditional and self.renew(bucket, key):
+        conditional = check_exists and one_request and bucket is not Bucket.RESULTS
+        if (check_exists or bucket is Bucket.RESULTS) and not conditional and self.renew(bucket, key):
             return held
 
         def put() -> Any:
@@ -232,7 +236,7 @@ class S3ObjectStore:
         try:
             result = self._call(f"put {name}/{key}", put)
         except S3Error as exc:
-            if exc.code != "PreconditionFailed":
+            if not (conditional and exc.code == "PreconditionFailed"):
                 raise
             if bucket is Bucket.RAW:  # held already (perhaps written by this call's own lost first try)
                 self.renew(bucket, key)

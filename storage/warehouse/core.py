@@ -52,6 +52,8 @@ def _record(s: Session, bucket: Bucket, key: str) -> ObjectRecord | None:
 
 
 _STORED_ROW = f"FROM stored_objects WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
+# A write's check for the same bytes.
+_STORED = DriverSQL(f"SELECT sha256, size {_STORED_ROW}")
 # A read finds the object's hash and appends its audit entry in one durable step.
 _AUDITED_LOCATE = audit.AuditedLookup(f"SELECT sha256 {_STORED_ROW}")
 
@@ -97,17 +99,26 @@ class Warehouse:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def put_bytes(self, bucket: Bucket, data: bytes, *, suffix: str = "", content_type: str = "") -> StoredObject:
-        """Store bytes once under their content key, then record them (one statement, committed by itself).
+    @staticmethod
+    def _stored(db: Autocommit, bucket: Bucket, key: str) -> tuple[str, int] | None:
+        row = db.read(_STORED, {"bucket": bucket.value, "key": key}).fetchone()
+        return (row[0], row[1]) if row else None
 
-        The store refuses a second copy itself (S3: a conditional PUT; the local disk: the file is
-        there), so no catalogue read precedes the write, and bytes the catalogue lists but the
-        store lost are written again. No transaction (nor SQLite's write lock) spans the upload.
-        """
+    def put_bytes(self, bucket: Bucket, data: bytes, *, suffix: str = "", content_type: str = "") -> StoredObject:
         digest = sha256_hex(data)  # the only hash of these bytes: the store is handed it
-        obj = self.store.put_bytes(bucket, data, suffix=suffix, content_type=content_type, sha256=digest)
-        self._fault("object_written")
-        self._commit_stored(obj, content_type)
+        key = content_key(digest, suffix)
+        # One pooled connection for the check and the record, each a single statement that
+        # commits by itself: no transaction (nor SQLite's write lock) spans the upload, and
+        # the record is the last use of the connection (SQLite's writer queue is left at checkin).
+        with self.catalogue.autocommit() as conn:
+            known = self._stored(conn, bucket, key)
+            if known is not None:
+                return StoredObject(bucket, key, known[0], known[1])
+            obj = self.store.put_bytes(
+                bucket, data, suffix=suffix, content_type=content_type, check_exists=False, sha256=digest
+            )
+            self._fault("object_written")
+            self._record_stored(conn, obj, content_type)
         return obj
 
     def _record_stored(self, conn: Autocommit, obj: StoredObject, content_type: str) -> None:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from sohoa.errors import NotFound
 from storage.catalogue.db import Catalogue
 from storage.catalogue.warehouse_models import ObjectRecord
 from storage.objectstore import Bucket, ObjectStore
@@ -31,18 +28,6 @@ def test_identical_bytes_are_stored_and_recorded_once(store: ObjectStore, catalo
         assert store.versions(Bucket.DOCUMENTS, first.key) == [first.version_id] and again.version_id is None
     assert _rows(catalogue) == [(first.key, "stored", None, 9)]
     assert wh.get_bytes(Bucket.DOCUMENTS, first.key, actor="test") == b"%PDF once"
-
-
-def test_bytes_the_store_lost_are_written_again(store: ObjectStore, catalogue: Catalogue) -> None:
-    """The catalogue lists the object, the store no longer holds it: the next put of those bytes restores it."""
-    wh = Warehouse(catalogue, store)
-    obj = wh.put_bytes(Bucket.WORK, b"%PDF lost", suffix=".pdf")
-    store.delete(Bucket.WORK, obj.key)
-    with pytest.raises(NotFound):
-        wh.get_bytes(Bucket.WORK, obj.key, actor="test")
-    wh.put_bytes(Bucket.WORK, b"%PDF lost", suffix=".pdf")
-    assert wh.get_bytes(Bucket.WORK, obj.key, actor="test") == b"%PDF lost"
-    assert _rows(catalogue) == [(obj.key, "stored", None, 9)]
 
 
 def test_recording_completes_a_pending_row(tmp_path: Path, catalogue: Catalogue) -> None:
