@@ -36,7 +36,7 @@ def main(verbose: bool, log_json: bool) -> None:
     "--processes",
     type=click.IntRange(min=1),
     default=1,
-    help="API processes on one socket (distributed mode only; the embedded pool runs in one process).",
+    help="API processes on one port, each with its own socket (distributed mode only; the embedded pool runs in one).",
 )
 def serve(host: str | None, port: int | None, sample: bool, processes: int) -> None:
     """Run the service: API, citizen pages and (embedded mode) the worker pool."""
@@ -67,7 +67,12 @@ def serve(host: str | None, port: int | None, sample: bool, processes: int) -> N
     finally:
         services.close()
     load_or_create_secret(settings.portal_secret_file)
-    uvicorn.run("api.app:create_app", factory=True, workers=processes, **bind)
+    from api import processes as api_processes
+
+    try:
+        api_processes.run("api.app:create_app", processes=processes, **bind)
+    except api_processes.ProcessesFailed as exc:
+        raise click.ClickException(f"{exc}: the service is stopped (the process's own error is logged above)") from exc
 
 
 @main.command()

@@ -96,6 +96,18 @@ class Server:
         )
         self.base = f"http://127.0.0.1:{self.port}"
         wait_ready(f"{self.base}/readyz", self.proc, var.parent / "server.log")
+        self._wait_listening(processes)
+
+    def _wait_listening(self, processes: int, timeout: float = 60) -> None:
+        """Until every API process listens on the port (one answering /readyz may be the first of several)."""
+        deadline = time.monotonic() + timeout
+        while self.total(lambda p: self._listens(p)) < processes:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"fewer than {processes} API processes listen on port {self.port}")
+            time.sleep(0.2)
+
+    def _listens(self, process: psutil.Process) -> int:
+        return sum(c.status == "LISTEN" and c.laddr.port == self.port for c in process.net_connections("tcp"))
 
     def stop(self) -> None:
         self.proc.terminate()

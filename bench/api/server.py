@@ -1,9 +1,9 @@
 """The API process under test: ``python -m bench.api.server PORT [PROCESSES]`` (settings from SOHOA_*).
 
 Workers are not started here: the benchmark measures the front door (receipt), as on an API host
-of a distributed deployment whose OCR and signing pools run elsewhere. With PROCESSES > 1, uvicorn
-runs that many API processes on one socket, as ``sohoa serve --processes N`` does; the catalogue
-must be migrated first (``sohoa migrate``).
+of a distributed deployment whose OCR and signing pools run elsewhere. With PROCESSES > 1, that many
+API processes serve the port (``api.processes``, a socket each), as ``sohoa serve --processes N`` does;
+the catalogue must be migrated first (``sohoa migrate``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 import uvicorn
 from fastapi import FastAPI
 
+from api import processes as api_processes
 from api.app import create_app
 
 
@@ -23,15 +24,11 @@ def front_door() -> FastAPI:
 def main() -> None:
     port = int(sys.argv[1])
     processes = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-    uvicorn.run(
-        "bench.api.server:front_door",
-        factory=True,
-        workers=processes,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-    )
+    options = {"host": "127.0.0.1", "port": port, "log_level": "warning", "access_log": False}
+    if processes == 1:
+        uvicorn.run("bench.api.server:front_door", factory=True, **options)
+    else:
+        api_processes.run("bench.api.server:front_door", processes=processes, **options)  # as `sohoa serve` runs them
 
 
 if __name__ == "__main__":

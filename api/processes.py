@@ -1,0 +1,144 @@
+"""Several API processes on one port, each accepting on a listening socket of its own (SO_REUSEPORT).
+
+With one socket shared by every process (uvicorn's ``workers=N``), whichever process the
+kernel wakes first takes the next connection, and stations keep theirs open (keep-alive):
+measured here, 20 stations connecting at once left 15 to 19 connections in one of two
+processes, and so one core doing the work of both. With a socket per process, bound with
+SO_REUSEPORT, the kernel hands each new connection to a socket by a hash of its addresses,
+which spreads them over the processes. Linux lets only sockets of the same user join the
+group, so no other account can bind the port to take a share of the connections.
+
+The parent only supervises: it starts the processes, starts again one that dies after its
+server was up, and on SIGINT or SIGTERM stops them (uvicorn's graceful shutdown) and returns.
+A process that dies before its server was up (settings, the app failing to start) would only
+die again: the parent then stops the others and raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+log = logging.getLogger(__name__)
+
+STOP_S = 30.0  # uvicorn's graceful shutdown gets this long before a process is killed
+WATCH_S = 0.5
+
+
+class ProcessesFailed(RuntimeError):
+    """An API process exited during its start-up: the service is stopped."""
+
+
+def reuseport_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` that joins the port's SO_REUSEPORT group."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _serve(app: str, host: str, port: int, options: dict[str, Any], started: Event) -> None:
+    """One API process (the target of a spawned child): its own socket, one uvicorn server on it."""
+    sock = reuseport_socket(host, port)
+    server = uvicorn.Server(uvicorn.Config(app, factory=True, **options))
+
+    def tell_when_started() -> None:
+        while not server.started and not server.should_exit:
+            time.sleep(0.05)
+        if server.started:
+            started.set()
+
+    threading.Thread(target=tell_when_started, daemon=True).start()
+    server.run(sockets=[sock])
+
+
+def run(app: str, *, processes: int, host: str, port: int, **options: Any) -> None:
+    """Serve the ASGI app factory ``app`` ("module:function") from ``processes`` processes until stopped.
+
+    ``options`` are uvicorn's (``log_level``, ``access_log``…). Where the platform has no
+    SO_REUSEPORT, uvicorn's own workers share one socket instead.
+    """
+    if not hasattr(socket, "SO_REUSEPORT"):
+        uvicorn.run(app, factory=True, workers=processes, host=host, port=port, **options)
+        return
+    reuseport_socket(host, port).close()  # a port held by another user or program fails here, at once
+    context = multiprocessing.get_context("spawn")
+
+    def start() -> Child:
+        started = context.Event()
+        process = context.Process(target=_serve, args=(app, host, port, options, started), name="sohoa-api")
+        process.start()
+        return Child(process, started)
+
+    Supervisor(start, processes).run()
+
+
+@dataclass(frozen=True)
+class Child:
+    process: BaseProcess
+    started: Event  # set once its server accepts connections
+
+
+class Supervisor:
+    """Keeps ``count`` children made by ``start`` running until SIGINT or SIGTERM (or ``stop``)."""
+
+    def __init__(self, start: Callable[[], Child], count: int):
+        self.start = start
+        self.count = count
+        self.stopping = threading.Event()
+
+    def stop(self, signum: int = 0, _frame: FrameType | None = None) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        running: list[Child] = []
+        try:
+            running = [self.start() for _ in range(self.count)]
+            while not self.stopping.wait(WATCH_S):
+                running = [self._watched(child) for child in running]
+        finally:
+            self._stop_all([child.process for child in running])
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _watched(self, child: Child) -> Child:
+        process = child.process
+        if process.is_alive() or self.stopping.is_set():
+            return child
+        if not child.started.is_set():
+            raise ProcessesFailed(f"API process {process.pid} exited during start-up (exit code {process.exitcode})")
+        log.warning("API process %s exited (exit code %s); starting another", process.pid, process.exitcode)
+        return self.start()
+
+    @staticmethod
+    def _stop_all(processes: list[BaseProcess]) -> None:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: uvicorn finishes the requests in hand, then exits
+        deadline = time.monotonic() + STOP_S
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                log.warning("API process %s did not stop within %.0f s; killed", process.pid, STOP_S)
+                process.kill()
+                process.join()

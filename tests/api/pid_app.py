@@ -1,0 +1,20 @@
+"""Tiny ASGI apps for the API-process tests: one answering with its process id, one that cannot start."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def answering_pid() -> Any:
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": str(os.getpid()).encode()})
+
+    return app
+
+
+def failing() -> Any:
+    raise RuntimeError("this app cannot start")
