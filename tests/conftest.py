@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from signing.testpki import PkiServer, ServedPki
-from sohoa.settings import Settings, SigningSettings, WorkerSettings
+from sohoa.settings import Settings, SigningSettings, StorageSettings, WorkerSettings
 from tests.servers import PG_TEST_URL, SeaweedS3
 from workers.services import Services
 
@@ -56,6 +56,17 @@ def own_seaweed() -> Iterator[SeaweedS3]:
     """A SeaweedFS server of this test's own, to be taken down (and brought back on the same port and data)."""
     with SeaweedS3() as server:
         yield server
+
+
+def s3_storage(server: SeaweedS3, **changes: object) -> StorageSettings:
+    """Storage settings for a SeaweedFS server of the tests, with buckets of their own (a fresh prefix)."""
+    return StorageSettings(
+        backend="s3",
+        s3_endpoint=server.endpoint,
+        s3_access_key=server.access_key,
+        s3_secret_key=server.secret_key,
+        **{"bucket_prefix": f"t{uuid.uuid4().hex[:10]}", **changes},  # type: ignore[arg-type]
+    )
 
 
 def make_settings(var_dir: Path, pki_dir: Path, database_url: str | None = None, **workers: object) -> Settings:

@@ -8,7 +8,6 @@ import json
 import shutil
 import socket
 import threading
-import uuid
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,10 +17,11 @@ from starlette.requests import Request
 from api.app import create_app
 from api.errors import sohoa_error_handler
 from sohoa.errors import ObjectStoreUnavailable
-from sohoa.settings import Settings, StorageSettings, WorkerSettings
+from sohoa.settings import Settings, WorkerSettings
 from storage.objectstore.local import LocalObjectStore
 from storage.objectstore.s3 import S3ObjectStore
 from tests.api.conftest import Api
+from tests.conftest import s3_storage
 from tests.servers import SeaweedS3
 from workers.errors import FileMissing
 
@@ -49,14 +49,7 @@ def test_readyz_reports_a_lost_local_object_store(api: Api) -> None:
 
 @pytest.mark.integration
 def test_readyz_reports_an_s3_store_that_went_down(settings: Settings, own_seaweed: SeaweedS3) -> None:
-    storage = StorageSettings(
-        backend="s3",
-        s3_endpoint=own_seaweed.endpoint,
-        s3_access_key=own_seaweed.access_key,
-        s3_secret_key=own_seaweed.secret_key,
-        bucket_prefix=f"t{uuid.uuid4().hex[:10]}",
-        retry_total_s=1,
-    )
+    storage = s3_storage(own_seaweed, retry_total_s=1)
     with TestClient(create_app(settings.model_copy(update={"storage": storage}), start_workers=False)) as c:
         assert isinstance(c.app.state.services.store, S3ObjectStore)  # type: ignore[attr-defined]
         up = c.get("/readyz")

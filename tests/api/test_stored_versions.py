@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy import select
 
 from signing.verify import verify_pdf
-from sohoa.settings import Settings, StorageSettings
+from sohoa.settings import Settings
 from storage.catalogue.models import Document, EResult
 from storage.objectstore import Bucket, sha256_hex
 from storage.objectstore.s3 import S3ObjectStore
 from tests.api.conftest import Api, add_signed_document, issue_signed_result, push_dossier
-from tests.conftest import make_settings
+from tests.conftest import make_settings, s3_storage
 from tests.servers import SeaweedS3
 
 pytestmark = pytest.mark.integration
@@ -38,14 +38,7 @@ def seaweed() -> Iterator[SeaweedS3]:
 
 @pytest.fixture
 def settings(tmp_path: Path, shared_pki_dir: Path, seaweed: SeaweedS3) -> Settings:
-    storage = StorageSettings(
-        backend="s3",
-        s3_endpoint=seaweed.endpoint,
-        s3_access_key=seaweed.access_key,
-        s3_secret_key=seaweed.secret_key,
-        bucket_prefix=f"v{tmp_path.name[-8:].lower().replace('_', '')}",
-    )
-    return make_settings(tmp_path / "var", shared_pki_dir).model_copy(update={"storage": storage})
+    return make_settings(tmp_path / "var", shared_pki_dir).model_copy(update={"storage": s3_storage(seaweed)})
 
 
 def _overwrite(store: S3ObjectStore, bucket: Bucket, key: str) -> None:

@@ -48,6 +48,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
     return s3_store(request.getfixturevalue("seaweed"))
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database (not migrated) on SQLite or the real PostgreSQL server, for migration tests."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return f"sqlite:///{tmp_path / 'catalogue.sqlite3'}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def catalogue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalogue]:
     """A migrated catalogue on SQLite and on the real PostgreSQL server."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -15,15 +14,6 @@ from sqlalchemy import create_engine, insert, inspect, text
 from storage.catalogue.db import Catalogue, alembic_config, migrate
 from storage.catalogue.models import Base, Component, Document, Dossier, EResult
 from storage.catalogue.warehouse_models import ObjectRecord
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        return request.getfixturevalue("pg_url")
-    return f"sqlite:///{tmp_path / 'catalogue.sqlite3'}"
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,17 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from storage.catalogue.db import Catalogue, alembic_config, migrate
 from storage.catalogue.models import Base, Component, Dossier, EResult, JobStep, StepState
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
 STEP_INDEXES = {"uq_step_component": ["kind", "component_id"], "uq_step_eresult": ["kind", "eresult_id"]}
 _seq = itertools.count(1)
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database (not migrated) on SQLite or the real PostgreSQL server."""
-    if request.param == "postgresql":
-        return request.getfixturevalue("pg_url")
-    return f"sqlite:///{tmp_path / 'catalogue.sqlite3'}"
 
 
 @pytest.fixture

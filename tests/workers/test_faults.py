@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sohoa.settings import StorageSettings
-from tests.conftest import make_settings
+from tests.conftest import make_settings, s3_storage
 from tests.servers import SeaweedS3
 from tests.workers.faults import CeleryWorker, PrivateRedis, audit_exactly_once, many_components_batch, settled
 from workers.batch import read_batch
@@ -38,14 +37,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path, shared_pki_dir: Path
     s3 = None
     if request.param == "s3":
         s3 = SeaweedS3(tmp_path / "s3").start()
-        storage = StorageSettings(
-            backend="s3",
-            s3_endpoint=s3.endpoint,
-            s3_access_key=s3.access_key,
-            s3_secret_key=s3.secret_key,
-            bucket_prefix="faults",
-        )
-        settings = settings.model_copy(update={"storage": storage})
+        settings = settings.model_copy(update={"storage": s3_storage(s3, bucket_prefix="faults")})
     services = Services(settings)
     services.prepare()
     for n, code in enumerate(("000.00.12.H26-261121-0101", "000.00.12.H26-261121-0102")):
