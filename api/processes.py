@@ -6,7 +6,9 @@ measured here, 20 stations connecting at once left 15 to 19 connections in one o
 processes, and so one core doing the work of both. With a socket per process, bound with
 SO_REUSEPORT, the kernel hands each new connection to a socket by a hash of its addresses,
 which spreads them over the processes. Linux lets only sockets of the same user join the
-group, so no other account can bind the port to take a share of the connections.
+group, so no other account can bind the port to take a share of the connections; before
+starting, the port is checked to have no listener at all (a second ``sohoa serve`` of the
+same user would otherwise join the group silently).
 
 The parent only supervises: it starts the processes, starts again one that dies after its
 server was up, and on SIGINT or SIGTERM stops them (uvicorn's graceful shutdown) and returns.
@@ -35,30 +37,43 @@ log = logging.getLogger(__name__)
 
 STOP_S = 30.0  # uvicorn's graceful shutdown gets this long before a process is killed
 WATCH_S = 0.5
+RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)  # between failed starts of a replacement, then every 30 s
 
 
 class ProcessesFailed(RuntimeError):
-    """An API process exited during its start-up: the service is stopped."""
+    """An API process of the first start exited before its server was up: the service is stopped."""
 
 
-def reuseport_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` that joins the port's SO_REUSEPORT group."""
+def port_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` in the port's SO_REUSEPORT group, not yet listening.
+
+    uvicorn listens on it once the app has started: until then the kernel hands new
+    connections to the processes already serving (a bound socket that does not listen
+    takes none).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
-        sock.listen(2048)
     except BaseException:
         sock.close()
         raise
     return sock
 
 
+def check_port_free(host: str, port: int) -> None:
+    """OSError (address in use) when anything listens on the port, a SO_REUSEPORT group of this user included."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed server's TIME_WAIT is no owner
+        probe.bind((host, port))
+
+
 def _serve(app: str, host: str, port: int, options: dict[str, Any], started: Event) -> None:
     """One API process (the target of a spawned child): its own socket, one uvicorn server on it."""
-    sock = reuseport_socket(host, port)
+    sock = port_socket(host, port)
     server = uvicorn.Server(uvicorn.Config(app, factory=True, **options))
 
     def tell_when_started() -> None:
@@ -80,7 +95,7 @@ def run(app: str, *, processes: int, host: str, port: int, **options: Any) -> No
     if not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(app, factory=True, workers=processes, host=host, port=port, **options)
         return
-    reuseport_socket(host, port).close()  # a port held by another user or program fails here, at once
+    check_port_free(host, port)  # another program, or another `sohoa serve`, would share the port silently
     context = multiprocessing.get_context("spawn")
 
     def start() -> Child:
@@ -92,14 +107,22 @@ def run(app: str, *, processes: int, host: str, port: int, **options: Any) -> No
     Supervisor(start, processes).run()
 
 
-@dataclass(frozen=True)
+@dataclass
 class Child:
     process: BaseProcess
-    started: Event  # set once its server accepts connections
+    started: Event  # set once its server listens
+    replacement: bool = False  # started in place of one that exited
+    failed_starts: int = 0  # of replacements in a row that exited before their server was up
 
 
 class Supervisor:
-    """Keeps ``count`` children made by ``start`` running until SIGINT or SIGTERM (or ``stop``)."""
+    """Keeps ``count`` children made by ``start`` running until SIGINT or SIGTERM (or ``stop``).
+
+    A child of the first start that exits before its server is up stops the service
+    (``ProcessesFailed``): settings or code that fail would fail every time. A replacement
+    that does so (the database away for a moment) is tried again after a pause, while the
+    others go on serving.
+    """
 
     def __init__(self, start: Callable[[], Child], count: int):
         self.start = start
@@ -111,11 +134,13 @@ class Supervisor:
 
     def run(self) -> None:
         previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-        running: list[Child] = []
+        running: list[Child] = []  # every child started, updated in place: ``finally`` stops them all
         try:
-            running = [self.start() for _ in range(self.count)]
+            for _ in range(self.count):
+                running.append(self.start())
             while not self.stopping.wait(WATCH_S):
-                running = [self._watched(child) for child in running]
+                for i, child in enumerate(running):
+                    running[i] = self._watched(child)
         finally:
             self._stop_all([child.process for child in running])
             for sig, handler in previous.items():
@@ -125,10 +150,23 @@ class Supervisor:
         process = child.process
         if process.is_alive() or self.stopping.is_set():
             return child
-        if not child.started.is_set():
+        failed_start = not child.started.is_set()
+        if failed_start and not child.replacement:
             raise ProcessesFailed(f"API process {process.pid} exited during start-up (exit code {process.exitcode})")
-        log.warning("API process %s exited (exit code %s); starting another", process.pid, process.exitcode)
-        return self.start()
+        failures = child.failed_starts + 1 if failed_start else 0
+        pause = RESTART_BACKOFF_S[min(failures, len(RESTART_BACKOFF_S)) - 1] if failures else 0.0
+        log.warning(
+            "API process %s exited%s (exit code %s); starting another%s",
+            process.pid,
+            " before its server was up" if failed_start else "",
+            process.exitcode,
+            f" in {pause:.0f} s" if pause else "",
+        )
+        if pause and self.stopping.wait(pause):
+            return child
+        replacement = self.start()
+        replacement.replacement, replacement.failed_starts = True, failures
+        return replacement
 
     @staticmethod
     def _stop_all(processes: list[BaseProcess]) -> None:

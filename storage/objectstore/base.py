@@ -143,6 +143,8 @@ class ObjectStore(Protocol):
         kept) or else its newest version; when that one is gone or does not match ``sha256``,
         the newest version that does is served instead (an overwrite cannot hide a document).
         Stores without version ids (the local disk) read the key and ignore ``version_id``.
+        NotFound when nothing is stored under the key; IntegrityError when bytes are, but none
+        of them match ``sha256``.
 
         ``while_waiting`` runs exactly once, on this thread, while the request is in flight (S3:
         sent, response not yet read; the local store has nothing to wait for and runs it first).

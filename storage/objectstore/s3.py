@@ -51,11 +51,22 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _TRANSIENT = (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, ServerError, InvalidResponseError)
-_TRANSIENT_CODES = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "XMinioServerNotInitialized"}
+_TRANSIENT_CODES = {
+    "InternalError",
+    "ServiceUnavailable",
+    "SlowDown",
+    "RequestTimeout",
+    "XMinioServerNotInitialized",
+    "ConditionalRequestConflict",  # AWS: another conditional write of the key in flight; retried, it is a 412
+}
 _MISSING = {"NoSuchKey", "NoSuchObject", "NotFound", "NoSuchVersion"}
 _NO_LOCK = {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError", "NoSuchObjectLegalHold"}
 _VERSIONED = (Bucket.DOCUMENTS, Bucket.RESULTS)
 SHA_META = "x-amz-meta-sha256"
+
+
+_HELD = object()  # a conditional PUT refused: the key holds an object already
+_UNCONDITIONAL_ONLY = object()  # the server does not implement conditional PUTs
 
 
 @dataclass(frozen=True)
@@ -146,6 +157,7 @@ class S3ObjectStore:
         self.policy = policy or StorePolicy()
         self.retry = retry or RetryPolicy()
         self.part_size = part_size
+        self._conditional_puts = True  # until the server answers NotImplemented to one
         self._ready: set[str] = set()
 
     def bucket_name(self, bucket: Bucket) -> str:
@@ -210,17 +222,35 @@ class S3ObjectStore:
         on a versioned one less than asking first (10.2 against 10.7 ms for 500 KB here), though more
         than a catalogue's answer (hence ``check_exists=False`` from the warehouse). A locked e-result
         is still asked for first (a server that ignored the condition would lock a second copy for
-        years), and so is a body sent in parts."""
+        years), and so is a body sent in parts, and every body once the server answered that it
+        does not implement the condition."""
         name = self._ensure(bucket)
         digest = sha256 or sha256_hex(data)  # a caller that already hashed passes it on
         key = content_key(digest, suffix)
         held = StoredObject(bucket, key, digest, len(data))
         one_request = len(data) <= self.part_size
-        conditional = check_exists and one_request and bucket is not Bucket.RESULTS
+        conditional = check_exists and one_request and bucket is not Bucket.RESULTS and self._conditional_puts
         if (check_exists or bucket is Bucket.RESULTS) and not conditional and self.renew(bucket, key):
             return held
+        result = self._call(
+            f"put {name}/{key}", lambda: self._put_once(bucket, name, key, data, digest, content_type, conditional)
+        )
+        if result is _UNCONDITIONAL_ONLY:
+            log.warning("%s does not take conditional PUTs (If-None-Match): existence is asked first from now on", name)
+            self._conditional_puts = False
+            return self.put_bytes(bucket, data, suffix=suffix, content_type=content_type, sha256=digest)
+        if result is _HELD:  # perhaps written by this call's own first try, whose answer was lost
+            if bucket is Bucket.RAW:
+                self.renew(bucket, key)
+            stat = self._stat(name, key) if bucket in _VERSIONED else None
+            return StoredObject(bucket, key, digest, len(data), _version(stat.version_id) if stat else None)
+        return StoredObject(bucket, key, digest, len(data), _version(result.version_id))
 
-        def put() -> Any:
+    def _put_once(
+        self, bucket: Bucket, name: str, key: str, data: bytes, digest: str, content_type: str, conditional: bool
+    ) -> Any:
+        """One PUT: its result, ``_HELD`` when a conditional one found the key taken, or ``_UNCONDITIONAL_ONLY``."""
+        try:
             with _one_put(data, digest, if_absent=conditional):
                 return self.client.put_object(
                     name,
@@ -232,16 +262,16 @@ class S3ObjectStore:
                     part_size=self.part_size,
                     **self._lock_args(bucket),
                 )
-
-        try:
-            result = self._call(f"put {name}/{key}", put)
         except S3Error as exc:
-            if not (conditional and exc.code == "PreconditionFailed"):
-                raise
-            if bucket is Bucket.RAW:  # held already (perhaps written by this call's own lost first try)
-                self.renew(bucket, key)
-            return held
-        return StoredObject(bucket, key, digest, len(data), _version(result.version_id))
+            if conditional and exc.code == "PreconditionFailed":
+                return _HELD
+            if conditional and exc.code == "NotImplemented":
+                return _UNCONDITIONAL_ONLY
+            raise
+        except InvalidResponseError as exc:  # a 412 without an XML body is still the server's refusal
+            if conditional and getattr(exc, "_code", None) == 412:
+                return _HELD
+            raise
 
     def stage(self, bucket: Bucket, source: Source, *, content_type: str = "") -> Staged:
         work = self._ensure(Bucket.WORK)
@@ -352,7 +382,9 @@ class S3ObjectStore:
         try:
             return self._call(f"get {name}/{key}", fetch)
         except S3Error as exc:
-            if exc.code in _MISSING:
+            # A version id this server never issued (a bucket copied from another server) is
+            # refused as malformed by AWS and MinIO: for the reader, that version is not there.
+            if exc.code in _MISSING or (version_id and exc.code == "InvalidArgument"):
                 raise NotFound(f"{name}/{key}") from exc
             raise
 
@@ -381,19 +413,21 @@ class S3ObjectStore:
                 work.finish()  # its failure is the one to report, even when the fetch failed too
         if data is not None and (sha256 is None or sha256_hex(data) == sha256):
             return data
-        good = self._good_version(bucket, key, sha256) if bucket in _VERSIONED and sha256 else None
+        if bucket not in _VERSIONED or sha256 is None:
+            raise IntegrityError(f"{name}/{key}")  # (a missing object was raised as NotFound above)
+        versions = self.versions(bucket, key)
+        good = self._intact_version(name, key, versions, sha256)
         if good is not None:
             read = f"version {pinned}" if pinned else "newest version"
             log.warning("%s/%s: %s deleted or altered; served the intact version %s", name, key, read, good[0])
             return good[1]
-        if data is None and not (pinned and self.versions(bucket, key)):  # other bytes left under the key: altered
-            raise NotFound(f"{name}/{key}")
-        raise IntegrityError(f"{name}/{key}")
+        if not versions:
+            raise NotFound(f"{name}/{key}")  # nothing at all under the key
+        raise IntegrityError(f"{name}/{key}")  # bytes under the key, none of them those catalogued
 
-    def _good_version(self, bucket: Bucket, key: str, sha256: str) -> tuple[str, bytes] | None:
-        """The newest version whose bytes match ``sha256`` (after an overwrite, tampering or a delete marker)."""
-        name = self.bucket_name(bucket)
-        for version_id in self.versions(bucket, key):
+    def _intact_version(self, name: str, key: str, versions: list[str], sha256: str) -> tuple[str, bytes] | None:
+        """The first of ``versions`` (newest first) whose bytes match ``sha256``."""
+        for version_id in versions:
             data = self._get(name, key, version_id)
             if sha256_hex(data) == sha256:
                 return version_id, data
@@ -401,10 +435,10 @@ class S3ObjectStore:
 
     def restore_version(self, bucket: Bucket, key: str, sha256: str) -> bool:
         """Make an intact earlier version the newest again (used by scrub); False when none is intact."""
-        good = self._good_version(bucket, key, sha256)
+        name = self.bucket_name(bucket)
+        good = self._intact_version(name, key, self.versions(bucket, key), sha256)
         if good is None:
             return False
-        name = self.bucket_name(bucket)
         self._call(
             f"restore {name}/{key}",
             lambda: self.client.copy_object(name, key, CopySource(name, key, version_id=good[0])),

@@ -53,7 +53,7 @@ def _record(s: Session, bucket: Bucket, key: str) -> ObjectRecord | None:
 
 _STORED_ROW = f"FROM stored_objects WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
 # A write's check for the same bytes.
-_STORED = DriverSQL(f"SELECT sha256, size {_STORED_ROW}")
+_STORED = DriverSQL(f"SELECT sha256, size, version_id {_STORED_ROW}")
 # A read finds the object's hash and appends its audit entry in one durable step.
 _AUDITED_LOCATE = audit.AuditedLookup(f"SELECT sha256 {_STORED_ROW}")
 
@@ -100,9 +100,9 @@ class Warehouse:
     # -- writing ---------------------------------------------------------------------------------
 
     @staticmethod
-    def _stored(db: Autocommit, bucket: Bucket, key: str) -> tuple[str, int] | None:
+    def _stored(db: Autocommit, bucket: Bucket, key: str) -> StoredObject | None:
         row = db.read(_STORED, {"bucket": bucket.value, "key": key}).fetchone()
-        return (row[0], row[1]) if row else None
+        return StoredObject(bucket, key, row[0], row[1], row[2]) if row else None
 
     def put_bytes(self, bucket: Bucket, data: bytes, *, suffix: str = "", content_type: str = "") -> StoredObject:
         digest = sha256_hex(data)  # the only hash of these bytes: the store is handed it
@@ -113,7 +113,7 @@ class Warehouse:
         with self.catalogue.autocommit() as conn:
             known = self._stored(conn, bucket, key)
             if known is not None:
-                return StoredObject(bucket, key, known[0], known[1])
+                return known
             obj = self.store.put_bytes(
                 bucket, data, suffix=suffix, content_type=content_type, check_exists=False, sha256=digest
             )
@@ -251,13 +251,13 @@ class Warehouse:
             if sha256 is not None:
                 return self.store.get_bytes(bucket, key, sha256=sha256, version_id=version_id, while_waiting=audit_read)
             try:
-                data: bytes | None = self.store.get_bytes(bucket, key, while_waiting=audit_read)
+                data: bytes | None = self.store.get_bytes(bucket, key, version_id=version_id, while_waiting=audit_read)
             except NotFound:
                 if not located:
                     raise
                 data = None  # a delete marker on a versioned bucket may hide an intact version
             if data is None or sha256_hex(data) != located[0]:  # the store serves an intact version or raises
-                data = self.store.get_bytes(bucket, key, sha256=located[0])
+                data = self.store.get_bytes(bucket, key, sha256=located[0], version_id=version_id)
         except Exception as exc:
             if not located:
                 raise  # refused: not in the catalogue, or its audit entry was not written

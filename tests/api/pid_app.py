@@ -1,4 +1,4 @@
-"""Tiny ASGI apps for the API-process tests: one answering with its process id, one that cannot start."""
+"""Tiny ASGI apps for the API-process tests: one answering with its process id, ones that cannot start."""
 
 from __future__ import annotations
 
@@ -18,3 +18,12 @@ def answering_pid() -> Any:
 
 def failing() -> Any:
     raise RuntimeError("this app cannot start")
+
+
+def failing_in_one_process() -> Any:
+    """The first process to start cannot (it claims the file named by PID_APP_CLAIM); the others serve."""
+    try:
+        os.close(os.open(os.environ["PID_APP_CLAIM"], os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return answering_pid()
+    raise RuntimeError("this process cannot start")

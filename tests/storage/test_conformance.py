@@ -57,7 +57,7 @@ def test_identical_bytes_stored_once_under_content_key(store: ObjectStore) -> No
     assert a.key == b.key == content_key(sha256_hex(b"hello warehouse"), ".pdf")
     assert [o.key for o in store.list_objects(Bucket.DOCUMENTS)] == [a.key]
     if isinstance(store, S3ObjectStore):  # refused by the server (If-None-Match), not stored as a second version
-        assert store.versions(Bucket.DOCUMENTS, a.key) == [a.version_id] and b.version_id is None
+        assert store.versions(Bucket.DOCUMENTS, a.key) == [a.version_id] and b.version_id == a.version_id
     assert store.get_bytes(Bucket.DOCUMENTS, a.key, sha256=a.sha256) == b"hello warehouse"
     assert store.exists(Bucket.DOCUMENTS, a.key) and not store.exists(Bucket.DOCUMENTS, "sha256/00/none")
     with pytest.raises(NotFound):
@@ -283,20 +283,68 @@ def test_s3_put_checks_existence_in_the_put_itself(seaweed: SeaweedS3, monkeypat
     """A stored-once put is one request (a conditional PUT) where the body goes whole; e-results are asked first."""
     from tests.storage.conftest import s3_store
 
-    store = s3_store(seaweed)
+    store = s3_store(seaweed, part_size=5 * 1024 * 1024)
     for bucket in Bucket:
         store.put_bytes(bucket, b"bucket set up")
-    sent: list[str] = []
-    real = store.client._url_open
-    monkeypatch.setattr(store.client, "_url_open", lambda method, *a, **k: sent.append(method) or real(method, *a, **k))
+    sent: list[str] = []  # methods, a conditional PUT as "PUT if absent"
+    real_open, real_headers = store.client._url_open, store.client._build_headers
+
+    def build_headers(*args, **kwargs):  # type: ignore[no-untyped-def]
+        built, date = real_headers(*args, **kwargs)
+        if built.get("If-None-Match") == "*":
+            sent[-1] += " if absent"
+        return built, date
+
+    monkeypatch.setattr(
+        store.client, "_url_open", lambda method, *a, **k: sent.append(method) or real_open(method, *a, **k)
+    )
+    monkeypatch.setattr(store.client, "_build_headers", build_headers)
     data = os.urandom(100_000)
     for bucket in (Bucket.DOCUMENTS, Bucket.WORK, Bucket.RAW):
         sent.clear()
         first = store.put_bytes(bucket, data)
-        assert sent == ["PUT"], bucket
+        assert sent == ["PUT if absent"], bucket
         sent.clear()
-        assert store.put_bytes(bucket, data).key == first.key
-        assert sent == (["PUT", "HEAD"] if bucket is Bucket.RAW else ["PUT"]), bucket  # refused; a raw scan renewed
+        again = store.put_bytes(bucket, data)
+        assert again.key == first.key and again.version_id == first.version_id, bucket
+        # Refused; then a raw scan is renewed, and a document's version looked up (the caller records it).
+        assert sent == (["PUT if absent"] if bucket is Bucket.WORK else ["PUT if absent", "HEAD"]), bucket
     sent.clear()
     store.put_bytes(Bucket.RESULTS, data)
-    assert sent[0] == "HEAD" and "PUT" in sent
+    assert sent[0] == "HEAD" and "PUT" in sent and "PUT if absent" not in sent
+    sent.clear()
+    store.put_bytes(Bucket.DOCUMENTS, os.urandom(6 * 1024 * 1024))  # two parts: no single PUT to make conditional
+    assert sent[0] == "HEAD" and not [m for m in sent if m.endswith("if absent")]
+
+
+def test_s3_put_falls_back_to_asking_first_where_the_condition_is_not_implemented(
+    seaweed: SeaweedS3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server answering NotImplemented to If-None-Match (a stand-in here: SeaweedFS implements it)."""
+    from storage.objectstore import s3 as s3_module
+    from tests.storage.conftest import s3_store
+
+    store = s3_store(seaweed)
+    real_put = store.client.put_object
+    conditional: list[bool] = []
+
+    def put_object(*args, **kwargs):  # type: ignore[no-untyped-def]
+        one = s3_module._ONE_PUT.get()
+        conditional.append(bool(one and one.if_absent))
+        if conditional[-1]:
+            raise S3Error(
+                None,
+                "NotImplemented",
+                "A header you provided implies functionality that is not implemented",
+                "",
+                "",
+                "",
+            )  # type: ignore[arg-type]
+        return real_put(*args, **kwargs)
+
+    monkeypatch.setattr(store.client, "put_object", put_object)
+    first = store.put_bytes(Bucket.DOCUMENTS, b"%PDF on a plain server")
+    assert conditional == [True, False] and first.version_id
+    assert store.put_bytes(Bucket.DOCUMENTS, b"%PDF on a plain server").key == first.key
+    assert conditional == [True, False]  # asked first (HEAD): found, no second PUT, and no condition tried again
+    assert store.versions(Bucket.DOCUMENTS, first.key) == [first.version_id]

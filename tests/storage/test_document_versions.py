@@ -100,7 +100,8 @@ def test_migration_0010_downgrades_and_upgrades(at_0009: str) -> None:
     command.upgrade(cfg, "head")
     command.downgrade(cfg, "0009")
     engine = create_engine(at_0009)
-    assert "object_version" not in {c["name"] for c in inspect(engine).get_columns("documents")}
+    for table in ("documents", "eresults"):
+        assert "object_version" not in {c["name"] for c in inspect(engine).get_columns(table)}
     engine.dispose()
     command.upgrade(cfg, "head")
     assert _versions(at_0009)["eresults"] == [(1, "vr1")]

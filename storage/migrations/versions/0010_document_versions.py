@@ -26,12 +26,15 @@ TABLES = {"documents": "documents", "eresults": "results"}  # table: the bucket 
 def upgrade() -> None:
     for table, bucket in TABLES.items():
         op.add_column(table, sa.Column("object_version", sa.String(200), nullable=True))
-        op.execute(
-            sa.text(
-                f"UPDATE {table} SET object_version = (SELECT s.version_id FROM stored_objects s "
-                f"WHERE s.bucket = :bucket AND s.key = {table}.object_key) WHERE object_key IS NOT NULL"
-            ).bindparams(bucket=bucket)
+        recorded = (
+            f"FROM stored_objects s WHERE s.bucket = :bucket AND s.key = {table}.object_key "
+            "AND s.version_id IS NOT NULL"
         )
+        # Only the rows that get a version: the others (most, written by the pipeline) stay untouched.
+        update = (
+            f"UPDATE {table} SET object_version = (SELECT s.version_id {recorded}) WHERE EXISTS (SELECT 1 {recorded})"
+        )
+        op.execute(sa.text(update).bindparams(bucket=bucket))
 
 
 def downgrade() -> None:
