@@ -44,6 +44,10 @@ class ProcessesFailed(RuntimeError):
     """An API process of the first start exited before its server was up: the service is stopped."""
 
 
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def port_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to ``host:port`` in the port's SO_REUSEPORT group, not yet listening.
 
@@ -51,8 +55,7 @@ def port_socket(host: str, port: int) -> socket.socket:
     connections to the processes already serving (a bound socket that does not listen
     takes none).
     """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -65,8 +68,7 @@ def port_socket(host: str, port: int) -> socket.socket:
 
 def check_port_free(host: str, port: int) -> None:
     """OSError (address in use) when anything listens on the port, a SO_REUSEPORT group of this user included."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed server's TIME_WAIT is no owner
         probe.bind((host, port))
 

@@ -53,10 +53,11 @@ class RawClient:
         self.client = server.client()
         self.bucket = f"raw-{uuid.uuid4().hex[:8]}"
         self.client.make_bucket(self.bucket)
+        self.versions: dict[str, str | None] = {}  # what each put returned (None: an unversioned bucket)
 
     def put(self, data: bytes) -> str:
         key = content_key(sha256_hex(data))
-        self.client.put_object(self.bucket, key, io.BytesIO(data), len(data))
+        self.versions[key] = self.client.put_object(self.bucket, key, io.BytesIO(data), len(data)).version_id
         return key
 
     def version_of(self, key: str) -> str | None:
@@ -98,9 +99,12 @@ class WarehouseClient:
             server.endpoint, server.access_key, server.secret_key, secure=False, prefix=f"wh{uuid.uuid4().hex[:8]}"
         )
         self.wh = Warehouse(self.catalogue, store)
+        self.rows: dict[str, StoredObject] = {}  # what each put returned, as a document's row records it
 
     def put(self, data: bytes) -> str:
-        return self.wh.put_bytes(Bucket.DOCUMENTS, data, suffix=".pdf").key
+        obj = self.wh.put_bytes(Bucket.DOCUMENTS, data, suffix=".pdf")
+        self.rows[obj.key] = obj
+        return obj.key
 
     def get(self, key: str) -> bytes:
         return self.wh.get_bytes(Bucket.DOCUMENTS, key, actor="bench", purpose="benchmark")
@@ -109,30 +113,12 @@ class WarehouseClient:
 class RawPinnedVerifiedClient(RawVersionedVerifiedClient):
     """Reference only: the versioned, hash-checked raw client reading the version its put returned."""
 
-    def __init__(self, server: SeaweedS3):
-        super().__init__(server)
-        self.versions: dict[str, str | None] = {}
-
-    def put(self, data: bytes) -> str:
-        key = content_key(sha256_hex(data))
-        self.versions[key] = self.client.put_object(self.bucket, key, io.BytesIO(data), len(data)).version_id
-        return key
-
     def version_of(self, key: str) -> str | None:
         return self.versions[key]
 
 
 class WarehouseByRowClient(WarehouseClient):
     """The warehouse read as the API reads it: the caller's row (a document, an e-result) names hash and version."""
-
-    def __init__(self, server: SeaweedS3, db_url: str):
-        super().__init__(server, db_url)
-        self.rows: dict[str, StoredObject] = {}
-
-    def put(self, data: bytes) -> str:
-        obj = self.wh.put_bytes(Bucket.DOCUMENTS, data, suffix=".pdf")
-        self.rows[obj.key] = obj
-        return obj.key
 
     def get(self, key: str) -> bytes:
         row = self.rows[key]

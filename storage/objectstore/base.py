@@ -124,7 +124,8 @@ class ObjectStore(Protocol):
 
         ``check_exists=False`` skips the existence check (the caller knows, e.g. from the catalogue);
         ``sha256`` passes a hash the caller already computed of exactly these bytes. The returned
-        ``version_id`` is that of the version this call wrote (None when the bytes were there).
+        ``version_id`` names the version holding the bytes, the one written now or the one found
+        there (None where the store or the bucket keeps no versions).
         """
         ...
 

@@ -227,11 +227,12 @@ class S3ObjectStore:
         name = self._ensure(bucket)
         digest = sha256 or sha256_hex(data)  # a caller that already hashed passes it on
         key = content_key(digest, suffix)
-        held = StoredObject(bucket, key, digest, len(data))
         one_request = len(data) <= self.part_size
         conditional = check_exists and one_request and bucket is not Bucket.RESULTS and self._conditional_puts
-        if (check_exists or bucket is Bucket.RESULTS) and not conditional and self.renew(bucket, key):
-            return held
+        if (check_exists or bucket is Bucket.RESULTS) and not conditional:
+            held = self._held(bucket, key)
+            if held is not None:
+                return StoredObject(bucket, key, digest, len(data), _version(held.version_id))
         result = self._call(
             f"put {name}/{key}", lambda: self._put_once(bucket, name, key, data, digest, content_type, conditional)
         )
@@ -240,10 +241,9 @@ class S3ObjectStore:
             self._conditional_puts = False
             return self.put_bytes(bucket, data, suffix=suffix, content_type=content_type, sha256=digest)
         if result is _HELD:  # perhaps written by this call's own first try, whose answer was lost
-            if bucket is Bucket.RAW:
-                self.renew(bucket, key)
-            stat = self._stat(name, key) if bucket in _VERSIONED else None
-            return StoredObject(bucket, key, digest, len(data), _version(stat.version_id) if stat else None)
+            # A raw scan's age restarts, a document's version is looked up (its row records it).
+            held = self._held(bucket, key) if bucket is Bucket.RAW or bucket in _VERSIONED else None
+            return StoredObject(bucket, key, digest, len(data), _version(held.version_id) if held else None)
         return StoredObject(bucket, key, digest, len(data), _version(result.version_id))
 
     def _put_once(
@@ -471,10 +471,14 @@ class S3ObjectStore:
         return self._stat(self._ensure(bucket), key) is not None
 
     def renew(self, bucket: Bucket, key: str) -> bool:
+        return self._held(bucket, key) is not None
+
+    def _held(self, bucket: Bucket, key: str) -> Any:
+        """``renew``'s work: the metadata of what is held under the key (renewed), None when nothing is."""
         name = self._ensure(bucket)
         stat = self._stat(name, key)
         if stat is None:
-            return False
+            return None
         modified = stat.last_modified
         if bucket is Bucket.RAW and modified is not None and datetime.now(UTC) - modified > self.policy.renew_after:
             # Copied onto itself: a new write as far as the lifecycle rule is concerned.
@@ -487,7 +491,7 @@ class S3ObjectStore:
                     name, key, CopySource(name, key), metadata=meta, metadata_directive=REPLACE
                 ),
             )
-        return True
+        return stat
 
     def list_objects(self, bucket: Bucket, prefix: str = "") -> Iterator[ObjectInfo]:
         name = self._ensure(bucket)

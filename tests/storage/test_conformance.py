@@ -150,7 +150,7 @@ def test_locked_result_cannot_be_deleted_or_replaced(store: ObjectStore) -> None
     forged = store.stage(Bucket.RESULTS, io.BytesIO(b"%PDF forged"))
     forged = type(forged)(forged.bucket, forged.temp_key, obj.sha256, forged.size)
     store.promote(forged, suffix=".pdf")
-    assert again.key == obj.key
+    assert (again.key, again.version_id) == (obj.key, obj.version_id)  # found (asked first): the version held
     assert store.get_bytes(Bucket.RESULTS, obj.key, sha256=obj.sha256) == b"%PDF signed e-result"
 
 
