@@ -20,7 +20,9 @@ from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.stamp import TextStampStyle
 
+from signing.errors import PdfHasHistory
 from signing.fonts import VietnameseFontFactory, find_font
+from signing.pdfupdate import parse
 from signing.vntime import iso_vn
 
 Anchor = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
@@ -177,8 +179,20 @@ def make_room(pdf: bytes, appearance: Appearance, *, gap: float = 0.3 * CM, min_
     Only the page box changes: the scanned image and its text layer keep their size and
     position (100% scale), with a band added above (top anchors) or below, and to the
     side when the page is narrower than the stamp. ``min_band`` makes the band at least that
-    tall (room for a QR code beside the stamp). Must run before the first signature.
+    tall (room for a QR code beside the stamp).
+
+    This is a full rewrite, so it is only for sohoa's own unsigned copies (a digitised copy, an
+    officer's unsigned result draft) before their first signature: an encrypted, signed or
+    certified input is refused (PDF_ENCRYPTED, PDF_HAS_HISTORY) rather than silently decrypted or
+    stripped of its signatures. Stamps on other documents are drawn in the signature's own
+    incremental update (``sohoa sign`` does that).
     """
+    parsed = parse(pdf)
+    try:
+        if parsed.facts.signed or parsed.facts.certified:
+            raise PdfHasHistory("make_room on a signed or updated PDF")
+    finally:
+        parsed.close()
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         page = doc.pages[appearance.page_index(len(doc.pages))]
         left, bottom, right, top = (float(v) for v in page.mediabox)

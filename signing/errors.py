@@ -17,8 +17,10 @@ SigningKeyUnavailable = error(
 )
 SigningLevelUnsupported = error(
     "SIGNING_LEVEL_UNSUPPORTED",
-    "Mức chữ ký PAdES được yêu cầu chưa được hỗ trợ. Chọn mức B-B hoặc B-T.",
-    "The requested PAdES signature level is not supported yet. Use B-B or B-T.",
+    "Không ký được ở mức PAdES được yêu cầu: mức này không tồn tại, hoặc chứng thư số không ghi địa chỉ kiểm tra "
+    "trạng thái (OCSP/CRL) mà mức B-LT, B-LTA cần. Các mức: B-B, B-T, B-LT, B-LTA.",
+    "The requested PAdES level cannot be produced: it does not exist, or the certificate names no status "
+    "service (OCSP/CRL), which B-LT and B-LTA need. Levels: B-B, B-T, B-LT, B-LTA.",
 )
 TimestamperRequired = error(
     "TIMESTAMPER_REQUIRED",
@@ -108,4 +110,43 @@ HsmUnavailableRetryable = error(
     "Thiết bị ký số (HSM/token PKCS#11) tạm thời không phản hồi. Hệ thống sẽ tự thử lại.",
     "The signing device (HSM / PKCS#11 token) did not answer. The step will be retried.",
     retryable=True,
+)
+PdfRepaired = error(
+    "PDF_REPAIRED",
+    "Tệp PDF bị hỏng cấu trúc (bảng tham chiếu sai) và đã có chữ ký hoặc lịch sử chỉnh sửa, nên không thể ký thêm "
+    "mà không làm mất các chữ ký đó. Xin bản PDF nguyên vẹn từ nơi phát hành.",
+    "The PDF's structure is damaged (wrong cross-reference data) and it carries signatures or an edit history, so "
+    "it cannot be signed without breaking them. Ask its issuer for an intact copy.",
+)
+PdfHybridXref = error(
+    "PDF_HYBRID_XREF",
+    "Tệp PDF dùng bảng tham chiếu lai (bảng và luồng tham chiếu cùng lúc) và đã có chữ ký hoặc lịch sử chỉnh sửa; "
+    "loại tệp này không thể kiểm tra chữ ký một cách an toàn nên không được ký thêm. Lưu lại tệp bằng phần mềm "
+    "khác trước khi ký lần đầu.",
+    "The PDF uses hybrid cross-reference sections (a table and a stream) and already carries signatures or an "
+    "edit history; such files cannot be validated safely, so it is not signed again. Save it with another "
+    "tool before its first signature.",
+)
+PdfHasHistory = error(
+    "PDF_HAS_HISTORY",
+    "Tệp PDF đã có chữ ký hoặc lịch sử chỉnh sửa nên không thể dựng lại trang để chừa chỗ cho dấu; dấu được đặt "
+    "ngay trong lần ký mới.",
+    "The PDF already carries signatures or an edit history, so its pages are not rebuilt to make room for a "
+    "stamp; a stamp goes into the new signature's own update instead.",
+)
+PdfHybridXrefUnverifiable = error(
+    "PDF_HYBRID_XREF",
+    "Không kiểm tra được chữ ký: tệp PDF dùng bảng tham chiếu lai (vừa bảng vừa luồng tham chiếu). Với loại tệp "
+    "này, các phần mềm đọc PDF khác nhau có thể hiển thị nội dung khác nhau, nên không thể xác nhận an toàn nội dung "
+    "đã ký. Đề nghị nơi phát hành ký lại trên tệp PDF được lưu bằng phần mềm khác.",
+    "The signatures cannot be validated: the PDF uses hybrid cross-reference sections (a table and a stream). "
+    "Different PDF readers may show different content for such a file, so what was signed cannot be confirmed "
+    "safely. Ask the issuer to sign a PDF saved with another tool.",
+)
+TrustRootsNotConfigured = error(
+    "TRUST_ROOTS_NOT_CONFIGURED",
+    "Chưa có chứng thư số gốc nào để kiểm tra chữ ký. Chỉ ra tệp chứng thư gốc bằng --trust-root TỆP, cấu hình "
+    "SOHOA_SIGNING__TRUST_ROOTS, hoặc chạy lệnh trong thư mục của hệ thống (nơi có var/pki).",
+    "No trust roots are configured for verification. Name a root certificate file with --trust-root FILE, "
+    "configure SOHOA_SIGNING__TRUST_ROOTS, or run the command from the service's folder (where var/pki is).",
 )

@@ -4,7 +4,10 @@ Per document: parse once with qpdf, append one incremental update (signature dic
 fixed-size /Contents, field + widget, new page /Annots and AcroForm versions, xref, trailer),
 hash the byte ranges with hashlib and fill in a CMS assembled from cached parts
 (:mod:`signing.cmsbuild`). B-T adds an RFC 3161 signature time-stamp, B-LT a DSS revision with
-the chain and cached OCSP/CRL responses, B-LTA a document time-stamp revision after it.
+the signer's chain and the chain of the TSA that signed *that* time-stamp, with OCSP/CRL answers
+fetched after the time-stamp (so the DSS never holds status older than the signature it backs),
+B-LTA a document time-stamp revision after it. :meth:`FastPadesSigner.sign_many` signs a batch
+first and fetches status once for all of it, after the last time-stamp.
 Visible appearances (copy stamp, seal) go through pyHanko's staged path in :mod:`signing.pades`.
 """
 
@@ -12,30 +15,51 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pikepdf
 from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
 
 from signing.cmsbuild import CmsTemplate, RawSigner, timestamp_attribute
 from signing.errors import SigningLevelUnsupported, TimestamperRequired
-from signing.pdfupdate import ParsedPdf, Revision, array_bytes, dict_bytes, parse, pdf_text, ref
-from signing.revocation import LtvMaterial, RevocationCache, check_validity_period, has_revocation_pointers
-from signing.tsa_fast import TokenSource
+from signing.pdfupdate import ParsedPdf, Revision, array_bytes, dict_bytes, open_for_update, pdf_text, ref, unparse
+from signing.revocation import (
+    LtvMaterial,
+    RevocationCache,
+    check_validity_period,
+    has_revocation_pointers,
+    order_chain,
+)
+from signing.tsa_fast import TokenSource, token_signer
 from signing.vntime import to_vn
+from sohoa.errors import SohoaError
 
 log = logging.getLogger(__name__)
 
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 _BR_PLACEHOLDER = b"[0 0000000000 0000000000 0000000000]"
-_ESIC = b"<< /ESIC << /Type /DeveloperExtensions /BaseVersion /1.7 /ExtensionLevel 1 >> >>"
+_ESIC = b"<< /Type /DeveloperExtensions /BaseVersion /1.7 /ExtensionLevel 1 >>"
 
 
 def pdf_date(when: datetime) -> bytes:
     """PDF date string in Vietnam time, e.g. ``(D:20250301093000+07'00')``."""
     vn = to_vn(when)
     return b"(D:" + vn.strftime("%Y%m%d%H%M%S").encode("ascii") + b"+07'00')"
+
+
+def _signature_dict(kind: bytes, reserved: int, rest: bytes) -> tuple[bytes, int, int]:
+    """A signature dictionary whose /ByteRange and /Contents come first, at offsets known here.
+
+    Returns the body and, within it, where the /ByteRange array and the /Contents hex string start:
+    the writer places them, so nothing is searched for in the bytes afterwards.
+    """
+    head = b"<< /ByteRange "
+    contents_at = len(head) + len(_BR_PLACEHOLDER) + len(b" /Contents ")
+    body = head + _BR_PLACEHOLDER + b" /Contents <" + b"0" * (2 * reserved) + b"> /Type " + kind + rest + b" >>"
+    return body, len(head), contents_at
 
 
 @dataclass
@@ -52,16 +76,20 @@ class _Doc:
     root_extra: dict[str, bytes] = field(default_factory=dict)
     root_written: bytes | None = None
     taken: set[str] = field(default_factory=set)
+    token_at: datetime | None = None
+    tsa_chain: list[asn1_x509.Certificate] = field(default_factory=list)
 
     @classmethod
     def open(cls, pdf: bytes) -> _Doc:
-        parsed = parse(pdf)
+        data, parsed = open_for_update(pdf)
         doc = parsed.doc
         page = doc.pages[0].obj
-        state = cls(parsed, bytearray(pdf), parsed.prev_xref, parsed.size, page.objgen)
+        state = cls(parsed, bytearray(data), parsed.prev_xref, parsed.size, page.objgen)
         acroform = doc.Root.get("/AcroForm")
         if acroform is not None:
-            state.taken = {str(f.get("/T", "")) for f in acroform.get("/Fields", [])}
+            state.taken = {
+                str(f.get("/T", "")) for f in acroform.get("/Fields", []) if isinstance(f, pikepdf.Dictionary)
+            }
             if acroform.is_indirect:
                 state.acroform_num = acroform.objgen[0]
         return state
@@ -109,8 +137,23 @@ class _Doc:
             self.root_extra["/AcroForm"] = ref(self.acroform_num)
         body = {"/Fields": fields_value, "/SigFlags": b"3"}
         rev.put(self.acroform_num, 0, dict_bytes(acroform, body) if acroform is not None else _plain_dict(body))
-        self.root_extra.setdefault("/Extensions", _ESIC)
+        self._declare_extension(rev)
         self.put_root(rev)
+
+    def _declare_extension(self, rev: Revision) -> None:
+        """Add the ESIC developer extension (ETSI EN 319 142-1) to the catalog's /Extensions, keeping others."""
+        if "/Extensions" in self.root_extra:
+            return
+        existing = self.parsed.doc.Root.get("/Extensions")
+        if not isinstance(existing, pikepdf.Dictionary):
+            self.root_extra["/Extensions"] = b"<< /ESIC " + _ESIC + b" >>"
+        elif "/ESIC" in existing:
+            self.root_extra["/Extensions"] = unparse(existing)
+        elif existing.is_indirect:
+            rev.put(*existing.objgen, dict_bytes(existing, {"/ESIC": _ESIC}))
+            self.root_extra["/Extensions"] = unparse(existing)
+        else:
+            self.root_extra["/Extensions"] = dict_bytes(existing, {"/ESIC": _ESIC})
 
     def put_root(self, rev: Revision) -> None:
         root = self.parsed.doc.Root
@@ -119,14 +162,14 @@ class _Doc:
             rev.put(*root.objgen, body)
             self.root_written = body
 
-    def append(self, rev: Revision) -> int:
-        """Render ``rev`` after the current bytes; returns where the update starts."""
-        body, _offsets = rev.render()
+    def append(self, rev: Revision) -> tuple[int, dict[int, int]]:
+        """Render ``rev`` after the current bytes; where the update starts and each object's body."""
+        body, offsets = rev.render()
         start = len(self.out)
         self.out += body
         self.prev_xref = _xref_offset(body, start)
         self.next_num = rev.next_num
-        return start
+        return start, {num: start + at for num, at in offsets.items()}
 
 
 def _plain_dict(items: dict[str, bytes]) -> bytes:
@@ -172,32 +215,31 @@ class FastPadesSigner:
         self._chain = [signer.cert, *signer.chain]
         self._name = pdf_text(name or str(signer.cert.subject.native.get("common_name", "")))
         self._token_size = 0
-        self._tsa_chain: list = []
-        self._material: LtvMaterial | None = None
-        if revocation is not None:
-            self.ltv_material()  # refuses a revoked chain before any document is touched
+        if revocation is not None and has_revocation_pointers(signer.cert):
+            revocation.material(self._chain)  # refuses a revoked chain before any document is touched
         if tokens is not None:
             probe = tokens.timestamp(hashlib.new(self.digest, b"probe").digest(), self.digest)
             self._token_size = len(probe) + 512
-            self._tsa_chain = list(cms.ContentInfo.load(probe)["content"]["certificates"])
-            self._material = None
             if level in ("B-LT", "B-LTA"):
-                self.ltv_material()  # the TSA chain's status too, before the first document
+                assert revocation is not None
+                leaf, certs = token_signer(cms.ContentInfo.load(probe))
+                revocation.material(order_chain(leaf, [*certs, *self._chain]))  # a revoked TSA unit: refused now
         self._reserved = self.template.max_size(self._token_size) + 64
 
-    def ltv_material(self) -> LtvMaterial:
-        """The signer's (and TSA's) chain with cached revocation data; refuses revoked chains."""
+    def ltv_material(
+        self, tsa_chains: list[list[asn1_x509.Certificate]], not_before: datetime | None = None
+    ) -> LtvMaterial:
+        """The signer's chain and each TSA chain with revocation data obtained after ``not_before``.
+
+        Refuses a revoked signer or TSA chain (SIGNER_CERT_REVOKED).
+        """
         assert self.revocation is not None
-        cached = self._material
-        if cached is not None and (cached.expires is None or cached.expires > self.revocation.now()):
-            return cached
-        material = self.revocation.material(self._chain)
-        if self._tsa_chain:
-            tsa = [c.chosen for c in self._tsa_chain]
-            leaf = next((c for c in tsa if c.extended_key_usage_value is not None), tsa[0])
-            tsa_material = self.revocation.material([leaf, *tsa, *self._chain])
-            material = material.merged(tsa_material)
-        self._material = material
+        material = self.revocation.material(self._chain, not_before=not_before)
+        seen: set[bytes] = set()
+        for chain in tsa_chains:
+            if chain and chain[0].sha256 not in seen:
+                seen.add(chain[0].sha256)
+                material = material.merged(self.revocation.material(chain, not_before=not_before))
         return material
 
     def sign(
@@ -210,48 +252,98 @@ class FastPadesSigner:
         field_name: str = "Signature1",
     ) -> bytes:
         """Return ``pdf`` with the signature (and LTV revisions for B-LT/B-LTA) appended."""
+        result = self.sign_many(
+            [pdf], signing_time=signing_time, reason=reason, location=location, field_name=field_name
+        )
+        if isinstance(result[0], SohoaError):
+            raise result[0]
+        return result[0]
+
+    def sign_many(
+        self,
+        pdfs: Sequence[bytes],
+        *,
+        signing_time: datetime | None = None,
+        reason: str | None = None,
+        location: str | None = None,
+        field_name: str = "Signature1",
+    ) -> list[bytes | SohoaError]:
+        """Sign each of ``pdfs``; a document that cannot be signed gets its coded error in its place.
+
+        For B-LT/B-LTA every signature (and its time-stamp) is made first; status is then fetched
+        once for the whole batch, after the last time-stamp, and the DSS (and document time-stamp)
+        revisions are appended to each document.
+        """
         when = signing_time or datetime.now().astimezone()
         extra = b""
         if reason:
             extra += b" /Reason " + pdf_text(reason)
         if location:
             extra += b" /Location " + pdf_text(location)
+        results: list[bytes | SohoaError | _Doc] = []
+        try:
+            for pdf in pdfs:
+                try:
+                    results.append(self._signed_doc(pdf, when, extra, field_name))
+                except SohoaError as exc:
+                    results.append(exc)
+            docs = [d for d in results if isinstance(d, _Doc)]
+            if docs and self.level in ("B-LT", "B-LTA"):
+                self._extend(docs)
+            return [bytes(d.out) if isinstance(d, _Doc) else d for d in results]
+        finally:
+            for d in results:
+                if isinstance(d, _Doc):
+                    d.parsed.close()
+
+    def _signed_doc(self, pdf: bytes, when: datetime, extra: bytes, field_name: str) -> _Doc:
         for attempt in (1, 2):
             doc = _Doc.open(pdf)
             try:
                 self._sign_revision(doc, when, extra, field_name)
-                if self.level in ("B-LT", "B-LTA"):
-                    append_dss(doc, self.ltv_material())
-                if self.level == "B-LTA":
-                    assert self.tokens is not None
-                    append_doc_timestamp(doc, self.tokens, self.digest, self._token_size)
-                return bytes(doc.out)
+                return doc
             except OverflowError:
+                doc.parsed.close()
                 if attempt == 2:
                     raise
                 log.info("Signature container outgrew its reservation; reserving more")
                 self._token_size += 4096
                 self._reserved += 4096
-            finally:
+            except BaseException:
                 doc.parsed.close()
+                raise
         raise AssertionError("unreachable")
+
+    def _extend(self, docs: list[_Doc]) -> None:
+        """B-LT/B-LTA revisions for signed documents; status fetched after their last time-stamp."""
+        not_before = max(d.token_at for d in docs if d.token_at is not None)
+        material = self.ltv_material([d.tsa_chain for d in docs], not_before)
+        for doc in docs:
+            append_dss(doc, material)
+            if self.level == "B-LTA":
+                assert self.tokens is not None
+                append_doc_timestamp(doc, self.tokens, self.digest, self._token_size)
 
     def _sign_revision(self, doc: _Doc, when: datetime, extra: bytes, field_name: str) -> None:
         rev = doc.revision()
         sig_num = rev.allocate()
-        rev.put(
-            sig_num,
-            0,
-            b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M %s /Name %s%s"
-            b" /ByteRange %s /Contents <%s> >>"
-            % (pdf_date(when), self._name, extra, _BR_PLACEHOLDER, b"0" * (2 * self._reserved)),
+        rest = b" /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M %s /Name %s%s" % (
+            pdf_date(when),
+            self._name,
+            extra,
         )
+        body, br_at, c_at = _signature_dict(b"/Sig", self._reserved, rest)
+        rev.put(sig_num, 0, body)
         doc.add_field(rev, sig_num, doc.free_name(field_name))
-        start = doc.append(rev)
-        digest, c_start, c_end = _fill_byte_range(doc.out, start, self.digest)
+        _, bodies = doc.append(rev)
+        digest, c_start, c_end = _fill_byte_range(doc.out, bodies[sig_num] + br_at, bodies[sig_num] + c_at, self.digest)
         der, signature = self.template.build(digest)
         if self.tokens is not None:
             token = self.tokens.timestamp(hashlib.new(self.digest, signature).digest(), self.digest)
+            doc.token_at = datetime.now(UTC)
+            if self.level in ("B-LT", "B-LTA"):
+                leaf, certs = token_signer(cms.ContentInfo.load(token))
+                doc.tsa_chain = order_chain(leaf, [*certs, *self._chain])
             der, _ = self.template.build(digest, signature=signature, unsigned_attrs=[timestamp_attribute(token)])
         _fill_contents(doc.out, c_start, c_end, der)
 
@@ -265,7 +357,7 @@ def append_dss(doc: _Doc, material: LtvMaterial) -> None:
     seen: set[bytes] = set()
     for key in ("/Certs", "/OCSPs", "/CRLs"):
         for item in old.get(key, []) if old is not None else []:
-            arrays.setdefault(key, []).append(item.unparse())
+            arrays.setdefault(key, []).append(unparse(item))
             seen.add(hashlib.sha256(item.read_bytes()).digest())
     for key, items in (("/Certs", material.certs), ("/OCSPs", material.ocsps), ("/CRLs", material.crls)):
         for der in items:
@@ -290,15 +382,12 @@ def append_doc_timestamp(doc: _Doc, tokens: TokenSource, digest_name: str, token
     """Append a document time-stamp revision (PAdES B-LTA, ETSI.RFC3161)."""
     rev = doc.revision()
     sig_num = rev.allocate()
-    rev.put(
-        sig_num,
-        0,
-        b"<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161 /ByteRange %s /Contents <%s> >>"
-        % (_BR_PLACEHOLDER, b"0" * (2 * token_size)),
-    )
+    rest = b" /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161"
+    body, br_at, c_at = _signature_dict(b"/DocTimeStamp", token_size, rest)
+    rev.put(sig_num, 0, body)
     doc.add_field(rev, sig_num, doc.free_name("DocTimeStamp1"))
-    start = doc.append(rev)
-    digest, c_start, c_end = _fill_byte_range(doc.out, start, digest_name)
+    _, bodies = doc.append(rev)
+    digest, c_start, c_end = _fill_byte_range(doc.out, bodies[sig_num] + br_at, bodies[sig_num] + c_at, digest_name)
     _fill_contents(doc.out, c_start, c_end, tokens.timestamp(digest, digest_name))
 
 
@@ -327,10 +416,10 @@ def add_ltv(
         doc.parsed.close()
 
 
-def _fill_byte_range(out: bytearray, start: int, digest_name: str) -> tuple[bytes, int, int]:
-    """Write /ByteRange of the signature dictionary appended at ``start``; digest the covered bytes."""
-    br_at = out.index(b"/ByteRange " + _BR_PLACEHOLDER, start) + len(b"/ByteRange ")
-    c_start = out.index(b"/Contents <", br_at) + len(b"/Contents ")
+def _fill_byte_range(out: bytearray, br_at: int, c_start: int, digest_name: str) -> tuple[bytes, int, int]:
+    """Write the /ByteRange at ``br_at`` around the /Contents string at ``c_start``; digest what it covers."""
+    if out[br_at : br_at + len(_BR_PLACEHOLDER)] != _BR_PLACEHOLDER or out[c_start : c_start + 1] != b"<":
+        raise AssertionError("signature dictionary is not where the writer put it")
     c_end = out.index(b">", c_start) + 1
     value = b"[0 %d %d %d]" % (c_start, c_end, len(out) - c_end)
     out[br_at : br_at + len(_BR_PLACEHOLDER)] = value.ljust(len(_BR_PLACEHOLDER))

@@ -20,14 +20,13 @@ from io import BytesIO
 from typing import Generic, TypeVar
 
 from asn1crypto import cms
-from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from signing.errors import PdfInvalid, TimestampUnavailable
 from signing.fastpades import add_ltv
 from signing.revocation import LtvMaterial, RevocationCache, default_cache, order_chain
-from signing.tsa_fast import TokenSource, token_source
+from signing.tsa_fast import TokenSource, token_signer, token_source
 from sohoa.errors import ErrorInfo, error
 
 log = logging.getLogger(__name__)
@@ -35,16 +34,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MARGIN = timedelta(days=180)
 _TIMESTAMP_ATTR = "signature_time_stamp_token"
 K = TypeVar("K")
-
-
-def _token_certs(token: cms.ContentInfo) -> tuple[asn1_x509.Certificate, list[asn1_x509.Certificate]]:
-    signed = token["content"]
-    certs = [c.chosen for c in signed["certificates"]]
-    sid = signed["signer_infos"][0]["sid"].chosen
-    leaf = next(
-        (c for c in certs if c.issuer == sid["issuer"] and c.serial_number == sid["serial_number"].native), certs[0]
-    )
-    return leaf, certs
 
 
 def _timestamp_tokens(reader: PdfFileReader) -> list[cms.ContentInfo]:
@@ -75,7 +64,7 @@ def last_timestamp_expiry(pdf: bytes) -> datetime | None:
 
 def _signer_expiry(token: cms.ContentInfo) -> datetime:
     """When the certificate of the TSA that signed a time-stamp token expires."""
-    leaf, _ = _token_certs(token)
+    leaf, _ = token_signer(token)
     return leaf.not_valid_after
 
 
@@ -100,7 +89,7 @@ def extend_lta(pdf: bytes, timestamper: object, *, revocation: RevocationCache |
             if sig.sig_object_type != "/DocTimeStamp":
                 pool = [c.chosen for c in sig.signed_data["certificates"]]
                 chains.append(order_chain(sig.signer_cert, pool))
-        chains += [[leaf, *certs] for leaf, certs in (_token_certs(t) for t in _timestamp_tokens(reader))]
+        chains += [[leaf, *certs] for leaf, certs in (token_signer(t) for t in _timestamp_tokens(reader))]
     except (PdfError, ValueError, KeyError, TypeError) as exc:
         raise PdfInvalid(type(exc).__name__) from None
     material = LtvMaterial((), (), ())

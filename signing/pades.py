@@ -17,9 +17,9 @@ be inside its validity period and, when it names an OCSP/CRL responder, not revo
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import threading
+from datetime import UTC, datetime
 from io import BytesIO
 from typing import Literal
 
@@ -27,6 +27,7 @@ from asn1crypto import cms
 from pyhanko.pdf_utils.generic import ArrayObject, DictionaryObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.general import SigningError
@@ -48,14 +49,16 @@ from signing.errors import (
 )
 from signing.fastpades import FastPadesSigner, add_ltv
 from signing.keys import LoadedKeySigner, SigningKey
+from signing.pdfupdate import prepare_input
 from signing.revocation import (
     LtvMaterial,
     RevocationCache,
     check_validity_period,
     default_cache,
     has_revocation_pointers,
+    order_chain,
 )
-from signing.tsa_fast import TokenSource, token_source
+from signing.tsa_fast import TokenSource, token_signer, token_source
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,7 @@ def sign_pdf(
     Do not call from inside a running event loop; use :func:`async_sign_pdf` there.
     """
     if engine != "pyhanko" and appearance is None and validation_context is None and _fast_capable(key):
+        # The fast path parses (and, where allowed, repairs) the input itself.
         return _fast_sign(pdf, key, level, timestamper, revocation, reason, location, field_name)
     if engine == "fast":
         raise SigningFailed("the fast engine signs invisible signatures with a loaded key only")
@@ -123,8 +127,8 @@ async def async_sign_pdf(
         raise SigningLevelUnsupported(f"level {level}")
     if level != "B-B" and timestamper is None:
         raise TimestamperRequired(f"level {level}")
-    material = preflight(key, level, revocation)
-    writer = open_incremental(pdf)
+    preflight(key, level, revocation)
+    writer = open_incremental(await asyncio.to_thread(prepare_input, pdf))
     field_name = _free_field_name(writer, field_name)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
@@ -149,36 +153,52 @@ async def async_sign_pdf(
         raise TimestampUnavailable(str(exc)) from exc
     except (SigningError, PdfError) as exc:
         raise SigningFailed(type(exc).__name__ + ": " + str(exc)) from exc
-    if material is not None:
+    if level in ("B-LT", "B-LTA"):
         assert timestamper is not None
+        # Status is fetched now, after the signature's time-stamp, for the signer's chain and for
+        # the chain of the TSA that signed that very token.
+        cache = revocation or default_cache()
+        material = await asyncio.to_thread(_ltv_material_after, out, key, cache, datetime.now(UTC))
         tokens = _token_source(timestamper)
-        material = material.merged(_tsa_material(tokens, revocation or default_cache()))
         out = await asyncio.to_thread(add_ltv, out, material, tokens if level == "B-LTA" else None)
     log.info("Signed PDF: field=%s level=%s signer=%s bytes=%s", field_name, level, key.subject_name, len(out))
     return out
 
 
-def preflight(key: SigningKey, level: str, revocation: RevocationCache | None = None) -> LtvMaterial | None:
-    """Refuse an expired or revoked signer certificate; LTV material for B-LT/B-LTA.
+def preflight(key: SigningKey, level: str, revocation: RevocationCache | None = None) -> None:
+    """Refuse an expired or revoked signer certificate, and B-LT/B-LTA without a status service.
 
-    Revocation is checked when the certificate names an OCSP responder or CRL (the served test
-    PKI and real CAs do; the development PKI does not).
+    Revocation is checked when the certificate names an OCSP responder or CRL.
     """
     check_validity_period(key.cert)
     if level in ("B-LT", "B-LTA") and not has_revocation_pointers(key.cert):
         raise SigningLevelUnsupported(f"{level}: the certificate names no OCSP/CRL responder")
+    if has_revocation_pointers(key.cert):
+        (revocation or default_cache()).material([key.cert, *key.signer.cert_registry])
+
+
+def _ltv_material_after(signed: bytes, key: SigningKey, cache: RevocationCache, not_before: datetime) -> LtvMaterial:
+    """Signer chain and the last signature's own TSA chain, with status obtained after ``not_before``."""
     chain = [key.cert, *key.signer.cert_registry]
-    if has_revocation_pointers(key.cert) or level in ("B-LT", "B-LTA"):
-        material = (revocation or default_cache()).material(chain)
-        return material if level in ("B-LT", "B-LTA") else None
+    material = cache.material(chain, not_before=not_before)
+    token = last_signature_token(signed)
+    if token is not None:
+        leaf, certs = token_signer(token)
+        material = material.merged(cache.material(order_chain(leaf, [*certs, *chain]), not_before=not_before))
+    return material
+
+
+def last_signature_token(pdf: bytes) -> cms.ContentInfo | None:
+    """The signature time-stamp token of the last (non document time-stamp) signature of ``pdf``."""
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    regular = [s for s in reader.embedded_signatures if s.sig_object_type != "/DocTimeStamp"]
+    if not regular:
+        return None
+    unsigned = regular[-1].signer_info["unsigned_attrs"]
+    for attr in unsigned if unsigned.native is not None else []:
+        if attr["type"].native == "signature_time_stamp_token":
+            return attr["values"][0]
     return None
-
-
-def _tsa_material(tokens: TokenSource, revocation: RevocationCache) -> LtvMaterial:
-    probe = tokens.timestamp(hashlib.sha256(b"probe").digest(), "sha256")
-    certs = [c.chosen for c in cms.ContentInfo.load(probe)["content"]["certificates"]]
-    leaf = next((c for c in certs if c.extended_key_usage_value is not None), certs[0])
-    return revocation.material([leaf, *certs])
 
 
 _fast_lock = threading.Lock()

@@ -4,6 +4,20 @@ The input is parsed once with qpdf (pikepdf) for the few facts an update needs (
 first page, AcroForm); nothing of the original is rewritten. The update holds new objects and new
 versions of changed objects, followed by a cross-reference section of the same kind as the
 previous one (table or stream) whose /Prev points at it (ISO 32000-1 §7.5.6).
+
+What makes an update correct on files other producers wrote:
+
+* the file is opened *without* pushing inherited page attributes down (qpdf's default), so a page
+  is written back exactly as the file holds it, never with references to objects that exist only
+  in qpdf's memory;
+* every value is serialised by pikepdf (qpdf hands integers, reals and booleans back as Python
+  values, which are encoded through a pikepdf array);
+* new objects are numbered from max(trailer /Size, highest object number + 1), so a trailer /Size
+  that is too small cannot make them overwrite existing objects;
+* a file qpdf had to repair (wrong startxref, broken cross-reference data) or that uses hybrid
+  cross-reference sections is not appended to as it is: an unsigned single-revision file is
+  rewritten by qpdf first (nothing to preserve yet), anything else is refused
+  (:func:`open_for_update`).
 """
 
 from __future__ import annotations
@@ -12,12 +26,17 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pikepdf
 
-from signing.errors import PdfCertified, PdfEncrypted, PdfInvalid
+from signing.errors import PdfCertified, PdfEncrypted, PdfHybridXref, PdfInvalid, PdfRepaired
 
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF", re.S)
+_TRAILER = re.compile(rb"trailer\s*<<(.*?)>>\s*startxref", re.S)
+_OBJ_AT = re.compile(rb"\s*\d+\s+\d+\s+obj\b")
+# qpdf's warnings when it had to rebuild or guess cross-reference data.
+_REPAIR_WARNINGS = ("reconstruct", "xref not found", "file is damaged", "invalid xref")
 
 
 def pdf_text(value: str) -> bytes:
@@ -32,24 +51,32 @@ def ref(num: int, gen: int = 0) -> bytes:
     return b"%d %d R" % (num, gen)
 
 
+def unparse(value: Any) -> bytes:
+    """PDF syntax of a value read through pikepdf; indirect objects stay references (``N G R``).
+
+    pikepdf returns PDF integers, reals and booleans as ``int``, ``Decimal`` and ``bool``, which
+    have no ``unparse``: they are encoded by pikepdf as the one element of an array.
+    """
+    if isinstance(value, pikepdf.Object):
+        return value.unparse()
+    return pikepdf.Array([value]).unparse()[1:-1].strip()
+
+
 def dict_bytes(obj: pikepdf.Dictionary, replace: dict[str, bytes] | None = None) -> bytes:
     """Serialise a dictionary keeping indirect values as references, with some keys replaced/added."""
     replace = dict(replace or {})
     parts = [b"<<"]
     for key in obj:
-        if key in replace:
-            parts.append(pikepdf.Name(key).unparse() + b" " + replace.pop(key))
-            continue
-        value = obj.get(key)
-        parts.append(pikepdf.Name(key).unparse() + b" " + value.unparse())
+        value = replace.pop(key) if key in replace else unparse(obj.get(key))
+        parts.append(pikepdf.Name(key).unparse() + b" " + value)
     for key, value in replace.items():
         parts.append(pikepdf.Name(key).unparse() + b" " + value)
     parts.append(b">>")
     return b"\n".join(parts)
 
 
-def array_bytes(items: Iterable[pikepdf.Object], extra: Iterable[bytes] = ()) -> bytes:
-    return b"[" + b" ".join([*(item.unparse() for item in items), *extra]) + b"]"
+def array_bytes(items: Iterable[Any], extra: Iterable[bytes] = ()) -> bytes:
+    return b"[" + b" ".join([*(unparse(item) for item in items), *extra]) + b"]"
 
 
 @dataclass
@@ -71,15 +98,15 @@ class Revision:
         self.objects.append((num, gen, body))
 
     def render(self) -> tuple[bytes, dict[int, int]]:
-        """The update's bytes and the offset (within them) of each object, for patching."""
+        """The update's bytes and where (within them) each object's body starts, for patching."""
         out = io.BytesIO()
         out.write(b"\n")
         offsets: dict[int, int] = {}
         entries: list[tuple[int, int, int]] = []
         for num, gen, body in self.objects:
-            offsets[num] = out.tell()
             entries.append((num, gen, self.base_len + out.tell()))
             out.write(b"%d %d obj\n" % (num, gen))
+            offsets[num] = out.tell()
             out.write(body)
             out.write(b"\nendobj\n")
         trailer = dict(self.trailer)
@@ -130,6 +157,26 @@ def _xref_stream(num: int, entries: list[tuple[int, int, int]], trailer: dict[st
     return head + _trailer_items(trailer, size) + b">>\nstream\n" + data + b"\nendstream\nendobj\n"
 
 
+@dataclass(frozen=True)
+class InputFacts:
+    """What decides whether a file may take an incremental update as it is.
+
+    ``repaired``: qpdf had to rebuild or guess cross-reference data, startxref points nowhere
+    useful, or the trailer's /Size does not cover every object (readers disagree on such files).
+    """
+
+    repaired: bool
+    hybrid: bool
+    signed: bool
+    certified: bool
+    revisions: int
+
+    @property
+    def has_history(self) -> bool:
+        """Signatures, a certification or earlier incremental updates: nothing a rewrite may touch."""
+        return self.signed or self.certified or self.revisions > 1
+
+
 @dataclass
 class ParsedPdf:
     """What an incremental update needs to know about the input."""
@@ -140,6 +187,7 @@ class ParsedPdf:
     xref_stream: bool
     size: int
     trailer: dict[str, bytes]
+    facts: InputFacts
 
     def new_revision(self, base_len: int | None = None, prev_xref: int | None = None) -> Revision:
         return Revision(
@@ -154,10 +202,52 @@ class ParsedPdf:
         self.doc.close()
 
 
+class _NeedsRewrite(Exception):
+    """An unsigned single-revision file qpdf had to repair, or one with hybrid cross-references."""
+
+
+def open_for_update(pdf: bytes) -> tuple[bytes, ParsedPdf]:
+    """Parse ``pdf`` for an incremental update; returns the bytes to append to and the parse.
+
+    Refuses encrypted files (PDF_ENCRYPTED: signing must neither decrypt them silently nor
+    sign what a reader cannot see), DocMDP P=1 certified files (PDF_CERTIFIED), and damaged or
+    hybrid-reference files that carry signatures or history (PDF_REPAIRED, PDF_HYBRID_XREF).
+    A damaged or hybrid file with no history is first rewritten by qpdf, which is what the
+    issue calls rewrite-before-first-signature: there is no earlier signature to break.
+    """
+    try:
+        return pdf, parse(pdf)
+    except _NeedsRewrite:
+        pass
+    fixed = rewrite(pdf)
+    try:
+        return fixed, parse(fixed)
+    except _NeedsRewrite:
+        raise PdfInvalid("damaged even after a rewrite") from None
+
+
+def prepare_input(pdf: bytes) -> bytes:
+    """The bytes an incremental signer may append to (see :func:`open_for_update`)."""
+    data, parsed = open_for_update(pdf)
+    parsed.close()
+    return data
+
+
+def rewrite(pdf: bytes) -> bytes:
+    """A full qpdf rewrite: only for a file with nothing to preserve (no signature, no history)."""
+    try:
+        with pikepdf.open(io.BytesIO(pdf), inherit_page_attributes=False) as doc:
+            out = io.BytesIO()
+            doc.save(out, fix_metadata_version=False)
+            return out.getvalue()
+    except pikepdf.PdfError as exc:
+        raise PdfInvalid(type(exc).__name__) from None
+
+
 def parse(pdf: bytes | memoryview) -> ParsedPdf:
     """Open ``pdf`` for an update; refuse encrypted, certified (no changes) and page-less files."""
     try:
-        doc = pikepdf.open(io.BytesIO(pdf))
+        doc = pikepdf.open(io.BytesIO(pdf), inherit_page_attributes=False)
     except pikepdf.PasswordError:
         raise PdfEncrypted("password-protected PDF") from None
     except pikepdf.PdfError as exc:
@@ -165,39 +255,89 @@ def parse(pdf: bytes | memoryview) -> ParsedPdf:
     try:
         if doc.is_encrypted:
             raise PdfEncrypted("encrypted PDF")
-        check_not_certified(doc)
+        certified = check_not_certified(doc)
         if len(doc.pages) < 1:
             raise PdfInvalid("PDF has no pages")
-        tail = bytes(pdf[-1024:])
-        found = list(_STARTXREF.finditer(tail))
+        found = list(_STARTXREF.finditer(bytes(pdf[-1024:])))
         if not found:
             raise PdfInvalid("no startxref")
         prev_xref = int(found[-1].group(1))
-        xref_stream = bytes(pdf[prev_xref : prev_xref + 4]) != b"xref"
+        at = bytes(pdf[prev_xref : prev_xref + 64])
+        xref_stream = not at.startswith(b"xref")
+        highest = max((obj.objgen[0] for obj in doc.objects if obj.objgen[0] > 0), default=0)
+        declared_size = int(doc.trailer.get("/Size", 0))
+        facts = InputFacts(
+            repaired=_repaired(doc.get_warnings())
+            or (xref_stream and not _OBJ_AT.match(at))
+            or declared_size <= highest,
+            hybrid=any(b"/XRefStm" in m.group(1) for m in _TRAILER.finditer(pdf)),
+            signed=_has_signatures(doc),
+            certified=certified,
+            revisions=_revisions(pdf, doc),
+        )
+        _check_facts(facts)
         trailer = doc.trailer
-        kept = {"/Root": doc.Root.objgen}
-        items: dict[str, bytes] = {"/Root": ref(*kept["/Root"])}
+        items: dict[str, bytes] = {"/Root": ref(*doc.Root.objgen)}
         info = trailer.get("/Info")
-        if info is not None and info.is_indirect:
-            items["/Info"] = ref(*info.objgen)
+        if info is not None:
+            items["/Info"] = unparse(info)
         ids = trailer.get("/ID")
         if ids is not None and len(ids) == 2:
-            items["/ID"] = b"[" + ids[0].unparse() + b" " + ids[1].unparse() + b"]"
-        size = int(trailer.get("/Size", 0))
-    except (PdfEncrypted, PdfCertified, PdfInvalid):
+            items["/ID"] = array_bytes(ids)
+        size = max(declared_size, highest + 1)
+    except (PdfEncrypted, PdfCertified, PdfInvalid, PdfRepaired, PdfHybridXref, _NeedsRewrite):
         doc.close()
         raise
-    except (pikepdf.PdfError, ValueError, TypeError, KeyError, IndexError) as exc:
+    except (pikepdf.PdfError, ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         doc.close()
         raise PdfInvalid(type(exc).__name__) from None
-    return ParsedPdf(doc, len(pdf), prev_xref, xref_stream, size, items)
+    return ParsedPdf(doc, len(pdf), prev_xref, xref_stream, size, items, facts)
 
 
-def check_not_certified(doc: pikepdf.Pdf) -> None:
-    """Refuse a document certified with DocMDP permission 1 (no changes allowed)."""
+def _check_facts(facts: InputFacts) -> None:
+    if not (facts.repaired or facts.hybrid):
+        return
+    if facts.has_history:
+        raise (PdfRepaired if facts.repaired else PdfHybridXref)("signed or updated before")
+    raise _NeedsRewrite
+
+
+def _repaired(warnings: list[str]) -> bool:
+    return any(marker in w.lower() for w in warnings for marker in _REPAIR_WARNINGS)
+
+
+def _revisions(pdf: bytes | memoryview, doc: pikepdf.Pdf) -> int:
+    """Count of revisions: one per end-of-file marker, less the first-page section of a linearized file."""
+    count = bytes(pdf).count(b"%%EOF")
+    if count > 1 and doc.is_linearized:
+        count -= 1
+    return max(count, 1)
+
+
+def _has_signatures(doc: pikepdf.Pdf) -> bool:
+    acroform = doc.Root.get("/AcroForm")
+    fields = list(acroform.get("/Fields", [])) if acroform is not None else []
+    seen = 0
+    while fields and seen < 10_000:
+        item = fields.pop()
+        seen += 1
+        if not isinstance(item, pikepdf.Dictionary):
+            continue
+        if item.get("/FT") == pikepdf.Name.Sig and item.get("/V") is not None:
+            return True
+        fields.extend(item.get("/Kids", []))
+    return False
+
+
+def check_not_certified(doc: pikepdf.Pdf) -> bool:
+    """Refuse a document certified with DocMDP permission 1 (no changes allowed); True when certified.
+
+    P=2 (form filling and signing) and P=3 (also annotations) allow a new signature; pyHanko's
+    difference analysis in the tests checks that what sohoa appends stays within them.
+    """
     perms = doc.Root.get("/Perms")
     if perms is None or "/DocMDP" not in perms:
-        return
+        return False
     level = 2
     for reference in perms.DocMDP.get("/Reference", []):
         params = reference.get("/TransformParams")
@@ -205,3 +345,4 @@ def check_not_certified(doc: pikepdf.Pdf) -> None:
             level = int(params.P)
     if level == 1:
         raise PdfCertified("DocMDP P=1")
+    return True

@@ -16,6 +16,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from asn1crypto import algos, cms, tsp
+from asn1crypto import x509 as asn1_x509
 
 from signing.cmsbuild import ID_CT_TSTINFO, CmsTemplate
 from signing.der import generalized_time, integer, octets, oid, seq, tlv
@@ -160,3 +161,21 @@ def token_source(timestamper: object) -> TokenSource:
     if isinstance(url, str) and url.startswith(("http://", "https://")):
         return HttpTokenSource(url)
     return PyhankoTokenSource(timestamper)
+
+
+def token_signer(token: cms.ContentInfo) -> tuple[asn1_x509.Certificate, list[asn1_x509.Certificate]]:
+    """The certificate that signed a time-stamp token (matched by the SignerInfo's issuer and serial,
+    not guessed), and every certificate the token carries."""
+    signed = token["content"]
+    certs = [c.chosen for c in signed["certificates"]]
+    sid = signed["signer_infos"][0]["sid"].chosen
+    if isinstance(sid, cms.IssuerAndSerialNumber):
+        match = (c for c in certs if c.issuer == sid["issuer"] and c.serial_number == sid["serial_number"].native)
+    else:
+        match = (c for c in certs if c.key_identifier == sid.native)
+    return next(match, certs[0]), certs
+
+
+def token_time(token: cms.ContentInfo) -> datetime:
+    """The time a token certifies (TSTInfo genTime)."""
+    return token["content"]["encap_content_info"]["content"].parsed["gen_time"].native

@@ -155,12 +155,18 @@ def digitize(files: tuple[str, ...], as_json: bool, out_dir: Path, declared_type
 @click.option("--level", type=click.Choice(["B-B", "B-T", "B-LT", "B-LTA"]), default="B-T", show_default=True)
 @click.option("--key", "which", type=click.Choice(["agency", "operator"]), default="agency", show_default=True)
 def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None:
-    """Sign PDF files with PAdES (one process, keys loaded once)."""
+    """Sign PDF files with PAdES (one process, keys loaded once).
+
+    Each signature is an incremental update: nothing the input shows or signs is rewritten (the
+    operator's copy stamp is drawn in the signature's own update). A file that cannot be signed
+    is reported with its code and the others are still signed; the exit status is 1 if any failed.
+    """
+    import logging
     from datetime import datetime
 
     from tqdm import tqdm
 
-    from signing.appearance import copy_stamp, make_room
+    from signing.appearance import copy_stamp
     from signing.pades import sign_pdf
     from sohoa.errors import SohoaError
     from workers.services import Services
@@ -173,20 +179,33 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
     failures = 0
     for path in tqdm(files, unit="pdf", disable=len(files) < 2, file=sys.stderr):
         try:
-            data = path.read_bytes()
-            appearance = None
-            if which == "operator":
-                appearance = copy_stamp(key.subject_name, datetime.now().astimezone())
-                data = make_room(data, appearance)
+            appearance = copy_stamp(key.subject_name, datetime.now().astimezone()) if which == "operator" else None
             signed = sign_pdf(
-                data, key, level=level, timestamper=timestamper, appearance=appearance, revocation=services.revocation
+                path.read_bytes(),
+                key,
+                level=level,
+                timestamper=timestamper,
+                appearance=appearance,
+                revocation=services.revocation,
             )
-            (out_dir / path.name).write_bytes(signed)
+            _write_atomic(out_dir / path.name, signed)
             click.echo(f"{path} -> {out_dir / path.name}")
         except SohoaError as exc:
             failures += 1
             click.echo(f"{path}: LỖI {exc.code}: {exc.message_vi}", err=True)
+        except Exception:  # a fault of ours on one file must not stop the others
+            failures += 1
+            logging.getLogger(__name__).exception("Signing %s failed", path)
+            click.echo(
+                f"{path}: LỖI SIGNING_FAILED: Ký số tài liệu không thành công (lỗi nội bộ, xem nhật ký).", err=True
+            )
     sys.exit(1 if failures else 0)
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
 
 
 @main.command()

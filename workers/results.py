@@ -27,6 +27,13 @@ ResultPdfInvalid = error(
     "Tệp kết quả không phải PDF hợp lệ, bị mã hóa hoặc chứa mã thực thi. Xuất lại PDF và tải lên lại.",
     "The result file is not a valid PDF, is encrypted or contains active content. Export it again and re-upload.",
 )
+ResultAlreadySigned = error(
+    "RESULT_ALREADY_SIGNED",
+    "Tệp kết quả đã được ký số hoặc chứng thực. Hệ thống cần thêm mã QR và dấu của cơ quan trước khi ký, việc này "
+    "sẽ làm mất hiệu lực chữ ký có sẵn. Tải lên bản chưa ký.",
+    "The result file is already signed or certified. The QR code and the agency's stamp are added before the "
+    "agency signs, which would invalidate the existing signature. Upload the unsigned file.",
+)
 IdempotencyKeyReused = error(
     "IDEMPOTENCY_KEY_REUSED",
     "Khóa Idempotency-Key này đã được dùng cho một yêu cầu cấp kết quả khác. "
@@ -59,8 +66,16 @@ def check_result_pdf(data: bytes) -> None:
                 raise ResultPdfInvalid("active content")
             if len(pdf.pages) == 0:
                 raise ResultPdfInvalid("no pages")
+            if "/Perms" in root or _has_signature_field_value(root):
+                raise ResultAlreadySigned("signed or certified upload")
     except PARSE_ERRORS as exc:
         raise ResultPdfInvalid(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _has_signature_field_value(root: pikepdf.Dictionary) -> bool:
+    acroform = root.get("/AcroForm")
+    fields = acroform.get("/Fields", []) if isinstance(acroform, pikepdf.Dictionary) else []
+    return any(isinstance(f, pikepdf.Dictionary) and f.get("/FT") == pikepdf.Name.Sig and "/V" in f for f in fields)
 
 
 def request_fingerprint(dossier_code: str, level: str, title: str, content_sha256: str) -> str:
