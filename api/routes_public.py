@@ -1,4 +1,5 @@
-"""Public endpoints: the Vietnamese home page, health probes, metrics, PDF verification, the development TSA."""
+"""Public endpoints: the Vietnamese home page, health probes, metrics, PDF verification, and the development
+TSA and revocation responder (CRLs, OCSP) of the development PKI."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from storage.catalogue.models import Document, Dossier, EResult
 router = APIRouter(tags=["public"])
 
 TSA_MAX_QUERY_BYTES = 64 * 1024
+OCSP_MAX_REQUEST_BYTES = 16 * 1024
 
 
 def _counts(request: Request) -> dict[str, int]:
@@ -131,3 +133,49 @@ async def dev_tsa(request: Request) -> Response:
 
     reply = await run_in_threadpool(DevTsaResponder(timestamper=services.dev_timestamper).respond, body)
     return Response(reply, media_type="application/timestamp-reply")
+
+
+def _dev_revocation(request: Request):  # type: ignore[no-untyped-def]
+    """The development PKI's responder; 404 once production signing is configured (as /dev/tsa)."""
+    services = request.app.state.services
+    if not services.uses_dev_pki:
+        raise HTTPException(404)
+    return services.dev_revocation
+
+
+@router.get("/dev/pki/{name}", include_in_schema=False)
+async def dev_pki_crl(request: Request, name: str) -> Response:
+    """The development CRLs: ``ca.crl`` (what the issuing CA issued) and ``root.crl`` (the issuing CA)."""
+    from signing.dev_revocation import CRL_NAMES
+    from signing.revinfo import CRL_TYPE
+
+    responder = _dev_revocation(request)
+    if name not in CRL_NAMES:
+        raise HTTPException(404)
+    crl = await run_in_threadpool(responder.crl, name)
+    return Response(crl, media_type=CRL_TYPE)
+
+
+@router.post("/dev/pki/ocsp", include_in_schema=False)
+async def dev_pki_ocsp(request: Request) -> Response:
+    """OCSP (RFC 6960) for the development PKI, signed by the certificate's issuer, nonce echoed."""
+    from signing.revinfo import OCSP_REQUEST_TYPE, OCSP_RESPONSE_TYPE
+
+    responder = _dev_revocation(request)
+    if request.headers.get("content-type") != OCSP_REQUEST_TYPE:
+        raise HTTPException(415)
+    body = await read_body(request, OCSP_MAX_REQUEST_BYTES)
+    reply = await run_in_threadpool(responder.ocsp, body)
+    return Response(reply, media_type=OCSP_RESPONSE_TYPE)
+
+
+@router.get("/dev/pki/ocsp/{encoded:path}", include_in_schema=False)
+async def dev_pki_ocsp_get(request: Request, encoded: str) -> Response:
+    """OCSP by GET (RFC 6960 Appendix A.1): the request in base64 as the last path segment."""
+    from signing.revinfo import OCSP_RESPONSE_TYPE
+
+    responder = _dev_revocation(request)
+    if len(encoded) > OCSP_MAX_REQUEST_BYTES * 2:
+        raise HTTPException(414)
+    reply = await run_in_threadpool(responder.ocsp_get, encoded)
+    return Response(reply, media_type=OCSP_RESPONSE_TYPE)

@@ -1,7 +1,8 @@
 """Batch signing: one engine for ``sohoa sign IN.pdf... --out DIR``, the ``sign`` worker pool and the bench.
 
-Keys are loaded once per process, the CMS skeleton and the signature size once per key, and
-revocation data once per validity period. Documents can be spread over a process pool (one
+Keys are loaded once per process and the CMS skeleton and the signature size once per key.
+Documents go through :meth:`FastPadesSigner.sign_many` in chunks, so B-LT/B-LTA fetch status once
+per chunk, after the chunk's last time-stamp. Documents can be spread over a process pool (one
 loaded key per process); remote time-stamps are requested from several threads at once.
 """
 
@@ -10,10 +11,11 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from signing.fastpades import FastPadesSigner
 from signing.keys import SigningKey, load_pkcs12_signer
@@ -23,6 +25,8 @@ from signing.tsa_fast import HttpTokenSource, TokenSource
 from sohoa.errors import SohoaError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+CHUNK = 32  # documents whose B-LT/B-LTA status is fetched together
 
 
 @dataclass(frozen=True)
@@ -85,9 +89,17 @@ def _init_worker(config: BatchConfig) -> None:
     _worker_signer = signer_from_config(config)
 
 
-def _sign_bytes_in_worker(pdf: bytes) -> bytes:
+def _sign_bytes_in_worker(pdfs: Sequence[bytes]) -> list[bytes]:
     assert _worker_signer is not None and _worker_config is not None
-    return _worker_signer.sign(pdf, reason=_worker_config.reason, location=_worker_config.location)
+    return _signed_or_raise(_worker_signer, _worker_config, pdfs)
+
+
+def _signed_or_raise(signer: FastPadesSigner, config: BatchConfig, pdfs: Sequence[bytes]) -> list[bytes]:
+    out = signer.sign_many(pdfs, reason=config.reason, location=config.location)
+    for item in out:
+        if isinstance(item, SohoaError):
+            raise item
+    return out  # type: ignore[return-value]
 
 
 def _sign_file_in_worker(job: tuple[str, str]) -> BatchResult:
@@ -96,17 +108,43 @@ def _sign_file_in_worker(job: tuple[str, str]) -> BatchResult:
 
 
 def _sign_file(signer: FastPadesSigner, config: BatchConfig, source: Path, out_dir: Path) -> BatchResult:
-    target = out_dir / source.name
+    return _sign_chunk(signer, config, [source], out_dir)[0]
+
+
+def _sign_chunk(
+    signer: FastPadesSigner, config: BatchConfig, sources: Sequence[Path], out_dir: Path
+) -> list[BatchResult]:
+    """Sign files together (one status fetch for B-LT/B-LTA); each gets its own result."""
+    results: dict[int, BatchResult] = {}
+    data: dict[int, bytes] = {}
+    for i, source in enumerate(sources):
+        try:
+            data[i] = source.read_bytes()
+        except OSError as exc:
+            results[i] = BatchResult(str(source), False, code="IO_ERROR", message=exc.strerror)
     try:
-        signed = signer.sign(source.read_bytes(), reason=config.reason, location=config.location)
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-        tmp.write_bytes(signed)
-        os.replace(tmp, target)
-    except SohoaError as exc:
-        return BatchResult(str(source), False, code=exc.code, message=exc.message_vi)
-    except OSError as exc:
-        return BatchResult(str(source), False, code="IO_ERROR", message=exc.strerror)
-    return BatchResult(str(source), True, output=str(target))
+        signed = signer.sign_many(list(data.values()), reason=config.reason, location=config.location)
+    except SohoaError as exc:  # the whole chunk: status unavailable, chain revoked, TSA down
+        signed = [exc] * len(data)
+    for i, out in zip(data, signed, strict=True):
+        source = sources[i]
+        if isinstance(out, SohoaError):
+            results[i] = BatchResult(str(source), False, code=out.code, message=out.message_vi)
+            continue
+        target = out_dir / source.name
+        try:
+            tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+            tmp.write_bytes(out)
+            os.replace(tmp, target)
+        except OSError as exc:
+            results[i] = BatchResult(str(source), False, code="IO_ERROR", message=exc.strerror)
+            continue
+        results[i] = BatchResult(str(source), True, output=str(target))
+    return [results[i] for i in range(len(sources))]
+
+
+def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class BatchSigner:
@@ -138,25 +176,30 @@ class BatchSigner:
         """Sign in-memory PDFs, in order."""
         if self.processes == 1:
             return list(self._map_local(pdfs))
-        chunk = max(1, len(pdfs) // (self.processes * 4))
-        return list(self._executor().map(_sign_bytes_in_worker, pdfs, chunksize=chunk))
+        size = max(1, min(CHUNK, len(pdfs) // (self.processes * 4)))
+        return [pdf for signed in self._executor().map(_sign_bytes_in_worker, _chunks(pdfs, size)) for pdf in signed]
 
-    def _map_local(self, pdfs: Iterable[bytes]) -> Iterator[bytes]:
+    def _map_local(self, pdfs: Sequence[bytes]) -> Iterator[bytes]:
         signer, cfg = self._signer, self.config
+
+        def sign_chunk(chunk: Sequence[bytes]) -> list[bytes]:
+            return _signed_or_raise(signer, cfg, chunk)
+
         if signer.tokens is not None and isinstance(signer.tokens, HttpTokenSource):
-            # Remote time-stamps: overlap the round trips of several documents.
+            # Remote time-stamps: overlap the round trips of several chunks.
             with ThreadPoolExecutor(max_workers=4) as pool:
-                yield from pool.map(lambda pdf: signer.sign(pdf, reason=cfg.reason, location=cfg.location), pdfs)
+                for signed in pool.map(sign_chunk, _chunks(pdfs, max(1, min(CHUNK, len(pdfs) // 4)))):
+                    yield from signed
             return
-        for pdf in pdfs:
-            yield signer.sign(pdf, reason=cfg.reason, location=cfg.location)
+        for chunk in _chunks(pdfs, CHUNK):
+            yield from sign_chunk(chunk)
 
     def sign_files(self, files: Sequence[Path], out_dir: Path) -> Iterator[BatchResult]:
         """Sign files into ``out_dir`` (same names, written atomically); yields one result per file."""
         out_dir.mkdir(parents=True, exist_ok=True)
         if self.processes == 1 or len(files) < 2:
-            for source in files:
-                yield _sign_file(self._signer, self.config, Path(source), out_dir)
+            for chunk in _chunks([Path(f) for f in files], CHUNK):
+                yield from _sign_chunk(self._signer, self.config, chunk, out_dir)
             return
         jobs = [(str(f), str(out_dir)) for f in files]
         yield from self._executor().map(_sign_file_in_worker, jobs, chunksize=max(1, len(jobs) // (self.processes * 4)))

@@ -49,7 +49,9 @@ from signing.errors import (
 )
 from signing.fastpades import FastPadesSigner, add_ltv
 from signing.keys import LoadedKeySigner, SigningKey
-from signing.pdfupdate import prepare_input
+from signing.pdfcompat import install as tolerate_pillow_xref
+from signing.pdfcompat import keep_need_appearances
+from signing.pdfupdate import is_certified, prepare_input
 from signing.revocation import (
     LtvMaterial,
     RevocationCache,
@@ -61,6 +63,8 @@ from signing.revocation import (
 from signing.tsa_fast import TokenSource, token_signer, token_source
 
 log = logging.getLogger(__name__)
+tolerate_pillow_xref()  # the staged signer reads with pyHanko too: same tolerance as verification
+keep_need_appearances()
 
 PadesLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 Engine = Literal["auto", "fast", "pyhanko"]
@@ -87,7 +91,12 @@ def sign_pdf(
     If ``field_name`` already holds a signature, the next free name (``Signature2``…) is used.
     ``engine="auto"`` takes the fast path for invisible signatures with a loaded key.
     Do not call from inside a running event loop; use :func:`async_sign_pdf` there.
+
+    On a certified document (DocMDP P=2/3) the signature is invisible: a certification allows
+    signing, not a new visible field (pyHanko's difference analysis and Acrobat agree), so the
+    appearance is left out rather than invalidating the certification.
     """
+    appearance = _allowed_appearance(pdf, appearance)
     if engine != "pyhanko" and appearance is None and validation_context is None and _fast_capable(key):
         # The fast path parses (and, where allowed, repairs) the input itself.
         return _fast_sign(pdf, key, level, timestamper, revocation, reason, location, field_name)
@@ -123,6 +132,7 @@ async def async_sign_pdf(
     revocation: RevocationCache | None = None,
 ) -> bytes:
     """Async variant of :func:`sign_pdf` (always pyHanko's staged path)."""
+    appearance = await asyncio.to_thread(_allowed_appearance, pdf, appearance)
     if level not in SUPPORTED_LEVELS:
         raise SigningLevelUnsupported(f"level {level}")
     if level != "B-B" and timestamper is None:
@@ -163,6 +173,13 @@ async def async_sign_pdf(
         out = await asyncio.to_thread(add_ltv, out, material, tokens if level == "B-LTA" else None)
     log.info("Signed PDF: field=%s level=%s signer=%s bytes=%s", field_name, level, key.subject_name, len(out))
     return out
+
+
+def _allowed_appearance(pdf: bytes, appearance: Appearance | None) -> Appearance | None:
+    if appearance is not None and is_certified(pdf):
+        log.info("Certified PDF: signing invisibly, its certification allows no new visible field")
+        return None
+    return appearance
 
 
 def preflight(key: SigningKey, level: str, revocation: RevocationCache | None = None) -> None:

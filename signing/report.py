@@ -9,9 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from signing.errors import PdfHybridXrefUnverifiable
 from signing.vntime import iso_vn
 
 Lang = Literal["vi", "en"]
+# Document problems that mean nothing was validated (not that a signature failed).
+UNVERIFIABLE = frozenset({PdfHybridXrefUnverifiable.code.lower()})
 
 MESSAGES: dict[str, dict[Lang, str]] = {
     "title": {"vi": "KẾT QUẢ KIỂM TRA CHỮ KÝ SỐ", "en": "SIGNATURE VERIFICATION REPORT"},
@@ -20,6 +23,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "Document valid: every signature is valid and the document was not changed after signing.",
     },
     "document_invalid": {"vi": "Tài liệu KHÔNG hợp lệ.", "en": "Document NOT valid."},
+    "document_unverifiable": {
+        "vi": "KHÔNG kiểm tra được chữ ký của tài liệu.",
+        "en": "The document's signatures could NOT be validated.",
+    },
     "no_signatures": {"vi": "Tài liệu không có chữ ký số.", "en": "The document carries no signature."},
     "signature": {"vi": "Chữ ký {n} (trường {field})", "en": "Signature {n} (field {field})"},
     "signer": {"vi": "Người ký: {value}", "en": "Signer: {value}"},
@@ -32,6 +39,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "level_none": {"vi": "Mức chữ ký PAdES: không đạt", "en": "PAdES level: none"},
     "signature_ok": {"vi": "Chữ ký hợp lệ", "en": "Signature is valid"},
     "signature_bad": {"vi": "Chữ ký KHÔNG hợp lệ", "en": "Signature is NOT valid"},
+    "signature_not_validated": {"vi": "Chữ ký chưa được kiểm tra", "en": "Signature not validated"},
     "intact": {
         "vi": "Nội dung được ký còn nguyên vẹn",
         "en": "The signed content is intact",
@@ -87,6 +95,14 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "signature_unreadable": {
         "vi": "Không đọc được dữ liệu chữ ký",
         "en": "The signature data cannot be read",
+    },
+    PdfHybridXrefUnverifiable.code.lower(): {
+        "vi": PdfHybridXrefUnverifiable.message_vi,
+        "en": PdfHybridXrefUnverifiable.message_en,
+    },
+    "not_validated": {
+        "vi": "Không kiểm tra chữ ký này (lý do ở phần đầu báo cáo)",
+        "en": "This signature was not validated (why: at the top of the report)",
     },
     # Warnings (reported, do not invalidate).
     "revocation_not_checked": {
@@ -154,6 +170,12 @@ class SignatureReport:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def verdict_code(self) -> str:
+        if self.ok:
+            return "signature_ok"
+        return "signature_not_validated" if "not_validated" in self.problems else "signature_bad"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "field_name": self.field_name,
@@ -189,14 +211,17 @@ class SignatureReport:
 
     def render_lines(self, n: int, lang: Lang) -> list[str]:
         lines = [message("signature", lang, n=n, field=self.field_name)]
-        lines.append("  " + message("signature_ok" if self.ok else "signature_bad", lang))
+        lines.append("  " + message(self.verdict_code, lang))
         if self.signer_name:
             lines.append("  " + message("signer", lang, value=self.signer_name))
         if self.signing_time_claimed:
             lines.append("  " + message("claimed_time", lang, value=_fmt_time(self.signing_time_claimed)))
         if self.timestamp_time:
             lines.append("  " + message("timestamp_time", lang, value=_fmt_time(self.timestamp_time)))
-        lines.append("  " + (message("level", lang, value=self.level) if self.level else message("level_none", lang)))
+        if self.level:
+            lines.append("  " + message("level", lang, value=self.level))
+        elif "not_validated" not in self.problems:
+            lines.append("  " + message("level_none", lang))
         if self.intact:
             lines.append("  ✔ " + message("intact", lang))
         if self.intact and not self.modified_after_signing:
@@ -229,6 +254,18 @@ class VerificationReport:
         return bool(self.signatures) and not self.problems and all(s.ok for s in self.signatures)
 
     @property
+    def verifiable(self) -> bool:
+        """False when the file could not be validated at all (its problems say why), as opposed to failing."""
+        return not UNVERIFIABLE.intersection(self.problems)
+
+    @property
+    def verdict_code(self) -> str:
+        """The MESSAGES code of the one-line verdict."""
+        if self.valid:
+            return "document_valid"
+        return "document_invalid" if self.verifiable else "document_unverifiable"
+
+    @property
     def warnings(self) -> list[str]:
         return sorted({w for s in self.signatures for w in s.warnings})
 
@@ -242,8 +279,7 @@ class VerificationReport:
         }
 
     def render(self, lang: Lang = "vi") -> str:
-        lines = [message("title", lang)]
-        lines.append(message("document_valid" if self.valid else "document_invalid", lang))
+        lines = [message("title", lang), message(self.verdict_code, lang)]
         lines += [message(code, lang) for code in self.problems]
         for n, sig in enumerate(self.signatures, start=1):
             lines.append("")

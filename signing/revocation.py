@@ -14,6 +14,14 @@ REVOCATION_UNAVAILABLE (retryable), exactly as for a responder that cannot be re
   carries a random nonce (RFC 8954); a responder that echoes one must echo ours, one that ignores
   it is judged by thisUpdate alone.
 * CRL: signed by the issuer, thisUpdate/nextUpdate checked the same way.
+
+Responders can also be asked in-process (:class:`LocalResponders`, by URL prefix): the development
+PKI's certificates name the service's ``/dev/pki`` URLs, and a process without the service (the
+CLI) must still get the answers. Only development wiring installs them (``workers.services`` for
+its own cache, ``signing.devpki`` in :data:`PROCESS_RESPONDERS`, which :func:`default_cache` asks).
+
+``material(..., not_before=t)`` refetches what was cached before ``t`` (a signature's time-stamp),
+so that a DSS holds answers given after the time the signature is known to exist.
 """
 
 from __future__ import annotations
@@ -24,9 +32,9 @@ import os
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from asn1crypto import x509 as asn1_x509
@@ -76,6 +84,59 @@ class _Entry:
     der: bytes
     revoked: bool
     expires: datetime
+    issued: datetime  # OCSP: the later of producedAt and thisUpdate; CRL: thisUpdate
+    fetched: datetime  # when the answer arrived
+
+    def answers_since(self, not_before: datetime | None) -> bool:
+        """Issued, or fetched (a responder's newest answer then), at or after ``not_before``."""
+        return not_before is None or max(self.issued, self.fetched) >= not_before
+
+
+# An in-process responder: (URL, POST body or None for GET) → the answer's DER, or None (not its own).
+LocalResponder = Callable[[str, bytes | None], bytes | None]
+
+
+class LocalResponders:
+    """In-process responders by URL prefix, asked before the network for the URLs under their prefix.
+
+    Several may share a prefix (development PKIs of one process): each is asked in turn and the
+    first answer wins; when none answers, the URL is fetched over the network as usual.
+    """
+
+    def __init__(self, entries: Mapping[str, LocalResponder] | None = None):
+        self._entries: dict[str, dict[object, LocalResponder]] = {}
+        self._lock = threading.Lock()
+        for prefix, responder in (entries or {}).items():
+            self.add(prefix, responder)
+
+    def add(self, prefix: str, responder: LocalResponder, *, key: object = None) -> None:
+        """Answer URLs under ``prefix`` with ``responder`` (replacing an earlier one added with ``key``)."""
+        with self._lock:
+            self._entries.setdefault(prefix.rstrip("/"), {})[responder if key is None else key] = responder
+
+    def remove(self, key: object) -> None:
+        """Forget the responders added with ``key``, under every prefix."""
+        with self._lock:
+            for responders in self._entries.values():
+                responders.pop(key, None)
+            self._entries = {prefix: responders for prefix, responders in self._entries.items() if responders}
+
+    def __bool__(self) -> bool:
+        return bool(self._entries)
+
+    def answer(self, url: str, body: bytes | None) -> bytes | None:
+        with self._lock:
+            candidates = [
+                responder
+                for prefix, responders in sorted(self._entries.items(), key=lambda item: -len(item[0]))
+                if url.startswith(prefix + "/")
+                for responder in responders.values()
+            ]
+        for responder in candidates:
+            data = responder(url, body)
+            if data is not None:
+                return data
+        return None
 
 
 def has_revocation_pointers(cert: asn1_x509.Certificate) -> bool:
@@ -128,40 +189,58 @@ class RevocationCache:
         max_age: timedelta = DEFAULT_MAX_AGE,
         workers: int = 4,
         clock: Callable[[], datetime] | None = None,
+        local: LocalResponders | Mapping[str, LocalResponder] | None = None,
     ):
         """``max_age`` bounds how old revocation information may be when it is used: how long an
         answer is reused, and the oldest thisUpdate accepted from an answer without nextUpdate
-        (whose responder promises fresh data at any time, so only our own bound applies)."""
+        (whose responder promises fresh data at any time, so only our own bound applies).
+
+        ``local`` answers some URLs in-process (development only; see :class:`LocalResponders`).
+        Their answers are checked exactly like fetched ones."""
         self.timeout_s = timeout_s
         self.max_age = max_age
         self.workers = workers
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.local = local if isinstance(local, LocalResponders) or local is None else LocalResponders(local)
         self._ocsp: dict[bytes, _Entry] = {}
-        self._crl: dict[str, _Entry] = {}
-        self._crl_revoked: dict[tuple[str, int], bool] = {}
+        # By URL and issuer: two CAs naming one URL (development PKIs of one process) never share a CRL.
+        self._crl: dict[tuple[str, bytes], _Entry] = {}
+        self._crl_revoked: dict[tuple[str, bytes, int], bool] = {}
         self._lock = threading.Lock()
         self.fetches = 0
+        self.local_answers = 0
 
     def now(self) -> datetime:
         return self._clock()
 
-    def material(self, chain: Sequence[asn1_x509.Certificate], *, refuse_revoked: bool = True) -> LtvMaterial:
+    def material(
+        self,
+        chain: Sequence[asn1_x509.Certificate],
+        *,
+        refuse_revoked: bool = True,
+        not_before: datetime | None = None,
+    ) -> LtvMaterial:
         """Certificates of ``chain`` plus fresh revocation data for each non-root certificate.
+
+        ``not_before`` (e.g. the signature time-stamp's genTime): cached answers issued and fetched
+        before it are fetched again, so that the material shows the status after that time.
 
         Raises SIGNER_CERT_REVOKED when any certificate of the chain is revoked, and
         REVOCATION_UNAVAILABLE when a certificate names a responder that cannot be reached.
         """
+        if not_before is not None:  # OCSP and CRL times have whole seconds
+            not_before = not_before.astimezone(UTC).replace(microsecond=0)
         chain = order_chain(chain[0], chain)
         jobs: list[tuple[asn1_x509.Certificate, asn1_x509.Certificate]] = [
             (cert, chain[i + 1]) for i, cert in enumerate(chain[:-1]) if has_revocation_pointers(cert)
         ]
-        results = [self._cached(cert) for cert, _ in jobs]
+        results = [self._cached(cert, issuer, not_before) for cert, issuer in jobs]
         missing = [i for i, result in enumerate(results) if result is None]
         if len(missing) > 1:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(missing))) as pool:
-                fetched = list(pool.map(lambda i: self._status(*jobs[i]), missing))
+                fetched = list(pool.map(lambda i: self._status(*jobs[i], not_before), missing))
         else:
-            fetched = [self._status(*jobs[i]) for i in missing]
+            fetched = [self._status(*jobs[i], not_before) for i in missing]
         for i, result in zip(missing, fetched, strict=True):
             results[i] = result
         ocsps: list[bytes] = []
@@ -178,51 +257,62 @@ class RevocationCache:
             tuple(c.dump() for c in chain), tuple(dict.fromkeys(ocsps)), tuple(dict.fromkeys(crls)), expires
         )
 
-    def _cached(self, cert: asn1_x509.Certificate) -> tuple[str, _Entry] | None:
+    def _cached(
+        self, cert: asn1_x509.Certificate, issuer: asn1_x509.Certificate, not_before: datetime | None
+    ) -> tuple[str, _Entry] | None:
         """The cached status of ``cert`` if still fresh (no network)."""
         now = self._clock()
         with self._lock:
             if cert.ocsp_urls:
                 entry = self._ocsp.get(cert.sha256)
-                return ("ocsp", entry) if entry is not None and entry.expires > now else None
-            urls = _crl_urls(cert)
-            crl_entry = self._crl.get(urls[0])
-            if crl_entry is None or crl_entry.expires <= now:
+                usable = entry is not None and entry.expires > now and entry.answers_since(not_before)
+                return ("ocsp", entry) if usable and entry is not None else None
+            key = (_crl_urls(cert)[0], issuer.sha256)
+            crl_entry = self._crl.get(key)
+            if crl_entry is None or crl_entry.expires <= now or not crl_entry.answers_since(not_before):
                 return None
-            revoked = self._crl_revoked.get((urls[0], cert.serial_number))
+            revoked = self._crl_revoked.get((*key, cert.serial_number))
         if revoked is None:
             revoked = (
                 x509.load_der_x509_crl(crl_entry.der).get_revoked_certificate_by_serial_number(cert.serial_number)
                 is not None
             )
             with self._lock:
-                self._crl_revoked[(urls[0], cert.serial_number)] = revoked
-        return "crl", _Entry(crl_entry.der, revoked, crl_entry.expires)
+                self._crl_revoked[(*key, cert.serial_number)] = revoked
+        return "crl", replace(crl_entry, revoked=revoked)
 
-    def _status(self, cert: asn1_x509.Certificate, issuer: asn1_x509.Certificate) -> tuple[str, _Entry]:
+    def _status(
+        self, cert: asn1_x509.Certificate, issuer: asn1_x509.Certificate, not_before: datetime | None = None
+    ) -> tuple[str, _Entry]:
         now = self._clock()
         if cert.ocsp_urls:
-            key = cert.sha256
             with self._lock:
-                cached = self._ocsp.get(key)
-            if cached is None or cached.expires <= now:
+                cached = self._ocsp.get(cert.sha256)
+            if cached is None or cached.expires <= now or not cached.answers_since(not_before):
                 cached = self._fetch_ocsp(cert, issuer, cert.ocsp_urls[0], now)
                 with self._lock:
-                    self._ocsp[key] = cached
+                    self._ocsp[cert.sha256] = cached
             return "ocsp", cached
         url = _crl_urls(cert)[0]
+        key = (url, issuer.sha256)
         with self._lock:
-            crl_entry = self._crl.get(url)
-        if crl_entry is None or crl_entry.expires <= now:
+            crl_entry = self._crl.get(key)
+        if crl_entry is None or crl_entry.expires <= now or not crl_entry.answers_since(not_before):
             crl_entry = self._fetch_crl(url, issuer, now)
             with self._lock:
-                self._crl[url] = crl_entry
-                self._crl_revoked = {k: v for k, v in self._crl_revoked.items() if k[0] != url}
+                self._crl[key] = crl_entry
+                self._crl_revoked = {k: v for k, v in self._crl_revoked.items() if k[:2] != key}
         crl = x509.load_der_x509_crl(crl_entry.der)
         revoked = crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
-        return "crl", _Entry(crl_entry.der, revoked, crl_entry.expires)
+        return "crl", replace(crl_entry, revoked=revoked)
 
     def _http(self, url: str, body: bytes | None, content_type: str | None) -> bytes:
+        if self.local:
+            data = self.local.answer(url, body)
+            if data is not None:
+                self.fetches += 1
+                self.local_answers += 1
+                return data
         req = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
         if content_type:
             req.add_header("Content-Type", content_type)
@@ -268,7 +358,8 @@ class RevocationCache:
         if single.certificate_status == ocsp.OCSPCertStatus.UNKNOWN:
             raise RevocationUnavailable(f"{url}: status unknown")
         revoked = single.certificate_status == ocsp.OCSPCertStatus.REVOKED
-        return _Entry(der, revoked, self._expiry(single.this_update_utc, single.next_update_utc, now))
+        expires = self._expiry(single.this_update_utc, single.next_update_utc, now)
+        return _Entry(der, revoked, expires, max(resp.produced_at_utc, single.this_update_utc), self._clock())
 
     def _fetch_crl(self, url: str, issuer: asn1_x509.Certificate, now: datetime) -> _Entry:
         der = self._http(url, None, None)
@@ -280,7 +371,8 @@ class RevocationCache:
         if crl.issuer != c_issuer.subject or not crl.is_signature_valid(c_issuer.public_key()):  # type: ignore[arg-type]
             raise RevocationUnavailable(f"{url}: CRL signature invalid")
         self._check_times(crl.last_update_utc, crl.next_update_utc, now, f"{url}: CRL")
-        return _Entry(der, False, self._expiry(crl.last_update_utc, crl.next_update_utc, now))
+        expires = self._expiry(crl.last_update_utc, crl.next_update_utc, now)
+        return _Entry(der, False, expires, crl.last_update_utc, self._clock())
 
     def _check_times(self, this_update: datetime, next_update: datetime | None, now: datetime, what: str) -> None:
         """Refuse revocation data not yet issued, past its nextUpdate, or (no nextUpdate) older than max_age."""
@@ -361,14 +453,17 @@ def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
+# Development PKIs this process loaded (``signing.devpki.ensure_dev_pki``); empty in production.
+PROCESS_RESPONDERS = LocalResponders()
 _default: RevocationCache | None = None
 _default_lock = threading.Lock()
 
 
 def default_cache() -> RevocationCache:
-    """The process-wide cache used when a caller does not bring its own."""
+    """The process-wide cache used when a caller does not bring its own (answers the development
+    PKIs this process loaded in-process; a production process loads none)."""
     global _default
     with _default_lock:
         if _default is None:
-            _default = RevocationCache()
+            _default = RevocationCache(local=PROCESS_RESPONDERS)
         return _default

@@ -21,12 +21,11 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from signing.devpki import KeyAlgorithm, _issue, _Issued, _name, _new_key, _p12, _pem
 from signing.keys import SigningKey, load_pkcs12_signer
+from signing.revinfo import build_crl, build_ocsp, crl_pointer, ocsp_refusal, parse_ocsp_request, revocation_pointers
 from signing.timestamps import DevTimeStamper
 from signing.tsa_server import DevTsaResponder
 
@@ -117,29 +116,8 @@ class PkiServer:
     def _generate(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         alg = self.key_algorithm
-        root_crl = x509.CRLDistributionPoints(
-            [
-                x509.DistributionPoint(
-                    [x509.UniformResourceIdentifier(f"{self.base_url}/crl/root.crl")], None, None, None
-                )
-            ]
-        )
-        leaf_ext = (
-            x509.AuthorityInformationAccess(
-                [
-                    x509.AccessDescription(
-                        AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(f"{self.base_url}/ocsp")
-                    )
-                ]
-            ),
-            x509.CRLDistributionPoints(
-                [
-                    x509.DistributionPoint(
-                        [x509.UniformResourceIdentifier(f"{self.base_url}/crl/ca.crl")], None, None, None
-                    )
-                ]
-            ),
-        )
+        root_crl = crl_pointer(f"{self.base_url}/crl/root.crl")
+        leaf_ext = revocation_pointers(f"{self.base_url}/crl/ca.crl", f"{self.base_url}/ocsp")
         dev = "sohoa TEST PKI"
         self.root = _issue(_name(f"{dev} Root CA"), _new_key(alg), None, ca=True, years=10, path_length=1)
         self.ca = _issue(
@@ -288,52 +266,33 @@ class PkiServer:
             cached = self._crl_cache.get(name)
             if cached is not None and cached[0] > now:
                 return cached[1]
-            builder = (
-                x509.CertificateRevocationListBuilder()
-                .issuer_name(issuer.cert.subject)
-                .last_update(now - dt.timedelta(minutes=1))
-                .next_update(now + dt.timedelta(hours=1))
+            der = build_crl(
+                issuer.cert,
+                issuer.key,
+                self.revoked_serials if issuer is self.ca else {},
+                this_update=now - dt.timedelta(minutes=1),
+                next_update=now + dt.timedelta(hours=1),
             )
-            if issuer is self.ca:
-                for serial, when in self.revoked_serials.items():
-                    builder = builder.add_revoked_certificate(
-                        x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build()
-                    )
-            der = builder.sign(issuer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
             self._crl_cache[name] = (now + dt.timedelta(minutes=10), der)
             return der
 
     def ocsp(self, request_der: bytes) -> bytes:
         self.ocsp_requests += 1
-        try:
-            req = ocsp.load_der_ocsp_request(request_der)
-        except ValueError:
-            return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST).public_bytes(
-                serialization.Encoding.DER
-            )
-        cert = self.by_serial.get(req.serial_number)
-        if cert is None:
-            return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED).public_bytes(
-                serialization.Encoding.DER
-            )
+        req = parse_ocsp_request(request_der)
+        if req is None:
+            return ocsp_refusal(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+        if req.serial_number not in self.by_serial:
+            return ocsp_refusal(ocsp.OCSPResponseStatus.UNAUTHORIZED)
         now = self.clock().replace(microsecond=0)
-        revoked_at = self.revoked_serials.get(req.serial_number)
-        builder = ocsp.OCSPResponseBuilder().add_response(
-            cert=cert,
-            issuer=self.ca.cert,
-            algorithm=req.hash_algorithm,
-            cert_status=ocsp.OCSPCertStatus.REVOKED if revoked_at else ocsp.OCSPCertStatus.GOOD,
+        return build_ocsp(
+            req,
+            self.ca.cert,
+            self.ca.key,
+            known=True,
+            revoked_at=self.revoked_serials.get(req.serial_number),
             this_update=now - dt.timedelta(seconds=5),
             next_update=now + dt.timedelta(hours=1),
-            revocation_time=revoked_at,
-            revocation_reason=x509.ReasonFlags.key_compromise if revoked_at else None,
         )
-        builder = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, self.ca.cert)
-        for ext in req.extensions:
-            if isinstance(ext.value, x509.OCSPNonce):
-                builder = builder.add_extension(ext.value, critical=False)
-        resp = builder.sign(self.ca.key, hashes.SHA256())
-        return resp.public_bytes(serialization.Encoding.DER)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -23,6 +23,16 @@ Revocation — what is checked, and why offline:
   certificates, and pyHanko judges the status at the present time: a certificate revoked since is
   reported "revoked" (problem ``revoked``, report not valid), even for a B-LT document whose DSS
   says "good" — stricter than PAdES past-signature validation.
+
+Reading — strict, with one tolerance, and hybrid files refused:
+
+* PDFs are read with pyHanko's strict reader (see ``signing.pdfcompat`` for why, and for the one
+  harmless deviation it accepts: the generation of object 0's entry, which Pillow writes as 65536).
+* Files with hybrid cross-reference sections (a trailer ``/XRefStm``) are not validated: readers that
+  honour the stream and readers that ignore it can be shown different objects, so no verdict about
+  "what was signed" would be safe (pyHanko refuses them in strict mode for that reason). They are
+  reported, not called unreadable: problem ``pdf_hybrid_xref`` on the document, ``not_validated`` on
+  each signature, and :attr:`VerificationReport.verifiable` is False.
 """
 
 from __future__ import annotations
@@ -31,9 +41,10 @@ import asyncio
 import logging
 import os
 import traceback
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from io import BytesIO
 from pathlib import Path
+from typing import TypeVar
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
@@ -48,11 +59,14 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from signing.errors import PdfInvalid, TrustRootInvalid
+from signing import pdfcompat
+from signing.errors import PdfHybridXrefUnverifiable, PdfInvalid, TrustRootInvalid
 from signing.report import Lang, SignatureReport, VerificationReport
 from signing.revocation import has_revocation_pointers
+from sohoa.errors import SohoaError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 # Where our own packages live (a source tree or site-packages alike).
 _OWN_CODE = tuple(
     f"{Path(__file__).resolve().parents[1] / package}{os.sep}"
@@ -115,10 +129,15 @@ async def async_verify_pdf(
     pdf: bytes, trust_roots: Sequence[Path], *, lang: Lang = "vi", allow_fetching: bool = False
 ) -> VerificationReport:
     roots = load_trust_roots(trust_roots)
+    return await unreadable_as_invalid(_verify_document(pdf, roots, lang, allow_fetching))
+
+
+async def unreadable_as_invalid(work: Awaitable[T]) -> T:
+    """Await ``work``; any failure that is not already coded means the PDF is unreadable (PdfInvalid)."""
     try:
-        return await _verify_document(pdf, roots, lang, allow_fetching)
-    except (PdfInvalid, MemoryError):
-        raise  # a memory allowance overrun is the sandbox's to report, not an unreadable file
+        return await work
+    except (SohoaError, MemoryError):
+        raise  # coded already; a memory allowance overrun is the sandbox's to report, not an unreadable file
     except Exception as exc:
         # pyHanko parses lazily, so a hostile PDF can fail anywhere below, with anything
         # (zlib.error, NotImplementedError, AssertionError, struct.error...): it is unreadable.
@@ -126,21 +145,42 @@ async def async_verify_pdf(
         raise PdfInvalid(type(exc).__name__) from None
 
 
-async def _verify_document(
-    pdf: bytes, roots: list[asn1_x509.Certificate], lang: Lang, allow_fetching: bool
-) -> VerificationReport:
+def open_pdf(pdf: bytes) -> PdfFileReader:
+    """pyHanko's strict reader over ``pdf`` (see ``signing.pdfcompat``); PdfInvalid when it is encrypted."""
+    pdfcompat.install()
     reader = PdfFileReader(BytesIO(pdf))
     if reader.encrypted:
         raise PdfInvalid("encrypted PDF")
+    return reader
+
+
+def regular_signatures(reader: PdfFileReader) -> list[EmbeddedPdfSignature]:
+    """The document's signatures, without its document time-stamps."""
+    return [sig for sig in reader.embedded_signatures if sig.sig_object_type != "/DocTimeStamp"]
+
+
+def refuse_hybrid(reader: PdfFileReader) -> None:
+    """PdfHybridXrefUnverifiable when the file has hybrid cross-reference sections (see the module docstring)."""
+    if reader.xrefs.hybrid_xrefs_present:
+        raise PdfHybridXrefUnverifiable("hybrid cross-reference sections")
+
+
+async def _verify_document(
+    pdf: bytes, roots: list[asn1_x509.Certificate], lang: Lang, allow_fetching: bool
+) -> VerificationReport:
+    reader = open_pdf(pdf)
     embedded = list(reader.embedded_signatures)
     if not embedded:
         return VerificationReport(signatures=[], problems=["no_signatures"])
+    if reader.xrefs.hybrid_xrefs_present:
+        log.info("Not validating a hybrid-reference PDF: signatures=%s", len(embedded))
+        return _unverifiable_report(regular_signatures(reader), PdfHybridXrefUnverifiable)
 
     dss = _dss_summary(reader)
-    revinfo = _dss_revinfo(reader)
+    revinfo = dss_revinfo(reader)
     doc_ts_revisions = [sig.signed_revision for sig in embedded if sig.sig_object_type == "/DocTimeStamp"]
     reports: list[SignatureReport] = []
-    regular = [sig for sig in embedded if sig.sig_object_type != "/DocTimeStamp"]
+    regular = regular_signatures(reader)
     for index, sig in enumerate(regular):
         is_last = index == len(regular) - 1
         rep = await _verify_one(sig, roots, is_last, dss, doc_ts_revisions, revinfo, allow_fetching)
@@ -152,6 +192,23 @@ async def _verify_document(
     report = VerificationReport(signatures=reports)
     log.info("Verified PDF: signatures=%s valid=%s lang=%s", len(reports), report.valid, lang)
     return report
+
+
+def _unverifiable_report(sigs: list[EmbeddedPdfSignature], why: type[SohoaError]) -> VerificationReport:
+    """A report that names the signatures and says why none was validated."""
+    reports = []
+    for sig in sigs:
+        rep = SignatureReport(field_name=str(sig.field_name), problems=["not_validated"])
+        try:
+            cert = sig.signer_cert
+            rep.signer_name = cert.subject.native.get("common_name")
+            rep.signer_subject = cert.subject.human_friendly
+        except MemoryError:
+            raise
+        except Exception as exc:  # only informative here: the report is not valid either way
+            _log_unreadable(f"signature {rep.field_name}", exc)
+        reports.append(rep)
+    return VerificationReport(signatures=reports, problems=[why.code.lower()])
 
 
 def _context(
@@ -183,7 +240,8 @@ async def _validate(
         await ts_ctx.aclose()
 
 
-def _dss_revinfo(reader: PdfFileReader) -> dict[str, list]:
+def dss_revinfo(reader: PdfFileReader) -> dict[str, list]:
+    """The DSS's certificates, OCSP responses and CRLs (empty lists when there is none or it is unreadable)."""
     empty: dict[str, list] = {"certs": [], "ocsps": [], "crls": []}
     try:
         dss = DocumentSecurityStore.read_dss(reader)

@@ -16,6 +16,7 @@ from sohoa.settings import get_settings
 from storage.commands import register as register_storage_commands
 
 if TYPE_CHECKING:
+    from sohoa.errors import SohoaError
     from storage.catalogue.clients import StationLimits
 
 
@@ -209,27 +210,99 @@ def _write_atomic(target: Path, data: bytes) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
-def verify(file: Path, as_json: bool, lang: str) -> None:
-    """Validate the signatures of a PDF; exit 0 when valid, 1 when not."""
+@click.option(
+    "--trust-root",
+    "trust_roots",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Root certificate to trust (PEM or DER), repeatable. Default: SOHOA_SIGNING__TRUST_ROOTS, else the "
+    "development PKI the service already has under its var/pki.",
+)
+@click.option(
+    "--etsi-report",
+    "etsi_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the ETSI TS 119 102-2 validation report (XML, every signature) to this file.",
+)
+def verify(file: Path, as_json: bool, lang: str, trust_roots: tuple[Path, ...], etsi_out: Path | None) -> None:
+    """Validate the signatures of a PDF; exit 0 when valid, 1 when not, 2 when it cannot be validated.
+
+    Never creates a PKI: it trusts the --trust-root files, else the configured trust roots, else
+    the development root of a development PKI that already exists; with none of them it says so
+    (TRUST_ROOTS_NOT_CONFIGURED, exit 2). The roots used are named on stderr.
+    """
     from signing.verify import verify_pdf
     from sohoa.errors import SohoaError
-    from workers.services import Services
 
-    services = Services(get_settings())
     try:
-        report = verify_pdf(file.read_bytes(), services.trust_roots, lang=lang)
+        roots, source = (list(trust_roots), "--trust-root") if trust_roots else _configured_roots(lang)
+        click.echo(_roots_line(roots, source, lang), err=True)
+        pdf = file.read_bytes()
+        report = verify_pdf(pdf, roots, lang=lang)
     except SohoaError as exc:
-        click.echo(
-            json.dumps({"valid": False, "error": exc.to_dict()}, ensure_ascii=False)
-            if as_json
-            else f"LỖI {exc.code}: {exc.message_vi if lang == 'vi' else exc.message_en}"
-        )
+        click.echo(_verify_error(exc, as_json, lang))
         sys.exit(2)
     click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.render(lang))
-    sys.exit(0 if report.valid else 1)
+    status = 0 if report.valid else 1 if report.verifiable else 2
+    if etsi_out is not None and report.signatures and report.verifiable:
+        status = max(status, _write_etsi_report(pdf, roots, etsi_out, lang))
+    elif etsi_out is not None:
+        vi, en = "Không ghi báo cáo ETSI: không có chữ ký nào được kiểm tra.", "No ETSI report: no signature validated."
+        click.echo(_vi_en(lang, vi, en), err=True)
+    sys.exit(status)
+
+
+def _vi_en(lang: str, vi: str, en: str) -> str:
+    return vi if lang == "vi" else en
+
+
+def _configured_roots(lang: str) -> tuple[list[Path], str]:
+    """The roots `sohoa verify` trusts without --trust-root, and where they come from; never generates a PKI.
+
+    Services.trust_roots would generate a development PKI under ./var when none exists, and then
+    every genuine document would be reported untrusted: so only an existing one is used here.
+    """
+    from signing.devpki import existing_dev_pki
+    from signing.errors import TrustRootsNotConfigured
+
+    settings = get_settings()
+    if settings.signing.trust_roots:
+        return list(settings.signing.trust_roots), "SOHOA_SIGNING__TRUST_ROOTS"
+    pki = None if settings.signing.production else existing_dev_pki(settings.pki_dir)
+    if pki is None:
+        raise TrustRootsNotConfigured(f"no signing.trust_roots and no development PKI in {settings.pki_dir}")
+    vi, en = f"PKI phát triển ở {pki.directory}, chỉ để thử nghiệm", f"development PKI in {pki.directory}, testing only"
+    return pki.trust_roots, _vi_en(lang, vi, en)
+
+
+def _roots_line(roots: list[Path], source: str, lang: str) -> str:
+    names = ", ".join(str(root) for root in roots)
+    return _vi_en(lang, f"Chứng thư gốc được tin cậy: {names} ({source})", f"Trusted roots: {names} ({source})")
+
+
+def _verify_error(exc: SohoaError, as_json: bool, lang: str) -> str:
+    if as_json:
+        return json.dumps({"valid": False, "error": exc.to_dict()}, ensure_ascii=False)
+    return f"{_vi_en(lang, 'LỖI', 'ERROR')} {exc.code}: {_vi_en(lang, exc.message_vi, exc.message_en)}"
+
+
+def _write_etsi_report(pdf: bytes, roots: list[Path], out: Path, lang: str) -> int:
+    """Write the ETSI TS 119 102-2 report; the exit status it calls for (0, or 2 when it cannot be made)."""
+    from signing.etsi import etsi_report
+    from sohoa.errors import SohoaError
+
+    try:
+        xml = etsi_report(pdf, roots)
+    except SohoaError as exc:
+        click.echo(_verify_error(exc, False, lang), err=True)
+        return 2
+    out.write_text(xml, encoding="utf-8")
+    click.echo(_vi_en(lang, f"Báo cáo ETSI TS 119 102-2: {out}", f"ETSI TS 119 102-2 report: {out}"), err=True)
+    return 0
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -273,7 +346,7 @@ def demo(out_dir: Path | None) -> None:
     from tqdm import tqdm
 
     from signing.verify import verify_pdf
-    from sohoa.demo import fresh_demo_settings, run_demo
+    from sohoa.demo import fresh_demo_settings, pdfsig_all_valid, run_demo
     from workers.services import Services
 
     settings = fresh_demo_settings(get_settings())
@@ -298,7 +371,7 @@ def demo(out_dir: Path | None) -> None:
     for path in outcome.outputs:
         report = verify_pdf(path.read_bytes(), roots)
         pdfsig = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=False).stdout
-        sig_ok = pdfsig.count("Signature is Valid.") == pdfsig.count("Signature #") > 0
+        sig_ok = pdfsig_all_valid(pdfsig)
         all_valid &= report.valid and sig_ok
         click.echo(
             f"  {path}: sohoa verify {'hợp lệ' if report.valid else 'KHÔNG hợp lệ'}, "

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -56,7 +56,14 @@ class SigningSettings(_Section):
     seal_png: Path | None = None
     # Root certificates (PEM or DER files) that verification trusts; required in production.
     trust_roots: tuple[Path, ...] = ()
-    default_result_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-T"
+    # E-results are signed B-LTA: the DSS keeps them verifiable once the agency's certificate has
+    # expired, and the service re-time-stamps them before the last time-stamp's certificate does.
+    default_result_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-LTA"
+    # Where the development PKI's certificates say its CRLs and OCSP responder are (the service
+    # serves them at /dev/pki). None: a new PKI gets http://<api.host>:<api.port>/dev/pki (127.0.0.1
+    # for a wildcard host) and an existing one keeps its own; set, the PKI's certificates are
+    # re-issued to name it. Development only: ignored once a production signing setting is given.
+    dev_pki_url: str | None = None
     agency_name: str = "UBND phường Ba Đình (phát triển)"
     # PKCS#11 (production HSM): when hsm_module is set the agency key is taken from the token.
     hsm_module: Path | None = None
@@ -70,6 +77,13 @@ class SigningSettings(_Section):
     revocation_timeout_s: float = 5.0
     # Re-time-stamping: extend B-LTA results this long before the last time-stamp expires.
     retimestamp_margin_days: int = 180
+
+    @field_validator("dev_pki_url")
+    @classmethod
+    def _check_dev_pki_url(cls, url: str | None) -> str | None:
+        from signing.devpki import normalise_base_url
+
+        return None if url is None else normalise_base_url(url)
 
     @property
     def agency_key_configured(self) -> bool:
@@ -237,6 +251,14 @@ class Settings(BaseSettings):
     @property
     def pki_dir(self) -> Path:
         return self.signing.pki_dir or self.var_dir / "pki"
+
+    @property
+    def dev_pki_url(self) -> str:
+        """Base URL for the CRLs and OCSP responder of a new development PKI (``signing.dev_pki_url``)."""
+        if self.signing.dev_pki_url:
+            return self.signing.dev_pki_url
+        host = self.api.host if self.api.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.api.port}/dev/pki"
 
     @property
     def objects_dir(self) -> Path:

@@ -12,17 +12,26 @@ from sqlalchemy import create_engine, text
 
 from signing.testpki import PkiServer, ServedPki
 from sohoa.settings import Settings, SigningSettings, StorageSettings, WorkerSettings
+from tests.dev_pki_http import DevPkiHttp
 from tests.servers import PG_TEST_URL, SeaweedS3
 from workers.services import Services
 
 
 @pytest.fixture(scope="session")
-def shared_pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def dev_pki_http() -> Iterator[DevPkiHttp]:
+    """The test process's development PKIs' CRLs and OCSP over HTTP (for pdfsig and other processes)."""
+    server = DevPkiHttp()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_pki_dir(tmp_path_factory: pytest.TempPathFactory, dev_pki_http: DevPkiHttp) -> Path:
     """The development PKI is generated once per test session (RSA key generation is slow)."""
     from signing.devpki import ensure_dev_pki
 
     path = tmp_path_factory.mktemp("pki")
-    ensure_dev_pki(path)
+    ensure_dev_pki(path, base_url=dev_pki_http.base_url("shared"))
     return path
 
 

@@ -378,6 +378,7 @@ def _run_batch(
             save,
             probe.timestamper,
             margin=margin,
+            revocation=services.revocation,
             now=now,
             probe=probe,
             known={k: r.known_expiry for k, r in rows.items() if r.known_expiry is not None},

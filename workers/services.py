@@ -115,7 +115,19 @@ class Services:
         if not self.uses_dev_pki:
             raise SigningConfigError("the development PKI is never used when production signing is configured")
         with self._lock:
-            return ensure_dev_pki(self.settings.pki_dir)
+            # The URLs are fixed when the PKI is made (from the API's address); signing.dev_pki_url moves them.
+            return ensure_dev_pki(
+                self.settings.pki_dir,
+                base_url=self.settings.signing.dev_pki_url,
+                default_base_url=self.settings.dev_pki_url,
+            )
+
+    @cached_property
+    def dev_revocation(self):  # type: ignore[no-untyped-def]
+        """The development PKI's CRL/OCSP responder (what /dev/pki serves); development only."""
+        from signing.dev_revocation import DevRevocationResponder
+
+        return DevRevocationResponder(self.dev_pki)
 
     def _key_material(self, which: str) -> KeyMaterial:
         if self.uses_dev_pki:
@@ -159,10 +171,16 @@ class Services:
     @cached_property
     def revocation(self):  # type: ignore[no-untyped-def]
         """This process's OCSP/CRL cache (one object: fast signers are cached per cache); each request is
-        bounded by ``signing.revocation_timeout_s``."""
+        bounded by ``signing.revocation_timeout_s``.
+
+        With the development PKI, the URLs its certificates name (those of earlier generations too) are
+        answered in-process by the same responder the service serves at /dev/pki, so the CLI signs
+        B-LT/B-LTA with no service running. A production configuration gets no local responder: every
+        answer comes from the CA's servers."""
         from signing.revocation import RevocationCache
 
-        return RevocationCache(timeout_s=self.settings.signing.revocation_timeout_s)
+        local = {url: self.dev_revocation for url in self.dev_pki.base_urls} if self.uses_dev_pki else None
+        return RevocationCache(timeout_s=self.settings.signing.revocation_timeout_s, local=local)
 
     @cached_property
     def timestamper(self):  # type: ignore[no-untyped-def]
@@ -194,9 +212,10 @@ class Services:
 
     @property
     def trust_roots(self) -> list[Path]:
-        """Roots verification trusts: signing.trust_roots in production, the development root otherwise."""
+        """Roots verification trusts: signing.trust_roots in production, otherwise the development root
+        (and the roots of its earlier generations, so that what they signed stays valid)."""
         if self.uses_dev_pki:
-            return [self.dev_pki.root_cert]
+            return self.dev_pki.trust_roots
         return list(self.settings.signing.trust_roots)
 
     @cached_property

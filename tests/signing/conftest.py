@@ -15,18 +15,20 @@ import pytest
 from signing.devpki import DevPki, ensure_dev_pki
 from signing.keys import SigningKey, load_pkcs12_signer
 from signing.testpki import ServedPki
+from tests.dev_pki_http import DevPkiHttp
 
 MARKER = b"TAMPER-ME-MARKER"
 
 
 @pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
-    return ensure_dev_pki(tmp_path_factory.mktemp("pki") / "rsa")
+def pki(tmp_path_factory: pytest.TempPathFactory, dev_pki_http: DevPkiHttp) -> DevPki:
+    return ensure_dev_pki(tmp_path_factory.mktemp("pki") / "rsa", base_url=dev_pki_http.base_url("rsa"))
 
 
 @pytest.fixture(scope="session")
-def pki_ec(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
-    return ensure_dev_pki(tmp_path_factory.mktemp("pki") / "ec", key_algorithm="ecdsa-p256")
+def pki_ec(tmp_path_factory: pytest.TempPathFactory, dev_pki_http: DevPkiHttp) -> DevPki:
+    directory = tmp_path_factory.mktemp("pki") / "ec"
+    return ensure_dev_pki(directory, key_algorithm="ecdsa-p256", base_url=dev_pki_http.base_url("ec"))
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -150,14 +151,27 @@ def test_a_fault_of_ours_is_logged_as_one_not_only_called_unreadable(
     assert len(errors) == 1 and "fault in our code" in errors[0].getMessage() and errors[0].exc_info is not None
 
 
-def test_levels_and_inputs_refused_with_codes(pki: DevPki, operator_key: SigningKey, pdf_1page: bytes) -> None:
+def _key_without_pointers(pki: DevPki, directory: Path) -> SigningKey:
+    """A key of the dev CA whose certificate names no OCSP responder or CRL."""
+    from signing.devpki import _issue, _name, _new_key, _p12, load_issued
+
+    ca = load_issued(pki.ca_p12, pki.passphrase())
+    leaf = _issue(_name("Không có OCSP/CRL"), _new_key("rsa2048"), ca, ca=False, years=1)
+    (directory / "bare.p12").write_bytes(_p12("bare", leaf, [ca.cert], pki.passphrase()))
+    return load_pkcs12_signer(directory / "bare.p12", pki.passphrase())
+
+
+def test_levels_and_inputs_refused_with_codes(
+    pki: DevPki, operator_key: SigningKey, pdf_1page: bytes, tmp_path: Path
+) -> None:
     for level in ("B-T", "B-LT", "B-LTA"):
         with pytest.raises(TimestamperRequired):
             sign_pdf(pdf_1page, operator_key, level=level)
-    for level in ("B-LT", "B-LTA"):  # the dev PKI names no OCSP/CRL responder: LTV impossible
+    bare = _key_without_pointers(pki, tmp_path)
+    for level in ("B-LT", "B-LTA"):  # a certificate naming no OCSP/CRL responder: LTV impossible
         for engine in ("fast", "pyhanko"):
             with pytest.raises(SigningLevelUnsupported) as info:
-                sign_pdf(pdf_1page, operator_key, level=level, timestamper=dev_timestamper(pki), engine=engine)
+                sign_pdf(pdf_1page, bare, level=level, timestamper=dev_timestamper(pki), engine=engine)
             assert info.value.code == "SIGNING_LEVEL_UNSUPPORTED"
     with pytest.raises(PdfInvalid):
         sign_pdf(b"garbage", operator_key)
