@@ -20,7 +20,7 @@ from typing import TypeVar
 from signing.fastpades import FastPadesSigner
 from signing.keys import SigningKey, load_pkcs12_signer
 from signing.rawsign import raw_signer
-from signing.revocation import RevocationCache, has_revocation_pointers
+from signing.revocation import RevocationCache, default_cache, has_revocation_pointers
 from signing.tsa_fast import HttpTokenSource, TokenSource
 from sohoa.errors import SohoaError
 
@@ -67,7 +67,7 @@ def make_signer(
 ) -> FastPadesSigner:
     """A fast signer for ``key``; checks revocation up front when the certificate names a responder."""
     if revocation is None and (level in ("B-LT", "B-LTA") or (check_revocation and has_revocation_pointers(key.cert))):
-        revocation = RevocationCache()
+        revocation = default_cache()
     return FastPadesSigner(raw_signer(key, digest), level=level, tokens=tokens, revocation=revocation)
 
 

@@ -30,6 +30,7 @@ from signing.revocation import (
     LtvMaterial,
     RevocationCache,
     check_validity_period,
+    default_cache,
     has_revocation_pointers,
     order_chain,
 )
@@ -204,7 +205,7 @@ class FastPadesSigner:
         if level in ("B-LT", "B-LTA"):
             if not has_revocation_pointers(signer.cert):
                 raise SigningLevelUnsupported(f"{level}: the certificate names no OCSP/CRL responder")
-            revocation = revocation or RevocationCache()
+            revocation = revocation or default_cache()
         check_validity_period(signer.cert)
         self.signer = signer
         self.level = level

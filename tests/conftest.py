@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from signing.dev_pki_http import DevPkiHttp
 from signing.testpki import PkiServer, ServedPki
 from sohoa.settings import Settings, SigningSettings, StorageSettings, WorkerSettings
-from tests.dev_pki_http import DevPkiHttp
 from tests.servers import PG_TEST_URL, SeaweedS3
 from workers.services import Services
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from signing.dev_pki_http import DevPkiHttp
 from signing.dev_revocation import revoke
 from signing.devpki import ensure_dev_pki
-from tests.dev_pki_http import DevPkiHttp
 from tests.devpki_v1 import write_v1_pki
 from tests.helpers import pdfsig
 from tests.servers import free_port

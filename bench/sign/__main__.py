@@ -102,11 +102,26 @@ def check_sample(name: str, outputs: Sequence[bytes], roots: list[Path], pdfsig:
         raise SystemExit(f"bench/sign: {name} produced a signature that does not validate")
 
 
+_DEV_PKI_HTTP: list[object] = []
+
+
+def dev_pki_url() -> str:
+    """The development PKI's responders served on a free loopback port for this run: pdfsig asks the
+    OCSP responder a certificate names, and trusts nothing it cannot ask."""
+    from signing.dev_pki_http import DevPkiHttp
+
+    if not _DEV_PKI_HTTP:
+        _DEV_PKI_HTTP.append(DevPkiHttp())
+    server = _DEV_PKI_HTTP[0]
+    assert isinstance(server, DevPkiHttp)
+    return server.base_url("bench")
+
+
 def bench_bb(work: Path, repeats: int, processes: int, quick: bool) -> None:
     from signing.batch import BatchConfig, BatchSigner
     from signing.devpki import ensure_dev_pki
 
-    pki = ensure_dev_pki(work / "devpki")
+    pki = ensure_dev_pki(work / "devpki", base_url=dev_pki_url())
     pdfsig = Pdfsig(work / "pdfsig-dev", [pki.root_cert, pki.ca_cert])
     config = BatchConfig(p12=pki.agency_p12, passphrase=pki.passphrase(), level="B-B")
     naive = naive_runner(pki.agency_p12, pki.passphrase())
@@ -224,7 +239,7 @@ def bench_dossier(work: Path) -> None:
     size = scanned_dossier(path)
     print(f"Scanned dossier: 200 pages, {size / 1e6:.1f} MB (generated in {time.perf_counter() - t0:.0f} s)")
     FIGURES["dossier_mb"] = round(size / 1e6, 1)
-    pki = ensure_dev_pki(work / "devpki")
+    pki = ensure_dev_pki(work / "devpki", base_url=dev_pki_url())
     pdfsig = Pdfsig(work / "pdfsig-dossier", [pki.root_cert, pki.ca_cert])
     for engine in ("fast", "pyhanko"):
         out = work / f"dossier-{engine}.pdf"

@@ -12,10 +12,10 @@ from pathlib import Path
 import pikepdf
 import pytest
 
+from signing.dev_pki_http import DevPkiHttp
 from signing.devpki import DevPki, ensure_dev_pki
 from signing.keys import SigningKey, load_pkcs12_signer
 from signing.testpki import ServedPki
-from tests.dev_pki_http import DevPkiHttp
 
 MARKER = b"TAMPER-ME-MARKER"
 

@@ -10,6 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
+from signing.dev_pki_http import DevPkiHttp
 from signing.dev_revocation import DevRevocationResponder
 from signing.devpki import DevPki, ensure_dev_pki, load_issued
 from signing.keys import load_pkcs12_signer
@@ -18,7 +19,6 @@ from signing.revocation import RevocationCache
 from signing.timestamps import dev_timestamper
 from signing.verify import verify_pdf
 from sohoa.settings import Settings, SigningSettings
-from tests.dev_pki_http import DevPkiHttp
 from tests.devpki_v1 import write_v1_pki
 from workers.services import Services
 

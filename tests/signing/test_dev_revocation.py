@@ -19,12 +19,12 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
+from signing.dev_pki_http import DevPkiHttp
 from signing.dev_revocation import DevRevocationResponder, revoke, revoked_serials
 from signing.devpki import DevPki, ensure_dev_pki
 from signing.errors import RevocationUnavailable, SignerCertRevoked
 from signing.revocation import RevocationCache
 from signing.testpki import PkiServer, ServedPki
-from tests.dev_pki_http import DevPkiHttp
 
 
 def _cert(path: Path) -> x509.Certificate:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from signing.dev_pki_http import DevPkiHttp
 from signing.dev_revocation import DevRevocationResponder, revoke
 from signing.devpki import ensure_dev_pki
 from signing.errors import SignerCertRevoked
@@ -19,7 +20,6 @@ from signing.revocation import RevocationCache
 from signing.testpki import PkiServer
 from signing.timestamps import dev_timestamper
 from signing.verify import verify_pdf
-from tests.dev_pki_http import DevPkiHttp
 
 
 @pytest.mark.parametrize("engine", ["fast", "pyhanko"])

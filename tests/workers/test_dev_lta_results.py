@@ -7,12 +7,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from signing.dev_pki_http import DevPkiHttp
 from signing.ltv import last_timestamp_expiry
 from signing.verify import verify_pdf
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
 from storage.catalogue.models import EResult, StepState
 from storage.objectstore import Bucket
-from tests.dev_pki_http import DevPkiHttp
 from tests.helpers import run_steps
 from tests.storage.factories import add_document
 from workers.maintenance import retimestamp_results

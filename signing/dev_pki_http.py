@@ -1,4 +1,4 @@
-"""Serve the development PKIs loaded by the test process over HTTP, on a free loopback port.
+"""Serve the development PKIs loaded by this process over HTTP, on a free loopback port (tests, bench).
 
 ``ensure_dev_pki`` registers each PKI's responder in ``signing.revocation.PROCESS_RESPONDERS``,
 which answers in-process; tools in other processes (poppler's ``pdfsig`` asks the OCSP responder a
