@@ -5,7 +5,8 @@ set -euo pipefail
 
 RUNTIME=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils qpdf softhsm2 libnss3-tools
          fonts-liberation fonts-liberation2 fonts-dejavu-core)
-TEST=(postgresql redis-server rabbitmq-server chromium chromium-driver libzbar0 zbar-tools procps)
+TEST=(postgresql redis-server rabbitmq-server chromium chromium-driver libzbar0 zbar-tools procps
+      ghostscript libreoffice-writer-nogui openssl)
 
 want=("${RUNTIME[@]}")
 [ "${1:-run}" = "test" ] && want+=("${TEST[@]}")

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 
+import pikepdf
 import pytest
+from asn1crypto import ocsp
+from asn1crypto import x509 as asn1_x509
 
 from signing.appearance import result_seal
 from signing.batch import make_signer
 from signing.errors import RevocationUnavailable, SignerCertExpired, SignerCertRevoked
 from signing.ltv import TsaProbe, extend_lta, last_timestamp_expiry, needs_extension, retimestamp_job
-from signing.pades import sign_pdf
+from signing.pades import last_signature_token, sign_pdf
 from signing.revocation import RevocationCache
 from signing.testpki import PkiServer, ServedPki
 from signing.timestamps import http_timestamper
-from signing.tsa_fast import HttpTokenSource
+from signing.tsa_fast import HttpTokenSource, token_signer, token_time
 from signing.verify import verify_pdf
+from sohoa.errors import SohoaError
 from tests.servers import refused_url
 
 from .conftest import _make_pdf, assert_pdfsig_valid
@@ -52,14 +58,52 @@ def test_b_lt_and_b_lta_validate_with_revocation_good(
         assert_pdfsig_valid(pdfsig(signed), 1)
 
 
-def test_revocation_data_is_cached_within_validity(served: ServedPki, pki_server: PkiServer) -> None:
+def _dss_ocsp_times(pdf: bytes) -> list[datetime]:
+    with pikepdf.open(BytesIO(pdf)) as doc:
+        responses = [ocsp.OCSPResponse.load(stream.read_bytes()) for stream in doc.Root.DSS.OCSPs]
+    return [r.basic_ocsp_response["tbs_response_data"]["produced_at"].native for r in responses]
+
+
+def _signature_time(pdf: bytes) -> datetime:
+    token = last_signature_token(pdf)
+    assert token is not None
+    return token_time(token)
+
+
+@pytest.mark.parametrize("engine", ["fast", "pyhanko"])
+def test_dss_status_is_fetched_after_the_signature_time_stamp(served: ServedPki, tsa: object, engine: str) -> None:
+    """A status answer cached before signing is not reused: the DSS only holds answers at least as new
+    as the signature's time-stamp, and it holds the chain of the TSA that signed that time-stamp."""
+    cache = RevocationCache()
+    key = served.key("agency")
+    cache.material([key.cert, *key.signer.cert_registry])  # an answer cached well before the signature
+    time.sleep(1.1)
+    signed = sign_pdf(_make_pdf(1), key, level="B-LT", timestamper=tsa, revocation=cache, engine=engine)  # type: ignore[arg-type]
+    signed_at = _signature_time(signed).replace(microsecond=0)
+    produced = _dss_ocsp_times(signed)
+    assert produced and all(when >= signed_at for when in produced), (signed_at, produced)
+    tsa_signer, _ = token_signer(last_signature_token(signed))  # type: ignore[arg-type]
+    with pikepdf.open(BytesIO(signed)) as doc:
+        dss_certs = {asn1_x509.Certificate.load(c.read_bytes()).sha256 for c in doc.Root.DSS.Certs}
+    assert tsa_signer.sha256 in dss_certs
+
+
+def test_a_batch_fetches_status_once_after_its_last_time_stamp(served: ServedPki, pki_server: PkiServer) -> None:
     cache = RevocationCache()
     signer = make_signer(served.key("agency"), level="B-LT", tokens=HttpTokenSource(served.tsa_url), revocation=cache)
-    before = pki_server.ocsp_requests + pki_server.crl_requests
-    fetched = cache.fetches
-    outputs = [signer.sign(_make_pdf(1)) for _ in range(5)]
-    assert cache.fetches == fetched and pki_server.ocsp_requests + pki_server.crl_requests == before
-    assert all(verify_pdf(out, served.trust_roots).valid for out in outputs[:2])
+
+    def requests_for(count: int) -> tuple[int, list[bytes | SohoaError]]:
+        time.sleep(1.1)  # whatever is cached is now older than the next time-stamp
+        before = pki_server.ocsp_requests + pki_server.crl_requests
+        outputs = signer.sign_many([_make_pdf(1) for _ in range(count)])
+        return pki_server.ocsp_requests + pki_server.crl_requests - before, outputs
+
+    one, _ = requests_for(1)
+    five, outputs = requests_for(5)
+    assert 0 < five == one  # one round of status requests for the whole batch, not one per document
+    last = max(_signature_time(out) for out in outputs if isinstance(out, bytes)).replace(microsecond=0)
+    assert all(when >= last for out in outputs if isinstance(out, bytes) for when in _dss_ocsp_times(out))
+    assert all(verify_pdf(out, served.trust_roots).valid for out in outputs[:2] if isinstance(out, bytes))
 
 
 @pytest.mark.parametrize("engine", ["fast", "pyhanko"])
