@@ -25,8 +25,9 @@ from api.pages import page, vn_time
 from api.ratelimit import Limits, Window
 from api.trusted_devices import DEVICE_COOKIE, remember_device, trusted_device
 from api.uploads import parse_multipart
-from api.verification import VERIFY_LIMITED, ReportView, check_upload, verify_quota_wait
+from api.verification import VERIFY_LIMITED, ReportView, check_upload, etsi_upload, verify_quota_wait
 from signing.errors import VerifyBusy
+from sohoa.errors import SohoaError
 from storage.catalogue.models import ComponentState, EResult
 from storage.objectstore import Bucket
 from storage.warehouse import audit
@@ -297,8 +298,24 @@ def _matches(request: Request, code: str, sha256: str) -> bool | None:
         return sha256 in earlier_versions(s, facts.id)
 
 
+async def _etsi_download(request: Request, data: bytes, name: str, code: str) -> Response:
+    """The ETSI TS 119 102-2 XML report as a download; a Vietnamese page when it cannot be made."""
+    try:
+        xml = await etsi_upload(request, data)
+    except VerifyBusy:
+        response = page(request, "verify.html", 503, code=code, error=VerifyBusy.message_vi)
+        response.headers["Retry-After"] = "60"
+        return response
+    except SohoaError as exc:
+        return page(request, "verify.html", 422, code=code, error=exc.message_vi)
+    stem = Path(name).stem.encode("ascii", "ignore").decode() or "tai-lieu"
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in stem)[:80]
+    disposition = f'attachment; filename="{safe}-etsi-119102-2.xml"'
+    return Response(xml, media_type="application/xml", headers={"Content-Disposition": disposition})
+
+
 @router.post("/kiem-tra", response_class=HTMLResponse)
-async def verify_upload(request: Request) -> HTMLResponse:
+async def verify_upload(request: Request) -> Response:
     """Verify any uploaded PDF (streamed, size-limited, rate-limited per client) and show the report."""
     wait = await run_in_threadpool(verify_quota_wait, request)
     if wait > 0:
@@ -307,16 +324,19 @@ async def verify_upload(request: Request) -> HTMLResponse:
         response.headers["Retry-After"] = str(seconds)
         return response
     limit = request.app.state.services.settings.api.verify_max_upload_bytes
-    form = await parse_multipart(request, limit, max_files=1, max_fields=3)
+    form = await parse_multipart(request, limit, max_files=1, max_fields=4)
     try:
         upload = form.get("tep")
         code = normalise_code(str(form.get("ma_ket_qua") or ""))
+        wants_etsi = form.get("dang") == "etsi"
         if not isinstance(upload, UploadFile) or not upload.filename:
             return page(request, "verify.html", 422, code=code, error="Vui lòng chọn tệp PDF cần kiểm tra.")
         data = await upload.read()
         name = Path(upload.filename).name[:120]
     finally:
         await form.close()
+    if wants_etsi:
+        return await _etsi_download(request, data, name, code)
     try:
         report = await check_upload(request, data)
     except VerifyBusy:

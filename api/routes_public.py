@@ -15,7 +15,7 @@ from api.docs import ERRORS, binary_body, error_response
 from api.errors import rate_limited, retry_seconds
 from api.pages import page
 from api.uploads import read_body
-from api.verification import VERIFY_LIMITED, check_upload, verify_quota_wait
+from api.verification import VERIFY_LIMITED, check_upload, etsi_upload, verify_quota_wait
 from storage.catalogue.models import Document, Dossier, EResult
 
 router = APIRouter(tags=["public"])
@@ -118,6 +118,29 @@ async def verify_any(request: Request) -> dict:
     data = await read_body(request, request.app.state.services.settings.api.verify_max_upload_bytes)
     view = await check_upload(request, data)
     return view.data | {"sha256": view.sha256, "verdict": view.verdict, "report_vi": view.signatures}
+
+
+@router.post(
+    "/api/v1/verify/etsi",
+    summary="The ETSI TS 119 102-2 validation report (XML) of any PDF's signatures",
+    openapi_extra=binary_body("The PDF to verify", "application/pdf"),
+    response_class=Response,
+    responses={
+        200: {"content": {"application/xml": {}}, "description": "ETSI TS 119 102-2 ValidationReport"},
+        413: ERRORS[413],
+        422: error_response("The file is not a readable signed PDF, or cannot be validated (PDF_HYBRID_XREF)"),
+        429: ERRORS[429],
+        503: error_response("Every verification process stayed busy (VERIFY_BUSY); try again later"),
+    },
+)
+async def verify_any_etsi(request: Request) -> Response:
+    """Same checks as ``/api/v1/verify`` (offline, the service's trust roots), as the standard XML report."""
+    wait = await run_in_threadpool(verify_quota_wait, request)
+    if wait > 0:
+        raise rate_limited(wait, VERIFY_LIMITED.format(seconds=retry_seconds(wait)))
+    data = await read_body(request, request.app.state.services.settings.api.verify_max_upload_bytes)
+    xml = await etsi_upload(request, data)
+    return Response(xml, media_type="application/xml")
 
 
 @router.post("/dev/tsa", include_in_schema=False)

@@ -93,6 +93,13 @@ class Verifier:
         except (PdfInvalid, PdfTooComplex) as exc:
             return invalid_view(sha, type(exc))
 
+    def etsi_upload(self, pdf: bytes) -> str:
+        """The ETSI TS 119 102-2 XML report of an uploaded PDF, made in the sandbox (blocking).
+
+        Raises VerifyBusy, PdfInvalid / PdfTooComplex (the file), or the file's coded refusal.
+        """
+        return self._sandbox.etsi(pdf, self._roots())
+
     def close(self) -> None:
         self._sandbox.close()
 
@@ -131,6 +138,14 @@ async def check_upload(request: Request, data: bytes) -> ReportView:
     if limiter.available_tokens < 1:
         raise VerifyBusy("every verification thread is taken")
     return await anyio.to_thread.run_sync(request.app.state.verifier.verify_upload, data, limiter=limiter)
+
+
+async def etsi_upload(request: Request, data: bytes) -> str:
+    """As :func:`check_upload`, for the ETSI XML report."""
+    limiter: anyio.CapacityLimiter = request.app.state.verify_threads
+    if limiter.available_tokens < 1:
+        raise VerifyBusy("every verification thread is taken")
+    return await anyio.to_thread.run_sync(request.app.state.verifier.etsi_upload, data, limiter=limiter)
 
 
 VERIFY_LIMITED = "Bạn đã kiểm tra quá nhiều tệp trong thời gian ngắn. Vui lòng thử lại sau {seconds} giây."

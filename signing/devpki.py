@@ -398,7 +398,10 @@ def _write_generation(
     leaf_keys = leaf_keys or {}
     issued = dict(issued or {})
     created = dt.datetime.now(dt.UTC).isoformat()
-    pointers_to_root = revocation_pointers(f"{base_url}/root.crl", f"{base_url}/ocsp")
+    # The issuing CA's status comes from the root's CRL only, as an offline root publishes it: an OCSP
+    # answer signed by the root itself leaves ETSI past-signature validation without revocation data
+    # for its signer (pyHanko's AdES time-slide then reports NO_POE).
+    pointers_to_root = revocation_pointers(f"{base_url}/root.crl")
     pointers_to_ca = revocation_pointers(f"{base_url}/ca.crl", f"{base_url}/ocsp")
     root = root or _issue(_name("sohoa DEV Root CA"), _new_key(algorithm), None, ca=True, years=10, path_length=1)
     ca = _issue(

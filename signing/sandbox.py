@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from signing.errors import PdfInvalid, PdfTooComplex, VerifyBusy
+from signing.etsi import etsi_report
 from signing.report import VerificationReport
 from signing.verify import verify_pdf
+from sohoa.errors import SohoaError
 from sohoa.logging_setup import setup_logging
 
 log = logging.getLogger(__name__)
@@ -41,21 +43,31 @@ def _address_space() -> int:
 
 
 def _serve(conn: Connection, memory_bytes: int, json_logs: bool) -> None:
-    """The child: verify each PDF it is sent; answer ("ok", report), ("invalid" | "memory", None) or ("fault", why)."""
+    """The child: verify each PDF it is sent; answer ("ok", report), ("invalid" | "memory", None),
+    ("refused", (code, detail, vi, en)) for another coded refusal, or ("fault", why).
+
+    A request is (kind, pdf, roots): kind "report" is :func:`verify_pdf`, "etsi" the ETSI
+    TS 119 102-2 XML validation report (:func:`signing.etsi.etsi_report`).
+    """
     setup_logging(json_lines=json_logs)
     limit = _address_space() + memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     while True:
         try:
-            pdf, roots = conn.recv()
+            kind, pdf, roots = conn.recv()
         except (EOFError, MemoryError):  # the parent is gone, or the file alone is over the allowance
             return
         try:
-            conn.send(("ok", verify_pdf(pdf, roots)))
+            conn.send(("ok", etsi_report(pdf, roots) if kind == "etsi" else verify_pdf(pdf, roots)))
         except PdfInvalid:
             conn.send(("invalid", None))
         except MemoryError:
             conn.send(("memory", None))
+        except SohoaError as exc:
+            if exc.code.startswith("PDF_"):  # a coded refusal about the file (e.g. hybrid cross-references)
+                conn.send(("refused", (exc.code, exc.detail, exc.message_vi, exc.message_en)))
+            else:  # about the server (its trust roots): a fault, not a verdict on the file
+                conn.send(("fault", f"{type(exc).__name__}: {exc}"))
         except Exception as exc:  # not the file's doing (the trust roots, a fault of ours): the caller's to raise
             conn.send(("fault", f"{type(exc).__name__}: {exc}"))
 
@@ -94,22 +106,35 @@ class VerifySandbox:
     def verify(self, pdf: bytes, trust_roots: Sequence[Path]) -> VerificationReport:
         """``verify_pdf`` in a child. Raises PdfInvalid, PdfTooComplex (the child is then replaced),
         VerifyBusy when no child came free within ``timeout_s``, or SandboxFault."""
+        return self._ask("report", pdf, trust_roots)
+
+    def etsi(self, pdf: bytes, trust_roots: Sequence[Path]) -> str:
+        """The ETSI TS 119 102-2 validation report (XML) in a child; raises as :meth:`verify` does,
+        and the file's own coded refusal (e.g. PDF_HYBRID_XREF)."""
+        return self._ask("etsi", pdf, trust_roots)
+
+    def _ask(self, kind: str, pdf: bytes, trust_roots: Sequence[Path]) -> Any:
         if not self._slots.acquire(timeout=self.timeout_s):
             raise VerifyBusy(f"all verification processes busy for {self.timeout_s:g} s")
         try:
-            outcome, report = self._run(pdf, list(trust_roots))
+            outcome, answer = self._run(kind, pdf, list(trust_roots))
         finally:
             self._slots.release()
         if outcome == "invalid":
             raise PdfInvalid("unreadable PDF")
+        if outcome == "refused":
+            code, detail, vi, en = answer
+            refusal = SohoaError(detail, message_vi=vi, message_en=en)
+            refusal.code = code
+            raise refusal
         if outcome == "fault":
-            raise SandboxFault(report)
-        return report
+            raise SandboxFault(answer)
+        return answer
 
-    def _run(self, pdf: bytes, roots: list[Path]) -> tuple[str, Any]:
+    def _run(self, kind: str, pdf: bytes, roots: list[Path]) -> tuple[str, Any]:
         child = self._take()
         try:
-            child.conn.send((pdf, roots))
+            child.conn.send((kind, pdf, roots))
         except OSError:  # it stopped reading: the file alone was over its memory allowance
             child.kill()
             log.warning("the process verifying an uploaded PDF (%d bytes) could not take it in", len(pdf))
