@@ -298,14 +298,18 @@ def _matches(request: Request, code: str, sha256: str) -> bool | None:
         return sha256 in earlier_versions(s, facts.id)
 
 
+def _busy_page(request: Request, code: str) -> HTMLResponse:
+    response = page(request, "verify.html", 503, code=code, error=VerifyBusy.message_vi)
+    response.headers["Retry-After"] = "60"
+    return response
+
+
 async def _etsi_download(request: Request, data: bytes, name: str, code: str) -> Response:
     """The ETSI TS 119 102-2 XML report as a download; a Vietnamese page when it cannot be made."""
     try:
         xml = await etsi_upload(request, data)
     except VerifyBusy:
-        response = page(request, "verify.html", 503, code=code, error=VerifyBusy.message_vi)
-        response.headers["Retry-After"] = "60"
-        return response
+        return _busy_page(request, code)
     except SohoaError as exc:
         return page(request, "verify.html", 422, code=code, error=exc.message_vi)
     stem = Path(name).stem.encode("ascii", "ignore").decode() or "tai-lieu"
@@ -340,9 +344,7 @@ async def verify_upload(request: Request) -> Response:
     try:
         report = await check_upload(request, data)
     except VerifyBusy:
-        response = page(request, "verify.html", 503, code=code, error=VerifyBusy.message_vi)
-        response.headers["Retry-After"] = "60"
-        return response
+        return _busy_page(request, code)
     match = await run_in_threadpool(_matches, request, code, report.sha256)
     checked_at = vn_time(datetime.now().astimezone())
     return page(request, "verify.html", code=code, report=report, filename=name, match=match, checked_at=checked_at)

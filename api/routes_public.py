@@ -101,6 +101,14 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
+async def _public_upload(request: Request) -> bytes:
+    """The body of a public verification request, within the client's quota and the size limit."""
+    wait = await run_in_threadpool(verify_quota_wait, request)
+    if wait > 0:
+        raise rate_limited(wait, VERIFY_LIMITED.format(seconds=retry_seconds(wait)))
+    return await read_body(request, request.app.state.services.settings.api.verify_max_upload_bytes)
+
+
 @router.post(
     "/api/v1/verify",
     summary="Verify the signatures of any PDF; the report's sentences are Vietnamese",
@@ -112,11 +120,7 @@ async def metrics(request: Request) -> Response:
     },
 )
 async def verify_any(request: Request) -> dict:
-    wait = await run_in_threadpool(verify_quota_wait, request)
-    if wait > 0:
-        raise rate_limited(wait, VERIFY_LIMITED.format(seconds=retry_seconds(wait)))
-    data = await read_body(request, request.app.state.services.settings.api.verify_max_upload_bytes)
-    view = await check_upload(request, data)
+    view = await check_upload(request, await _public_upload(request))
     return view.data | {"sha256": view.sha256, "verdict": view.verdict, "report_vi": view.signatures}
 
 
@@ -135,11 +139,7 @@ async def verify_any(request: Request) -> dict:
 )
 async def verify_any_etsi(request: Request) -> Response:
     """Same checks as ``/api/v1/verify`` (offline, the service's trust roots), as the standard XML report."""
-    wait = await run_in_threadpool(verify_quota_wait, request)
-    if wait > 0:
-        raise rate_limited(wait, VERIFY_LIMITED.format(seconds=retry_seconds(wait)))
-    data = await read_body(request, request.app.state.services.settings.api.verify_max_upload_bytes)
-    xml = await etsi_upload(request, data)
+    xml = await etsi_upload(request, await _public_upload(request))
     return Response(xml, media_type="application/xml")
 
 

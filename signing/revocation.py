@@ -32,7 +32,7 @@ import os
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -125,6 +125,11 @@ class LocalResponders:
         return bool(self._entries)
 
     def answer(self, url: str, body: bytes | None) -> bytes | None:
+        return next(self.answers(url, body), None)
+
+    def answers(self, url: str, body: bytes | None) -> Iterator[bytes]:
+        """Every responder's answer under the longest matching prefixes first (several PKIs of one
+        process may share a URL: a CRL request carries no issuer, so the caller picks the right one)."""
         with self._lock:
             candidates = [
                 responder
@@ -135,8 +140,7 @@ class LocalResponders:
         for responder in candidates:
             data = responder(url, body)
             if data is not None:
-                return data
-        return None
+                yield data
 
 
 def has_revocation_pointers(cert: asn1_x509.Certificate) -> bool:
@@ -307,12 +311,11 @@ class RevocationCache:
         return "crl", replace(crl_entry, revoked=revoked)
 
     def _http(self, url: str, body: bytes | None, content_type: str | None) -> bytes:
-        if self.local:
-            data = self.local.answer(url, body)
-            if data is not None:
-                self.fetches += 1
-                self.local_answers += 1
-                return data
+        local = list(self.local.answers(url, body)) if self.local else []
+        if local:  # several development PKIs may share a URL: the issuer's own responder answers "successful"
+            self.fetches += 1
+            self.local_answers += 1
+            return next((d for d in local if body is None or _successful_ocsp(d)), local[0])
         req = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
         if content_type:
             req.add_header("Content-Type", content_type)
@@ -362,13 +365,19 @@ class RevocationCache:
         return _Entry(der, revoked, expires, max(resp.produced_at_utc, single.this_update_utc), self._clock())
 
     def _fetch_crl(self, url: str, issuer: asn1_x509.Certificate, now: datetime) -> _Entry:
-        der = self._http(url, None, None)
+        c_issuer = x509.load_der_x509_certificate(issuer.dump())
+        local = list(self.local.answers(url, None)) if self.local else []
+        if local:  # several development PKIs may answer the same URL: take the issuer's own CRL
+            self.fetches += 1
+            self.local_answers += 1
+            der = next((d for d in local if _crl_by(d, c_issuer)), local[0])
+        else:
+            der = self._http(url, None, None)
         try:
             crl = x509.load_der_x509_crl(der)
         except ValueError:
             raise RevocationUnavailable(f"{url}: malformed CRL") from None
-        c_issuer = x509.load_der_x509_certificate(issuer.dump())
-        if crl.issuer != c_issuer.subject or not crl.is_signature_valid(c_issuer.public_key()):  # type: ignore[arg-type]
+        if not _crl_by(der, c_issuer):
             raise RevocationUnavailable(f"{url}: CRL signature invalid")
         self._check_times(crl.last_update_utc, crl.next_update_utc, now, f"{url}: CRL")
         expires = self._expiry(crl.last_update_utc, crl.next_update_utc, now)
@@ -387,6 +396,22 @@ class RevocationCache:
         if next_update is None:  # information never older than max_age, however long it was kept
             return min(now, this_update) + self.max_age
         return min(now + self.max_age, next_update - timedelta(seconds=30))
+
+
+def _successful_ocsp(der: bytes) -> bool:
+    try:
+        return ocsp.load_der_ocsp_response(der).response_status == ocsp.OCSPResponseStatus.SUCCESSFUL
+    except ValueError:
+        return False
+
+
+def _crl_by(der: bytes, issuer: x509.Certificate) -> bool:
+    """Whether ``der`` is a CRL issued and signed by ``issuer``."""
+    try:
+        crl = x509.load_der_x509_crl(der)
+        return crl.issuer == issuer.subject and crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return False
 
 
 def _answers_for(single: ocsp.OCSPSingleResponse, cert: asn1_x509.Certificate, issuer: asn1_x509.Certificate) -> bool:

@@ -61,7 +61,7 @@ def test_a_version_1_pki_is_upgraded_and_what_it_signed_stays_valid(
     assert pki.passphrase() == passphrase and pki.seal_png.read_bytes() == seal
     agency = _cert(directory / "agency.pem")
     assert agency != old_agency and _public(agency) == _public(old_agency)
-    assert _ocsp_url(agency) == f"{url}/ocsp" and _ocsp_url(_cert(pki.ca_cert)) == f"{url}/ocsp"
+    assert _ocsp_url(agency) == f"{url}/ocsp"
     assert load_issued(pki.ca_p12, passphrase).cert == _cert(pki.ca_cert)
 
     before = verify_pdf(signed_before, pki.trust_roots)

@@ -160,3 +160,40 @@ def test_fast_tokens_from_in_process_tsa_are_granted(pki: DevPki, agency_key: Si
     signer = FastPadesSigner(raw_signer(agency_key), level="B-T", tokens=tokens)
     report = verify_pdf(signer.sign(_make_pdf(1)), [pki.root_cert])
     assert report.valid and report.signatures[0].timestamp_trusted
+
+
+def _with_catalog_extras(pdf: bytes) -> bytes:
+    """A file whose catalog already declares an extension and whose page 1 carries Python scalars."""
+    with pikepdf.open(BytesIO(pdf)) as doc:
+        doc.Root.Extensions = pikepdf.Dictionary(
+            ADBE=pikepdf.Dictionary(BaseVersion=pikepdf.Name("/1.7"), ExtensionLevel=3)
+        )
+        doc.pages[0].obj.Rotate = 0
+        doc.pages[0].obj.StructParents = 0
+        doc.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
+        out = BytesIO()
+        doc.save(out)
+        return out.getvalue()
+
+
+def test_fast_path_merges_extensions_and_keeps_scalars(agency_key: SigningKey, pki: DevPki) -> None:
+    pdf = _with_catalog_extras(_make_pdf(1))
+    signed = sign_pdf(pdf, agency_key, engine="fast")
+    assert signed.startswith(pdf)
+    with pikepdf.open(BytesIO(signed)) as doc:
+        assert set(doc.Root.Extensions.keys()) == {"/ADBE", "/ESIC"}
+        assert int(doc.Root.Extensions.ADBE.ExtensionLevel) == 3
+        assert doc.pages[0].obj.Rotate == 0 and doc.pages[0].obj.StructParents == 0
+        assert bool(doc.Root.MarkInfo.Marked) is True
+    assert verify_pdf(signed, [pki.root_cert]).valid
+
+
+def test_new_objects_are_numbered_past_the_highest_object_not_a_short_size(agency_key: SigningKey) -> None:
+    pdf = _make_pdf(1)
+    with pikepdf.open(BytesIO(pdf)) as doc:
+        highest = max(num for num, _ in doc.get_xref_table())
+    short = pdf.replace(b"/Size %d" % (highest + 1), b"/Size 2")
+    assert short != pdf
+    signed = sign_pdf(short, agency_key, engine="fast")  # unsigned: rewritten before its first signature
+    with pikepdf.open(BytesIO(signed)) as doc:
+        assert MARKER in doc.pages[0].Contents.read_bytes()  # the content stream was not overwritten
