@@ -264,6 +264,48 @@ def bench_dossier(work: Path) -> None:
             raise SystemExit(f"bench/sign: the {engine} dossier signature does not validate")
 
 
+def bench_thirdparty(work: Path, repeats: int) -> None:
+    """B-B over the PDFs of other producers (tests/signing/thirdparty): the shapes ``sohoa sign`` meets.
+
+    Both sides sign the same files, those pyHanko's own loop can sign as they are (its strict reader
+    refuses some damaged ones, which the batch signer rewrites before their first signature).
+    """
+    from signing.batch import BatchConfig, BatchSigner
+    from signing.devpki import ensure_dev_pki
+    from signing.verify import verify_pdf
+    from tests.signing.thirdparty.corpus import build_corpus
+
+    pki = ensure_dev_pki(work / "devpki", base_url=dev_pki_url())
+    pdfsig = Pdfsig(work / "pdfsig-thirdparty", [pki.root_cert, pki.ca_cert])
+    corpus = [f for f in build_corpus(work / "corpus") if f.expect == "sign"]
+    naive = naive_runner(pki.agency_p12, pki.passphrase())
+    docs: list[bytes] = []
+    roots: list[list[Path]] = []
+    for item in corpus:
+        data = item.path.read_bytes()
+        try:
+            naive([data])
+        except Exception:  # pyHanko's loop cannot sign it as it is: left out of both sides
+            continue
+        docs.append(data)
+        roots.append([*pki.trust_roots, *item.extra_roots])
+    print(f"B-B RSA-2048, {len(docs)} of {len(corpus)} third-party PDFs (those pyHanko's loop signs as they are):")
+    naive_rate, _ = rate(naive, docs, repeats)
+    with BatchSigner(BatchConfig(p12=pki.agency_p12, passphrase=pki.passphrase(), level="B-B")) as batch:
+        fast_rate, fast_out = rate(batch.sign_bytes, docs, repeats)
+    say("thirdparty_docs", len(docs), f"  documents: {len(docs)} ({sum(map(len, docs)) / 1e6:.1f} MB)")
+    say("thirdparty_naive_per_s", round(naive_rate, 1), f"  naive pyHanko loop (1 process): {naive_rate:8.1f} sig/s")
+    say("thirdparty_batch_per_s", round(fast_rate, 1), f"  batch signer, 1 process:       {fast_rate:8.1f} sig/s")
+    ratio = fast_rate / naive_rate
+    say("thirdparty_ratio_1proc", round(ratio, 1), f"  ratio 1 process: {ratio:.1f}x")
+    valid = sum(1 for pdf, trusted in zip(fast_out, roots, strict=True) if verify_pdf(pdf, trusted).valid)
+    sample = [fast_out[0], fast_out[-1]]  # pdfsig trusts the development root only: ours must be valid
+    pdfsig_ok = sum(1 for pdf in sample if pdfsig.valid_count(pdf)[0] >= 1)
+    say("valid_thirdparty_batch", f"{valid}/{len(fast_out)}", f"  validated batch: {valid}/{len(fast_out)} (pyHanko)")
+    if valid != len(fast_out) or pdfsig_ok != len(sample):
+        raise SystemExit("bench/sign: a third-party PDF signed by the batch signer does not validate")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.sign", description=__doc__)
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats per figure (median reported)")
@@ -271,6 +313,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer documents per run (smoke test)")
     parser.add_argument("--skip-dossier", action="store_true", help="skip the 200-page ~150 MB dossier")
     parser.add_argument("--skip-blt", action="store_true", help="skip the B-LT comparison")
+    parser.add_argument("--skip-thirdparty", action="store_true", help="skip the third-party PDF corpus")
     parser.add_argument("--dossier-child", nargs=4, metavar=("PDF", "ENGINE", "PKI", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.dossier_child:
@@ -291,6 +334,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-sign-") as tmp:
         work = Path(tmp)
         bench_bb(work, args.repeats, args.processes, args.quick)
+        if not args.skip_thirdparty:
+            bench_thirdparty(work, args.repeats)
         if not args.skip_blt:
             bench_blt(work, args.repeats, args.processes, args.quick)
         if not args.skip_dossier:
