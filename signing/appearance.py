@@ -20,9 +20,9 @@ from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.stamp import TextStampStyle
 
-from signing.errors import PdfHasHistory
+from signing.errors import PdfAlreadySigned
 from signing.fonts import VietnameseFontFactory, find_font
-from signing.pdfupdate import parse
+from signing.pdfupdate import open_for_update
 from signing.vntime import iso_vn
 
 Anchor = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
@@ -182,15 +182,16 @@ def make_room(pdf: bytes, appearance: Appearance, *, gap: float = 0.3 * CM, min_
     tall (room for a QR code beside the stamp).
 
     This is a full rewrite, so it is only for sohoa's own unsigned copies (a digitised copy, an
-    officer's unsigned result draft) before their first signature: an encrypted, signed or
-    certified input is refused (PDF_ENCRYPTED, PDF_HAS_HISTORY) rather than silently decrypted or
-    stripped of its signatures. Stamps on other documents are drawn in the signature's own
-    incremental update (``sohoa sign`` does that).
+    officer's unsigned result draft, whose edit history carries nothing to preserve) before their
+    first signature: an encrypted, signed or certified input is refused (PDF_ENCRYPTED,
+    PDF_ALREADY_SIGNED) rather than silently decrypted or stripped of its signatures. A damaged
+    or hybrid-reference draft is rewritten by qpdf first, as the signer would. Stamps on other
+    documents are drawn in the signature's own incremental update (``sohoa sign`` does that).
     """
-    parsed = parse(pdf)
+    pdf, parsed = open_for_update(pdf)
     try:
         if parsed.facts.signed or parsed.facts.certified:
-            raise PdfHasHistory("make_room on a signed or updated PDF")
+            raise PdfAlreadySigned("make_room on a signed or certified PDF")
     finally:
         parsed.close()
     with pikepdf.open(io.BytesIO(pdf)) as doc:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from signing.errors import SigningFailed
 from signing.fastpades import FastPadesSigner
 from signing.keys import SigningKey, load_pkcs12_signer
 from signing.rawsign import raw_signer
@@ -126,6 +127,9 @@ def _sign_chunk(
         signed = signer.sign_many(list(data.values()), reason=config.reason, location=config.location)
     except SohoaError as exc:  # the whole chunk: status unavailable, chain revoked, TSA down
         signed = [exc] * len(data)
+    except Exception as exc:  # e.g. the TSA's own errors: reported per file, the next chunk still runs
+        log.error("Signing a chunk of %d files failed: %s", len(data), type(exc).__name__, exc_info=exc)
+        signed = [SigningFailed(type(exc).__name__)] * len(data)
     for i, out in zip(data, signed, strict=True):
         source = sources[i]
         if isinstance(out, SohoaError):

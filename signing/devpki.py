@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -34,6 +33,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from signing.errors import DevPkiInvalid
 from signing.revinfo import revocation_pointers
 from signing.seal import draw_round_seal
+from sohoa.settings import normalise_base_url
 
 log = logging.getLogger(__name__)
 
@@ -127,14 +127,6 @@ class DevPki:
             seal_png=directory / "seal.png",
             **manifest,  # type: ignore[arg-type]
         )
-
-
-def normalise_base_url(url: str) -> str:
-    """``http(s)://host[:port][/path]`` without a trailing slash; anything else is refused (ValueError)."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ValueError(f"not an http(s) base URL without query or fragment: {url!r}")
-    return url.strip().rstrip("/")
 
 
 def ensure_dev_pki(

@@ -127,12 +127,12 @@ PdfHybridXref = error(
     "edit history; such files cannot be validated safely, so it is not signed again. Save it with another "
     "tool before its first signature.",
 )
-PdfHasHistory = error(
-    "PDF_HAS_HISTORY",
-    "Tệp PDF đã có chữ ký hoặc lịch sử chỉnh sửa nên không thể dựng lại trang để chừa chỗ cho dấu; dấu được đặt "
-    "ngay trong lần ký mới.",
-    "The PDF already carries signatures or an edit history, so its pages are not rebuilt to make room for a "
-    "stamp; a stamp goes into the new signature's own update instead.",
+PdfAlreadySigned = error(
+    "PDF_ALREADY_SIGNED",
+    "Tệp PDF đã có chữ ký số hoặc đã được chứng thực nên không thể dựng lại trang để chừa chỗ cho mã QR và dấu "
+    "(việc đó làm mất hiệu lực chữ ký có sẵn). Dùng bản chưa ký.",
+    "The PDF is already signed or certified, so its pages are not rebuilt to make room for the QR code and "
+    "stamp (that would invalidate the existing signature). Use the unsigned file.",
 )
 PdfHybridXrefUnverifiable = error(
     "PDF_HYBRID_XREF",
@@ -149,4 +149,9 @@ TrustRootsNotConfigured = error(
     "SOHOA_SIGNING__TRUST_ROOTS, hoặc chạy lệnh trong thư mục của hệ thống (nơi có var/pki).",
     "No trust roots are configured for verification. Name a root certificate file with --trust-root FILE, "
     "configure SOHOA_SIGNING__TRUST_ROOTS, or run the command from the service's folder (where var/pki is).",
+)
+PdfNotSigned = error(
+    "PDF_NOT_SIGNED",
+    "Tệp PDF không có chữ ký số nào nên không có gì để lập báo cáo kiểm tra.",
+    "The PDF carries no signature, so there is nothing to report on.",
 )

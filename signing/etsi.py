@@ -53,7 +53,7 @@ from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationChec
 from pyhanko_certvalidator.registry import SimpleTrustManager
 from pyhanko_certvalidator.revinfo.archival import CRLContainer, OCSPContainer
 
-from signing.errors import PdfInvalid
+from signing.errors import PdfInvalid, PdfNotSigned
 from signing.verify import (
     dss_revinfo,
     load_trust_roots,
@@ -76,7 +76,7 @@ MAIN_INDICATION_PREFIX = "urn:etsi:019102:mainindication:"
 def etsi_report(pdf: bytes, trust_roots: Sequence[Path]) -> str:
     """The TS 119 102-2 XML report of every signature of ``pdf`` (not its document time-stamps).
 
-    Raises PdfInvalid (unreadable, encrypted, or no signature to report on), PdfHybridXrefUnverifiable,
+    Raises PdfInvalid (unreadable or encrypted), PdfNotSigned (no signature to report on), PdfHybridXrefUnverifiable,
     TrustRootInvalid. Do not call from inside a running event loop; use :func:`async_etsi_report`.
     """
     return asyncio.run(async_etsi_report(pdf, trust_roots))
@@ -98,7 +98,7 @@ async def _report(pdf: bytes, roots: list[asn1_x509.Certificate]) -> str:
     reader = open_pdf(pdf)
     signatures = regular_signatures(reader)
     if not signatures:
-        raise PdfInvalid("no signature to report on")
+        raise PdfNotSigned("no signature to report on")
     refuse_hybrid(reader)
     spec = _spec(roots, _local_knowledge(dss_revinfo(reader)))
     doc_ts = [sig.signed_revision for sig in reader.embedded_signatures if sig.sig_object_type == "/DocTimeStamp"]

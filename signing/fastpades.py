@@ -22,9 +22,10 @@ from datetime import UTC, datetime
 import pikepdf
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
+from pyhanko.sign.timestamps import TimestampRequestError
 
 from signing.cmsbuild import CmsTemplate, RawSigner, timestamp_attribute
-from signing.errors import SigningLevelUnsupported, TimestamperRequired
+from signing.errors import SigningFailed, SigningLevelUnsupported, TimestamperRequired
 from signing.pdfupdate import ParsedPdf, Revision, array_bytes, dict_bytes, open_for_update, pdf_text, ref, unparse
 from signing.revocation import (
     LtvMaterial,
@@ -173,6 +174,12 @@ class _Doc:
         return start, {num: start + at for num, at in offsets.items()}
 
 
+def _unforeseen(exc: Exception) -> SohoaError:
+    """A coded error for a fault nobody foresaw on one document, logged with its traceback."""
+    log.error("Signing one document failed: %s", type(exc).__name__, exc_info=exc)
+    return SigningFailed(type(exc).__name__)
+
+
 def _plain_dict(items: dict[str, bytes]) -> bytes:
     return b"<< " + b" ".join(pikepdf.Name(k).unparse() + b" " + v for k, v in items.items()) + b" >>"
 
@@ -288,9 +295,14 @@ class FastPadesSigner:
                     results.append(self._signed_doc(pdf, when, extra, field_name))
                 except SohoaError as exc:
                     results.append(exc)
+                except TimestampRequestError:  # the time-stamping service, not the file: pades maps it
+                    raise
+                except Exception as exc:  # a file of a shape nobody foresaw must not stop the others
+                    results.append(_unforeseen(exc))
             docs = [d for d in results if isinstance(d, _Doc)]
             if docs and self.level in ("B-LT", "B-LTA"):
-                self._extend(docs)
+                failed = self._extend(docs)
+                results = [failed.get(id(d), d) if isinstance(d, _Doc) else d for d in results]
             return [bytes(d.out) if isinstance(d, _Doc) else d for d in results]
         finally:
             for d in results:
@@ -315,15 +327,28 @@ class FastPadesSigner:
                 raise
         raise AssertionError("unreachable")
 
-    def _extend(self, docs: list[_Doc]) -> None:
-        """B-LT/B-LTA revisions for signed documents; status fetched after their last time-stamp."""
+    def _extend(self, docs: list[_Doc]) -> dict[int, SohoaError]:
+        """B-LT/B-LTA revisions for signed documents; status fetched after their last time-stamp.
+
+        Returns the documents (by ``id``) that could not be extended, with their coded error.
+        """
         not_before = max(d.token_at for d in docs if d.token_at is not None)
         material = self.ltv_material([d.tsa_chain for d in docs], not_before)
+        failed: dict[int, SohoaError] = {}
         for doc in docs:
-            append_dss(doc, material)
-            if self.level == "B-LTA":
-                assert self.tokens is not None
-                append_doc_timestamp(doc, self.tokens, self.digest, self._token_size)
+            try:
+                append_dss(doc, material)
+                if self.level == "B-LTA":
+                    assert self.tokens is not None
+                    # A token far larger than the probe was: its reservation is the probe's + 4 KiB.
+                    append_doc_timestamp(doc, self.tokens, self.digest, self._token_size + 4096)
+            except SohoaError as exc:
+                failed[id(doc)] = exc
+            except TimestampRequestError:
+                raise
+            except Exception as exc:
+                failed[id(doc)] = _unforeseen(exc)
+        return failed
 
     def _sign_revision(self, doc: _Doc, when: datetime, extra: bytes, field_name: str) -> None:
         rev = doc.revision()

@@ -26,10 +26,10 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pikepdf
-from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from signing.errors import PdfCertified, PdfEncrypted, PdfHybridXref, PdfInvalid, PdfRepaired
@@ -38,7 +38,6 @@ from signing.pdfcompat import install as tolerate_pillow_xref
 tolerate_pillow_xref()  # the readability check below must read what verification reads
 
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF", re.S)
-_TRAILER = re.compile(rb"trailer\s*<<(.*?)>>\s*startxref", re.S)
 _OBJ_AT = re.compile(rb"\s*\d+\s+\d+\s+obj\b")
 # qpdf's warnings when it had to rebuild or guess cross-reference data.
 _REPAIR_WARNINGS = ("reconstruct", "xref not found", "file is damaged", "invalid xref")
@@ -60,10 +59,18 @@ def unparse(value: Any) -> bytes:
     """PDF syntax of a value read through pikepdf; indirect objects stay references (``N G R``).
 
     pikepdf returns PDF integers, reals and booleans as ``int``, ``Decimal`` and ``bool``, which
-    have no ``unparse``: they are encoded by pikepdf as the one element of an array.
+    have no ``unparse``: they are written here (reals in full, as pikepdf would round them); anything
+    else goes through pikepdf as the one element of an array.
     """
     if isinstance(value, pikepdf.Object):
         return value.unparse()
+    if isinstance(value, bool):
+        return b"true" if value else b"false"
+    if isinstance(value, int):
+        return b"%d" % value
+    if isinstance(value, Decimal | float):  # PDF reals have no exponent; keep every digit the file had
+        text = format(Decimal(str(value)) if isinstance(value, float) else value, "f")
+        return text.encode("ascii")
     return pikepdf.Array([value]).unparse()[1:-1].strip()
 
 
@@ -283,13 +290,14 @@ def parse(pdf: bytes | memoryview) -> ParsedPdf:
         highest = max((num for num, _gen in doc.get_xref_table()), default=0)
         len(doc.objects)  # reads every object: qpdf warns here about offsets it had to guess
         declared_size = int(doc.trailer.get("/Size", 0))
+        strict = _strict_reader(pdf)
         facts = InputFacts(
             repaired=_repaired(doc.get_warnings())
             or (xref_stream and not _OBJ_AT.match(at))
             or declared_size <= highest
-            or not _strictly_readable(pdf),
-            hybrid=any(b"/XRefStm" in m.group(1) for m in _TRAILER.finditer(pdf)),
-            signed=_has_signatures(doc),
+            or strict is None,
+            hybrid=strict is not None and strict.xrefs.hybrid_xrefs_present,
+            signed=has_signatures(doc),
             certified=certified,
             revisions=_revisions(pdf, doc),
         )
@@ -320,18 +328,22 @@ def _check_facts(facts: InputFacts) -> None:
     raise _NeedsRewrite
 
 
-def _strictly_readable(pdf: bytes | memoryview) -> bool:
-    """Whether pyHanko's strict reader (what verification uses) accepts the cross-reference data.
+def _strict_reader(pdf: bytes | memoryview) -> PdfFileReader | None:
+    """pyHanko's strict reader (what verification uses) on ``pdf``, or None when it refuses the file.
 
     A file it refuses (e.g. an object generation with no freed predecessor) would be signed
     correctly and then reported unreadable by ``sohoa verify``: such a file is treated as damaged.
+    Its view of hybrid cross-references is the one verification acts on, so it decides that too.
     Costs well under a millisecond for a one-page file, 3 ms for 200 pages.
     """
     try:
-        PdfFileReader(io.BytesIO(bytes(pdf)), strict=True).root  # noqa: B018 - forces the trailer
-    except (PdfError, ValueError, KeyError, TypeError, IndexError):
-        return False
-    return True
+        reader = PdfFileReader(io.BytesIO(bytes(pdf)), strict=True)
+        reader.root  # noqa: B018 - forces the trailer
+    except MemoryError:
+        raise
+    except Exception:  # pyHanko fails on hostile input with anything (zlib.error, struct.error...)
+        return None
+    return reader
 
 
 def _repaired(warnings: list[str]) -> bool:
@@ -346,35 +358,86 @@ def _revisions(pdf: bytes | memoryview, doc: pikepdf.Pdf) -> int:
     return max(count, 1)
 
 
-def _has_signatures(doc: pikepdf.Pdf) -> bool:
-    acroform = doc.Root.get("/AcroForm")
-    fields = list(acroform.get("/Fields", [])) if acroform is not None else []
+_FIELD_LIMIT = 10_000
+
+
+def has_signatures(doc: pikepdf.Pdf) -> bool:
+    """Whether the document carries any signature, erring on "yes": this guards every full rewrite.
+
+    Any /Perms (DocMDP, usage rights), or a form field (field type inherited from its parent) whose
+    value is a signature, or more fields than are worth walking, counts as signed.
+    """
+    root = doc.Root
+    if "/Perms" in root:
+        return True
+    acroform = root.get("/AcroForm")
+    if not isinstance(acroform, pikepdf.Dictionary):
+        return False
+    fields: list[tuple[object, object]] = [(f, None) for f in acroform.get("/Fields", [])]
     seen = 0
-    while fields and seen < 10_000:
-        item = fields.pop()
+    while fields:
         seen += 1
+        if seen > _FIELD_LIMIT:
+            return True
+        item, inherited = fields.pop()
         if not isinstance(item, pikepdf.Dictionary):
             continue
-        if item.get("/FT") == pikepdf.Name.Sig and item.get("/V") is not None:
+        kind = item.get("/FT", inherited)
+        value = item.get("/V")
+        if isinstance(value, pikepdf.Dictionary) and ("/ByteRange" in value or kind == pikepdf.Name.Sig):
             return True
-        fields.extend(item.get("/Kids", []))
+        kids = item.get("/Kids", [])
+        fields.extend((kid, kind) for kid in (kids if isinstance(kids, pikepdf.Array) else []))
     return False
 
 
 def check_not_certified(doc: pikepdf.Pdf) -> bool:
-    """Refuse a document certified with DocMDP permission 1 (no changes allowed); True when certified.
+    """Refuse a document locked against any change; True when it is certified (DocMDP).
 
-    P=2 (form filling and signing) and P=3 (also annotations) allow a new signature; pyHanko's
-    difference analysis in the tests checks that what sohoa appends stays within them.
+    Locked: a certification with DocMDP P=1, a signed field whose signature carries a DocMDP
+    transform with P=1 (an approval signature may declare one), or a signed field whose /Lock
+    dictionary says P=1 (ISO 32000-2 §12.7.5.5). P=2 (form filling and signing) and P=3 (also
+    annotations) allow a new signature; pyHanko's difference analysis in the tests checks that
+    what sohoa appends stays within them.
     """
     perms = doc.Root.get("/Perms")
-    if perms is None or "/DocMDP" not in perms:
-        return False
-    level = 2
-    for reference in perms.DocMDP.get("/Reference", []):
-        params = reference.get("/TransformParams")
-        if params is not None and "/P" in params:
-            level = int(params.P)
-    if level == 1:
+    certified = isinstance(perms, pikepdf.Dictionary) and isinstance(perms.get("/DocMDP"), pikepdf.Dictionary)
+    if certified and _docmdp_level(perms.DocMDP) == 1:
         raise PdfCertified("DocMDP P=1")
-    return True
+    for sig_field in _signed_fields(doc):
+        lock = sig_field.get("/Lock")
+        if isinstance(lock, pikepdf.Dictionary) and _int(lock.get("/P")) == 1:
+            raise PdfCertified(f"field {sig_field.get('/T', '')} locks the document (P=1)")
+        if _docmdp_level(sig_field.V) == 1:
+            raise PdfCertified(f"signature {sig_field.get('/T', '')} carries DocMDP P=1")
+    return certified
+
+
+def _docmdp_level(signature: pikepdf.Dictionary) -> int | None:
+    """The P of a signature dictionary's DocMDP transform (2 when it names none), or None without one."""
+    level = None
+    references = signature.get("/Reference", [])
+    for reference in references if isinstance(references, pikepdf.Array) else []:
+        if not isinstance(reference, pikepdf.Dictionary) or reference.get("/TransformMethod") != "/DocMDP":
+            continue
+        params = reference.get("/TransformParams")
+        level = _int(params.get("/P")) if isinstance(params, pikepdf.Dictionary) else None
+        level = 2 if level is None else level
+    return level
+
+
+def _signed_fields(doc: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
+    acroform = doc.Root.get("/AcroForm")
+    fields = acroform.get("/Fields", []) if isinstance(acroform, pikepdf.Dictionary) else []
+    return [
+        f
+        for f in list(fields)[:_FIELD_LIMIT]
+        if isinstance(f, pikepdf.Dictionary) and isinstance(f.get("/V"), pikepdf.Dictionary)
+    ]
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None

@@ -84,12 +84,15 @@ class _Entry:
     der: bytes
     revoked: bool
     expires: datetime
-    issued: datetime  # OCSP: the later of producedAt and thisUpdate; CRL: thisUpdate
     fetched: datetime  # when the answer arrived
 
     def answers_since(self, not_before: datetime | None) -> bool:
-        """Issued, or fetched (a responder's newest answer then), at or after ``not_before``."""
-        return not_before is None or max(self.issued, self.fetched) >= not_before
+        """Obtained after ``not_before`` (both on our own clock, full precision).
+
+        The responder's own times (thisUpdate, producedAt) have whole seconds and another clock,
+        so they cannot tell an answer asked for just before a time-stamp from one asked just after.
+        """
+        return not_before is None or self.fetched > not_before
 
 
 # An in-process responder: (URL, POST body or None for GET) → the answer's DER, or None (not its own).
@@ -226,14 +229,14 @@ class RevocationCache:
     ) -> LtvMaterial:
         """Certificates of ``chain`` plus fresh revocation data for each non-root certificate.
 
-        ``not_before`` (e.g. the signature time-stamp's genTime): cached answers issued and fetched
+        ``not_before`` (on our clock, e.g. when the signature's time-stamp arrived): answers cached
         before it are fetched again, so that the material shows the status after that time.
 
         Raises SIGNER_CERT_REVOKED when any certificate of the chain is revoked, and
         REVOCATION_UNAVAILABLE when a certificate names a responder that cannot be reached.
         """
-        if not_before is not None:  # OCSP and CRL times have whole seconds
-            not_before = not_before.astimezone(UTC).replace(microsecond=0)
+        if not_before is not None:
+            not_before = not_before.astimezone(UTC)
         chain = order_chain(chain[0], chain)
         jobs: list[tuple[asn1_x509.Certificate, asn1_x509.Certificate]] = [
             (cert, chain[i + 1]) for i, cert in enumerate(chain[:-1]) if has_revocation_pointers(cert)
@@ -362,7 +365,7 @@ class RevocationCache:
             raise RevocationUnavailable(f"{url}: status unknown")
         revoked = single.certificate_status == ocsp.OCSPCertStatus.REVOKED
         expires = self._expiry(single.this_update_utc, single.next_update_utc, now)
-        return _Entry(der, revoked, expires, max(resp.produced_at_utc, single.this_update_utc), self._clock())
+        return _Entry(der, revoked, expires, self._clock())
 
     def _fetch_crl(self, url: str, issuer: asn1_x509.Certificate, now: datetime) -> _Entry:
         c_issuer = x509.load_der_x509_certificate(issuer.dump())
@@ -381,7 +384,7 @@ class RevocationCache:
             raise RevocationUnavailable(f"{url}: CRL signature invalid")
         self._check_times(crl.last_update_utc, crl.next_update_utc, now, f"{url}: CRL")
         expires = self._expiry(crl.last_update_utc, crl.next_update_utc, now)
-        return _Entry(der, False, expires, crl.last_update_utc, self._clock())
+        return _Entry(der, False, expires, self._clock())
 
     def _check_times(self, this_update: datetime, next_update: datetime | None, now: datetime, what: str) -> None:
         """Refuse revocation data not yet issued, past its nextUpdate, or (no nextUpdate) older than max_age."""

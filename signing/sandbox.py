@@ -28,7 +28,7 @@ from signing.errors import PdfInvalid, PdfTooComplex, VerifyBusy
 from signing.etsi import etsi_report
 from signing.report import VerificationReport
 from signing.verify import verify_pdf
-from sohoa.errors import SohoaError
+from sohoa.errors import SohoaError, error
 from sohoa.logging_setup import setup_logging
 
 log = logging.getLogger(__name__)
@@ -124,9 +124,7 @@ class VerifySandbox:
             raise PdfInvalid("unreadable PDF")
         if outcome == "refused":
             code, detail, vi, en = answer
-            refusal = SohoaError(detail, message_vi=vi, message_en=en)
-            refusal.code = code
-            raise refusal
+            raise error(code, vi, en)(detail)
         if outcome == "fault":
             raise SandboxFault(answer)
         return answer

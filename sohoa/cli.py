@@ -169,6 +169,7 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
 
     from signing.appearance import copy_stamp
     from signing.pades import sign_pdf
+    from signing.pdfupdate import is_certified
     from sohoa.errors import SohoaError
     from workers.services import Services
 
@@ -181,8 +182,15 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
     for path in tqdm(files, unit="pdf", disable=len(files) < 2, file=sys.stderr):
         try:
             appearance = copy_stamp(key.subject_name, datetime.now().astimezone()) if which == "operator" else None
+            data = path.read_bytes()
+            if appearance is not None and is_certified(data):
+                click.echo(
+                    f"{path}: LƯU Ý: tài liệu đã được chứng thực (DocMDP), chỉ cho phép ký chứ không cho thêm dấu hiển "
+                    "thị; chữ ký được đặt ẩn.",
+                    err=True,
+                )
             signed = sign_pdf(
-                path.read_bytes(),
+                data,
                 key,
                 level=level,
                 timestamper=timestamper,

@@ -10,9 +10,18 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def normalise_base_url(url: str) -> str:
+    """``http(s)://host[:port][/path]`` without a trailing slash; anything else is refused (ValueError)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"not an http(s) base URL without query or fragment: {url!r}")
+    return url.strip().rstrip("/")
 
 
 class _Section(BaseModel):
@@ -81,8 +90,6 @@ class SigningSettings(_Section):
     @field_validator("dev_pki_url")
     @classmethod
     def _check_dev_pki_url(cls, url: str | None) -> str | None:
-        from signing.devpki import normalise_base_url
-
         return None if url is None else normalise_base_url(url)
 
     @property

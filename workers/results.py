@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session
 
+from signing.pdfupdate import has_signatures
 from sohoa.errors import NotFound, error
 from storage.catalogue.models import ComponentState, Dossier, EResult, JobStep
 from storage.objectstore import Bucket, sha256_hex
@@ -66,16 +67,10 @@ def check_result_pdf(data: bytes) -> None:
                 raise ResultPdfInvalid("active content")
             if len(pdf.pages) == 0:
                 raise ResultPdfInvalid("no pages")
-            if "/Perms" in root or _has_signature_field_value(root):
+            if has_signatures(pdf):
                 raise ResultAlreadySigned("signed or certified upload")
     except PARSE_ERRORS as exc:
         raise ResultPdfInvalid(f"{type(exc).__name__}: {exc}") from exc
-
-
-def _has_signature_field_value(root: pikepdf.Dictionary) -> bool:
-    acroform = root.get("/AcroForm")
-    fields = acroform.get("/Fields", []) if isinstance(acroform, pikepdf.Dictionary) else []
-    return any(isinstance(f, pikepdf.Dictionary) and f.get("/FT") == pikepdf.Name.Sig and "/V" in f for f in fields)
 
 
 def request_fingerprint(dossier_code: str, level: str, title: str, content_sha256: str) -> str:

@@ -197,3 +197,24 @@ def test_new_objects_are_numbered_past_the_highest_object_not_a_short_size(agenc
     signed = sign_pdf(short, agency_key, engine="fast")  # unsigned: rewritten before its first signature
     with pikepdf.open(BytesIO(signed)) as doc:
         assert MARKER in doc.pages[0].Contents.read_bytes()  # the content stream was not overwritten
+
+
+def test_a_field_lock_with_no_changes_is_honoured(agency_key: SigningKey, operator_key: SigningKey) -> None:
+    """An approval signature whose field locks the document (PDF 2.0 /Lock with P=1) is not signed over."""
+    spec = fields.SigFieldSpec(
+        "KhoaTaiLieu",
+        field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.ALL),
+        doc_mdp_update_value=fields.MDPPerm.NO_CHANGES,
+    )
+    writer = IncrementalPdfFileWriter(BytesIO(_make_pdf(1)))
+    fields.append_signature_field(writer, spec)
+    with_field = BytesIO()
+    writer.write(with_field)
+    meta = signers.PdfSignatureMetadata(field_name="KhoaTaiLieu")
+    locked = signers.sign_pdf(
+        IncrementalPdfFileWriter(BytesIO(with_field.getvalue())), meta, signer=operator_key.signer
+    ).getvalue()
+    for engine in ("fast", "pyhanko"):
+        with pytest.raises(PdfCertified) as refused:
+            sign_pdf(locked, agency_key, engine=engine)
+        assert refused.value.code == "PDF_CERTIFIED"
