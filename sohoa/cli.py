@@ -48,8 +48,14 @@ def serve(host: str | None, port: int | None, sample: bool, processes: int) -> N
     from storage.objectstore.links import load_or_create_secret
     from workers.services import Services
 
+    # --host/--port are the settings' api.host/api.port for everything that names the service's
+    # address (the development PKI's CRL and OCSP URLs, links), here and in the API processes.
+    for name, value in (("SOHOA_API__HOST", host), ("SOHOA_API__PORT", port)):
+        if value is not None:
+            os.environ[name] = str(value)
+    get_settings.cache_clear()
     settings = get_settings()
-    bind = {"host": host or settings.api.host, "port": port or settings.api.port, "log_level": "info"}
+    bind = {"host": settings.api.host, "port": settings.api.port, "log_level": "info"}
     if processes == 1:
         uvicorn.run(create_app(settings, ingest_sample=sample), **bind)
         return

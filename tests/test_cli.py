@@ -64,3 +64,27 @@ def test_sign_and_verify_commands(tmp_path: Path, shared_pki_dir: Path) -> None:
     assert json.loads(verified.stdout)["valid"] is True
     unsigned = sohoa(["verify", str(src)], tmp_path, shared_pki_dir)
     assert unsigned.returncode == 1
+
+
+def test_serve_port_is_the_port_the_service_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``serve --port N`` binds N and is the settings' port, which the development PKI's CRL and OCSP URLs name."""
+    import uvicorn
+    from click.testing import CliRunner
+
+    import api.app
+    from sohoa.cli import main
+    from sohoa.settings import get_settings
+
+    bound: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **bind: bound.update(bind))
+    monkeypatch.setattr(api.app, "create_app", lambda settings, ingest_sample=False: object())
+    monkeypatch.setenv("SOHOA_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("SOHOA_API__PORT", raising=False)
+    try:
+        result = CliRunner().invoke(main, ["serve", "--port", "8123"])
+        assert result.exit_code == 0, result.output
+        assert bound["port"] == 8123
+        assert get_settings().dev_pki_url == "http://127.0.0.1:8123/dev/pki"
+    finally:
+        os.environ.pop("SOHOA_API__PORT", None)
+        get_settings.cache_clear()
