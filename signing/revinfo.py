@@ -53,6 +53,9 @@ def build_crl(
         .last_update(this_update)
         .next_update(next_update)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+        # RFC 5280 §5.2.3: conforming CAs number their CRLs, increasing; the issue time in
+        # microseconds increases with each CRL a responder builds.
+        .add_extension(x509.CRLNumber(int(this_update.timestamp() * 1_000_000)), critical=False)
     )
     for serial, when in sorted(revoked.items()):
         builder = builder.add_revoked_certificate(

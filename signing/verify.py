@@ -343,7 +343,7 @@ def _fill_from_status(rep: SignatureReport, status: PdfSignatureStatus, is_last:
     if status.revoked:
         rep.revocation = "revoked"
         rep.problems.append("revoked")
-    elif not rep.trusted:
+    elif not rep.trusted and rep.intact:  # a broken digest stops validation before the chain is built
         rep.problems.append("untrusted")
     if rep.coverage in ("partial", "unclear"):
         rep.problems.append("coverage_incomplete")

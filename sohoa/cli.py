@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from sohoa.logging_setup import setup_logging
-from sohoa.settings import get_settings
+from sohoa.settings import Settings, get_settings
 from storage.commands import register as register_storage_commands
 
 if TYPE_CHECKING:
@@ -48,13 +48,7 @@ def serve(host: str | None, port: int | None, sample: bool, processes: int) -> N
     from storage.objectstore.links import load_or_create_secret
     from workers.services import Services
 
-    # --host/--port are the settings' api.host/api.port for everything that names the service's
-    # address (the development PKI's CRL and OCSP URLs, links), here and in the API processes.
-    for name, value in (("SOHOA_API__HOST", host), ("SOHOA_API__PORT", port)):
-        if value is not None:
-            os.environ[name] = str(value)
-    get_settings.cache_clear()
-    settings = get_settings()
+    settings = _serve_settings(get_settings(), host, port)
     bind = {"host": settings.api.host, "port": settings.api.port, "log_level": "info"}
     if processes == 1:
         uvicorn.run(create_app(settings, ingest_sample=sample), **bind)
@@ -66,6 +60,12 @@ def serve(host: str | None, port: int | None, sample: bool, processes: int) -> N
             "--processes needs SOHOA_API__RATE_LIMIT_REDIS_URL: each process would otherwise keep limits of its own, "
             "and a guesser would get as many tries at a citizen's lookup as there are processes"
         )
+    # The API processes read their settings from the environment: give them the same address.
+    os.environ.update(
+        SOHOA_API__HOST=settings.api.host,
+        SOHOA_API__PORT=str(settings.api.port),
+        SOHOA_SIGNING__DEV_PKI_URL=str(settings.signing.dev_pki_url),
+    )
     # Migrate (and make the dev PKI and the portal's key) here first, so the processes do not
     # race to do it: each one's own start-up then finds nothing left to do.
     services = Services(settings)
@@ -80,6 +80,19 @@ def serve(host: str | None, port: int | None, sample: bool, processes: int) -> N
         api_processes.run("api.app:create_app", processes=processes, **bind)
     except api_processes.ProcessesFailed as exc:
         raise click.ClickException(f"{exc}: the service is stopped (the process's own error is logged above)") from exc
+
+
+def _serve_settings(settings: Settings, host: str | None, port: int | None) -> Settings:
+    """The settings a service runs with: ``--host``/``--port`` are its api.host/api.port, and, as the
+    development PKI's CRL/OCSP responder, it is where that PKI's certificates point (a PKI made
+    elsewhere, e.g. by ``sohoa sign``, is re-issued with the same keys to name this address)."""
+    changes = {name: value for name, value in (("host", host), ("port", port)) if value is not None}
+    if changes:
+        settings = settings.model_copy(update={"api": settings.api.model_copy(update=changes)})
+    if not settings.signing.dev_pki_url:
+        signing = settings.signing.model_copy(update={"dev_pki_url": settings.dev_pki_url})
+        settings = settings.model_copy(update={"signing": signing})
+    return settings
 
 
 @main.command()
@@ -183,18 +196,22 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
     services.prepare()
     key = services.signing_key(which)
     timestamper = services.timestamper if level != "B-B" else None
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"Không tạo được thư mục kết quả {out_dir}: {exc.strerror}") from None
     failures = 0
+    written: set[Path] = set()
     for path in tqdm(files, unit="pdf", disable=len(files) < 2, file=sys.stderr):
+        target = out_dir / path.name
+        if target.resolve() in written or target.resolve() == path.resolve():
+            failures += 1
+            why = "trùng tên với một tệp khác của lệnh này" if target.resolve() in written else "chính là tệp đầu vào"
+            click.echo(f"{path}: LỖI OUTPUT_CONFLICT: tệp kết quả {target} {why}; chọn thư mục --out khác.", err=True)
+            continue
         try:
             appearance = copy_stamp(key.subject_name, datetime.now().astimezone()) if which == "operator" else None
             data = path.read_bytes()
-            if appearance is not None and is_certified(data):
-                click.echo(
-                    f"{path}: LƯU Ý: tài liệu đã được chứng thực (DocMDP), chỉ cho phép ký chứ không cho thêm dấu hiển "
-                    "thị; chữ ký được đặt ẩn.",
-                    err=True,
-                )
             signed = sign_pdf(
                 data,
                 key,
@@ -203,17 +220,25 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
                 appearance=appearance,
                 revocation=services.revocation,
             )
-            _write_atomic(out_dir / path.name, signed)
-            click.echo(f"{path} -> {out_dir / path.name}")
+            _write_atomic(target, signed)
+            written.add(target.resolve())
+            click.echo(f"{path} -> {target}")
+            if appearance is not None and is_certified(data):
+                click.echo(
+                    f"{path}: LƯU Ý: tài liệu đã được chứng thực (DocMDP), chỉ cho phép ký chứ không cho thêm dấu hiển "
+                    "thị; chữ ký được đặt ẩn.",
+                    err=True,
+                )
         except SohoaError as exc:
             failures += 1
             click.echo(f"{path}: LỖI {exc.code}: {exc.message_vi}", err=True)
+        except OSError as exc:
+            failures += 1
+            click.echo(f"{path}: LỖI IO_ERROR: không đọc hoặc ghi được tệp ({exc.strerror}).", err=True)
         except Exception:  # a fault of ours on one file must not stop the others
             failures += 1
             logging.getLogger(__name__).exception("Signing %s failed", path)
-            click.echo(
-                f"{path}: LỖI SIGNING_FAILED: Ký số tài liệu không thành công (lỗi nội bộ, xem nhật ký).", err=True
-            )
+            click.echo(f"{path}: LỖI SIGNING_FAILED: Ký số không thành công do lỗi nội bộ (xem nhật ký).", err=True)
     sys.exit(1 if failures else 0)
 
 

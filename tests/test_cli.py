@@ -73,18 +73,17 @@ def test_serve_port_is_the_port_the_service_names(monkeypatch: pytest.MonkeyPatc
 
     import api.app
     from sohoa.cli import main
-    from sohoa.settings import get_settings
 
     bound: dict[str, object] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **bind: bound.update(bind))
-    monkeypatch.setattr(api.app, "create_app", lambda settings, ingest_sample=False: object())
+    monkeypatch.setattr(api.app, "create_app", lambda settings, ingest_sample=False: bound.update(settings=settings))
     monkeypatch.setenv("SOHOA_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.delenv("SOHOA_API__PORT", raising=False)
-    try:
-        result = CliRunner().invoke(main, ["serve", "--port", "8123"])
-        assert result.exit_code == 0, result.output
-        assert bound["port"] == 8123
-        assert get_settings().dev_pki_url == "http://127.0.0.1:8123/dev/pki"
-    finally:
-        os.environ.pop("SOHOA_API__PORT", None)
-        get_settings.cache_clear()
+    monkeypatch.delenv("SOHOA_SIGNING__DEV_PKI_URL", raising=False)
+    before = dict(os.environ)
+    result = CliRunner().invoke(main, ["serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    settings = bound["settings"]
+    assert bound["port"] == 8123 and settings.api.port == 8123  # type: ignore[attr-defined]
+    assert settings.dev_pki_url == "http://127.0.0.1:8123/dev/pki"  # type: ignore[attr-defined]
+    assert dict(os.environ) == before  # one process: nothing is left in the environment of the caller

@@ -63,7 +63,8 @@ def check_result_pdf(data: bytes) -> None:
             names = root.get("/Names")
             if names is not None and not isinstance(names, pikepdf.Dictionary):
                 raise ResultPdfInvalid("/Names is not a dictionary")
-            if "/OpenAction" in root or "/AA" in root or (names is not None and "/JavaScript" in names):
+            scripted = names is not None and "/JavaScript" in names
+            if _runs_something(root.get("/OpenAction")) or "/AA" in root or scripted:
                 raise ResultPdfInvalid("active content")
             if len(pdf.pages) == 0:
                 raise ResultPdfInvalid("no pages")
@@ -71,6 +72,17 @@ def check_result_pdf(data: bytes) -> None:
                 raise ResultAlreadySigned("signed or certified upload")
     except PARSE_ERRORS as exc:
         raise ResultPdfInvalid(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _runs_something(open_action: object) -> bool:
+    """Whether a catalog /OpenAction does more than show a page: a destination array (LibreOffice
+    writes ``[page /XYZ null null 0]`` on every export) or a plain /GoTo is harmless; any other
+    action (JavaScript, Launch, URI, SubmitForm...) or a chain of actions (/Next) is not."""
+    if open_action is None or isinstance(open_action, pikepdf.Array):
+        return False
+    if not isinstance(open_action, pikepdf.Dictionary):
+        return True
+    return open_action.get("/S") != pikepdf.Name.GoTo or "/Next" in open_action
 
 
 def request_fingerprint(dossier_code: str, level: str, title: str, content_sha256: str) -> str:

@@ -148,3 +148,30 @@ def test_names_dictionary_is_still_checked_for_scripts(api: Api) -> None:
     r = _upload(api, scripted)
     assert r.status_code == 422 and r.json()["detail"]["code"] == "RESULT_PDF_INVALID"
     assert _upload(api, _with_names(pikepdf.Dictionary())).status_code == 202
+
+
+def _with_open_action(action: object) -> bytes:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.Root.OpenAction = action
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_open_at_page_one_is_accepted_and_a_script_refused(api: Api) -> None:
+    """LibreOffice writes ``/OpenAction [page /XYZ null null 0]`` on every export: that only shows a page."""
+    push_dossier(api, CODE)
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    page = pdf.pages[0].obj
+    destination = pikepdf.Array([page, pikepdf.Name.XYZ, None, None, 0])
+    pdf.Root.OpenAction = destination
+    out = io.BytesIO()
+    pdf.save(out)
+    assert _upload(api, out.getvalue()).status_code == 202
+    script = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
+    launch = pikepdf.Dictionary(S=pikepdf.Name.Launch, F=pikepdf.String("cmd.exe"))
+    for action in (script, launch):
+        r = _upload(api, _with_open_action(action))
+        assert r.status_code == 422 and r.json()["detail"]["code"] == "RESULT_PDF_INVALID", r.text

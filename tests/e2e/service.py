@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from signing.devpki import existing_dev_pki
 from tests.servers import free_port, wait_ready
 
 
@@ -18,14 +19,22 @@ def running_service(var: Path, pki: Path, **env_extra: str) -> Iterator[dict]:
     """Start the service, wait for /readyz, yield its base URL and development keys, stop it."""
     var.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = os.environ | {
-        "SOHOA_VAR_DIR": str(var),
-        "SOHOA_SIGNING__PKI_DIR": str(pki),
-        "SOHOA_API__PORT": str(port),
-        "SOHOA_API__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "SOHOA_WORKERS__POLL_INTERVAL_S": "0.1",
-        **env_extra,
-    }
+    shared = existing_dev_pki(pki)
+    # The shared PKI keeps naming the responders the test session serves (serve would otherwise
+    # re-issue its certificates for this service's own address).
+    keep_url = {"SOHOA_SIGNING__DEV_PKI_URL": shared.base_url} if shared and shared.base_url else {}
+    env = (
+        os.environ
+        | keep_url
+        | {
+            "SOHOA_VAR_DIR": str(var),
+            "SOHOA_SIGNING__PKI_DIR": str(pki),
+            "SOHOA_API__PORT": str(port),
+            "SOHOA_API__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            "SOHOA_WORKERS__POLL_INTERVAL_S": "0.1",
+            **env_extra,
+        }
+    )
     log_path = var.parent / "service.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "sohoa.cli", "serve"], env=env, stdout=log, stderr=log)
