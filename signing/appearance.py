@@ -6,13 +6,17 @@ Text is set in an embedded TrueType font with Vietnamese glyphs (see ``signing.f
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pikepdf
 from PIL import Image, ImageFont
 from pyhanko.pdf_utils import layout
@@ -210,3 +214,66 @@ def make_room(pdf: bytes, appearance: Appearance, *, gap: float = 0.3 * CM, min_
         out = io.BytesIO()
         doc.save(out, deterministic_id=True)
         return out.getvalue()
+
+
+def in_blank_space(
+    pdf: bytes, appearance: Appearance, *, dpi: int = 36, step: float = 0.25 * CM, clearance: float = 8.0
+) -> Appearance:
+    """The appearance moved to the first blank spot of its page nearest its corner, if there is one.
+
+    On a document sohoa did not make, the stamp is drawn in the signature's own update (the page is
+    never rebuilt), so it would print over the page's heading. The page is rendered (poppler, at
+    low resolution, its visible box) and the stamp goes to the first place, scanning from its
+    anchor corner across the top quarter of the page, where it covers no ink; where there is none
+    (or the page is rotated, or cannot be rendered) it stays where it was asked to be.
+    """
+    ink = _ink_map(pdf, appearance, dpi)
+    if ink is None:
+        return appearance
+    scale = dpi / 72
+    height_px, width_px = ink.shape
+    want_w, want_h = int(appearance.width * scale) + 2, int(appearance.height * scale) + 2
+    if want_w >= width_px or want_h >= height_px:
+        return appearance
+    summed = np.pad(ink.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    stride = max(1, int(step * scale))
+    pad = int(clearance * scale) + 1  # keep clear of the text around, not only off it
+    first_y = int(appearance.margin_y * 0.5 * scale)
+    left_side = appearance.anchor.endswith("left")
+    for y in range(first_y, max(first_y + 1, height_px // 4), stride):
+        if y + want_h > height_px:
+            break
+        xs = range(int(0.5 * CM * scale), width_px - want_w, stride)
+        for x in xs if left_side else reversed(xs):
+            top, bottom = max(0, y - pad), min(height_px, y + want_h + pad)
+            left, right = max(0, x - pad), min(width_px, x + want_w + pad)
+            covered = summed[bottom, right] - summed[top, right] - summed[bottom, left] + summed[top, left]
+            if covered == 0:
+                margin_x = x / scale if left_side else (width_px - x - want_w) / scale
+                return dataclasses.replace(appearance, margin_x=margin_x, margin_y=y / scale)
+    return appearance
+
+
+def _ink_map(pdf: bytes, appearance: Appearance, dpi: int) -> np.ndarray | None:
+    """Where page ``appearance.page`` has ink (True), rendered over its visible box; None if unknown."""
+    if not appearance.anchor.startswith("top"):
+        return None
+    try:
+        with pikepdf.open(io.BytesIO(pdf)) as doc:
+            index = appearance.page_index(len(doc.pages))
+            if int(doc.pages[index].obj.get("/Rotate", 0)) % 360:
+                return None
+    except (pikepdf.PdfError, ValueError, TypeError):
+        return None
+    with tempfile.TemporaryDirectory(prefix="sohoa-stamp-") as tmp:
+        source = Path(tmp) / "in.pdf"
+        source.write_bytes(pdf)
+        page = str(index + 1)
+        args = ["pdftoppm", "-f", page, "-l", page, "-r", str(dpi), "-gray", "-cropbox", str(source), f"{tmp}/p"]
+        try:
+            subprocess.run(args, check=True, capture_output=True, timeout=30)
+            rendered = next(Path(tmp).glob("p*.pgm"))
+        except (OSError, subprocess.SubprocessError, StopIteration):
+            return None
+        with Image.open(rendered) as image:
+            return np.asarray(image.convert("L")) < 230

@@ -186,7 +186,7 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
 
     from tqdm import tqdm
 
-    from signing.appearance import copy_stamp
+    from signing.appearance import copy_stamp, in_blank_space
     from signing.pades import sign_pdf
     from signing.pdfupdate import is_certified
     from sohoa.errors import SohoaError
@@ -210,8 +210,10 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
             click.echo(f"{path}: LỖI OUTPUT_CONFLICT: tệp kết quả {target} {why}; chọn thư mục --out khác.", err=True)
             continue
         try:
-            appearance = copy_stamp(key.subject_name, datetime.now().astimezone()) if which == "operator" else None
             data = path.read_bytes()
+            appearance = None
+            if which == "operator":  # top-left as TT 01/2023 asks, in the first blank spot there
+                appearance = in_blank_space(data, copy_stamp(key.subject_name, datetime.now().astimezone()))
             signed = sign_pdf(
                 data,
                 key,

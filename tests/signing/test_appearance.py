@@ -6,7 +6,7 @@ from io import BytesIO
 
 import pikepdf
 
-from signing.appearance import copy_stamp, make_room, result_seal
+from signing.appearance import copy_stamp, in_blank_space, make_room, result_seal
 from signing.devpki import DevPki
 from signing.keys import SigningKey
 from signing.pades import sign_pdf
@@ -116,3 +116,53 @@ def test_make_room_keeps_the_stamp_off_the_scanned_content(
         assert y1 >= box[3] and y2 <= top and x1 >= left and x2 <= right  # above the content, inside the page
         assert (left, bottom) == (box[0], box[1])  # the content did not move or scale
         assert verify_pdf(signed, [pki.root_cert]).valid
+
+
+def _page_with_heading(rotate: int = 0) -> bytes:
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+    )
+    heading = b"BT /F1 22 Tf 50 790 Td (CONG HOA XA HOI CHU NGHIA VIET NAM) Tj ET 50 700 495 40 re f"
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        MediaBox=[0, 0, 595, 842],
+        Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
+        Contents=pdf.make_stream(heading),
+    )
+    if rotate:
+        page.Rotate = rotate
+    pdf.pages.append(pikepdf.Page(page))
+    out = BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def _ink_under(pdf: bytes, box: tuple[int, int, int, int]) -> int:
+    """Dark pixels poppler draws inside ``box`` (PDF points) of page 1, before any stamp."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "in.pdf").write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", "72", "-gray", "-f", "1", "-l", "1", f"{tmp}/in.pdf", f"{tmp}/p"], check=True)
+        with Image.open(next(Path(tmp).glob("p*.pgm"))) as image:
+            x1, y1, x2, y2 = box
+            region = image.crop((x1, 842 - y2, x2, 842 - y1))
+            return sum(1 for value in region.getdata() if value < 200)
+
+
+def test_stamp_moves_to_blank_space_near_its_corner_and_stays_put_when_it_cannot() -> None:
+    stamp = copy_stamp("Nguyễn Thị Bình", datetime(2026, 3, 1, 9, 30, tzinfo=UTC))
+    pdf = _page_with_heading()
+    default_box = stamp.box_on((0, 0, 595, 842))
+    assert _ink_under(pdf, default_box) > 0  # where it was asked to be, it would cover the heading
+    moved = in_blank_space(pdf, stamp)
+    box = moved.box_on((0, 0, 595, 842))
+    assert _ink_under(pdf, box) == 0
+    assert box[3] > 842 - 842 / 4 and box[0] < 595 / 2  # still in the top quarter, on the left
+    rotated = _page_with_heading(rotate=90)
+    assert in_blank_space(rotated, stamp) == stamp  # a rotated page keeps the asked-for place

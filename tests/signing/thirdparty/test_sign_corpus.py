@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from signing.appearance import copy_stamp
+from signing.appearance import copy_stamp, in_blank_space
 from signing.pades import sign_pdf
 from signing.testpki import ServedPki
 from signing.timestamps import http_timestamper
@@ -74,9 +74,12 @@ def judge(served: ServedPki, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 def _sign_as_cli(judge: Judge, item: CorpusFile, which: str, level: str) -> bytes:
     key = judge.served.key(which)
-    appearance = copy_stamp(key.subject_name, datetime.now().astimezone()) if which == "operator" else None
+    data = item.path.read_bytes()
+    appearance = None
+    if which == "operator":
+        appearance = in_blank_space(data, copy_stamp(key.subject_name, datetime.now().astimezone()))
     return sign_pdf(
-        item.path.read_bytes(),
+        data,
         key,
         level=level,  # type: ignore[arg-type]
         timestamper=judge.timestamper if level != "B-B" else None,
