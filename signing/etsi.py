@@ -30,8 +30,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -64,11 +63,6 @@ from signing.verify import (
 )
 
 log = logging.getLogger(__name__)
-_PYHANKO_VALIDATION_LOGGERS = (
-    "pyhanko.sign.validation.generic_cms",
-    "pyhanko.sign.validation.ades",
-    "pyhanko.sign.diff_analysis.policies",
-)
 VR = NAMESPACES["vr"]
 MAIN_INDICATION_PREFIX = "urn:etsi:019102:mainindication:"
 
@@ -102,10 +96,7 @@ async def _report(pdf: bytes, roots: list[asn1_x509.Certificate]) -> str:
     refuse_hybrid(reader)
     spec = _spec(roots, _local_knowledge(dss_revinfo(reader)))
     doc_ts = [sig.signed_revision for sig in reader.embedded_signatures if sig.sig_object_type == "/DocTimeStamp"]
-    with _without_tracebacks():
-        reports = [
-            await _signature_report(sig, spec, any(r > sig.signed_revision for r in doc_ts)) for sig in signatures
-        ]
+    reports = [await _signature_report(sig, spec, any(r > sig.signed_revision for r in doc_ts)) for sig in signatures]
     log.info("ETSI validation report: signatures=%s", len(reports))
     return _merge(reports)
 
@@ -149,28 +140,6 @@ async def _signature_report(sig: EmbeddedPdfSignature, spec: SignatureValidation
         raise PdfInvalid(f"signature {sig.field_name}: {result.ades_subindic} {result.failure_msg or ''}".strip())
     log.debug("AdES validation of %s: %s", sig.field_name, result.ades_subindic)
     return generate_report(sig, result)
-
-
-class _DropTraceback(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.ERROR:
-            record.exc_info = record.exc_text = None
-        return True
-
-
-@contextmanager
-def _without_tracebacks() -> Iterator[None]:
-    """pyHanko logs each failed check with its traceback, as a warning; here a failure is an outcome that the
-    report records (its sub-indication), not a fault: keep the warning line, drop the traceback."""
-    loggers = [logging.getLogger(name) for name in _PYHANKO_VALIDATION_LOGGERS]
-    drop = _DropTraceback()
-    for logger in loggers:
-        logger.addFilter(drop)
-    try:
-        yield
-    finally:
-        for logger in loggers:
-            logger.removeFilter(drop)
 
 
 def _has_signature_timestamp(sig: EmbeddedPdfSignature) -> bool:

@@ -74,6 +74,25 @@ _OWN_CODE = tuple(
 )
 
 
+class _DropTraceback(logging.Filter):
+    """pyHanko logs each failed check with its traceback, as a warning. For verification a failure is
+    an outcome the report records (untrusted chain, broken digest, sub-indication), not a fault:
+    the warning line is kept, its traceback dropped (errors keep theirs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            record.exc_info = record.exc_text = None
+        return True
+
+
+for _name in (
+    "pyhanko.sign.validation.generic_cms",
+    "pyhanko.sign.validation.ades",
+    "pyhanko.sign.diff_analysis.policies",
+):
+    logging.getLogger(_name).addFilter(_DropTraceback())
+
+
 def _log_unreadable(what: str, exc: Exception) -> None:
     """Log why a PDF or signature is reported unreadable, telling a hostile file from a fault of ours.
 

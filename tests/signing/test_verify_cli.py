@@ -101,6 +101,7 @@ def test_configured_trust_roots_are_used(
     assert "(SOHOA_SIGNING__TRUST_ROOTS)" in ok.stderr
     untrusted = verify(str(pillow_signed), "--json", **settings)
     assert untrusted.returncode == 1 and "untrusted" in json.loads(untrusted.stdout)["signatures"][0]["problems"]
+    assert "Traceback" not in untrusted.stderr  # an untrusted chain is a verdict, not a fault
 
 
 def test_etsi_report_next_to_the_json_one(verify: Verify, served: ServedPki, tmp_path: Path) -> None:
