@@ -122,13 +122,18 @@ def test_migration_0008_downgrades_and_upgrades_with_results_kept(db_services: S
         assert s.scalars(select(EResult.code)).all() == [issued.result.code]
 
 
-def _with_names(names: object) -> bytes:
+def _with_catalog(**entries: object) -> bytes:
     pdf = pikepdf.new()
     pdf.add_blank_page()
-    pdf.Root.Names = names
+    for key, value in entries.items():
+        pdf.Root[f"/{key}"] = value
     out = io.BytesIO()
     pdf.save(out)
     return out.getvalue()
+
+
+def _with_names(names: object) -> bytes:
+    return _with_catalog(Names=names)
 
 
 @pytest.mark.parametrize(
@@ -150,15 +155,6 @@ def test_names_dictionary_is_still_checked_for_scripts(api: Api) -> None:
     assert _upload(api, _with_names(pikepdf.Dictionary())).status_code == 202
 
 
-def _with_open_action(action: object) -> bytes:
-    pdf = pikepdf.new()
-    pdf.add_blank_page()
-    pdf.Root.OpenAction = action
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
-
-
 def test_open_at_page_one_is_accepted_and_a_script_refused(api: Api) -> None:
     """LibreOffice writes ``/OpenAction [page /XYZ null null 0]`` on every export: that only shows a page."""
     push_dossier(api, CODE)
@@ -173,5 +169,5 @@ def test_open_at_page_one_is_accepted_and_a_script_refused(api: Api) -> None:
     script = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
     launch = pikepdf.Dictionary(S=pikepdf.Name.Launch, F=pikepdf.String("cmd.exe"))
     for action in (script, launch):
-        r = _upload(api, _with_open_action(action))
+        r = _upload(api, _with_catalog(OpenAction=action))
         assert r.status_code == 422 and r.json()["detail"]["code"] == "RESULT_PDF_INVALID", r.text
