@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session
 
+from signing import active_content
 from signing.pdfupdate import has_signatures
-from sohoa.errors import NotFound, error
+from sohoa.errors import NotFound, SohoaError, error
 from storage.catalogue.models import ComponentState, Dossier, EResult, JobStep
 from storage.objectstore import Bucket, sha256_hex
 from workers.pipeline import STEPS
@@ -35,6 +36,13 @@ ResultAlreadySigned = error(
     "The result file is already signed or certified. The QR code and the agency's stamp are added before the "
     "agency signs, which would invalidate the existing signature. Upload the unsigned file.",
 )
+ResultActiveContent = error(
+    "RESULT_ACTIVE_CONTENT",
+    "Tệp kết quả chứa nội dung có thể tự chạy hoặc kết nối ra ngoài. Cơ quan không ký số tệp như vậy; xuất lại PDF "
+    "không có các nội dung này và tải lên lại.",
+    "The result file holds content that can run or reach elsewhere (scripts, launch or submit actions, "
+    "attachments, rich media, XFA, non-https links). The agency does not sign such a file; export it without them.",
+)
 IdempotencyKeyReused = error(
     "IDEMPOTENCY_KEY_REUSED",
     "Khóa Idempotency-Key này đã được dùng cho một yêu cầu cấp kết quả khác. "
@@ -49,7 +57,8 @@ PARSE_ERRORS = (pikepdf.PdfError, ValueError, TypeError, KeyError, IndexError, A
 
 
 def check_result_pdf(data: bytes) -> None:
-    """Refuse what must never be signed as an e-result: unparsable, encrypted or scripted PDFs.
+    """Refuse what must never be signed as an e-result: unparsable, encrypted or signed PDFs, and any
+    that holds active content (:mod:`signing.active_content` names what it found).
 
     The file is the officer's upload, so any way pikepdf fails on it is this coded refusal,
     never a server error; so is a catalogue ``/Names`` that is not the dictionary the PDF
@@ -63,9 +72,9 @@ def check_result_pdf(data: bytes) -> None:
             names = root.get("/Names")
             if names is not None and not isinstance(names, pikepdf.Dictionary):
                 raise ResultPdfInvalid("/Names is not a dictionary")
-            scripted = names is not None and "/JavaScript" in names
-            if _runs_something(root.get("/OpenAction")) or "/AA" in root or scripted:
-                raise ResultPdfInvalid("active content")
+            found = active_content.scan(pdf)
+            if found:
+                raise _active_content_refusal(found)
             if len(pdf.pages) == 0:
                 raise ResultPdfInvalid("no pages")
             if has_signatures(pdf):
@@ -74,15 +83,15 @@ def check_result_pdf(data: bytes) -> None:
         raise ResultPdfInvalid(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _runs_something(open_action: object) -> bool:
-    """Whether a catalog /OpenAction does more than show a page: a destination array (LibreOffice
-    writes ``[page /XYZ null null 0]`` on every export) or a plain /GoTo is harmless; any other
-    action (JavaScript, Launch, URI, SubmitForm...) or a chain of actions (/Next) is not."""
-    if open_action is None or isinstance(open_action, pikepdf.Array):
-        return False
-    if not isinstance(open_action, pikepdf.Dictionary):
-        return True
-    return open_action.get("/S") != pikepdf.Name.GoTo or "/Next" in open_action
+def _active_content_refusal(found: list[active_content.Finding]) -> SohoaError:
+    listed = "; ".join(f.describe_vi() for f in found[:5])
+    if len(found) > 5:
+        listed += f"; và {len(found) - 5} chỗ khác"
+    return ResultActiveContent(
+        ", ".join(sorted({f.kind for f in found})),
+        message_vi=f"Tệp kết quả chứa nội dung có thể tự chạy hoặc kết nối ra ngoài: {listed}. "
+        "Cơ quan không ký số tệp như vậy; xuất lại PDF không có các nội dung này và tải lên lại.",
+    )
 
 
 def request_fingerprint(dossier_code: str, level: str, title: str, content_sha256: str) -> str:

@@ -151,7 +151,7 @@ def test_names_dictionary_is_still_checked_for_scripts(api: Api) -> None:
     push_dossier(api, CODE)
     scripted = _with_names(pikepdf.Dictionary(JavaScript=pikepdf.Dictionary(Names=pikepdf.Array())))
     r = _upload(api, scripted)
-    assert r.status_code == 422 and r.json()["detail"]["code"] == "RESULT_PDF_INVALID"
+    assert r.status_code == 422 and r.json()["detail"]["code"] == "RESULT_ACTIVE_CONTENT"
     assert _upload(api, _with_names(pikepdf.Dictionary())).status_code == 202
 
 
@@ -168,6 +168,24 @@ def test_open_at_page_one_is_accepted_and_a_script_refused(api: Api) -> None:
     assert _upload(api, out.getvalue()).status_code == 202
     script = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
     launch = pikepdf.Dictionary(S=pikepdf.Name.Launch, F=pikepdf.String("cmd.exe"))
-    for action in (script, launch):
+    for action, named in ((script, "mã JavaScript"), (launch, "lệnh chạy chương trình")):
         r = _upload(api, _with_catalog(OpenAction=action))
-        assert r.status_code == 422 and r.json()["detail"]["code"] == "RESULT_PDF_INVALID", r.text
+        assert r.status_code == 422 and r.json()["detail"]["code"] == "RESULT_ACTIVE_CONTENT", r.text
+        assert named in r.json()["detail"]["message"]
+
+
+def test_active_content_deep_in_the_file_is_refused_and_named(api: Api) -> None:
+    """Not only the catalog: a page's own action and a link's script are found, and said where."""
+    push_dossier(api, CODE)
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    script = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
+    pdf.pages[0].obj.AA = pikepdf.Dictionary(O=script)
+    link = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[0, 0, 9, 9], A=script)
+    pdf.pages[0].obj.Annots = pikepdf.Array([pdf.make_indirect(link)])
+    out = io.BytesIO()
+    pdf.save(out)
+    r = _upload(api, out.getvalue())
+    assert r.status_code == 422 and r.json()["detail"]["code"] == "RESULT_ACTIVE_CONTENT", r.text
+    message = r.json()["detail"]["message"]
+    assert "mã JavaScript (trang 1)" in message and "mã JavaScript (trang 1, chú thích 1)" in message

@@ -1,0 +1,101 @@
+"""Active content anywhere in a PDF is found, and harmless navigation is not (a hostile-PDF corpus)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from io import BytesIO
+
+import pikepdf
+import pytest
+
+from signing.active_content import scan
+
+JS = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert('x')"))
+
+
+def _pdf(change: Callable[[pikepdf.Pdf], None]) -> pikepdf.Pdf:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.add_blank_page()
+    change(pdf)
+    out = BytesIO()
+    pdf.save(out)
+    return pikepdf.open(BytesIO(out.getvalue()))
+
+
+def _annotation(pdf: pikepdf.Pdf, **entries: object) -> None:
+    annot = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Rect=[0, 0, 10, 10], **entries)
+    pdf.pages[1].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(annot)]))
+
+
+def _link(action: pikepdf.Dictionary) -> Callable[[pikepdf.Pdf], None]:
+    return lambda pdf: _annotation(pdf, Subtype=pikepdf.Name.Link, A=action)
+
+
+def _field_action(pdf: pikepdf.Pdf) -> None:
+    submit = pikepdf.Dictionary(S=pikepdf.Name.SubmitForm, F=pikepdf.String("http://example.test/thu"))
+    field = pdf.make_indirect(pikepdf.Dictionary(FT=pikepdf.Name.Tx, T=pikepdf.String("ho_ten"), AA={"/K": submit}))
+    pdf.Root.AcroForm = pikepdf.Dictionary(Fields=[field])
+
+
+def _embedded_exe(pdf: pikepdf.Pdf) -> None:
+    stream = pdf.make_stream(b"MZ\x90\x00", Type=pikepdf.Name.EmbeddedFile)
+    spec = pikepdf.Dictionary(Type=pikepdf.Name.Filespec, F=pikepdf.String("huong-dan.exe"), EF={"/F": stream})
+    pdf.Root.Names = pikepdf.Dictionary(EmbeddedFiles={"/Names": [pikepdf.String("huong-dan.exe"), spec]})
+
+
+HOSTILE: dict[str, tuple[Callable[[pikepdf.Pdf], None], set[str]]] = {
+    "page-aa-javascript": (lambda pdf: setattr(pdf.pages[1].obj, "AA", {"/O": JS}), {"javascript"}),
+    "link-javascript": (_link(JS), {"javascript"}),
+    "launch-cmd": (_link(pikepdf.Dictionary(S=pikepdf.Name.Launch, F=pikepdf.String("cmd.exe"))), {"launch"}),
+    "uri-http": (_link(pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("http://x.test/"))), {"uri_insecure"}),
+    "goto-remote": (
+        _link(pikepdf.Dictionary(S=pikepdf.Name.GoToR, F=pikepdf.String("\\\\smb\\x.pdf"))),
+        {"remote_goto"},
+    ),
+    "goto-embedded": (_link(pikepdf.Dictionary(S=pikepdf.Name.GoToE, NewWindow=True)), {"embedded_goto"}),
+    "import-data": (_link(pikepdf.Dictionary(S=pikepdf.Name.ImportData, F=pikepdf.String("x.fdf"))), {"import_data"}),
+    "next-chain": (
+        _link(pikepdf.Dictionary(S=pikepdf.Name.GoTo, D=[0, pikepdf.Name.Fit], Next=[pikepdf.Dictionary(), JS])),
+        {"javascript"},
+    ),
+    "field-submit": (_field_action, {"submit_form"}),
+    "embedded-exe": (_embedded_exe, {"embedded_file"}),
+    "file-attachment": (lambda pdf: _annotation(pdf, Subtype=pikepdf.Name.FileAttachment), {"embedded_file"}),
+    "rich-media": (lambda pdf: _annotation(pdf, Subtype=pikepdf.Name.RichMedia), {"rich_media"}),
+    "xfa": (lambda pdf: setattr(pdf.Root, "AcroForm", pikepdf.Dictionary(Fields=[], XFA=[])), {"xfa"}),
+    "open-action-js": (lambda pdf: setattr(pdf.Root, "OpenAction", JS), {"javascript"}),
+    "catalog-aa": (lambda pdf: setattr(pdf.Root, "AA", {"/WC": JS}), {"javascript"}),
+    "names-javascript": (lambda pdf: setattr(pdf.Root, "Names", pikepdf.Dictionary(JavaScript={})), {"javascript"}),
+}
+
+HARMLESS: dict[str, Callable[[pikepdf.Pdf], None]] = {
+    "plain": lambda pdf: None,
+    "open-at-page-1": lambda pdf: setattr(
+        pdf.Root, "OpenAction", pikepdf.Array([pdf.pages[0].obj, pikepdf.Name.XYZ, None, None, 0])
+    ),
+    "goto": _link(pikepdf.Dictionary(S=pikepdf.Name.GoTo, D=[0, pikepdf.Name.Fit])),
+    "named-next-page": _link(pikepdf.Dictionary(S=pikepdf.Name.Named, N=pikepdf.Name.NextPage)),
+    "https-link": _link(pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://dichvucong.gov.vn/"))),
+    "mailto-link": _link(pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("mailto:motcua@hanoi.gov.vn"))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_active_content_is_found_where_it_is(name: str) -> None:
+    change, kinds = HOSTILE[name]
+    with _pdf(change) as pdf:
+        found = scan(pdf)
+    assert {f.kind for f in found} == kinds
+    assert all(f.where and f.describe_vi() for f in found)
+
+
+def test_a_finding_names_its_page() -> None:
+    with _pdf(HOSTILE["page-aa-javascript"][0]) as pdf:
+        assert [f.describe_vi() for f in scan(pdf)] == ["mã JavaScript (trang 2)"]
+
+
+@pytest.mark.parametrize("name", sorted(HARMLESS))
+def test_navigation_is_not_active_content(name: str) -> None:
+    with _pdf(HARMLESS[name]) as pdf:
+        assert scan(pdf) == []
