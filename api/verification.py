@@ -12,7 +12,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ class ReportView:
     signatures: list[list[str]]
     data: dict[str, Any]
     sha256: str
+    notices: list[str] = field(default_factory=list)  # warnings about the whole file (active content)
 
 
 def view_of(report: VerificationReport, sha256: str) -> ReportView:
@@ -52,6 +53,7 @@ def view_of(report: VerificationReport, sha256: str) -> ReportView:
         signatures=[sig.render_lines(n, "vi") for n, sig in enumerate(report.signatures, start=1)],
         data=report.to_dict(),
         sha256=sha256,
+        notices=[line for line in (report.active_content_line("vi"),) if line],
     )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from signing.active_content import Finding
 from signing.errors import PdfHybridXrefUnverifiable
 from signing.vntime import iso_vn
 
@@ -28,6 +29,12 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "The document's signatures could NOT be validated.",
     },
     "no_signatures": {"vi": "Tài liệu không có chữ ký số.", "en": "The document carries no signature."},
+    "active_content": {
+        "vi": "⚠ Tệp chứa nội dung có thể tự chạy hoặc kết nối ra ngoài: {items}. Không mở liên kết, tệp đính kèm "
+        "hay cho phép chạy mã từ tệp này.",
+        "en": "⚠ The file holds content that can run or reach elsewhere: {items}. Do not open its links or "
+        "attachments, nor let it run code.",
+    },
     "signature": {"vi": "Chữ ký {n} (trường {field})", "en": "Signature {n} (field {field})"},
     "signer": {"vi": "Người ký: {value}", "en": "Signer: {value}"},
     "claimed_time": {
@@ -248,6 +255,7 @@ class VerificationReport:
 
     signatures: list[SignatureReport]
     problems: list[str] = field(default_factory=list)
+    active_content: list[Finding] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -267,7 +275,15 @@ class VerificationReport:
 
     @property
     def warnings(self) -> list[str]:
-        return sorted({w for s in self.signatures for w in s.warnings})
+        document = {"active_content"} if self.active_content else set()
+        return sorted(document | {w for s in self.signatures for w in s.warnings})
+
+    def active_content_line(self, lang: Lang = "vi") -> str | None:
+        """The warning about active content (:mod:`signing.active_content`), if the file holds any."""
+        if not self.active_content:
+            return None
+        items = [f.describe_vi() if lang == "vi" else f"{f.kind} ({f.where})" for f in self.active_content[:8]]
+        return message("active_content", lang, items="; ".join(items))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -275,12 +291,16 @@ class VerificationReport:
             "signature_count": len(self.signatures),
             "problems": list(self.problems),
             "warnings": self.warnings,
+            "active_content": [{"kind": f.kind, "where": f.where} for f in self.active_content],
             "signatures": [s.to_dict() for s in self.signatures],
         }
 
     def render(self, lang: Lang = "vi") -> str:
         lines = [message("title", lang), message(self.verdict_code, lang)]
         lines += [message(code, lang) for code in self.problems]
+        notice = self.active_content_line(lang)
+        if notice:
+            lines.append(notice)
         for n, sig in enumerate(self.signatures, start=1):
             lines.append("")
             lines += sig.render_lines(n, lang)

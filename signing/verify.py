@@ -46,6 +46,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import TypeVar
 
+import pikepdf
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import pem
@@ -59,7 +60,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from signing import pdfcompat
+from signing import active_content, pdfcompat
 from signing.errors import PdfHybridXrefUnverifiable, PdfInvalid, TrustRootInvalid
 from signing.report import Lang, SignatureReport, VerificationReport
 from signing.revocation import has_revocation_pointers
@@ -185,6 +186,26 @@ def refuse_hybrid(reader: PdfFileReader) -> None:
 
 
 async def _verify_document(
+    pdf: bytes, roots: list[asn1_x509.Certificate], lang: Lang, allow_fetching: bool
+) -> VerificationReport:
+    report = await _verify_signatures(pdf, roots, lang, allow_fetching)
+    report.active_content = _active_content(pdf)
+    return report
+
+
+def _active_content(pdf: bytes) -> list[active_content.Finding]:
+    """What the file could run or reach (a warning beside the verdict); nothing when qpdf cannot read it."""
+    try:
+        with pikepdf.open(BytesIO(pdf)) as doc:
+            return active_content.scan(doc)
+    except MemoryError:
+        raise
+    except Exception as exc:  # the signatures' verdict stands; this is only a warning
+        _log_unreadable("PDF (active content scan)", exc)
+        return []
+
+
+async def _verify_signatures(
     pdf: bytes, roots: list[asn1_x509.Certificate], lang: Lang, allow_fetching: bool
 ) -> VerificationReport:
     reader = open_pdf(pdf)

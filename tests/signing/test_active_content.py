@@ -9,6 +9,10 @@ import pikepdf
 import pytest
 
 from signing.active_content import scan
+from signing.devpki import DevPki
+from signing.keys import SigningKey
+from signing.pades import sign_pdf
+from signing.verify import verify_pdf
 
 JS = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert('x')"))
 
@@ -99,3 +103,25 @@ def test_a_finding_names_its_page() -> None:
 def test_navigation_is_not_active_content(name: str) -> None:
     with _pdf(HARMLESS[name]) as pdf:
         assert scan(pdf) == []
+
+
+def _signed_with_page_script(key: SigningKey) -> bytes:
+    with _pdf(HOSTILE["page-aa-javascript"][0]) as pdf:
+        out = BytesIO()
+        pdf.save(out)
+    return sign_pdf(out.getvalue(), key)
+
+
+def test_verification_warns_of_active_content_beside_a_valid_signature(pki: DevPki, agency_key: SigningKey) -> None:
+    report = verify_pdf(_signed_with_page_script(agency_key), [pki.root_cert])
+    assert report.valid  # the signature is fine; the file still deserves a warning
+    assert "active_content" in report.warnings
+    assert report.to_dict()["active_content"] == [{"kind": "javascript", "where": "trang 2"}]
+    assert "⚠ Tệp chứa nội dung có thể tự chạy hoặc kết nối ra ngoài: mã JavaScript (trang 2)" in report.render()
+    assert "javascript (trang 2)" in report.render("en")
+
+    with _pdf(HARMLESS["https-link"]) as pdf:
+        out = BytesIO()
+        pdf.save(out)
+    clean = verify_pdf(sign_pdf(out.getvalue(), agency_key), [pki.root_cert])
+    assert clean.active_content == [] and "active_content" not in clean.warnings
