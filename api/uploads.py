@@ -174,7 +174,7 @@ async def save_multipart_batch(request: Request, directory: Path, limit: int) ->
         raw = await manifest.read() if isinstance(manifest, UploadFile) else manifest.encode()
         try:
             json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise invalid("Trường 'manifest' không phải JSON hợp lệ.") from exc
         from fastapi.concurrency import run_in_threadpool
 

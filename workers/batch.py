@@ -120,6 +120,8 @@ def parse_manifest(raw: bytes) -> Manifest:
         return Manifest.model_validate(json.loads(raw.decode("utf-8")))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestInvalid(f"not UTF-8 JSON: {exc}") from exc
+    except RecursionError:  # nested deeper than the parser's stack: no real manifest is
+        raise ManifestInvalid("JSON nested too deeply") from None
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         raise ManifestInvalid(problems) from exc

@@ -163,3 +163,20 @@ def test_a_pdf_whose_check_overruns_is_reported_too_complex_and_the_service_goes
     finally:
         for holder in holders:
             api.client.portal.call(threads.release_on_behalf_of, holder)
+
+
+def test_a_manifest_nested_too_deeply_is_refused_with_a_code(api: Api) -> None:
+    """A zip whose manifest is 200,000 brackets deep, and the same as a multipart field: 4xx, never 500."""
+    import io
+    import zipfile
+
+    deep = b"[" * 200_000 + b"]" * 200_000
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("manifest.json", deep)
+    as_zip = api.client.post(
+        "/api/v1/batches", content=buf.getvalue(), headers=api.station | {"Content-Type": "application/zip"}
+    )
+    assert as_zip.status_code == 422 and as_zip.json()["detail"]["code"] == "MANIFEST_INVALID", as_zip.text
+    as_field = api.client.post("/api/v1/batches", data={"manifest": deep.decode()}, headers=api.station)
+    assert 400 <= as_field.status_code < 500, as_field.text

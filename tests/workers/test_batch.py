@@ -13,7 +13,7 @@ import pytest
 
 from sohoa.errors import BatchInvalid, IntegrityError, ManifestInvalid, UnsafePath
 from tests.helpers import make_zip, manifest
-from workers.batch import ParsedBatch, extract_members, read_batch, safe_member_name
+from workers.batch import ParsedBatch, extract_members, parse_manifest, read_batch, safe_member_name
 from workers.errors import BatchTooLarge, MemberUnreadable
 from workers.intake import ingest
 from workers.services import Services
@@ -314,3 +314,10 @@ def test_undecodable_compressed_members_fail_their_component(tmp_path: Path, dam
     for batch in _read_both_ways(tmp_path, bytes(data)):
         errors = _errors(batch)
         assert errors["ok"] is None and errors["bad"] is not None and errors["bad"][0] == "MEMBER_UNREADABLE"
+
+
+def test_a_manifest_nested_too_deeply_is_a_coded_refusal() -> None:
+    """200,000 nested brackets overflow the JSON parser's stack: MANIFEST_INVALID, not a server error."""
+    with pytest.raises(ManifestInvalid) as refused:
+        parse_manifest(b"[" * 200_000 + b"]" * 200_000)
+    assert refused.value.code == "MANIFEST_INVALID" and "nested" in refused.value.detail
