@@ -9,8 +9,6 @@ loaded key per process); remote time-stamps are requested from several threads a
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from signing.rawsign import raw_signer
 from signing.revocation import RevocationCache, default_cache, has_revocation_pointers
 from signing.tsa_fast import HttpTokenSource, TokenSource
 from sohoa.errors import SohoaError
+from sohoa.files import write_atomic
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -137,9 +136,7 @@ def _sign_chunk(
             continue
         target = out_dir / source.name
         try:
-            tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-            tmp.write_bytes(out)
-            os.replace(tmp, target)
+            write_atomic(target, out)
         except OSError as exc:
             results[i] = BatchResult(str(source), False, code="IO_ERROR", message=exc.strerror)
             continue

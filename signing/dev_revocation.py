@@ -23,10 +23,11 @@ from urllib.parse import unquote
 
 from cryptography.x509 import ocsp
 
-from signing.devpki import MANIFEST, DevPki, _Issued, _locked, _write_atomic, load_issued, read_manifest
+from signing.devpki import MANIFEST, DevPki, _Issued, _locked, load_issued, read_manifest
 from signing.errors import DevPkiInvalid
 from signing.revinfo import build_crl, build_ocsp, ocsp_refusal, parse_ocsp_request, request_names
 from signing.revocation import PROCESS_RESPONDERS
+from sohoa.files import write_atomic
 
 REVOKED_FILE = "revoked.json"
 # How long an answer is valid: short enough that a revocation is seen within the hour.
@@ -53,7 +54,7 @@ def revoke(pki: DevPki, serial: int, when: dt.datetime | None = None) -> None:
     with _locked(pki.directory / f".{REVOKED_FILE}.lock"):
         current = {format(s, "x"): t.isoformat() for s, t in revoked_serials(pki).items()}
         current.setdefault(format(serial, "x"), when.isoformat())
-        _write_atomic(pki.directory / REVOKED_FILE, json.dumps(current, indent=2).encode("utf-8"))
+        write_atomic(pki.directory / REVOKED_FILE, json.dumps(current, indent=2).encode("utf-8"))
 
 
 class DevRevocationResponder:

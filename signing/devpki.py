@@ -33,6 +33,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from signing.errors import DevPkiInvalid
 from signing.revinfo import revocation_pointers
 from signing.seal import draw_round_seal
+from sohoa.files import write_atomic
 from sohoa.settings import normalise_base_url
 
 log = logging.getLogger(__name__)
@@ -229,20 +230,6 @@ def _locked(lock_path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _new_key(algorithm: KeyAlgorithm) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
     if algorithm == "rsa2048":
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -364,7 +351,7 @@ def _upgrade(pki: DevPki, base_url: str) -> None:
         retired = pki.directory / RETIRED
         retired.mkdir(exist_ok=True)
         name = f"root-{old_root.fingerprint(hashes.SHA256()).hex()[:16]}.pem"
-        _write_atomic(retired / name, _pem(old_root))
+        write_atomic(retired / name, _pem(old_root))
     leaf_keys = {}
     for stem in LEAVES:
         try:
@@ -430,16 +417,16 @@ def _write_generation(
         passphrase = pki.passphrase()
     else:
         passphrase = secrets.token_urlsafe(32).encode("ascii")
-        _write_atomic(pki.passphrase_file, passphrase + b"\n", mode=0o600)
+        write_atomic(pki.passphrase_file, passphrase + b"\n", mode=0o600)
     chain = [ca.cert, root.cert]
-    _write_atomic(pki_dir / "README.txt", _README.encode("utf-8"))
-    _write_atomic(pki.root_p12, _p12("root", root, [], passphrase), mode=0o600)
-    _write_atomic(pki.ca_p12, _p12("ca", ca, [root.cert], passphrase), mode=0o600)
-    _write_atomic(pki.root_cert, _pem(root.cert))
-    _write_atomic(pki.ca_cert, _pem(ca.cert))
+    write_atomic(pki_dir / "README.txt", _README.encode("utf-8"))
+    write_atomic(pki.root_p12, _p12("root", root, [], passphrase), mode=0o600)
+    write_atomic(pki.ca_p12, _p12("ca", ca, [root.cert], passphrase), mode=0o600)
+    write_atomic(pki.root_cert, _pem(root.cert))
+    write_atomic(pki.ca_cert, _pem(ca.cert))
     for stem, leaf in leaves.items():
-        _write_atomic(pki_dir / f"{stem}.pem", _pem(leaf.cert))
-        _write_atomic(pki_dir / f"{stem}.p12", _p12(stem, leaf, chain, passphrase), mode=0o600)
+        write_atomic(pki_dir / f"{stem}.pem", _pem(leaf.cert))
+        write_atomic(pki_dir / f"{stem}.p12", _p12(stem, leaf, chain, passphrase), mode=0o600)
     if not pki.seal_png.is_file():
         seal_tmp = pki_dir / f".seal.{secrets.token_hex(4)}.png"
         draw_round_seal(SEAL_TEXT, seal_tmp)
@@ -457,7 +444,7 @@ def _write_generation(
         "former_base_urls": list(dict.fromkeys(former)),
         "issued": issued,
     }
-    _write_atomic(pki_dir / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
+    write_atomic(pki_dir / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
 
 
 def existing_dev_pki(pki_dir: Path) -> DevPki | None:

@@ -35,7 +35,6 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from asn1crypto import x509 as asn1_x509
-from pyhanko.sign.general import find_cms_attribute_iter
 from pyhanko.sign.validation import ades
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.policy_decl import (
@@ -59,6 +58,7 @@ from signing.verify import (
     open_pdf,
     refuse_hybrid,
     regular_signatures,
+    signature_timestamp_token,
     unreadable_as_invalid,
 )
 
@@ -143,7 +143,7 @@ async def _signature_report(sig: EmbeddedPdfSignature, spec: SignatureValidation
 
 
 def _has_signature_timestamp(sig: EmbeddedPdfSignature) -> bool:
-    return any(True for _ in find_cms_attribute_iter(sig.signer_info["unsigned_attrs"], "signature_time_stamp_token"))
+    return signature_timestamp_token(sig) is not None
 
 
 def _merge(reports: list[str]) -> str:

@@ -27,12 +27,12 @@ from signing.errors import PdfInvalid, TimestampUnavailable
 from signing.fastpades import add_ltv
 from signing.revocation import LtvMaterial, RevocationCache, default_cache, order_chain
 from signing.tsa_fast import TokenSource, token_signer, token_source
+from signing.verify import signature_timestamp_token
 from sohoa.errors import ErrorInfo, error
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MARGIN = timedelta(days=180)
-_TIMESTAMP_ATTR = "signature_time_stamp_token"
 K = TypeVar("K")
 
 
@@ -43,10 +43,9 @@ def _timestamp_tokens(reader: PdfFileReader) -> list[cms.ContentInfo]:
         if sig.sig_object_type == "/DocTimeStamp":
             doc_ts.append(cms.ContentInfo({"content_type": "signed_data", "content": sig.signed_data}))
             continue
-        unsigned = sig.signer_info["unsigned_attrs"]
-        for attr in unsigned if unsigned.native is not None else []:
-            if attr["type"].native == _TIMESTAMP_ATTR:
-                sig_ts.append(attr["values"][0])
+        token = signature_timestamp_token(sig)
+        if token is not None:
+            sig_ts.append(token)
     return doc_ts or sig_ts
 
 

@@ -49,9 +49,8 @@ from signing.errors import (
 )
 from signing.fastpades import FastPadesSigner, add_ltv
 from signing.keys import LoadedKeySigner, SigningKey
-from signing.pdfcompat import install as tolerate_pillow_xref
 from signing.pdfcompat import keep_need_appearances
-from signing.pdfupdate import is_certified, prepare_input
+from signing.pdfupdate import prepare_input
 from signing.revocation import (
     LtvMaterial,
     RevocationCache,
@@ -61,9 +60,9 @@ from signing.revocation import (
     order_chain,
 )
 from signing.tsa_fast import TokenSource, token_signer, token_source
+from signing.verify import regular_signatures, signature_timestamp_token
 
 log = logging.getLogger(__name__)
-tolerate_pillow_xref()  # the staged signer reads with pyHanko too: same tolerance as verification
 keep_need_appearances()
 
 PadesLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
@@ -96,7 +95,6 @@ def sign_pdf(
     signing, not a new visible field (pyHanko's difference analysis and Acrobat agree), so the
     appearance is left out rather than invalidating the certification.
     """
-    appearance = _allowed_appearance(pdf, appearance)
     if engine != "pyhanko" and appearance is None and validation_context is None and _fast_capable(key):
         # The fast path parses (and, where allowed, repairs) the input itself.
         return _fast_sign(pdf, key, level, timestamper, revocation, reason, location, field_name)
@@ -132,13 +130,16 @@ async def async_sign_pdf(
     revocation: RevocationCache | None = None,
 ) -> bytes:
     """Async variant of :func:`sign_pdf` (always pyHanko's staged path)."""
-    appearance = await asyncio.to_thread(_allowed_appearance, pdf, appearance)
     if level not in SUPPORTED_LEVELS:
         raise SigningLevelUnsupported(f"level {level}")
     if level != "B-B" and timestamper is None:
         raise TimestamperRequired(f"level {level}")
     preflight(key, level, revocation)
-    writer = open_incremental(await asyncio.to_thread(prepare_input, pdf))
+    data, facts = await asyncio.to_thread(prepare_input, pdf)
+    if appearance is not None and facts.certified:
+        log.info("Certified PDF: signing invisibly, its certification allows no new visible field")
+        appearance = None
+    writer = open_incremental(data)
     field_name = _free_field_name(writer, field_name)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
@@ -175,13 +176,6 @@ async def async_sign_pdf(
     return out
 
 
-def _allowed_appearance(pdf: bytes, appearance: Appearance | None) -> Appearance | None:
-    if appearance is not None and is_certified(pdf):
-        log.info("Certified PDF: signing invisibly, its certification allows no new visible field")
-        return None
-    return appearance
-
-
 def preflight(key: SigningKey, level: str, revocation: RevocationCache | None = None) -> None:
     """Refuse an expired or revoked signer certificate, and B-LT/B-LTA without a status service.
 
@@ -207,15 +201,8 @@ def _ltv_material_after(signed: bytes, key: SigningKey, cache: RevocationCache, 
 
 def last_signature_token(pdf: bytes) -> cms.ContentInfo | None:
     """The signature time-stamp token of the last (non document time-stamp) signature of ``pdf``."""
-    reader = PdfFileReader(BytesIO(pdf), strict=False)
-    regular = [s for s in reader.embedded_signatures if s.sig_object_type != "/DocTimeStamp"]
-    if not regular:
-        return None
-    unsigned = regular[-1].signer_info["unsigned_attrs"]
-    for attr in unsigned if unsigned.native is not None else []:
-        if attr["type"].native == "signature_time_stamp_token":
-            return attr["values"][0]
-    return None
+    regular = regular_signatures(PdfFileReader(BytesIO(pdf), strict=False))
+    return signature_timestamp_token(regular[-1]) if regular else None
 
 
 _fast_lock = threading.Lock()

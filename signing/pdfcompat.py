@@ -40,9 +40,6 @@ def install() -> None:
         XRefSectionData.process_entries = _without_object_zero(current)  # type: ignore[method-assign]
 
 
-install()
-
-
 def keep_need_appearances() -> None:
     """pyHanko's signer keeps an AcroForm's /NeedAppearances instead of deleting it (idempotent).
 

@@ -238,11 +238,11 @@ def open_for_update(pdf: bytes) -> tuple[bytes, ParsedPdf]:
         raise PdfInvalid("damaged even after a rewrite") from None
 
 
-def prepare_input(pdf: bytes) -> bytes:
-    """The bytes an incremental signer may append to (see :func:`open_for_update`)."""
+def prepare_input(pdf: bytes) -> tuple[bytes, InputFacts]:
+    """The bytes an incremental signer may append to (see :func:`open_for_update`), and what they hold."""
     data, parsed = open_for_update(pdf)
     parsed.close()
-    return data
+    return data, parsed.facts
 
 
 def is_certified(pdf: bytes) -> bool:
@@ -250,8 +250,7 @@ def is_certified(pdf: bytes) -> bool:
     and are refused later by :func:`open_for_update`."""
     try:
         with pikepdf.open(io.BytesIO(pdf), inherit_page_attributes=False) as doc:
-            perms = doc.Root.get("/Perms")
-            return isinstance(perms, pikepdf.Dictionary) and "/DocMDP" in perms
+            return _certification(doc) is not None
     except (pikepdf.PdfError, ValueError, TypeError, AttributeError):
         return False
 
@@ -400,9 +399,8 @@ def check_not_certified(doc: pikepdf.Pdf) -> bool:
     annotations) allow a new signature; pyHanko's difference analysis in the tests checks that
     what sohoa appends stays within them.
     """
-    perms = doc.Root.get("/Perms")
-    certified = isinstance(perms, pikepdf.Dictionary) and isinstance(perms.get("/DocMDP"), pikepdf.Dictionary)
-    if certified and _docmdp_level(perms.DocMDP) == 1:
+    certification = _certification(doc)
+    if certification is not None and _docmdp_level(certification) == 1:
         raise PdfCertified("DocMDP P=1")
     for sig_field in _signed_fields(doc):
         lock = sig_field.get("/Lock")
@@ -410,7 +408,14 @@ def check_not_certified(doc: pikepdf.Pdf) -> bool:
             raise PdfCertified(f"field {sig_field.get('/T', '')} locks the document (P=1)")
         if _docmdp_level(sig_field.V) == 1:
             raise PdfCertified(f"signature {sig_field.get('/T', '')} carries DocMDP P=1")
-    return certified
+    return certification is not None
+
+
+def _certification(doc: pikepdf.Pdf) -> pikepdf.Dictionary | None:
+    """The certification signature's dictionary (catalog /Perms /DocMDP), if the document has one."""
+    perms = doc.Root.get("/Perms")
+    docmdp = perms.get("/DocMDP") if isinstance(perms, pikepdf.Dictionary) else None
+    return docmdp if isinstance(docmdp, pikepdf.Dictionary) else None
 
 
 def _docmdp_level(signature: pikepdf.Dictionary) -> int | None:

@@ -313,12 +313,14 @@ class RevocationCache:
         revoked = crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
         return "crl", replace(crl_entry, revoked=revoked)
 
-    def _http(self, url: str, body: bytes | None, content_type: str | None) -> bytes:
+    def _http(self, url: str, body: bytes | None, content_type: str | None, fits: Callable[[bytes], bool]) -> bytes:
+        """The answer at ``url``: from an in-process responder when one answers (development PKIs of one
+        process may share a URL, so the answer that ``fits`` the request is taken), else over HTTP."""
         local = list(self.local.answers(url, body)) if self.local else []
-        if local:  # several development PKIs may share a URL: the issuer's own responder answers "successful"
+        if local:
             self.fetches += 1
             self.local_answers += 1
-            return next((d for d in local if body is None or _successful_ocsp(d)), local[0])
+            return next((d for d in local if fits(d)), local[0])
         req = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
         if content_type:
             req.add_header("Content-Type", content_type)
@@ -343,7 +345,7 @@ class RevocationCache:
             .add_extension(x509.OCSPNonce(nonce), critical=False)
             .build()
         )
-        der = self._http(url, request.public_bytes(Encoding.DER), "application/ocsp-request")
+        der = self._http(url, request.public_bytes(Encoding.DER), "application/ocsp-request", _successful_ocsp)
         try:
             resp = ocsp.load_der_ocsp_response(der)
         except ValueError:
@@ -369,13 +371,7 @@ class RevocationCache:
 
     def _fetch_crl(self, url: str, issuer: asn1_x509.Certificate, now: datetime) -> _Entry:
         c_issuer = x509.load_der_x509_certificate(issuer.dump())
-        local = list(self.local.answers(url, None)) if self.local else []
-        if local:  # several development PKIs may answer the same URL: take the issuer's own CRL
-            self.fetches += 1
-            self.local_answers += 1
-            der = next((d for d in local if _crl_by(d, c_issuer)), local[0])
-        else:
-            der = self._http(url, None, None)
+        der = self._http(url, None, None, lambda answer: _crl_by(answer, c_issuer))
         try:
             crl = x509.load_der_x509_crl(der)
         except ValueError:

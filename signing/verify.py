@@ -47,9 +47,9 @@ from pathlib import Path
 from typing import TypeVar
 
 import pikepdf
+from asn1crypto import cms, pem
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
-from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -177,6 +177,15 @@ def open_pdf(pdf: bytes) -> PdfFileReader:
 def regular_signatures(reader: PdfFileReader) -> list[EmbeddedPdfSignature]:
     """The document's signatures, without its document time-stamps."""
     return [sig for sig in reader.embedded_signatures if sig.sig_object_type != "/DocTimeStamp"]
+
+
+def signature_timestamp_token(sig: EmbeddedPdfSignature) -> cms.ContentInfo | None:
+    """The RFC 3161 token in a signature's unsigned attributes (its B-T time-stamp), if any."""
+    unsigned = sig.signer_info["unsigned_attrs"]
+    for attr in unsigned if unsigned.native is not None else []:
+        if attr["type"].native == "signature_time_stamp_token":
+            return attr["values"][0]
+    return None
 
 
 def refuse_hybrid(reader: PdfFileReader) -> None:

@@ -190,6 +190,7 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
     from signing.pades import sign_pdf
     from signing.pdfupdate import is_certified
     from sohoa.errors import SohoaError
+    from sohoa.files import write_atomic
     from workers.services import Services
 
     services = Services(get_settings())
@@ -222,7 +223,7 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
                 appearance=appearance,
                 revocation=services.revocation,
             )
-            _write_atomic(target, signed)
+            write_atomic(target, signed)
             written.add(target.resolve())
             click.echo(f"{path} -> {target}")
             if appearance is not None and is_certified(data):
@@ -242,12 +243,6 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
             logging.getLogger(__name__).exception("Signing %s failed", path)
             click.echo(f"{path}: LỖI SIGNING_FAILED: Ký số không thành công do lỗi nội bộ (xem nhật ký).", err=True)
     sys.exit(1 if failures else 0)
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
 
 
 @main.command()
