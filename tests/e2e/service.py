@@ -15,13 +15,15 @@ from tests.servers import free_port, wait_ready
 
 
 @contextmanager
-def running_service(var: Path, pki: Path, **env_extra: str) -> Iterator[dict]:
-    """Start the service, wait for /readyz, yield its base URL and development keys, stop it."""
+def running_service(var: Path, pki: Path, *, keep_pki_url: bool = True, **env_extra: str) -> Iterator[dict]:
+    """Start the service, wait for /readyz, yield its base URL and development keys, stop it.
+
+    ``keep_pki_url``: an existing (shared) PKI keeps naming the responders the test session serves;
+    without it, the service re-issues the PKI's certificates for its own address, as it does in use.
+    """
     var.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    shared = existing_dev_pki(pki)
-    # The shared PKI keeps naming the responders the test session serves (serve would otherwise
-    # re-issue its certificates for this service's own address).
+    shared = existing_dev_pki(pki) if keep_pki_url else None
     keep_url = {"SOHOA_SIGNING__DEV_PKI_URL": shared.base_url} if shared and shared.base_url else {}
     env = (
         os.environ
@@ -42,7 +44,7 @@ def running_service(var: Path, pki: Path, **env_extra: str) -> Iterator[dict]:
         try:
             wait_ready(f"{base}/readyz", proc, log_path, timeout=60)
             creds = json.loads((var / "dev-credentials.json").read_text())
-            yield {"base": base, "var": var, "pki": pki, "pid": proc.pid, **creds}
+            yield {"base": base, "port": port, "var": var, "pki": pki, "pid": proc.pid, **creds}
         finally:
             proc.terminate()
             proc.wait(20)
