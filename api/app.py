@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import routes_agencies, routes_batches, routes_portal, routes_public, routes_results
+from api import routes_agencies, routes_batches, routes_docs, routes_portal, routes_public, routes_results
 from api.errors import page_or_json_error, sohoa_error_handler
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.ratelimit import make_limits
+from api.security_headers import SecurityHeadersMiddleware
 from api.verification import Verifier
 from signing.sandbox import VerifySandbox
 from sohoa import __version__
@@ -27,6 +30,7 @@ from workers.metrics import register_queue_depth
 from workers.services import Services, SigningConfigError
 
 log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"  # the pages' CSS and scripts, served locally (no CDN)
 
 DESCRIPTION = """Số hóa hồ sơ và kết quả điện tử.
 
@@ -114,11 +118,16 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
             app.state.verifier.close()
             services.close()
 
-    app = FastAPI(title="sohoa", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="sohoa", version=__version__, description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     _state(app, settings, services)
     app.add_middleware(MetricsMiddleware, metrics=app.state.api_metrics)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: error pages and 404s get the headers too
     app.add_exception_handler(SohoaError, sohoa_error_handler)
     app.add_exception_handler(StarletteHTTPException, page_or_json_error)
-    for module in (routes_public, routes_batches, routes_results, routes_agencies, routes_portal):
+    for module in (routes_public, routes_batches, routes_results, routes_agencies, routes_portal, routes_docs):
         app.include_router(module.router)
+    app.mount("/static/swagger-ui", StaticFiles(directory=routes_docs.SWAGGER_UI_DIR), name="swagger-ui")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -47,6 +47,30 @@ def _sqlite_path(url: str) -> Path | None:
     return None if not url.startswith("sqlite:///") or path in ("", ":memory:") else Path(path)
 
 
+PRIVATE_FILE_MODE = 0o600
+
+
+def _make_private(db_path: Path | None) -> None:
+    """Create the SQLite catalogue readable by the service's user alone, and tighten an existing one.
+
+    It holds names, số định danh, birth dates and key hashes. SQLite creates a new database
+    with the process's umask (0644 by default) and gives its ``-wal`` and ``-shm`` files the
+    database file's own mode, so creating the file 0600 first covers all three; files made
+    by an older release are narrowed here.
+    """
+    if db_path is None:
+        return
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(db_path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
+    for path in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            os.chmod(path, PRIVATE_FILE_MODE)
+
+
 class _WriterLock:
     """One SQLite writer at a time: a thread lock, then an flock shared by every process."""
 
@@ -78,6 +102,7 @@ class _WriterLock:
 def make_engine(url: str, *, pooled: bool = True, durable: bool = False) -> Engine:
     """``durable`` (PostgreSQL only): the engine of durable work, whose commits wait for the WAL flush."""
     if url.startswith("sqlite"):
+        _make_private(_sqlite_path(url))
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -205,8 +230,7 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str) -> None:
     """Bring the catalogue schema to the newest revision."""
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    _make_private(_sqlite_path(url))
     command.upgrade(alembic_config(url), "head")
 
 

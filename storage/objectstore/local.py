@@ -36,7 +36,8 @@ from storage.objectstore.base import (
 from storage.objectstore.links import load_or_create_secret, sign_local_link
 from storage.objectstore.streams import CHUNK, HashingReader, Source, VerifyingReader, copy_to_file, open_source
 
-_READ_ONLY = 0o444
+# Read-only, and for the service's own user only: the objects are citizens' scans and results.
+_READ_ONLY = 0o400
 
 
 def _utcnow() -> datetime:

@@ -8,8 +8,6 @@ a station pushes a batch in the station console and watches its progress. Screen
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +20,6 @@ from tests.helpers import make_zip, manifest
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 APPLICANT_ID, BIRTH = "001090012345", "1990-03-15"
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
@@ -32,37 +29,6 @@ PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 def service(tmp_path_factory: pytest.TempPathFactory, shared_pki_dir: Path) -> Iterator[dict]:
     with running_service(tmp_path_factory.mktemp("browser") / "var", shared_pki_dir) as svc:
         yield svc
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
-    assert shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER), "apt-get install chromium chromium-driver"
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--disable-extensions", "--window-size=1280,900", f"--user-data-dir={tempfile.mkdtemp(dir=tmp_path)}",
-        "--lang=vi-VN",
-    ):  # fmt: skip
-        options.add_argument(arg)
-    options.add_experimental_option(
-        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
-    )
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    driver.downloads = downloads  # type: ignore[attr-defined]
-    driver.set_page_load_timeout(20)
-    driver.implicitly_wait(5)  # a form post navigates; finds wait for the next page
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def shot(driver, name: str) -> Path:  # type: ignore[no-untyped-def]
