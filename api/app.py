@@ -12,21 +12,25 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import routes_agencies, routes_batches, routes_docs, routes_portal, routes_public, routes_results
-from api.errors import page_or_json_error, sohoa_error_handler
+from api.errors import disk_full_handler, page_or_json_error, sohoa_error_handler
+from api.lookup_guard import LookupPolicy, make_lookup_guard
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.ratelimit import make_limits
 from api.security_headers import SecurityHeadersMiddleware
+from api.slow_clients import BodyTimeoutMiddleware
 from api.verification import Verifier
+from api.verify_admission import make_admission
 from signing.sandbox import VerifySandbox
 from sohoa import __version__
 from sohoa.bootstrap import prepare
 from sohoa.errors import SohoaError
 from sohoa.settings import Settings, get_settings
 from storage.objectstore.links import load_or_create_secret
-from workers.metrics import register_queue_depth
+from workers.metrics import register_disk_space, register_queue_depth
 from workers.services import Services, SigningConfigError
 
 log = logging.getLogger(__name__)
@@ -59,16 +63,29 @@ def _state(app: FastAPI, settings: Settings, services: Services) -> None:
         redis_url=api.rate_limit_redis_url,
         redis_prefix=api.rate_limit_prefix,
     )
+    app.state.lookup_guard = make_lookup_guard(
+        LookupPolicy.from_settings(api), api.rate_limit_redis_url, api.rate_limit_prefix
+    )
     app.state.receipt_threads = anyio.CapacityLimiter(api.receipt_threads)
     sandbox = VerifySandbox(
         processes=api.verify_processes, timeout_s=api.verify_timeout_s, memory_mb=api.verify_memory_mb
     )
     app.state.verifier = Verifier(lambda: services.trust_roots, sandbox)
     app.state.verify_threads = anyio.CapacityLimiter(2 * api.verify_processes)
+    app.state.verify_admission = make_admission(
+        processes=api.verify_processes,
+        reserved=api.verify_reserved_processes,
+        seconds_per_minute=api.verify_seconds_per_minute,
+        seconds_burst=api.verify_seconds_burst,
+        wait_s=api.verify_timeout_s,
+        redis_url=api.rate_limit_redis_url,
+        redis_prefix=api.rate_limit_prefix,
+    )
     app.state.warehouse = services.warehouse
     app.state.portal_secret = b""
     app.state.wake_workers = lambda: None
     register_queue_depth(services.catalogue, app.state.metrics_registry)
+    register_disk_space(settings, app.state.metrics_registry)
 
 
 def create_app(settings: Settings | None = None, *, start_workers: bool = True, ingest_sample: bool = False) -> FastAPI:
@@ -123,8 +140,11 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
     )
     _state(app, settings, services)
     app.add_middleware(MetricsMiddleware, metrics=app.state.api_metrics)
+    app.add_middleware(BodyTimeoutMiddleware, timeout_s=settings.api.body_timeout_s)  # a stalled upload: 408
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: error pages and 404s get the headers too
     app.add_exception_handler(SohoaError, sohoa_error_handler)
+    for raw in (OSError, DBAPIError):  # a full disk met anywhere: 503 STORAGE_FULL
+        app.add_exception_handler(raw, disk_full_handler)
     app.add_exception_handler(StarletteHTTPException, page_or_json_error)
     for module in (routes_public, routes_batches, routes_results, routes_agencies, routes_portal, routes_docs):
         app.include_router(module.router)

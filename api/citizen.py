@@ -14,10 +14,13 @@ import hmac
 import ipaddress
 import re
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from starlette.requests import Request
+
+from sohoa.errors import error
 
 ID_TAIL_DIGITS = 6
 GRANT_COOKIE = "sohoa_kq"
@@ -33,6 +36,13 @@ _GRANT = re.compile(r"([^|]*)\|([0-9]{1,12})\|([0-9a-f]{64})")
 IPV6_CLIENT_PREFIX = 64
 
 
+ResultCodeInvalid = error(
+    "RESULT_CODE_INVALID",
+    "Mã kết quả chứa ký tự không hợp lệ. Vui lòng nhập lại đúng mã ghi trên giấy hẹn.",
+    "The result code holds control characters.",
+)
+
+
 @dataclass(frozen=True)
 class Applicant:
     id_number: str
@@ -40,7 +50,16 @@ class Applicant:
 
 
 def normalise_code(code: str) -> str:
-    return code.strip().upper()[:80]
+    """The code as stored (trimmed, upper case, at most 80 characters); ``ResultCodeInvalid`` for control characters.
+
+    Codes reach log lines, audit entries and headers: a line break or another control or format
+    character (category C*, line and paragraph separators) in one could forge a log line, so such
+    a code is refused rather than cleaned (white space around it is still trimmed).
+    """
+    code = code.strip().upper()[:80]
+    if any(unicodedata.category(c)[0] == "C" or unicodedata.category(c) in ("Zl", "Zp") for c in code):
+        raise ResultCodeInvalid(repr(code)[:100])
+    return code
 
 
 def parse_birth_date(text: str) -> date | None:

@@ -10,7 +10,8 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sohoa.errors import SohoaError
+from sohoa.diskspace import is_disk_full, storage_full
+from sohoa.errors import SohoaError, StorageFull
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +20,13 @@ STATUS_BY_CODE = {
     "DOSSIER_EXISTS": 409,
     "IDEMPOTENCY_KEY_REUSED": 409,
     "UPLOAD_TOO_LARGE": 413,
+    "UPLOAD_STALLED": 408,
     "BATCH_TOO_LARGE": 413,
+    "BATCH_TOO_MANY_PAGES": 413,
+    "STATION_DAILY_QUOTA": 429,  # Retry-After: the next day (workers.budgets)
+    "DOSSIER_CODE_FOREIGN": 403,
     "OBJECT_STORE_UNAVAILABLE": 503,
+    "STORAGE_FULL": 503,
     "GRANT_REQUIRED": 403,
     "AGENCY_UNKNOWN": 403,
     "AGENCY_CODE_INVALID": 403,
@@ -37,11 +43,29 @@ async def sohoa_error_handler(request: Request, exc: Exception) -> JSONResponse:
     A 5xx detail names our infrastructure (an endpoint, a folder): it goes to the log only.
     """
     assert isinstance(exc, SohoaError)
+    if exc.code != StorageFull.code and is_disk_full(exc):  # a coded error raised from a full disk: not its verdict
+        exc = storage_full(exc)
     status = STATUS_BY_CODE.get(exc.code, 503 if exc.retryable else 422)
     body = exc.to_dict()
     if status >= 500 and body.pop("detail", None):
         log.warning("%s %s answered %d %s: %s", request.method, request.url.path, status, exc.code, exc.detail)
-    return JSONResponse({"detail": body}, status_code=status)
+    headers = {}
+    if exc.code == StorageFull.code:  # space comes back when an operator frees it: not at once
+        headers["Retry-After"] = str(request.app.state.services.settings.storage.full_retry_after_s)
+    if (wait := getattr(exc, "retry_after_s", None)) is not None:  # a refusal that knows when it ends
+        headers["Retry-After"] = str(retry_seconds(wait))
+    return JSONResponse({"detail": body}, status_code=status, headers=headers)
+
+
+async def disk_full_handler(request: Request, exc: Exception) -> Response:
+    """A write refused for lack of space (``ENOSPC``, SQLite's "database or disk is full", PostgreSQL's
+    disk_full), wherever it happened: 503 STORAGE_FULL with Retry-After, not a bare 500.
+
+    Any other error of these classes is raised on, to be answered (500) and logged as before.
+    """
+    if not is_disk_full(exc):
+        raise exc
+    return await sohoa_error_handler(request, storage_full(exc))
 
 
 def retry_seconds(wait: float) -> int:

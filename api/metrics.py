@@ -30,8 +30,29 @@ class ApiMetrics:
         self.lookups = Counter(
             "sohoa_citizen_lookups_total", "Citizen result lookups by outcome", ["outcome"], registry=registry
         )
+        self.lookup_attack_alerts = Counter(
+            "sohoa_lookup_attack_alerts_total",
+            "Citizen lookups: a result came under attack (failures from many clients) or its proof of work grew",
+            registry=registry,
+        )
+        self.forged_posts = Counter(
+            "sohoa_forged_posts_total", "Portal form posts refused as cross-site (CSRF)", ["path"], registry=registry
+        )
         self.agency_requests = Counter(
             "sohoa_agency_requests_total", "Agency document requests by outcome", ["outcome"], registry=registry
+        )
+        self.reuse_lookups = Counter(
+            "sohoa_reuse_lookups_total",
+            "Reuse lookups at intake by outcome (disclosed, none, mismatch, refused, skipped)",
+            ["outcome"],
+            registry=registry,
+        )
+        self.reuse_alerts = Counter(
+            "sohoa_reuse_alerts_total",
+            "Unusual reuse lookups at intake: a station's day reached the alert volume (volume), was refused "
+            "(budget, birth-dates), or gave a birth date other than the one recorded (mismatch)",
+            ["reason"],
+            registry=registry,
         )
 
 

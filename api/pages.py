@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from api import csrf
 from signing.vntime import to_vn
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -24,7 +25,12 @@ def vn_time(value: datetime | None) -> str:
 
 
 templates.env.filters["vn_time"] = vn_time
+templates.env.globals["csrf_token"] = csrf.form_token  # the portal forms' hidden field (api.csrf)
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context, status_code=status, headers={"Cache-Control": "no-store"})
+    response = templates.TemplateResponse(
+        request, name, context, status_code=status, headers={"Cache-Control": "no-store"}
+    )
+    csrf.remember(request, response)  # a form on the page made the browser an id: its cookie
+    return response

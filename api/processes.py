@@ -91,7 +91,8 @@ def _serve(app: str, host: str, port: int, options: dict[str, Any], started: Eve
 def run(app: str, *, processes: int, host: str, port: int, **options: Any) -> None:
     """Serve the ASGI app factory ``app`` ("module:function") from ``processes`` processes until stopped.
 
-    ``options`` are uvicorn's (``log_level``, ``access_log``…). Where the platform has no
+    ``options`` are uvicorn's (``log_level``, ``access_log``…; ``api.serving.uvicorn_options`` gives the
+    service's: trusted proxies, slow-client deadlines, limits), the same in every process. Where the platform has no
     SO_REUSEPORT, uvicorn's own workers share one socket instead.
     """
     if not hasattr(socket, "SO_REUSEPORT"):

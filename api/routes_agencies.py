@@ -42,7 +42,10 @@ def _verification(request: Request, hit: dict[str, Any], agency_code: str, purpo
 
 
 def _absolute(request: Request, url: str) -> str:
-    return str(request.base_url).rstrip("/") + url if url.startswith("/") else url
+    """A local store's link on the service's public address (``api.base_url``), never on the request's
+    Host header: whoever can set that header (a client past a proxy that passes it on) would otherwise
+    choose where an agency's download goes."""
+    return request.app.state.services.settings.api.base_url + url if url.startswith("/") else url
 
 
 def _fetch(request: Request, principal: Principal, owner_id: str, purpose: str, doc_types: list[str]) -> list[dict]:

@@ -15,17 +15,17 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from api.auth import bearer, principal_of, require
-from api.docs import ERRORS, binary_body
+from api.docs import ERRORS, binary_body, error_response
 from api.errors import not_found, rate_limited
-from api.reuse import reusable_for
+from api.reuse import ReuseAnswer, ReuseAsk, disclose
 from api.uploads import save_body, save_multipart_batch
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, Component, Document, Dossier
 from storage.objectstore import Bucket
-from storage.warehouse import audit
-from workers.batch import read_batch
+from workers.batch import ParsedBatch, read_batch
+from workers.budgets import bounds_of
+from workers.errors import DossierCodeForeign
 from workers.intake import Receipt, ingest
-from workers.services import Services
 from workers.status import dossier_status, find_dossier
 
 log = logging.getLogger(__name__)
@@ -76,48 +76,86 @@ async def limited_station(
     return principal
 
 
-def _with_reuse(receipt: Receipt, reuse: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def _with_reuse(receipt: Receipt, reuse: ReuseAnswer) -> dict[str, Any]:
     out = receipt.to_dict()
     for comp in out["components"]:
-        comp["reusable"] = reuse.get(comp["ref"], [])
-    out["reusable_documents"] = sum(len(v) for v in reuse.values())
+        comp["reusable"] = reuse.by_ref.get(comp["ref"], [])
+    out["reusable_documents"] = sum(len(v) for v in reuse.by_ref.values())
+    out["reuse"] = reuse.status
     return out
 
 
-def _reusable(services: Services, receipt: Receipt, station_id: int) -> dict[str, list[dict[str, Any]]]:
-    """The applicant's documents that can stand in for declared components, their disclosure audited.
+def _own_code(principal: Principal, batch: ParsedBatch) -> None:
+    """A station bound to a receiving unit (its key's agency code) sends that unit's dossier codes only.
 
-    Read after the receipt committed, in a read-only transaction: on SQLite it does not hold
-    up the writers. A receipt that lists another dossier's documents tells the station about
-    the applicant's records, so it is audited as an agency's request is (nothing listed,
-    nothing disclosed: no entry).
+    Checked before the catalogue is read: the answer to another unit's code is the same whether
+    or not a dossier holds it, so a station cannot probe other centres' dossiers. Stations of one
+    unit share its numbering (the unit issues the codes), and a code taken there is a real
+    conflict they are told about (DOSSIER_EXISTS, the same answer whichever station holds it).
     """
+    unit = principal.agency_code
+    if unit and not batch.manifest.dossier_code.startswith(f"{unit}-"):
+        raise DossierCodeForeign(f"station of {unit}")
+
+
+def _reusable(request: Request, receipt: Receipt, batch: ParsedBatch, station_id: int) -> ReuseAnswer:
+    """The applicant's documents that can stand in for declared components (``api.reuse``: when the
+    birth date matches and the station is within its day), kept and audited; unusual volume alerts."""
+    services = request.app.state.services
     wanted = {c["ref"]: c["declared_type"] for c in receipt.components if c["declared_type"]}
-    with services.catalogue.transaction(readonly=True) as conn:
-        reuse = reusable_for(conn, receipt.applicant_id, receipt.dossier_code, wanted)
-    if reuse:
-        audit.record(
-            services.catalogue,
-            actor=f"station:{station_id}",
-            action="reuse-at-intake",
-            subject=f"owner:{receipt.applicant_id}",
-            purpose=f"tiếp nhận hồ sơ {receipt.dossier_code}",
-            outcome="ok",
-            detail={"documents": sorted(d["document_id"] for docs in reuse.values() for d in docs)},
+    m = batch.manifest
+    ask = ReuseAsk(station_id, receipt.applicant_id, m.applicant_birth_date, receipt.dossier_code, wanted)
+    answer = disclose(services.catalogue, ask, services.settings.intake, request.app.state.portal_secret)
+    metrics = request.app.state.api_metrics
+    metrics.reuse_lookups.labels(answer.outcome).inc()
+    for reason in filter(None, (answer.alert, answer.reason, "mismatch" if answer.outcome == "mismatch" else "")):
+        metrics.reuse_alerts.labels(reason).inc()
+        log.warning(
+            "reuse at intake: station %s, %s (dossier %s, %d distinct applicants today)",
+            station_id,
+            reason,
+            receipt.dossier_code,
+            answer.applicants_today,
         )
-    return reuse
+    return answer
 
 
 @router.post(
     "/batches",
     status_code=202,
     summary="Push a batch; the receipt lists the applicant's reusable documents",
+    description=(
+        "The receipt's `reuse` says whether stored documents of the applicant were looked up: only when the "
+        "manifest gives `applicant_birth_date` and it matches the one recorded with each document's dossier "
+        "(`skipped`, `REUSE_NEEDS_BIRTH_DATE` otherwise), and within the station's day (`refused`, "
+        "`REUSE_BUDGET_EXHAUSTED`). Each component's `reusable` lists `reference`, `doc_type`, `pages` and "
+        "`expires` of a document that can stand in for it."
+    ),
     openapi_extra=BATCH_BODY,
     response_class=JSONResponse,
     responses={
         202: {"description": "The receipt", "content": {"application/json": {"schema": RECEIPT_SCHEMA}}},
         200: {"description": "The same batch was pushed before: its receipt"},
         **ERRORS,
+        403: error_response(
+            "The key is not a station's, or the dossier code does not carry the station's unit code "
+            "(DOSSIER_CODE_FOREIGN: the same answer whether or not that dossier exists)"
+        ),
+        409: error_response("The dossier code was taken with other content (DOSSIER_EXISTS)"),
+        413: error_response(
+            "Nothing was recorded: the upload is too large (UPLOAD_TOO_LARGE), or its scans would cost too much: "
+            "too many pages to OCR, counting every time the manifest names a file (BATCH_TOO_MANY_PAGES), or too "
+            "many bytes once unpacked, absolutely or for the upload's size (BATCH_TOO_LARGE)"
+        ),
+        429: error_response(
+            "Nothing was recorded: the station pushes too fast (RATE_LIMITED), or its day's pages or unpacked "
+            "bytes are used up (STATION_DAILY_QUOTA, until midnight in Vietnam); see Retry-After"
+        ),
+        503: error_response(
+            "Nothing was recorded: the service's storage is full (STORAGE_FULL) or the object store is "
+            "unreachable (OBJECT_STORE_UNAVAILABLE); push the same batch again later (after Retry-After seconds "
+            "when given)"
+        ),
     },
 )
 async def push_batch(
@@ -134,10 +172,12 @@ async def push_batch(
         upload = await save_body(request, uploads, limit)
     path = upload.path
 
-    def receive() -> tuple[Receipt, dict[str, list[dict[str, Any]]]]:
-        batch = read_batch(path, archive_sha256=upload.sha256, data=upload.data)
+    def receive() -> tuple[Receipt, ReuseAnswer]:
+        bounds = bounds_of(services.settings.intake)
+        batch = read_batch(path, archive_sha256=upload.sha256, data=upload.data, bounds=bounds)
+        _own_code(principal, batch)
         receipt = ingest(services, batch, station_id=principal.id, idempotency_key=idempotency_key)
-        return receipt, _reusable(services, receipt, principal.id)
+        return receipt, _reusable(request, receipt, batch, principal.id)
 
     try:
         # A small batch (held in memory) is mostly CPU: those run on a few threads of their own

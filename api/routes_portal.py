@@ -13,19 +13,31 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from api.citizen import GRANT_COOKIE, Applicant, client_of, grant_allows, make_grant, normalise_code, passes
+from api import csrf, proof_of_work
+from api.citizen import (
+    GRANT_COOKIE,
+    Applicant,
+    ResultCodeInvalid,
+    client_of,
+    grant_allows,
+    make_grant,
+    normalise_code,
+    passes,
+)
 from api.errors import retry_seconds
+from api.lookup_guard import Alert, LookupGuard
+from api.lookup_state import Attempt
 from api.pages import page, vn_time
-from api.ratelimit import Limits, Window
+from api.ratelimit import Window
 from api.trusted_devices import DEVICE_COOKIE, remember_device, trusted_device
 from api.uploads import parse_multipart
-from api.verification import VERIFY_LIMITED, ReportView, check_upload, etsi_upload, verify_quota_wait
+from api.verification import ReportView, check_upload, etsi_upload, verify_refusal
 from signing.errors import VerifyBusy
 from sohoa.errors import SohoaError
 from storage.catalogue.models import ComponentState, EResult
@@ -36,10 +48,11 @@ from workers.maintenance import earlier_versions
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 FAILED = "Thông tin tra cứu không khớp với kết quả nào. Kiểm tra lại mã kết quả, 6 số cuối số định danh và ngày sinh."
-LIMITED = "Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
-CODE_LOCKED = (
-    "Kết quả này đang tạm khóa tra cứu vì có quá nhiều lần nhập sai thông tin. Vui lòng thử lại sau {minutes} phút "
-    "trên thiết bị đã từng tra cứu thành công, hoặc liên hệ bộ phận một cửa nơi nộp hồ sơ."
+LIMITED = "Bạn đã nhập sai nhiều lần. Vui lòng thử lại sau {wait}."
+PROOF_NEEDED = (
+    "Mã kết quả này đang bị nhiều nơi dò thử. Để bảo vệ người nộp hồ sơ, trình duyệt cần tự giải một phép tính "
+    "ngắn (vài giây) trước mỗi lần tra cứu: hãy bật JavaScript rồi nhập lại thông tin và bấm Tra cứu, "
+    "hoặc tra cứu trên thiết bị đã từng tra cứu thành công kết quả này."
 )
 
 
@@ -85,27 +98,71 @@ def _facts(request: Request, code: str) -> ResultFacts | None:
         )
 
 
+def _code(text: str) -> str:
+    """``normalise_code``, a code with control characters answered 422 (a Vietnamese page for a browser)."""
+    try:
+        return normalise_code(text)
+    except ResultCodeInvalid as exc:
+        log.warning("portal request with an invalid result code refused: %s", exc.detail)
+        raise HTTPException(422, detail={"code": exc.code, "message": exc.message_vi}) from None
+
+
 @router.get("/tra-cuu", response_class=HTMLResponse)
 async def lookup_form(request: Request, ma: str = "") -> HTMLResponse:
-    return page(request, "lookup.html", code=normalise_code(ma))
+    return page(request, "lookup.html", code=_code(ma))
 
 
-def _refuse_limited(
-    request: Request, code: str, client: str, wait: float, *, code_locked: bool = False
-) -> HTMLResponse:
-    request.app.state.api_metrics.lookups.labels("locked" if code_locked else "limited").inc()
-    log.warning(
-        "citizen lookup refused, %s: result=%s client=%s retry_after=%.0fs",
-        "result locked by failures from all clients" if code_locked else "client rate-limited",
-        code,
-        client,
-        wait,
-    )
-    minutes = max(1, round(wait / 60))
-    error = (CODE_LOCKED if code_locked else LIMITED).format(minutes=minutes)
-    response = page(request, "lookup.html", 429, code=code, error=error)
-    response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+def vn_wait(seconds: float) -> str:
+    """A wait in Vietnamese words, rounded up: ``45 giây``, ``3 phút``, ``2 giờ``."""
+    if seconds < 60:
+        return f"{retry_seconds(seconds)} giây"
+    if seconds < 3600:
+        return f"{retry_seconds(seconds / 60)} phút"
+    return f"{retry_seconds(seconds / 3600)} giờ"
+
+
+def _refuse_limited(request: Request, code: str, client: str, wait: float, why: str) -> HTMLResponse:
+    request.app.state.api_metrics.lookups.labels("limited").inc()
+    log.warning("citizen lookup refused, %s: result=%s client=%s retry_after=%.0fs", why, code, client, wait)
+    response = page(request, "lookup.html", 429, code=code, error=LIMITED.format(wait=vn_wait(wait)))
+    response.headers["Retry-After"] = str(retry_seconds(wait))
     return response
+
+
+def _refuse_unproven(request: Request, code: str, client: str, why: str) -> HTMLResponse:
+    """A guess at a result under attack came without a valid proof of work: the page asks for one."""
+    request.app.state.api_metrics.lookups.labels("proof_required").inc()
+    log.info("citizen lookup needs a proof of work (%s): result=%s client=%s", why, code, client)
+    response = page(request, "lookup.html", 429, code=code, error=PROOF_NEEDED)
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+def _refuse_forged(request: Request, template: str, code: str, why: str) -> HTMLResponse:
+    request.app.state.api_metrics.forged_posts.labels(request.url.path).inc()
+    log.warning("portal form post refused as cross-site (%s): path=%s", why, request.url.path)
+    return page(request, template, 403, code=code, error=csrf.REFUSED)
+
+
+@router.get("/tra-cuu/thu-thach")
+async def lookup_challenge(request: Request, ma: str = "") -> JSONResponse:
+    """The proof of work the next guess at a result needs from this browser (``required: false``: none).
+
+    The lookup page's script asks before it posts the form; ``challenge`` is solved in the browser
+    and sent with the guess (``api.proof_of_work``).
+    """
+    state = request.app.state
+    code = _code(ma)
+    client = client_of(request)
+    guard: LookupGuard = state.lookup_guard
+    trusted = trusted_device(state.portal_secret, request.cookies.get(DEVICE_COOKIE), code) is not None
+    bits = 0 if trusted or not code else await run_in_threadpool(guard.required_bits, code)
+    body: dict[str, object] = {"required": bits > 0, "bits": bits, "challenge": None}
+    if bits:
+        failures = await run_in_threadpool(guard.failures_of, client, code)
+        ttl_s = guard.policy.pow_ttl_s
+        body["challenge"] = proof_of_work.issue(state.portal_secret, code, client, failures, bits, ttl_s)
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 Slots = list[tuple[Window, str, str]]
@@ -117,20 +174,9 @@ def _forgive(slots: Slots) -> None:
         window.forgive(key, slot)
 
 
-def _attempt(limits: Limits, client: str, code: str, device: str | None) -> tuple[float, Window | None, Slots]:
-    """Count a lookup: against a trusted device's own window, else the client's and the result's.
-
-    Returns the wait and the window that was full (nothing counted then), or 0, None and the slots taken.
-    """
-    windows = [(limits.lookup_device, device)] if device else [(limits.lookup_ip, client), (limits.lookup_code, code)]
-    taken: Slots = []
-    for window, key in windows:
-        wait, slot = window.attempt(key)
-        if slot is None:
-            _forgive(taken)
-            return wait, window, []
-        taken.append((window, key, slot))
-    return 0.0, None, taken
+def _take(window: Window, key: str) -> tuple[float, Slots]:
+    wait, slot = window.attempt(key)
+    return (wait, []) if slot is None else (0.0, [(window, key, slot)])
 
 
 def _audit_failure(request: Request, code: str, client: str) -> None:
@@ -144,7 +190,36 @@ def _audit_failure(request: Request, code: str, client: str) -> None:
     )
 
 
-LOOKUP_MAX_BODY = 8 * 1024  # three short fields: a larger form is refused before it is parsed
+def _raise_alert(request: Request, alert: Alert) -> None:
+    """A result came under attack, or its attack grew: audit entry, warning, metric."""
+    request.app.state.api_metrics.lookup_attack_alerts.inc()
+    log.warning(
+        "citizen lookup under attack: result=%s failures=%d clients=%d proof_of_work_bits=%d",
+        alert.code,
+        alert.failures,
+        alert.clients,
+        alert.bits,
+    )
+    audit.record(
+        request.app.state.services.catalogue,
+        actor="system",
+        action="lookup-attack",
+        subject=f"result:{alert.code}",
+        outcome="alert",
+        detail={"failures": alert.failures, "clients": alert.clients, "bits": alert.bits},
+    )
+
+
+def _failed(request: Request, code: str, client: str, attempt: Attempt | None) -> None:
+    """Record a failed guess: audit, and the result's attack meter (not for a trusted device's own guesses)."""
+    _audit_failure(request, code, client)
+    if attempt is not None:
+        alert = request.app.state.lookup_guard.failed(code, attempt)
+        if alert is not None:
+            _raise_alert(request, alert)
+
+
+LOOKUP_MAX_BODY = 8 * 1024  # a few short fields: a larger form is refused before it is parsed
 
 
 @router.post("/tra-cuu", response_class=HTMLResponse, max_body_size=LOOKUP_MAX_BODY)
@@ -153,23 +228,55 @@ async def lookup(
     ma_ket_qua: Annotated[str, Form(max_length=120)] = "",
     so_dinh_danh: Annotated[str, Form(max_length=40)] = "",
     ngay_sinh: Annotated[str, Form(max_length=40)] = "",
+    csrf_token: Annotated[str, Form(alias=csrf.FIELD, max_length=64)] = "",
+    pow_challenge: Annotated[str, Form(max_length=200)] = "",
+    pow_nonce: Annotated[str, Form(max_length=24)] = "",
 ) -> Response:
-    """Check the applicant; on success grant the download and go to the result page."""
+    """Check the applicant; on success grant the download and go to the result page.
+
+    In order: a forged cross-site post is refused before anything is counted; a trusted device
+    counts against its own window; any other browser against its client's window (all results)
+    and the lookup guard (this result: backoff, and under attack a proof of work per guess).
+    """
     state = request.app.state
-    code = normalise_code(ma_ket_qua)
+    code = _code(ma_ket_qua)
+    if forged := csrf.refusal(request, csrf_token):
+        return _refuse_forged(request, "lookup.html", code, forged)
     client = client_of(request)
+    guard: LookupGuard = state.lookup_guard
     devices = request.cookies.get(DEVICE_COOKIE)
     device = trusted_device(state.portal_secret, devices, code)
-    wait, full, slots = await run_in_threadpool(_attempt, state.limits, client, code, device)
-    if full is not None:
-        return _refuse_limited(request, code, client, wait, code_locked=full is state.limits.lookup_code)
+    attempt: Attempt | None = None
+    if device:
+        wait, slots = await run_in_threadpool(_take, state.limits.lookup_device, device)
+        if wait:
+            return _refuse_limited(request, code, client, wait, "trusted device rate-limited")
+    else:
+        bits = await run_in_threadpool(guard.required_bits, code)
+        proof = None
+        if bits:
+            proof = proof_of_work.check(state.portal_secret, pow_challenge, pow_nonce, code, client)
+            if proof is None or proof.bits < bits - 1:  # one bit of slack: the bar may rise while a browser solves
+                return _refuse_unproven(request, code, client, "missing" if proof is None else "too easy")
+        wait, slots = await run_in_threadpool(_take, state.limits.lookup_ip, client)
+        if wait:
+            return _refuse_limited(request, code, client, wait, "client rate-limited")
+        expect = proof.failures if proof else None
+        attempt = await run_in_threadpool(guard.attempt, client, code, under_attack=bits > 0, expect=expect)
+        if not attempt.allowed:
+            await run_in_threadpool(_forgive, slots)
+            if attempt.stale:
+                return _refuse_unproven(request, code, client, "spent")
+            return _refuse_limited(request, code, client, attempt.wait, "client backing off at this result")
     facts = await run_in_threadpool(_facts, request, code)
     if not passes(facts.applicant if facts else None, so_dinh_danh, ngay_sinh):
-        await run_in_threadpool(_audit_failure, request, code, client)
+        await run_in_threadpool(_failed, request, code, client, attempt)
         state.api_metrics.lookups.labels("failed").inc()
         log.warning("citizen lookup failed: result=%s client=%s", code, client)
         return page(request, "lookup.html", 403, code=code, error=FAILED)
     await run_in_threadpool(_forgive, slots)
+    if not device:
+        await run_in_threadpool(guard.passed, client, code)
     state.api_metrics.lookups.labels("ok").inc()
     log.info("citizen lookup passed: result=%s trusted_device=%s", code, device is not None)
     settings = state.services.settings.api
@@ -220,14 +327,13 @@ def _signed_facts(request: Request, code: str, slots: Slots) -> ResultFacts | No
 async def resultpage(request: Request, code: str) -> HTMLResponse:
     """The QR target: public verification facts; the full view once the applicant's check passed."""
     state = request.app.state
-    code = normalise_code(code)
+    code = _code(code)
     client = client_of(request)
     slots: Slots = []
     if trusted_device(state.portal_secret, request.cookies.get(DEVICE_COOKIE), code) is None:
-        wait, slot = await run_in_threadpool(state.limits.lookup_ip.attempt, client)
-        if slot is None:
-            return _refuse_limited(request, code, client, wait)
-        slots = [(state.limits.lookup_ip, client, slot)]
+        wait, slots = await run_in_threadpool(_take, state.limits.lookup_ip, client)
+        if wait:
+            return _refuse_limited(request, code, client, wait, "client rate-limited")
     facts = await run_in_threadpool(_signed_facts, request, code, slots)
     if facts is None:  # guessing codes: counted against the client
         log.info("result page for unknown or unsigned result=%s client=%s", code, client)
@@ -257,7 +363,7 @@ def _download(request: Request, facts: ResultFacts) -> bytes:
 @router.get("/tra-cuu/ket-qua/{code}/tai-ve")
 async def download(request: Request, code: str) -> Response:
     state = request.app.state
-    code = normalise_code(code)
+    code = _code(code)
     if not grant_allows(state.portal_secret, request.cookies.get(GRANT_COOKIE), code):
         log.warning("citizen download without a grant: result=%s client=%s", code, client_of(request))
         return page(request, "message.html", 403, title="Chưa xác minh người nộp hồ sơ", text=NO_GRANT, code=code)
@@ -283,7 +389,7 @@ async def station_console(request: Request) -> HTMLResponse:
 
 @router.get("/kiem-tra", response_class=HTMLResponse)
 async def verify_form(request: Request, ma: str = "") -> HTMLResponse:
-    return page(request, "verify.html", code=normalise_code(ma))
+    return page(request, "verify.html", code=_code(ma))
 
 
 def _matches(request: Request, code: str, sha256: str) -> bool | None:
@@ -321,17 +427,21 @@ async def _etsi_download(request: Request, data: bytes, name: str, code: str) ->
 @router.post("/kiem-tra", response_class=HTMLResponse)
 async def verify_upload(request: Request) -> Response:
     """Verify any uploaded PDF (streamed, size-limited, rate-limited per client) and show the report."""
-    wait = await run_in_threadpool(verify_quota_wait, request)
-    if wait > 0:
-        seconds = retry_seconds(wait)
-        response = page(request, "verify.html", 429, error=VERIFY_LIMITED.format(seconds=seconds))
-        response.headers["Retry-After"] = str(seconds)
+    if forged := csrf.cross_site(request):  # before the client's quota is spent on a forged post
+        return _refuse_forged(request, "verify.html", "", forged)
+    refused = await run_in_threadpool(verify_refusal, request)
+    if refused:
+        wait, sentence = refused
+        response = page(request, "verify.html", 429, error=sentence)
+        response.headers["Retry-After"] = str(retry_seconds(wait))
         return response
     limit = request.app.state.services.settings.api.verify_max_upload_bytes
     form = await parse_multipart(request, limit, max_files=1, max_fields=4)
     try:
         upload = form.get("tep")
-        code = normalise_code(str(form.get("ma_ket_qua") or ""))
+        code = _code(str(form.get("ma_ket_qua") or ""))
+        if forged := csrf.refusal(request, str(form.get(csrf.FIELD) or "")):
+            return _refuse_forged(request, "verify.html", code, forged)
         wants_etsi = form.get("dang") == "etsi"
         if not isinstance(upload, UploadFile) or not upload.filename:
             return page(request, "verify.html", 422, code=code, error="Vui lòng chọn tệp PDF cần kiểm tra.")

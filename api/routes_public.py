@@ -10,12 +10,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import func, select, text
 
-from api.citizen import is_loopback
 from api.docs import ERRORS, binary_body, error_response
-from api.errors import rate_limited, retry_seconds
+from api.errors import rate_limited
 from api.pages import page
 from api.uploads import read_body
-from api.verification import VERIFY_LIMITED, check_upload, etsi_upload, verify_quota_wait
+from api.verification import check_upload, etsi_upload, verify_refusal
+from sohoa.diskspace import folder_space
 from storage.catalogue.models import Document, Dossier, EResult
 
 router = APIRouter(tags=["public"])
@@ -61,6 +61,7 @@ def _ready(request: Request) -> dict[str, str]:
     workers = services.settings.workers
     if workers.mode == "celery":
         checks["broker"] = _broker(workers.broker_url, services.settings.api.ready_timeout_s)
+    checks["disk_space"] = _disk_space(request)
     return checks
 
 
@@ -75,23 +76,41 @@ def _broker(url: str, timeout: float) -> str:
         return f"error: {type(exc).__name__}"
 
 
-@router.get("/readyz", summary="Readiness: catalogue, object store and (Celery mode) broker reachable")
+def _disk_space(request: Request) -> str:
+    """Either ok, or which watched folders are under ``storage.min_free_bytes`` and how much each has left."""
+    low = [f for f in folder_space(request.app.state.services.settings) if f.low]
+    if not low:
+        return "ok"
+    mib = 1024 * 1024
+    floor = request.app.state.services.settings.storage.min_free_bytes / mib
+    return "low: " + ", ".join(f"{f.name} {f.free_bytes / mib:.1f} MiB free (under {floor:.1f} MiB)" for f in low)
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: catalogue, object store and (Celery mode) broker reachable; free disk space",
+    description="503 `unavailable` when a dependency is unreachable. Low disk space (a folder under "
+    "`storage.min_free_bytes`) answers 200 with status `degraded`: lookups and verification still work, "
+    "and writes that meet a full disk answer 503 STORAGE_FULL with Retry-After.",
+)
 async def readyz(request: Request) -> JSONResponse:
     checks = await run_in_threadpool(_ready, request)
-    ok = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+    reachable = all(v == "ok" for k, v in checks.items() if k != "disk_space")
+    status = "unavailable" if not reachable else "ok" if checks["disk_space"] == "ok" else "degraded"
+    return JSONResponse({"status": status, "checks": checks}, status_code=200 if reachable else 503)
 
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     """Prometheus metrics: step durations and failures of this process, queue depth from the catalogue.
 
-    Served to loopback scrapers, or to others presenting ``api.metrics_token``.
+    Served only to a bearer of ``api.metrics_token``, whatever the client's address: behind a
+    reverse proxy on the same host every request arrives from loopback, so the address proves
+    nothing (and a forwarded one is only as good as the proxy's configuration).
     """
     token = request.app.state.services.settings.api.metrics_token
-    local = request.client is not None and is_loopback(request.client.host)
     presented = request.headers.get("authorization", "").removeprefix("Bearer ")
-    if not local and not (token and hmac.compare_digest(presented.encode(), token.encode())):
+    if not (token and hmac.compare_digest(presented.encode(), token.encode())):
         raise HTTPException(403)
     from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
@@ -103,19 +122,22 @@ async def metrics(request: Request) -> Response:
 
 async def _public_upload(request: Request) -> bytes:
     """The body of a public verification request, within the client's quota and the size limit."""
-    wait = await run_in_threadpool(verify_quota_wait, request)
-    if wait > 0:
-        raise rate_limited(wait, VERIFY_LIMITED.format(seconds=retry_seconds(wait)))
+    refused = await run_in_threadpool(verify_refusal, request)
+    if refused:
+        raise rate_limited(*refused)
     return await read_body(request, request.app.state.services.settings.api.verify_max_upload_bytes)
 
 
 @router.post(
     "/api/v1/verify",
     summary="Verify the signatures of any PDF; the report's sentences are Vietnamese",
+    description="Each client is charged the seconds its checks take (429 RATE_LIMITED with Retry-After once "
+    "they are spent). A file that declares far more than any real signed PDF holds is not verified: it is "
+    "reported not valid with the problem `pdf_too_costly`.",
     openapi_extra=binary_body("The PDF to verify", "application/pdf"),
     responses={
         413: ERRORS[413],
-        429: ERRORS[429],
+        429: error_response("Too many checks, or the client's checks used its seconds (RATE_LIMITED); see Retry-After"),
         503: error_response("Every verification process stayed busy (VERIFY_BUSY); try again later"),
     },
 )
@@ -132,8 +154,11 @@ async def verify_any(request: Request) -> dict:
     responses={
         200: {"content": {"application/xml": {}}, "description": "ETSI TS 119 102-2 ValidationReport"},
         413: ERRORS[413],
-        422: error_response("The file is not a readable signed PDF, or cannot be validated (PDF_HYBRID_XREF)"),
-        429: ERRORS[429],
+        422: error_response(
+            "The file is not a readable signed PDF, cannot be validated (PDF_HYBRID_XREF), or declares far more "
+            "than any real signed PDF holds (PDF_TOO_COSTLY)"
+        ),
+        429: error_response("Too many checks, or the client's checks used its seconds (RATE_LIMITED); see Retry-After"),
         503: error_response("Every verification process stayed busy (VERIFY_BUSY); try again later"),
     },
 )

@@ -1,16 +1,17 @@
-"""Trusted devices: a browser that once passed a result's check is not locked out with everyone else.
+"""Trusted devices: a browser that once passed a result's check is held back by nobody else's guesses.
 
-The per-result failure window stops a guess at one result's check spread over many addresses,
-but on its own it lets anyone who knows a result code (it is printed on the paper, in the QR
-code) lock the applicant out: five wrong tries every window. Per-address windows have the same
-flaw behind carrier-grade NAT, where thousands of phones share one IPv4 address.
+A lookup from any other browser counts against its client (an address, an IPv6 /64): the
+client's window across all results, and ``api.lookup_guard``'s backoff at this result, which
+under attack also asks for a proof of work. Both are per client, so strangers elsewhere cannot
+hold the applicant back; but behind one NAT (carrier-grade NAT puts thousands of phones behind
+one IPv4 address) a stranger's failures are the applicant's address's failures too.
 
 So, after a lookup passes, the browser keeps a long-lived signed cookie (OWASP's "device
 cookies"). Each entry names one result by a keyed tag (not the code itself) and a random device
 id. A later lookup of that result from that browser counts against the device's own window
-instead of the shared per-result and per-address ones. The check is still asked every time:
-the cookie only takes the browser out of the shared lockout, and a stolen cookie buys no more
-guesses per window than one address gets.
+instead, and needs no proof of work. The check is still asked every time: the cookie only takes
+the browser out of what others' guesses cause, and a stolen cookie buys no more guesses per
+window than one address gets.
 
 Entry: ``<result tag>~<device id>~<expiry>~<mac>``; entries joined by ``|``, newest last,
 at most ``MAX_ENTRIES`` (about 80 bytes each).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -16,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import anyio
 from fastapi import Request
 
 from api.citizen import client_of
-from signing.errors import PdfInvalid, PdfTooComplex, VerifyBusy
+from api.verify_admission import budget_refusal, checked
+from signing.errors import PdfInvalid, PdfTooComplex, PdfTooCostly
 from signing.report import VerificationReport, message
 from signing.sandbox import VerifySandbox
 from signing.verify import verify_pdf
@@ -131,23 +132,22 @@ class Verifier:
 
 
 async def check_upload(request: Request, data: bytes) -> ReportView:
-    """Verify an uploaded PDF on the verification threads; VerifyBusy at once when they are all taken.
+    """Verify an uploaded PDF in the sandbox, admitted by ``api.verify_admission``; VerifyBusy when no
+    process came free for this client in time.
 
-    Its own small pool of threads (twice the sandbox's processes), not the shared one: uploads
-    waiting for a sandbox process must not hold the threads that lookups and downloads need.
+    A file refused by its declared size (PDF_TOO_COSTLY) is reported as a file that could not be
+    verified, as one that overran the sandbox is; nothing was spent on it.
     """
-    limiter: anyio.CapacityLimiter = request.app.state.verify_threads
-    if limiter.available_tokens < 1:
-        raise VerifyBusy("every verification thread is taken")
-    return await anyio.to_thread.run_sync(request.app.state.verifier.verify_upload, data, limiter=limiter)
+    try:
+        return await checked(request, request.app.state.verifier.verify_upload, data)
+    except PdfTooCostly as exc:
+        log.warning("uploaded PDF refused before verification: %s", exc.detail)
+        return invalid_view(hashlib.sha256(data).hexdigest(), PdfTooCostly)
 
 
 async def etsi_upload(request: Request, data: bytes) -> str:
-    """As :func:`check_upload`, for the ETSI XML report."""
-    limiter: anyio.CapacityLimiter = request.app.state.verify_threads
-    if limiter.available_tokens < 1:
-        raise VerifyBusy("every verification thread is taken")
-    return await anyio.to_thread.run_sync(request.app.state.verifier.etsi_upload, data, limiter=limiter)
+    """As :func:`check_upload`, for the ETSI XML report; PDF_TOO_COSTLY is raised (a coded 422)."""
+    return await checked(request, request.app.state.verifier.etsi_upload, data)
 
 
 VERIFY_LIMITED = "Bạn đã kiểm tra quá nhiều tệp trong thời gian ngắn. Vui lòng thử lại sau {seconds} giây."
@@ -166,3 +166,15 @@ def verify_quota_wait(request: Request) -> float:
         state.api_metrics.rate_limited.labels("verify").inc()
         log.warning("public verification rate-limited for client %s; retry in %.0f s", client, wait)
     return wait
+
+
+def verify_refusal(request: Request) -> tuple[float, str] | None:
+    """(Retry-After seconds, the Vietnamese sentence) when this client may not check a file now, else None.
+
+    Both limits, before the upload is read: the number of checks (:func:`verify_quota_wait`) and
+    the sandbox seconds its recent checks used (``api.verify_admission``). Blocking: call on a thread.
+    """
+    wait = verify_quota_wait(request)
+    if wait > 0:
+        return wait, VERIFY_LIMITED.format(seconds=max(1, math.ceil(wait)))
+    return budget_refusal(request)

@@ -68,6 +68,12 @@ def _check_file(path: Path) -> str:
     return kind
 
 
+# What Pillow raises on a damaged file besides its I/O errors: a TIFF frame cut off inside its
+# directory has no size (``TypeError("Missing dimensions")``, met on seeking to it), a bad tag
+# table an IndexError or struct.error. Each is the file's fault: IMAGE_CORRUPT, never a retry.
+_UNREADABLE = (OSError, SyntaxError, ValueError, TypeError, struct.error, EOFError, IndexError)
+
+
 def _open(path: Path, max_pixels: int) -> Image.Image:
     """Open lazily (header only) and refuse oversized images before any pixel is decoded."""
     try:
@@ -78,7 +84,7 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
         raise ImageTooLarge(f"{path.name}: {exc}") from exc
     except UnidentifiedImageError as exc:
         raise NotAnImage(path.name) from exc
-    except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
+    except _UNREADABLE as exc:
         raise ImageCorrupt(f"{path.name}: {exc}") from exc
     if image.format not in RASTER_FORMATS:
         image.close()
@@ -104,7 +110,7 @@ def count_pages(path: Path, max_pixels: int) -> int:
     with image:
         try:
             return int(getattr(image, "n_frames", 1))
-        except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
+        except _UNREADABLE as exc:
             raise ImageCorrupt(f"{path.name}: {exc}") from exc
 
 
@@ -128,7 +134,7 @@ def load_pages(path: Path, *, max_pixels: int, timeout_s: int = 120) -> Iterator
                 yield page
         except Image.DecompressionBombError as exc:
             raise ImageTooLarge(f"{path.name}: {exc}") from exc
-        except (OSError, SyntaxError, ValueError, struct.error, EOFError, IndexError) as exc:
+        except _UNREADABLE as exc:
             raise ImageCorrupt(f"{path.name}: {exc}") from exc
 
 

@@ -155,3 +155,10 @@ PdfNotSigned = error(
     "Tệp PDF không có chữ ký số nào nên không có gì để lập báo cáo kiểm tra.",
     "The PDF carries no signature, so there is nothing to report on.",
 )
+PdfTooCostly = error(
+    "PDF_TOO_COSTLY",
+    "Tệp PDF khai báo dữ liệu lớn bất thường (dữ liệu chữ ký, số đối tượng, số trang hoặc số lần sửa đổi vượt xa "
+    "một tệp ký số thật) nên không được kiểm tra. Tệp có thể đã được tạo ra có chủ ý để làm quá tải hệ thống.",
+    "The PDF declares far more than any real signed file holds (signature data, objects, pages or revisions), "
+    "so it is not verified; it may have been crafted to overload the verifier.",
+)

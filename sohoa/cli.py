@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from sohoa.logging_setup import setup_logging
-from sohoa.settings import Settings, get_settings
+from sohoa.settings import Settings, get_settings, local_url
 from storage.commands import register as register_storage_commands
 
 if TYPE_CHECKING:
@@ -44,12 +44,14 @@ def serve(host: str | None, port: int | None, sample: bool, processes: int) -> N
     import uvicorn
 
     from api.app import create_app
+    from api.serving import uvicorn_options
     from sohoa.bootstrap import prepare
     from storage.objectstore.links import load_or_create_secret
     from workers.services import Services
 
     settings = _serve_settings(get_settings(), host, port)
-    bind = {"host": settings.api.host, "port": settings.api.port, "log_level": "info"}
+    bind = uvicorn_options(settings)
+    _log_addresses(settings)
     if processes == 1:
         uvicorn.run(create_app(settings, ingest_sample=sample), **bind)
         return
@@ -82,6 +84,22 @@ def serve(host: str | None, port: int | None, sample: bool, processes: int) -> N
         raise click.ClickException(f"{exc}: the service is stopped (the process's own error is logged above)") from exc
 
 
+def _log_addresses(settings: Settings) -> None:
+    """Say where the service listens and which address its links and QR codes name (and when that is a guess)."""
+    import logging
+
+    api, log = settings.api, logging.getLogger("sohoa.serve")
+    log.info("listening on %s; links and QR codes name %s", local_url(api.host, api.port), api.base_url)
+    if api.public_base_url is None and api.host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning(
+            "SOHOA_API__PUBLIC_BASE_URL is not set: QR codes and download links name %s, which only this host "
+            "reaches; set it to the address citizens and agencies use",
+            api.base_url,
+        )
+    if api.trusted_proxies:
+        log.info("X-Forwarded-For and X-Forwarded-Proto are believed from %s", ", ".join(api.trusted_proxies))
+
+
 def _serve_settings(settings: Settings, host: str | None, port: int | None) -> Settings:
     """The settings a service runs with: ``--host``/``--port`` are its api.host/api.port, and, as the
     development PKI's CRL/OCSP responder, it is where that PKI's certificates point (a PKI made
@@ -97,7 +115,9 @@ def _serve_settings(settings: Settings, host: str | None, port: int | None) -> S
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--url", default=None, help="Service URL (default: settings api.public_base_url).")
+@click.option(
+    "--url", default=None, help="Service URL (default: SOHOA_API__PUBLIC_BASE_URL, else http://<api host>:<api port>)."
+)
 @click.option(
     "--key", envvar="SOHOA_API_KEY", default=None, help="Station API key (default: var/dev-credentials.json)."
 )
@@ -112,7 +132,7 @@ def ingest(path: Path, url: str | None, key: str | None, idempotency_key: str | 
         if not creds.exists():
             raise click.UsageError("no --key given and no var/dev-credentials.json (start the service once)")
         key = json.loads(creds.read_text())["station_key"]
-    status = push_and_follow(url or settings.api.public_base_url, key, path, idempotency_key)
+    status = push_and_follow(url or settings.api.base_url, key, path, idempotency_key)
     click.echo(f"Hồ sơ {status['dossier_code']}: {status['state']}")
     for comp in status["components"]:
         doc = comp.get("document") or {}
@@ -362,8 +382,11 @@ def worker(queues: str | None, concurrency: int | None, metrics_port: int | None
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="sohoa-metrics-"))
         from prometheus_client import CollectorRegistry, multiprocess, start_http_server
 
+        from workers.metrics import register_disk_space
+
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
+        register_disk_space(settings, registry)  # this host's own work and temporary folders
         start_http_server(metrics_port, addr="127.0.0.1", registry=registry)
     from workers.celery_app import app
 

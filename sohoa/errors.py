@@ -91,6 +91,14 @@ ObjectStoreUnavailable = error(
     "The object store is temporarily unreachable. The step will be retried.",
     retryable=True,
 )
+StorageFull = error(
+    "STORAGE_FULL",
+    "Bộ nhớ lưu trữ của hệ thống đã đầy nên dữ liệu chưa được tiếp nhận. "
+    "Các hồ sơ đang xử lý vẫn được giữ nguyên; vui lòng gửi lại sau ít phút.",
+    "The service's storage is full, so the data was not accepted. "
+    "Work in progress is kept; send it again in a few minutes.",
+    retryable=True,
+)
 IntegrityError = error(
     "OBJECT_INTEGRITY",
     "Dữ liệu lưu trữ không khớp mã băm (có thể đã bị thay đổi). Liên hệ quản trị viên.",

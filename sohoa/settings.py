@@ -7,6 +7,7 @@ and a development PKI, all under ``./var``.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -168,6 +169,13 @@ class StorageSettings(_Section):
     link_secret_file: Path | None = None
     retry_total_s: float = Field(default=90.0, ge=0)
     multipart_part_size: int = Field(default=16 * 1024 * 1024, ge=5 * 1024 * 1024)
+    # Free bytes under which a folder the service writes to (var_dir, the local object store, the temp
+    # folder) counts as low: /readyz says "degraded" and names it, sohoa_disk_low{folder} is 1. Set it to
+    # what a busy hour of batches needs, so that operators hear of it before writes fail. 0: never low.
+    min_free_bytes: int = Field(default=1024**3, ge=0)
+    # A write refused for lack of space: Retry-After (s) of the 503 STORAGE_FULL answer, and how long a
+    # step that met a full disk waits before it runs again (that attempt is not counted against it).
+    full_retry_after_s: int = Field(default=60, ge=1, le=3600)
 
 
 class WorkerSettings(_Section):
@@ -191,8 +199,25 @@ class ApiSettings(_Section):
     # memory): mostly CPU under one GIL, where more threads only trade the GIL back and forth
     # (scale with processes). Larger batches, mostly I/O, use the general thread pool.
     receipt_threads: int = Field(default=4, ge=1)
-    public_base_url: str = "http://127.0.0.1:8000"
+    # The service's public address: QR codes on e-results, agency download links, `sohoa ingest`'s
+    # default. None: http://<host>:<port> (127.0.0.1 for a wildcard host), read with ``base_url``.
+    # Set it behind a reverse proxy (links never follow a request's Host header).
+    public_base_url: str | None = None
+    # /metrics answers only a bearer of this token, whatever the client's address: behind a local
+    # reverse proxy every request comes from loopback. None: /metrics answers no one.
     metrics_token: str | None = None
+    # Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses or CIDR
+    # networks). Empty: none, the socket's peer is the client (uvicorn alone would trust 127.0.0.1).
+    trusted_proxies: tuple[str, ...] = ()
+    # Slow clients: a request head must be whole within header_timeout_s of the connection (first
+    # request) or of its first byte (later ones), and at most max_header_bytes; a request body that
+    # stops arriving for body_timeout_s is answered 408. Idle keep-alive connections close after
+    # keep_alive_timeout_s; past limit_concurrency connections or tasks a process answers 503.
+    header_timeout_s: float = Field(default=15.0, gt=0, le=300)
+    max_header_bytes: int = Field(default=64 * 1024, ge=4096)
+    body_timeout_s: float = Field(default=60.0, gt=0)
+    keep_alive_timeout_s: int = Field(default=5, ge=1, le=300)
+    limit_concurrency: int = Field(default=1000, ge=10)
     # Per-station token bucket on batch pushes: sustained rate and burst.
     station_batches_per_minute: float = Field(default=120.0, gt=0)
     station_burst: int = Field(default=40, ge=1)
@@ -207,10 +232,39 @@ class ApiSettings(_Section):
     # Public signature checks (API and the /kiem-tra page) per client address: sustained rate and burst.
     verify_per_minute_per_ip: float = Field(default=30.0, gt=0)
     verify_burst_per_ip: int = Field(default=10, ge=1)
+    # ...and by the sandbox seconds those checks really used (api.verify_admission): each client may use
+    # verify_seconds_burst at once, refilled at verify_seconds_per_minute; past that, 429 with Retry-After.
+    # A citizen's check of a B-LTA result takes well under a second: 20 s a minute is 20 such checks or
+    # more, while a client sending files that take half a minute each gets one through every 90 s.
+    verify_seconds_per_minute: float = Field(default=20.0, gt=0)
+    verify_seconds_burst: float = Field(default=60.0, gt=0)
+    # Sandbox processes (of verify_processes, at most all but one) kept for clients in good standing: no
+    # check of theirs running and more than half their seconds left. One client flooding never holds them.
+    verify_reserved_processes: int = Field(default=1, ge=0)
     # Citizen lookups: failures allowed per client address and per result code in a sliding window.
     lookup_window_s: int = Field(default=900, ge=1)
     lookup_max_failures_per_ip: int = Field(default=10, ge=1)
+    # Failures a trusted device (a browser that passed a result's check before) may make at that result per window.
     lookup_max_failures_per_code: int = Field(default=5, ge=1)
+    # Per client and result (api.lookup_guard): failures with no wait, then a wait of lookup_backoff_base_s,
+    # doubled after each further failure up to lookup_backoff_max_s. Nothing one client does makes another wait.
+    lookup_free_failures: int = Field(default=3, ge=1)
+    lookup_backoff_base_s: float = Field(default=30.0, gt=0)
+    lookup_backoff_max_s: float = Field(default=4 * 3600.0, gt=0)
+    # A result with failures from this many clients is under attack: an alert, a stricter backoff for every
+    # client (free failures, first wait, longest wait) and a proof of work with each guess.
+    lookup_attack_clients: int = Field(default=3, ge=2)
+    lookup_attack_free_failures: int = Field(default=2, ge=1)
+    lookup_attack_backoff_base_s: float = Field(default=3600.0, gt=0)
+    lookup_attack_backoff_max_s: float = Field(default=86400.0, gt=0)
+    # A client's failures at a result, and a result's attack state, last this long after the last failure
+    # (at least the longest wait: a wait outliving its failures would end early).
+    lookup_failure_memory_s: float = Field(default=86400.0, gt=0)
+    # The proof of work (leading zero bits of SHA-256): from min as an attack starts, one bit more per doubling
+    # of its failures, up to max (22: about 4 million hashes, seconds on a phone); a challenge's lifetime.
+    lookup_pow_min_bits: int = Field(default=16, ge=1, le=30)
+    lookup_pow_max_bits: int = Field(default=22, ge=1, le=30)
+    lookup_pow_ttl_s: float = Field(default=300.0, ge=10)
     # Lifetime of the download grant a citizen gets after passing the check.
     portal_grant_ttl_s: int = Field(default=900, ge=30)
     # The portal's HMAC key (download grants, trusted devices, client tags); default <var_dir>/portal-secret.
@@ -223,6 +277,63 @@ class ApiSettings(_Section):
     rate_limit_redis_url: str | None = None
     rate_limit_prefix: str = Field(default="sohoa:rl:", pattern=r"^[A-Za-z0-9:._-]{1,64}$")
     ready_timeout_s: float = Field(default=2.0, gt=0)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_public_base_url(cls, url: str | None) -> str | None:
+        return None if url is None else normalise_base_url(url)
+
+    @model_validator(mode="after")
+    def _check_lookup_guard(self) -> ApiSettings:
+        if self.lookup_pow_max_bits < self.lookup_pow_min_bits:
+            raise ValueError("api.lookup_pow_max_bits must be at least api.lookup_pow_min_bits")
+        if self.lookup_failure_memory_s < max(self.lookup_backoff_max_s, self.lookup_attack_backoff_max_s):
+            raise ValueError("api.lookup_failure_memory_s must be at least the longest lookup backoff")
+        return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, proxies: tuple[str, ...]) -> tuple[str, ...]:
+        try:  # "*" or a name is refused: only the proxies' own addresses may vouch for a client's
+            return tuple(str(ipaddress.ip_network(p.strip(), strict=False)) for p in proxies)
+        except ValueError as exc:
+            raise ValueError(f"api.trusted_proxies takes IP addresses or CIDR networks: {exc}") from None
+
+    @property
+    def base_url(self) -> str:
+        """The public address links and QR codes name: ``public_base_url``, else this host and port."""
+        return self.public_base_url or local_url(self.host, self.port)
+
+
+def local_url(host: str, port: int) -> str:
+    """``http://host:port`` for a bind address, 127.0.0.1 for a wildcard one, an IPv6 one in brackets."""
+    host = host if host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+class IntakeSettings(_Section):
+    """What one batch, and one station in one day, may cost the pipeline (env ``SOHOA_INTAKE__…``).
+
+    Pages count every reference: a scan named 200 times is OCR'd 200 times. Expanded bytes are
+    the scans' sizes once unzipped, also per reference. Days are Vietnam's (UTC+7).
+    """
+
+    # One batch: pages to OCR and bytes to expand (a dossier is typically 2-5 components of 1-4 pages).
+    batch_max_pages: int = Field(default=1000, ge=1)
+    batch_max_expanded_mb: int = Field(default=1024, ge=1)
+    # Expanded bytes at most this many times the upload once past batch_expansion_floor_mb: scans
+    # (JPEG, PDF) barely compress, so a small zip that unfolds into hundreds of MB is refused.
+    batch_max_expansion: float = Field(default=20.0, ge=1.0)
+    batch_expansion_floor_mb: int = Field(default=32, ge=0)
+    # One station in one day (persisted in the catalogue: a restart does not reset it).
+    station_daily_pages: int = Field(default=20_000, ge=1)
+    station_daily_expanded_mb: int = Field(default=20 * 1024, ge=1)
+    # Reuse at intake, per station and day: distinct applicants whose stored documents it may ask about;
+    # distinct birth dates it may give for one applicant (one applicant has one: more is guessing, and
+    # 2 leaves room for a typo); the distinct-applicant count reported as unusual (audit, log, metric).
+    reuse_daily_applicants: int = Field(default=300, ge=1)
+    reuse_birth_dates_per_applicant: int = Field(default=2, ge=1)
+    reuse_alert_applicants: int = Field(default=150, ge=1)
 
 
 class Settings(BaseSettings):
@@ -237,6 +348,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     workers: WorkerSettings = WorkerSettings()
     api: ApiSettings = ApiSettings()
+    intake: IntakeSettings = IntakeSettings()
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -264,8 +376,7 @@ class Settings(BaseSettings):
         """Base URL for the CRLs and OCSP responder of a new development PKI (``signing.dev_pki_url``)."""
         if self.signing.dev_pki_url:
             return self.signing.dev_pki_url
-        host = self.api.host if self.api.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
-        return f"http://{f'[{host}]' if ':' in host else host}:{self.api.port}/dev/pki"
+        return f"{local_url(self.api.host, self.api.port)}/dev/pki"
 
     @property
     def objects_dir(self) -> Path:

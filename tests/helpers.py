@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -69,3 +70,17 @@ def run_steps(services: Any, queues: tuple[str, ...] = ("sign", "store")) -> lis
     while (step_id := runner.claim_next(queues)) is not None:
         ran.append(runner.run(step_id))
     return ran
+
+
+# A Redis database of the test servers for rate-limit state (tests/servers.py starts Redis on 6379).
+RATE_LIMIT_REDIS_URL = os.environ.get("SOHOA_TEST_RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379/12")
+
+
+class FakeClock:
+    """A clock a test moves by hand (``clock.now += 60``) for limiters and budgets."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

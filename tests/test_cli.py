@@ -87,3 +87,64 @@ def test_serve_port_is_the_port_the_service_names(monkeypatch: pytest.MonkeyPatc
     assert bound["port"] == 8123 and settings.api.port == 8123  # type: ignore[attr-defined]
     assert settings.dev_pki_url == "http://127.0.0.1:8123/dev/pki"  # type: ignore[attr-defined]
     assert dict(os.environ) == before  # one process: nothing is left in the environment of the caller
+
+
+def _serve_captured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str) -> dict[str, object]:
+    """What ``sohoa serve ARGS`` would hand uvicorn.run, and the settings it would build the app with."""
+    import uvicorn
+    from click.testing import CliRunner
+
+    import api.app
+    from sohoa.cli import main
+    from sohoa.settings import get_settings
+
+    bound: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **bind: bound.update(bind))
+    monkeypatch.setattr(api.app, "create_app", lambda settings, ingest_sample=False: bound.update(settings=settings))
+    monkeypatch.setenv("SOHOA_VAR_DIR", str(tmp_path / "var"))
+    for name in ("SOHOA_API__PORT", "SOHOA_API__PUBLIC_BASE_URL", "SOHOA_SIGNING__DEV_PKI_URL"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()  # the command reads this environment, not one cached before
+    try:
+        result = CliRunner().invoke(main, ["serve", *args])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    return bound
+
+
+def test_serve_port_is_the_public_address_and_no_forwarding_header_is_trusted(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``serve --port N``: QR codes, agency links and ingest name port N; X-Forwarded-For is believed from no one."""
+    bound = _serve_captured(monkeypatch, tmp_path, "--port", "8123")
+    assert bound["settings"].api.base_url == "http://127.0.0.1:8123"  # type: ignore[attr-defined]
+    assert bound["proxy_headers"] is False and bound["forwarded_allow_ips"] == []
+    monkeypatch.setenv("SOHOA_API__TRUSTED_PROXIES", '["10.0.0.5"]')
+    bound = _serve_captured(monkeypatch, tmp_path, "--port", "8123")
+    assert bound["proxy_headers"] is True and "10.0.0.5/32" in bound["forwarded_allow_ips"]  # type: ignore[operator]
+
+
+def test_ingest_pushes_to_the_configured_port_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    import sohoa.station_client
+    from sohoa.cli import main
+    from sohoa.settings import get_settings
+
+    pushed: list[str] = []
+
+    def push(url: str, key: str, path: Path, idempotency_key: str | None) -> dict:
+        pushed.append(url)
+        return {"dossier_code": "x", "state": "done", "components": []}
+
+    monkeypatch.setattr(sohoa.station_client, "push_and_follow", push)
+    monkeypatch.setenv("SOHOA_API__PORT", "8123")
+    monkeypatch.delenv("SOHOA_API__PUBLIC_BASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["ingest", str(tmp_path), "--key", "k"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert pushed == ["http://127.0.0.1:8123"]

@@ -8,6 +8,10 @@ A zip is read in place: its members are hashed while streamed, never copied out,
 receipt costs one read of the upload. The ``unpack`` pipeline step later extracts each
 member from the stored archive (``extract_members``) under the same bounds, checking it
 against the hash taken here.
+
+While hashed, each scan's pages are counted (``workers.scan_pages``: a PDF's pages, a TIFF's
+frames), so that ``ParsedBatch.pages`` and ``expanded_bytes`` say what the batch will cost
+the pipeline, every reference counted; ``workers.budgets`` bounds them.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from digitizer.model import DOCUMENT_TYPES
 from sohoa.errors import BatchInvalid, IntegrityError, ManifestInvalid, SohoaError, UnsafePath
 from sohoa.identifiers import DOSSIER_CODE, OWNER_ID, PROCEDURE_CODE
-from workers.errors import BatchTooLarge, FileMissing, MemberUnreadable
+from workers.errors import BatchTooLarge, BatchTooManyPages, FileMissing, MemberUnreadable
+from workers.scan_pages import PageCounter
 
 MAX_MEMBERS = 2000
 MAX_MEMBER_BYTES = 200 * 1024 * 1024
@@ -85,6 +90,8 @@ class BatchFile:
     size: int
     path: Path | None = None
     member: str | None = None
+    pages: int = 1
+    """What the scan costs the pipeline: a PDF's pages, a TIFF's frames, 1 for an image."""
 
 
 @dataclass
@@ -103,6 +110,45 @@ class ParsedBatch:
     """The zip the scans are members of; None for a folder batch."""
     archive_sha256: str | None = None
     """The zip's SHA-256, when the caller hashed it as it arrived."""
+    archive_bytes: int | None = None
+    """The zip's size as uploaded; None for a folder batch."""
+
+    @property
+    def pages(self) -> int:
+        """Pages the pipeline will OCR: every reference counts, a scan named twice is OCR'd twice."""
+        return sum(f.pages for comp in self.components for f in comp.files)
+
+    @property
+    def expanded_bytes(self) -> int:
+        """Bytes the pipeline will unpack and read, once per reference (as ``pages``)."""
+        return sum(f.size for comp in self.components for f in comp.files)
+
+
+@dataclass(frozen=True)
+class CostBounds:
+    """What one batch may cost the pipeline (``workers.budgets.bounds_of`` makes it from the settings).
+
+    Given to ``read_batch``, the bytes are checked against the zip's directory before a scan is
+    read, and the pages as the scans are counted, so a refused batch is refused early.
+    """
+
+    max_pages: int
+    max_expanded_bytes: int
+    max_expansion: float
+    expansion_floor: int
+
+    def check_bytes(self, expanded: int, upload: int | None) -> None:
+        if expanded > self.max_expanded_bytes:
+            raise BatchTooLarge(f"scans expand to {expanded} bytes, at most {self.max_expanded_bytes}")
+        if upload is not None and expanded > max(self.expansion_floor, upload * self.max_expansion):
+            raise BatchTooLarge(
+                f"a {upload}-byte upload expands to {expanded} bytes "
+                f"(more than {self.max_expansion:g} times, past {self.expansion_floor} bytes)"
+            )
+
+    def check_pages(self, pages: int) -> None:
+        if pages > self.max_pages:
+            raise BatchTooManyPages(f"{pages} pages to digitise, at most {self.max_pages}")
 
 
 def safe_member_name(name: str) -> str:
@@ -144,6 +190,10 @@ class _Source:
         """A scan on local disk with its SHA-256, never held whole in memory."""
         raise NotImplementedError
 
+    def declared_size(self, name: str) -> int:
+        """The scan's size before it is read (a zip's directory; a file's size); 0 when absent or unsafe."""
+        raise NotImplementedError
+
 
 class _ZipSource(_Source):
     def __init__(self, zf: zipfile.ZipFile):
@@ -171,6 +221,10 @@ class _ZipSource(_Source):
         if info is None:
             raise FileMissing(name)
         return info
+
+    def declared_size(self, name: str) -> int:
+        info = self.members.get(name)  # the reader refuses a member longer than its header says
+        return info.file_size if info is not None else 0
 
     def read_small(self, name: str, limit: int) -> bytes:
         info = self._info(name)
@@ -202,11 +256,12 @@ class _ZipSource(_Source):
                 yield chunk
 
     def fetch(self, name: str) -> BatchFile:
-        digest, size = hashlib.sha256(), 0
+        digest, size, counter = hashlib.sha256(), 0, PageCounter()
         for chunk in self.chunks(name):
             size += len(chunk)
             digest.update(chunk)
-        return BatchFile(PurePosixPath(name).name, digest.hexdigest(), size, member=name)
+            counter.feed(chunk)
+        return BatchFile(PurePosixPath(name).name, digest.hexdigest(), size, member=name, pages=counter.pages(name))
 
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip member's local file header (APPNOTE 4.3.7)
@@ -286,6 +341,12 @@ class _DirSource(_Source):
             raise BatchTooLarge(name)
         return path
 
+    def declared_size(self, name: str) -> int:
+        try:
+            return self._path(name).stat().st_size
+        except SohoaError:
+            return 0
+
     def read_small(self, name: str, limit: int) -> bytes:
         path = self._path(name)
         if path.stat().st_size > limit:
@@ -294,15 +355,33 @@ class _DirSource(_Source):
 
     def fetch(self, name: str) -> BatchFile:
         path = self._path(name)
-        digest, size = hashlib.sha256(), 0
+        digest, size, counter = hashlib.sha256(), 0, PageCounter()
         with path.open("rb") as fh:
             while chunk := fh.read(CHUNK):
                 size += len(chunk)
                 digest.update(chunk)
-        return BatchFile(PurePosixPath(name).name, digest.hexdigest(), size, path=path)
+                counter.feed(chunk)
+        return BatchFile(PurePosixPath(name).name, digest.hexdigest(), size, path=path, pages=counter.pages(name))
 
 
-def _collect(source: _Source) -> tuple[Manifest, list[BatchComponent], str]:
+def _declared_bytes(source: _Source, manifest: Manifest) -> int:
+    """What the manifest's references will expand to, by the sizes declared before reading (per reference)."""
+    sizes: dict[str, int] = {}
+    total = 0
+    for spec in manifest.components:
+        for name in spec.files:
+            if name not in sizes:
+                try:
+                    sizes[name] = source.declared_size(safe_member_name(name))
+                except SohoaError:
+                    sizes[name] = 0  # an unsafe name: that component fails, nothing is read
+            total += sizes[name]
+    return total
+
+
+def _collect(
+    source: _Source, bounds: CostBounds | None = None, upload: int | None = None
+) -> tuple[Manifest, list[BatchComponent], str]:
     batch_hash = hashlib.sha256(b"sohoa-batch:")
     try:
         manifest_raw = source.read_small("manifest.json", MAX_MANIFEST_BYTES)
@@ -312,8 +391,11 @@ def _collect(source: _Source) -> tuple[Manifest, list[BatchComponent], str]:
         raise BatchInvalid(exc.detail) from exc
     manifest = parse_manifest(manifest_raw)
     batch_hash.update(manifest_raw)
+    if bounds is not None:
+        bounds.check_bytes(_declared_bytes(source, manifest), upload)
     components = []
     fetched: dict[str, BatchFile] = {}  # a manifest may name a file again: it is read once
+    pages = 0  # every reference's pages so far: counting stops as soon as they are too many
     for spec in manifest.components:
         comp = BatchComponent(spec)
         try:
@@ -324,29 +406,39 @@ def _collect(source: _Source) -> tuple[Manifest, list[BatchComponent], str]:
                     scan = fetched[member] = source.fetch(member)
                 batch_hash.update(bytes.fromhex(scan.sha256))
                 comp.files.append(scan)
+                pages += scan.pages
+                if bounds is not None:
+                    bounds.check_pages(pages)
+        except BatchTooManyPages:
+            raise
         except SohoaError as exc:
+            pages -= sum(f.pages for f in comp.files)
             comp.files.clear()
             comp.error = exc
         components.append(comp)
     return manifest, components, batch_hash.hexdigest()
 
 
-def read_batch(path: Path, *, archive_sha256: str | None = None, data: bytes | None = None) -> ParsedBatch:
+def read_batch(
+    path: Path, *, archive_sha256: str | None = None, data: bytes | None = None, bounds: CostBounds | None = None
+) -> ParsedBatch:
     """Read a batch from a folder or a zip file; zip members are hashed in place, not extracted.
 
     ``archive_sha256``: the zip's hash, when the caller took it while writing the file.
     ``data``: the zip file's bytes, when the caller still holds them (a small upload): read
-    from there instead of from disk.
+    from there instead of from disk. ``bounds``: refuse a batch that would cost more, as early
+    as it shows (``ingest`` checks the whole batch again).
     """
     if path.is_dir():
-        return ParsedBatch(*_collect(_DirSource(path)))
+        return ParsedBatch(*_collect(_DirSource(path), bounds))
     try:
         if data is not None:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 source: _ZipSource = _MemoryZipSource(zf, data)
-                return ParsedBatch(*_collect(source), archive=path, archive_sha256=archive_sha256)
+                return ParsedBatch(*_collect(source, bounds, len(data)), path, archive_sha256, len(data))
+        size = path.stat().st_size
         with zipfile.ZipFile(path) as zf:
-            return ParsedBatch(*_collect(_ZipSource(zf)), archive=path, archive_sha256=archive_sha256)
+            return ParsedBatch(*_collect(_ZipSource(zf), bounds, size), path, archive_sha256, size)
     except _UNREADABLE_ZIP as exc:
         raise BatchInvalid(str(exc)) from exc
 

@@ -29,3 +29,25 @@ MemberUnreadable = error(
     "A file in the batch cannot be read (password-protected, damaged or compressed by an unsupported method). "
     "Zip the file again as a plain zip without a password and send this component again.",
 )
+BatchTooManyPages = error(
+    "BATCH_TOO_MANY_PAGES",
+    "Lô hồ sơ có quá nhiều trang cần số hóa (mỗi lần một tệp được nêu trong manifest.json đều được tính). "
+    "Chia hồ sơ thành các lô nhỏ hơn và gửi lại.",
+    "The batch holds too many pages to digitise (every time manifest.json names a file counts). "
+    "Split it into smaller batches and send them again.",
+)
+StationDailyQuota = error(
+    "STATION_DAILY_QUOTA",
+    "Trạm quét đã dùng hết hạn mức số hóa trong ngày (số trang hoặc dung lượng sau giải nén). Lô hồ sơ chưa "
+    "được tiếp nhận: gửi lại sau thời gian chờ ghi trong Retry-After (sang ngày mới) hoặc đề nghị quản trị viên "
+    "nâng hạn mức.",
+    "The station has used up its digitisation budget for the day (pages or unpacked bytes). Nothing was recorded: "
+    "send the batch again after Retry-After (the next day), or ask the operator for a larger budget.",
+)
+DossierCodeForeign = error(
+    "DOSSIER_CODE_FOREIGN",
+    "Mã hồ sơ không mang mã đơn vị tiếp nhận của trạm quét này. Kiểm tra lại mã hồ sơ: "
+    "trạm chỉ gửi hồ sơ do đơn vị mình tiếp nhận.",
+    "The dossier code does not carry this station's receiving-unit code. Check the code: "
+    "a station sends only the dossiers its own unit received.",
+)

@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 from storage.catalogue.db import DriverSQL
 from storage.catalogue.models import Component, ComponentState, Dossier, StepState, utcnow
 from storage.objectstore import Bucket, StoredObject, content_key
+from workers import budgets
 from workers.batch import BatchFile, ParsedBatch
+from workers.budgets import BatchCost
 from workers.errors import DossierExists
 from workers.pipeline import first_step
 from workers.services import Services
@@ -203,6 +205,24 @@ def _record(
     return Receipt(dossier_id, m.dossier_code, True, m.applicant_id, views)
 
 
+def _over_budget(
+    services: Services, batch: ParsedBatch, station_id: int, key: str | None, cost: BatchCost
+) -> Receipt | None:
+    """None when the batch fits the station's day; else its earlier receipt if it is a repeat, else the refusal.
+
+    Read before anything is stored, so that a refused batch leaves no object behind.
+    """
+    limits = services.settings.intake
+    with services.catalogue.autocommit() as db:  # every station's receipt reads it: one statement, no transaction
+        if budgets.fits_today(db.connection, station_id, cost, limits, budgets.vietnam_day()):
+            return None
+    with services.catalogue.transaction(readonly=True) as conn:
+        receipt = _existing(conn, batch, station_id, key)
+    if receipt is None:
+        raise budgets.over_quota(limits)
+    return receipt
+
+
 def ingest(
     services: Services,
     batch: ParsedBatch,
@@ -212,15 +232,25 @@ def ingest(
 ) -> Receipt:
     """Record a batch; idempotent on (station, idempotency key) and on the dossier code + content.
 
-    The bytes are stored first (content-addressed: a repeat rewrites nothing), then one
-    transaction finds or records the dossier.
+    The batch's cost is checked first (``workers.budgets``): over a per-batch bound, or past
+    what its station has left today, it is refused before anything is stored (a repeat of a
+    batch already recorded still gets its receipt). Then the bytes are stored
+    (content-addressed: a repeat rewrites nothing), and one transaction finds or records the
+    dossier, charging the station's day with it.
     """
+    limits = services.settings.intake
+    cost = budgets.check_batch(batch, limits)
+    if station_id is not None and (repeat := _over_budget(services, batch, station_id, idempotency_key, cost)):
+        return repeat
     archive, scans = _store(services, batch)
 
     def find_or_record() -> Receipt:
         with services.catalogue.transaction(durable=True) as conn:  # a receipt must outlive a power loss
             receipt = _existing(conn, batch, station_id, idempotency_key)
             if receipt is None:
+                day = budgets.vietnam_day()
+                if station_id is not None and not budgets.charge(conn, station_id, cost, limits, day):
+                    raise budgets.over_quota(limits)  # taken meanwhile by another push: nothing recorded
                 receipt = _record(conn, batch, station_id, idempotency_key, archive, scans)
         if receipt.created:
             log.info("ingested dossier %s with %d components", receipt.dossier_code, len(batch.components))

@@ -1,4 +1,5 @@
-"""Prometheus metrics of the pipeline: step durations, outcomes by code, queue depth from the catalogue."""
+"""Prometheus metrics of the pipeline: step durations, outcomes by code, queue depth from the catalogue, and
+the free space of the folders the service writes to."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
+from sohoa.diskspace import folder_space
+from sohoa.settings import Settings
 from storage.catalogue.models import JobStep, StepState
 
 STEP_SECONDS = Histogram(
@@ -43,5 +46,38 @@ class QueueDepthCollector:
 
 def register_queue_depth(catalogue, registry: CollectorRegistry = REGISTRY) -> QueueDepthCollector:  # type: ignore[no-untyped-def]
     collector = QueueDepthCollector(catalogue)
+    registry.register(collector)
+    return collector
+
+
+class DiskSpaceCollector:
+    """Free and total bytes of each watched folder, read at scrape time, and whether it is low.
+
+    Alert on ``sohoa_disk_low == 1`` (or on ``sohoa_disk_free_bytes`` against your own margin): it turns
+    to 1 at ``storage.min_free_bytes``, before writes start failing with STORAGE_FULL.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def describe(self) -> list:
+        return []
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        labels = ["folder"]
+        free = GaugeMetricFamily("sohoa_disk_free_bytes", "Bytes free for the service, by folder", labels=labels)
+        size = GaugeMetricFamily("sohoa_disk_size_bytes", "Size of the file system, by folder", labels=labels)
+        low = GaugeMetricFamily("sohoa_disk_low", "1 while free bytes are under storage.min_free_bytes", labels=labels)
+        for folder in folder_space(self.settings):
+            free.add_metric([folder.name], folder.free_bytes)
+            size.add_metric([folder.name], folder.total_bytes)
+            low.add_metric([folder.name], int(folder.low))
+        threshold = GaugeMetricFamily("sohoa_disk_min_free_bytes", "storage.min_free_bytes: the low-space mark")
+        threshold.add_metric([], self.settings.storage.min_free_bytes)
+        yield from (free, size, low, threshold)
+
+
+def register_disk_space(settings: Settings, registry: CollectorRegistry = REGISTRY) -> DiskSpaceCollector:
+    collector = DiskSpaceCollector(settings)
     registry.register(collector)
     return collector

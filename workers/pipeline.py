@@ -259,7 +259,7 @@ def sign_result(services: Services, step: JobStep) -> StepOutcome:
             dossier,
             result.title or "Kết quả giải quyết thủ tục hành chính",
             signed_at,
-            f"{services.settings.api.public_base_url}/tra-cuu/ket-qua/{result.code}",
+            f"{services.settings.api.base_url}/tra-cuu/ket-qua/{result.code}",
         )
     pdf = services.store.get_bytes(Bucket.RAW, source_key, sha256=source_sha)
     agency = services.settings.signing.agency_name

@@ -5,6 +5,8 @@ UPDATE that takes a lease; a step whose lease expired (its worker died) can be c
 again. Results are committed only while the lease is still held, so a step that ran
 twice leaves a single outcome. Transient faults go back to ``pending`` with
 exponential backoff and jitter; permanent ones are recorded with their code at once.
+A full disk (``ENOSPC``, SQLITE_FULL, also under a coded error raised from it) is
+neither: the step waits ``storage.full_retry_after_s`` and does not spend an attempt.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
+from sohoa.diskspace import is_disk_full, storage_full
 from sohoa.errors import ErrorInfo, SohoaError
 from sohoa.logging_setup import log_context
 from storage.catalogue.models import Component, ComponentState, EResult, JobStep, StepState, utcnow
@@ -119,11 +122,14 @@ class StepRunner:
         heartbeat.start()
         try:
             outcome = spec.handler(self.services, step)
-        except SohoaError as exc:
-            result = self._settle_error(step, exc, retry=exc.retryable)
         except Exception as exc:
-            log.exception("step crashed")
-            result = self._settle_error(step, exc, retry=True)
+            if is_disk_full(exc):
+                result = self._settle_no_space(step, exc)
+            elif isinstance(exc, SohoaError):
+                result = self._settle_error(step, exc, retry=exc.retryable)
+            else:
+                log.exception("step crashed")
+                result = self._settle_error(step, exc, retry=True)
         else:
             result = self._settle_success(step, outcome)
         finally:
@@ -199,6 +205,22 @@ class StepRunner:
             _fail(s, row, info)
         log.warning("step %s (%s) failed: %s %s", step.id, step.kind, info.code, info.detail)
         return RunResult(step.id, StepState.FAILED, info.code)
+
+    def _settle_no_space(self, step: JobStep, exc: BaseException) -> RunResult:
+        """A full disk says nothing about the step's input: back to pending, after a pause for space to be
+        freed, and the attempt is given back, so that a step never runs out of attempts waiting for space."""
+        info = ErrorInfo.from_exception(storage_full(exc))
+        wait = self.services.settings.storage.full_retry_after_s
+        with self.services.catalogue.session() as s:
+            row = self._owned(s, step.id)
+            if row is None:
+                return RunResult(step.id, "lost")
+            row.state, row.lease_owner, row.lease_until, row.dispatched_at = StepState.PENDING, None, None, None
+            row.attempts = max(row.attempts - 1, 0)
+            row.not_before = utcnow() + timedelta(seconds=wait)
+            row.error_code, row.error_message = info.code, info.message
+        log.warning("step %s (%s) met a full disk, runs again in %d s: %s", step.id, step.kind, wait, info.detail)
+        return RunResult(step.id, StepState.PENDING, info.code)
 
 
 class _Heartbeat:

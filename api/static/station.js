@@ -55,7 +55,8 @@
     }
     box.hidden = false;
     text("ma-ho-so", body.dossier_code);
-    text("dung-lai", body.reusable_documents + " giấy tờ");
+    text("dung-lai", body.reusable_documents + " giấy tờ" +
+      (body.reuse && body.reuse.message ? " (" + body.reuse.message + ")" : ""));
     show({state: "processing", components: body.components,
           progress: {done: 0, failed: body.components.filter(function (c) { return c.state === "failed"; }).length,
                      total: body.components.length}});

@@ -15,6 +15,8 @@ from fastapi import FastAPI
 
 from api import processes as api_processes
 from api.app import create_app
+from api.serving import uvicorn_options
+from sohoa.settings import get_settings
 
 
 def front_door() -> FastAPI:
@@ -24,7 +26,9 @@ def front_door() -> FastAPI:
 def main() -> None:
     port = int(sys.argv[1])
     processes = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-    options = {"host": "127.0.0.1", "port": port, "log_level": "warning", "access_log": False}
+    settings = get_settings()
+    settings = settings.model_copy(update={"api": settings.api.model_copy(update={"host": "127.0.0.1", "port": port})})
+    options = uvicorn_options(settings, log_level="warning", access_log=False)  # as `sohoa serve` serves
     if processes == 1:
         uvicorn.run("bench.api.server:front_door", factory=True, **options)
     else:

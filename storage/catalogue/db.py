@@ -102,12 +102,15 @@ class _WriterLock:
 def make_engine(url: str, *, pooled: bool = True, durable: bool = False) -> Engine:
     """``durable`` (PostgreSQL only): the engine of durable work, whose commits wait for the WAL flush."""
     if url.startswith("sqlite"):
-        _make_private(_sqlite_path(url))
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             **({} if pooled else {"poolclass": NullPool}),
         )
+
+        @event.listens_for(engine, "do_connect")
+        def _sqlite_private(_dialect, _record, _cargs, _cparams):  # type: ignore[no-untyped-def]
+            _make_private(_sqlite_path(url))  # before SQLite creates the file with the umask's mode
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from sohoa.settings import ApiSettings, Settings
+from sohoa.settings import ApiSettings, IntakeSettings, Settings
 from storage.catalogue.clients import create_client
 from storage.catalogue.models import ClientRole
 from storage.objectstore import Bucket
@@ -35,16 +36,20 @@ class Api:
         return {"Authorization": f"Bearer {create_client(self.services.catalogue, name, role, agency_code)}"}
 
 
-def api_settings(settings: Settings, **api: Any) -> Settings:
-    return settings.model_copy(update={"api": ApiSettings(**api)})
+def api_settings(settings: Settings, intake: dict[str, Any] | None = None, **api: Any) -> Settings:
+    """``settings`` with these API settings, and these intake bounds (``IntakeSettings``) when given."""
+    update: dict[str, Any] = {"api": ApiSettings(**api)}
+    if intake is not None:
+        update["intake"] = IntakeSettings(**intake)
+    return settings.model_copy(update=update)
 
 
 @pytest.fixture
 def make_api(settings: Settings) -> Iterator[Callable[..., Api]]:
     clients: list[TestClient] = []
 
-    def make(**api: Any) -> Api:
-        app_settings = api_settings(settings, **api)
+    def make(*, intake: dict[str, Any] | None = None, **api: Any) -> Api:
+        app_settings = api_settings(settings, intake, **api)
         client = TestClient(create_app(app_settings, start_workers=False))
         client.__enter__()
         clients.append(client)
@@ -103,9 +108,18 @@ def issue_signed_result(api: Api, dossier_code: str, title: str = "Giấy xác n
 
 
 def add_signed_document(
-    services: Services, *, owner_id: str, doc_type: str, fields: dict | None = None, code: str
+    services: Services,
+    *,
+    owner_id: str,
+    doc_type: str,
+    fields: dict | None = None,
+    code: str,
+    birth_date: str | None = None,
 ) -> int:
-    """A digitised document as the pipeline leaves it: signed PDF in the documents bucket, rows done."""
+    """A digitised document as the pipeline leaves it: signed PDF in the documents bucket, rows done.
+
+    ``birth_date`` (ISO): the applicant's, as the station that pushed the document's dossier recorded it.
+    """
     from signing.pades import sign_pdf
 
     pdf = sign_pdf(render_result_pdf([f"Bản sao điện tử {doc_type}"]), services.signing_key("operator"), level="B-B")
@@ -121,6 +135,7 @@ def add_signed_document(
         object_key=obj.key,
         object_version=obj.version_id,
         signature_level="B-B",
+        birth_date=date.fromisoformat(birth_date) if birth_date else None,
     )
     return doc_id
 

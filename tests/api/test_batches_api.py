@@ -82,7 +82,7 @@ def test_dev_tsa_answers_rfc3161_queries(client: tuple[TestClient, dict]) -> Non
     assert info["message_imprint"]["hashed_message"].native == b"\x11" * 32
 
 
-def test_metrics_need_loopback_or_token(settings: Settings) -> None:
+def test_metrics_need_the_token(settings: Settings) -> None:
     app_settings = settings.model_copy(update={"api": ApiSettings(metrics_token="s3cret-metrics")})
     with TestClient(create_app(app_settings, start_workers=False)) as c:
         assert c.get("/metrics").status_code == 403

@@ -6,8 +6,10 @@ import logging
 import re
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api import proof_of_work
 from api.citizen import GRANT_COOKIE, client_tag, make_grant
 from signing.verify import verify_pdf
 from storage.catalogue.warehouse_models import AuditEntry
@@ -78,16 +80,20 @@ def test_every_failure_looks_the_same(api: Api, results: tuple[str, str]) -> Non
     assert status == 403 and message.startswith("Thông tin tra cứu không khớp")
 
 
-def test_brute_force_is_rate_limited_per_code_and_logged(make_api, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
-    api = make_api(lookup_max_failures_per_code=3, lookup_max_failures_per_ip=100, metrics_token="m")
+def test_guesses_back_off_per_client_and_are_logged(make_api, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(lookup_free_failures=3, lookup_max_failures_per_ip=100, metrics_token="m")
     push_dossier(api, CODE_A)
     code = issue_signed_result(api, CODE_A)
     caplog.set_level(logging.INFO)
     for guess in ("000001", "000002", "000003"):
         assert lookup(api, code, guess, "15/03/1990").status_code == 403
-    limited = lookup(api, code, APPLICANT_ID[-6:], "15/03/1990")  # even the right answer now waits
-    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
-    assert "Kết quả này đang tạm khóa tra cứu" in alert(limited.text)  # not blamed on this browser alone
+    limited = lookup(api, code, APPLICANT_ID[-6:], "15/03/1990")  # this client waits now, even when right
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) == 30
+    assert alert(limited.text) == "Bạn đã nhập sai nhiều lần. Vui lòng thử lại sau 30 giây."
+    # No lock for everyone: from another address the applicant gets in at once.
+    other = TestClient(api.client.app, client=("203.0.113.7", 5000))
+    form = {"ma_ket_qua": code, "so_dinh_danh": APPLICANT_ID[-6:], "ngay_sinh": "15/03/1990"}
+    assert other.post("/tra-cuu", data=form, follow_redirects=False).status_code == 303
     failures = [r.getMessage() for r in caplog.records if "citizen lookup failed" in r.getMessage()]
     assert len(failures) == 3 and all(f"result={code}" in f for f in failures)
     logged = " ".join(r.getMessage() for r in caplog.records)
@@ -97,8 +103,65 @@ def test_brute_force_is_rate_limited_per_code_and_logged(make_api, caplog: pytes
     assert len(refused) == 3 and {e.outcome for e in refused} == {"refused"}
     metrics = api.client.get("/metrics", headers={"Authorization": "Bearer m"}).text
     assert metrics.count('sohoa_citizen_lookups_total{outcome="failed"} 3.0') == 1
-    assert metrics.count('sohoa_citizen_lookups_total{outcome="locked"} 1.0') == 1
+    assert metrics.count('sohoa_citizen_lookups_total{outcome="limited"} 1.0') == 1
     assert 'sohoa_http_requests_total{method="POST",route="/tra-cuu",status="429"} 1.0' in metrics
+    assert "sohoa_lookup_attack_alerts_total 0.0" in metrics  # one client is no attack
+
+
+def test_a_result_under_attack_asks_every_browser_for_a_proof_of_work(  # type: ignore[no-untyped-def]
+    make_api, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Failures from three clients: an alert (audit, log, metric), then a proof per guess, which the applicant makes."""
+    api = make_api(lookup_attack_clients=3, lookup_pow_min_bits=8, lookup_pow_max_bits=10, metrics_token="m")
+    push_dossier(api, CODE_A)
+    code = issue_signed_result(api, CODE_A)
+    app = api.client.app
+    caplog.set_level(logging.INFO)
+    for n in range(3):
+        stranger = TestClient(app, client=(f"198.51.100.{n + 1}", 5000))
+        form = {"ma_ket_qua": code, "so_dinh_danh": "000000", "ngay_sinh": "01/01/2000"}
+        assert stranger.post("/tra-cuu", data=form).status_code == 403
+    alerts = [r.getMessage() for r in caplog.records if "under attack" in r.getMessage()]
+    assert alerts == [f"citizen lookup under attack: result={code} failures=3 clients=3 proof_of_work_bits=8"]
+    with api.services.catalogue.session() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "lookup-attack")).one()
+    assert (entry.subject, entry.outcome, entry.detail) == (
+        f"result:{code}",
+        "alert",
+        {"failures": 3, "clients": 3, "bits": 8},
+    )
+
+    # The applicant, from a fresh browser: without a proof, the page asks for one (and for JavaScript).
+    unproven = lookup(api, code, APPLICANT_ID[-6:], "15/03/1990")
+    assert unproven.status_code == 429 and "bật JavaScript" in alert(unproven.text)
+    asked = api.client.get("/tra-cuu/thu-thach", params={"ma": code}).json()
+    assert asked["required"] is True and asked["bits"] == 8
+    challenge = asked["challenge"]
+    proof = {"pow_challenge": challenge, "pow_nonce": proof_of_work.solve(challenge)}
+    elsewhere = TestClient(app, client=("203.0.113.8", 5000))  # a challenge is bound to its client
+    form = {"ma_ket_qua": code, "so_dinh_danh": APPLICANT_ID[-6:], "ngay_sinh": "15/03/1990"} | proof
+    assert elsewhere.post("/tra-cuu", data=form, follow_redirects=False).status_code == 429
+    wrong = api.client.post("/tra-cuu", data=form | {"so_dinh_danh": "999999"}, follow_redirects=False)
+    assert wrong.status_code == 403  # the proof bought one evaluated guess ...
+    again = api.client.post("/tra-cuu", data=form, follow_redirects=False)
+    assert again.status_code == 429 and "bật JavaScript" in alert(again.text)  # ... and only one
+    fresh = api.client.get("/tra-cuu/thu-thach", params={"ma": code}).json()["challenge"]
+    passed = api.client.post(
+        "/tra-cuu",
+        data=form | {"pow_challenge": fresh, "pow_nonce": proof_of_work.solve(fresh)},
+        follow_redirects=False,
+    )
+    assert passed.status_code == 303
+    # Now a trusted device: it needs no proof (its own window keeps it in check).
+    assert api.client.get("/tra-cuu/thu-thach", params={"ma": code}).json() == {
+        "required": False,
+        "bits": 0,
+        "challenge": None,
+    }
+    assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990").status_code == 303
+    metrics = api.client.get("/metrics", headers={"Authorization": "Bearer m"}).text
+    assert "sohoa_lookup_attack_alerts_total 1.0" in metrics
+    assert 'sohoa_citizen_lookups_total{outcome="proof_required"} 3.0' in metrics
 
 
 def test_brute_force_is_rate_limited_per_client(make_api) -> None:  # type: ignore[no-untyped-def]
@@ -216,3 +279,72 @@ def test_public_verification_is_rate_limited_per_client(make_api) -> None:  # ty
     assert as_json.status_code == 429 and as_json.json()["detail"]["code"] == "RATE_LIMITED"
     metrics = api.client.get("/metrics", headers={"Authorization": "Bearer scrape"}).text
     assert 'sohoa_rate_limited_total{limit="verify"} 2.0' in metrics
+
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+
+
+def hidden_token(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert found, "the form carries no csrf field"
+    return found.group(1)
+
+
+def test_portal_forms_refuse_posts_forged_by_another_site(api: Api, results: tuple[str, str]) -> None:
+    code_a, _ = results
+    form = {"ma_ket_qua": code_a, "so_dinh_danh": "000000", "ngay_sinh": "01/01/2000"}
+    browser = {"User-Agent": BROWSER}
+    forged = [
+        browser | {"Origin": "https://ke-gian.example", "Sec-Fetch-Site": "cross-site"},
+        browser | {"Sec-Fetch-Site": "same-site"},  # a sibling subdomain is another site's page too
+        browser | {"Origin": "https://ke-gian.example"},  # a browser without fetch metadata
+        browser | {"Origin": "null"},  # a sandboxed frame: proves nothing, and brings no token
+        browser,  # an old browser that says nothing: no cookie, no token
+    ]
+    for headers in forged:
+        r = api.client.post("/tra-cuu", data=form, headers=headers)
+        assert r.status_code == 403 and "không được gửi từ trang của Cổng" in alert(r.text), headers
+        v = api.client.post("/kiem-tra", files={"tep": ("x.pdf", b"%PDF-1.7", "application/pdf")}, headers=headers)
+        assert v.status_code == 403 and "không được gửi từ trang của Cổng" in alert(v.text), headers
+    with api.services.catalogue.session() as s:  # nothing was counted or checked
+        assert s.scalars(select(AuditEntry).where(AuditEntry.action == "lookup")).all() == []
+
+    # The portal's own page: its cookie and hidden field, sent back from the same origin, are accepted.
+    api.client.cookies.clear()
+    page = api.client.get("/tra-cuu", headers=browser)
+    cookie = page.cookies.get("sohoa_csrf")
+    assert cookie and "HttpOnly" in page.headers["set-cookie"] and "SameSite=lax" in page.headers["set-cookie"]
+    token = hidden_token(page.text)
+    same = browser | {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+    ok = api.client.post("/tra-cuu", data=form | {"csrf": token}, headers=same)
+    assert ok.status_code == 403 and alert(ok.text).startswith("Thông tin tra cứu không khớp")  # checked, wrong
+    assert api.client.post("/tra-cuu", data=form | {"csrf": "0" * 32}, headers=same).status_code == 403
+    assert "không được gửi" in alert(api.client.post("/tra-cuu", data=form | {"csrf": "0" * 32}, headers=same).text)
+    verify_page = api.client.get("/kiem-tra", headers=browser)
+    assert hidden_token(verify_page.text) == token  # one browser id for both forms
+    v = api.client.post(
+        "/kiem-tra", files={"tep": ("x.pdf", b"not a pdf", "application/pdf")}, data={"csrf": token}, headers=same
+    )
+    assert v.status_code == 200 and "KHÔNG hợp lệ" in v.text
+    # A script (no browser's headers) is no CSRF victim: it needs no token, as the API's clients never did.
+    api.client.cookies.clear()
+    assert lookup(api, code_a, APPLICANT_ID[-6:], "15/03/1990").status_code == 303
+
+
+def test_a_result_code_with_control_characters_is_refused(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    forged = "X-KQ1\n2026-12-01 09:00:00,000 INFO api.routes_portal citizen lookup passed: result=X-KQ1"
+    r = lookup(api, forged, "123456", "01/01/2000")
+    assert r.status_code == 422 and "ký tự không hợp lệ" in r.text
+    for path in (
+        "/tra-cuu/ket-qua/X%0AY",
+        "/tra-cuu/ket-qua/X%0DY/tai-ve",
+        "/tra-cuu?ma=X%E2%80%A8Y",
+        "/kiem-tra?ma=X%1BY",
+    ):
+        page = api.client.get(path, headers={"Accept": "text/html"})
+        assert page.status_code == 422 and "ký tự không hợp lệ" in page.text, path
+    as_json = api.client.get("/tra-cuu/thu-thach", params={"ma": "X\tY"})
+    assert as_json.status_code == 422 and as_json.json()["detail"]["code"] == "RESULT_CODE_INVALID"
+    assert not any("passed" in r.getMessage() or "\n" in r.getMessage() for r in caplog.records)
+    assert lookup(api, "  x-kq1\n", "123456", "01/01/2000").status_code == 403  # white space around is trimmed

@@ -30,7 +30,7 @@ STORE_DOWN = f"error: {ObjectStoreUnavailable.__name__}"
 
 def test_readyz_reports_each_dependency(api: Api) -> None:
     body = api.client.get("/readyz").json()
-    assert body == {"status": "ok", "checks": {"catalogue": "ok", "object_store": "ok"}}
+    assert body == {"status": "ok", "checks": {"catalogue": "ok", "object_store": "ok", "disk_space": "ok"}}
     assert api.client.get("/healthz").json() == {"status": "ok"}
 
 
@@ -43,7 +43,7 @@ def test_readyz_reports_a_lost_local_object_store(api: Api) -> None:
     assert r.status_code == 503
     assert r.json() == {
         "status": "unavailable",
-        "checks": {"catalogue": "ok", "object_store": STORE_DOWN},
+        "checks": {"catalogue": "ok", "object_store": STORE_DOWN, "disk_space": "ok"},
     }
 
 
@@ -53,11 +53,15 @@ def test_readyz_reports_an_s3_store_that_went_down(settings: Settings, own_seawe
     with TestClient(create_app(settings.model_copy(update={"storage": storage}), start_workers=False)) as c:
         assert isinstance(c.app.state.services.store, S3ObjectStore)  # type: ignore[attr-defined]
         up = c.get("/readyz")
-        assert up.status_code == 200 and up.json()["checks"] == {"catalogue": "ok", "object_store": "ok"}
+        assert up.status_code == 200 and up.json()["checks"] == {
+            "catalogue": "ok",
+            "object_store": "ok",
+            "disk_space": "ok",
+        }
         own_seaweed.kill()
         down = c.get("/readyz")
         assert down.status_code == 503 and down.json()["status"] == "unavailable"
-        assert down.json()["checks"] == {"catalogue": "ok", "object_store": STORE_DOWN}
+        assert down.json()["checks"] == {"catalogue": "ok", "object_store": STORE_DOWN, "disk_space": "ok"}
 
 
 def _shut(sock: socket.socket) -> None:
@@ -128,11 +132,19 @@ def test_readyz_reports_a_catalogue_that_went_away(settings: Settings, pg_url: s
         with TestClient(app) as c:
             assert c.app.state.services.catalogue.dialect_name == "postgresql"  # type: ignore[attr-defined]
             up = c.get("/readyz")
-            assert up.status_code == 200 and up.json()["checks"] == {"catalogue": "ok", "object_store": "ok"}
+            assert up.status_code == 200 and up.json()["checks"] == {
+                "catalogue": "ok",
+                "object_store": "ok",
+                "disk_space": "ok",
+            }
             link.cut()
             down = c.get("/readyz")
             assert down.status_code == 503 and down.json()["status"] == "unavailable"
-            assert down.json()["checks"] == {"catalogue": "error: OperationalError", "object_store": "ok"}
+            assert down.json()["checks"] == {
+                "catalogue": "error: OperationalError",
+                "object_store": "ok",
+                "disk_space": "ok",
+            }
 
 
 def test_readyz_checks_the_broker_in_celery_mode(settings: Settings) -> None:

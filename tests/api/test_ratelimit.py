@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,23 +10,16 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
-from api.ratelimit import MemoryBucket, MemoryWindow, RedisBucket, RedisWindow
+from api import proof_of_work
+from api.lookup_state import BackoffRule, MemoryAttackMeter, MemoryFailures
+from api.ratelimit import MAX_KEYS, MemoryBucket, MemoryWindow, RedisBucket, RedisWindow
 from api.trusted_devices import DEVICE_COOKIE
 from storage.catalogue.clients import StationLimits, set_limits
 from storage.catalogue.models import ClientRole
 from tests.api.conftest import APPLICANT_ID, Api, issue_signed_result, push_dossier
-from tests.helpers import make_zip, manifest
-
-RATE_LIMIT_REDIS_URL = os.environ.get("SOHOA_TEST_RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379/12")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import RATE_LIMIT_REDIS_URL, FakeClock, make_zip, manifest
 
 
 def test_memory_bucket_refills_at_its_rate() -> None:
@@ -61,6 +53,48 @@ def test_memory_window_counts_attempts_slides_and_forgives() -> None:
     assert window.attempt("other")[1] is not None
     clock.now += 0.21
     assert [window.attempt("k")[0] for _ in range(2)] == [0.0, 0.0]  # the window slid past the old ones
+
+
+# -- a flood of fresh keys (one per address of an IPv6 /47) must not reset anyone's count ----------------------------
+
+
+def test_a_flood_of_keys_does_not_reset_a_window() -> None:
+    clock = FakeClock()
+    window = MemoryWindow(limit=2, window_s=60, clock=clock)
+    assert [window.attempt("target")[1] is not None for _ in range(3)] == [True, True, False]
+    clock.now += 1
+    for n in range(MAX_KEYS + 1):
+        window.attempt(f"flood-{n}")
+    assert window.attempt("target")[1] is None  # still at its limit: it was never evicted
+    # The flood's last keys found no room: they share one overflow count (degraded, bounded).
+    assert window.attempt("another-new-key")[1] is None
+    clock.now += 61  # once the flood's attempts have slid out of the window, they make room again
+    assert window.attempt("another-new-key")[1] is not None
+    assert window.attempt("target")[1] is not None
+
+
+def test_a_flood_of_keys_does_not_refill_a_bucket() -> None:
+    clock = FakeClock()
+    bucket = MemoryBucket(per_second=1 / 60, burst=2, clock=clock)
+    assert [bucket.take("target") for _ in range(2)] == [0.0, 0.0]
+    for n in range(MAX_KEYS + 1):
+        bucket.take(f"flood-{n}")
+    assert bucket.take("target") > 0  # not a fresh, full bucket
+    clock.now += 2 * 60 * 2  # full again: no state left to keep, room for new keys
+    assert bucket.take("new-station") == 0.0
+
+
+def test_a_flood_of_keys_does_not_reset_a_lookup_backoff_or_attack_state() -> None:
+    clock = FakeClock()
+    failures, meter = MemoryFailures(86400, clock=clock), MemoryAttackMeter(86400, clock=clock)
+    rule = BackoffRule(free=1, base_s=3600, max_s=86400)
+    assert failures.attempt("guesser|KQ1", rule).allowed
+    meter.failed("KQ1", new_client=True)
+    for n in range(MAX_KEYS + 1):
+        failures.attempt(f"flood-{n}|KQ1", rule)
+        meter.failed(f"KQ-flood-{n}", new_client=True)
+    assert failures.attempt("guesser|KQ1", rule).wait > 3500  # its backoff survived
+    assert failures.count("guesser|KQ1") == 1 and meter.read("KQ1") == (1, 1)
 
 
 @pytest.mark.integration
@@ -103,7 +137,7 @@ def limited(request: pytest.FixtureRequest, make_api: Callable[..., Api]) -> Ite
         def make_memory(**api: Any) -> Api:
             made = make_api(**api)
             limits = made.client.app.state.limits  # type: ignore[attr-defined]
-            assert isinstance(limits.station, MemoryBucket) and isinstance(limits.lookup_code, MemoryWindow)
+            assert isinstance(limits.station, MemoryBucket) and isinstance(limits.lookup_ip, MemoryWindow)
             return made
 
         yield Limited("memory", make_memory, list)
@@ -119,7 +153,7 @@ def limited(request: pytest.FixtureRequest, make_api: Callable[..., Api]) -> Ite
         # Keys (station ids, result codes) repeat from run to run: a prefix of its own keeps runs side by side apart.
         made = make_api(rate_limit_redis_url=RATE_LIMIT_REDIS_URL, rate_limit_prefix=own, **api)
         limits = made.client.app.state.limits  # type: ignore[attr-defined]
-        for limiter in (limits.station, limits.lookup_ip, limits.lookup_code, limits.lookup_device, limits.verify_ip):
+        for limiter in (limits.station, limits.lookup_ip, limits.lookup_device, limits.verify_ip):
             assert isinstance(limiter, RedisBucket | RedisWindow) and limiter.prefix.startswith(own)
             kwargs = limiter.client.connection_pool.connection_kwargs
             assert (kwargs["host"], kwargs["port"], kwargs["db"]) == (wanted["host"], wanted["port"], wanted["db"])
@@ -136,33 +170,58 @@ def limited(request: pytest.FixtureRequest, make_api: Callable[..., Api]) -> Ite
     client.close()
 
 
-def lookup(api: Api, code: str, tail: str, birth: str) -> int:
-    form = {"ma_ket_qua": code, "so_dinh_danh": tail, "ngay_sinh": birth}
+def lookup(api: Api, code: str, tail: str, birth: str, **proof: str) -> int:
+    form = {"ma_ket_qua": code, "so_dinh_danh": tail, "ngay_sinh": birth} | proof
     return api.client.post("/tra-cuu", data=form, follow_redirects=False).status_code
 
 
-def test_guesses_sent_all_at_once_get_exactly_the_limit(limited: Limited) -> None:
-    api = limited.make(lookup_max_failures_per_code=5, lookup_max_failures_per_ip=1000)
+def test_guesses_sent_all_at_once_get_exactly_the_free_failures(limited: Limited) -> None:
+    api = limited.make(lookup_free_failures=3, lookup_max_failures_per_ip=1000)
     push_dossier(api, CODE + "01")
     code = issue_signed_result(api, CODE + "01")
     with ThreadPoolExecutor(max_workers=16) as pool:
         statuses = list(pool.map(lambda n: lookup(api, code, f"{n:06d}", "15/03/1990"), range(40)))
-    assert statuses.count(403) == 5 and statuses.count(429) == 35  # checked: exactly the limit, however sent
-    assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990") == 429  # even the right answer waits now
+    assert statuses.count(403) == 3 and statuses.count(429) == 37  # checked: exactly the free ones, however sent
+    assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990") == 429  # this client waits now, even when right
     if limited.backend == "redis":  # the attempts were counted in Redis, not in the process
-        assert any(key.startswith("lookup-code:") for key in limited.stored_keys())
+        assert any(key.startswith("lookup-failures:") for key in limited.stored_keys())
+
+
+def test_one_proof_of_work_buys_one_guess_however_sent(limited: Limited) -> None:
+    api = limited.make(lookup_attack_clients=2, lookup_attack_free_failures=10, lookup_pow_min_bits=4)
+    push_dossier(api, CODE + "03")
+    code = issue_signed_result(api, CODE + "03")
+    app = api.client.app
+    for host in ("198.51.100.1", "198.51.100.2"):  # two clients failed: under attack
+        TestClient(app, client=(host, 5000)).post("/tra-cuu", data={"ma_ket_qua": code, "so_dinh_danh": "0"})
+    challenge = api.client.get("/tra-cuu/thu-thach", params={"ma": code}).json()["challenge"]
+    proof = {"pow_challenge": challenge, "pow_nonce": proof_of_work.solve(challenge)}
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(lambda n: lookup(api, code, f"{n:06d}", "15/03/1990", **proof), range(20)))
+    assert statuses.count(403) == 1 and statuses.count(429) == 19  # the others were refused as spent
+    if limited.backend == "redis":
+        assert any(key.startswith("lookup-attack:") for key in limited.stored_keys())
 
 
 def test_guesses_by_others_do_not_lock_out_a_browser_that_passed_before(limited: Limited) -> None:
-    """Anyone holding the paper can fill a result's shared window; the applicant's own browser is not held by it."""
-    api = limited.make(lookup_max_failures_per_code=3, lookup_max_failures_per_ip=1000)
+    """Guesses from the applicant's own address (one NAT) hold that address back; the applicant's browser is not."""
+    api = limited.make(lookup_free_failures=3, lookup_max_failures_per_code=3, lookup_max_failures_per_ip=1000)
     push_dossier(api, CODE + "02")
     code = issue_signed_result(api, CODE + "02")
     assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990") == 303
     device = api.client.cookies[DEVICE_COOKIE]
-    api.client.cookies.clear()  # someone else, who knows the code
+    api.client.cookies.clear()  # someone else behind the same address, who knows the code
     assert [lookup(api, code, f"{n:06d}", "15/03/1990") for n in range(4)] == [403, 403, 403, 429]
-    assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990") == 429  # a browser never trusted still waits
+    assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990") == 429  # a browser never trusted there waits
+    elsewhere = TestClient(api.client.app, client=("203.0.113.9", 5000))  # from any other address: no wait at all
+    assert (
+        elsewhere.post(
+            "/tra-cuu", data={"ma_ket_qua": code, "so_dinh_danh": APPLICANT_ID[-6:], "ngay_sinh": "15/03/1990"}
+        )
+        .history[0]
+        .status_code
+        == 303
+    )
     api.client.cookies.set(DEVICE_COOKIE, device[:-1] + ("0" if device[-1] != "0" else "1"))
     assert lookup(api, code, APPLICANT_ID[-6:], "15/03/1990") == 429  # a forged cookie is no trust
     api.client.cookies.set(DEVICE_COOKIE, device)

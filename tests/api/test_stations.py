@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from storage.catalogue.models import ClientRole, Dossier
 from storage.catalogue.warehouse_models import AuditEntry
-from tests.api.conftest import APPLICANT_ID, Api, add_signed_document, asgi_scope, push_dossier
+from tests.api.conftest import APPLICANT_ID, BIRTH, Api, add_signed_document, asgi_scope, push_dossier
 from tests.helpers import make_zip, manifest
 
 CODE = "000.00.12.H26-261121-0201"
@@ -26,6 +26,7 @@ def test_receipt_lists_reusable_documents_and_reposting_creates_nothing(api: Api
         doc_type="citizen_id_card",
         code="000.00.12.H26-250101-0001",
         fields={"expiry_date": {"value": "2099-01-01"}},
+        birth_date=BIRTH,
     )
     add_signed_document(  # expired
         services,
@@ -33,10 +34,21 @@ def test_receipt_lists_reusable_documents_and_reposting_creates_nothing(api: Api
         doc_type="citizen_id_card",
         code="000.00.12.H26-250101-0002",
         fields={"expiry_date": "2020-01-01"},
+        birth_date=BIRTH,
     )
-    add_signed_document(services, owner_id="079200054321", doc_type="citizen_id_card", code="000.00.12.H26-250101-0003")
+    add_signed_document(
+        services,
+        owner_id="079200054321",
+        doc_type="citizen_id_card",
+        code="000.00.12.H26-250101-0003",
+        birth_date=BIRTH,
+    )
     birth = add_signed_document(
-        services, owner_id=APPLICANT_ID, doc_type="birth_certificate", code="000.00.12.H26-250101-0004"
+        services,
+        owner_id=APPLICANT_ID,
+        doc_type="birth_certificate",
+        code="000.00.12.H26-250101-0004",
+        birth_date=BIRTH,
     )
     comps = [
         {"id": "cccd", "declared_type": "citizen_id_card", "files": ["a.jpg"]},
@@ -45,16 +57,19 @@ def test_receipt_lists_reusable_documents_and_reposting_creates_nothing(api: Api
     ]
     receipt = push_dossier(api, CODE, components=comps)
     by_ref = {c["ref"]: c for c in receipt["components"]}
-    assert [d["document_id"] for d in by_ref["cccd"]["reusable"]] == [valid]
+    assert receipt["reuse"] == {"status": "checked"}
+    assert [d["doc_type"] for d in by_ref["cccd"]["reusable"]] == ["citizen_id_card"]
     assert by_ref["cccd"]["reusable"][0]["expires"] == "2099-01-01"
-    assert [d["document_id"] for d in by_ref["ks"]["reusable"]] == [birth]
+    assert [d["doc_type"] for d in by_ref["ks"]["reusable"]] == ["birth_certificate"]
     assert by_ref["tk"]["reusable"] == [] and receipt["reusable_documents"] == 2
     assert receipt["created"] is True and receipt["events_url"].endswith("/events")
     with services.catalogue.reading() as s:  # telling the station about the applicant's records is audited
         disclosed = s.scalars(select(AuditEntry).where(AuditEntry.action == "reuse-at-intake")).all()
-    assert [(e.subject, e.outcome, e.detail) for e in disclosed] == [
-        (f"owner:{APPLICANT_ID}", "ok", {"documents": sorted([valid, birth])})
+    assert [(e.subject, e.outcome, e.detail["documents"]) for e in disclosed] == [
+        (f"owner:{APPLICANT_ID}", "ok", sorted([valid, birth]))
     ]
+    references = {by_ref[ref]["reusable"][0]["reference"]: doc for ref, doc in (("cccd", valid), ("ks", birth))}
+    assert disclosed[0].detail["references"] == references  # what the station holds resolves through the audit
     assert disclosed[0].actor.startswith("station:") and CODE in disclosed[0].purpose
 
     with services.catalogue.session() as s:

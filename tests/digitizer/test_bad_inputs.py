@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import pikepdf
@@ -27,6 +28,27 @@ def _pdf(path: Path, *, pages: int = 1, javascript: bool = False, encrypt: bool 
     return path
 
 
+def _tiff_cut_in_a_later_frame() -> bytes:
+    """A 3-frame TIFF cut off inside its last frame's directory: the first frames open, the last has no size.
+
+    Pillow raises ``TypeError("Missing dimensions")`` on reaching it, not one of its usual I/O errors.
+    """
+    frames = [Image.new("L", (200, 100), 255) for _ in range(3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "TIFF", save_all=True, append_images=frames[1:])
+    whole = buf.getvalue()
+    for cut in range(len(whole) - 1, 0, -1):
+        try:
+            with warnings.catch_warnings(), Image.open(io.BytesIO(whole[:cut])) as image:
+                warnings.simplefilter("ignore")  # "Corrupt EXIF data": what is being made
+                image.seek(image.n_frames - 1)
+        except TypeError:
+            return whole[:cut]
+        except Exception:  # any other failure: cut further
+            continue
+    raise AssertionError("no cut of the TIFF gives a frame without dimensions")
+
+
 @pytest.fixture(scope="module")
 def batch_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("batch")
@@ -39,6 +61,7 @@ def batch_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Image.new("RGB", (400, 500), "white").save(root / "blank.png")
     (root / "notes.jpg").write_text("Đây là một tệp văn bản, không phải ảnh.", "utf-8")
     png_header_only(root / "bomb.png", 30000, 30000)
+    (root / "cut-frames.tif").write_bytes(_tiff_cut_in_a_later_frame())
     _pdf(root / "script.pdf", javascript=True)
     _pdf(root / "locked.pdf", encrypt=True)
     _pdf(root / "huge.pdf", pages=500)
@@ -53,6 +76,7 @@ CASES = {
     "blank": (["blank.png"], "IMAGE_EMPTY"),
     "not-an-image": (["notes.jpg"], "NOT_AN_IMAGE"),
     "bomb": (["bomb.png"], "IMAGE_TOO_LARGE"),
+    "tiff-cut-in-a-frame": (["cut-frames.tif"], "IMAGE_CORRUPT"),
     "javascript": (["script.pdf"], "PDF_ACTIVE_CONTENT"),
     "encrypted": (["locked.pdf"], "PDF_ENCRYPTED"),
     "500-pages": (["huge.pdf"], "TOO_MANY_PAGES"),

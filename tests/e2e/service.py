@@ -6,20 +6,27 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+
 from signing.devpki import existing_dev_pki
+from tests.helpers import make_zip, manifest
 from tests.servers import free_port, wait_ready
 
 
 @contextmanager
-def running_service(var: Path, pki: Path, *, keep_pki_url: bool = True, **env_extra: str) -> Iterator[dict]:
+def running_service(
+    var: Path, pki: Path, *, keep_pki_url: bool = True, args: tuple[str, ...] = (), **env_extra: str
+) -> Iterator[dict]:
     """Start the service, wait for /readyz, yield its base URL and development keys, stop it.
 
     ``keep_pki_url``: an existing (shared) PKI keeps naming the responders the test session serves;
     without it, the service re-issues the PKI's certificates for its own address, as it does in use.
+    ``args``: more arguments of ``sohoa serve`` (``--processes 2``).
     """
     var.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -32,14 +39,13 @@ def running_service(var: Path, pki: Path, *, keep_pki_url: bool = True, **env_ex
             "SOHOA_VAR_DIR": str(var),
             "SOHOA_SIGNING__PKI_DIR": str(pki),
             "SOHOA_API__PORT": str(port),
-            "SOHOA_API__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "SOHOA_WORKERS__POLL_INTERVAL_S": "0.1",
             **env_extra,
         }
     )
     log_path = var.parent / "service.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "sohoa.cli", "serve"], env=env, stdout=log, stderr=log)
+        proc = subprocess.Popen([sys.executable, "-m", "sohoa.cli", "serve", *args], env=env, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(f"{base}/readyz", proc, log_path, timeout=60)
@@ -48,3 +54,34 @@ def running_service(var: Path, pki: Path, *, keep_pki_url: bool = True, **env_ex
         finally:
             proc.terminate()
             proc.wait(20)
+
+
+APPLICANT_ID, BIRTH = "001090012345", "1990-03-15"
+
+
+def wait_for(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` until it returns something true, and return that; a safety net, not a timing."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def signed_result(service: dict, dossier_code: str = "000.00.12.H26-261121-0501") -> str:
+    """A dossier pushed by the station (its one scan is broken, so no OCR runs) and a signed e-result."""
+    m = manifest([{"id": "hong", "files": ["hong.jpg"]}], code=dossier_code) | {"applicant_birth_date": BIRTH}
+    station = {"Authorization": f"Bearer {service['station_key']}", "Content-Type": "application/zip"}
+    r = httpx.post(
+        f"{service['base']}/api/v1/batches", content=make_zip(m, {"hong.jpg": b"\xff\xd8 broken"}), headers=station
+    )
+    assert r.status_code in (200, 202), r.text
+    officer = httpx.Client(base_url=service["base"], headers={"Authorization": f"Bearer {service['officer_key']}"})
+    spec = {"title": "Giấy xác nhận tình trạng hôn nhân", "body": ["Chưa đăng ký kết hôn với ai."], "level": "B-T"}
+    issued = officer.post(f"/api/v1/dossiers/{dossier_code}/results/from-template", json=spec)
+    assert issued.status_code == 202, issued.text
+    result = issued.json()["code"]
+    wait_for(lambda: officer.get(f"/api/v1/results/{result}").json()["state"] == "done", 30, "the signed result")
+    return result

@@ -15,13 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.service import running_service
+from tests.e2e.service import APPLICANT_ID, running_service, signed_result, wait_for
 from tests.helpers import make_zip, manifest
 
 pytestmark = pytest.mark.integration
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-APPLICANT_ID, BIRTH = "001090012345", "1990-03-15"
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 
 
@@ -36,33 +35,6 @@ def shot(driver, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
-
-
-def wait_for(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def signed_result(service: dict) -> str:
-    """A dossier pushed by the station (its one scan is broken, so no OCR runs) and a signed e-result."""
-    code = "000.00.12.H26-261121-0501"
-    m = manifest([{"id": "hong", "files": ["hong.jpg"]}], code=code) | {"applicant_birth_date": BIRTH}
-    station = {"Authorization": f"Bearer {service['station_key']}"}
-    r = httpx.post(f"{service['base']}/api/v1/batches", content=make_zip(m, {"hong.jpg": b"\xff\xd8 broken"}),
-                   headers=station | {"Content-Type": "application/zip"})  # fmt: skip
-    assert r.status_code in (200, 202), r.text
-    officer = httpx.Client(base_url=service["base"], headers={"Authorization": f"Bearer {service['officer_key']}"})
-    spec = {"title": "Giấy xác nhận tình trạng hôn nhân", "body": ["Chưa đăng ký kết hôn với ai."], "level": "B-T"}
-    issued = officer.post(f"/api/v1/dossiers/{code}/results/from-template", json=spec)
-    assert issued.status_code == 202, issued.text
-    result = issued.json()["code"]
-    wait_for(lambda: officer.get(f"/api/v1/results/{result}").json()["state"] == "done", 30, "the signed result")
-    return result
 
 
 def test_citizen_looks_up_downloads_and_verifies_on_a_phone(service: dict, browser) -> None:  # type: ignore[no-untyped-def]

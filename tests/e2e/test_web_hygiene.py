@@ -36,6 +36,7 @@ def test_every_response_carries_the_security_headers(service: dict, path: str) -
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["referrer-policy"] == "no-referrer"
     assert "strict-transport-security" not in r.headers  # plain HTTP: HSTS belongs to the TLS proxy
+    assert "server" not in r.headers  # no server name and version for a scanner
 
 
 def test_pages_render_under_the_policy_with_nothing_refused_or_fetched_elsewhere(service: dict, browser) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from storage.catalogue.db import Catalogue
@@ -28,13 +28,20 @@ def add_document(
     code: str | None = None,
     fields: dict[str, Any] | None = None,
     signature_level: str = "B-T",
+    birth_date: date | None = None,
 ) -> tuple[int, str]:
     """Insert a dossier, its finished component and its document; returns (document id, dossier code)."""
     n = next(_seq)
     code = code or f"000.00.12.H26-{datetime.now(UTC):%y%m%d}-{n:04d}"
     sha = sha256 or hashlib.sha256(f"doc{n}{code}".encode()).hexdigest()
     with catalogue.session() as s:
-        dossier = Dossier(code=code, procedure_code=procedure_code, applicant_id=owner_id, batch_sha256=sha)
+        dossier = Dossier(
+            code=code,
+            procedure_code=procedure_code,
+            applicant_id=owner_id,
+            applicant_birth_date=birth_date,
+            batch_sha256=sha,
+        )
         comp = Component(
             ref=f"c{n}", position=0, name=doc_type, declared_type=doc_type, page_count=1, state=ComponentState.DONE
         )

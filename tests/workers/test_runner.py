@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from storage.catalogue.models import Component, JobStep, StepState, utcnow
 from tests.helpers import make_zip, manifest
 from workers import pipeline
 from workers.batch import read_batch
-from workers.errors import FileMissing
+from workers.errors import FileMissing, MemberUnreadable
 from workers.intake import ingest
 from workers.pipeline import StepOutcome, StepSpec
 from workers.runner import StepRunner
@@ -201,3 +202,67 @@ def test_a_step_hung_past_its_time_limit_lets_its_lease_expire(
     assert outcome and outcome[0].state == "lost"  # type: ignore[attr-defined]
     row = next(s for s in steps(dossier) if s.id == step_id)
     assert (row.state, row.lease_owner, row.attempts) == (StepState.RUNNING, "other", 2)
+
+
+def no_space_left() -> None:
+    """A real ENOSPC from the kernel: /dev/full refuses every write for lack of space."""
+    with open("/dev/full", "wb", buffering=0) as full:
+        full.write(b"scan")
+
+
+def sqlite_full(path: Path) -> None:
+    """A real SQLITE_FULL ("database or disk is full"): a database allowed no more pages than it has."""
+    import sqlite3
+
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE IF NOT EXISTS t (x BLOB)")
+        db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+        db.execute("INSERT INTO t VALUES (zeroblob(100000))")
+
+
+def enospc_under_a_code(services: Services, step: JobStep) -> StepOutcome:
+    try:
+        no_space_left()
+    except OSError as exc:  # as a tool that reports a failed write as bad input would
+        raise MemberUnreadable("p0.jpg") from exc
+    raise AssertionError("/dev/full accepted a write")
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        lambda services, step: no_space_left(),
+        enospc_under_a_code,
+        lambda services, step: sqlite_full(services.settings.var_dir / "full.sqlite3"),
+    ],
+    ids=["ENOSPC", "coded-error-from-ENOSPC", "SQLITE_FULL"],
+)
+def test_a_step_that_meets_a_full_disk_stays_pending_without_spending_its_attempts(
+    dossier: Services, monkeypatch: pytest.MonkeyPatch, handler
+) -> None:  # type: ignore[no-untyped-def]
+    install(monkeypatch, handler)
+    runner = StepRunner(dossier, "w")
+    step_id = runner.claim_next(("ingest",))
+    assert step_id is not None
+    for attempt in range(dossier.settings.workers.max_attempts + 2):
+        if attempt:
+            assert not runner.claim(step_id)  # it waits storage.full_retry_after_s first
+            with dossier.catalogue.session() as s:
+                s.execute(update(JobStep).where(JobStep.id == step_id).values(not_before=None))
+            assert runner.claim(step_id)
+        started = utcnow()
+        result = runner.run(step_id)
+        assert (result.state, result.error_code) == (StepState.PENDING, "STORAGE_FULL")
+        row = next(s for s in steps(dossier) if s.id == step_id)
+        assert (row.state, row.attempts, row.error_code) == (StepState.PENDING, 0, "STORAGE_FULL")
+        wait = dossier.settings.storage.full_retry_after_s
+        assert row.not_before is not None and row.not_before >= started + timedelta(seconds=wait)
+        assert "đầy" in (row.error_message or "")
+    assert component_of(dossier, step_id).state == "pending"
+
+    install(monkeypatch, lambda s, st: StepOutcome({"ok": st.id}))  # space was freed
+    with dossier.catalogue.session() as s:
+        s.execute(update(JobStep).where(JobStep.id == step_id).values(not_before=None))
+    assert runner.claim(step_id) and runner.run(step_id).state == StepState.DONE
+    row = next(s for s in steps(dossier) if s.id == step_id)
+    assert (row.state, row.attempts, row.error_code) == (StepState.DONE, 1, None)
