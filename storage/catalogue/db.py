@@ -21,7 +21,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,11 @@ def _make_private(db_path: Path | None) -> None:
     if db_path is None:
         return
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(db_path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
+    # Never open (and close) an existing database file: closing any descriptor of a file drops
+    # every POSIX lock this process holds on it, SQLite's among them. O_EXCL creates it only when
+    # it is not there yet, so no connection of ours can have it open.
+    with suppress(FileExistsError):
+        os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
     for path in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
         try:
             mode = os.stat(path).st_mode
