@@ -17,21 +17,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import routes_agencies, routes_batches, routes_docs, routes_portal, routes_public, routes_results
 from api.errors import disk_full_handler, page_or_json_error, sohoa_error_handler
+from api.http_metrics import ApiMetrics, MetricsMiddleware
 from api.lookup_guard import LookupPolicy, make_lookup_guard
-from api.metrics import ApiMetrics, MetricsMiddleware
 from api.ratelimit import make_limits
 from api.security_headers import SecurityHeadersMiddleware
 from api.slow_clients import BodyTimeoutMiddleware
 from api.verification import Verifier
 from api.verify_admission import make_admission
+from dossiers.bootstrap import prepare
+from dossiers.services import Services, SigningConfigError
 from signing.sandbox import VerifySandbox
 from sohoa import __version__
-from sohoa.bootstrap import prepare
 from sohoa.errors import SohoaError
 from sohoa.settings import Settings, get_settings
 from storage.objectstore.links import load_or_create_secret
-from workers.metrics import register_disk_space, register_queue_depth
-from workers.services import Services, SigningConfigError
+from workers.job_metrics import register_disk_space, register_queue_depth
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"  # the pages' CSS and scripts, served locally (no CDN)
@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
             maintenance = Maintenance(services)
             maintenance.start()
         if ingest_sample:
-            from sohoa.demo import ingest_sample_batch
+            from dossiers.sample import ingest_sample_batch
 
             await run_in_threadpool(ingest_sample_batch, services)
             app.state.wake_workers()

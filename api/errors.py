@@ -23,7 +23,7 @@ STATUS_BY_CODE = {
     "UPLOAD_STALLED": 408,
     "BATCH_TOO_LARGE": 413,
     "BATCH_TOO_MANY_PAGES": 413,
-    "STATION_DAILY_QUOTA": 429,  # Retry-After: the next day (workers.budgets)
+    "STATION_DAILY_QUOTA": 429,  # Retry-After: the next day (dossiers.budgets)
     "DOSSIER_CODE_FOREIGN": 403,
     "OBJECT_STORE_UNAVAILABLE": 503,
     "STORAGE_FULL": 503,

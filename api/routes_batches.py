@@ -17,16 +17,16 @@ from fastapi.security import HTTPAuthorizationCredentials
 from api.auth import bearer, principal_of, require
 from api.docs import ERRORS, binary_body, error_response
 from api.errors import not_found, rate_limited
-from api.reuse import ReuseAnswer, ReuseAsk, disclose
 from api.uploads import save_body, save_multipart_batch
+from dossiers.batch_reader import ParsedBatch, read_batch
+from dossiers.budgets import bounds_of
+from dossiers.errors import DossierCodeForeign
+from dossiers.intake import Receipt, ingest
+from dossiers.reuse import ReuseAnswer, ReuseAsk, disclose
+from dossiers.status import dossier_status, find_dossier
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, Component, Document, Dossier
 from storage.objectstore import Bucket
-from workers.batch import ParsedBatch, read_batch
-from workers.budgets import bounds_of
-from workers.errors import DossierCodeForeign
-from workers.intake import Receipt, ingest
-from workers.status import dossier_status, find_dossier
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["stations"])
@@ -99,7 +99,7 @@ def _own_code(principal: Principal, batch: ParsedBatch) -> None:
 
 
 def _reusable(request: Request, receipt: Receipt, batch: ParsedBatch, station_id: int) -> ReuseAnswer:
-    """The applicant's documents that can stand in for declared components (``api.reuse``: when the
+    """The applicant's documents that can stand in for declared components (``dossiers.reuse``: when the
     birth date matches and the station is within its day), kept and audited; unusual volume alerts."""
     services = request.app.state.services
     wanted = {c["ref"]: c["declared_type"] for c in receipt.components if c["declared_type"]}

@@ -16,13 +16,13 @@ from api.docs import ERRORS, binary_body, error_response
 from api.errors import not_found
 from api.routes_batches import can_see
 from api.uploads import read_body
+from dossiers.result_render import render_result_pdf
+from dossiers.results import Issued, issue_result_once
+from dossiers.services import Services
+from dossiers.status import find_dossier
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, ComponentState, EResult
 from storage.objectstore import Bucket
-from workers.result_render import render_result_pdf
-from workers.results import Issued, issue_result_once
-from workers.services import Services
-from workers.status import find_dossier
 
 router = APIRouter(prefix="/api/v1", tags=["officers"])
 officer = require(ClientRole.OFFICER)

@@ -3,7 +3,7 @@
 Pure library: no Celery, web framework, database, storage or signing imports.
 """
 
-from digitizer.batch import ComponentResult, digitize_batch
+from digitizer.batch_digitize import ComponentResult, digitize_batch
 from digitizer.engines import OcrEngine, engine_from_settings, get_engine
 from digitizer.model import DOCUMENT_TYPES, DigitizedComponent, Field, Page, Word
 from digitizer.pipeline import DigitizeOptions, digitize_files

@@ -37,7 +37,7 @@ from pyhanko.sign.validation import read_certification_data
 from pyhanko_certvalidator import ValidationContext
 
 from signing.appearance import Appearance
-from signing.batch import make_signer
+from signing.batch_signer import make_signer
 from signing.errors import (
     PdfCertified,
     PdfEncrypted,

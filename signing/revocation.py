@@ -17,7 +17,7 @@ REVOCATION_UNAVAILABLE (retryable), exactly as for a responder that cannot be re
 
 Responders can also be asked in-process (:class:`LocalResponders`, by URL prefix): the development
 PKI's certificates name the service's ``/dev/pki`` URLs, and a process without the service (the
-CLI) must still get the answers. Only development wiring installs them (``workers.services`` for
+CLI) must still get the answers. Only development wiring installs them (``dossiers.services`` for
 its own cache, ``signing.devpki`` in :data:`PROCESS_RESPONDERS`, which :func:`default_cache` asks).
 
 ``material(..., not_before=t)`` refetches what was cached before ``t`` (a signature's time-stamp),

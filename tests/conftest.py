@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from dossiers.services import Services
 from signing.dev_pki_http import DevPkiHttp
 from signing.testpki import PkiServer, ServedPki
 from sohoa.settings import Settings, SigningSettings, StorageSettings, WorkerSettings
 from tests.servers import PG_TEST_URL, SeaweedS3
-from workers.services import Services
 
 
 @pytest.fixture(scope="session")
@@ -130,7 +130,7 @@ def db_services(request: pytest.FixtureRequest, tmp_path: Path, shared_pki_dir: 
 
 @pytest.fixture(scope="session")
 def sample_batch() -> Path:
-    from sohoa.demo import SAMPLE_BATCH
+    from dossiers.sample import SAMPLE_BATCH
 
     assert (SAMPLE_BATCH / "manifest.json").exists(), "bundled sample batch is missing"
     return SAMPLE_BATCH

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 def sohoa(args: list[str], tmp_path: Path, pki: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"SOHOA_VAR_DIR": str(tmp_path / "var"), "SOHOA_SIGNING__PKI_DIR": str(pki)}
     return subprocess.run(
-        [sys.executable, "-m", "sohoa.cli", *args], env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=timeout
     )
 
 
@@ -53,7 +53,7 @@ def test_demo_runs_end_to_end_and_every_signature_validates(tmp_path: Path, shar
 
 
 def test_sign_and_verify_commands(tmp_path: Path, shared_pki_dir: Path) -> None:
-    from workers.result_render import render_result_pdf
+    from dossiers.result_render import render_result_pdf
 
     src = tmp_path / "in.pdf"
     src.write_bytes(render_result_pdf(["Kết quả thử nghiệm"]))
@@ -72,7 +72,7 @@ def test_serve_port_is_the_port_the_service_names(monkeypatch: pytest.MonkeyPatc
     from click.testing import CliRunner
 
     import api.app
-    from sohoa.cli import main
+    from cli.main import main
 
     bound: dict[str, object] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **bind: bound.update(bind))
@@ -95,7 +95,7 @@ def _serve_captured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str)
     from click.testing import CliRunner
 
     import api.app
-    from sohoa.cli import main
+    from cli.main import main
     from sohoa.settings import get_settings
 
     bound: dict[str, object] = {}
@@ -128,8 +128,8 @@ def test_serve_port_is_the_public_address_and_no_forwarding_header_is_trusted(
 def test_ingest_pushes_to_the_configured_port_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    import sohoa.station_client
-    from sohoa.cli import main
+    import cli.station_client
+    from cli.main import main
     from sohoa.settings import get_settings
 
     pushed: list[str] = []
@@ -138,7 +138,7 @@ def test_ingest_pushes_to_the_configured_port_by_default(monkeypatch: pytest.Mon
         pushed.append(url)
         return {"dossier_code": "x", "state": "done", "components": []}
 
-    monkeypatch.setattr(sohoa.station_client, "push_and_follow", push)
+    monkeypatch.setattr(cli.station_client, "push_and_follow", push)
     monkeypatch.setenv("SOHOA_API__PORT", "8123")
     monkeypatch.delenv("SOHOA_API__PUBLIC_BASE_URL", raising=False)
     get_settings.cache_clear()

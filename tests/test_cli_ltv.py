@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from dossiers.result_render import render_result_pdf
 from signing.dev_pki_http import DevPkiHttp
 from signing.dev_revocation import revoke
 from signing.devpki import ensure_dev_pki
 from tests.devpki_v1 import write_v1_pki
 from tests.helpers import pdfsig
 from tests.servers import free_port
-from workers.result_render import render_result_pdf
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ def sohoa(args: list[str], var: Path, port: int) -> subprocess.CompletedProcess[
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")}
     env |= {"SOHOA_VAR_DIR": str(var), "SOHOA_API__PORT": str(port)}
     return subprocess.run(
-        [sys.executable, "-m", "sohoa.cli", *args], env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=600
     )
 
 

@@ -9,7 +9,7 @@ import click
 import yaml
 from click.testing import CliRunner
 
-from sohoa.cli import main
+from cli.main import main
 from sohoa.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,16 +16,16 @@ from PIL import Image
 from pydantic import ValidationError
 
 from api.app import create_app
+from dossiers.bootstrap import ensure_dev_credentials
+from dossiers.result_render import render_result_pdf
+from dossiers.services import Services, SigningConfigError
 from signing.pades import sign_pdf
 from signing.testpki import PkiServer, ServedPki
 from signing.verify import verify_pdf
-from sohoa.bootstrap import ensure_dev_credentials
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
 from storage.catalogue.clients import list_clients
 from storage.catalogue.models import ClientRole
 from tests.conftest import production_signing
-from workers.result_render import render_result_pdf
-from workers.services import Services, SigningConfigError
 
 TSA_QUERY = {"Content-Type": "application/timestamp-query"}
 
@@ -151,7 +151,7 @@ def test_migrate_command_in_production_and_with_a_partial_configuration(tmp_path
     }
 
     def migrate(**extra: str) -> subprocess.CompletedProcess[str]:
-        cmd = [sys.executable, "-m", "sohoa.cli", "migrate"]
+        cmd = [sys.executable, "-m", "cli.main", "migrate"]
         return subprocess.run(cmd, env=env | extra, capture_output=True, text=True, timeout=120)
 
     partial = migrate()
@@ -231,13 +231,13 @@ def test_embedded_default_still_generates_the_development_pki_tsa_and_keys(tmp_p
 def test_a_catalogue_that_ran_in_development_warns_about_its_development_keys(
     tmp_path: Path, served: ServedPki, shared_pki_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from sohoa.bootstrap import prepare
+    from dossiers.bootstrap import prepare
 
     dev = Services(Settings(var_dir=tmp_path / "var", signing=SigningSettings(pki_dir=shared_pki_dir)))
     prepare(dev)
     dev.close()
     production = Services(production_settings(tmp_path, served))
-    with caplog.at_level("WARNING", logger="sohoa.bootstrap"):
+    with caplog.at_level("WARNING", logger="dossiers.bootstrap"):
         prepare(production)
     prefixes = [c["prefix"] for c in list_clients(production.catalogue)]
     production.close()

@@ -17,11 +17,11 @@ from datetime import timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import selectinload
 
+from dossiers.services import Services
+from dossiers.steps import page_bound, step_time_limit
 from storage.catalogue.models import Component, JobStep, StepState, utcnow
 from workers.celery_app import RUN_STEP, make_app
-from workers.pipeline import page_bound, step_time_limit
 from workers.runner import AbandonedSweep, lost_lease
-from workers.services import Services
 
 log = logging.getLogger(__name__)
 BATCH = 500

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from dossiers.services import Services
 from workers.runner import AbandonedSweep, StepRunner, worker_identity
-from workers.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -41,6 +41,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from dossiers.services import Services
 from sohoa.errors import ErrorInfo, error
 from storage.catalogue.models import ComponentState, EResult, JobStep, StepState, utcnow
 from storage.objectstore import Bucket, StoredObject
@@ -48,7 +49,6 @@ from storage.warehouse import audit
 from storage.warehouse.lifecycle import sweep_expired
 from workers.periodic import Periodic
 from workers.runner import worker_identity
-from workers.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -23,15 +23,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
+from dossiers.errors import StepAbandoned
+from dossiers.services import Services
+from dossiers.steps import STEPS, page_bound, step_time_limit
 from sohoa.diskspace import is_disk_full, storage_full
 from sohoa.errors import ErrorInfo, SohoaError
 from sohoa.logging_setup import log_context
 from storage.catalogue.models import Component, ComponentState, EResult, JobStep, StepState, utcnow
-from workers.errors import StepAbandoned
-from workers.metrics import STEP_FAILURES, STEP_SECONDS
+from workers.job_metrics import STEP_FAILURES, STEP_SECONDS
 from workers.periodic import Periodic
-from workers.pipeline import STEPS, page_bound, step_time_limit
-from workers.services import Services
 
 log = logging.getLogger(__name__)
 

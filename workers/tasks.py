@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
+from dossiers.services import Services
 from sohoa.settings import get_settings
 from workers.celery_app import RUN_STEP, app
 from workers.runner import StepRunner
-from workers.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ import httpx
 import psutil
 
 from bench.api import load
-from sohoa.demo import SAMPLE_BATCH
+from dossiers.sample import SAMPLE_BATCH
 from tests.servers import free_port, wait_ready
 
 PAGES = 10
@@ -80,9 +80,9 @@ class Server:
         if processes > 1:  # shared rate limits and one migration, as `sohoa serve --processes N` needs and does
             self.redis_url, self.redis_prefix = redis_url, f"bench:{uuid.uuid4().hex[:12]}:"  # this run's keys only
             env |= {"SOHOA_API__RATE_LIMIT_REDIS_URL": redis_url, "SOHOA_API__RATE_LIMIT_PREFIX": self.redis_prefix}
-            from sohoa.bootstrap import prepare
+            from dossiers.bootstrap import prepare
+            from dossiers.services import Services
             from sohoa.settings import Settings
-            from workers.services import Services
 
             services = Services(Settings(var_dir=var))
             prepare(services)
@@ -144,10 +144,10 @@ class Server:
 
 
 def station_keys(var: Path, count: int) -> list[str]:
+    from dossiers.services import Services
     from sohoa.settings import Settings
     from storage.catalogue.clients import create_client
     from storage.catalogue.models import ClientRole
-    from workers.services import Services
 
     services = Services(Settings(var_dir=var))
     try:

@@ -104,7 +104,7 @@ def serve(tree: Path, folder: Path, env_extra: dict[str, str]) -> Iterator[dict[
     log_path = folder / "service.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sohoa.cli", "serve"], env=env, cwd=folder, stdout=log, stderr=log
+            [sys.executable, "-m", "cli.main", "serve"], env=env, cwd=folder, stdout=log, stderr=log
         )
         base = f"http://127.0.0.1:{port}"
         try:

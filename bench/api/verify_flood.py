@@ -40,9 +40,9 @@ from pathlib import Path
 import httpx
 
 from bench.api.costly_pdf import cms_hex_of, costliest_under_bounds, signature_heavy_pdf
+from dossiers.result_render import render_result_pdf
 from signing.devpki import existing_dev_pki
 from tests.servers import free_port, wait_ready
-from workers.result_render import render_result_pdf
 
 REPO = Path(__file__).resolve().parents[2]
 BASELINE = "1ef709c"  # the commit before this item: admission by request count only
@@ -78,7 +78,7 @@ def honest_pdf(work: Path) -> bytes:
     source = work / "ket-qua.pdf"
     source.write_bytes(render_result_pdf(["Giấy xác nhận tình trạng hôn nhân", "Kết quả điện tử"]))
     out = work / "signed"
-    cmd = [sys.executable, "-m", "sohoa.cli", "sign", str(source), "--out", str(out), "--level", "B-LTA"]
+    cmd = [sys.executable, "-m", "cli.main", "sign", str(source), "--out", str(out), "--level", "B-LTA"]
     done = subprocess.run(cmd, env=_sohoa_env(work / "var-sign", work / "pki", REPO), capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"sohoa sign failed: {done.stderr[-2000:]}")
@@ -96,7 +96,7 @@ def service(code: Path, work: Path, name: str) -> Iterator[str]:
     }
     log_path = work / f"service-{name}.log"
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "sohoa.cli", "serve"], cwd=code, env=env, stdout=out, stderr=out)
+        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve"], cwd=code, env=env, stdout=out, stderr=out)
         try:
             wait_ready(f"http://127.0.0.1:{port}/readyz", proc, log_path, timeout=120)
             yield f"http://127.0.0.1:{port}"

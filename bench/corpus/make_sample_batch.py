@@ -1,4 +1,4 @@
-"""Write the bundled sample batch to sohoa/samples/batch/: manifest.json, JPEG scans and ground truth.
+"""Write the bundled sample batch to dossiers/samples/batch/: manifest.json, JPEG scans and ground truth.
 
 Run from the repository root: ``python -m bench.corpus.make_sample_batch``. The output is
 deterministic (fixed seeds) and each JPEG stays well under 400 KB.

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from bench.corpus.generate import DOC_TYPES, text_samples
 from digitizer import learned
+from digitizer.accuracy import accuracy, calibration_error, macro_f1
 from digitizer.classify import classify_pages, keyword_logits
-from digitizer.metrics import accuracy, calibration_error, macro_f1
 
 TRAIN_PER_TYPE = 150
 CALIBRATION_PER_TYPE = 40

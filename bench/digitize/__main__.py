@@ -26,8 +26,8 @@ from typing import Any
 from bench.corpus.generate import DOC_TYPES, text_samples
 from bench.digitize import corpus as bench_corpus
 from bench.digitize.runner import Run, child_env, measure, ocrmypdf_command, ours_command
+from digitizer.accuracy import accuracy, calibration_error, edit_distance, macro_f1
 from digitizer.classify import classify_pages
-from digitizer.metrics import accuracy, calibration_error, edit_distance, macro_f1
 from digitizer.textnorm import fold_whitespace, nfc
 
 

@@ -50,7 +50,7 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path = RO
 
 def ours_command(files_per_component: list[list[Path]], jobs: int, out_dir: Path) -> list[str]:
     """``sohoa digitize``: the product's own command, one process, ``jobs`` components at a time."""
-    cmd = [sys.executable, "-m", "sohoa.cli", "digitize", "--json", "-j", str(jobs), "--out", str(out_dir)]
+    cmd = [sys.executable, "-m", "cli.main", "digitize", "--json", "-j", str(jobs), "--out", str(out_dir)]
     return cmd + [",".join(str(f) for f in files) for files in files_per_component]
 
 

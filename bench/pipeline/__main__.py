@@ -18,14 +18,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from sohoa.demo import SAMPLE_BATCH
+from dossiers.batch_reader import read_batch
+from dossiers.intake import ingest
+from dossiers.sample import SAMPLE_BATCH
+from dossiers.services import Services
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
 from tests.workers.faults import CeleryWorker, PrivateRedis, settled
-from workers.batch import read_batch
 from workers.dispatcher import Dispatcher
 from workers.embedded import EmbeddedPool
-from workers.intake import ingest
-from workers.services import Services
 
 HANOI_DOSSIERS_PER_DAY = 8000
 

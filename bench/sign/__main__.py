@@ -118,7 +118,7 @@ def dev_pki_url() -> str:
 
 
 def bench_bb(work: Path, repeats: int, processes: int, quick: bool) -> None:
-    from signing.batch import BatchConfig, BatchSigner
+    from signing.batch_signer import BatchConfig, BatchSigner
     from signing.devpki import ensure_dev_pki
 
     pki = ensure_dev_pki(work / "devpki", base_url=dev_pki_url())
@@ -150,7 +150,7 @@ def bench_bb(work: Path, repeats: int, processes: int, quick: bool) -> None:
 
 
 def bench_blt(work: Path, repeats: int, processes: int, quick: bool) -> None:
-    from signing.batch import BatchConfig, BatchSigner
+    from signing.batch_signer import BatchConfig, BatchSigner
     from signing.testpki import ServedPki
 
     directory = work / "servedpki"
@@ -270,7 +270,7 @@ def bench_thirdparty(work: Path, repeats: int) -> None:
     Both sides sign the same files, those pyHanko's own loop can sign as they are (its strict reader
     refuses some damaged ones, which the batch signer rewrites before their first signature).
     """
-    from signing.batch import BatchConfig, BatchSigner
+    from signing.batch_signer import BatchConfig, BatchSigner
     from signing.devpki import ensure_dev_pki
     from signing.verify import verify_pdf
     from tests.signing.thirdparty.corpus import build_corpus

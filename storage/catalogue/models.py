@@ -203,7 +203,7 @@ class EResult(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     issued_by: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
-    request_sha256: Mapped[str | None] = mapped_column(String(64))  # workers.results.request_fingerprint
+    request_sha256: Mapped[str | None] = mapped_column(String(64))  # dossiers.results.request_fingerprint
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     dossier: Mapped[Dossier] = relationship(back_populates="results")

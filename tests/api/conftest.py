@@ -12,14 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from dossiers.result_render import render_result_pdf
+from dossiers.services import Services
 from sohoa.settings import ApiSettings, IntakeSettings, Settings
 from storage.catalogue.clients import create_client
 from storage.catalogue.models import ClientRole
 from storage.objectstore import Bucket
 from tests.helpers import make_zip, manifest, run_steps
 from tests.storage.factories import add_document
-from workers.result_render import render_result_pdf
-from workers.services import Services
 
 APPLICANT_ID = "001090012345"
 BIRTH = "1990-03-15"

@@ -12,8 +12,8 @@ from starlette.requests import Request
 
 from api.app import create_app
 from api.errors import sohoa_error_handler
+from dossiers.errors import MemberUnreadable
 from sohoa.settings import ApiSettings, Settings, StorageSettings
-from workers.errors import MemberUnreadable
 
 
 def app_with(settings: Settings, **storage: object) -> TestClient:

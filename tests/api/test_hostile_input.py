@@ -11,12 +11,12 @@ import pytest
 
 from api.citizen import grant_allows, make_grant
 from api.verification import summary
+from dossiers.result_render import render_result_pdf
 from signing.errors import PdfInvalid
 from signing.pades import sign_pdf
 from signing.verify import verify_pdf
 from storage.objectstore.links import LinkInvalid, verify_local_link
 from tests.api.conftest import Api, asgi_scope
-from workers.result_render import render_result_pdf
 
 
 def test_dev_tsa_refuses_an_oversized_query_without_reading_it_all(api: Api) -> None:

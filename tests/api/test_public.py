@@ -16,6 +16,7 @@ from starlette.requests import Request
 
 from api.app import create_app
 from api.errors import sohoa_error_handler
+from dossiers.errors import FileMissing
 from sohoa.errors import ObjectStoreUnavailable
 from sohoa.settings import Settings, WorkerSettings
 from storage.objectstore.local import LocalObjectStore
@@ -23,7 +24,6 @@ from storage.objectstore.s3 import S3ObjectStore
 from tests.api.conftest import Api
 from tests.conftest import s3_storage
 from tests.servers import SeaweedS3
-from workers.errors import FileMissing
 
 STORE_DOWN = f"error: {ObjectStoreUnavailable.__name__}"
 

@@ -9,15 +9,15 @@ import pytest
 from alembic import command
 from sqlalchemy import func, inspect, select
 
+from dossiers.result_render import render_result_pdf
+from dossiers.results import Issued, issue_result_once
+from dossiers.services import Services
 from storage.catalogue.clients import authenticate, create_client
 from storage.catalogue.db import alembic_config
 from storage.catalogue.models import ClientRole, ComponentState, EResult
 from tests.api.conftest import Api, push_dossier
 from tests.helpers import run_in_threads
 from tests.storage.factories import add_document
-from workers.result_render import render_result_pdf
-from workers.results import Issued, issue_result_once
-from workers.services import Services
 
 CODE = "000.00.12.H26-261121-0501"
 UPLOAD = f"/api/v1/dossiers/{CODE}/results"

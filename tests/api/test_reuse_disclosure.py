@@ -10,7 +10,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from api.reuse import ReuseAsk, disclose
+from dossiers.reuse import ReuseAsk, disclose
+from dossiers.services import Services
 from sohoa.settings import IntakeSettings
 from storage.catalogue.clients import authenticate, create_client
 from storage.catalogue.models import ClientRole, Dossier
@@ -19,7 +20,6 @@ from storage.catalogue.warehouse_models import AuditEntry
 from tests.api.conftest import APPLICANT_ID, BIRTH, Api, add_signed_document, push_dossier
 from tests.helpers import make_zip, manifest, run_in_threads
 from tests.storage.factories import add_document
-from workers.services import Services
 
 OTHER_CENTRE = "000.00.12.H26-250101-0901"  # a dossier another centre took in and digitised
 COMPS = [

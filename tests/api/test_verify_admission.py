@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 
 from api.verify_admission import MemoryBudget, RedisBudget, SandboxShare, VerifyAdmission
 from bench.api.costly_pdf import cms_hex_of, signature_heavy_pdf
+from dossiers.result_render import render_result_pdf
 from signing.errors import VerifyBusy
 from signing.pades import sign_pdf
 from tests.api.conftest import Api
 from tests.helpers import RATE_LIMIT_REDIS_URL, FakeClock
-from workers.result_render import render_result_pdf
 
 
 def test_a_client_pays_the_seconds_its_checks_used_not_a_price_per_request() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from dossiers.result_render import render_result_pdf
 from signing.etsi import main_indications
 from signing.pades import sign_pdf
 from tests.api.conftest import Api
-from workers.result_render import render_result_pdf
 
 pytestmark = pytest.mark.integration
 

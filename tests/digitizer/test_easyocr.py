@@ -7,8 +7,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bench.corpus.render import FONTS
 from digitizer import get_engine
+from digitizer.accuracy import cer
 from digitizer.engines.easyocr_engine import default_model_dir, words_from_lines
-from digitizer.metrics import cer
 
 LINES = ("INVOICE NUMBER 12345", "Please pay within thirty days")
 

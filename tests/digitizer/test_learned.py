@@ -8,8 +8,8 @@ import pytest
 
 from bench.corpus.generate import DOC_TYPES, strip_diacritics, text_samples
 from digitizer import learned
+from digitizer.accuracy import accuracy, calibration_error, macro_f1
 from digitizer.classify import classify_pages
-from digitizer.metrics import accuracy, calibration_error, macro_f1
 
 HOUSEHOLD_BOOK = "SỔ HỘ KHẨU\nChủ hộ: Nguyễn Văn An\nSố sổ: 010203040\nQuan hệ với chủ hộ: con"
 

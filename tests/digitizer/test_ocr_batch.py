@@ -10,7 +10,7 @@ import pytest
 from bench.corpus import generate
 from bench.corpus.render import Degradation, render_page, save_scan
 from digitizer import DigitizeOptions, digitize_batch, get_engine
-from digitizer.metrics import cer
+from digitizer.accuracy import cer
 from digitizer.preprocess import find_card
 
 pytestmark = pytest.mark.integration

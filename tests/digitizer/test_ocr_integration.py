@@ -12,7 +12,7 @@ import pytest
 from bench.corpus import templates
 from bench.corpus.render import Degradation, render_page, save_scan
 from digitizer import DigitizedComponent, DigitizeOptions, digitize_files, get_engine
-from digitizer.metrics import cer
+from digitizer.accuracy import cer
 from digitizer.preprocess import ocr_copy
 
 ROOT = Path(__file__).resolve().parents[2]

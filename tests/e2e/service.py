@@ -45,7 +45,7 @@ def running_service(
     )
     log_path = var.parent / "service.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "sohoa.cli", "serve", *args], env=env, stdout=log, stderr=log)
+        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", *args], env=env, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(f"{base}/readyz", proc, log_path, timeout=60)

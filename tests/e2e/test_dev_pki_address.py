@@ -16,17 +16,17 @@ import httpx
 import pytest
 from cryptography import x509
 
+from dossiers.result_render import render_result_pdf
 from signing.devpki import existing_dev_pki
 from tests.e2e.service import running_service
 from tests.helpers import pdfsig
-from workers.result_render import render_result_pdf
 
 pytestmark = pytest.mark.integration
 
 
 def _sohoa(args: list[str], var: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")} | {"SOHOA_VAR_DIR": str(var)}
-    return subprocess.run([sys.executable, "-m", "sohoa.cli", *args], env=env, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True)
 
 
 def test_a_pki_made_by_the_cli_names_the_service_once_it_runs(tmp_path: Path) -> None:

@@ -135,7 +135,7 @@ def wait_for(what: str, check, timeout: float = 300):  # type: ignore[no-untyped
 def scrub(var: Path, pki: Path, extra: dict[str, str]) -> dict:
     env = os.environ | {"SOHOA_VAR_DIR": str(var), "SOHOA_SIGNING__PKI_DIR": str(pki)} | extra
     done = subprocess.run(
-        [sys.executable, "-m", "sohoa.cli", "scrub", "--json"], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "cli.main", "scrub", "--json"], env=env, capture_output=True, text=True, timeout=300
     )
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert done.returncode == 0, (report, done.stderr[-2000:])

@@ -23,12 +23,12 @@ import pytest
 from PIL import Image
 from pyzbar.pyzbar import decode
 
+from dossiers.services import Services
 from storage.catalogue.models import ClientRole
 from storage.warehouse.sharing import grant_access, register_agency
 from tests.api.conftest import APPLICANT_ID, add_signed_document
 from tests.conftest import make_settings
 from tests.e2e.service import running_service
-from workers.services import Services
 
 pytestmark = pytest.mark.integration
 

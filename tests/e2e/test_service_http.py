@@ -16,14 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dossiers.result_render import render_result_pdf
+from dossiers.services import Services
 from signing.verify import verify_pdf
 from storage.catalogue.clients import create_client
 from storage.catalogue.models import ClientRole
 from tests.conftest import make_settings
 from tests.e2e.service import running_service
 from tests.helpers import make_zip, pdfsig, pdftotext
-from workers.result_render import render_result_pdf
-from workers.services import Services
 
 pytestmark = pytest.mark.integration
 

@@ -10,6 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
+from dossiers.services import Services
 from signing.dev_pki_http import DevPkiHttp
 from signing.dev_revocation import DevRevocationResponder
 from signing.devpki import DevPki, ensure_dev_pki, load_issued
@@ -20,7 +21,6 @@ from signing.timestamps import dev_timestamper
 from signing.verify import verify_pdf
 from sohoa.settings import Settings, SigningSettings
 from tests.devpki_v1 import write_v1_pki
-from workers.services import Services
 
 
 def _cert(path: Path) -> x509.Certificate:

@@ -182,9 +182,9 @@ def test_not_before_refetches_a_crl_fetched_before_it(pki_server: PkiServer) -> 
 
 
 def test_a_production_process_gets_no_local_responder(tmp_path: Path, served: ServedPki) -> None:
+    from dossiers.services import Services
     from sohoa.settings import Settings, SigningSettings
     from tests.conftest import production_signing
-    from workers.services import Services
 
     settings = Settings(var_dir=tmp_path / "var", signing=SigningSettings(**production_signing(served)))  # type: ignore[arg-type]
     services = Services(settings)

@@ -15,7 +15,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
 from signing.appearance import copy_stamp
-from signing.batch import BatchConfig, BatchSigner
+from signing.batch_signer import BatchConfig, BatchSigner
 from signing.devpki import DevPki
 from signing.errors import KeyCertMismatch, PdfCertified, PdfEncrypted
 from signing.fastpades import FastPadesSigner

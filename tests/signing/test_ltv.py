@@ -14,7 +14,7 @@ from asn1crypto import ocsp
 from asn1crypto import x509 as asn1_x509
 
 from signing.appearance import result_seal
-from signing.batch import make_signer
+from signing.batch_signer import make_signer
 from signing.errors import RevocationUnavailable, SignerCertExpired, SignerCertRevoked
 from signing.ltv import TsaProbe, extend_lta, last_timestamp_expiry, needs_extension, retimestamp_job
 from signing.pades import last_signature_token, sign_pdf

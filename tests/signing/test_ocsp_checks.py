@@ -333,8 +333,8 @@ def test_cache_refetches_after_expiry_when_both_clocks_move(tmp_path: Path) -> N
 
 
 def test_services_sign_with_one_revocation_cache_built_from_the_settings(tmp_path: Path) -> None:
+    from dossiers.services import Services
     from sohoa.settings import Settings
-    from workers.services import Services
 
     services = Services(Settings(var_dir=tmp_path / "var", signing=SigningSettings(revocation_timeout_s=2.5)))
     try:

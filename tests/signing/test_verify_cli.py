@@ -38,7 +38,7 @@ def verify(tmp_path: Path) -> Verify:
 
     def run(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "sohoa.cli", "verify", *args],
+            [sys.executable, "-m", "cli.main", "verify", *args],
             cwd=tmp_path,
             env=clean | settings | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
             capture_output=True,

@@ -81,8 +81,8 @@ def sqlite_catalogue(tmp_path: Path) -> Iterator[Catalogue]:
 @pytest.fixture
 def storage_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[click.Group]:
     """The warehouse commands on a click group, with settings for a fresh ``var`` folder."""
+    from cli.storage_commands import register
     from sohoa.settings import get_settings
-    from storage.commands import register
 
     monkeypatch.setenv("SOHOA_VAR_DIR", str(tmp_path / "var"))
     get_settings.cache_clear()

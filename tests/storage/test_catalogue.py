@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, text
 
+from dossiers.services import Services
 from storage.catalogue.clients import StationLimits, authenticate, create_client, revoke_client
 from storage.catalogue.db import migrate
 from storage.catalogue.models import ClientRole
-from workers.services import Services
 
 
 def test_migrations_create_every_table_and_are_repeatable(db_services: Services) -> None:

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from dossiers.services import Services
 from storage.catalogue import db
 from storage.catalogue.clients import authenticate, create_client
 from storage.catalogue.db import Catalogue, DriverSQL, make_engine
 from storage.catalogue.models import ApiClient, ClientRole, utcnow
 from tests.helpers import run_in_threads
-from workers.services import Services
 
 
 def test_a_reader_does_not_wait_for_an_open_write_transaction(services: Services) -> None:

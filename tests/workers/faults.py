@@ -14,11 +14,11 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 
+from dossiers.services import Services
 from storage.catalogue.models import Component, Document, Dossier, JobStep, ScanFile
 from storage.objectstore import Bucket
 from tests.helpers import make_zip, manifest
 from tests.servers import free_port
-from workers.services import Services
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
@@ -93,7 +93,7 @@ class CeleryWorker:
             [
                 sys.executable,
                 "-m",
-                "sohoa.cli",
+                "cli.main",
                 "worker",
                 "--queues",
                 "ingest,ocr,sign,store",

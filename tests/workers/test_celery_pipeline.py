@@ -13,13 +13,13 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
+from dossiers.batch_reader import read_batch
+from dossiers.intake import ingest
+from dossiers.services import Services
 from storage.catalogue.models import Component, Document
 from tests.conftest import make_settings
 from tests.helpers import make_zip
-from workers.batch import read_batch
 from workers.dispatcher import Dispatcher
-from workers.intake import ingest
-from workers.services import Services
 
 pytestmark = pytest.mark.integration
 BROKERS = {
@@ -70,7 +70,7 @@ def test_celery_worker_processes_a_batch_by_ids(
     log = tmp_path / "worker.log"
     with log.open("wb") as fh:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "sohoa.cli", "worker", "--queues", "ingest,ocr,sign,store", "--concurrency", "1"],
+            [sys.executable, "-m", "cli.main", "worker", "--queues", "ingest,ocr,sign,store", "--concurrency", "1"],
             env=env,
             stdout=fh,
             stderr=fh,

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from dossiers.result_render import render_result_pdf
+from dossiers.results import issue_result_once
+from dossiers.services import Services
 from signing.dev_pki_http import DevPkiHttp
 from signing.ltv import last_timestamp_expiry
 from signing.verify import verify_pdf
@@ -16,9 +19,6 @@ from storage.objectstore import Bucket
 from tests.helpers import run_steps
 from tests.storage.factories import add_document
 from workers.maintenance import retimestamp_results
-from workers.result_render import render_result_pdf
-from workers.results import issue_result_once
-from workers.services import Services
 
 
 def _issue(services: Services, code: str) -> EResult:

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from dossiers.batch_reader import read_batch
+from dossiers.intake import ingest
+from dossiers.services import Services
+from dossiers.steps import DIGITIZE_OVERHEAD_S, TRANSFER_LIMIT_S
 from storage.catalogue.models import JobStep
 from tests.helpers import make_zip, manifest
-from workers.batch import read_batch
 from workers.dispatcher import Dispatcher
-from workers.intake import ingest
-from workers.pipeline import DIGITIZE_OVERHEAD_S, TRANSFER_LIMIT_S
-from workers.services import Services
 
 
 def test_a_long_component_gets_time_for_every_page(

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
+from dossiers.batch_reader import read_batch
+from dossiers.intake import ingest
+from dossiers.services import Services
 from storage.catalogue.models import Component, Document, JobStep, StepState, utcnow
 from tests.conftest import make_settings
-from workers.batch import read_batch
 from workers.embedded import EmbeddedPool
-from workers.intake import ingest
 from workers.runner import StepRunner
-from workers.services import Services
 
 pytestmark = pytest.mark.integration
 

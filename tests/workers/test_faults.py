@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from dossiers.batch_reader import read_batch
+from dossiers.intake import ingest
+from dossiers.services import Services
 from tests.conftest import make_settings, s3_storage
 from tests.servers import SeaweedS3
 from tests.workers.faults import CeleryWorker, PrivateRedis, audit_exactly_once, many_components_batch, settled
-from workers.batch import read_batch
 from workers.dispatcher import Dispatcher
-from workers.intake import ingest
-from workers.services import Services
 
 pytestmark = pytest.mark.integration
 COMPONENTS = 100

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from dossiers.batch_reader import read_batch
+from dossiers.intake import ingest
+from dossiers.services import Services
 from storage.catalogue.models import StepState
 from storage.catalogue.warehouse_models import ObjectRecord, ObjectState
 from storage.objectstore import Bucket, content_key, sha256_hex
 from storage.warehouse import SimulatedCrash, Warehouse
 from tests.helpers import make_zip, manifest, run_steps
-from workers.batch import read_batch
-from workers.intake import ingest
 from workers.maintenance import run_once
-from workers.services import Services
 
 
 def test_a_round_expires_old_raw_scans_and_completes_interrupted_uploads(services: Services, tmp_path: Path) -> None:

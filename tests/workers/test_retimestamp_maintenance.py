@@ -21,6 +21,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from dossiers.result_render import render_result_pdf
+from dossiers.results import issue_result_once
+from dossiers.services import Services
 from signing.ltv import last_timestamp_expiry
 from signing.testpki import PkiServer, ServedPki
 from signing.tsa_server import DevTsaResponder
@@ -46,9 +49,6 @@ from workers.maintenance import (
     schedule_new_results,
 )
 from workers.periodic import Periodic
-from workers.result_render import render_result_pdf
-from workers.results import issue_result_once
-from workers.services import Services
 
 QUIET = {"expired_raw": 0, "finalised": 0, "dropped": 0}  # a round with nothing to do
 

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from dossiers import steps as pipeline
+from dossiers.batch_reader import read_batch
+from dossiers.errors import FileMissing, MemberUnreadable
+from dossiers.intake import ingest
+from dossiers.services import Services
+from dossiers.steps import StepOutcome, StepSpec
 from sohoa.errors import ObjectStoreUnavailable
 from storage.catalogue.models import Component, JobStep, StepState, utcnow
 from tests.helpers import make_zip, manifest
-from workers import pipeline
-from workers.batch import read_batch
-from workers.errors import FileMissing, MemberUnreadable
-from workers.intake import ingest
-from workers.pipeline import StepOutcome, StepSpec
 from workers.runner import StepRunner
-from workers.services import Services
 
 
 @pytest.fixture

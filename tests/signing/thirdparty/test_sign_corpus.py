@@ -139,7 +139,7 @@ def test_one_sign_command_signs_every_file_it_can_and_names_each_refusal(
     out_dir = tmp_path / "out"
     files = [str(item.path) for item in thirdparty_corpus]
     proc = subprocess.run(
-        [sys.executable, "-m", "sohoa.cli", "sign", *files, "--out", str(out_dir), "--level", "B-T"],
+        [sys.executable, "-m", "cli.main", "sign", *files, "--out", str(out_dir), "--level", "B-T"],
         env=env,
         capture_output=True,
         text=True,

@@ -10,9 +10,9 @@ import logging
 import os
 from pathlib import Path
 
+from dossiers.services import Services, SigningConfigError
 from storage.catalogue.clients import create_client, list_clients
 from storage.catalogue.models import ClientRole
-from workers.services import Services, SigningConfigError
 
 log = logging.getLogger(__name__)
 

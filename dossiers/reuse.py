@@ -38,12 +38,12 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
+from dossiers.budgets import vietnam_day
 from sohoa.errors import SohoaError, error
 from sohoa.settings import IntakeSettings
 from storage.catalogue.db import Catalogue, DriverSQL
 from storage.catalogue.models import Component, Document, Dossier, utcnow
 from storage.warehouse import audit
-from workers.budgets import vietnam_day
 
 EXPIRY_FIELDS = ("expiry_date", "date_of_expiry", "valid_until", "co_gia_tri_den")
 PER_COMPONENT = 5

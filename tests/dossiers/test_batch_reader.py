@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from dossiers.batch_reader import ParsedBatch, extract_members, parse_manifest, read_batch, safe_member_name
+from dossiers.errors import BatchTooLarge, MemberUnreadable
+from dossiers.intake import ingest
+from dossiers.services import Services
 from sohoa.errors import BatchInvalid, IntegrityError, ManifestInvalid, UnsafePath
 from tests.helpers import make_zip, manifest
-from workers.batch import ParsedBatch, extract_members, parse_manifest, read_batch, safe_member_name
-from workers.errors import BatchTooLarge, MemberUnreadable
-from workers.intake import ingest
-from workers.services import Services
 
 
 def write(tmp_path: Path, data: bytes, name: str = "batch.zip") -> Path:

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from dossiers import intake
+from dossiers.batch_reader import read_batch
+from dossiers.intake import ingest
+from dossiers.services import Services
 from storage.catalogue.models import Dossier, JobStep, ScanFile, StepState
 from storage.objectstore import Bucket, sha256_hex
 from storage.warehouse.scrub import scrub
 from tests.helpers import make_zip, manifest, run_in_threads
-from workers import intake
-from workers.batch import read_batch
-from workers.intake import ingest
 from workers.runner import StepRunner
-from workers.services import Services
 
 PAGES = {"a.jpg": b"\xff\xd8page a", "b.jpg": b"\xff\xd8page b", "c.jpg": b"\xff\xd8page c"}
 

@@ -14,13 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session
 
+from dossiers.services import Services
+from dossiers.steps import STEPS
 from signing import active_content
 from signing.pdfupdate import has_signatures
 from sohoa.errors import NotFound, SohoaError, error
 from storage.catalogue.models import ComponentState, Dossier, EResult, JobStep
 from storage.objectstore import Bucket, sha256_hex
-from workers.pipeline import STEPS
-from workers.services import Services
 
 log = logging.getLogger(__name__)
 

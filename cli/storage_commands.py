@@ -1,6 +1,6 @@
 """Warehouse commands for the ``sohoa`` CLI: ``scrub``, ``audit verify`` and ``lifecycle sweep``.
 
-Register with ``storage.commands.register(main)``. ``scrub`` and ``audit verify`` exit 1 when
+Register with ``cli.storage_commands.register(main)``. ``scrub`` and ``audit verify`` exit 1 when
 they find a problem, so they can run from cron or CI; ``--json`` prints one JSON object.
 """
 

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from cli.storage_commands import register as register_storage_commands
 from sohoa.logging_setup import setup_logging
 from sohoa.settings import Settings, get_settings, local_url
-from storage.commands import register as register_storage_commands
 
 if TYPE_CHECKING:
     from sohoa.errors import SohoaError
@@ -45,9 +45,9 @@ def serve(host: str | None, port: int | None, sample: bool, processes: int) -> N
 
     from api.app import create_app
     from api.serving import uvicorn_options
-    from sohoa.bootstrap import prepare
+    from dossiers.bootstrap import prepare
+    from dossiers.services import Services
     from storage.objectstore.links import load_or_create_secret
-    from workers.services import Services
 
     settings = _serve_settings(get_settings(), host, port)
     bind = uvicorn_options(settings)
@@ -124,7 +124,7 @@ def _serve_settings(settings: Settings, host: str | None, port: int | None) -> S
 @click.option("--idempotency-key", default=None, help="Idempotency key for this batch.")
 def ingest(path: Path, url: str | None, key: str | None, idempotency_key: str | None) -> None:
     """Push a batch (folder or zip with manifest.json), show progress until it finishes, print the summary."""
-    from sohoa.station_client import push_and_follow
+    from cli.station_client import push_and_follow
 
     settings = get_settings()
     if key is None:
@@ -163,7 +163,7 @@ def digitize(files: tuple[str, ...], as_json: bool, out_dir: Path, declared_type
     """Digitise files without the service. Each FILE is one component (a multi-page TIFF or PDF is many
     pages); FILE1,FILE2 joins several scans into one component, in order."""
     from digitizer import digitize_batch
-    from workers.services import Services
+    from dossiers.services import Services
 
     settings = get_settings()
     options = Services(settings).digitize_options(declared_type)
@@ -206,12 +206,12 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
 
     from tqdm import tqdm
 
+    from dossiers.services import Services
     from signing.appearance import copy_stamp, in_blank_space
     from signing.pades import sign_pdf
     from signing.pdfupdate import is_certified
     from sohoa.errors import SohoaError
     from sohoa.files import write_atomic
-    from workers.services import Services
 
     services = Services(get_settings())
     services.prepare()
@@ -382,7 +382,7 @@ def worker(queues: str | None, concurrency: int | None, metrics_port: int | None
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="sohoa-metrics-"))
         from prometheus_client import CollectorRegistry, multiprocess, start_http_server
 
-        from workers.metrics import register_disk_space
+        from workers.job_metrics import register_disk_space
 
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
@@ -404,9 +404,9 @@ def demo(out_dir: Path | None) -> None:
 
     from tqdm import tqdm
 
+    from cli.demo import fresh_demo_settings, pdfsig_all_valid, run_demo
+    from dossiers.services import Services
     from signing.verify import verify_pdf
-    from sohoa.demo import fresh_demo_settings, pdfsig_all_valid, run_demo
-    from workers.services import Services
 
     settings = fresh_demo_settings(get_settings())
     out_dir = out_dir or settings.var_dir / "out"
@@ -474,9 +474,9 @@ def keys_create(
     max_batch_mb: float | None,
 ) -> None:
     """Create a key; it is printed once and only its hash is stored. Limits left out use the service default."""
+    from dossiers.services import Services
     from storage.catalogue.clients import create_client
     from storage.catalogue.models import ClientRole
-    from workers.services import Services
 
     services = Services(get_settings())
     services.prepare()
@@ -489,8 +489,8 @@ def keys_create(
 @_limit_options
 def keys_limits(prefix: str, batches_per_minute: float | None, burst: int | None, max_batch_mb: float | None) -> None:
     """Set a station's own batch limits (options left out return to the service default)."""
+    from dossiers.services import Services
     from storage.catalogue.clients import set_limits
-    from workers.services import Services
 
     ok = set_limits(Services(get_settings()).catalogue, prefix, _limits(batches_per_minute, burst, max_batch_mb))
     click.echo("updated" if ok else "not found")
@@ -499,8 +499,8 @@ def keys_limits(prefix: str, batches_per_minute: float | None, burst: int | None
 
 @keys.command("list")
 def keys_list() -> None:
+    from dossiers.services import Services
     from storage.catalogue.clients import list_clients
-    from workers.services import Services
 
     for row in list_clients(Services(get_settings()).catalogue):
         click.echo(json.dumps(row, ensure_ascii=False))
@@ -509,8 +509,8 @@ def keys_list() -> None:
 @keys.command("revoke")
 @click.argument("prefix")
 def keys_revoke(prefix: str) -> None:
+    from dossiers.services import Services
     from storage.catalogue.clients import revoke_client
-    from workers.services import Services
 
     ok = revoke_client(Services(get_settings()).catalogue, prefix)
     click.echo("revoked" if ok else "not found or already revoked")
@@ -520,8 +520,8 @@ def keys_revoke(prefix: str) -> None:
 @main.command()
 def migrate() -> None:
     """Apply catalogue migrations (and create the development PKI if no keys are configured)."""
-    from sohoa.bootstrap import prepare
-    from workers.services import Services
+    from dossiers.bootstrap import prepare
+    from dossiers.services import Services
 
     prepare(Services(get_settings()))
     click.echo("ok")

@@ -9,9 +9,9 @@ receipt costs one read of the upload. The ``unpack`` pipeline step later extract
 member from the stored archive (``extract_members``) under the same bounds, checking it
 against the hash taken here.
 
-While hashed, each scan's pages are counted (``workers.scan_pages``: a PDF's pages, a TIFF's
+While hashed, each scan's pages are counted (``dossiers.scan_pages``: a PDF's pages, a TIFF's
 frames), so that ``ParsedBatch.pages`` and ``expanded_bytes`` say what the batch will cost
-the pipeline, every reference counted; ``workers.budgets`` bounds them.
+the pipeline, every reference counted; ``dossiers.budgets`` bounds them.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from digitizer.model import DOCUMENT_TYPES
+from dossiers.errors import BatchTooLarge, BatchTooManyPages, FileMissing, MemberUnreadable
+from dossiers.scan_pages import PageCounter
 from sohoa.errors import BatchInvalid, IntegrityError, ManifestInvalid, SohoaError, UnsafePath
 from sohoa.identifiers import DOSSIER_CODE, OWNER_ID, PROCEDURE_CODE
-from workers.errors import BatchTooLarge, BatchTooManyPages, FileMissing, MemberUnreadable
-from workers.scan_pages import PageCounter
 
 MAX_MEMBERS = 2000
 MAX_MEMBER_BYTES = 200 * 1024 * 1024
@@ -126,7 +126,7 @@ class ParsedBatch:
 
 @dataclass(frozen=True)
 class CostBounds:
-    """What one batch may cost the pipeline (``workers.budgets.bounds_of`` makes it from the settings).
+    """What one batch may cost the pipeline (``dossiers.budgets.bounds_of`` makes it from the settings).
 
     Given to ``read_batch``, the bytes are checked against the zip's directory before a scan is
     read, and the pages as the scans are counted, so a refused batch is refused early.

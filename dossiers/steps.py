@@ -19,16 +19,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from dossiers.services import Services
 from sohoa.errors import NotFound
 from storage.catalogue.models import Component, ComponentState, Document, Dossier, EResult, JobStep, ScanFile
 from storage.objectstore import Bucket
-from workers.services import Services
 
 if TYPE_CHECKING:
     from signing.appearance import Appearance
     from signing.qr import QrPayload
 
 log = logging.getLogger(__name__)
+RAW_TYPE = "application/octet-stream"  # content type of stored raw scans
 
 
 @dataclass
@@ -71,8 +72,7 @@ def unpack(services: Services, step: JobStep) -> StepOutcome:
     Idempotent by content: a scan whose raw object already exists (a re-run, a step of the
     same dossier running at the same time, or the same page sent before) is not written again.
     """
-    from workers.batch import extract_members
-    from workers.intake import RAW_TYPE
+    from dossiers.batch_reader import extract_members
 
     with services.catalogue.session() as s:
         dossier = s.get_one(Component, step.component_id).dossier

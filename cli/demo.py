@@ -7,25 +7,23 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 
 from sqlalchemy import select
 
-from sohoa.errors import SohoaError
+from dossiers.batch_reader import read_batch
+from dossiers.intake import ingest
+from dossiers.result_render import render_result_pdf
+from dossiers.results import issue_result_once
+from dossiers.sample import SAMPLE_BATCH
+from dossiers.services import Services
+from dossiers.status import TERMINAL, dossier_status
 from sohoa.settings import Settings
 from storage.catalogue.models import Dossier, EResult
 from storage.objectstore import Bucket
-from workers.batch import read_batch
 from workers.embedded import EmbeddedPool
-from workers.intake import ingest
-from workers.result_render import render_result_pdf
-from workers.results import issue_result_once
-from workers.services import Services
-from workers.status import TERMINAL, dossier_status
 
 log = logging.getLogger(__name__)
-SAMPLE_BATCH = Path(str(files("sohoa") / "samples" / "batch"))
 
 
 @dataclass
@@ -134,20 +132,6 @@ def run_demo(
     finally:
         pool.stop()
         services.close()
-
-
-def ingest_sample_batch(services: Services) -> None:
-    """Ingest the bundled sample as the development station, so a new install has something to show."""
-    from sohoa.bootstrap import ensure_dev_credentials
-    from storage.catalogue.clients import authenticate
-
-    station = authenticate(services.catalogue, ensure_dev_credentials(services)["station_key"])
-    try:
-        receipt = ingest(services, read_batch(SAMPLE_BATCH), station_id=station.id if station else None)
-    except SohoaError as exc:
-        log.warning("sample batch not ingested: %s", exc)
-        return
-    log.info("sample dossier %s ingested (new: %s)", receipt.dossier_code, receipt.created)
 
 
 def pdfsig_all_valid(output: str) -> bool:

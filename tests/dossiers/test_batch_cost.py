@@ -12,6 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from dossiers import budgets, scan_pages
+from dossiers.batch_reader import read_batch
+from dossiers.errors import BatchTooLarge, BatchTooManyPages, StationDailyQuota
+from dossiers.intake import ingest
+from dossiers.scan_pages import PageCounter
+from dossiers.services import Services
 from sohoa.settings import IntakeSettings
 from storage.catalogue.clients import authenticate, create_client
 from storage.catalogue.models import ClientRole, Dossier, ScanFile
@@ -19,12 +25,6 @@ from storage.catalogue.usage_models import StationUsage
 from storage.objectstore import Bucket, sha256_hex
 from tests.helpers import make_zip, manifest, run_in_threads
 from tests.workers import hostile_batches as hostile
-from workers import budgets, scan_pages
-from workers.batch import read_batch
-from workers.errors import BatchTooLarge, BatchTooManyPages, StationDailyQuota
-from workers.intake import ingest
-from workers.scan_pages import PageCounter
-from workers.services import Services
 
 
 def _count(data: bytes, chunk: int) -> int:

@@ -18,18 +18,17 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session
 
+from dossiers import budgets
+from dossiers.batch_reader import BatchFile, ParsedBatch
+from dossiers.budgets import BatchCost
+from dossiers.errors import DossierExists
+from dossiers.services import Services
+from dossiers.steps import RAW_TYPE, first_step
 from storage.catalogue.db import DriverSQL
 from storage.catalogue.models import Component, ComponentState, Dossier, StepState, utcnow
 from storage.objectstore import Bucket, StoredObject, content_key
-from workers import budgets
-from workers.batch import BatchFile, ParsedBatch
-from workers.budgets import BatchCost
-from workers.errors import DossierExists
-from workers.pipeline import first_step
-from workers.services import Services
 
 log = logging.getLogger(__name__)
-RAW_TYPE = "application/octet-stream"
 
 
 @dataclass
@@ -232,7 +231,7 @@ def ingest(
 ) -> Receipt:
     """Record a batch; idempotent on (station, idempotency key) and on the dossier code + content.
 
-    The batch's cost is checked first (``workers.budgets``): over a per-batch bound, or past
+    The batch's cost is checked first (``dossiers.budgets``): over a per-batch bound, or past
     what its station has left today, it is refused before anything is stored (a repeat of a
     batch already recorded still gets its receipt). Then the bytes are stored
     (content-addressed: a repeat rewrites nothing), and one transaction finds or records the

@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy import Connection
 
+from dossiers.batch_reader import CostBounds, ParsedBatch
+from dossiers.errors import StationDailyQuota
 from sohoa.settings import IntakeSettings
 from storage.catalogue.db import DriverSQL
-from workers.batch import CostBounds, ParsedBatch
-from workers.errors import StationDailyQuota
 
 VIETNAM = timezone(timedelta(hours=7))
 MIB = 1024 * 1024

@@ -1,0 +1,70 @@
+"""The floor plan holds: no module imports from a package on a higher floor, or from a neighbour on its own.
+
+``sohoa`` (settings, errors, identifiers, logging) ← the domain (``digitizer``, ``signing``,
+``storage``, which know nothing of each other) ← the application layer (``dossiers``) ← ``workers``
+← ``api`` ← ``cli``. Every import counts: at module level, inside functions, and under
+``TYPE_CHECKING`` (a type that needs a higher floor is a design smell too).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FLOORS = {
+    "sohoa": 0,
+    "digitizer": 1,
+    "signing": 1,
+    "storage": 1,
+    "dossiers": 2,
+    "workers": 3,
+    "api": 4,
+    "cli": 5,
+}
+# What may sit on the ground floor: everything imports it, so it imports nothing of ours.
+GROUND = {"__init__", "settings", "errors", "identifiers", "logging_setup", "files", "diskspace"}
+
+
+def imports_of(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, top-level package) of every import in a module, relative ones resolved within its package."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    own = path.relative_to(ROOT).parts[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            yield node.lineno, own if node.level else (node.module or "").split(".")[0]
+
+
+def violations(package: str) -> list[str]:
+    floor = FLOORS[package]
+    found = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        if "migrations/versions" in path.as_posix():
+            continue
+        for line, target in imports_of(path):
+            if target in FLOORS and target != package and FLOORS[target] >= floor:
+                found.append(f"{path.relative_to(ROOT)}:{line} imports {target} (floor {FLOORS[target]} >= {floor})")
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FLOORS, key=FLOORS.__getitem__))
+def test_no_import_reaches_up_or_sideways(package: str) -> None:
+    assert violations(package) == []
+
+
+def test_the_ground_floor_holds_only_what_everything_needs() -> None:
+    assert {p.stem for p in (ROOT / "sohoa").glob("*.py")} <= GROUND
+
+
+def test_the_check_catches_an_import_from_a_higher_floor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test above can fail: a domain module importing the application layer is reported."""
+    (tmp_path / "signing").mkdir()
+    (tmp_path / "signing" / "bad.py").write_text("def f():\n    from dossiers.services import Services\n")
+    monkeypatch.setitem(globals(), "ROOT", tmp_path)
+    assert violations("signing") == ["signing/bad.py:2 imports dossiers (floor 2 >= 1)"]
