@@ -25,7 +25,8 @@ from api.slow_clients import BodyTimeoutMiddleware
 from api.verification import Verifier
 from api.verify_admission import make_admission
 from dossiers.bootstrap import prepare
-from dossiers.services import Services, SigningConfigError
+from dossiers.errors import SigningConfigError
+from dossiers.services import Services
 from signing.sandbox import VerifySandbox
 from sohoa import __version__
 from sohoa.errors import SohoaError

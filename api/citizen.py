@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from starlette.requests import Request
 
-from sohoa.errors import error
+from api.errors import ResultCodeInvalid
 
 ID_TAIL_DIGITS = 6
 GRANT_COOKIE = "sohoa_kq"
@@ -34,13 +34,6 @@ _GRANT = re.compile(r"([^|]*)\|([0-9]{1,12})\|([0-9a-f]{64})")
 # lump unrelated customers of one provider together; sites delegated a /56 or /48 still get
 # 2^8 to 2^16 keys, which the per-code limits bound as well.
 IPV6_CLIENT_PREFIX = 64
-
-
-ResultCodeInvalid = error(
-    "RESULT_CODE_INVALID",
-    "Mã kết quả chứa ký tự không hợp lệ. Vui lòng nhập lại đúng mã ghi trên giấy hẹn.",
-    "The result code holds control characters.",
-)
 
 
 @dataclass(frozen=True)

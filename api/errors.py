@@ -11,30 +11,14 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sohoa.diskspace import is_disk_full, storage_full
-from sohoa.errors import SohoaError, StorageFull
+from sohoa.errors import SohoaError, StorageFull, error
 
 log = logging.getLogger(__name__)
 
-STATUS_BY_CODE = {
-    "NOT_FOUND": 404,
-    "DOSSIER_EXISTS": 409,
-    "IDEMPOTENCY_KEY_REUSED": 409,
-    "UPLOAD_TOO_LARGE": 413,
-    "UPLOAD_STALLED": 408,
-    "BATCH_TOO_LARGE": 413,
-    "BATCH_TOO_MANY_PAGES": 413,
-    "STATION_DAILY_QUOTA": 429,  # Retry-After: the next day (dossiers.budgets)
-    "DOSSIER_CODE_FOREIGN": 403,
-    "OBJECT_STORE_UNAVAILABLE": 503,
-    "STORAGE_FULL": 503,
-    "GRANT_REQUIRED": 403,
-    "AGENCY_UNKNOWN": 403,
-    "AGENCY_CODE_INVALID": 403,
-    "LINK_INVALID": 403,
-    # The service's own data at fault, never the request: a stored object altered, the audit log broken.
-    "OBJECT_INTEGRITY": 500,
-    "AUDIT_LOG_BROKEN": 500,
-}
+
+def http_status(exc: SohoaError) -> int:
+    """The status a coded error is answered with: its own (declared with it), else 503 if retryable, else 422."""
+    return exc.http_status or (503 if exc.retryable else 422)
 
 
 async def sohoa_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -45,7 +29,7 @@ async def sohoa_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SohoaError)
     if exc.code != StorageFull.code and is_disk_full(exc):  # a coded error raised from a full disk: not its verdict
         exc = storage_full(exc)
-    status = STATUS_BY_CODE.get(exc.code, 503 if exc.retryable else 422)
+    status = http_status(exc)
     body = exc.to_dict()
     if status >= 500 and body.pop("detail", None):
         log.warning("%s %s answered %d %s: %s", request.method, request.url.path, status, exc.code, exc.detail)
@@ -107,3 +91,18 @@ async def page_or_json_error(request: Request, exc: Exception) -> Response:
         response.headers.update(exc.headers or {})
         return response
     return await http_exception_handler(request, exc)
+
+
+ResultCodeInvalid = error(
+    "RESULT_CODE_INVALID",
+    "Mã kết quả chứa ký tự không hợp lệ. Vui lòng nhập lại đúng mã ghi trên giấy hẹn.",
+    "The result code holds control characters.",
+)
+
+
+UploadStalled = error(
+    "UPLOAD_STALLED",
+    "Dữ liệu tải lên bị gián đoạn quá lâu nên máy chủ đã dừng nhận. Kiểm tra kết nối mạng rồi gửi lại.",
+    "The upload stopped sending data for too long, so the server stopped waiting. Check the network and send it again.",
+    http_status=408,
+)

@@ -16,9 +16,10 @@ from sohoa.errors import SohoaError
 from sohoa.identifiers import OWNER_ID
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole
+from storage.errors import AgencyUnknown, LinkInvalid
 from storage.objectstore import Bucket
-from storage.objectstore.links import LinkInvalid, verify_local_link
-from storage.warehouse.sharing import AgencyUnknown, request_documents
+from storage.objectstore.links import verify_local_link
+from storage.warehouse.sharing import request_documents
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["agencies"])

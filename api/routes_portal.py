@@ -20,17 +20,8 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from api import csrf, proof_of_work
-from api.citizen import (
-    GRANT_COOKIE,
-    Applicant,
-    ResultCodeInvalid,
-    client_of,
-    grant_allows,
-    make_grant,
-    normalise_code,
-    passes,
-)
-from api.errors import retry_seconds
+from api.citizen import GRANT_COOKIE, Applicant, client_of, grant_allows, make_grant, normalise_code, passes
+from api.errors import ResultCodeInvalid, retry_seconds
 from api.lookup_guard import Alert, LookupGuard
 from api.lookup_state import Attempt
 from api.pages import page, vn_time

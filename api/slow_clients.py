@@ -26,15 +26,10 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from sohoa.errors import error
+from api.errors import UploadStalled
 
 log = logging.getLogger(__name__)
 
-UploadStalled = error(
-    "UPLOAD_STALLED",
-    "Dữ liệu tải lên bị gián đoạn quá lâu nên máy chủ đã dừng nhận. Kiểm tra kết nối mạng rồi gửi lại.",
-    "The upload stopped sending data for too long, so the server stopped waiting. Check the network and send it again.",
-)
 
 _HEAD_TIMEOUT_BODY = "Yêu cầu gửi đến quá chậm nên máy chủ đã đóng kết nối. Vui lòng thử lại.".encode()
 _HEAD_TOO_LARGE_BODY = "Phần tiêu đề (header) của yêu cầu quá lớn nên máy chủ không xử lý.".encode()

@@ -23,7 +23,7 @@ from fastapi import HTTPException, Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from sohoa.errors import UploadTooLarge
+from dossiers.errors import UploadTooLarge
 
 MAX_BATCH_PARTS = 501
 CHUNK = 1024 * 1024

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from digitizer.engines import get_engine
+from digitizer.errors import UnsafePath
 from digitizer.model import DigitizedComponent
 from digitizer.pipeline import DigitizeOptions, digitize_files
-from sohoa.errors import ErrorInfo, SohoaError, UnsafePath
+from sohoa.errors import ErrorInfo, SohoaError
 
 log = logging.getLogger(__name__)
 

@@ -55,3 +55,10 @@ OcrEngineUnavailable = error(
     "Bộ nhận dạng ký tự (OCR) chưa được cài đặt trên máy xử lý. Vui lòng liên hệ quản trị viên.",
     "The OCR engine is not installed on this worker. Contact the operator.",
 )
+
+
+UnsafePath = error(
+    "UNSAFE_PATH",
+    "Tên tệp trong lô hồ sơ không hợp lệ (chứa đường dẫn ra ngoài thư mục). Đổi tên tệp và gửi lại.",
+    "A file name in the batch is unsafe (it points outside the batch). Rename the file and send it again.",
+)

@@ -31,11 +31,20 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from digitizer.errors import UnsafePath
 from digitizer.model import DOCUMENT_TYPES
-from dossiers.errors import BatchTooLarge, BatchTooManyPages, FileMissing, MemberUnreadable
+from dossiers.errors import (
+    BatchInvalid,
+    BatchTooLarge,
+    BatchTooManyPages,
+    FileMissing,
+    ManifestInvalid,
+    MemberUnreadable,
+)
 from dossiers.scan_pages import PageCounter
-from sohoa.errors import BatchInvalid, IntegrityError, ManifestInvalid, SohoaError, UnsafePath
+from sohoa.errors import SohoaError
 from sohoa.identifiers import DOSSIER_CODE, OWNER_ID, PROCEDURE_CODE
+from storage.errors import ObjectIntegrityError
 
 MAX_MEMBERS = 2000
 MAX_MEMBER_BYTES = 200 * 1024 * 1024
@@ -460,7 +469,7 @@ def extract_members(archive: Path, wanted: list[tuple[str, Path, str]]) -> None:
                         digest.update(chunk)
                         out.write(chunk)
                 if digest.hexdigest() != sha256:
-                    raise IntegrityError(f"member {member!r} no longer matches the hash taken at receipt")
+                    raise ObjectIntegrityError(f"member {member!r} no longer matches the hash taken at receipt")
     except BaseException as exc:
         for _member, dest, _sha in wanted:
             dest.unlink(missing_ok=True)

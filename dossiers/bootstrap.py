@@ -10,7 +10,8 @@ import logging
 import os
 from pathlib import Path
 
-from dossiers.services import Services, SigningConfigError
+from dossiers.errors import SigningConfigError
+from dossiers.services import Services
 from storage.catalogue.clients import create_client, list_clients
 from storage.catalogue.models import ClientRole
 

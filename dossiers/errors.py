@@ -1,6 +1,10 @@
-"""Coded errors of batch intake and pipeline orchestration."""
+"""Coded errors of the application layer: reading and recording batches, costs, reuse, e-results, start-up.
 
-from sohoa.errors import error
+Each carries the HTTP status the API answers it with (``http_status``, see ``sohoa.errors``)."""
+
+from __future__ import annotations
+
+from sohoa.errors import SohoaError, error
 
 FileMissing = error(
     "FILE_MISSING",
@@ -11,11 +15,13 @@ DossierExists = error(
     "DOSSIER_EXISTS",
     "Mã hồ sơ đã được tiếp nhận với nội dung khác. Kiểm tra lại mã hồ sơ.",
     "This dossier code was already received with different content. Check the dossier code.",
+    http_status=409,
 )
 BatchTooLarge = error(
     "BATCH_TOO_LARGE",
     "Lô hồ sơ quá lớn hoặc có dấu hiệu nén bất thường (zip bomb). Chia nhỏ lô và gửi lại.",
     "The batch is too large or abnormally compressed (zip bomb). Split it and send it again.",
+    http_status=413,
 )
 StepAbandoned = error(
     "STEP_RETRIES_EXHAUSTED",
@@ -35,6 +41,7 @@ BatchTooManyPages = error(
     "Chia hồ sơ thành các lô nhỏ hơn và gửi lại.",
     "The batch holds too many pages to digitise (every time manifest.json names a file counts). "
     "Split it into smaller batches and send them again.",
+    http_status=413,
 )
 StationDailyQuota = error(
     "STATION_DAILY_QUOTA",
@@ -43,6 +50,7 @@ StationDailyQuota = error(
     "nâng hạn mức.",
     "The station has used up its digitisation budget for the day (pages or unpacked bytes). Nothing was recorded: "
     "send the batch again after Retry-After (the next day), or ask the operator for a larger budget.",
+    http_status=429,
 )
 DossierCodeForeign = error(
     "DOSSIER_CODE_FOREIGN",
@@ -50,4 +58,97 @@ DossierCodeForeign = error(
     "trạm chỉ gửi hồ sơ do đơn vị mình tiếp nhận.",
     "The dossier code does not carry this station's receiving-unit code. Check the code: "
     "a station sends only the dossiers its own unit received.",
+    http_status=403,
 )
+
+
+ManifestInvalid = error(
+    "MANIFEST_INVALID",
+    "Tệp manifest.json của lô hồ sơ không hợp lệ. Kiểm tra lại mã hồ sơ, mã thủ tục và danh sách thành phần.",
+    "The batch manifest.json is invalid. Check the dossier code, procedure code and component list.",
+)
+
+
+BatchInvalid = error(
+    "BATCH_INVALID",
+    "Lô hồ sơ không đọc được (không phải thư mục hoặc tệp zip hợp lệ). Vui lòng đóng gói và gửi lại.",
+    "The batch cannot be read (not a folder or a valid zip). Repackage and send it again.",
+)
+
+
+UploadTooLarge = error(
+    "UPLOAD_TOO_LARGE",
+    "Tệp tải lên vượt quá dung lượng cho phép. Chia nhỏ lô hồ sơ và gửi lại.",
+    "The upload exceeds the allowed size. Split the batch and send it again.",
+    http_status=413,
+)
+
+
+ResultPdfInvalid = error(
+    "RESULT_PDF_INVALID",
+    "Tệp kết quả không phải PDF hợp lệ, bị mã hóa hoặc chứa mã thực thi. Xuất lại PDF và tải lên lại.",
+    "The result file is not a valid PDF, is encrypted or contains active content. Export it again and re-upload.",
+)
+
+
+ResultAlreadySigned = error(
+    "RESULT_ALREADY_SIGNED",
+    "Tệp kết quả đã được ký số hoặc chứng thực. Hệ thống cần thêm mã QR và dấu của cơ quan trước khi ký, việc này "
+    "sẽ làm mất hiệu lực chữ ký có sẵn. Tải lên bản chưa ký.",
+    "The result file is already signed or certified. The QR code and the agency's stamp are added before the "
+    "agency signs, which would invalidate the existing signature. Upload the unsigned file.",
+)
+
+
+ResultActiveContent = error(
+    "RESULT_ACTIVE_CONTENT",
+    "Tệp kết quả chứa nội dung có thể tự chạy hoặc kết nối ra ngoài. Cơ quan không ký số tệp như vậy; xuất lại PDF "
+    "không có các nội dung này và tải lên lại.",
+    "The result file holds content that can run or reach elsewhere (scripts, launch or submit actions, "
+    "attachments, rich media, XFA, non-https links). The agency does not sign such a file; export it without them.",
+)
+
+
+IdempotencyKeyReused = error(
+    "IDEMPOTENCY_KEY_REUSED",
+    "Khóa Idempotency-Key này đã được dùng cho một yêu cầu cấp kết quả khác. "
+    "Gửi lại đúng nội dung của yêu cầu đó, hoặc dùng khóa mới cho yêu cầu mới.",
+    "This Idempotency-Key was already used for a different issue request. "
+    "Resend that request unchanged, or use a new key for a new request.",
+    http_status=409,
+)
+
+
+ReuseNeedsBirthDate = error(
+    "REUSE_NEEDS_BIRTH_DATE",
+    "Chưa tra cứu giấy tờ có thể dùng lại: manifest.json cần ghi ngày sinh của người nộp (applicant_birth_date) "
+    "để đối chiếu với kho dữ liệu. Hồ sơ vẫn được tiếp nhận bình thường.",
+    "Reusable documents were not looked up: manifest.json must give the applicant's date of birth "
+    "(applicant_birth_date) to match the warehouse's records. The dossier was received as usual.",
+)
+
+
+ReuseBudgetExhausted = error(
+    "REUSE_BUDGET_EXHAUSTED",
+    "Trạm quét đã hết lượt tra cứu giấy tờ dùng lại trong ngày nên chưa tra cứu cho hồ sơ này. Hồ sơ vẫn được "
+    "tiếp nhận bình thường; cán bộ tiếp nhận kiểm tra giấy tờ theo cách thông thường hoặc liên hệ quản trị viên.",
+    "The station has used up today's reuse lookups, so none was made for this dossier. The dossier was "
+    "received as usual; check its documents the usual way or contact the operator.",
+)
+
+
+class SigningConfigError(SohoaError):
+    """The production signing configuration cannot be used (a file missing, unreadable or not a certificate,
+    or a key this process was asked for is not configured). Raised at start-up, never papered over with the
+    development PKI; the detail names the setting and what is wrong with it."""
+
+    code = "SIGNING_CONFIG_INVALID"
+    message_vi = "Cấu hình ký số của hệ thống không dùng được. Quản trị viên cần kiểm tra khóa và chứng thư số."
+    message_en = "The signing configuration cannot be used."
+    http_status = 503  # the service's own configuration, never the request's fault
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+
+    def __str__(self) -> str:
+        return self.detail  # printed as it is at start-up: the detail is the whole story

@@ -14,42 +14,17 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session
 
+from dossiers.errors import IdempotencyKeyReused, ResultActiveContent, ResultAlreadySigned, ResultPdfInvalid
 from dossiers.services import Services
 from dossiers.steps import STEPS
 from signing import active_content
 from signing.pdfupdate import has_signatures
-from sohoa.errors import NotFound, SohoaError, error
+from sohoa.errors import NotFound, SohoaError
 from storage.catalogue.models import ComponentState, Dossier, EResult, JobStep
 from storage.objectstore import Bucket, sha256_hex
 
 log = logging.getLogger(__name__)
 
-ResultPdfInvalid = error(
-    "RESULT_PDF_INVALID",
-    "Tệp kết quả không phải PDF hợp lệ, bị mã hóa hoặc chứa mã thực thi. Xuất lại PDF và tải lên lại.",
-    "The result file is not a valid PDF, is encrypted or contains active content. Export it again and re-upload.",
-)
-ResultAlreadySigned = error(
-    "RESULT_ALREADY_SIGNED",
-    "Tệp kết quả đã được ký số hoặc chứng thực. Hệ thống cần thêm mã QR và dấu của cơ quan trước khi ký, việc này "
-    "sẽ làm mất hiệu lực chữ ký có sẵn. Tải lên bản chưa ký.",
-    "The result file is already signed or certified. The QR code and the agency's stamp are added before the "
-    "agency signs, which would invalidate the existing signature. Upload the unsigned file.",
-)
-ResultActiveContent = error(
-    "RESULT_ACTIVE_CONTENT",
-    "Tệp kết quả chứa nội dung có thể tự chạy hoặc kết nối ra ngoài. Cơ quan không ký số tệp như vậy; xuất lại PDF "
-    "không có các nội dung này và tải lên lại.",
-    "The result file holds content that can run or reach elsewhere (scripts, launch or submit actions, "
-    "attachments, rich media, XFA, non-https links). The agency does not sign such a file; export it without them.",
-)
-IdempotencyKeyReused = error(
-    "IDEMPOTENCY_KEY_REUSED",
-    "Khóa Idempotency-Key này đã được dùng cho một yêu cầu cấp kết quả khác. "
-    "Gửi lại đúng nội dung của yêu cầu đó, hoặc dùng khóa mới cho yêu cầu mới.",
-    "This Idempotency-Key was already used for a different issue request. "
-    "Resend that request unchanged, or use a new key for a new request.",
-)
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 # How pikepdf fails on a malformed file, beyond PdfError: a wrong object type where a dictionary,
 # array or number belongs raises these, and a deeply nested one RecursionError.

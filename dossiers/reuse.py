@@ -39,7 +39,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from dossiers.budgets import vietnam_day
-from sohoa.errors import SohoaError, error
+from dossiers.errors import ReuseBudgetExhausted, ReuseNeedsBirthDate
+from sohoa.errors import SohoaError
 from sohoa.settings import IntakeSettings
 from storage.catalogue.db import Catalogue, DriverSQL
 from storage.catalogue.models import Component, Document, Dossier, utcnow
@@ -47,21 +48,6 @@ from storage.warehouse import audit
 
 EXPIRY_FIELDS = ("expiry_date", "date_of_expiry", "valid_until", "co_gia_tri_den")
 PER_COMPONENT = 5
-
-ReuseNeedsBirthDate = error(
-    "REUSE_NEEDS_BIRTH_DATE",
-    "Chưa tra cứu giấy tờ có thể dùng lại: manifest.json cần ghi ngày sinh của người nộp (applicant_birth_date) "
-    "để đối chiếu với kho dữ liệu. Hồ sơ vẫn được tiếp nhận bình thường.",
-    "Reusable documents were not looked up: manifest.json must give the applicant's date of birth "
-    "(applicant_birth_date) to match the warehouse's records. The dossier was received as usual.",
-)
-ReuseBudgetExhausted = error(
-    "REUSE_BUDGET_EXHAUSTED",
-    "Trạm quét đã hết lượt tra cứu giấy tờ dùng lại trong ngày nên chưa tra cứu cho hồ sơ này. Hồ sơ vẫn được "
-    "tiếp nhận bình thường; cán bộ tiếp nhận kiểm tra giấy tờ theo cách thông thường hoặc liên hệ quản trị viên.",
-    "The station has used up today's reuse lookups, so none was made for this dossier. The dossier was "
-    "received as usual; check its documents the usual way or contact the operator.",
-)
 
 
 def _field_value(value: Any) -> Any:

@@ -12,17 +12,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from dossiers.errors import SigningConfigError
 from sohoa.settings import Settings
 from storage.catalogue.db import Catalogue, migrate
 from storage.objectstore import ObjectStore, open_object_store
 
 log = logging.getLogger(__name__)
-
-
-class SigningConfigError(RuntimeError):
-    """The production signing configuration cannot be used (a file missing, unreadable or not a certificate,
-    or a key this process was asked for is not configured). Raised at start-up, never papered over with the
-    development PKI."""
 
 
 @dataclass(frozen=True)

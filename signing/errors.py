@@ -162,3 +162,19 @@ PdfTooCostly = error(
     "The PDF declares far more than any real signed file holds (signature data, objects, pages or revisions), "
     "so it is not verified; it may have been crafted to overload the verifier.",
 )
+
+
+RetimestampBlocked = error(
+    "TSA_CERT_NOT_RENEWED",
+    "Chứng thư số của dịch vụ cấp dấu thời gian không còn hạn lâu hơn dấu thời gian mới nhất của tài liệu, "
+    "nên chưa thể gia hạn hiệu lực chữ ký. Liên hệ quản trị viên để gia hạn chứng thư của dịch vụ cấp dấu thời gian.",
+    "The time-stamping service's certificate does not outlive the document's newest time-stamp, so a new one "
+    "would extend nothing. The TSA's certificate must be renewed; the document is tried again at the next run.",
+)
+
+
+NotTimestamped = error(
+    "RESULT_NOT_TIMESTAMPED",
+    "Tài liệu không có dấu thời gian nên không thể gia hạn hiệu lực chữ ký dài hạn (B-LTA).",
+    "The document carries no time-stamp, so its long-term (B-LTA) validity cannot be extended.",
+)

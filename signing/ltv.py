@@ -23,12 +23,12 @@ from asn1crypto import cms
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from signing.errors import PdfInvalid, TimestampUnavailable
+from signing.errors import PdfInvalid, RetimestampBlocked, TimestampUnavailable
 from signing.fastpades import add_ltv
 from signing.revocation import LtvMaterial, RevocationCache, default_cache, order_chain
 from signing.tsa_fast import TokenSource, token_signer, token_source
 from signing.verify import signature_timestamp_token
-from sohoa.errors import ErrorInfo, error
+from sohoa.errors import ErrorInfo
 
 log = logging.getLogger(__name__)
 
@@ -99,18 +99,6 @@ def extend_lta(pdf: bytes, timestamper: object, *, revocation: RevocationCache |
     return out
 
 
-RetimestampBlocked = error(
-    "TSA_CERT_NOT_RENEWED",
-    "Chứng thư số của dịch vụ cấp dấu thời gian không còn hạn lâu hơn dấu thời gian mới nhất của tài liệu, "
-    "nên chưa thể gia hạn hiệu lực chữ ký. Liên hệ quản trị viên để gia hạn chứng thư của dịch vụ cấp dấu thời gian.",
-    "The time-stamping service's certificate does not outlive the document's newest time-stamp, so a new one "
-    "would extend nothing. The TSA's certificate must be renewed; the document is tried again at the next run.",
-)
-NotTimestamped = error(
-    "RESULT_NOT_TIMESTAMPED",
-    "Tài liệu không có dấu thời gian nên không thể gia hạn hiệu lực chữ ký dài hạn (B-LTA).",
-    "The document carries no time-stamp, so its long-term (B-LTA) validity cannot be extended.",
-)
 _PROBE_DIGEST = hashlib.sha256(b"sohoa: which certificate does the TSA sign with now?").digest()
 
 

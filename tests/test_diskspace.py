@@ -12,8 +12,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from sohoa.diskspace import folder_space, is_disk_full, storage_full, watched_folders
-from sohoa.errors import ObjectStoreUnavailable, StorageFull
+from sohoa.errors import StorageFull
 from sohoa.settings import Settings, StorageSettings
+from storage.errors import ObjectStoreUnavailable
 
 
 def enospc() -> OSError:

@@ -17,8 +17,9 @@ from pydantic import ValidationError
 
 from api.app import create_app
 from dossiers.bootstrap import ensure_dev_credentials
+from dossiers.errors import SigningConfigError
 from dossiers.result_render import render_result_pdf
-from dossiers.services import Services, SigningConfigError
+from dossiers.services import Services
 from signing.pades import sign_pdf
 from signing.testpki import PkiServer, ServedPki
 from signing.verify import verify_pdf

@@ -42,11 +42,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dossiers.services import Services
-from sohoa.errors import ErrorInfo, error
+from sohoa.errors import ErrorInfo
 from storage.catalogue.models import ComponentState, EResult, JobStep, StepState, utcnow
 from storage.objectstore import Bucket, StoredObject
 from storage.warehouse import audit
 from storage.warehouse.lifecycle import sweep_expired
+from workers.errors import RetimestampConflict
 from workers.periodic import Periodic
 from workers.runner import worker_identity
 
@@ -66,13 +67,6 @@ RETIMESTAMP_BATCH = 20
 SCHEDULE_PAGE = 500
 ACTOR = "system:maintenance"
 PURPOSE = "gia hạn hiệu lực chữ ký số dài hạn (B-LTA)"
-
-RetimestampConflict = error(
-    "RETIMESTAMP_CONFLICT",
-    "Kết quả điện tử đã được thay đổi trong khi đang gia hạn dấu thời gian; lần gia hạn này bị bỏ qua.",
-    "The e-result changed (or the claim on it was lost) while it was being re-time-stamped; this extension "
-    "was not recorded.",
-)
 
 
 def run_once(
@@ -323,7 +317,7 @@ def _save(services: Services, owner: str, row: _Claimed, extended: bytes, was: d
 
 def _settle(services: Services, owner: str, row: _Claimed, summary: Any) -> None:
     """Record a row's outcome other than an extension (``_save`` settles those) and give its lease back."""
-    from signing.ltv import RetimestampBlocked
+    from signing.errors import RetimestampBlocked
 
     key = row.step_id
     if key in summary.extended:
@@ -353,7 +347,8 @@ def _run_batch(
     services: Services, owner: str, claimed: list[_Claimed], *, probe: Any, margin: timedelta, now: datetime
 ) -> Any:
     """``retimestamp_job`` over one claimed batch, each outcome recorded and its lease given back."""
-    from signing.ltv import NotTimestamped, retimestamp_job
+    from signing.errors import NotTimestamped
+    from signing.ltv import retimestamp_job
 
     rows = {row.step_id: row for row in claimed}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from bench.corpus import templates
 from bench.corpus.render import Degradation, RenderedPage, render_card, render_page, save_scan
 
-OUT_DIR = Path(__file__).resolve().parents[2] / "sohoa" / "samples" / "batch"
+OUT_DIR = Path(__file__).resolve().parents[2] / "dossiers" / "samples" / "batch"
 MANIFEST = {
     "dossier_code": "000.00.12.H26-261121-0001",
     "procedure_code": "1.001193",

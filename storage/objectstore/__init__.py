@@ -1,10 +1,10 @@
 """Object store: the S3 data warehouse or a local-disk stand-in, behind one interface."""
 
+from storage.errors import ObjectLocked
 from storage.objectstore.base import (
     Bucket,
     LockState,
     ObjectInfo,
-    ObjectLocked,
     ObjectStore,
     Staged,
     StoredObject,

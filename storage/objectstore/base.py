@@ -10,16 +10,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from sohoa.errors import IntegrityError, error
+from storage.errors import ObjectIntegrityError
 from storage.objectstore.streams import Source, VerifyingReader
 
 TEMP_PREFIX = "tmp/"
-
-ObjectLocked = error(
-    "OBJECT_LOCKED",
-    "Kết quả điện tử đang trong thời hạn lưu giữ bắt buộc hoặc bị phong tỏa pháp lý; không được xóa hay ghi đè.",
-    "The object is under retention or legal hold; it cannot be deleted or overwritten.",
-)
 
 
 class Bucket(StrEnum):
@@ -97,7 +91,7 @@ def content_key(sha256: str, suffix: str = "") -> str:
 
 def check_integrity(data: bytes, expected_sha256: str | None, where: str) -> bytes:
     if expected_sha256 is not None and sha256_hex(data) != expected_sha256:
-        raise IntegrityError(where)
+        raise ObjectIntegrityError(where)
     return data
 
 
@@ -138,13 +132,13 @@ class ObjectStore(Protocol):
         version_id: str | None = None,
         while_waiting: Callable[[], None] | None = None,
     ) -> bytes:
-        """Read an object; with ``sha256`` the content is checked and IntegrityError raised on mismatch.
+        """Read an object; with ``sha256`` the content is checked and ObjectIntegrityError raised on mismatch.
 
         A versioned bucket serves ``version_id`` (the version a write returned, which the caller
         kept) or else its newest version; when that one is gone or does not match ``sha256``,
         the newest version that does is served instead (an overwrite cannot hide a document).
         Stores without version ids (the local disk) read the key and ignore ``version_id``.
-        NotFound when nothing is stored under the key; IntegrityError when bytes are, but none
+        NotFound when nothing is stored under the key; ObjectIntegrityError when bytes are, but none
         of them match ``sha256``.
 
         ``while_waiting`` runs exactly once, on this thread, while the request is in flight (S3:

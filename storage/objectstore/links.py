@@ -15,23 +15,12 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from sohoa.errors import error
-
-LinkInvalid = error(
-    "LINK_INVALID",
-    "Đường dẫn tải tài liệu không hợp lệ hoặc đã hết hạn. Vui lòng yêu cầu đường dẫn mới.",
-    "The download link is invalid or has expired. Request a new link.",
-)
+from storage.errors import LinkInvalid, SecretFileInvalid
 
 PATH_PREFIX = "/objects/"
 
 
 SECRET_BYTES = 32
-SecretFileInvalid = error(
-    "SECRET_FILE_INVALID",
-    "Tệp khóa bí mật của dịch vụ bị hỏng. Liên hệ quản trị viên.",
-    "A service secret file does not hold a key of at least 32 bytes in hex; restore it or remove it to make a new one.",
-)
 
 
 def _read_secret(path: Path) -> bytes:

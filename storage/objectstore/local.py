@@ -19,13 +19,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from sohoa.errors import NotFound, ObjectStoreUnavailable
+from sohoa.errors import NotFound
+from storage.errors import ObjectLocked, ObjectStoreUnavailable
 from storage.objectstore.base import (
     TEMP_PREFIX,
     Bucket,
     LockState,
     ObjectInfo,
-    ObjectLocked,
     Staged,
     StoredObject,
     StorePolicy,

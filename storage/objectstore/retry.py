@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sohoa.errors import ObjectStoreUnavailable
+from storage.errors import ObjectStoreUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

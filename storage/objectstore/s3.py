@@ -30,14 +30,14 @@ from minio.objectlockconfig import YEARS, ObjectLockConfig
 from minio.retention import Retention
 from minio.versioningconfig import VersioningConfig
 
-from sohoa.errors import IntegrityError, NotFound, ObjectStoreUnavailable
+from sohoa.errors import NotFound
+from storage.errors import ObjectIntegrityError, ObjectLocked, ObjectStoreUnavailable
 from storage.objectstore import inflight
 from storage.objectstore.base import (
     TEMP_PREFIX,
     Bucket,
     LockState,
     ObjectInfo,
-    ObjectLocked,
     Staged,
     StoredObject,
     StorePolicy,
@@ -414,7 +414,7 @@ class S3ObjectStore:
         if data is not None and (sha256 is None or sha256_hex(data) == sha256):
             return data
         if bucket not in _VERSIONED or sha256 is None:
-            raise IntegrityError(f"{name}/{key}")  # (a missing object was raised as NotFound above)
+            raise ObjectIntegrityError(f"{name}/{key}")  # (a missing object was raised as NotFound above)
         versions = self.versions(bucket, key)
         good = self._intact_version(name, key, versions, sha256)
         if good is not None:
@@ -423,7 +423,7 @@ class S3ObjectStore:
             return good[1]
         if not versions:
             raise NotFound(f"{name}/{key}")  # nothing at all under the key
-        raise IntegrityError(f"{name}/{key}")  # bytes under the key, none of them those catalogued
+        raise ObjectIntegrityError(f"{name}/{key}")  # bytes under the key, none of them those catalogued
 
     def _intact_version(self, name: str, key: str, versions: list[str], sha256: str) -> tuple[str, bytes] | None:
         """The first of ``versions`` (newest first) whose bytes match ``sha256``."""

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from sohoa.errors import IntegrityError
+from storage.errors import ObjectIntegrityError
 
 CHUNK = 1024 * 1024
 
@@ -35,7 +35,7 @@ class HashingReader:
 
 
 class VerifyingReader:
-    """A read stream that checks the SHA-256 when it reaches the end (IntegrityError on mismatch)."""
+    """A read stream that checks the SHA-256 when it reaches the end (ObjectIntegrityError on mismatch)."""
 
     def __init__(self, raw: BinaryIO, expected_sha256: str | None, where: str, closer: object = None):
         self._inner = HashingReader(raw)
@@ -49,7 +49,7 @@ class VerifyingReader:
         if (not data or n < 0) and not self._checked:
             self._checked = True
             if self.expected is not None and self._inner.hexdigest() != self.expected:
-                raise IntegrityError(self.where)
+                raise ObjectIntegrityError(self.where)
         return data
 
     def __iter__(self) -> Iterator[bytes]:

@@ -27,17 +27,12 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from sohoa.errors import error
 from storage.catalogue import chain
 from storage.catalogue.db import Catalogue, DriverSQL
 from storage.catalogue.warehouse_models import AuditEntry, AuditHead
+from storage.errors import AuditHeadMissing
 
 GENESIS = "0" * 64
-AuditHeadMissing = error(
-    "AUDIT_LOG_BROKEN",
-    "Nhật ký truy cập kho dữ liệu bị hỏng (thiếu bản ghi đầu chuỗi). Liên hệ quản trị viên.",
-    "The access audit log's head row is missing (it is created by migration 0005); run `sohoa audit verify`.",
-)
 _SECRET_WORDS = ("secret", "password", "api_key", "token", "signature", "sig")
 
 

@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from sohoa.errors import IntegrityError, NotFound
+from sohoa.errors import NotFound
 from storage.catalogue.db import Catalogue
 from storage.catalogue.models import Component, Document, Dossier, EResult, ScanFile
 from storage.catalogue.warehouse_models import ObjectRecord, ObjectState
+from storage.errors import ObjectIntegrityError
 from storage.objectstore import Bucket, ObjectStore
 from storage.objectstore.base import TEMP_PREFIX
 from storage.warehouse.core import Warehouse
@@ -95,7 +96,7 @@ def _check(store: ObjectStore, bucket: Bucket, key: str, sha256: str) -> str:
                 pass
     except NotFound:
         return "missing"
-    except IntegrityError:
+    except ObjectIntegrityError:
         return "tampered"
     return "ok"
 

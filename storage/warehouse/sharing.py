@@ -12,35 +12,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from sohoa.errors import error
 from sohoa.identifiers import AGENCY_CODE, OWNER_ID
 from storage.catalogue.db import Catalogue
 from storage.catalogue.warehouse_models import Agency, Grant
+from storage.errors import AgencyCodeInvalid, AgencyUnknown, GrantRequired, OwnerIdInvalid
 from storage.objectstore import Bucket
 from storage.warehouse import audit
 from storage.warehouse.core import Warehouse
 from storage.warehouse.search import SearchQuery, search_documents
-
-AgencyCodeInvalid = error(
-    "AGENCY_CODE_INVALID",
-    "Mã định danh cơ quan không đúng định dạng QĐ 20/2020/QĐ-TTg (ví dụ 000.00.12.H26).",
-    "The agency code is not in the QĐ 20/2020 format (e.g. 000.00.12.H26).",
-)
-AgencyUnknown = error(
-    "AGENCY_UNKNOWN",
-    "Cơ quan chưa được đăng ký khai thác kho dữ liệu. Liên hệ đơn vị quản lý kho.",
-    "The agency is not registered to reuse warehouse data. Contact the warehouse operator.",
-)
-GrantRequired = error(
-    "GRANT_REQUIRED",
-    "Cơ quan chưa được cấp quyền khai thác loại giấy tờ này cho mục đích đã nêu. Yêu cầu đã bị từ chối và ghi nhật ký.",
-    "The agency holds no grant for these document types and this purpose. The request was refused and logged.",
-)
-OwnerIdInvalid = error(
-    "OWNER_ID_INVALID",
-    "Số định danh cá nhân phải gồm đúng 12 chữ số.",
-    "The personal identification number must be exactly 12 digits.",
-)
 
 
 def check_agency_code(code: str) -> str:

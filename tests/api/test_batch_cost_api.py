@@ -10,7 +10,7 @@ from storage.catalogue.models import Dossier
 from storage.catalogue.usage_models import StationUsage
 from storage.objectstore import Bucket
 from tests.api.conftest import Api
-from tests.workers import hostile_batches as hostile
+from tests.dossiers import hostile_batches as hostile
 
 ZIP = {"Content-Type": "application/zip"}
 

@@ -15,7 +15,8 @@ from dossiers.result_render import render_result_pdf
 from signing.errors import PdfInvalid
 from signing.pades import sign_pdf
 from signing.verify import verify_pdf
-from storage.objectstore.links import LinkInvalid, verify_local_link
+from storage.errors import LinkInvalid
+from storage.objectstore.links import verify_local_link
 from tests.api.conftest import Api, asgi_scope
 
 

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from api.app import create_app
 from api.errors import sohoa_error_handler
 from dossiers.errors import FileMissing
-from sohoa.errors import ObjectStoreUnavailable
 from sohoa.settings import Settings, WorkerSettings
+from storage.errors import ObjectStoreUnavailable
 from storage.objectstore.local import LocalObjectStore
 from storage.objectstore.s3 import S3ObjectStore
 from tests.api.conftest import Api

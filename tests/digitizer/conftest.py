@@ -11,7 +11,7 @@ from digitizer.model import Page, Word
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SAMPLES = ROOT / "sohoa" / "samples" / "batch"
+SAMPLES = ROOT / "dossiers" / "samples" / "batch"
 # Tesseract is a hard dependency installed by `make test`: its absence must fail, never skip.
 needs_tesseract = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from digitizer.accuracy import cer
 from digitizer.preprocess import ocr_copy
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "sohoa" / "samples" / "batch"
+SAMPLES = ROOT / "dossiers" / "samples" / "batch"
 
 pytestmark = pytest.mark.integration
 

@@ -24,7 +24,7 @@ from storage.catalogue.models import ClientRole, Dossier, ScanFile
 from storage.catalogue.usage_models import StationUsage
 from storage.objectstore import Bucket, sha256_hex
 from tests.helpers import make_zip, manifest, run_in_threads
-from tests.workers import hostile_batches as hostile
+from tests.dossiers import hostile_batches as hostile
 
 
 def _count(data: bytes, chunk: int) -> int:

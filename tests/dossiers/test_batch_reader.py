@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from digitizer.errors import UnsafePath
 from dossiers.batch_reader import ParsedBatch, extract_members, parse_manifest, read_batch, safe_member_name
-from dossiers.errors import BatchTooLarge, MemberUnreadable
+from dossiers.errors import BatchInvalid, BatchTooLarge, ManifestInvalid, MemberUnreadable
 from dossiers.intake import ingest
 from dossiers.services import Services
-from sohoa.errors import BatchInvalid, IntegrityError, ManifestInvalid, UnsafePath
+from storage.errors import ObjectIntegrityError
 from tests.helpers import make_zip, manifest
 
 
@@ -51,7 +52,7 @@ def test_extract_members_refuses_bytes_that_no_longer_match_the_receipt(tmp_path
     assert batch.archive is not None
     batch.archive.write_bytes(make_zip(m, {"a.jpg": b"XXXX"}))
     out = tmp_path / "a.jpg"
-    with pytest.raises(IntegrityError):
+    with pytest.raises(ObjectIntegrityError):
         extract_members(batch.archive, [("a.jpg", out, batch.components[0].files[0].sha256)])
     assert not out.exists()
     with pytest.raises(UnsafePath):

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.e2e.service import running_service
-from tests.workers import hostile_batches as hostile
+from tests.dossiers import hostile_batches as hostile
 
 pytestmark = pytest.mark.integration
 

@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from sohoa.errors import IntegrityError, NotFound, ObjectStoreUnavailable
+from sohoa.errors import NotFound
 from storage.catalogue.db import Catalogue, make_engine
 from storage.catalogue.warehouse_models import AuditEntry
+from storage.errors import AuditHeadMissing, ObjectIntegrityError, ObjectStoreUnavailable
 from storage.objectstore import Bucket, ObjectStore
 from storage.objectstore.local import LocalObjectStore
 from storage.warehouse import Warehouse, audit
-from storage.warehouse.audit import AuditHeadMissing, verify
+from storage.warehouse.audit import verify
 from tests.helpers import run_in_threads
 from tests.storage.conftest import POLICY
 
@@ -209,7 +210,7 @@ def test_an_overwrite_behind_the_warehouse_is_caught_and_the_written_version_ser
 
     # The version it wrote removed: nothing intact is left, and the read is refused.
     store.client.remove_object(name, small.key, version_id=_version_in_catalogue(catalogue, small.key))
-    with pytest.raises(IntegrityError):
+    with pytest.raises(ObjectIntegrityError):
         wh.get_bytes(Bucket.DOCUMENTS, small.key, actor="officer:1")
     store.client.put_object(name, small.key, io.BytesIO(PDF), len(PDF))
     assert wh.get_bytes(Bucket.DOCUMENTS, small.key, actor="officer:1") == PDF

@@ -15,7 +15,8 @@ from minio.commonconfig import COMPLIANCE
 from minio.error import S3Error
 from minio.retention import Retention
 
-from sohoa.errors import IntegrityError, NotFound
+from sohoa.errors import NotFound
+from storage.errors import ObjectIntegrityError
 from storage.objectstore import Bucket, ObjectLocked, ObjectStore, content_key, sha256_hex
 from storage.objectstore.local import LocalObjectStore
 from storage.objectstore.s3 import S3ObjectStore
@@ -86,11 +87,11 @@ def test_move_in_consumes_the_file_and_stores_it_once(store: ObjectStore, tmp_pa
 def test_hash_is_checked_on_every_read(store: ObjectStore, tmp_path: Path) -> None:
     obj = store.put_bytes(Bucket.WORK, b"original bytes")
     tamper(store, Bucket.WORK, obj.key, b"tampered bytes")
-    with pytest.raises(IntegrityError):
+    with pytest.raises(ObjectIntegrityError):
         store.get_bytes(Bucket.WORK, obj.key, sha256=obj.sha256)
-    with pytest.raises(IntegrityError), store.open_read(Bucket.WORK, obj.key, sha256=obj.sha256) as fh:
+    with pytest.raises(ObjectIntegrityError), store.open_read(Bucket.WORK, obj.key, sha256=obj.sha256) as fh:
         fh.read()
-    with pytest.raises(IntegrityError):
+    with pytest.raises(ObjectIntegrityError):
         store.get_to_file(Bucket.WORK, obj.key, tmp_path / "out.bin", sha256=obj.sha256)
     assert not (tmp_path / "out.bin").exists()
 
@@ -102,7 +103,7 @@ def test_a_read_naming_its_version_gets_the_bytes_written(store: ObjectStore) ->
     assert store.get_bytes(Bucket.DOCUMENTS, obj.key, version_id=obj.version_id) == b"document as written"
     tamper(store, Bucket.DOCUMENTS, obj.key, b"document altered")
     if not s3:  # no version ids on disk: the key's bytes are read, and the hash check refuses them
-        with pytest.raises(IntegrityError):
+        with pytest.raises(ObjectIntegrityError):
             store.get_bytes(Bucket.DOCUMENTS, obj.key, sha256=obj.sha256, version_id="v1")
         return
     assert isinstance(store, S3ObjectStore)
@@ -178,7 +179,8 @@ def test_presigned_link(store: ObjectStore) -> None:
         assert urllib3.request("GET", link).data == b"shared document"
         assert urllib3.request("GET", link.replace("X-Amz-Signature=", "X-Amz-Signature=0")).status == 403
     else:
-        from storage.objectstore.links import LinkInvalid, verify_local_link
+        from storage.errors import LinkInvalid
+        from storage.objectstore.links import verify_local_link
 
         assert verify_local_link(store.link_secret, link) == ("documents", obj.key)
         with pytest.raises(LinkInvalid):

@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api import routes_agencies
+from storage.errors import AgencyCodeInvalid, OwnerIdInvalid
 from storage.warehouse import Warehouse
-from storage.warehouse.sharing import AgencyCodeInvalid, OwnerIdInvalid, check_agency_code, request_documents
+from storage.warehouse.sharing import check_agency_code, request_documents
 
 AGENCY = "000.00.12.H26"
 OWNER = "001203004567"

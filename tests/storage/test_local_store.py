@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sohoa.errors import IntegrityError, NotFound
+from sohoa.errors import NotFound
+from storage.errors import ObjectIntegrityError
 from storage.objectstore import Bucket, content_key, sha256_hex
 from storage.objectstore.local import LocalObjectStore
 
@@ -25,7 +26,7 @@ def test_tampered_object_is_detected(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path)
     obj = store.put_bytes(Bucket.RESULTS, b"signed bytes")
     (tmp_path / "results" / obj.key).write_bytes(b"signed bytez")
-    with pytest.raises(IntegrityError):
+    with pytest.raises(ObjectIntegrityError):
         store.get_bytes(Bucket.RESULTS, obj.key, sha256=obj.sha256)
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.objectstore.links import SECRET_BYTES, SecretFileInvalid, load_or_create_secret
+from storage.errors import SecretFileInvalid
+from storage.objectstore.links import SECRET_BYTES, load_or_create_secret
 
 
 def _load(path: str) -> str:

@@ -14,20 +14,13 @@ from sqlalchemy import text
 from storage.catalogue.chain import chain_hash
 from storage.catalogue.db import Catalogue
 from storage.catalogue.warehouse_models import AuditEntry, AuditHead
+from storage.errors import AgencyCodeInvalid, AgencyUnknown, GrantRequired
 from storage.objectstore import Bucket
 from storage.objectstore.links import verify_local_link
 from storage.objectstore.local import LocalObjectStore
 from storage.warehouse import Warehouse
 from storage.warehouse.audit import content_hash, legacy_entry_hash, verify
-from storage.warehouse.sharing import (
-    AgencyCodeInvalid,
-    AgencyUnknown,
-    GrantRequired,
-    grant_access,
-    register_agency,
-    request_documents,
-    revoke_grant,
-)
+from storage.warehouse.sharing import grant_access, register_agency, request_documents, revoke_grant
 from tests.storage.conftest import POLICY
 from tests.storage.factories import add_document
 

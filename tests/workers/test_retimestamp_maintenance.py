@@ -31,8 +31,8 @@ from signing.verify import verify_pdf
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
 from storage.catalogue.models import EResult, JobStep, StepState
 from storage.catalogue.warehouse_models import AuditEntry, ObjectRecord
+from storage.errors import ObjectLocked
 from storage.objectstore import Bucket, sha256_hex
-from storage.objectstore.base import ObjectLocked
 from storage.warehouse import audit
 from storage.warehouse.scrub import scrub
 from tests.conftest import make_settings, production_signing

@@ -16,8 +16,8 @@ from dossiers.errors import FileMissing, MemberUnreadable
 from dossiers.intake import ingest
 from dossiers.services import Services
 from dossiers.steps import StepOutcome, StepSpec
-from sohoa.errors import ObjectStoreUnavailable
 from storage.catalogue.models import Component, JobStep, StepState, utcnow
+from storage.errors import ObjectStoreUnavailable
 from tests.helpers import make_zip, manifest
 from workers.runner import StepRunner
 
