@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -85,7 +86,7 @@ async def page_or_json_error(request: Request, exc: Exception) -> Response:
     if wants_page and exc.status_code in PAGE_TITLES and "text/html" in request.headers.get("accept", ""):
         from api.pages import page
 
-        detail = exc.detail if isinstance(exc.detail, dict) else {}
+        detail: dict[str, Any] = exc.detail if isinstance(exc.detail, dict) else {}  # ours are dicts
         text = detail.get("message") or PAGE_TITLES[exc.status_code]
         response = page(request, "message.html", exc.status_code, title=PAGE_TITLES[exc.status_code], text=text)
         response.headers.update(exc.headers or {})

@@ -21,9 +21,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from api.ratelimit import MAX_KEYS, OVERFLOW, table_key
+
+if TYPE_CHECKING:
+    import redis  # imported where a Redis URL is configured
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,7 @@ return {'0', n}
 
 
 class RedisFailures:
-    def __init__(self, client, memory_s: float, prefix: str):  # type: ignore[no-untyped-def]
+    def __init__(self, client: redis.Redis, memory_s: float, prefix: str):
         self.client, self.memory_s, self.prefix = client, memory_s, prefix
         self._script = client.register_script(_FAILURES_LUA)
 
@@ -229,7 +232,7 @@ return 1
 
 
 class RedisAttackMeter:
-    def __init__(self, client, memory_s: float, prefix: str):  # type: ignore[no-untyped-def]
+    def __init__(self, client: redis.Redis, memory_s: float, prefix: str):
         self.client, self.memory_s, self.prefix = client, memory_s, prefix
         self._failed = client.register_script(_METER_LUA)
         self._escalate = client.register_script(_ESCALATE_LUA)

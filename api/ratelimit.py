@@ -16,7 +16,10 @@ import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import redis  # imported where a Redis URL is configured
 
 MAX_KEYS = 100_000
 # While a table is full of live keys, new keys are counted together under this one (never a client's key).
@@ -176,7 +179,7 @@ return tostring(wait)
 
 
 class RedisBucket:
-    def __init__(self, client, per_second: float, burst: int, prefix: str):  # type: ignore[no-untyped-def]
+    def __init__(self, client: redis.Redis, per_second: float, burst: int, prefix: str):
         self.client, self.rate, self.burst, self.prefix = client, per_second, burst, prefix
         self._script = client.register_script(_BUCKET_LUA)
 
@@ -199,7 +202,7 @@ return '0'
 
 
 class RedisWindow:
-    def __init__(self, client, limit: int, window_s: float, prefix: str):  # type: ignore[no-untyped-def]
+    def __init__(self, client: redis.Redis, limit: int, window_s: float, prefix: str):
         self.client, self.limit, self.window, self.prefix = client, limit, window_s, prefix
         self._script = client.register_script(_WINDOW_LUA)
 

@@ -49,7 +49,9 @@ def _absolute(request: Request, url: str) -> str:
     return request.app.state.services.settings.api.base_url + url if url.startswith("/") else url
 
 
-def _fetch(request: Request, principal: Principal, owner_id: str, purpose: str, doc_types: list[str]) -> list[dict]:
+def _fetch(
+    request: Request, principal: Principal, owner_id: str, purpose: str, doc_types: list[str]
+) -> list[dict[str, Any]]:
     if not principal.agency_code:
         raise AgencyUnknown(f"client {principal.id} has no agency code")
     hits = request_documents(request.app.state.warehouse, principal.agency_code, owner_id, purpose, doc_types or None)
@@ -73,7 +75,7 @@ async def agency_documents(
     owner_id: Annotated[str, Query(pattern=OWNER_ID.pattern, description="số định danh cá nhân (12 digits)")],
     purpose: Annotated[str, Query(min_length=3, max_length=200, description="purpose the grant was given for")],
     doc_type: Annotated[list[str] | None, Query(description="document types; default: all granted")] = None,
-) -> dict:
+) -> dict[str, Any]:
     types = doc_type or []
     unknown = sorted(set(types) - set(DOCUMENT_TYPES))
     if unknown:

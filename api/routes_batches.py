@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -197,7 +198,7 @@ async def push_batch(
     return JSONResponse(body, status_code=202 if receipt.created else 200)  # plain JSON types: no encoder pass
 
 
-def _status_for(request: Request, principal: Principal, code: str) -> dict:
+def _status_for(request: Request, principal: Principal, code: str) -> dict[str, Any]:
     with request.app.state.services.catalogue.reading() as s:
         dossier = find_dossier(s, code)
         if dossier is None or not can_see(principal, dossier):
@@ -208,7 +209,7 @@ def _status_for(request: Request, principal: Principal, code: str) -> dict:
 @router.get("/dossiers/{code}", summary="Dossier status with per-component results", responses=ERRORS)
 async def get_dossier(
     code: str, request: Request, principal: Annotated[Principal, Depends(station_or_officer)]
-) -> dict:
+) -> dict[str, Any]:
     return await run_in_threadpool(_status_for, request, principal, code)
 
 
@@ -223,7 +224,7 @@ async def dossier_events(
 ) -> StreamingResponse:
     first = await run_in_threadpool(_status_for, request, principal, code)
 
-    async def stream():  # type: ignore[no-untyped-def]
+    async def stream() -> AsyncIterator[str]:
         status, last = first, None
         while True:
             payload = json.dumps(status, ensure_ascii=False)

@@ -4,6 +4,7 @@ TSA and revocation responder (CRLs, OCSP) of the development PKI."""
 from __future__ import annotations
 
 import hmac
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -17,6 +18,9 @@ from api.uploads import read_body
 from api.verification import check_upload, etsi_upload, verify_refusal
 from sohoa.diskspace import folder_space
 from storage.catalogue.models import Document, Dossier, EResult
+
+if TYPE_CHECKING:
+    from signing.dev_revocation import DevRevocationResponder
 
 router = APIRouter(tags=["public"])
 
@@ -40,7 +44,7 @@ async def home(request: Request) -> HTMLResponse:
 
 
 @router.get("/healthz", summary="Liveness")
-async def healthz() -> dict:
+async def healthz() -> dict[str, Any]:
     return {"status": "ok"}
 
 
@@ -70,7 +74,7 @@ def _broker(url: str, timeout: float) -> str:
 
     try:
         with Connection(url, connect_timeout=timeout, transport_options={"max_retries": 0}) as conn:
-            conn.ensure_connection(max_retries=1, timeout=timeout)
+            conn.ensure_connection(max_retries=1, timeout=timeout)  # type: ignore[arg-type]  # kombu: int; any seconds work
         return "ok"
     except Exception as exc:
         return f"error: {type(exc).__name__}"
@@ -141,7 +145,7 @@ async def _public_upload(request: Request) -> bytes:
         503: error_response("Every verification process stayed busy (VERIFY_BUSY); try again later"),
     },
 )
-async def verify_any(request: Request) -> dict:
+async def verify_any(request: Request) -> dict[str, Any]:
     view = await check_upload(request, await _public_upload(request))
     return view.data | {"sha256": view.sha256, "verdict": view.verdict, "report_vi": view.signatures}
 
@@ -183,7 +187,7 @@ async def dev_tsa(request: Request) -> Response:
     return Response(reply, media_type="application/timestamp-reply")
 
 
-def _dev_revocation(request: Request):  # type: ignore[no-untyped-def]
+def _dev_revocation(request: Request) -> DevRevocationResponder:
     """The development PKI's responder; 404 once production signing is configured (as /dev/tsa)."""
     services = request.app.state.services
     if not services.uses_dev_pki:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -58,7 +58,7 @@ class TemplateResult(BaseModel):
     level: Level | None = None
 
 
-def _result_view(r: EResult) -> dict:
+def _result_view(r: EResult) -> dict[str, Any]:
     return {
         "code": r.code,
         "dossier_code": r.dossier.code,
@@ -74,7 +74,7 @@ def _result_view(r: EResult) -> dict:
     }
 
 
-def _issued(request: Request, response: Response, issued: Issued) -> dict:
+def _issued(request: Request, response: Response, issued: Issued) -> dict[str, Any]:
     """The answer to an issue request: 202 for a new e-result, 200 for a repeat's existing one."""
     result = issued.result
     if issued.created:
@@ -105,7 +105,7 @@ async def post_result(
     level: Annotated[Level | None, Query()] = None,
     title: Annotated[str, Query(max_length=300)] = "",
     idempotency_key: IdempotencyKey = None,
-) -> dict:
+) -> dict[str, Any]:
     services = request.app.state.services
     data = await read_body(request, services.settings.api.result_max_upload_bytes)
     issued = await run_in_threadpool(
@@ -178,13 +178,13 @@ async def post_result_from_template(
     response: Response,
     principal: Annotated[Principal, Depends(officer)],
     idempotency_key: IdempotencyKey = None,
-) -> dict:
+) -> dict[str, Any]:
     services = request.app.state.services
     issued = await run_in_threadpool(_render_and_issue, services, code, spec, principal.id, idempotency_key)
     return _issued(request, response, issued)
 
 
-def _load(request: Request, principal: Principal, code: str) -> tuple[dict, tuple[str | None, str | None]]:
+def _load(request: Request, principal: Principal, code: str) -> tuple[dict[str, Any], tuple[str | None, str | None]]:
     """The e-result's view for this principal, and where its signed PDF is stored (key, version)."""
     with request.app.state.services.catalogue.reading() as s:
         r = s.scalar(select(EResult).where(EResult.code == code))
@@ -194,7 +194,9 @@ def _load(request: Request, principal: Principal, code: str) -> tuple[dict, tupl
 
 
 @router.get("/results/{code}", summary="E-result status", responses=ERRORS)
-async def get_result(code: str, request: Request, principal: Annotated[Principal, Depends(station_or_officer)]) -> dict:
+async def get_result(
+    code: str, request: Request, principal: Annotated[Principal, Depends(station_or_officer)]
+) -> dict[str, Any]:
     view, _stored = await run_in_threadpool(_load, request, principal, code)
     return view
 

@@ -54,6 +54,7 @@ class HeadGuardProtocol(HttpToolsProtocol):
         self._in_head = False  # between a request's first byte and the end of its head
         self._head_bytes = 0
 
+    # as uvicorn's own override: asyncio.Protocol's takes any BaseTransport, uvicorn needs a Transport
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()  # a connection that never sends a byte is closed as well

@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +43,7 @@ def refuse_declared_oversize(request: Request, limit: int) -> None:
         raise too_large()
 
 
-async def limited(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+async def limited(chunks: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
     size = 0
     async for chunk in chunks:
         size += len(chunk)

@@ -30,7 +30,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import anyio
 from fastapi import Request
@@ -38,6 +38,9 @@ from fastapi import Request
 from api.citizen import client_of
 from signing.declared_cost import refuse_if_too_costly
 from signing.errors import VerifyBusy
+
+if TYPE_CHECKING:
+    import redis  # imported where a Redis URL is configured
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -140,7 +143,7 @@ return tostring(balance)
 class RedisBudget:
     """The same allowance in Redis (one hash per client, expiring once it is full again), shared by API processes."""
 
-    def __init__(self, client, per_second: float, burst: float, prefix: str):  # type: ignore[no-untyped-def]
+    def __init__(self, client: redis.Redis, per_second: float, burst: float, prefix: str):
         self.client, self.rate, self.burst, self.prefix = client, per_second, burst, prefix
         self._script = client.register_script(_BALANCE_LUA)
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class DemoOutcome:
     dossier_code: str
-    status: dict
+    status: dict[str, Any]
     result_code: str | None
     result_state: str | None
     outputs: list[Path] = field(default_factory=list)
@@ -41,7 +42,7 @@ class DemoOutcome:
         return self.pages / self.seconds if self.seconds else 0.0
 
 
-def result_lines(status: dict, applicant_name: str) -> list[str]:
+def result_lines(status: dict[str, Any], applicant_name: str) -> list[str]:
     return [
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
@@ -79,7 +80,7 @@ def run_demo(
         pool.wake()
         total = len(receipt.components)
 
-        def status() -> dict:
+        def status() -> dict[str, Any]:
             with services.catalogue.session() as s:
                 dossier = s.scalar(select(Dossier).where(Dossier.id == receipt.dossier_id))
                 assert dossier is not None
@@ -113,7 +114,7 @@ def run_demo(
         out_dir.mkdir(parents=True, exist_ok=True)
         outputs = []
         with services.catalogue.session() as s:
-            for comp in s.scalar(select(Dossier).where(Dossier.id == receipt.dossier_id)).components:
+            for comp in s.get_one(Dossier, receipt.dossier_id).components:
                 if comp.document is not None:
                     path = out_dir / f"{comp.ref}.pdf"
                     path.write_bytes(

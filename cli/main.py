@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,8 @@ from sohoa.logging_setup import setup_logging
 from sohoa.settings import Settings, get_settings, local_url
 
 if TYPE_CHECKING:
+    from signing.pades import PadesLevel
+    from signing.report import Lang
     from sohoa.errors import SohoaError
     from storage.catalogue.clients import StationLimits
 
@@ -171,7 +173,7 @@ def digitize(files: tuple[str, ...], as_json: bool, out_dir: Path, declared_type
     out_dir.mkdir(parents=True, exist_ok=True)
     results = digitize_batch(components, options, workers=jobs or settings.ocr.workers)
     for index, item in enumerate(results):
-        line: dict = {"file": item.name, "ok": item.ok}
+        line: dict[str, Any] = {"file": item.name, "ok": item.ok}
         if item.result is not None:
             pdf_path = out_dir / f"{index:04d}-{Path(components[index][1][0]).stem}.pdf"
             pdf_path.write_bytes(item.result.pdf)
@@ -194,7 +196,7 @@ def digitize(files: tuple[str, ...], as_json: bool, out_dir: Path, declared_type
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option("--level", type=click.Choice(["B-B", "B-T", "B-LT", "B-LTA"]), default="B-T", show_default=True)
 @click.option("--key", "which", type=click.Choice(["agency", "operator"]), default="agency", show_default=True)
-def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None:
+def sign(files: tuple[Path, ...], out_dir: Path, level: PadesLevel, which: str) -> None:
     """Sign PDF files with PAdES (one process, keys loaded once).
 
     Each signature is an incremental update: nothing the input shows or signs is rewritten (the
@@ -284,7 +286,7 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: str, which: str) -> None
     default=None,
     help="Also write the ETSI TS 119 102-2 validation report (XML, every signature) to this file.",
 )
-def verify(file: Path, as_json: bool, lang: str, trust_roots: tuple[Path, ...], etsi_out: Path | None) -> None:
+def verify(file: Path, as_json: bool, lang: Lang, trust_roots: tuple[Path, ...], etsi_out: Path | None) -> None:
     """Validate the signatures of a PDF; exit 0 when valid, 1 when not, 2 when it cannot be validated.
 
     Never creates a PKI: it trusts the --trust-root files, else the configured trust roots, else

@@ -7,6 +7,7 @@ import json
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 from tqdm import tqdm
@@ -21,7 +22,7 @@ def zip_folder(folder: Path) -> bytes:
     return buf.getvalue()
 
 
-def push_and_follow(base_url: str, api_key: str, batch: Path, idempotency_key: str | None = None) -> dict:
+def push_and_follow(base_url: str, api_key: str, batch: Path, idempotency_key: str | None = None) -> dict[str, Any]:
     """Push a batch and block until the dossier finishes; returns its final status."""
     body = zip_folder(batch) if batch.is_dir() else batch.read_bytes()
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/zip"}
@@ -35,7 +36,7 @@ def push_and_follow(base_url: str, api_key: str, batch: Path, idempotency_key: s
         receipt = response.json()
         total = len(receipt["components"])
         bar = tqdm(total=total, unit="thành phần", desc=receipt["dossier_code"], file=sys.stderr)
-        status: dict = {}
+        status: dict[str, Any] = {}
         with client.stream("GET", receipt["events_url"], timeout=None) as events:
             event = None
             for line in events.iter_lines():

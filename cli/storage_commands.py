@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from sohoa.settings import get_settings
 
+if TYPE_CHECKING:
+    from storage.catalogue.db import Catalogue
 
-def _catalogue():  # type: ignore[no-untyped-def]
+
+def _catalogue() -> Catalogue:
     from storage.catalogue.db import Catalogue, migrate
 
     settings = get_settings()

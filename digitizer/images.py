@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import struct
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
@@ -173,8 +174,10 @@ def _finish(image: Image.Image, dpi: float, *, estimated: bool, rotation: int, n
     return page
 
 
-def _metadata_dpi(info: dict) -> float | None:
+def _metadata_dpi(info: Mapping[str | tuple[int, int], Any]) -> float | None:
     value = info.get("dpi")
+    if value is None:
+        return None
     try:
         x, y = (float(v) for v in value) if isinstance(value, tuple | list) else (float(value),) * 2
     except (TypeError, ValueError):

@@ -71,10 +71,10 @@ def _drawn_dpi(page: pikepdf.Page) -> float | None:
         if obj.get("/Subtype") == pikepdf.Name.Image
     }
     ctm = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-    stack: list[tuple[float, ...]] = []
+    stack: list[tuple[float, float, float, float, float, float]] = []
     best = 0.0
-    for operands, operator in pikepdf.parse_content_stream(page, "q Q cm Do"):
-        op = str(operator)
+    for instruction in pikepdf.parse_content_stream(page, "q Q cm Do"):
+        operands, op = instruction.operands, str(instruction.operator)
         if op == "q":
             stack.append(ctm)
         elif op == "Q" and stack:

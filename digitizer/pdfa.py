@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -90,8 +91,8 @@ def add_pdfa_identity(pdf: pikepdf.Pdf, *, producer: str, title: str = "") -> No
         meta["pdfaid:conformance"] = "B"
 
 
-def _fonts(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
-    found = []
+def _fonts(pdf: pikepdf.Pdf) -> list[pikepdf.Object]:
+    found: list[pikepdf.Object] = []
     for page in pdf.pages:
         for font in page.resources.get("/Font", {}).values():
             found.append(font)
@@ -109,7 +110,7 @@ def pdfa2b_problems(data: bytes) -> list[str]:
             problems.append("encrypted")
         if "/ID" not in pdf.trailer:
             problems.append("trailer has no /ID")
-        intents = pdf.Root.get("/OutputIntents", [])
+        intents: Iterable[pikepdf.Object] = pdf.Root.get("/OutputIntents", [])
         if not any(i.get("/S") == pikepdf.Name.GTS_PDFA1 and "/DestOutputProfile" in i for i in intents):
             problems.append("no GTS_PDFA1 output intent with an ICC profile")
         metadata = pdf.Root.get("/Metadata")

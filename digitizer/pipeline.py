@@ -16,7 +16,7 @@ from digitizer.classify import classify_pages
 from digitizer.engines import OcrEngine, get_engine
 from digitizer.errors import ImageEmpty, OcrFailed, TooManyPages
 from digitizer.fields import extract_fields
-from digitizer.model import DOCUMENT_TYPES, DigitizedComponent, Page, Word
+from digitizer.model import DOCUMENT_TYPES, Box, DigitizedComponent, Page, Word
 from digitizer.searchable_pdf import PdfPage, build_pdf, encode_jpeg
 from sohoa.errors import SohoaError
 
@@ -81,10 +81,12 @@ def _ocr_scale(dpi: float, ocr_dpi: int | None) -> float:
 def _to_page_frame(words: Sequence[Word], scale: float) -> list[Word]:
     if scale == 1.0:
         return list(words)
-    return [
-        Word(w.text, tuple(round(v / scale) for v in w.box), w.confidence, w.line)  # type: ignore[arg-type]
-        for w in words
-    ]
+    return [Word(w.text, _scaled(w.box, scale), w.confidence, w.line) for w in words]
+
+
+def _scaled(box: Box, scale: float) -> Box:
+    left, top, width, height = (round(v / scale) for v in box)
+    return left, top, width, height
 
 
 def _shift(words: Sequence[Word], origin: tuple[int, int]) -> list[Word]:

@@ -187,7 +187,8 @@ def detect_geometry(image: Image.Image) -> Geometry:
     if card is not None:
         skew, box = card
         small = deskew(image.convert("L").reduce(2), skew)
-        inside = small.crop(tuple(round(f * n) for f, n in zip(box, small.size * 2, strict=True)))
+        left, top, right, bottom = (round(f * n) for f, n in zip(box, small.size * 2, strict=True))
+        inside = small.crop((left, top, right, bottom))
         upright = detect_geometry(inside) if min(inside.size) > 50 else Geometry(0, 0.0)
         return Geometry(rotation=upright.rotation, skew_deg=skew, card_box=turn_box(box, upright.rotation))
     mask = ink_mask(image)

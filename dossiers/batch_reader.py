@@ -241,7 +241,7 @@ class _ZipSource(_Source):
             raise BatchTooLarge(f"{name}: {info.file_size} bytes")
         return b"".join(self.chunks(name))
 
-    def chunks(self, name: str) -> Iterator[bytes]:
+    def chunks(self, name: str) -> Iterator[bytes | memoryview]:
         """A member's bytes, bounded by the size its header declares (a lying header is refused).
 
         A member that cannot be read (encrypted, damaged, compressed by an unsupported method)
@@ -253,7 +253,7 @@ class _ZipSource(_Source):
         except _UNREADABLE_MEMBER as exc:
             raise MemberUnreadable(f"member {name!r}: {exc}") from exc
 
-    def _read(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    def _read(self, info: zipfile.ZipInfo) -> Iterator[bytes | memoryview]:
         if info.flag_bits & _ENCRYPTED:
             raise MemberUnreadable(f"member {info.filename!r} is encrypted (password-protected)")
         size = 0
@@ -325,7 +325,7 @@ class _MemoryZipSource(_ZipSource):
             raise zipfile.BadZipFile(f"overlapped entries: {info.filename!r}")
         return begin, end
 
-    def _read(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    def _read(self, info: zipfile.ZipInfo) -> Iterator[bytes | memoryview]:
         span = self._stored_span(info)
         if span is None:
             yield from super()._read(info)
@@ -333,7 +333,7 @@ class _MemoryZipSource(_ZipSource):
         data = self.view[span[0] : span[1]]
         if zlib.crc32(data) != info.CRC:
             raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
-        yield data  # type: ignore[misc]
+        yield data  # a view of the mapped zip: no copy
 
 
 class _DirSource(_Source):

@@ -58,7 +58,7 @@ def prepare(services: Services) -> None:
         return
     # A catalogue that once ran in development may still hold its keys: say so, never revoke behind the back.
     left = [
-        c["prefix"]
+        str(c["prefix"])
         for c in list_clients(services.catalogue)
         if c["name"] in (DEV_STATION_NAME, DEV_OFFICER_NAME) and not c["revoked"]
     ]

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 
 from dossiers.batch_reader import CostBounds, ParsedBatch
 from dossiers.errors import StationDailyQuota
+from sohoa.errors import SohoaError
 from sohoa.settings import IntakeSettings
 from storage.catalogue.db import DriverSQL
 
@@ -65,11 +66,11 @@ def check_batch(batch: ParsedBatch, limits: IntakeSettings) -> BatchCost:
     return cost
 
 
-def over_quota(limits: IntakeSettings, *, now: datetime | None = None) -> StationDailyQuota:
+def over_quota(limits: IntakeSettings, *, now: datetime | None = None) -> SohoaError:
     exc = StationDailyQuota(
         f"daily budget: {limits.station_daily_pages} pages, {limits.station_daily_expanded_mb} MiB expanded"
     )
-    exc.retry_after_s = seconds_to_next_day(now)  # type: ignore[attr-defined]
+    exc.retry_after_s = seconds_to_next_day(now)
     return exc
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
@@ -109,9 +110,16 @@ def _store(services: Services, batch: ParsedBatch) -> tuple[StoredObject | None,
         return archive, [[(f, content_key(f.sha256), False) for f in comp.files] for comp in batch.components]
     plan: ScanPlan = []
     for comp in batch.components:
-        stored = [services.store.put_file(Bucket.RAW, f.path, content_type=RAW_TYPE) for f in comp.files]
+        stored = [services.store.put_file(Bucket.RAW, _file_of(f), content_type=RAW_TYPE) for f in comp.files]
         plan.append([(f, obj.key, True) for f, obj in zip(comp.files, stored, strict=True)])
     return None, plan
+
+
+def _file_of(scan: BatchFile) -> Path:
+    """A folder batch's scan is a file (only a zip batch's scans are members of an archive)."""
+    if scan.path is None:
+        raise ValueError(f"scan {scan.name} of a folder batch has no file")
+    return scan.path
 
 
 _COMPONENT_IDS = DriverSQL("SELECT id FROM components WHERE dossier_id = :dossier_id ORDER BY position")

@@ -32,6 +32,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -126,7 +127,7 @@ def _status(state: str, exc: type[SohoaError]) -> dict[str, str]:
 
 
 def _match(
-    rows: list[Any], ask: ReuseAsk, secret: bytes, today: date
+    rows: Sequence[Any], ask: ReuseAsk, secret: bytes, today: date
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int], int, int]:
     """Per ref: the candidates whose dossier recorded the same birth date; with references, withheld, mismatched."""
     assert ask.birth_date is not None

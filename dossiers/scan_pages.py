@@ -44,7 +44,7 @@ _QPDF = 'ulimit -v {kib}; exec qpdf --show-npages "$1"'
 
 def _pdf_pages_in_process(stream: IO[bytes]) -> int:
     try:
-        with pikepdf.open(stream) as pdf:
+        with pikepdf.open(stream) as pdf:  # type: ignore[arg-type]  # any binary stream; the stub says BinaryIO
             return len(pdf.pages)
     except (pikepdf.PdfError, OSError, ValueError, RecursionError) as exc:
         log.info("pdf not readable (%s): counted as one page", exc)

@@ -11,11 +11,23 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dossiers.errors import SigningConfigError
 from sohoa.settings import Settings
 from storage.catalogue.db import Catalogue, migrate
 from storage.objectstore import ObjectStore, open_object_store
+
+if TYPE_CHECKING:  # imported where used: a process that never signs or reads never loads them
+    from pyhanko.sign.timestamps import TimeStamper
+
+    from digitizer import DigitizeOptions, OcrEngine
+    from signing.dev_revocation import DevRevocationResponder
+    from signing.devpki import DevPki
+    from signing.keys import SigningKey
+    from signing.revocation import RevocationCache
+    from signing.timestamps import DevTimeStamper
+    from storage.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +75,7 @@ class Services:
         from sohoa.errors import SohoaError
 
         s = self.settings.signing
-        files = {
+        files: dict[str, list[Path | None]] = {
             "agency_p12": [s.agency_p12],
             "operator_p12": [s.operator_p12],
             "p12_passphrase_file": [s.p12_passphrase_file],
@@ -104,7 +116,7 @@ class Services:
             )
 
     @cached_property
-    def dev_pki(self):  # type: ignore[no-untyped-def]
+    def dev_pki(self) -> DevPki:
         from signing.devpki import ensure_dev_pki
 
         if not self.uses_dev_pki:
@@ -118,7 +130,7 @@ class Services:
             )
 
     @cached_property
-    def dev_revocation(self):  # type: ignore[no-untyped-def]
+    def dev_revocation(self) -> DevRevocationResponder:
         """The development PKI's CRL/OCSP responder (what /dev/pki serves); development only."""
         from signing.dev_revocation import DevRevocationResponder
 
@@ -134,7 +146,7 @@ class Services:
             raise SigningConfigError(f"no {which} key is configured in this process (signing.{which}_p12)")
         return KeyMaterial(configured, s.p12_passphrase_file.read_bytes().strip())
 
-    def signing_key(self, which: str):  # type: ignore[no-untyped-def]
+    def signing_key(self, which: str) -> SigningKey:
         """The agency or operator key, loaded once per process: the agency key from the HSM when one is
         configured, otherwise from PKCS#12 (signing.keys caches it)."""
         if which == "agency" and self.settings.signing.hsm_module is not None:
@@ -145,7 +157,7 @@ class Services:
         return load_pkcs12_signer(material.p12, material.passphrase)
 
     @cached_property
-    def _hsm_key(self):  # type: ignore[no-untyped-def]
+    def _hsm_key(self) -> SigningKey:
         from signing.hsm import HsmConfig, open_hsm_key
 
         s = self.settings.signing
@@ -164,7 +176,7 @@ class Services:
             )
 
     @cached_property
-    def revocation(self):  # type: ignore[no-untyped-def]
+    def revocation(self) -> RevocationCache:
         """This process's OCSP/CRL cache (one object: fast signers are cached per cache); each request is
         bounded by ``signing.revocation_timeout_s``.
 
@@ -178,7 +190,7 @@ class Services:
         return RevocationCache(timeout_s=self.settings.signing.revocation_timeout_s, local=local)
 
     @cached_property
-    def timestamper(self):  # type: ignore[no-untyped-def]
+    def timestamper(self) -> TimeStamper:
         from signing.timestamps import http_timestamper
 
         if self.settings.signing.tsa_url:
@@ -188,14 +200,14 @@ class Services:
         return self.dev_timestamper
 
     @cached_property
-    def dev_timestamper(self):  # type: ignore[no-untyped-def]
+    def dev_timestamper(self) -> DevTimeStamper:
         """The development TSA, its key loaded once (also what /dev/tsa answers with)."""
         from signing.timestamps import dev_timestamper
 
         return dev_timestamper(self.dev_pki)
 
     @cached_property
-    def warehouse(self):  # type: ignore[no-untyped-def]
+    def warehouse(self) -> Warehouse:
         """The audited warehouse over this process's catalogue and object store."""
         from datetime import timedelta
 
@@ -214,12 +226,12 @@ class Services:
         return list(self.settings.signing.trust_roots)
 
     @cached_property
-    def ocr_engine(self):  # type: ignore[no-untyped-def]
+    def ocr_engine(self) -> OcrEngine:
         from digitizer import engine_from_settings
 
         return engine_from_settings(self.settings.ocr)
 
-    def digitize_options(self, declared_type: str | None = None):  # type: ignore[no-untyped-def]
+    def digitize_options(self, declared_type: str | None = None) -> DigitizeOptions:
         """DigitizeOptions from the OCR settings, with this process's engine."""
         from digitizer import DigitizeOptions
 

@@ -158,13 +158,13 @@ def _sign_into_work(
     signed_at: datetime,
 ) -> StepOutcome:
     """Sign with the agency or operator key, keep the signed bytes in the work bucket for the store step."""
-    from signing.pades import sign_pdf
+    from signing.pades import pades_level, sign_pdf
 
     key = services.signing_key(which)
     signed = sign_pdf(
         pdf,
         key,
-        level=level,
+        level=pades_level(level),
         timestamper=services.timestamper,
         appearance=appearance,
         reason=reason,

@@ -112,7 +112,9 @@ class _Walk:
                 self.actions(annot.get(key), where)
 
     def fields(self, roots: object) -> None:
-        pending = [(f, None) for f in (roots if isinstance(roots, pikepdf.Array) else [])]
+        pending: list[tuple[object, str | None]] = [
+            (f, None) for f in (roots if isinstance(roots, pikepdf.Array) else [])
+        ]
         while pending and self.budget():
             item, parent = pending.pop()
             if not isinstance(item, pikepdf.Dictionary):

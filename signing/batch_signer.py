@@ -95,11 +95,12 @@ def _sign_bytes_in_worker(pdfs: Sequence[bytes]) -> list[bytes]:
 
 
 def _signed_or_raise(signer: FastPadesSigner, config: BatchConfig, pdfs: Sequence[bytes]) -> list[bytes]:
-    out = signer.sign_many(pdfs, reason=config.reason, location=config.location)
-    for item in out:
+    signed: list[bytes] = []
+    for item in signer.sign_many(pdfs, reason=config.reason, location=config.location):
         if isinstance(item, SohoaError):
             raise item
-    return out  # type: ignore[return-value]
+        signed.append(item)
+    return signed
 
 
 def _sign_file_in_worker(job: tuple[str, str]) -> BatchResult:

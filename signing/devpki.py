@@ -115,7 +115,16 @@ class DevPki:
         return [self.root_cert, *sorted((self.directory / RETIRED).glob("root-*.pem"))]
 
     @classmethod
-    def at(cls, directory: Path, key_algorithm: KeyAlgorithm, **manifest: object) -> DevPki:
+    def at(
+        cls,
+        directory: Path,
+        key_algorithm: KeyAlgorithm,
+        *,
+        base_url: str | None = None,
+        former_base_urls: tuple[str, ...] = (),
+        generation: str = "",
+        version: int = MANIFEST_VERSION,
+    ) -> DevPki:
         return cls(
             directory=directory,
             key_algorithm=key_algorithm,
@@ -126,7 +135,10 @@ class DevPki:
             tsa_p12=directory / "tsa.p12",
             passphrase_file=directory / "passphrase.txt",
             seal_png=directory / "seal.png",
-            **manifest,  # type: ignore[arg-type]
+            base_url=base_url,
+            former_base_urls=former_base_urls,
+            generation=generation,
+            version=version,
         )
 
 

@@ -32,6 +32,7 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 from asn1crypto import x509 as asn1_x509
@@ -115,7 +116,7 @@ def _spec(roots: list[asn1_x509.Certificate], knowledge: LocalKnowledge) -> Sign
     )
 
 
-def _local_knowledge(revinfo: dict[str, list]) -> LocalKnowledge:
+def _local_knowledge(revinfo: dict[str, list[Any]]) -> LocalKnowledge:
     """The DSS's certificates and revocation data (the LTA process reads the DSS itself)."""
     return LocalKnowledge(
         known_certs=revinfo["certs"],
@@ -127,7 +128,7 @@ def _local_knowledge(revinfo: dict[str, list]) -> LocalKnowledge:
 async def _signature_report(sig: EmbeddedPdfSignature, spec: SignatureValidationSpec, archived: bool) -> str:
     """One signature's report, from the process that fits it (see the module docstring)."""
     digest = sig.compute_digest()
-    result: ades.AdESBasicValidationResult
+    result: ades.AdESBasicValidationResult[Any]
     if archived:  # the LTA process reads the DSS itself, with the proofs of existence the time-stamps give
         sig.compute_integrity_info()  # it reports the PDF integrity summary too (coverage, changes)
         lta_spec = PdfSignatureValidationSpec(dataclasses.replace(spec, local_knowledge=LocalKnowledge()))

@@ -14,6 +14,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import pkcs11
 from asn1crypto import keys as asn1_keys
@@ -29,6 +30,9 @@ from signing.cmsbuild import RawSigner
 from signing.errors import HsmUnavailable, HsmUnavailableRetryable, KeyCertMismatch
 from signing.keys import ECDSA, RSA_PKCS1V15, RSA_PSS, SigningKey
 from signing.rawsign import signature_algorithm
+
+if TYPE_CHECKING:
+    from pkcs11._pkcs11 import lib as Pkcs11Lib  # what pkcs11.lib() returns
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +63,20 @@ class HsmConfig:
 class HsmSigner(PKCS11Signer):
     """pyHanko's PKCS11Signer plus a raw signer for the batch engine; one session, serialised."""
 
-    def __init__(self, session: pkcs11.Session, key: pkcs11.PrivateKey, algorithm: str, **kwargs: object):
-        super().__init__(session, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        session: pkcs11.Session,
+        key: pkcs11.SignMixin,
+        algorithm: str,
+        *,
+        key_label: str,
+        signing_cert: asn1_x509.Certificate,
+        ca_chain: list[asn1_x509.Certificate],
+        prefer_pss: bool,
+    ):
+        super().__init__(
+            session, key_label=key_label, signing_cert=signing_cert, ca_chain=ca_chain, prefer_pss=prefer_pss
+        )
         self._private = key
         self._algorithm = algorithm
         self._lock = threading.Lock()
@@ -98,7 +114,7 @@ class _mapped:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> bool:
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> Literal[False]:
         if exc is None:
             return False
         if isinstance(exc, _TRANSIENT):
@@ -108,11 +124,11 @@ class _mapped:
         return False
 
 
-_libs: dict[str, pkcs11.lib] = {}
+_libs: dict[str, Pkcs11Lib] = {}
 _lib_lock = threading.Lock()
 
 
-def _lib(module: Path) -> pkcs11.lib:
+def _lib(module: Path) -> Pkcs11Lib:
     with _lib_lock:
         lib = _libs.get(str(module))
         if lib is None:
@@ -153,6 +169,10 @@ def open_hsm_key(config: HsmConfig) -> SigningKey:
     except (p11e.PKCS11Error, RuntimeError) as exc:
         raise HsmUnavailable(f"token {config.token_label}: {type(exc).__name__}") from None
     cert, *chain = _load_certs((config.cert, *config.chain))
+    # get_key answers a plain Key: the private one must be allowed to sign (CKA_SIGN), or every signature fails.
+    if not isinstance(private, pkcs11.SignMixin) or not isinstance(public, pkcs11.PublicKey):
+        session.close()
+        raise HsmUnavailable(f"token {config.token_label} key {config.key_label}: not a key pair that can sign")
     if public.key_type == KeyType.RSA:
         spki = asn1_keys.PublicKeyInfo(
             {
@@ -178,4 +198,4 @@ def open_hsm_key(config: HsmConfig) -> SigningKey:
     )
     subject = cert.subject.native.get("common_name") or cert.subject.human_friendly
     log.info("Opened HSM key %s on token %s (%s)", config.key_label, config.token_label, algorithm)
-    return SigningKey(signer=signer, cert=cert, subject_name=str(subject), algorithm=algorithm)  # type: ignore[arg-type]
+    return SigningKey(signer=signer, cert=cert, subject_name=str(subject), algorithm=algorithm)

@@ -17,8 +17,9 @@ from asn1crypto import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from pyhanko.sign.general import SigningError
-from pyhanko.sign.signers import SimpleSigner
+from pyhanko.sign.signers import Signer, SimpleSigner
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_params
 
 from signing.errors import KeyCertMismatch, SigningKeyUnavailable
@@ -34,7 +35,7 @@ ECDSA = "ECDSA"
 class SigningKey:
     """A loaded private key with its certificate and chain, ready for pyHanko."""
 
-    signer: LoadedKeySigner
+    signer: Signer  # a LoadedKeySigner (PKCS#12/PEM) or signing.hsm's HsmSigner
     cert: x509.Certificate
     subject_name: str
     algorithm: str
@@ -167,17 +168,19 @@ def load_pem_signer(
     return _as_signing_key(signer, name, prefer_pss)
 
 
-def check_key_matches(public_key: object, cert: x509.Certificate, name: str) -> None:
+def check_key_matches(public_key: PublicKeyTypes, cert: x509.Certificate, name: str) -> None:
     """Raise KEY_CERT_MISMATCH unless ``public_key`` is the certificate's public key."""
     der = serialization.Encoding.DER
     spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    if public_key.public_bytes(der, spki) != cert.public_key.dump():  # type: ignore[attr-defined]
+    if public_key.public_bytes(der, spki) != cert.public_key.dump():
         raise KeyCertMismatch(name)
 
 
 def _as_signing_key(signer: LoadedKeySigner, name: str, prefer_pss: bool) -> SigningKey:
     cert = signer.signing_cert
     path = Path(name)
+    if cert is None:  # pyHanko's loaders always set it; a signer without a certificate cannot sign for us
+        raise SigningKeyUnavailable(f"{path.name}: no signing certificate")
     key_algo = cert.public_key.algorithm
     if key_algo == "rsa":
         if cert.public_key.bit_size < 2048:

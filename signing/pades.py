@@ -71,6 +71,14 @@ SUPPORTED_LEVELS: tuple[PadesLevel, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
 DEFAULT_DIGEST = "sha256"
 
 
+def pades_level(value: str) -> PadesLevel:
+    """``value`` (a level stored as text) as a supported level; SIGNING_LEVEL_UNSUPPORTED otherwise."""
+    for level in SUPPORTED_LEVELS:
+        if value == level:
+            return level
+    raise SigningLevelUnsupported(f"level {value}")
+
+
 def sign_pdf(
     pdf: bytes,
     key: SigningKey,
@@ -276,8 +284,11 @@ async def _staged_sign(pdf_signer: signers.PdfSigner, writer: IncrementalPdfFile
     session = pdf_signer.init_signing_session(writer)
     validation_info = await session.perform_presign_validation(writer)
     ts = session.timestamper
+    cert = pdf_signer.signer.signing_cert
+    if cert is None:  # every SigningKey's signer has one
+        raise SigningError("signer without a certificate")
     size_key = (
-        pdf_signer.signer.signing_cert.sha256,
+        cert.sha256,
         None if ts is None else f"{type(ts).__name__}:{getattr(ts, 'url', id(ts))}",
     )
     bytes_reserved = _reserved_sizes.get(size_key)
@@ -286,7 +297,8 @@ async def _staged_sign(pdf_signer: signers.PdfSigner, writer: IncrementalPdfFile
         _reserved_sizes[size_key] = bytes_reserved
     tbs = session.prepare_tbs_document(validation_info=validation_info, bytes_reserved=bytes_reserved)
     # Stage boundary: the byte-range digest below is all an external signer needs.
-    prepared, output = tbs.digest_tbs_document(output=BytesIO())
+    buffer = BytesIO()  # readable and seekable: pyHanko writes the document into it, not into a copy
+    prepared, output = tbs.digest_tbs_document(output=buffer)
     post_sign = await tbs.perform_signature(
         document_digest=prepared.document_digest,
         pdf_cms_signed_attrs=PdfCMSSignedAttributes(
@@ -296,7 +308,7 @@ async def _staged_sign(pdf_signer: signers.PdfSigner, writer: IncrementalPdfFile
         ),
     )
     await post_sign.post_signature_processing(output)
-    return output.getvalue()
+    return buffer.getvalue()
 
 
 def open_incremental(pdf: bytes) -> IncrementalPdfFileWriter:

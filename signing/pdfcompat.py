@@ -37,6 +37,7 @@ def install() -> None:
     """Tolerate any generation on object 0's cross-reference entry (idempotent, process-wide)."""
     current = XRefSectionData.process_entries
     if not getattr(current, _MARK, False):
+        # the one check we relax lives inside this method: wrapping it is the only way in
         XRefSectionData.process_entries = _without_object_zero(current)  # type: ignore[method-assign]
 
 
@@ -50,15 +51,17 @@ def keep_need_appearances() -> None:
     flag is kept as the producer wrote it; the fast path keeps it as well. pyHanko's difference
     analysis allows the flag either way.
     """
+    from pyhanko.pdf_utils.writer import BasePdfFileWriter
     from pyhanko.sign import fields
     from pyhanko.sign.signers import cms_embedder
 
-    if getattr(cms_embedder.ensure_sig_flags, _MARK, False):
+    # cms_embedder imports ensure_sig_flags from fields without exporting it: that import is what we replace
+    if getattr(cms_embedder.ensure_sig_flags, _MARK, False):  # type: ignore[attr-defined]
         return
     original = fields.ensure_sig_flags
 
     @functools.wraps(original)
-    def ensure_sig_flags(writer, lock_sig_flags: bool = True):  # type: ignore[no-untyped-def]
+    def ensure_sig_flags(writer: BasePdfFileWriter, lock_sig_flags: bool = True) -> None:
         form = writer.root["/AcroForm"]
         kept = form.get("/NeedAppearances")
         original(writer, lock_sig_flags=lock_sig_flags)
@@ -67,4 +70,4 @@ def keep_need_appearances() -> None:
             writer.update_container(form)
 
     setattr(ensure_sig_flags, _MARK, True)
-    cms_embedder.ensure_sig_flags = ensure_sig_flags  # type: ignore[attr-defined]
+    cms_embedder.ensure_sig_flags = ensure_sig_flags  # type: ignore[attr-defined]  # not exported, as above

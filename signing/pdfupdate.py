@@ -74,11 +74,12 @@ def unparse(value: Any) -> bytes:
     return pikepdf.Array([value]).unparse()[1:-1].strip()
 
 
-def dict_bytes(obj: pikepdf.Dictionary, replace: dict[str, bytes] | None = None) -> bytes:
+def dict_bytes(obj: pikepdf.Object, replace: dict[str, bytes] | None = None) -> bytes:
     """Serialise a dictionary keeping indirect values as references, with some keys replaced/added."""
     replace = dict(replace or {})
     parts = [b"<<"]
-    for key in obj:
+    for name in obj:
+        key = str(name)  # pikepdf types a dictionary's keys as Object: they are str
         value = replace.pop(key) if key in replace else unparse(obj.get(key))
         parts.append(pikepdf.Name(key).unparse() + b" " + value)
     for key, value in replace.items():
@@ -385,7 +386,7 @@ def has_signatures(doc: pikepdf.Pdf) -> bool:
         value = item.get("/V")
         if isinstance(value, pikepdf.Dictionary) and ("/ByteRange" in value or kind == pikepdf.Name.Sig):
             return True
-        kids = item.get("/Kids", [])
+        kids: object = item.get("/Kids", [])
         fields.extend((kid, kind) for kid in (kids if isinstance(kids, pikepdf.Array) else []))
     return False
 
@@ -418,10 +419,10 @@ def _certification(doc: pikepdf.Pdf) -> pikepdf.Dictionary | None:
     return docmdp if isinstance(docmdp, pikepdf.Dictionary) else None
 
 
-def _docmdp_level(signature: pikepdf.Dictionary) -> int | None:
+def _docmdp_level(signature: pikepdf.Object) -> int | None:
     """The P of a signature dictionary's DocMDP transform (2 when it names none), or None without one."""
     level = None
-    references = signature.get("/Reference", [])
+    references: object = signature.get("/Reference", [])
     for reference in references if isinstance(references, pikepdf.Array) else []:
         if not isinstance(reference, pikepdf.Dictionary) or reference.get("/TransformMethod") != "/DocMDP":
             continue
@@ -433,7 +434,7 @@ def _docmdp_level(signature: pikepdf.Dictionary) -> int | None:
 
 def _signed_fields(doc: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
     acroform = doc.Root.get("/AcroForm")
-    fields = acroform.get("/Fields", []) if isinstance(acroform, pikepdf.Dictionary) else []
+    fields: Iterable[object] = acroform.get("/Fields", []) if isinstance(acroform, pikepdf.Dictionary) else []
     return [
         f
         for f in list(fields)[:_FIELD_LIMIT]
@@ -443,6 +444,6 @@ def _signed_fields(doc: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
 
 def _int(value: object) -> int | None:
     try:
-        return int(value)  # type: ignore[call-overload]
+        return int(value)  # type: ignore[call-overload]  # whatever the PDF holds: int() decides what is a number
     except (TypeError, ValueError):
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from asn1crypto import algos
 from cryptography.hazmat.primitives import hashes
@@ -11,7 +12,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from signing.cmsbuild import DIGESTS, RawSigner
 from signing.keys import RSA_PKCS1V15, RSA_PSS, LoadedKeySigner, SigningKey
 
-_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
 
 
 def pss_algorithm(digest: str) -> algos.SignedDigestAlgorithm:
@@ -54,6 +59,7 @@ def raw_signer(key: SigningKey, digest: str = "sha256") -> RawSigner:
     chain = tuple(c for c in signer.cert_registry if c.sha256 != key.cert.sha256)
     if isinstance(private, rsa.RSAPrivateKey):
         size = (private.key_size + 7) // 8
+        pad: padding.AsymmetricPadding
         if key.algorithm == RSA_PSS:
             pad = padding.PSS(mgf=padding.MGF1(hash_algo), salt_length=hash_algo.digest_size)
         else:

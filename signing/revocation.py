@@ -248,8 +248,8 @@ class RevocationCache:
                 fetched = list(pool.map(lambda i: self._status(*jobs[i], not_before), missing))
         else:
             fetched = [self._status(*jobs[i], not_before) for i in missing]
-        for i, result in zip(missing, fetched, strict=True):
-            results[i] = result
+        for i, status in zip(missing, fetched, strict=True):
+            results[i] = status
         ocsps: list[bytes] = []
         crls: list[bytes] = []
         expires: datetime | None = None
@@ -408,6 +408,7 @@ def _crl_by(der: bytes, issuer: x509.Certificate) -> bool:
     """Whether ``der`` is a CRL issued and signed by ``issuer``."""
     try:
         crl = x509.load_der_x509_crl(der)
+        # A key type that cannot sign (X25519, ML-KEM) raises TypeError: not a CRL of this issuer.
         return crl.issuer == issuer.subject and crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
     except (ValueError, TypeError):
         return False
@@ -442,13 +443,14 @@ def _verify_ocsp_signature(resp: ocsp.OCSPResponse, issuer: x509.Certificate, ur
     accepting it would let its holder forge "good" for every certificate of that CA.
     """
     signers = [issuer] + [c for c in resp.certificates if _is_delegated_responder(c, issuer, now)]
+    algorithm = resp.signature_hash_algorithm  # None only for EdDSA, which no accepted key type verifies
     for candidate in signers:
         key = candidate.public_key()
         try:
-            if isinstance(key, rsa.RSAPublicKey):
-                key.verify(resp.signature, resp.tbs_response_bytes, padding.PKCS1v15(), resp.signature_hash_algorithm)  # type: ignore[arg-type]
-            elif isinstance(key, ec.EllipticCurvePublicKey):
-                key.verify(resp.signature, resp.tbs_response_bytes, ec.ECDSA(resp.signature_hash_algorithm))  # type: ignore[arg-type]
+            if isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
+                key.verify(resp.signature, resp.tbs_response_bytes, padding.PKCS1v15(), algorithm)
+            elif isinstance(key, ec.EllipticCurvePublicKey) and algorithm is not None:
+                key.verify(resp.signature, resp.tbs_response_bytes, ec.ECDSA(algorithm))
             else:
                 continue
             return

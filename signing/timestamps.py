@@ -72,7 +72,7 @@ class DevTimeStamper(TimeStamper):
         return self.fast.token_der(imprint.dump(), None if nonce.native is None else nonce.dump(), now)
 
 
-class _StatusOnlyResp(core.Sequence):
+class _StatusOnlyResp(core.Sequence):  # type: ignore[misc]  # asn1crypto has no type information
     # asn1crypto's TimeStampResp marks timeStampToken mandatory; RFC 3161 omits it on refusal.
     _fields = [("status", tsp.PKIStatusInfo)]  # noqa: RUF012 - asn1crypto declares fields this way
 

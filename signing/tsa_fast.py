@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from asn1crypto import algos, cms, tsp
 from asn1crypto import x509 as asn1_x509
+from pyhanko.sign.timestamps import TimeStamper
 
 from signing.cmsbuild import ID_CT_TSTINFO, CmsTemplate
 from signing.der import generalized_time, integer, octets, oid, seq, tlv
@@ -83,6 +84,7 @@ class HttpTokenSource:
             raise ValueError(f"unsupported TSA URL {url}")
         self.url = url
         self._parts = parts
+        self._host = parts.hostname
         self._timeout = timeout_s
         self._local = threading.local()
 
@@ -90,7 +92,7 @@ class HttpTokenSource:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             cls = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
-            conn = cls(self._parts.hostname, self._parts.port, timeout=self._timeout)
+            conn = cls(self._host, self._parts.port, timeout=self._timeout)
             self._local.conn = conn
         return conn
 
@@ -142,11 +144,11 @@ def check_response(data: bytes, imprint_der: bytes, nonce: int | None, where: st
 class PyhankoTokenSource:
     """Adapter for any pyHanko TimeStamper (slower: pyHanko builds and checks the request)."""
 
-    def __init__(self, timestamper: object):
+    def __init__(self, timestamper: TimeStamper):
         self.timestamper = timestamper
 
     def timestamp(self, digest: bytes, md_algorithm: str) -> bytes:
-        token: cms.ContentInfo = asyncio.run(self.timestamper.async_timestamp(digest, md_algorithm))  # type: ignore[attr-defined]
+        token: cms.ContentInfo = asyncio.run(self.timestamper.async_timestamp(digest, md_algorithm))
         return bytes(token.dump())
 
 
@@ -160,7 +162,9 @@ def token_source(timestamper: object) -> TokenSource:
     url = getattr(timestamper, "url", None)
     if isinstance(url, str) and url.startswith(("http://", "https://")):
         return HttpTokenSource(url)
-    return PyhankoTokenSource(timestamper)
+    if isinstance(timestamper, TimeStamper):
+        return PyhankoTokenSource(timestamper)
+    raise TypeError(f"not a time-stamp source: {type(timestamper).__name__}")
 
 
 def token_signer(token: cms.ContentInfo) -> tuple[asn1_x509.Certificate, list[asn1_x509.Certificate]]:

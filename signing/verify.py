@@ -44,7 +44,7 @@ import traceback
 from collections.abc import Awaitable, Sequence
 from io import BytesIO
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Literal, TypeVar
 
 import pikepdf
 from asn1crypto import cms, pem
@@ -110,7 +110,7 @@ def _log_unreadable(what: str, exc: Exception) -> None:
 
 
 PADES_SUBFILTER = "/ETSI.CAdES.detached"
-_COVERAGE_NAMES = {
+_COVERAGE_NAMES: dict[SignatureCoverageLevel | None, str] = {
     SignatureCoverageLevel.ENTIRE_FILE: "entire_file",
     SignatureCoverageLevel.ENTIRE_REVISION: "entire_revision",
     SignatureCoverageLevel.CONTIGUOUS_BLOCK_FROM_START: "partial",
@@ -261,7 +261,7 @@ def _unverifiable_report(sigs: list[EmbeddedPdfSignature], why: type[SohoaError]
 
 
 def _context(
-    roots: list[asn1_x509.Certificate], revinfo: dict[str, list], mode: str, allow_fetching: bool
+    roots: list[asn1_x509.Certificate], revinfo: dict[str, list[Any]], mode: str, allow_fetching: bool
 ) -> ValidationContext:
     return ValidationContext(
         trust_roots=roots,
@@ -275,7 +275,7 @@ def _context(
 
 
 async def _validate(
-    sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate], revinfo: dict[str, list], mode: str, fetch: bool
+    sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate], revinfo: dict[str, list[Any]], mode: str, fetch: bool
 ) -> PdfSignatureStatus:
     """One pyHanko validation run; closes the HTTP sessions the contexts opened when fetching."""
     signer_ctx = _context(roots, revinfo, mode, fetch)
@@ -289,9 +289,9 @@ async def _validate(
         await ts_ctx.aclose()
 
 
-def dss_revinfo(reader: PdfFileReader) -> dict[str, list]:
+def dss_revinfo(reader: PdfFileReader) -> dict[str, list[Any]]:
     """The DSS's certificates, OCSP responses and CRLs (empty lists when there is none or it is unreadable)."""
-    empty: dict[str, list] = {"certs": [], "ocsps": [], "crls": []}
+    empty: dict[str, list[Any]] = {"certs": [], "ocsps": [], "crls": []}
     try:
         dss = DocumentSecurityStore.read_dss(reader)
     except NoDSSFoundError:
@@ -330,7 +330,7 @@ async def _verify_one(
     is_last: bool,
     dss: tuple[bool, bool],
     doc_ts_revisions: list[int],
-    revinfo: dict[str, list],
+    revinfo: dict[str, list[Any]],
     allow_fetching: bool,
 ) -> SignatureReport:
     rep = SignatureReport(field_name=str(sig.field_name))
@@ -344,7 +344,7 @@ async def _verify_one(
         checkable = has_revocation_pointers(cert) and (allow_fetching or bool(revinfo["ocsps"] or revinfo["crls"]))
         mode = "hard-fail" if checkable else "soft-fail"
         status = await _validate(sig, roots, revinfo, mode, allow_fetching)
-        revocation = "not_checked"
+        revocation: Literal["not_checked", "good"] = "not_checked"
         if checkable and status.trusted:
             revocation = "good"
         elif checkable and not status.revoked:
@@ -356,7 +356,7 @@ async def _verify_one(
         _log_unreadable(f"signature {rep.field_name}", exc)
         rep.problems.append("signature_unreadable")
         return rep
-    rep.revocation = revocation  # type: ignore[assignment]
+    rep.revocation = revocation
     _fill_from_status(rep, status, is_last)
     rep.level = _pades_level(rep, sig, dss, doc_ts_revisions)
     return rep

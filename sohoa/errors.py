@@ -23,6 +23,7 @@ class SohoaError(Exception):
     message_en: str = "Internal error. Try again later or contact the operator."
     retryable: bool = False
     http_status: int | None = None  # the API's answer; None: 503 when retryable, else 422
+    retry_after_s: float | None = None  # a refusal that knows when it ends: the API's Retry-After
 
     def __init__(self, detail: str = "", *, message_vi: str | None = None, message_en: str | None = None):
         self.detail = detail

@@ -12,9 +12,9 @@ from sqlalchemy import create_engine, text
 
 from dossiers.services import Services
 from signing.dev_pki_http import DevPkiHttp
-from signing.testpki import PkiServer, ServedPki
 from sohoa.settings import Settings, SigningSettings, StorageSettings, WorkerSettings
-from tests.servers import PG_TEST_URL, SeaweedS3
+from testkit.pki import PkiServer, ServedPki
+from testkit.servers import PG_TEST_URL, SeaweedS3
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,10 @@
 ``storage``, which know nothing of each other) ← the application layer (``dossiers``) ← ``workers``
 ← ``api`` ← ``cli``. Every import counts: at module level, inside functions, and under
 ``TYPE_CHECKING`` (a type that needs a higher floor is a design smell too).
+
+Beside the building: ``testkit`` (servers, fault helpers, the test PKI) serves ``tests`` and ``bench``.
+No production package imports any of the three, ``bench`` does not import ``tests``, and ``testkit``
+imports neither: what a benchmark runs never depends on a test module.
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ def imports_of(path: Path) -> Iterator[tuple[int, str]]:
             yield node.lineno, own if node.level else (node.module or "").split(".")[0]
 
 
+# Packages outside the building, and what each package must never import of them.
+OUTSIDE = ("testkit", "tests", "bench")
+FORBIDDEN = {package: set(OUTSIDE) for package in FLOORS} | {"testkit": {"tests", "bench"}, "bench": {"tests"}}
+
+
 def violations(package: str) -> list[str]:
     floor = FLOORS[package]
     found = []
@@ -58,6 +67,21 @@ def test_no_import_reaches_up_or_sideways(package: str) -> None:
     assert violations(package) == []
 
 
+def outside_imports(package: str) -> list[str]:
+    """Imports of test or benchmark code (``FORBIDDEN``) from ``package``."""
+    found = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for line, target in imports_of(path):
+            if target in FORBIDDEN[package]:
+                found.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN, key=lambda p: (FLOORS.get(p, len(FLOORS)), p)))
+def test_no_package_imports_test_or_benchmark_code_it_must_not(package: str) -> None:
+    assert outside_imports(package) == []
+
+
 def test_the_ground_floor_holds_only_what_everything_needs() -> None:
     assert {p.stem for p in (ROOT / "sohoa").glob("*.py")} <= GROUND
 
@@ -68,3 +92,16 @@ def test_the_check_catches_an_import_from_a_higher_floor(tmp_path: Path, monkeyp
     (tmp_path / "signing" / "bad.py").write_text("def f():\n    from dossiers.services import Services\n")
     monkeypatch.setitem(globals(), "ROOT", tmp_path)
     assert violations("signing") == ["signing/bad.py:2 imports dossiers (floor 2 >= 1)"]
+
+
+def test_the_check_catches_production_or_benchmark_code_importing_tests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rule above can fail: the API importing testkit, and a benchmark importing a test module, are reported."""
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "bad.py").write_text("import testkit.servers\n")
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "bad.py").write_text("import json\nfrom tests.conftest import make_settings\n")
+    monkeypatch.setitem(globals(), "ROOT", tmp_path)
+    assert outside_imports("api") == ["api/bad.py:1 imports testkit"]
+    assert outside_imports("bench") == ["bench/bad.py:2 imports tests"]

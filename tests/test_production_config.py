@@ -21,11 +21,11 @@ from dossiers.errors import SigningConfigError
 from dossiers.result_render import render_result_pdf
 from dossiers.services import Services
 from signing.pades import sign_pdf
-from signing.testpki import PkiServer, ServedPki
 from signing.verify import verify_pdf
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
 from storage.catalogue.clients import list_clients
 from storage.catalogue.models import ClientRole
+from testkit.pki import PkiServer, ServedPki
 from tests.conftest import production_signing
 
 TSA_QUERY = {"Content-Type": "application/timestamp-query"}

@@ -3,12 +3,15 @@ the free space of the folders the service writes to."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 
 from sohoa.diskspace import folder_space
 from sohoa.settings import Settings
+from storage.catalogue.db import Catalogue
 from storage.catalogue.models import JobStep, StepState
 
 STEP_SECONDS = Histogram(
@@ -23,13 +26,13 @@ STEP_FAILURES = Counter("sohoa_step_failures_total", "Step attempts that did not
 class QueueDepthCollector:
     """Reads queue depth from the catalogue (the source of truth) at scrape time."""
 
-    def __init__(self, catalogue) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
 
-    def describe(self) -> list:
+    def describe(self) -> list[Metric]:
         return []  # no catalogue query at registration time
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterator[Metric]:
         depth = GaugeMetricFamily(
             "sohoa_queue_depth", "Steps waiting or running, by queue and state", labels=["queue", "state"]
         )
@@ -44,7 +47,7 @@ class QueueDepthCollector:
         yield depth
 
 
-def register_queue_depth(catalogue, registry: CollectorRegistry = REGISTRY) -> QueueDepthCollector:  # type: ignore[no-untyped-def]
+def register_queue_depth(catalogue: Catalogue, registry: CollectorRegistry = REGISTRY) -> QueueDepthCollector:
     collector = QueueDepthCollector(catalogue)
     registry.register(collector)
     return collector
@@ -60,10 +63,10 @@ class DiskSpaceCollector:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def describe(self) -> list:
+    def describe(self) -> list[Metric]:
         return []
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterator[Metric]:
         labels = ["folder"]
         free = GaugeMetricFamily("sohoa_disk_free_bytes", "Bytes free for the service, by folder", labels=labels)
         size = GaugeMetricFamily("sohoa_disk_size_bytes", "Size of the file system, by folder", labels=labels)

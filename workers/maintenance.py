@@ -37,12 +37,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dossiers.services import Services
 from sohoa.errors import ErrorInfo
+from storage.catalogue.db import rows_changed
 from storage.catalogue.models import ComponentState, EResult, JobStep, StepState, utcnow
 from storage.objectstore import Bucket, StoredObject
 from storage.warehouse import audit
@@ -163,7 +164,7 @@ def schedule_new_results(services: Services) -> int:
         after = ids[-1]
 
 
-def _due(now: datetime, margin: timedelta):  # type: ignore[no-untyped-def]
+def _due(now: datetime, margin: timedelta) -> ColumnElement[bool]:
     """Rows to look at: never read, expiring within the margin, or whose last attempt failed; and not leased."""
     lease_now = utcnow()  # leases follow the wall clock, whatever date the sweep judges expiries at
     return and_(
@@ -237,7 +238,7 @@ def _release(services: Services, owner: str, step_ids: list[int]) -> None:
         )
 
 
-def _ours(owner: str, step_id: int):  # type: ignore[no-untyped-def]
+def _ours(owner: str, step_id: int) -> ColumnElement[bool]:
     return and_(JobStep.id == step_id, JobStep.lease_owner == owner)
 
 
@@ -281,12 +282,14 @@ def _save(services: Services, owner: str, row: _Claimed, extended: bytes, was: d
     obj = services.warehouse.put_bytes(Bucket.RESULTS, extended, suffix=".pdf", content_type="application/pdf")
     original = StoredObject(Bucket.RESULTS, row.object_key, row.sha256, row.size, row.object_version)
     with services.catalogue.session(durable=True) as s:
-        moved = s.execute(
-            update(EResult)
-            .where(EResult.id == row.eresult_id, EResult.object_key == row.object_key, EResult.sha256 == row.sha256)
-            .values(object_key=obj.key, sha256=obj.sha256, size=obj.size, object_version=obj.version_id)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        moved = rows_changed(
+            s.execute(
+                update(EResult)
+                .where(EResult.id == row.eresult_id, EResult.object_key == row.object_key, EResult.sha256 == row.sha256)
+                .values(object_key=obj.key, sha256=obj.sha256, size=obj.size, object_version=obj.version_id)
+                .execution_options(synchronize_session=False)
+            )
+        )
         step = _locked_step(s, owner, row.step_id)
         if moved != 1 or step is None:  # raising rolls the transaction back
             log.warning(

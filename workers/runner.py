@@ -21,14 +21,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from dossiers.errors import StepAbandoned
 from dossiers.services import Services
-from dossiers.steps import STEPS, page_bound, step_time_limit
+from dossiers.steps import STEPS, StepOutcome, page_bound, step_time_limit
 from sohoa.diskspace import is_disk_full, storage_full
 from sohoa.errors import ErrorInfo, SohoaError
 from sohoa.logging_setup import log_context
+from storage.catalogue.db import rows_changed
 from storage.catalogue.models import Component, ComponentState, EResult, JobStep, StepState, utcnow
 from workers.job_metrics import STEP_FAILURES, STEP_SECONDS
 from workers.periodic import Periodic
@@ -59,7 +61,7 @@ class StepRunner:
         self.lease = timedelta(seconds=services.settings.workers.lease_seconds)
         self._sweep = sweep or AbandonedSweep(services)
 
-    def _claimable(self):  # type: ignore[no-untyped-def]
+    def _claimable(self) -> ColumnElement[bool]:
         now = utcnow()
         return or_(
             and_(JobStep.state == StepState.PENDING, or_(JobStep.not_before.is_(None), JobStep.not_before <= now)),
@@ -82,7 +84,7 @@ class StepRunner:
                 )
                 .execution_options(synchronize_session=False)
             )
-            return res.rowcount == 1
+            return rows_changed(res) == 1
 
     def claim_next(self, queues: tuple[str, ...]) -> int | None:
         """Claim the oldest runnable step of the given queues, or return None.
@@ -149,16 +151,16 @@ class StepRunner:
                 .values(lease_until=now + self.lease)
                 .execution_options(synchronize_session=False)
             )
-            return res.rowcount == 1
+            return rows_changed(res) == 1
 
-    def _owned(self, s, step_id: int) -> JobStep | None:  # type: ignore[no-untyped-def]
+    def _owned(self, s: Session, step_id: int) -> JobStep | None:
         row = s.scalar(select(JobStep).where(JobStep.id == step_id).with_for_update())
         if row is None or row.state != StepState.RUNNING or row.lease_owner != self.owner:
             log.warning("step %s: lease lost, result discarded", step_id)
             return None
         return row
 
-    def _settle_success(self, step: JobStep, outcome) -> RunResult:  # type: ignore[no-untyped-def]
+    def _settle_success(self, step: JobStep, outcome: StepOutcome) -> RunResult:
         now = utcnow()
         with self.services.catalogue.session() as s:
             row = self._owned(s, step.id)
@@ -257,7 +259,7 @@ class _Heartbeat:
                 log.exception("renewing the lease of step %s failed", self.step_id)
 
 
-def _target_of(s, step: JobStep, max_pages: int) -> tuple[str | None, int]:  # type: ignore[no-untyped-def]
+def _target_of(s: Session, step: JobStep, max_pages: int) -> tuple[str | None, int]:
     """The step's dossier code, and the most pages it may hold when that sets its time limit (digitize)."""
     if step.component_id is not None:
         comp = s.get(Component, step.component_id)
@@ -268,11 +270,11 @@ def _target_of(s, step: JobStep, max_pages: int) -> tuple[str | None, int]:  # t
     return (result.dossier.code if result else None), 1
 
 
-def _expired_lease(now: datetime):  # type: ignore[no-untyped-def]
+def _expired_lease(now: datetime) -> ColumnElement[bool]:
     return and_(JobStep.state == StepState.RUNNING, JobStep.lease_until < now)
 
 
-def lost_lease(now: datetime, max_attempts: int):  # type: ignore[no-untyped-def]
+def lost_lease(now: datetime, max_attempts: int) -> ColumnElement[bool]:
     """A running step whose worker stopped renewing its lease, with attempts left to run it again."""
     return and_(_expired_lease(now), JobStep.attempts < max_attempts)
 
@@ -310,14 +312,14 @@ class AbandonedSweep:
             fail_abandoned(self.services)
 
 
-def _fail(s, row: JobStep, info: ErrorInfo) -> None:  # type: ignore[no-untyped-def]
+def _fail(s: Session, row: JobStep, info: ErrorInfo) -> None:
     """Settle a step as failed for good, and its component or e-result with it."""
     row.state, row.finished_at = StepState.FAILED, utcnow()
     row.lease_owner = row.lease_until = None
     mark_target_failed(s, row, info)
 
 
-def mark_target_failed(s, row: JobStep, info: ErrorInfo) -> None:  # type: ignore[no-untyped-def]
+def mark_target_failed(s: Session, row: JobStep, info: ErrorInfo) -> None:
     target = s.get(Component, row.component_id) if row.component_id else s.get(EResult, row.eresult_id)
     if target is not None:
         target.state = ComponentState.FAILED

@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,7 +33,7 @@ import psutil
 
 from bench.api import load
 from dossiers.sample import SAMPLE_BATCH
-from tests.servers import free_port, wait_ready
+from testkit.servers import free_port, start_owned, wait_ready
 
 PAGES = 10
 TARGET_P99_MS = 200.0
@@ -88,7 +87,7 @@ class Server:
             prepare(services)
             services.close()
         self.log = open(var.parent / "server.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
+        self.proc = start_owned(
             [sys.executable, "-m", "bench.api.server", str(self.port), str(processes)],
             env=env,
             stdout=self.log,

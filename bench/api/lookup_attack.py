@@ -57,8 +57,8 @@ import httpx
 
 from api import proof_of_work
 from sohoa.settings import ApiSettings
-from tests.helpers import make_zip, manifest
-from tests.servers import free_port, wait_ready
+from testkit.batches import make_zip, manifest
+from testkit.servers import free_port, start_owned, wait_ready
 
 HERE = Path(__file__).resolve().parents[2]
 DAY = 86400.0
@@ -103,9 +103,7 @@ def serve(tree: Path, folder: Path, env_extra: dict[str, str]) -> Iterator[dict[
     }
     log_path = folder / "service.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve"], env=env, cwd=folder, stdout=log, stderr=log
-        )
+        proc = start_owned([sys.executable, "-m", "cli.main", "serve"], env=env, cwd=folder, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(f"{base}/readyz", proc, log_path, timeout=180)

@@ -42,7 +42,7 @@ import httpx
 from bench.api.costly_pdf import cms_hex_of, costliest_under_bounds, signature_heavy_pdf
 from dossiers.result_render import render_result_pdf
 from signing.devpki import existing_dev_pki
-from tests.servers import free_port, wait_ready
+from testkit.servers import free_port, start_owned, wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
 BASELINE = "1ef709c"  # the commit before this item: admission by request count only
@@ -96,7 +96,7 @@ def service(code: Path, work: Path, name: str) -> Iterator[str]:
     }
     log_path = work / f"service-{name}.log"
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve"], cwd=code, env=env, stdout=out, stderr=out)
+        proc = start_owned([sys.executable, "-m", "cli.main", "serve"], cwd=code, env=env, stdout=out, stderr=out)
         try:
             wait_ready(f"http://127.0.0.1:{port}/readyz", proc, log_path, timeout=120)
             yield f"http://127.0.0.1:{port}"

@@ -23,7 +23,8 @@ from dossiers.intake import ingest
 from dossiers.sample import SAMPLE_BATCH
 from dossiers.services import Services
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
-from tests.workers.faults import CeleryWorker, PrivateRedis, settled
+from testkit.faults import CeleryWorker, settled
+from testkit.servers import PrivateRedis
 from workers.dispatcher import Dispatcher
 from workers.embedded import EmbeddedPool
 

@@ -151,11 +151,12 @@ def bench_bb(work: Path, repeats: int, processes: int, quick: bool) -> None:
 
 def bench_blt(work: Path, repeats: int, processes: int, quick: bool) -> None:
     from signing.batch_signer import BatchConfig, BatchSigner
-    from signing.testpki import ServedPki
+    from testkit.pki import ServedPki
+    from testkit.servers import start_owned
 
     directory = work / "servedpki"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "signing.testpki", str(directory)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    server = start_owned(
+        [sys.executable, "-m", "testkit.pki", str(directory)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
     try:
         assert server.stdout is not None
@@ -265,7 +266,7 @@ def bench_dossier(work: Path) -> None:
 
 
 def bench_thirdparty(work: Path, repeats: int) -> None:
-    """B-B over the PDFs of other producers (tests/signing/thirdparty): the shapes ``sohoa sign`` meets.
+    """B-B over the PDFs of other producers (testkit/thirdparty_corpus): the shapes ``sohoa sign`` meets.
 
     Both sides sign the same files, those pyHanko's own loop can sign as they are (its strict reader
     refuses some damaged ones, which the batch signer rewrites before their first signature).
@@ -273,7 +274,7 @@ def bench_thirdparty(work: Path, repeats: int) -> None:
     from signing.batch_signer import BatchConfig, BatchSigner
     from signing.devpki import ensure_dev_pki
     from signing.verify import verify_pdf
-    from tests.signing.thirdparty.corpus import build_corpus
+    from testkit.thirdparty_corpus import build_corpus
 
     pki = ensure_dev_pki(work / "devpki", base_url=dev_pki_url())
     pdfsig = Pdfsig(work / "pdfsig-thirdparty", [pki.root_cert, pki.ca_cert])

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import sys
 import tempfile
 import time
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from bench.store import lookups, throughput
-from tests.servers import PG_TEST_URL, SeaweedS3
+from testkit.servers import PG_TEST_URL, SeaweedS3
 
 TARGETS = {"put_get_ratio_500KB_min": 0.8, "owner_lookup_p99_ms_at_1e6_max": 10.0, "full_text_p99_ms_at_1e5_max": 100.0}
 
@@ -79,6 +80,9 @@ def targets(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
+    # SIGTERM (timeout, a cancelled job) unwinds like an exception: the schema is dropped and the
+    # folders removed; SeaweedFS stops with its owner either way.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     quick = "--quick" in argv
     result: dict[str, Any] = {
         "bench": "store",

@@ -36,7 +36,7 @@ from storage.catalogue.db import Catalogue, migrate
 from storage.objectstore import Bucket, StoredObject, content_key, sha256_hex
 from storage.objectstore.s3 import S3ObjectStore
 from storage.warehouse import Warehouse
-from tests.servers import SeaweedS3
+from testkit.servers import SeaweedS3
 
 # Catalogues also read as the API reads (hash and version from the caller's row), beside the read by key alone.
 BY_ROW = ("sqlite", "postgresql")

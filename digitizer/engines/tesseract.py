@@ -76,6 +76,8 @@ class TesseractEngine:
 
 def dpi_of(image: Image.Image) -> int | None:
     value = image.info.get("dpi")
+    if value is None:
+        return None
     try:
         dpi = round(float(value[0] if isinstance(value, tuple | list) else value))
     except (TypeError, ValueError, IndexError):

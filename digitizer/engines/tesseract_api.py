@@ -47,7 +47,7 @@ def find_tessdata(explicit: Path | None = None) -> Path:
         candidates.append(Path(os.environ["TESSDATA_PREFIX"]))
     candidates += TESSDATA_CANDIDATES
     for folder in candidates:
-        if folder is not None and any(folder.glob("*.traineddata")):
+        if any(folder.glob("*.traineddata")):
             return folder
     raise OcrEngineUnavailable("no tessdata folder with *.traineddata (apt-get install tesseract-ocr-vie)")
 

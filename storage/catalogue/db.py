@@ -18,20 +18,21 @@ import functools
 import json
 import os
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Dialect, Engine, Result, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 from storage.catalogue import chain
 
@@ -40,6 +41,12 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 SQLITE_LOCK_TIMEOUT_S = 30.0
 _HOLDS_WRITER = "sohoa_holds_writer"
+
+
+def rows_changed(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE or DELETE run through a Session changed. SQLAlchemy types what Session.execute
+    answers as a plain Result; for these statements it is a CursorResult, which counts them."""
+    return cast("CursorResult[*tuple[Any, ...]]", result).rowcount
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -113,11 +120,13 @@ def make_engine(url: str, *, pooled: bool = True, durable: bool = False) -> Engi
         )
 
         @event.listens_for(engine, "do_connect")
-        def _sqlite_private(_dialect, _record, _cargs, _cparams):  # type: ignore[no-untyped-def]
+        def _sqlite_private(
+            _dialect: Dialect, _record: ConnectionPoolEntry, _cargs: list[Any], _cparams: dict[str, Any]
+        ) -> None:
             _make_private(_sqlite_path(url))  # before SQLite creates the file with the umask's mode
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -133,14 +142,14 @@ def make_engine(url: str, *, pooled: bool = True, durable: bool = False) -> Engi
         # of a file beside the database (the kernel wakes the next one; nobody polls).
         writer = _WriterLock(_sqlite_path(url))
 
-        def _pragma(conn, name: str, value: str) -> None:  # type: ignore[no-untyped-def]
+        def _pragma(conn: Connection, name: str, value: str) -> None:
             """Set a connection-level PRAGMA (only outside a transaction), skipping it when already set."""
             if conn.info.get(name) != value:
                 conn.exec_driver_sql(f"PRAGMA {name}={value}")
                 conn.info[name] = value
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+        def _sqlite_begin(conn: Connection) -> None:
             options = conn.get_execution_options()
             if options.get("readonly", False):
                 # WAL readers see a snapshot and never wait for the writer; query_only refuses writes.
@@ -160,7 +169,7 @@ def make_engine(url: str, *, pooled: bool = True, durable: bool = False) -> Engi
                 _release(conn.info)
                 raise
 
-        def _release(info: dict) -> None:  # type: ignore[type-arg]
+        def _release(info: dict[Any, Any]) -> None:
             if info.pop(_HOLDS_WRITER, False):
                 writer.release()
 

@@ -16,6 +16,7 @@ from typing import Any
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.response import HTTPResponse
 
 
 class InFlightWork:
@@ -65,12 +66,13 @@ class during_next_request:
         _PENDING.work = None
 
 
-class _RunsPendingWork:
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+class _RunsPendingWork(HTTPConnection):
+    # urllib3 overrides http.client's getresponse with its own response type, and ignores that override too
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
         work, _PENDING.work = _PENDING.work, None
         if work is not None:
             work.run()
-        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        return super().getresponse()
 
 
 class _HTTPConnection(_RunsPendingWork, HTTPConnection):

@@ -108,7 +108,7 @@ class LocalObjectStore:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def _write_atomic(self, path: Path, write: Callable[[BinaryIO], None], *, durable_name: bool = True) -> None:
+    def _write_atomic(self, path: Path, write: Callable[[BinaryIO], object], *, durable_name: bool = True) -> None:
         """Write to a temporary file, fsync it, rename it to ``path``; with ``durable_name`` the rename is
         synced too. A staged upload's name need not be: ``promote`` renames it again, and syncs that
         rename, and an upload whose temporary name a power loss undid was never acknowledged (its

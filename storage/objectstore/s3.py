@@ -25,6 +25,7 @@ import urllib3
 from minio import Minio
 from minio.commonconfig import COMPLIANCE, ENABLED, REPLACE, CopySource, Filter
 from minio.error import InvalidResponseError, S3Error, ServerError
+from minio.helpers import DictType
 from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
 from minio.objectlockconfig import YEARS, ObjectLockConfig
 from minio.retention import Retention
@@ -126,7 +127,8 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, _TRANSIENT):
         return True
     if isinstance(exc, S3Error):
-        status = exc.response.status if exc.response is not None else 0
+        # minio always attaches the response; an S3Error raised by hand (a test's stand-in server) may not
+        status = getattr(exc.response, "status", 0)
         return exc.code in _TRANSIENT_CODES or status >= 500
     return False
 
@@ -306,7 +308,7 @@ class S3ObjectStore:
         self.client.put_object(
             name,
             key,
-            reader,  # type: ignore[arg-type]
+            reader,  # type: ignore[arg-type]  # minio types data as BinaryIO; it only calls read()
             length,
             content_type=content_type or "application/octet-stream",
             part_size=self.part_size,
@@ -319,7 +321,7 @@ class S3ObjectStore:
         key = content_key(staged.sha256, suffix)
         version_id = None
         if not self.renew(staged.bucket, key):
-            meta = {SHA_META: staged.sha256, "Content-Type": content_type or "application/octet-stream"}
+            meta: DictType = {SHA_META: staged.sha256, "Content-Type": content_type or "application/octet-stream"}
             result = self._call(
                 f"copy {work}/{staged.temp_key} -> {name}/{key}",
                 lambda: self.client.copy_object(
@@ -453,7 +455,7 @@ class S3ObjectStore:
             if exc.code in _MISSING:
                 raise NotFound(f"{name}/{key}") from exc
             raise
-        return VerifyingReader(response, sha256, f"{name}/{key}", closer=response)  # type: ignore[arg-type]
+        return VerifyingReader(response, sha256, f"{name}/{key}", closer=response)
 
     def get_to_file(self, bucket: Bucket, key: str, dest: Path, *, sha256: str | None = None) -> int:
         return copy_to_file(self.open_read(bucket, key, sha256=sha256), dest)

@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from storage.errors import ObjectIntegrityError
 
@@ -16,10 +16,16 @@ CHUNK = 1024 * 1024
 Source = Path | BinaryIO
 
 
+class Readable(Protocol):
+    """All the readers below need of a stream: an S3 response (urllib3) reads like a file but is no BinaryIO."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
 class HashingReader:
     """Wraps a binary stream; hashes what passes through and counts the bytes."""
 
-    def __init__(self, raw: BinaryIO):
+    def __init__(self, raw: Readable):
         self.raw = raw
         self.hash = hashlib.sha256()
         self.size = 0
@@ -37,7 +43,7 @@ class HashingReader:
 class VerifyingReader:
     """A read stream that checks the SHA-256 when it reaches the end (ObjectIntegrityError on mismatch)."""
 
-    def __init__(self, raw: BinaryIO, expected_sha256: str | None, where: str, closer: object = None):
+    def __init__(self, raw: Readable, expected_sha256: str | None, where: str, closer: object = None):
         self._inner = HashingReader(raw)
         self.expected = expected_sha256
         self.where = where

@@ -81,7 +81,7 @@ def _entry_row(
     *, actor: str, action: str, subject: str, outcome: str, purpose: str = "", detail: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """An entry's own columns, cut to their widths, and its content hash for the chain step."""
-    row = {
+    row: dict[str, Any] = {
         "at": datetime.now(UTC),
         "actor": actor[:200],
         "action": action,
@@ -222,7 +222,7 @@ def verify(catalogue: Catalogue, *, batch: int = 5000) -> AuditReport:
                     report.problems.append(f"entries {prev_seq + 1}..{e.seq - 1} are missing (before entry {e.seq})")
                 if e.prev_hash != prev_hash:
                     report.problems.append(f"entry {e.seq}: link to the previous entry is broken")
-                fields = [getattr(e, f) for f in _FIELDS]
+                fields = (e.at, e.actor, e.action, e.subject, e.purpose, e.outcome, e.detail)  # as _FIELDS
                 if e.hash not in (
                     chain.chain_hash(e.prev_hash, e.seq, content_hash(*fields)),
                     legacy_entry_hash(e.seq, *fields, e.prev_hash),

@@ -64,8 +64,11 @@ def _expected(catalogue: Catalogue) -> Expected:
             out[(Bucket(b), k)] = (sha, None)
         for k, sha in s.execute(select(Document.object_key, Document.sha256)):
             out[(Bucket.DOCUMENTS, k)] = (sha, None)
-        for k, sha in s.execute(select(EResult.object_key, EResult.sha256).where(EResult.object_key.is_not(None))):
-            out[(Bucket.RESULTS, k)] = (sha, None)
+        for result_key, result_sha in s.execute(
+            select(EResult.object_key, EResult.sha256).where(EResult.object_key.is_not(None))
+        ):
+            if result_key is not None and result_sha is not None:  # set together when the result is stored
+                out[(Bucket.RESULTS, result_key)] = (result_sha, None)
         raw = (
             select(ScanFile.object_key, ScanFile.sha256, Dossier.created_at)
             .join(Component, Component.id == ScanFile.component_id)
@@ -77,8 +80,9 @@ def _expected(catalogue: Catalogue) -> Expected:
         archives = select(Dossier.archive_key, Dossier.archive_sha256, Dossier.created_at).where(
             Dossier.archive_key.is_not(None)
         )
-        for k, sha, created in s.execute(archives):
-            _newest_use(out, k, sha, created)
+        for archive_key, archive_sha, created in s.execute(archives):
+            if archive_key is not None and archive_sha is not None:  # set together when the batch is kept
+                _newest_use(out, archive_key, archive_sha, created)
     return out
 
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal_column, select, text
+from sqlalchemy import BindParameter, ColumnClause, Select, bindparam, func, literal_column, select, text
 
 from storage.catalogue.db import Catalogue
 from storage.catalogue.folding import fold_words
@@ -79,11 +79,17 @@ _COLUMNS = (
 )
 
 
+# A SELECT of any columns (SQLAlchemy 2.1 types a statement by each of its columns).
+AnySelect = Select[*tuple[Any, ...]]
+
+
 def _fts_match(dialect: str) -> Any:
     if dialect == "sqlite":
-        ids = select(literal_column("rowid")).select_from(text("documents_fts")).where(text("documents_fts MATCH :fts"))
+        ids: Select[int] = (
+            select(literal_column("rowid")).select_from(text("documents_fts")).where(text("documents_fts MATCH :fts"))
+        )
         return Document.id.in_(ids)
-    simple = literal_column("'simple'::regconfig")  # a literal, so the expression index matches
+    simple: ColumnClause[Any] = literal_column("'simple'::regconfig")  # a literal, so the expression index matches
     return func.to_tsvector(simple, Document.folded_text).op("@@")(func.to_tsquery(simple, bindparam("fts")))
 
 
@@ -98,11 +104,11 @@ _FILTERS = {
 
 
 @functools.lru_cache(maxsize=256)
-def _statement(dialect: str, filters: tuple[str, ...], full_text: bool) -> Select[Any]:
+def _statement(dialect: str, filters: tuple[str, ...], full_text: bool) -> AnySelect:
     """One statement per shape of query, values left as parameters: building a statement and
     matching its result columns to the cached compiled form cost more than running it."""
     stmt = select(*_COLUMNS).where(*(_FILTERS[name]() for name in filters))
-    limit = bindparam("limit")
+    limit: BindParameter[int] = bindparam("limit")
     if full_text and dialect == "postgresql":
         # Every match first (GIN index, one pass over the matching rows), then the newest of
         # them. Left to itself the planner may instead walk created_at backwards testing row
@@ -114,7 +120,7 @@ def _statement(dialect: str, filters: tuple[str, ...], full_text: bool) -> Selec
     return stmt.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit)
 
 
-def build_query(q: SearchQuery, dialect: str) -> tuple[Select[Any], dict[str, Any]]:
+def build_query(q: SearchQuery, dialect: str) -> tuple[AnySelect, dict[str, Any]]:
     """The statement for this query and its parameters."""
     params: dict[str, Any] = {name: getattr(q, name) for name in _FILTERS if getattr(q, name)}
     if "doc_types" in params:

@@ -18,7 +18,8 @@ from sohoa.settings import ApiSettings, IntakeSettings, Settings
 from storage.catalogue.clients import create_client
 from storage.catalogue.models import ClientRole
 from storage.objectstore import Bucket
-from tests.helpers import make_zip, manifest, run_steps
+from testkit.batches import make_zip, manifest
+from testkit.scheduling import run_steps
 from tests.storage.factories import add_document
 
 APPLICANT_ID = "001090012345"

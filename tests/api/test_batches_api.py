@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from sohoa.settings import ApiSettings, Settings
-from tests.helpers import make_zip, manifest
+from testkit.batches import make_zip, manifest
 
 
 @pytest.fixture

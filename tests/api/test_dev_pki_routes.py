@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from signing.devpki import DevPki
 from signing.revocation import RevocationCache
-from signing.testpki import ServedPki
 from sohoa.settings import Settings, SigningSettings
+from testkit.pki import ServedPki
 from tests.api.conftest import Api
 from tests.conftest import production_signing
 

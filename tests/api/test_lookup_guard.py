@@ -11,7 +11,8 @@ from api import proof_of_work
 from api.lookup_guard import LookupGuard, LookupPolicy
 from api.lookup_state import BackoffRule, MemoryAttackMeter, MemoryFailures, RedisAttackMeter, RedisFailures
 from sohoa.settings import ApiSettings
-from tests.helpers import RATE_LIMIT_REDIS_URL, FakeClock
+from testkit.scheduling import FakeClock
+from testkit.servers import RATE_LIMIT_REDIS_URL
 
 SECRET = b"s" * 32
 CODE = "000.00.12.H26-261121-0101-KQ1"

@@ -11,8 +11,9 @@ from signing.verify import verify_pdf
 from storage.catalogue.models import ClientRole
 from storage.catalogue.warehouse_models import AuditEntry
 from storage.warehouse.sharing import grant_access, register_agency
+from testkit.poppler import pdftotext
+from testkit.scheduling import run_steps
 from tests.api.conftest import APPLICANT_ID, Api, add_signed_document, push_dossier
-from tests.helpers import pdftotext, run_steps
 
 CODE = "000.00.12.H26-261121-0301"
 AGENCY = "000.00.13.H26"

@@ -23,7 +23,7 @@ import pytest
 
 from api import processes
 from api.processes import Child, ProcessesFailed, Supervisor, check_port_free
-from tests.servers import free_port
+from testkit.servers import free_port
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,9 +21,9 @@ from sohoa.settings import Settings, WorkerSettings
 from storage.errors import ObjectStoreUnavailable
 from storage.objectstore.local import LocalObjectStore
 from storage.objectstore.s3 import S3ObjectStore
+from testkit.servers import SeaweedS3
 from tests.api.conftest import Api
 from tests.conftest import s3_storage
-from tests.servers import SeaweedS3
 
 STORE_DOWN = f"error: {ObjectStoreUnavailable.__name__}"
 

@@ -18,8 +18,10 @@ from api.ratelimit import MAX_KEYS, MemoryBucket, MemoryWindow, RedisBucket, Red
 from api.trusted_devices import DEVICE_COOKIE
 from storage.catalogue.clients import StationLimits, set_limits
 from storage.catalogue.models import ClientRole
+from testkit.batches import make_zip, manifest
+from testkit.scheduling import FakeClock
+from testkit.servers import RATE_LIMIT_REDIS_URL
 from tests.api.conftest import APPLICANT_ID, Api, issue_signed_result, push_dossier
-from tests.helpers import RATE_LIMIT_REDIS_URL, FakeClock, make_zip, manifest
 
 
 def test_memory_bucket_refills_at_its_rate() -> None:

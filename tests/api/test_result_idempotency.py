@@ -15,8 +15,8 @@ from dossiers.services import Services
 from storage.catalogue.clients import authenticate, create_client
 from storage.catalogue.db import alembic_config
 from storage.catalogue.models import ClientRole, ComponentState, EResult
+from testkit.scheduling import run_in_threads
 from tests.api.conftest import Api, push_dossier
-from tests.helpers import run_in_threads
 from tests.storage.factories import add_document
 
 CODE = "000.00.12.H26-261121-0501"

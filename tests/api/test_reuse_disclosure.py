@@ -17,8 +17,9 @@ from storage.catalogue.clients import authenticate, create_client
 from storage.catalogue.models import ClientRole, Dossier
 from storage.catalogue.usage_models import ReuseLookup
 from storage.catalogue.warehouse_models import AuditEntry
+from testkit.batches import make_zip, manifest
+from testkit.scheduling import run_in_threads
 from tests.api.conftest import APPLICANT_ID, BIRTH, Api, add_signed_document, push_dossier
-from tests.helpers import make_zip, manifest, run_in_threads
 from tests.storage.factories import add_document
 
 OTHER_CENTRE = "000.00.12.H26-250101-0901"  # a dossier another centre took in and digitised

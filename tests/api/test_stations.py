@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from storage.catalogue.models import ClientRole, Dossier
 from storage.catalogue.warehouse_models import AuditEntry
+from testkit.batches import make_zip, manifest
 from tests.api.conftest import APPLICANT_ID, BIRTH, Api, add_signed_document, asgi_scope, push_dossier
-from tests.helpers import make_zip, manifest
 
 CODE = "000.00.12.H26-261121-0201"
 

@@ -21,9 +21,9 @@ from sohoa.settings import Settings
 from storage.catalogue.models import Document, EResult
 from storage.objectstore import Bucket, sha256_hex
 from storage.objectstore.s3 import S3ObjectStore
+from testkit.servers import SeaweedS3
 from tests.api.conftest import Api, add_signed_document, issue_signed_result, push_dossier
 from tests.conftest import make_settings, s3_storage
-from tests.servers import SeaweedS3
 
 pytestmark = pytest.mark.integration
 CODE = "000.00.12.H26-261121-0301"

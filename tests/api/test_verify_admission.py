@@ -15,8 +15,9 @@ from bench.api.costly_pdf import cms_hex_of, signature_heavy_pdf
 from dossiers.result_render import render_result_pdf
 from signing.errors import VerifyBusy
 from signing.pades import sign_pdf
+from testkit.scheduling import FakeClock
+from testkit.servers import RATE_LIMIT_REDIS_URL
 from tests.api.conftest import Api
-from tests.helpers import RATE_LIMIT_REDIS_URL, FakeClock
 
 
 def test_a_client_pays_the_seconds_its_checks_used_not_a_price_per_request() -> None:

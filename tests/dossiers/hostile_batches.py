@@ -13,7 +13,7 @@ import zipfile
 import pikepdf
 from PIL import Image
 
-from tests.helpers import make_zip, manifest
+from testkit.batches import make_zip, manifest
 
 CODE = "000.00.12.H26-261121-0701"
 

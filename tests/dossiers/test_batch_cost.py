@@ -23,7 +23,8 @@ from storage.catalogue.clients import authenticate, create_client
 from storage.catalogue.models import ClientRole, Dossier, ScanFile
 from storage.catalogue.usage_models import StationUsage
 from storage.objectstore import Bucket, sha256_hex
-from tests.helpers import make_zip, manifest, run_in_threads
+from testkit.batches import make_zip, manifest
+from testkit.scheduling import run_in_threads
 from tests.dossiers import hostile_batches as hostile
 
 

@@ -17,7 +17,7 @@ from dossiers.errors import BatchInvalid, BatchTooLarge, ManifestInvalid, Member
 from dossiers.intake import ingest
 from dossiers.services import Services
 from storage.errors import ObjectIntegrityError
-from tests.helpers import make_zip, manifest
+from testkit.batches import make_zip, manifest
 
 
 def write(tmp_path: Path, data: bytes, name: str = "batch.zip") -> Path:

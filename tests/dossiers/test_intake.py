@@ -19,7 +19,8 @@ from dossiers.services import Services
 from storage.catalogue.models import Dossier, JobStep, ScanFile, StepState
 from storage.objectstore import Bucket, sha256_hex
 from storage.warehouse.scrub import scrub
-from tests.helpers import make_zip, manifest, run_in_threads
+from testkit.batches import make_zip, manifest
+from testkit.scheduling import run_in_threads
 from workers.runner import StepRunner
 
 PAGES = {"a.jpg": b"\xff\xd8page a", "b.jpg": b"\xff\xd8page b", "c.jpg": b"\xff\xd8page c"}

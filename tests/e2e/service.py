@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -14,8 +13,8 @@ from pathlib import Path
 import httpx
 
 from signing.devpki import existing_dev_pki
-from tests.helpers import make_zip, manifest
-from tests.servers import free_port, wait_ready
+from testkit.batches import make_zip, manifest
+from testkit.servers import free_port, start_owned, wait_ready
 
 
 @contextmanager
@@ -45,7 +44,7 @@ def running_service(
     )
     log_path = var.parent / "service.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", *args], env=env, stdout=log, stderr=log)
+        proc = start_owned([sys.executable, "-m", "cli.main", "serve", *args], env=env, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(f"{base}/readyz", proc, log_path, timeout=60)

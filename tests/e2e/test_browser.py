@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from testkit.batches import make_zip, manifest
 from tests.e2e.service import APPLICANT_ID, running_service, signed_result, wait_for
-from tests.helpers import make_zip, manifest
 
 pytestmark = pytest.mark.integration
 

@@ -26,8 +26,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from testkit.batches import make_zip
 from tests.e2e.service import running_service
-from tests.helpers import make_zip
 
 pytestmark = pytest.mark.integration
 

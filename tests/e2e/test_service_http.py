@@ -21,9 +21,10 @@ from dossiers.services import Services
 from signing.verify import verify_pdf
 from storage.catalogue.clients import create_client
 from storage.catalogue.models import ClientRole
+from testkit.batches import make_zip
+from testkit.poppler import pdfsig, pdftotext
 from tests.conftest import make_settings
 from tests.e2e.service import running_service
-from tests.helpers import make_zip, pdfsig, pdftotext
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.service import running_service
 from tests.dossiers import hostile_batches as hostile
+from tests.e2e.service import running_service
 
 pytestmark = pytest.mark.integration
 

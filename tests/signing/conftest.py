@@ -15,7 +15,7 @@ import pytest
 from signing.dev_pki_http import DevPkiHttp
 from signing.devpki import DevPki, ensure_dev_pki
 from signing.keys import SigningKey, load_pkcs12_signer
-from signing.testpki import ServedPki
+from testkit.pki import ServedPki
 
 MARKER = b"TAMPER-ME-MARKER"
 

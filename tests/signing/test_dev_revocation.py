@@ -24,7 +24,7 @@ from signing.dev_revocation import DevRevocationResponder, revoke, revoked_seria
 from signing.devpki import DevPki, ensure_dev_pki
 from signing.errors import RevocationUnavailable, SignerCertRevoked
 from signing.revocation import RevocationCache
-from signing.testpki import PkiServer, ServedPki
+from testkit.pki import PkiServer, ServedPki
 
 
 def _cert(path: Path) -> x509.Certificate:

@@ -21,10 +21,10 @@ from signing.devpki import _name
 from signing.errors import HsmUnavailable, KeyCertMismatch
 from signing.hsm import HsmConfig, open_hsm_key
 from signing.pades import sign_pdf
-from signing.testpki import PkiServer, ServedPki
 from signing.timestamps import http_timestamper
 from signing.verify import verify_pdf
 from sohoa.settings import Settings, SigningSettings
+from testkit.pki import PkiServer, ServedPki
 from tests.conftest import production_signing
 
 from .conftest import _make_pdf, assert_pdfsig_valid
@@ -165,8 +165,8 @@ def test_production_service_signs_with_the_token_and_trusts_only_the_configured_
     from api.app import create_app
     from storage.catalogue.clients import create_client, list_clients
     from storage.catalogue.models import ClientRole
+    from testkit.scheduling import run_steps
     from tests.api.conftest import Api, push_dossier
-    from tests.helpers import run_steps
 
     settings = Settings(
         var_dir=tmp_path / "var",

@@ -19,12 +19,12 @@ from signing.errors import RevocationUnavailable, SignerCertExpired, SignerCertR
 from signing.ltv import TsaProbe, extend_lta, last_timestamp_expiry, needs_extension, retimestamp_job
 from signing.pades import last_signature_token, sign_pdf
 from signing.revocation import RevocationCache
-from signing.testpki import PkiServer, ServedPki
 from signing.timestamps import http_timestamper
 from signing.tsa_fast import HttpTokenSource, token_signer, token_time
 from signing.verify import verify_pdf
 from sohoa.errors import SohoaError
-from tests.servers import refused_url
+from testkit.pki import PkiServer, ServedPki
+from testkit.servers import refused_url
 
 from .conftest import _make_pdf, assert_pdfsig_valid
 

@@ -30,9 +30,9 @@ from signing.errors import RevocationUnavailable
 from signing.keys import SigningKey, load_pkcs12_signer
 from signing.pades import sign_pdf
 from signing.revocation import DEFAULT_MAX_AGE, RevocationCache
-from signing.testpki import PkiServer
 from signing.verify import verify_pdf
 from sohoa.settings import SigningSettings
+from testkit.pki import PkiServer
 
 from .conftest import _make_pdf
 

@@ -17,9 +17,9 @@ from signing.errors import SignerCertRevoked
 from signing.keys import load_pkcs12_signer
 from signing.pades import sign_pdf
 from signing.revocation import RevocationCache
-from signing.testpki import PkiServer
 from signing.timestamps import dev_timestamper
 from signing.verify import verify_pdf
+from testkit.pki import PkiServer
 
 
 @pytest.mark.parametrize("engine", ["fast", "pyhanko"])

@@ -14,7 +14,7 @@ from signing.pades import sign_pdf
 from signing.timestamps import DEV_TSA_POLICY, dev_timestamper, http_timestamper
 from signing.tsa_server import DevTsaResponder
 from signing.verify import verify_pdf
-from tests.servers import serve_tsa
+from testkit.servers import serve_tsa
 
 
 @pytest.fixture(scope="module")

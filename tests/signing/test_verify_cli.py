@@ -20,8 +20,8 @@ from signing.etsi import main_indications
 from signing.keys import SigningKey
 from signing.pades import sign_pdf
 from signing.revocation import RevocationCache
-from signing.testpki import ServedPki
 from signing.timestamps import http_timestamper
+from testkit.pki import ServedPki
 
 from .conftest import _make_pdf
 from .test_verify_hybrid import hybrid_pdf

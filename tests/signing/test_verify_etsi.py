@@ -20,9 +20,9 @@ from xsdata.formats.dataclass.parsers import XmlParser
 from signing.etsi import VR, etsi_report, main_indications
 from signing.pades import sign_pdf
 from signing.revocation import RevocationCache
-from signing.testpki import ServedPki
 from signing.timestamps import http_timestamper
 from signing.verify import verify_pdf
+from testkit.pki import ServedPki
 
 from .conftest import MARKER, _make_pdf
 

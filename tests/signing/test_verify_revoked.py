@@ -25,9 +25,9 @@ from signing.keys import SigningKey
 from signing.pades import sign_pdf
 from signing.report import SignatureReport, VerificationReport
 from signing.revocation import RevocationCache
-from signing.testpki import PkiServer
 from signing.timestamps import http_timestamper
 from signing.verify import verify_pdf
+from testkit.pki import PkiServer
 
 from .conftest import _make_pdf
 

@@ -14,7 +14,7 @@ from storage.objectstore import ObjectStore, StorePolicy
 from storage.objectstore.local import LocalObjectStore
 from storage.objectstore.retry import RetryPolicy
 from storage.objectstore.s3 import S3ObjectStore
-from tests.servers import SeaweedS3
+from testkit.servers import SeaweedS3
 
 POLICY = StorePolicy(raw_expiry_days=7, results_retention_years=1, results_legal_hold=False)
 

@@ -22,7 +22,7 @@ from storage.objectstore import Bucket, ObjectStore
 from storage.objectstore.local import LocalObjectStore
 from storage.warehouse import Warehouse, audit
 from storage.warehouse.audit import verify
-from tests.helpers import run_in_threads
+from testkit.scheduling import run_in_threads
 from tests.storage.conftest import POLICY
 
 PDF = b"%PDF-1.7 warehouse read " + bytes(range(256)) * 40

@@ -13,7 +13,7 @@ from storage.catalogue import db
 from storage.catalogue.clients import authenticate, create_client
 from storage.catalogue.db import Catalogue, DriverSQL, make_engine
 from storage.catalogue.models import ApiClient, ClientRole, utcnow
-from tests.helpers import run_in_threads
+from testkit.scheduling import run_in_threads
 
 
 def test_a_reader_does_not_wait_for_an_open_write_transaction(services: Services) -> None:

@@ -20,7 +20,7 @@ from storage.errors import ObjectIntegrityError
 from storage.objectstore import Bucket, ObjectLocked, ObjectStore, content_key, sha256_hex
 from storage.objectstore.local import LocalObjectStore
 from storage.objectstore.s3 import S3ObjectStore
-from tests.servers import SeaweedS3
+from testkit.servers import SeaweedS3
 from tests.storage.conftest import POLICY
 
 

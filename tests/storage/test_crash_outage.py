@@ -16,7 +16,7 @@ from storage.catalogue.warehouse_models import ObjectRecord, ObjectState
 from storage.objectstore import Bucket, ObjectStore
 from storage.warehouse import SimulatedCrash, Warehouse
 from storage.warehouse.scrub import scrub
-from tests.servers import SeaweedS3
+from testkit.servers import SeaweedS3
 from tests.storage.conftest import s3_store
 
 OUTAGE_S = float(os.environ.get("SOHOA_TEST_OUTAGE_S", "6"))  # 30 for the full-length outage run

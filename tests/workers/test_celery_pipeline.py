@@ -17,8 +17,8 @@ from dossiers.batch_reader import read_batch
 from dossiers.intake import ingest
 from dossiers.services import Services
 from storage.catalogue.models import Component, Document
+from testkit.batches import make_zip
 from tests.conftest import make_settings
-from tests.helpers import make_zip
 from workers.dispatcher import Dispatcher
 
 pytestmark = pytest.mark.integration

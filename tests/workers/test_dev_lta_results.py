@@ -16,7 +16,7 @@ from signing.verify import verify_pdf
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
 from storage.catalogue.models import EResult, StepState
 from storage.objectstore import Bucket
-from tests.helpers import run_steps
+from testkit.scheduling import run_steps
 from tests.storage.factories import add_document
 from workers.maintenance import retimestamp_results
 

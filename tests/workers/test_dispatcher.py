@@ -13,7 +13,7 @@ from dossiers.intake import ingest
 from dossiers.services import Services
 from dossiers.steps import DIGITIZE_OVERHEAD_S, TRANSFER_LIMIT_S
 from storage.catalogue.models import JobStep
-from tests.helpers import make_zip, manifest
+from testkit.batches import make_zip, manifest
 from workers.dispatcher import Dispatcher
 
 

@@ -16,9 +16,10 @@ import pytest
 from dossiers.batch_reader import read_batch
 from dossiers.intake import ingest
 from dossiers.services import Services
+from testkit.batches import many_components_batch
+from testkit.faults import CeleryWorker, audit_exactly_once, settled
+from testkit.servers import PrivateRedis, SeaweedS3
 from tests.conftest import make_settings, s3_storage
-from tests.servers import SeaweedS3
-from tests.workers.faults import CeleryWorker, PrivateRedis, audit_exactly_once, many_components_batch, settled
 from workers.dispatcher import Dispatcher
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,8 @@ from storage.catalogue.models import StepState
 from storage.catalogue.warehouse_models import ObjectRecord, ObjectState
 from storage.objectstore import Bucket, content_key, sha256_hex
 from storage.warehouse import SimulatedCrash, Warehouse
-from tests.helpers import make_zip, manifest, run_steps
+from testkit.batches import make_zip, manifest
+from testkit.scheduling import run_steps
 from workers.maintenance import run_once
 
 

@@ -25,7 +25,6 @@ from dossiers.result_render import render_result_pdf
 from dossiers.results import issue_result_once
 from dossiers.services import Services
 from signing.ltv import last_timestamp_expiry
-from signing.testpki import PkiServer, ServedPki
 from signing.tsa_server import DevTsaResponder
 from signing.verify import verify_pdf
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
@@ -35,9 +34,10 @@ from storage.errors import ObjectLocked
 from storage.objectstore import Bucket, sha256_hex
 from storage.warehouse import audit
 from storage.warehouse.scrub import scrub
+from testkit.pki import PkiServer, ServedPki
+from testkit.scheduling import run_in_threads, run_steps
+from testkit.servers import refused_url, serve_tsa
 from tests.conftest import make_settings, production_signing
-from tests.helpers import run_in_threads, run_steps
-from tests.servers import refused_url, serve_tsa
 from tests.storage.factories import add_document
 from workers.maintenance import (
     RETIMESTAMP_KIND,

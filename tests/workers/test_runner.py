@@ -18,7 +18,7 @@ from dossiers.services import Services
 from dossiers.steps import StepOutcome, StepSpec
 from storage.catalogue.models import Component, JobStep, StepState, utcnow
 from storage.errors import ObjectStoreUnavailable
-from tests.helpers import make_zip, manifest
+from testkit.batches import make_zip, manifest
 from workers.runner import StepRunner
 
 

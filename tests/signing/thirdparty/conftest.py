@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .corpus import CorpusFile, build_corpus
+from testkit.thirdparty_corpus import CorpusFile, build_corpus
 
 
 @pytest.fixture(scope="session")

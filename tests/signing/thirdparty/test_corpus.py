@@ -22,8 +22,9 @@ from PIL import Image
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from . import oracles, otherkey, rawpdf
-from .corpus import CorpusFile
+from testkit.thirdparty_corpus import CorpusFile, otherkey, rawpdf
+
+from . import oracles
 
 pytestmark = pytest.mark.integration
 
@@ -343,7 +344,7 @@ def test_every_file_has_its_shape(thirdparty_corpus: list[CorpusFile], tmp_path:
 
 
 def test_cached_corpus_is_reused(thirdparty_corpus: list[CorpusFile]) -> None:
-    from .corpus import build_corpus
+    from testkit.thirdparty_corpus import build_corpus
 
     out_dir = thirdparty_corpus[0].path.parent
     stamps = {f.name: f.path.stat().st_mtime_ns for f in thirdparty_corpus}

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from signing.declared_cost import declared_cost
-
-from .corpus import CorpusFile
+from testkit.thirdparty_corpus import CorpusFile
 
 
 def test_no_corpus_file_is_refused_as_too_costly(thirdparty_corpus: list[CorpusFile]) -> None:

@@ -27,14 +27,14 @@ from PIL import Image
 
 from signing.appearance import copy_stamp, in_blank_space
 from signing.pades import sign_pdf
-from signing.testpki import ServedPki
 from signing.timestamps import http_timestamper
 from signing.verify import verify_pdf
 from sohoa.errors import SohoaError
-from tests.servers import free_port
+from testkit.pki import ServedPki
+from testkit.servers import free_port
+from testkit.thirdparty_corpus import CorpusFile, corpus_names
 
 from . import oracles
-from .corpus import CorpusFile, corpus_names
 
 pytestmark = pytest.mark.integration
 

@@ -296,7 +296,7 @@ class PkiServer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m signing.testpki DIR [rsa2048|ecdsa-p256]``: serve until stdin closes.
+    """``python -m testkit.pki DIR [rsa2048|ecdsa-p256]``: serve until stdin closes.
 
     Prints the base URL on the first line of stdout once the PKI in DIR is generated and served.
     """

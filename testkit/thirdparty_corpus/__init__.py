@@ -1,4 +1,4 @@
-"""A corpus of PDFs written by other producers, or shaped as they write them, for the signing tests.
+"""A corpus of PDFs written by other producers, or shaped as they write them, for the signing tests and ``bench/sign``.
 
 ``build_corpus(out_dir)`` writes every file (Ghostscript, cairo, LibreOffice, qpdf, pikepdf, Pillow,
 pyHanko and hand-written shapes) and returns one ``CorpusFile`` per file saying what the signer

