@@ -16,8 +16,9 @@ and writing a second version under the same key would not serve it either (reads
 version with the catalogued hash, and scrub would restore that one). The extension is stored
 as a new object under its own content key (locked in turn), and then, in one transaction, the
 e-result row is pointed at it (only if it still names the original: a compare-and-set), the
-original keeps a ``stored_objects`` row (so scrub goes on checking it, locked as issued), and
-an audit entry names both versions. Reads of the original are audited by the warehouse.
+original keeps a ``stored_objects`` row (so scrub goes on checking it, locked as issued) and an
+``eresult_versions`` row (the portal's check still finds a copy issued before), and an audit
+entry names both versions. Reads of the original are audited by the warehouse.
 
 The schedule is kept in the catalogue, one ``job_steps`` row of kind ``retimestamp`` per B-LTA
 e-result (the unique index ``uq_step_eresult`` allows no second): ``not_before`` holds the
@@ -41,6 +42,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from dossiers.results import record_replaced_version
 from dossiers.services import Services
 from sohoa.errors import ErrorInfo
 from storage.catalogue.models import ComponentState, EResult, JobStep, StepState, utcnow
@@ -246,10 +248,10 @@ def _locked_step(s: Session, owner: str, step_id: int) -> JobStep | None:
     return s.scalar(select(JobStep).where(_ours(owner, step_id)).with_for_update())
 
 
-def _follow(step: JobStep, expiry: datetime | None, sha256: str, versions: list[dict[str, Any]]) -> None:
+def _follow(step: JobStep, expiry: datetime | None, sha256: str) -> None:
     """The schedule follows the version read: due again when its newest time-stamp's certificate nears its end."""
     step.not_before, step.input_sha256 = expiry, sha256
-    step.output = {"timestamp_expiry": expiry.isoformat() if expiry else None, "versions": versions}
+    step.output = {"timestamp_expiry": expiry.isoformat() if expiry else None}
 
 
 def _done(step: JobStep) -> None:
@@ -295,10 +297,10 @@ def _save(services: Services, owner: str, row: _Claimed, extended: bytes, was: d
                 obj.key,
             )
             raise RetimestampConflict(row.code)
-        versions = [*step.output.get("versions", []), {"key": row.object_key, "sha256": row.sha256, "size": row.size}]
-        _follow(step, expiry, obj.sha256, versions)
+        _follow(step, expiry, obj.sha256)
         _done(step)
         services.warehouse.record_stored(s, original, "application/pdf")
+        record_replaced_version(s, row.eresult_id, original)
         _audit(
             s,
             row,
@@ -329,7 +331,7 @@ def _settle(services: Services, owner: str, row: _Claimed, summary: Any) -> None
             log.warning("re-time-stamping %s: the claim was lost before its outcome was recorded", row.code)
             return
         if key in summary.expiry:  # this version was read: the schedule follows it
-            _follow(step, summary.expiry[key], row.sha256, list((step.output or {}).get("versions", [])))
+            _follow(step, summary.expiry[key], row.sha256)
         if failed or key in summary.blocked:
             info = summary.errors.get(key) or ErrorInfo.from_exception(RetimestampBlocked())
             step.state, step.error_code = StepState.FAILED, info.code
@@ -446,16 +448,6 @@ def retimestamp_results(services: Services) -> dict[str, int]:
             _probe_expiry(probe),
         )
     return counts
-
-
-def earlier_versions(s: Session, eresult_id: int) -> list[str]:
-    """The hashes an e-result had before it was re-time-stamped, oldest first.
-
-    Each was handed to the citizen once and stays valid (locked, catalogued): a check of a
-    copy the citizen was issued must still find it in the register.
-    """
-    output = s.scalar(select(JobStep.output).where(JobStep.eresult_id == eresult_id, JobStep.kind == RETIMESTAMP_KIND))
-    return [v["sha256"] for v in (output or {}).get("versions", [])]
 
 
 def _probe_expiry(probe: Any) -> str:
