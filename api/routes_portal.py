@@ -29,12 +29,12 @@ from api.ratelimit import Window
 from api.trusted_devices import DEVICE_COOKIE, remember_device, trusted_device
 from api.uploads import parse_multipart
 from api.verification import ReportView, check_upload, etsi_upload, verify_refusal
+from dossiers.results import earlier_versions
 from signing.errors import VerifyBusy
 from sohoa.errors import SohoaError
 from storage.catalogue.models import ComponentState, EResult
 from storage.objectstore import Bucket
 from storage.warehouse import audit
-from workers.maintenance import earlier_versions
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)

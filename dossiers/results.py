@@ -20,8 +20,8 @@ from dossiers.steps import STEPS
 from signing import active_content
 from signing.pdfupdate import has_signatures
 from sohoa.errors import NotFound, SohoaError
-from storage.catalogue.models import ComponentState, Dossier, EResult, JobStep
-from storage.objectstore import Bucket, sha256_hex
+from storage.catalogue.models import ComponentState, Dossier, EResult, EResultVersion, JobStep
+from storage.objectstore import Bucket, StoredObject, sha256_hex
 
 log = logging.getLogger(__name__)
 
@@ -195,3 +195,26 @@ def issue_result_once(
             log.info("an e-result for dossier %s was issued concurrently; looking again", dossier_code)
             continue
     raise RuntimeError("could not allocate an e-result number")
+
+
+def record_replaced_version(s: Session, eresult_id: int, original: StoredObject) -> None:
+    """Keep the version an e-result named before it was replaced (re-time-stamped), in the caller's transaction."""
+    s.add(
+        EResultVersion(
+            eresult_id=eresult_id,
+            object_key=original.key,
+            sha256=original.sha256,
+            size=original.size,
+            object_version=original.version_id,
+        )
+    )
+
+
+def earlier_versions(s: Session, eresult_id: int) -> list[str]:
+    """The hashes an e-result had before it was re-time-stamped, oldest first.
+
+    Each was handed to the citizen once and stays valid (locked, catalogued): a check of a
+    copy the citizen was issued must still find it in the register.
+    """
+    query = select(EResultVersion.sha256).where(EResultVersion.eresult_id == eresult_id).order_by(EResultVersion.id)
+    return list(s.scalars(query).all())

@@ -10,7 +10,8 @@ import logging
 import threading
 
 from dossiers.services import Services
-from workers.runner import AbandonedSweep, StepRunner, worker_identity
+from workers.leases import worker_identity
+from workers.runner import AbandonedSweep, StepRunner
 
 log = logging.getLogger(__name__)
 

@@ -16,17 +16,18 @@ and writing a second version under the same key would not serve it either (reads
 version with the catalogued hash, and scrub would restore that one). The extension is stored
 as a new object under its own content key (locked in turn), and then, in one transaction, the
 e-result row is pointed at it (only if it still names the original: a compare-and-set), the
-original keeps a ``stored_objects`` row (so scrub goes on checking it, locked as issued), and
-an audit entry names both versions. Reads of the original are audited by the warehouse.
+original keeps a ``stored_objects`` row (so scrub goes on checking it, locked as issued) and an
+``eresult_versions`` row (the portal's check still finds a copy issued before), and an audit
+entry names both versions. Reads of the original are audited by the warehouse.
 
 The schedule is kept in the catalogue, one ``job_steps`` row of kind ``retimestamp`` per B-LTA
 e-result (the unique index ``uq_step_eresult`` allows no second): ``not_before`` holds the
 expiry of the certificate of its newest time-stamp (NULL: not read yet), ``input_sha256`` the
 version that was read. A row is due when that expiry is within the margin (or unknown, or its
-last attempt failed). Rows are claimed by a conditional UPDATE taking a lease, as pipeline
-steps are, so two processes never work on the same result. These rows are never ``pending``
-nor ``running`` and their queue is served by no worker: the dispatcher and runners, which
-claim only those states, leave them alone.
+last attempt failed). Rows are claimed by a conditional UPDATE taking a lease, through the
+same ``workers.leases`` as pipeline steps, so two processes never work on the same result.
+These rows are never ``pending`` nor ``running`` and their queue is served by no worker: the
+dispatcher and runners, which claim only those states, leave them alone.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from dossiers.results import record_replaced_version
 from dossiers.services import Services
 from sohoa.errors import ErrorInfo
 from storage.catalogue.db import rows_changed
@@ -48,9 +50,10 @@ from storage.catalogue.models import ComponentState, EResult, JobStep, StepState
 from storage.objectstore import Bucket, StoredObject
 from storage.warehouse import audit
 from storage.warehouse.lifecycle import sweep_expired
+from workers import leases
 from workers.errors import RetimestampConflict
+from workers.leases import worker_identity
 from workers.periodic import Periodic
-from workers.runner import worker_identity
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +175,7 @@ def _due(now: datetime, margin: timedelta) -> ColumnElement[bool]:
         JobStep.queue == RETIMESTAMP_QUEUE,
         JobStep.state.in_([StepState.DONE, StepState.FAILED]),
         or_(JobStep.not_before.is_(None), JobStep.not_before <= now + margin, JobStep.state == StepState.FAILED),
-        or_(JobStep.lease_until.is_(None), JobStep.lease_until < lease_now),
+        leases.free(lease_now),
     )
 
 
@@ -188,13 +191,7 @@ def _claim(services: Services, owner: str, after: int, now: datetime, margin: ti
         ).all()
         if not ids:
             return [], after
-        taken = s.scalars(
-            update(JobStep)
-            .where(JobStep.id.in_(ids), _due(now, margin))
-            .values(lease_owner=owner, lease_until=utcnow() + RETIMESTAMP_LEASE, updated_at=utcnow())
-            .returning(JobStep.id)
-            .execution_options(synchronize_session=False)
-        ).all()
+        taken = leases.take(s, owner, RETIMESTAMP_LEASE, JobStep.id.in_(ids), _due(now, margin))
     if not taken:
         return [], ids[-1]
     # Read after the claim: while the lease is held, nobody else repoints these e-results.
@@ -230,33 +227,19 @@ def _claim(services: Services, owner: str, after: int, now: datetime, margin: ti
 
 def _release(services: Services, owner: str, step_ids: list[int]) -> None:
     with services.catalogue.session() as s:
-        s.execute(
-            update(JobStep)
-            .where(JobStep.id.in_(step_ids), JobStep.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
+        leases.release(s, owner, step_ids)
 
 
-def _ours(owner: str, step_id: int) -> ColumnElement[bool]:
-    return and_(JobStep.id == step_id, JobStep.lease_owner == owner)
-
-
-def _locked_step(s: Session, owner: str, step_id: int) -> JobStep | None:
-    """The schedule row, locked, while this process still holds its claim."""
-    return s.scalar(select(JobStep).where(_ours(owner, step_id)).with_for_update())
-
-
-def _follow(step: JobStep, expiry: datetime | None, sha256: str, versions: list[dict[str, Any]]) -> None:
+def _follow(step: JobStep, expiry: datetime | None, sha256: str) -> None:
     """The schedule follows the version read: due again when its newest time-stamp's certificate nears its end."""
     step.not_before, step.input_sha256 = expiry, sha256
-    step.output = {"timestamp_expiry": expiry.isoformat() if expiry else None, "versions": versions}
+    step.output = {"timestamp_expiry": expiry.isoformat() if expiry else None}
 
 
 def _done(step: JobStep) -> None:
     step.state, step.error_code, step.error_message, step.attempts = StepState.DONE, None, None, 0
     step.finished_at = utcnow()
-    step.lease_owner = step.lease_until = None
+    leases.clear(step)
 
 
 def _audit(s: Session, row: _Claimed, outcome: str, detail: dict[str, Any]) -> None:
@@ -277,7 +260,7 @@ def _save(services: Services, owner: str, row: _Claimed, extended: bytes, was: d
     The original stays catalogued (scrub keeps checking it) once the e-result names its extension.
     """
     with services.catalogue.reading() as s:  # a lost lease is found before a locked object is written for nothing
-        if s.scalar(select(JobStep.id).where(_ours(owner, row.step_id))) is None:
+        if s.scalar(select(JobStep.id).where(leases.held(owner, row.step_id))) is None:
             raise RetimestampConflict("the claim on the e-result was lost")
     obj = services.warehouse.put_bytes(Bucket.RESULTS, extended, suffix=".pdf", content_type="application/pdf")
     original = StoredObject(Bucket.RESULTS, row.object_key, row.sha256, row.size, row.object_version)
@@ -290,7 +273,7 @@ def _save(services: Services, owner: str, row: _Claimed, extended: bytes, was: d
                 .execution_options(synchronize_session=False)
             )
         )
-        step = _locked_step(s, owner, row.step_id)
+        step = leases.locked(s, owner, row.step_id)
         if moved != 1 or step is None:  # raising rolls the transaction back
             log.warning(
                 "re-time-stamping %s: the e-result changed or the claim was lost; the extension %s stays unused",
@@ -298,10 +281,10 @@ def _save(services: Services, owner: str, row: _Claimed, extended: bytes, was: d
                 obj.key,
             )
             raise RetimestampConflict(row.code)
-        versions = [*step.output.get("versions", []), {"key": row.object_key, "sha256": row.sha256, "size": row.size}]
-        _follow(step, expiry, obj.sha256, versions)
+        _follow(step, expiry, obj.sha256)
         _done(step)
         services.warehouse.record_stored(s, original, "application/pdf")
+        record_replaced_version(s, row.eresult_id, original)
         _audit(
             s,
             row,
@@ -327,18 +310,18 @@ def _settle(services: Services, owner: str, row: _Claimed, summary: Any) -> None
         return
     failed = key in summary.errors
     with services.catalogue.session(durable=failed) as s:
-        step = _locked_step(s, owner, key)
+        step = leases.locked(s, owner, key)
         if step is None:
             log.warning("re-time-stamping %s: the claim was lost before its outcome was recorded", row.code)
             return
         if key in summary.expiry:  # this version was read: the schedule follows it
-            _follow(step, summary.expiry[key], row.sha256, list((step.output or {}).get("versions", [])))
+            _follow(step, summary.expiry[key], row.sha256)
         if failed or key in summary.blocked:
             info = summary.errors.get(key) or ErrorInfo.from_exception(RetimestampBlocked())
             step.state, step.error_code = StepState.FAILED, info.code
             step.error_message = info.message_en + (f" ({info.detail})" if info.detail else "")
             step.attempts += 1
-            step.lease_owner = step.lease_until = None
+            leases.clear(step)
         else:
             _done(step)
         if failed:
@@ -449,16 +432,6 @@ def retimestamp_results(services: Services) -> dict[str, int]:
             _probe_expiry(probe),
         )
     return counts
-
-
-def earlier_versions(s: Session, eresult_id: int) -> list[str]:
-    """The hashes an e-result had before it was re-time-stamped, oldest first.
-
-    Each was handed to the citizen once and stays valid (locked, catalogued): a check of a
-    copy the citizen was issued must still find it in the register.
-    """
-    output = s.scalar(select(JobStep.output).where(JobStep.eresult_id == eresult_id, JobStep.kind == RETIMESTAMP_KIND))
-    return [v["sha256"] for v in (output or {}).get("versions", [])]
 
 
 def _probe_expiry(probe: Any) -> str:

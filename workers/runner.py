@@ -1,10 +1,10 @@
 """Claim, run and settle job steps against the catalogue.
 
 The catalogue is the source of truth: a step is claimed by an atomic conditional
-UPDATE that takes a lease; a step whose lease expired (its worker died) can be claimed
-again. Results are committed only while the lease is still held, so a step that ran
-twice leaves a single outcome. Transient faults go back to ``pending`` with
-exponential backoff and jitter; permanent ones are recorded with their code at once.
+UPDATE that takes a lease (``workers.leases``, shared with maintenance); a step whose
+lease expired (its worker died) can be claimed again. Results are committed only while
+the lease is still held, so a step that ran twice leaves a single outcome. Transient
+faults go back to ``pending`` with exponential backoff and jitter; permanent ones are recorded with their code at once.
 A full disk (``ENOSPC``, SQLITE_FULL, also under a coded error raised from it) is
 neither: the step waits ``storage.full_retry_after_s`` and does not spend an attempt.
 """
@@ -12,16 +12,13 @@ neither: the step waits ``storage.full_retry_after_s`` and does not spend an att
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from dossiers.errors import StepAbandoned
@@ -30,16 +27,13 @@ from dossiers.steps import STEPS, StepOutcome, page_bound, step_time_limit
 from sohoa.diskspace import is_disk_full, storage_full
 from sohoa.errors import ErrorInfo, SohoaError
 from sohoa.logging_setup import log_context
-from storage.catalogue.db import rows_changed
 from storage.catalogue.models import Component, ComponentState, EResult, JobStep, StepState, utcnow
+from workers import leases
 from workers.job_metrics import STEP_FAILURES, STEP_SECONDS
+from workers.leases import worker_identity
 from workers.periodic import Periodic
 
 log = logging.getLogger(__name__)
-
-
-def worker_identity() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 60.0) -> float:
@@ -70,21 +64,17 @@ class StepRunner:
 
     def claim(self, step_id: int) -> bool:
         """Take the lease on one step; False when it is done, failed or leased by a live worker."""
-        now = utcnow()
         with self.services.catalogue.session() as s:
-            res = s.execute(
-                update(JobStep)
-                .where(JobStep.id == step_id, self._claimable())
-                .values(
-                    state=StepState.RUNNING,
-                    lease_owner=self.owner,
-                    lease_until=now + self.lease,
-                    attempts=JobStep.attempts + 1,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
+            taken = leases.take(
+                s,
+                self.owner,
+                self.lease,
+                JobStep.id == step_id,
+                self._claimable(),
+                state=StepState.RUNNING,
+                attempts=JobStep.attempts + 1,
             )
-            return rows_changed(res) == 1
+            return len(taken) == 1
 
     def claim_next(self, queues: tuple[str, ...]) -> int | None:
         """Claim the oldest runnable step of the given queues, or return None.
@@ -143,19 +133,12 @@ class StepRunner:
 
     def extend_lease(self, step_id: int) -> bool:
         """Keep the lease of a step that is still being worked on; False once it was lost."""
-        now = utcnow()
         with self.services.catalogue.session() as s:
-            res = s.execute(
-                update(JobStep)
-                .where(JobStep.id == step_id, JobStep.state == StepState.RUNNING, JobStep.lease_owner == self.owner)
-                .values(lease_until=now + self.lease)
-                .execution_options(synchronize_session=False)
-            )
-            return rows_changed(res) == 1
+            return leases.renew(s, self.owner, step_id, self.lease, JobStep.state == StepState.RUNNING)
 
     def _owned(self, s: Session, step_id: int) -> JobStep | None:
-        row = s.scalar(select(JobStep).where(JobStep.id == step_id).with_for_update())
-        if row is None or row.state != StepState.RUNNING or row.lease_owner != self.owner:
+        row = leases.locked(s, self.owner, step_id, JobStep.state == StepState.RUNNING)
+        if row is None:
             log.warning("step %s: lease lost, result discarded", step_id)
             return None
         return row
@@ -167,7 +150,7 @@ class StepRunner:
             if row is None:
                 return RunResult(step.id, "lost")
             row.state, row.output, row.finished_at = StepState.DONE, outcome.output, now
-            row.lease_owner = row.lease_until = None
+            leases.clear(row)
             row.error_code = row.error_message = None
             if outcome.finalize is not None:
                 outcome.finalize(s, row)
@@ -193,7 +176,7 @@ class StepRunner:
             row = self._owned(s, step.id)
             if row is None:
                 return RunResult(step.id, "lost")
-            row.lease_owner = row.lease_until = None
+            leases.clear(row)
             row.error_code, row.error_message = info.code, info.message
             if retry and row.attempts < max_attempts:
                 row.state = StepState.PENDING
@@ -217,7 +200,8 @@ class StepRunner:
             row = self._owned(s, step.id)
             if row is None:
                 return RunResult(step.id, "lost")
-            row.state, row.lease_owner, row.lease_until, row.dispatched_at = StepState.PENDING, None, None, None
+            row.state, row.dispatched_at = StepState.PENDING, None
+            leases.clear(row)
             row.attempts = max(row.attempts - 1, 0)
             row.not_before = utcnow() + timedelta(seconds=wait)
             row.error_code, row.error_message = info.code, info.message
@@ -315,7 +299,7 @@ class AbandonedSweep:
 def _fail(s: Session, row: JobStep, info: ErrorInfo) -> None:
     """Settle a step as failed for good, and its component or e-result with it."""
     row.state, row.finished_at = StepState.FAILED, utcnow()
-    row.lease_owner = row.lease_until = None
+    leases.clear(row)
     mark_target_failed(s, row, info)
 
 

@@ -215,6 +215,27 @@ class EResult(Base):
     )
 
 
+class EResultVersion(Base):
+    """A version an e-result named before it was re-time-stamped (``workers.maintenance``), oldest first.
+
+    Each was handed to a citizen once and stays valid (locked, catalogued): a check of a copy the
+    citizen was issued must still find it. Its own table, not the schedule row's output, so that the
+    portal and the API read the history without knowing how maintenance keeps its schedule.
+    """
+
+    __tablename__ = "eresult_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    eresult_id: Mapped[int] = mapped_column(ForeignKey("eresults.id"))
+    object_key: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    object_version: Mapped[str | None] = mapped_column(String(200))  # NULL: unknown (migrated) or unversioned store
+    replaced_at: Mapped[datetime | None] = mapped_column(default=utcnow)  # NULL: replaced before migration 0012
+
+    __table_args__ = (UniqueConstraint("eresult_id", "sha256", name="uq_eresult_version"),)
+
+
 def _one_step_of_each_kind_per(target: str) -> Index:
     """A partial unique index: a step targets a component or an e-result, the other column is NULL (migration 0009)."""
     where = text(f"{target} IS NOT NULL")
