@@ -7,8 +7,8 @@ import itertools
 from datetime import UTC, date, datetime
 from typing import Any
 
-from storage.catalogue.db import Catalogue
-from storage.catalogue.models import Component, ComponentState, Document, Dossier
+from storage.catalogue.db import Catalogue, migrate
+from storage.catalogue.models import Base, Component, ComponentState, Document, Dossier
 
 _seq = itertools.count(1)
 
@@ -68,3 +68,18 @@ def add_document(
         s.add(doc)
         s.flush()
         return doc.id, code
+
+
+def model_drift(db_url: str, needle: str) -> list[object]:
+    """Alembic's differences between the migrated schema and the models, those whose text names ``needle``."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    migrate(db_url)
+    cat = Catalogue(db_url)
+    try:
+        with cat.engine.connect() as conn:
+            diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    finally:
+        cat.dispose()
+    return [d for d in diffs if needle in repr(d)]
