@@ -27,7 +27,7 @@ from api.verify_admission import make_admission
 from dossiers.bootstrap import prepare
 from dossiers.errors import SigningConfigError
 from dossiers.services import Services
-from signing.sandbox import VerifySandbox
+from signing.validation import VerifySandbox
 from sohoa import __version__
 from sohoa.errors import SohoaError
 from sohoa.settings import Settings, get_settings

@@ -20,7 +20,7 @@ from sohoa.diskspace import folder_space
 from storage.catalogue.models import Document, Dossier, EResult
 
 if TYPE_CHECKING:
-    from signing.dev_revocation import DevRevocationResponder
+    from signing.dev import DevRevocationResponder
 
 router = APIRouter(tags=["public"])
 
@@ -181,7 +181,7 @@ async def dev_tsa(request: Request) -> Response:
     if request.headers.get("content-type") != "application/timestamp-query":
         raise HTTPException(415)
     body = await read_body(request, TSA_MAX_QUERY_BYTES)
-    from signing.tsa_server import DevTsaResponder
+    from signing.dev import DevTsaResponder
 
     reply = await run_in_threadpool(DevTsaResponder(timestamper=services.dev_timestamper).respond, body)
     return Response(reply, media_type="application/timestamp-reply")
@@ -198,8 +198,7 @@ def _dev_revocation(request: Request) -> DevRevocationResponder:
 @router.get("/dev/pki/{name}", include_in_schema=False)
 async def dev_pki_crl(request: Request, name: str) -> Response:
     """The development CRLs: ``ca.crl`` (what the issuing CA issued) and ``root.crl`` (the issuing CA)."""
-    from signing.dev_revocation import CRL_NAMES
-    from signing.revinfo import CRL_TYPE
+    from signing.dev import CRL_NAMES, CRL_TYPE
 
     responder = _dev_revocation(request)
     if name not in CRL_NAMES:
@@ -211,7 +210,7 @@ async def dev_pki_crl(request: Request, name: str) -> Response:
 @router.post("/dev/pki/ocsp", include_in_schema=False)
 async def dev_pki_ocsp(request: Request) -> Response:
     """OCSP (RFC 6960) for the development PKI, signed by the certificate's issuer, nonce echoed."""
-    from signing.revinfo import OCSP_REQUEST_TYPE, OCSP_RESPONSE_TYPE
+    from signing.dev import OCSP_REQUEST_TYPE, OCSP_RESPONSE_TYPE
 
     responder = _dev_revocation(request)
     if request.headers.get("content-type") != OCSP_REQUEST_TYPE:
@@ -224,7 +223,7 @@ async def dev_pki_ocsp(request: Request) -> Response:
 @router.get("/dev/pki/ocsp/{encoded:path}", include_in_schema=False)
 async def dev_pki_ocsp_get(request: Request, encoded: str) -> Response:
     """OCSP by GET (RFC 6960 Appendix A.1): the request in base64 as the last path segment."""
-    from signing.revinfo import OCSP_RESPONSE_TYPE
+    from signing.dev import OCSP_RESPONSE_TYPE
 
     responder = _dev_revocation(request)
     if len(encoded) > OCSP_MAX_REQUEST_BYTES * 2:

@@ -2,7 +2,7 @@
 
 Stored documents and results never change (content-addressed, signed once), so a report is
 computed once per process and reused; the cache is bounded. Uploaded files are anyone's: they
-are verified afresh, in a child process under time and memory limits (``signing.sandbox``).
+are verified afresh, in a child process under time and memory limits (``signing.validation.sandbox``).
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ from fastapi import Request
 from api.citizen import client_of
 from api.verify_admission import budget_refusal, checked
 from signing.errors import PdfInvalid, PdfTooComplex, PdfTooCostly
-from signing.report import VerificationReport, message
-from signing.sandbox import VerifySandbox
-from signing.verify import verify_pdf
+from signing.validation import VerificationReport, VerifySandbox, message, verify_pdf
 from sohoa.errors import SohoaError
 
 CACHE_SIZE = 2048

@@ -4,7 +4,7 @@ Counting requests did not protect the verifiers: four connections sending 20 MB 
 half a minute stayed well under 30 checks a minute, yet held both sandbox processes (and every
 verification thread) while nine of ten citizens were told "busy". Three things replace that:
 
-* What the file declares is read before any sandbox is used (``signing.declared_cost``): a file
+* What the file declares is read before any sandbox is used (``signing.validation.declared_cost``): a file
   past a bound is refused at once (``PDF_TOO_COSTLY``).
 * Each client (``api.citizen.client_of``: an address, an IPv6 /64) has an allowance of sandbox
   *seconds*: ``verify_seconds_burst`` at most, refilled at ``verify_seconds_per_minute``. A check
@@ -36,8 +36,8 @@ import anyio
 from fastapi import Request
 
 from api.citizen import client_of
-from signing.declared_cost import refuse_if_too_costly
 from signing.errors import VerifyBusy
+from signing.validation import refuse_if_too_costly
 
 if TYPE_CHECKING:
     import redis  # imported where a Redis URL is configured

@@ -16,8 +16,8 @@ from sohoa.logging_setup import setup_logging
 from sohoa.settings import Settings, get_settings, local_url
 
 if TYPE_CHECKING:
-    from signing.pades import PadesLevel
-    from signing.report import Lang
+    from signing.signers import PadesLevel
+    from signing.validation import Lang
     from sohoa.errors import SohoaError
     from storage.catalogue.clients import StationLimits
 
@@ -209,9 +209,7 @@ def sign(files: tuple[Path, ...], out_dir: Path, level: PadesLevel, which: str) 
     from tqdm import tqdm
 
     from dossiers.services import Services
-    from signing.appearance import copy_stamp, in_blank_space
-    from signing.pades import sign_pdf
-    from signing.pdfupdate import is_certified
+    from signing.signers import copy_stamp, in_blank_space, is_certified, sign_pdf
     from sohoa.errors import SohoaError
     from sohoa.files import write_atomic
 
@@ -293,7 +291,7 @@ def verify(file: Path, as_json: bool, lang: Lang, trust_roots: tuple[Path, ...],
     the development root of a development PKI that already exists; with none of them it says so
     (TRUST_ROOTS_NOT_CONFIGURED, exit 2). The roots used are named on stderr.
     """
-    from signing.verify import verify_pdf
+    from signing.validation import verify_pdf
     from sohoa.errors import SohoaError
 
     try:
@@ -324,7 +322,7 @@ def _configured_roots(lang: str) -> tuple[list[Path], str]:
     Services.trust_roots would generate a development PKI under ./var when none exists, and then
     every genuine document would be reported untrusted: so only an existing one is used here.
     """
-    from signing.devpki import existing_dev_pki
+    from signing.dev import existing_dev_pki
     from signing.errors import TrustRootsNotConfigured
 
     settings = get_settings()
@@ -350,7 +348,7 @@ def _verify_error(exc: SohoaError, as_json: bool, lang: str) -> str:
 
 def _write_etsi_report(pdf: bytes, roots: list[Path], out: Path, lang: str) -> int:
     """Write the ETSI TS 119 102-2 report; the exit status it calls for (0, or 2 when it cannot be made)."""
-    from signing.etsi import etsi_report
+    from signing.validation import etsi_report
     from sohoa.errors import SohoaError
 
     try:
@@ -408,7 +406,7 @@ def demo(out_dir: Path | None) -> None:
 
     from cli.demo import fresh_demo_settings, pdfsig_all_valid, run_demo
     from dossiers.services import Services
-    from signing.verify import verify_pdf
+    from signing.validation import verify_pdf
 
     settings = fresh_demo_settings(get_settings())
     out_dir = out_dir or settings.var_dir / "out"

@@ -12,7 +12,7 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 from pyhanko.stamp import TextStamp, TextStampStyle
 
-from signing.fonts import VietnameseFontFactory, find_font
+from signing.signers import VietnameseFontFactory, find_font
 
 A4 = (595.28, 841.89)
 

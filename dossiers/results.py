@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from dossiers.errors import IdempotencyKeyReused, ResultActiveContent, ResultAlreadySigned, ResultPdfInvalid
 from dossiers.services import Services
 from dossiers.steps import STEPS
-from signing import active_content
-from signing.pdfupdate import has_signatures
+from signing.signers import has_signatures
+from signing.validation import active_content
 from sohoa.errors import NotFound, SohoaError
 from storage.catalogue.models import ComponentState, Dossier, EResult, EResultVersion, JobStep
 from storage.objectstore import Bucket, StoredObject, sha256_hex
@@ -33,7 +33,7 @@ PARSE_ERRORS = (pikepdf.PdfError, ValueError, TypeError, KeyError, IndexError, A
 
 def check_result_pdf(data: bytes) -> None:
     """Refuse what must never be signed as an e-result: unparsable, encrypted or signed PDFs, and any
-    that holds active content (:mod:`signing.active_content` names what it found).
+    that holds active content (:mod:`signing.validation.active_content` names what it found).
 
     The file is the officer's upload, so any way pikepdf fails on it is this coded refusal,
     never a server error; so is a catalogue ``/Names`` that is not the dictionary the PDF

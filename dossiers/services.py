@@ -22,11 +22,9 @@ if TYPE_CHECKING:  # imported where used: a process that never signs or reads ne
     from pyhanko.sign.timestamps import TimeStamper
 
     from digitizer import DigitizeOptions, OcrEngine
-    from signing.dev_revocation import DevRevocationResponder
-    from signing.devpki import DevPki
+    from signing.dev import DevPki, DevRevocationResponder, DevTimeStamper
     from signing.keys import SigningKey
-    from signing.revocation import RevocationCache
-    from signing.timestamps import DevTimeStamper
+    from signing.validation import RevocationCache
     from storage.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -71,7 +69,7 @@ class Services:
     def check_production_signing(self) -> None:
         """Start-up check of a production configuration: every configured file exists and the trust roots
         are certificates. Raises SigningConfigError naming what is wrong."""
-        from signing.verify import load_trust_roots
+        from signing.validation import load_trust_roots
         from sohoa.errors import SohoaError
 
         s = self.settings.signing
@@ -117,7 +115,7 @@ class Services:
 
     @cached_property
     def dev_pki(self) -> DevPki:
-        from signing.devpki import ensure_dev_pki
+        from signing.dev import ensure_dev_pki
 
         if not self.uses_dev_pki:
             raise SigningConfigError("the development PKI is never used when production signing is configured")
@@ -132,7 +130,7 @@ class Services:
     @cached_property
     def dev_revocation(self) -> DevRevocationResponder:
         """The development PKI's CRL/OCSP responder (what /dev/pki serves); development only."""
-        from signing.dev_revocation import DevRevocationResponder
+        from signing.dev import DevRevocationResponder
 
         return DevRevocationResponder(self.dev_pki)
 
@@ -148,7 +146,7 @@ class Services:
 
     def signing_key(self, which: str) -> SigningKey:
         """The agency or operator key, loaded once per process: the agency key from the HSM when one is
-        configured, otherwise from PKCS#12 (signing.keys caches it)."""
+        configured, otherwise from PKCS#12 (signing.keys.keys caches it)."""
         if which == "agency" and self.settings.signing.hsm_module is not None:
             return self._hsm_key
         from signing.keys import load_pkcs12_signer
@@ -158,7 +156,7 @@ class Services:
 
     @cached_property
     def _hsm_key(self) -> SigningKey:
-        from signing.hsm import HsmConfig, open_hsm_key
+        from signing.keys import HsmConfig, open_hsm_key
 
         s = self.settings.signing
         if not (s.hsm_module and s.hsm_token_label and s.hsm_key_label and s.hsm_cert and s.hsm_pin_file):
@@ -184,7 +182,7 @@ class Services:
         answered in-process by the same responder the service serves at /dev/pki, so the CLI signs
         B-LT/B-LTA with no service running. A production configuration gets no local responder: every
         answer comes from the CA's servers."""
-        from signing.revocation import RevocationCache
+        from signing.validation import RevocationCache
 
         local = {url: self.dev_revocation for url in self.dev_pki.base_urls} if self.uses_dev_pki else None
         return RevocationCache(timeout_s=self.settings.signing.revocation_timeout_s, local=local)
@@ -202,7 +200,7 @@ class Services:
     @cached_property
     def dev_timestamper(self) -> DevTimeStamper:
         """The development TSA, its key loaded once (also what /dev/tsa answers with)."""
-        from signing.timestamps import dev_timestamper
+        from signing.dev import dev_timestamper
 
         return dev_timestamper(self.dev_pki)
 

@@ -25,8 +25,7 @@ from storage.catalogue.models import Component, ComponentState, Document, Dossie
 from storage.objectstore import Bucket
 
 if TYPE_CHECKING:
-    from signing.appearance import Appearance
-    from signing.qr import QrPayload
+    from signing.signers import Appearance, QrPayload
 
 log = logging.getLogger(__name__)
 RAW_TYPE = "application/octet-stream"  # content type of stored raw scans
@@ -132,7 +131,7 @@ def _qr_payload(
     services: Services, dossier: Dossier, document_name: str, issued_at: datetime, url: str | None = None
 ) -> QrPayload:
     """The QR content of TT 01/2023: dossier, procedure, applicant, document, issuing system, time."""
-    from signing.qr import QrPayload
+    from signing.signers import QrPayload
 
     return QrPayload(
         dossier_code=dossier.code,
@@ -158,7 +157,7 @@ def _sign_into_work(
     signed_at: datetime,
 ) -> StepOutcome:
     """Sign with the agency or operator key, keep the signed bytes in the work bucket for the store step."""
-    from signing.pades import pades_level, sign_pdf
+    from signing.signers import pades_level, sign_pdf
 
     key = services.signing_key(which)
     signed = sign_pdf(
@@ -184,8 +183,7 @@ def _sign_into_work(
 
 
 def sign(services: Services, step: JobStep) -> StepOutcome:
-    from signing.appearance import copy_stamp, make_room
-    from signing.qr import QR_SIZE_PT, add_qr, beside_qr
+    from signing.signers import QR_SIZE_PT, add_qr, beside_qr, copy_stamp, make_room
 
     with services.catalogue.session() as s:
         prev = _previous_output(s, step, "digitize")
@@ -245,8 +243,7 @@ def store(services: Services, step: JobStep) -> StepOutcome:
 
 
 def sign_result(services: Services, step: JobStep) -> StepOutcome:
-    from signing.appearance import copy_stamp, make_room, result_seal
-    from signing.qr import QR_SIZE_PT, add_qr
+    from signing.signers import QR_SIZE_PT, add_qr, copy_stamp, make_room, result_seal
 
     with services.catalogue.session() as s:
         result = s.get_one(EResult, step.eresult_id)

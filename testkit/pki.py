@@ -23,11 +23,18 @@ from urllib.parse import unquote
 from cryptography import x509
 from cryptography.x509 import ocsp
 
-from signing.devpki import KeyAlgorithm, _issue, _Issued, _name, _new_key, _p12, _pem
+from signing.dev import (
+    DevTimeStamper,
+    DevTsaResponder,
+    build_crl,
+    build_ocsp,
+    crl_pointer,
+    ocsp_refusal,
+    parse_ocsp_request,
+    revocation_pointers,
+)
+from signing.dev.pki import KeyAlgorithm, _issue, _Issued, _name, _new_key, _p12, _pem
 from signing.keys import SigningKey, load_pkcs12_signer
-from signing.revinfo import build_crl, build_ocsp, crl_pointer, ocsp_refusal, parse_ocsp_request, revocation_pointers
-from signing.timestamps import DevTimeStamper
-from signing.tsa_server import DevTsaResponder
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +75,7 @@ class ServedPki:
         """The agency's seal image (drawn on first use)."""
         path = self.directory / "seal.png"
         if not path.exists():
-            from signing.seal import draw_round_seal
+            from signing.dev import draw_round_seal
 
             draw_round_seal("UBND THỬ NGHIỆM", path)
         return path

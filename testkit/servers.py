@@ -421,8 +421,8 @@ def refused_url(path: str = "/") -> Iterator[str]:
 
 @contextmanager
 def serve_tsa(responder: Any) -> Iterator[str]:
-    """Serve a ``signing.tsa_server.DevTsaResponder`` over HTTP on 127.0.0.1; yields its URL."""
-    from signing.tsa_server import REPLY_CONTENT_TYPE
+    """Serve a ``signing.dev.tsa_server.DevTsaResponder`` over HTTP on 127.0.0.1; yields its URL."""
+    from signing.dev import REPLY_CONTENT_TYPE
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from dossiers.services import Services
-from signing.dev_pki_http import DevPkiHttp
+from signing.dev import DevPkiHttp
 from sohoa.settings import Settings, SigningSettings, StorageSettings, WorkerSettings
 from testkit.pki import PkiServer, ServedPki
 from testkit.servers import PG_TEST_URL, SeaweedS3
@@ -28,7 +28,7 @@ def dev_pki_http() -> Iterator[DevPkiHttp]:
 @pytest.fixture(scope="session")
 def shared_pki_dir(tmp_path_factory: pytest.TempPathFactory, dev_pki_http: DevPkiHttp) -> Path:
     """The development PKI is generated once per test session (RSA key generation is slow)."""
-    from signing.devpki import ensure_dev_pki
+    from signing.dev import ensure_dev_pki
 
     path = tmp_path_factory.mktemp("pki")
     ensure_dev_pki(path, base_url=dev_pki_http.base_url("shared"))
@@ -139,7 +139,7 @@ def sample_batch() -> Path:
 @pytest.fixture(scope="session")
 def nss_dir(tmp_path_factory: pytest.TempPathFactory, shared_pki_dir: Path) -> str:
     """An NSS database trusting the development root, for poppler's pdfsig."""
-    from signing.devpki import ensure_dev_pki
+    from signing.dev import ensure_dev_pki
 
     pki = ensure_dev_pki(shared_pki_dir)
     path = tmp_path_factory.mktemp("nss")

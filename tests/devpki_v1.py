@@ -12,8 +12,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 
-from signing.devpki import AGENCY_NAME, OPERATOR_NAME, SEAL_TEXT, _issue, _name, _new_key, _p12, _pem
-from signing.seal import draw_round_seal
+from signing.dev import draw_round_seal
+from signing.dev.pki import AGENCY_NAME, OPERATOR_NAME, SEAL_TEXT, _issue, _name, _new_key, _p12, _pem
 
 
 def write_v1_pki(directory: Path) -> None:

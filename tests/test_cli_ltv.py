@@ -16,9 +16,7 @@ import pytest
 from cryptography import x509
 
 from dossiers.result_render import render_result_pdf
-from signing.dev_pki_http import DevPkiHttp
-from signing.dev_revocation import revoke
-from signing.devpki import ensure_dev_pki
+from signing.dev import DevPkiHttp, ensure_dev_pki, revoke
 from testkit.poppler import pdfsig
 from testkit.servers import free_port
 from tests.devpki_v1 import write_v1_pki

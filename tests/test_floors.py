@@ -105,3 +105,29 @@ def test_the_check_catches_production_or_benchmark_code_importing_tests(
     monkeypatch.setitem(globals(), "ROOT", tmp_path)
     assert outside_imports("api") == ["api/bad.py:1 imports testkit"]
     assert outside_imports("bench") == ["bench/bad.py:2 imports tests"]
+
+
+# The development PKI and TSA (``signing.dev``) are for development and tests. Production code
+# reaches them only where embedded/dev mode needs them: these modules, and nowhere else.
+DEV_MODE_DOORS = {"dossiers/services.py", "api/routes_public.py", "cli/main.py"}
+
+
+def dev_imports() -> list[str]:
+    """Imports of ``signing.dev`` from production code outside ``signing/dev/`` and ``DEV_MODE_DOORS``."""
+    found = []
+    for package in FLOORS:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            where = path.relative_to(ROOT).as_posix()
+            if where.startswith("signing/dev/") or where in DEV_MODE_DOORS:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), filename=where)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                    names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                if any(name == "signing.dev" or name.startswith("signing.dev.") for name in names):
+                    found.append(f"{where}:{node.lineno}")
+    return found
+
+
+def test_production_code_never_imports_the_development_pki() -> None:
+    assert dev_imports() == []

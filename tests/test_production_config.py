@@ -20,8 +20,8 @@ from dossiers.bootstrap import ensure_dev_credentials
 from dossiers.errors import SigningConfigError
 from dossiers.result_render import render_result_pdf
 from dossiers.services import Services
-from signing.pades import sign_pdf
-from signing.verify import verify_pdf
+from signing.signers import sign_pdf
+from signing.validation import verify_pdf
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
 from storage.catalogue.clients import list_clients
 from storage.catalogue.models import ClientRole

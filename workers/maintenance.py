@@ -4,7 +4,7 @@
   store; an S3 server applies the bucket's own lifecycle rule instead.
 * Warehouse uploads a crash interrupted (pending rows) are completed or dropped, once they
   have been pending for ``PENDING_GRACE``: a younger one may be an upload in flight.
-* B-LTA e-results are re-time-stamped (``signing.ltv.retimestamp_job``) before the certificate
+* B-LTA e-results are re-time-stamped (``signing.signers.ltv.retimestamp_job``) before the certificate
   of their newest time-stamp expires, ``signing.retimestamp_margin_days`` ahead; at most once
   per ``RETIMESTAMP_PERIOD`` per process (see ``retimestamp_results``).
 
@@ -334,7 +334,7 @@ def _run_batch(
 ) -> Any:
     """``retimestamp_job`` over one claimed batch, each outcome recorded and its lease given back."""
     from signing.errors import NotTimestamped
-    from signing.ltv import retimestamp_job
+    from signing.signers import retimestamp_job
 
     rows = {row.step_id: row for row in claimed}
 
@@ -389,7 +389,7 @@ def retimestamp_results(services: Services) -> dict[str, int]:
     its row, and the row is due again at the next sweep. Once the TSA is found down, the sweep
     stops: the rest waits for the next one.
     """
-    from signing.ltv import TsaProbe
+    from signing.signers import TsaProbe
 
     when = datetime.now(UTC)
     margin = timedelta(days=services.settings.signing.retimestamp_margin_days)

@@ -81,9 +81,9 @@ def _fill_byte_ranges(pdf: bytes) -> bytes:
 
 
 def costliest_under_bounds(cms_hex: bytes, *, total_bytes: int = 19_900_000) -> bytes:
-    """As costly a file as passes ``signing.declared_cost``: four signatures sharing the hex-digit bound,
+    """As costly a file as passes ``signing.validation.declared_cost``: four signatures sharing the hex-digit bound,
     each with a long ``/Reason`` (literal strings are not bounded there), ``total_bytes`` in all."""
-    from signing.declared_cost import MAX_HEX_DIGITS_TOTAL, MAX_SIGNATURE_HEX_DIGITS
+    from signing.validation import MAX_HEX_DIGITS_TOTAL, MAX_SIGNATURE_HEX_DIGITS
 
     signatures = 4
     digits = min(MAX_SIGNATURE_HEX_DIGITS, MAX_HEX_DIGITS_TOTAL // signatures) - 16

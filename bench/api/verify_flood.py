@@ -41,7 +41,7 @@ import httpx
 
 from bench.api.costly_pdf import cms_hex_of, costliest_under_bounds, signature_heavy_pdf
 from dossiers.result_render import render_result_pdf
-from signing.devpki import existing_dev_pki
+from signing.dev import existing_dev_pki
 from testkit.servers import free_port, start_owned, wait_ready
 
 REPO = Path(__file__).resolve().parents[2]

@@ -121,7 +121,7 @@ def main() -> None:
     parser.add_argument("--dossiers", type=int, default=50)
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
-    from signing.devpki import ensure_dev_pki
+    from signing.dev import ensure_dev_pki
 
     with tempfile.TemporaryDirectory(prefix="sohoa-bench-pipeline-") as tmp:
         root = Path(tmp)

@@ -4,7 +4,7 @@ Prints signatures/s for the naive loop (``pyhanko.sign.signers.sign_pdf`` per do
 loaded once, as in pyHanko's documentation), for our batch signer in one process and in a
 process pool, their ratios, and ``openssl speed rsa2048`` as the physical limit. Each figure is
 the median of several timed repeats after a warm-up. A sample of every mode's outputs is checked
-with pyHanko (``signing.verify``) and poppler's ``pdfsig``. The last line is one JSON object.
+with pyHanko (``signing.validation.verify``) and poppler's ``pdfsig``. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def naive_runner(p12: Path, passphrase: bytes, *, tsa_url: str | None = None, ro
     from pyhanko.sign.timestamps import HTTPTimeStamper
     from pyhanko_certvalidator import ValidationContext
 
-    from signing.verify import load_trust_roots
+    from signing.validation import load_trust_roots
 
     signer = signers.SimpleSigner.load_pkcs12(str(p12), passphrase=passphrase)
     timestamper = HTTPTimeStamper(tsa_url) if tsa_url else None
@@ -87,7 +87,7 @@ def naive_runner(p12: Path, passphrase: bytes, *, tsa_url: str | None = None, ro
 
 
 def check_sample(name: str, outputs: Sequence[bytes], roots: list[Path], pdfsig: Pdfsig, level: str) -> None:
-    from signing.verify import verify_pdf
+    from signing.validation import verify_pdf
 
     sample = [outputs[0], outputs[-1]]
     ok = 0
@@ -108,7 +108,7 @@ _DEV_PKI_HTTP: list[object] = []
 def dev_pki_url() -> str:
     """The development PKI's responders served on a free loopback port for this run: pdfsig asks the
     OCSP responder a certificate names, and trusts nothing it cannot ask."""
-    from signing.dev_pki_http import DevPkiHttp
+    from signing.dev import DevPkiHttp
 
     if not _DEV_PKI_HTTP:
         _DEV_PKI_HTTP.append(DevPkiHttp())
@@ -118,8 +118,8 @@ def dev_pki_url() -> str:
 
 
 def bench_bb(work: Path, repeats: int, processes: int, quick: bool) -> None:
-    from signing.batch_signer import BatchConfig, BatchSigner
-    from signing.devpki import ensure_dev_pki
+    from signing.dev import ensure_dev_pki
+    from signing.signers import BatchConfig, BatchSigner
 
     pki = ensure_dev_pki(work / "devpki", base_url=dev_pki_url())
     pdfsig = Pdfsig(work / "pdfsig-dev", [pki.root_cert, pki.ca_cert])
@@ -150,7 +150,7 @@ def bench_bb(work: Path, repeats: int, processes: int, quick: bool) -> None:
 
 
 def bench_blt(work: Path, repeats: int, processes: int, quick: bool) -> None:
-    from signing.batch_signer import BatchConfig, BatchSigner
+    from signing.signers import BatchConfig, BatchSigner
     from testkit.pki import ServedPki
     from testkit.servers import start_owned
 
@@ -194,12 +194,10 @@ def dossier_child(path: Path, engine: str, pki_dir: Path, out: Path) -> None:
     """Sign + validate the big dossier in this (fresh) process; prints one JSON line."""
     from datetime import datetime
 
-    from signing.appearance import copy_stamp, make_room
-    from signing.devpki import ensure_dev_pki
+    from signing.dev import dev_timestamper, ensure_dev_pki
     from signing.keys import load_pkcs12_signer
-    from signing.pades import sign_pdf
-    from signing.timestamps import dev_timestamper
-    from signing.verify import verify_pdf
+    from signing.signers import copy_stamp, make_room, sign_pdf
+    from signing.validation import verify_pdf
 
     pki = ensure_dev_pki(pki_dir)
     key = load_pkcs12_signer(pki.operator_p12, pki.passphrase())
@@ -233,7 +231,7 @@ def dossier_child(path: Path, engine: str, pki_dir: Path, out: Path) -> None:
 
 
 def bench_dossier(work: Path) -> None:
-    from signing.devpki import ensure_dev_pki
+    from signing.dev import ensure_dev_pki
 
     path = work / "dossier-200p.pdf"
     t0 = time.perf_counter()
@@ -271,9 +269,9 @@ def bench_thirdparty(work: Path, repeats: int) -> None:
     Both sides sign the same files, those pyHanko's own loop can sign as they are (its strict reader
     refuses some damaged ones, which the batch signer rewrites before their first signature).
     """
-    from signing.batch_signer import BatchConfig, BatchSigner
-    from signing.devpki import ensure_dev_pki
-    from signing.verify import verify_pdf
+    from signing.dev import ensure_dev_pki
+    from signing.signers import BatchConfig, BatchSigner
+    from signing.validation import verify_pdf
     from testkit.thirdparty_corpus import build_corpus
 
     pki = ensure_dev_pki(work / "devpki", base_url=dev_pki_url())

@@ -121,7 +121,7 @@ def add_signed_document(
 
     ``birth_date`` (ISO): the applicant's, as the station that pushed the document's dossier recorded it.
     """
-    from signing.pades import sign_pdf
+    from signing.signers import sign_pdf
 
     pdf = sign_pdf(render_result_pdf([f"Bản sao điện tử {doc_type}"]), services.signing_key("operator"), level="B-B")
     obj = services.store.put_bytes(Bucket.DOCUMENTS, pdf, suffix=".pdf", content_type="application/pdf")

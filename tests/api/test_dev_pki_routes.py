@@ -15,8 +15,8 @@ from cryptography.x509 import ocsp
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from signing.devpki import DevPki
-from signing.revocation import RevocationCache
+from signing.dev import DevPki
+from signing.validation import RevocationCache
 from sohoa.settings import Settings, SigningSettings
 from testkit.pki import ServedPki
 from tests.api.conftest import Api
@@ -71,7 +71,7 @@ def test_ocsp_by_post_and_get(api: Api) -> None:
 
 def test_what_the_service_serves_is_what_signing_accepts_and_a_revocation_shows(api: Api) -> None:
     """The revocation cache asks the served routes (through the test client) as it would over HTTP."""
-    from signing.dev_revocation import revoke
+    from signing.dev import revoke
     from signing.errors import SignerCertRevoked
 
     pki = api.services.dev_pki

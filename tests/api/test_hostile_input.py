@@ -13,8 +13,8 @@ from api.citizen import grant_allows, make_grant
 from api.verification import summary
 from dossiers.result_render import render_result_pdf
 from signing.errors import PdfInvalid
-from signing.pades import sign_pdf
-from signing.verify import verify_pdf
+from signing.signers import sign_pdf
+from signing.validation import verify_pdf
 from storage.errors import LinkInvalid
 from storage.objectstore.links import verify_local_link
 from tests.api.conftest import Api, asgi_scope

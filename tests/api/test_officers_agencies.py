@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from signing.verify import verify_pdf
+from signing.validation import verify_pdf
 from storage.catalogue.models import ClientRole
 from storage.catalogue.warehouse_models import AuditEntry
 from storage.warehouse.sharing import grant_access, register_agency

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from api import proof_of_work
 from api.citizen import GRANT_COOKIE, client_tag, make_grant
-from signing.verify import verify_pdf
+from signing.validation import verify_pdf
 from storage.catalogue.warehouse_models import AuditEntry
 from tests.api.conftest import APPLICANT_ID, Api, issue_signed_result, push_dossier
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from signing.verify import verify_pdf
+from signing.validation import verify_pdf
 from sohoa.settings import Settings
 from storage.catalogue.models import Document, EResult
 from storage.objectstore import Bucket, sha256_hex

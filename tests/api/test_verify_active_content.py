@@ -7,7 +7,7 @@ from io import BytesIO
 import pikepdf
 import pytest
 
-from signing.pades import sign_pdf
+from signing.signers import sign_pdf
 from tests.api.conftest import Api
 
 pytestmark = pytest.mark.integration

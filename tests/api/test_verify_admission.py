@@ -14,7 +14,7 @@ from api.verify_admission import MemoryBudget, RedisBudget, SandboxShare, Verify
 from bench.api.costly_pdf import cms_hex_of, signature_heavy_pdf
 from dossiers.result_render import render_result_pdf
 from signing.errors import VerifyBusy
-from signing.pades import sign_pdf
+from signing.signers import sign_pdf
 from testkit.scheduling import FakeClock
 from testkit.servers import RATE_LIMIT_REDIS_URL
 from tests.api.conftest import Api

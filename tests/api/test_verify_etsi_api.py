@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dossiers.result_render import render_result_pdf
-from signing.etsi import main_indications
-from signing.pades import sign_pdf
+from signing.signers import sign_pdf
+from signing.validation import main_indications
 from tests.api.conftest import Api
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from signing.devpki import existing_dev_pki
+from signing.dev import existing_dev_pki
 from testkit.batches import make_zip, manifest
 from testkit.servers import free_port, start_owned, wait_ready
 

@@ -17,7 +17,7 @@ import pytest
 from cryptography import x509
 
 from dossiers.result_render import render_result_pdf
-from signing.devpki import existing_dev_pki
+from signing.dev import existing_dev_pki
 from testkit.poppler import pdfsig
 from tests.e2e.service import running_service
 

@@ -18,7 +18,7 @@ import pytest
 
 from dossiers.result_render import render_result_pdf
 from dossiers.services import Services
-from signing.verify import verify_pdf
+from signing.validation import verify_pdf
 from storage.catalogue.clients import create_client
 from storage.catalogue.models import ClientRole
 from testkit.batches import make_zip

@@ -20,9 +20,9 @@ import pytest
 
 from bench.api.costly_pdf import cms_hex_of, signature_heavy_pdf
 from dossiers.result_render import render_result_pdf
-from signing.devpki import ensure_dev_pki
+from signing.dev import ensure_dev_pki
 from signing.keys import load_pkcs12_signer
-from signing.pades import sign_pdf
+from signing.signers import sign_pdf
 from tests.e2e.service import running_service
 
 pytestmark = pytest.mark.integration

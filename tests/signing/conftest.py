@@ -12,8 +12,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from signing.dev_pki_http import DevPkiHttp
-from signing.devpki import DevPki, ensure_dev_pki
+from signing.dev import DevPki, DevPkiHttp, ensure_dev_pki
 from signing.keys import SigningKey, load_pkcs12_signer
 from testkit.pki import ServedPki
 

@@ -8,11 +8,10 @@ from io import BytesIO
 import pikepdf
 import pytest
 
-from signing.active_content import scan
-from signing.devpki import DevPki
+from signing.dev import DevPki
 from signing.keys import SigningKey
-from signing.pades import sign_pdf
-from signing.verify import verify_pdf
+from signing.signers import sign_pdf
+from signing.validation import scan, verify_pdf
 
 JS = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert('x')"))
 

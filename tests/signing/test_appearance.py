@@ -7,11 +7,10 @@ from io import BytesIO
 import numpy as np
 import pikepdf
 
-from signing.appearance import copy_stamp, in_blank_space, make_room, result_seal
-from signing.devpki import DevPki
+from signing.dev import DevPki
 from signing.keys import SigningKey
-from signing.pades import sign_pdf
-from signing.verify import verify_pdf
+from signing.signers import copy_stamp, in_blank_space, make_room, result_seal, sign_pdf
+from signing.validation import verify_pdf
 
 SIGNED_AT = datetime(2025, 3, 1, 2, 30, tzinfo=UTC)  # 09:30 in Vietnam
 
@@ -68,7 +67,7 @@ def test_copy_stamp_top_left_with_embedded_vietnamese_font(
     mapped = _unicode_of(font)
     for ch in "Bản sao điện tửNgườiký:NguyễnThịBình2025-03-01T09:30:00+07:00":
         assert ch in mapped, ch
-    # Glyph widths must be in 1/1000 em (pyHanko writes font units; signing.fonts rescales).
+    # Glyph widths must be in 1/1000 em (pyHanko writes font units; signing.signers.fonts rescales).
     widths = [float(w) for item in descendant.W if isinstance(item, pikepdf.Array) for w in item]
     assert widths and max(widths) < 1100
     assert verify_pdf(signed, [pki.root_cert]).valid

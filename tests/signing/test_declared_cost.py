@@ -7,10 +7,10 @@ import os
 import pytest
 
 from bench.api.costly_pdf import cms_hex_of, signature_heavy_pdf
-from signing import declared_cost as dc
 from signing.errors import PdfTooCostly
 from signing.keys import SigningKey
-from signing.pades import sign_pdf
+from signing.signers import sign_pdf
+from signing.validation import declared_cost as dc
 
 
 @pytest.fixture(scope="module")

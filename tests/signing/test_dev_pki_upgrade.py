@@ -11,14 +11,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from dossiers.services import Services
-from signing.dev_pki_http import DevPkiHttp
-from signing.dev_revocation import DevRevocationResponder
-from signing.devpki import DevPki, ensure_dev_pki, load_issued
+from signing.dev import DevPki, DevPkiHttp, DevRevocationResponder, dev_timestamper, ensure_dev_pki, load_issued
 from signing.keys import load_pkcs12_signer
-from signing.pades import sign_pdf
-from signing.revocation import RevocationCache
-from signing.timestamps import dev_timestamper
-from signing.verify import verify_pdf
+from signing.signers import sign_pdf
+from signing.validation import RevocationCache, verify_pdf
 from sohoa.settings import Settings, SigningSettings
 from tests.devpki_v1 import write_v1_pki
 

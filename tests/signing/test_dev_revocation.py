@@ -19,11 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
-from signing.dev_pki_http import DevPkiHttp
-from signing.dev_revocation import DevRevocationResponder, revoke, revoked_serials
-from signing.devpki import DevPki, ensure_dev_pki
+from signing.dev import DevPki, DevPkiHttp, DevRevocationResponder, ensure_dev_pki, revoke, revoked_serials
 from signing.errors import RevocationUnavailable, SignerCertRevoked
-from signing.revocation import RevocationCache
+from signing.validation import RevocationCache
 from testkit.pki import PkiServer, ServedPki
 
 
@@ -58,7 +56,7 @@ def test_every_certificate_below_the_root_names_a_crl_and_the_leaves_the_ocsp_re
     expected = {"ca": "root.crl", "agency": "ca.crl", "operator": "ca.crl", "tsa": "ca.crl"}
     for name, crl in expected.items():
         cert = _cert(pki.directory / f"{name}.pem")
-        if name == "ca":  # an offline root publishes a CRL only (see signing.devpki)
+        if name == "ca":  # an offline root publishes a CRL only (see signing.dev.pki)
             with pytest.raises(x509.ExtensionNotFound):
                 cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
         else:
@@ -126,8 +124,8 @@ def test_ocsp_answers_are_signed_by_the_issuer_and_echo_the_nonce(pki: DevPki, s
 
 
 def test_a_serial_the_ca_never_issued_is_unknown(pki: DevPki, tmp_path: Path) -> None:
-    from signing.devpki import _issue, _name, _new_key, load_issued
-    from signing.revinfo import revocation_pointers
+    from signing.dev import revocation_pointers
+    from signing.dev.pki import _issue, _name, _new_key, load_issued
 
     assert pki.base_url is not None
     ca = load_issued(pki.ca_p12, pki.passphrase())

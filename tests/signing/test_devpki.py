@@ -10,7 +10,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image
 
-from signing.devpki import DEV_ORG, DevPki, ensure_dev_pki
+from signing.dev import DEV_ORG, DevPki, ensure_dev_pki
 from signing.errors import SigningKeyUnavailable
 from signing.keys import RSA_PSS, load_pkcs12_signer
 

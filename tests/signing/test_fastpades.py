@@ -14,17 +14,12 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
-from signing.appearance import copy_stamp
-from signing.batch_signer import BatchConfig, BatchSigner
-from signing.devpki import DevPki
+from signing.dev import DevPki, dev_timestamper
 from signing.errors import KeyCertMismatch, PdfCertified, PdfEncrypted
-from signing.fastpades import FastPadesSigner
-from signing.keys import SigningKey, load_pem_signer, load_pkcs12_signer
-from signing.pades import sign_pdf
-from signing.rawsign import raw_signer
-from signing.timestamps import dev_timestamper
-from signing.tsa_fast import token_source
-from signing.verify import verify_pdf
+from signing.keys import SigningKey, load_pem_signer, load_pkcs12_signer, raw_signer
+from signing.signers import BatchConfig, BatchSigner, FastPadesSigner, copy_stamp, sign_pdf
+from signing.timestamps import token_source
+from signing.validation import verify_pdf
 
 from .conftest import MARKER, _make_pdf, assert_pdfsig_valid
 

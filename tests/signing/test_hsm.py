@@ -17,12 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pkcs11 import Attribute, KeyType, ObjectClass
 from pydantic import ValidationError
 
-from signing.devpki import _name
+from signing.dev.pki import _name
 from signing.errors import HsmUnavailable, KeyCertMismatch
-from signing.hsm import HsmConfig, open_hsm_key
-from signing.pades import sign_pdf
+from signing.keys import HsmConfig, open_hsm_key
+from signing.signers import sign_pdf
 from signing.timestamps import http_timestamper
-from signing.verify import verify_pdf
+from signing.validation import verify_pdf
 from sohoa.settings import Settings, SigningSettings
 from testkit.pki import PkiServer, ServedPki
 from tests.conftest import production_signing
@@ -104,7 +104,7 @@ def test_unreachable_hsm_and_wrong_certificate(token: HsmConfig, served: ServedP
 
 def test_wrong_pin_in_a_fresh_process(token: HsmConfig) -> None:
     code = (
-        "import sys; from pathlib import Path; from signing.hsm import HsmConfig, open_hsm_key\n"
+        "import sys; from pathlib import Path; from signing.keys.hsm import HsmConfig, open_hsm_key\n"
         f"cfg = HsmConfig(Path({str(MODULE)!r}), {token.token_label!r}, 'agency',"
         f" Path({str(token.cert)!r}), pin='000000')\n"
         "try:\n    open_hsm_key(cfg)\nexcept Exception as exc:\n    print(exc.code, exc.retryable)\n"

@@ -13,15 +13,20 @@ import pytest
 from asn1crypto import ocsp
 from asn1crypto import x509 as asn1_x509
 
-from signing.appearance import result_seal
-from signing.batch_signer import make_signer
 from signing.errors import RevocationUnavailable, SignerCertExpired, SignerCertRevoked
-from signing.ltv import TsaProbe, extend_lta, last_timestamp_expiry, needs_extension, retimestamp_job
-from signing.pades import last_signature_token, sign_pdf
-from signing.revocation import RevocationCache
-from signing.timestamps import http_timestamper
-from signing.tsa_fast import HttpTokenSource, token_signer, token_time
-from signing.verify import verify_pdf
+from signing.signers import (
+    TsaProbe,
+    extend_lta,
+    last_signature_token,
+    last_timestamp_expiry,
+    make_signer,
+    needs_extension,
+    result_seal,
+    retimestamp_job,
+    sign_pdf,
+)
+from signing.timestamps import HttpTokenSource, http_timestamper, token_signer, token_time
+from signing.validation import RevocationCache, verify_pdf
 from sohoa.errors import SohoaError
 from testkit.pki import PkiServer, ServedPki
 from testkit.servers import refused_url

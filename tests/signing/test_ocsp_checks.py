@@ -25,12 +25,11 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
-from signing.devpki import _issue, _Issued, _name, _new_key, _p12
+from signing.dev.pki import _issue, _Issued, _name, _new_key, _p12
 from signing.errors import RevocationUnavailable
 from signing.keys import SigningKey, load_pkcs12_signer
-from signing.pades import sign_pdf
-from signing.revocation import DEFAULT_MAX_AGE, RevocationCache
-from signing.verify import verify_pdf
+from signing.signers import sign_pdf
+from signing.validation import DEFAULT_MAX_AGE, RevocationCache, verify_pdf
 from sohoa.settings import SigningSettings
 from testkit.pki import PkiServer
 

@@ -6,14 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from signing.appearance import copy_stamp, result_seal
-from signing.devpki import DevPki
+from signing.dev import DevPki, dev_timestamper
 from signing.errors import PdfInvalid, SigningLevelUnsupported, TimestamperRequired
 from signing.keys import ECDSA, SigningKey, load_pkcs12_signer
-from signing.pades import sign_pdf
-from signing.report import VerificationReport
-from signing.timestamps import dev_timestamper
-from signing.verify import verify_pdf
+from signing.signers import copy_stamp, result_seal, sign_pdf
+from signing.validation import VerificationReport, verify_pdf
 from signing.vntime import iso_vn
 
 from .conftest import MARKER
@@ -136,14 +133,14 @@ def test_a_fault_of_ours_is_logged_as_one_not_only_called_unreadable(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="signing.verify")
+    caplog.set_level(logging.WARNING, logger="signing.validation.verify")
     with pytest.raises(PdfInvalid):
         verify_pdf(b"%PDF-1.7\nthis is not a pdf", [pki.root_cert])  # the file's fault: a warning
     assert [r.levelno for r in caplog.records] == [logging.WARNING] and caplog.records[0].exc_info is None
     caplog.clear()
 
     # A bug of ours: one of our functions handed the reader where it expects a time (raises in signing/vntime.py).
-    monkeypatch.setattr("signing.verify._dss_summary", iso_vn)
+    monkeypatch.setattr("signing.validation.verify._dss_summary", iso_vn)
     signed = sign_pdf(pdf_1page, operator_key)
     with pytest.raises(PdfInvalid):  # still what the citizen is told: no server error from a PDF
         verify_pdf(signed, [pki.root_cert])
@@ -153,7 +150,7 @@ def test_a_fault_of_ours_is_logged_as_one_not_only_called_unreadable(
 
 def _key_without_pointers(pki: DevPki, directory: Path) -> SigningKey:
     """A key of the dev CA whose certificate names no OCSP responder or CRL."""
-    from signing.devpki import _issue, _name, _new_key, _p12, load_issued
+    from signing.dev.pki import _issue, _name, _new_key, _p12, load_issued
 
     ca = load_issued(pki.ca_p12, pki.passphrase())
     leaf = _issue(_name("Không có OCSP/CRL"), _new_key("rsa2048"), ca, ca=False, years=1)

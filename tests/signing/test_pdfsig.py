@@ -7,11 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from signing.appearance import copy_stamp, result_seal
-from signing.devpki import DevPki
+from signing.dev import DevPki, dev_timestamper
 from signing.keys import SigningKey, load_pkcs12_signer
-from signing.pades import sign_pdf
-from signing.timestamps import dev_timestamper
+from signing.signers import copy_stamp, result_seal, sign_pdf
 
 from .conftest import MARKER
 

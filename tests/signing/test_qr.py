@@ -11,12 +11,10 @@ import pikepdf
 from PIL import Image
 from pyzbar.pyzbar import decode
 
-from signing.appearance import copy_stamp, make_room
-from signing.devpki import DevPki
+from signing.dev import DevPki
 from signing.keys import SigningKey
-from signing.pades import sign_pdf
-from signing.qr import QR_SIZE_PT, QrPayload, add_qr, beside_qr
-from signing.verify import verify_pdf
+from signing.signers import QR_SIZE_PT, QrPayload, add_qr, beside_qr, copy_stamp, make_room, sign_pdf
+from signing.validation import verify_pdf
 
 from .conftest import _make_pdf
 

@@ -10,15 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from signing.dev_pki_http import DevPkiHttp
-from signing.dev_revocation import DevRevocationResponder, revoke
-from signing.devpki import ensure_dev_pki
+from signing.dev import DevPkiHttp, DevRevocationResponder, dev_timestamper, ensure_dev_pki, revoke
 from signing.errors import SignerCertRevoked
 from signing.keys import load_pkcs12_signer
-from signing.pades import sign_pdf
-from signing.revocation import RevocationCache
-from signing.timestamps import dev_timestamper
-from signing.verify import verify_pdf
+from signing.signers import sign_pdf
+from signing.validation import RevocationCache, verify_pdf
 from testkit.pki import PkiServer
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from signing.devpki import DevPki
+from signing.dev import DevPki
 from signing.errors import PdfInvalid, PdfTooComplex, VerifyBusy
 from signing.keys import SigningKey
-from signing.pades import sign_pdf
-from signing.sandbox import SandboxFault, VerifySandbox
+from signing.signers import sign_pdf
+from signing.validation import SandboxFault, VerifySandbox
 
 
 @pytest.fixture(scope="module")

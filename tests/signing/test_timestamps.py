@@ -7,13 +7,13 @@ from collections.abc import Iterator
 import pytest
 from asn1crypto import core, tsp
 
-from signing.devpki import DevPki
+from signing.dev import DevPki, DevTsaResponder
+from signing.dev.tsa import DEV_TSA_POLICY, dev_timestamper
 from signing.errors import TimestampUnavailable
 from signing.keys import SigningKey
-from signing.pades import sign_pdf
-from signing.timestamps import DEV_TSA_POLICY, dev_timestamper, http_timestamper
-from signing.tsa_server import DevTsaResponder
-from signing.verify import verify_pdf
+from signing.signers import sign_pdf
+from signing.timestamps import http_timestamper
+from signing.validation import verify_pdf
 from testkit.servers import serve_tsa
 
 

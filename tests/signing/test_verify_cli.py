@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from signing.devpki import DevPki
-from signing.etsi import main_indications
+from signing.dev import DevPki
 from signing.keys import SigningKey
-from signing.pades import sign_pdf
-from signing.revocation import RevocationCache
+from signing.signers import sign_pdf
 from signing.timestamps import http_timestamper
+from signing.validation import RevocationCache, main_indications
 from testkit.pki import ServedPki
 
 from .conftest import _make_pdf

@@ -1,4 +1,4 @@
-"""The ETSI TS 119 102-2 validation report (``signing.etsi``) next to the Vietnamese one.
+"""The ETSI TS 119 102-2 validation report (``signing.validation.etsi``) next to the Vietnamese one.
 
 Against the served test PKI, whose certificates name OCSP/CRL addresses: B-LT and B-LTA documents carry
 the revocation data and pass; a B-T one does not, which EN 319 102-1 calls INDETERMINATE (our own report
@@ -17,11 +17,9 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from xsdata.formats.dataclass.parsers import XmlParser
 
-from signing.etsi import VR, etsi_report, main_indications
-from signing.pades import sign_pdf
-from signing.revocation import RevocationCache
+from signing.signers import sign_pdf
 from signing.timestamps import http_timestamper
-from signing.verify import verify_pdf
+from signing.validation import VR, RevocationCache, etsi_report, main_indications, verify_pdf
 from testkit.pki import ServedPki
 
 from .conftest import MARKER, _make_pdf

@@ -24,10 +24,10 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
 
-from signing.devpki import DevPki
+from signing.dev import DevPki
 from signing.errors import PdfInvalid
 from signing.keys import SigningKey
-from signing.verify import verify_pdf
+from signing.validation import verify_pdf
 
 from .conftest import assert_pdfsig_valid
 

@@ -5,7 +5,7 @@ Two different claims are proven here, on the same documents signed before the re
 * With ``allow_fetching=True`` the verifier asks the responders named in the certificate *now*:
   the certificate revoked since is reported "revoked", named in the problems, and the report is
   not valid (B-T and B-LT alike).
-* Offline, as the API and CLI verify (no fetching, see ``signing.verify``), a B-LT document is
+* Offline, as the API and CLI verify (no fetching, see ``signing.validation.verify``), a B-LT document is
   judged on the OCSP/CRL evidence embedded in its DSS when it was signed. That evidence says
   "good", and it is right: the certificate was not revoked when the time-stamped signature was
   made, which is what PAdES long-term validation asserts. A B-T document carries no evidence:
@@ -22,11 +22,9 @@ import pytest
 
 from signing.errors import SignerCertRevoked
 from signing.keys import SigningKey
-from signing.pades import sign_pdf
-from signing.report import SignatureReport, VerificationReport
-from signing.revocation import RevocationCache
+from signing.signers import sign_pdf
 from signing.timestamps import http_timestamper
-from signing.verify import verify_pdf
+from signing.validation import RevocationCache, SignatureReport, VerificationReport, verify_pdf
 from testkit.pki import PkiServer
 
 from .conftest import _make_pdf

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from dossiers.result_render import render_result_pdf
 from dossiers.results import issue_result_once
 from dossiers.services import Services
-from signing.dev_pki_http import DevPkiHttp
-from signing.ltv import last_timestamp_expiry
-from signing.verify import verify_pdf
+from signing.dev import DevPkiHttp
+from signing.signers import last_timestamp_expiry
+from signing.validation import verify_pdf
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
 from storage.catalogue.models import EResult, StepState
 from storage.objectstore import Bucket

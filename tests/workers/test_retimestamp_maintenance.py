@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 from dossiers.result_render import render_result_pdf
 from dossiers.results import earlier_versions, issue_result_once
 from dossiers.services import Services
-from signing.ltv import last_timestamp_expiry
-from signing.tsa_server import DevTsaResponder
-from signing.verify import verify_pdf
+from signing.dev import DevTsaResponder
+from signing.signers import last_timestamp_expiry
+from signing.validation import verify_pdf
 from sohoa.settings import Settings, SigningSettings, WorkerSettings
 from storage.catalogue.models import EResult, EResultVersion, JobStep, StepState
 from storage.catalogue.warehouse_models import AuditEntry, ObjectRecord

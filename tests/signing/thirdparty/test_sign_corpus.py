@@ -25,10 +25,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from signing.appearance import copy_stamp, in_blank_space
-from signing.pades import sign_pdf
+from signing.signers import copy_stamp, in_blank_space, sign_pdf
 from signing.timestamps import http_timestamper
-from signing.verify import verify_pdf
+from signing.validation import verify_pdf
 from sohoa.errors import SohoaError
 from testkit.pki import ServedPki
 from testkit.servers import free_port

@@ -1,6 +1,6 @@
 """Serve the development PKIs loaded by this process over HTTP, on a free loopback port (tests, bench).
 
-``ensure_dev_pki`` registers each PKI's responder in ``signing.revocation.PROCESS_RESPONDERS``,
+``ensure_dev_pki`` registers each PKI's responder in ``signing.validation.revocation.PROCESS_RESPONDERS``,
 which answers in-process; tools in other processes (poppler's ``pdfsig`` asks the OCSP responder a
 certificate names, and trusts nothing it cannot ask) need the same answers over HTTP. Test PKIs
 are made with base URLs under this server (one path per PKI, so their URLs never collide).
@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from signing.revinfo import CRL_TYPE, OCSP_RESPONSE_TYPE
-from signing.revocation import PROCESS_RESPONDERS
+from signing.dev.revinfo import CRL_TYPE, OCSP_RESPONSE_TYPE
+from signing.validation.revocation import PROCESS_RESPONDERS
 
 
 class DevPkiHttp:

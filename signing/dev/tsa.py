@@ -1,4 +1,4 @@
-"""RFC 3161 time-stamping: an in-process development TSA and an HTTP client.
+"""RFC 3161 time-stamping by an in-process development TSA (development and tests only).
 
 The development TSA signs TSTInfo with the dev PKI's TSA key (RSA or ECDSA) through pyHanko's
 CMS signer, so the token carries ESS signing-certificate-v2 and the TSA chain like a real one.
@@ -12,13 +12,13 @@ from datetime import datetime
 from functools import cache
 
 from asn1crypto import cms, core, tsp
-from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
+from pyhanko.sign.timestamps import TimeStamper, TimestampRequestError
 
-from signing.devpki import DevPki
-from signing.keys import SigningKey, load_pkcs12_signer
-from signing.tsa_fast import DEV_TSA_POLICY, FastTsa
+from signing.dev.pki import DevPki
+from signing.keys.keys import SigningKey, load_pkcs12_signer
+from signing.timestamps.tsa_fast import DEV_TSA_POLICY, FastTsa
 
-__all__ = ["DEV_TSA_POLICY", "DevTimeStamper", "TimestampRequestRejected", "dev_timestamper", "http_timestamper"]
+__all__ = ["DEV_TSA_POLICY", "DevTimeStamper", "TimestampRequestRejected", "dev_timestamper"]
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,3 @@ def rejection_der(fail_info: str, text: str) -> bytes:
 def dev_timestamper(pki: DevPki) -> DevTimeStamper:
     """In-process RFC 3161 timestamper backed by the development TSA key."""
     return DevTimeStamper(load_pkcs12_signer(pki.tsa_p12, pki.passphrase()))
-
-
-def http_timestamper(url: str, *, timeout_s: float = 10) -> TimeStamper:
-    """RFC 3161 client posting ``application/timestamp-query`` to ``url``."""
-    return HTTPTimeStamper(url, timeout=timeout_s)

@@ -1,6 +1,6 @@
 """ETSI TS 119 102-2 signature validation reports (XML), from pyHanko's AdES validation.
 
-The Vietnamese report (``signing.verify``) is what officers and citizens read. This one is for other
+The Vietnamese report (``signing.validation.verify``) is what officers and citizens read. This one is for other
 validators and auditors: pyHanko's implementation of the ETSI EN 319 102-1 validation processes,
 serialised as TS 119 102-2 XML (``vr:ValidationReport``, one ``vr:SignatureValidationReport`` per
 signature, the certificates and revocation data used as validation objects).
@@ -8,7 +8,7 @@ signature, the certificates and revocation data used as validation objects).
 Choices, and why:
 
 * Same trust roots as the Vietnamese report, same offline stance: nothing is fetched (addresses in an
-  uploaded PDF come from whoever made it, see ``signing.verify``). Revocation data comes from the
+  uploaded PDF come from whoever made it, see ``signing.validation.verify``). Revocation data comes from the
   document only (its DSS, or revocation data archived in the signature).
 * Revocation is required only when the certificate names where to check it (pyHanko's "hard-fail"):
   such a certificate without embedded OCSP/CRL data gives INDETERMINATE where the Vietnamese report
@@ -22,7 +22,7 @@ Choices, and why:
   proof of existence for the DSS contents), which says nothing about the signature.
 * The AdES indication judges the signature, not the PDF around it: a change made after signing in a
   later revision lowers the Vietnamese verdict (``modified_after_signing``) but is not an AdES failure.
-* Hybrid-reference files are refused here too (PdfHybridXrefUnverifiable), like in ``signing.verify``.
+* Hybrid-reference files are refused here too (PdfHybridXrefUnverifiable), like in ``signing.validation.verify``.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from pyhanko_certvalidator.revinfo.archival import CRLContainer, OCSPContainer
 
 from signing.errors import PdfInvalid, PdfNotSigned
-from signing.verify import (
+from signing.validation.verify import (
     dss_revinfo,
     load_trust_roots,
     open_pdf,

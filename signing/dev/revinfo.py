@@ -1,7 +1,7 @@
 """Building revocation data: certificate pointers, signed CRLs (RFC 5280) and OCSP responses (RFC 6960).
 
-Shared by the development responder (``signing.dev_revocation``, served at ``/dev/pki``) and the
-served test PKI (``testkit.pki``), so that both answer the way ``signing.revocation`` and
+Shared by the development responder (``signing.dev.revocation``, served at ``/dev/pki``) and the
+served test PKI (``testkit.pki``), so that both answer the way ``signing.validation.revocation`` and
 pyHanko expect: issuer-signed, nonce echoed, thisUpdate/nextUpdate set.
 """
 

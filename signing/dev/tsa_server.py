@@ -10,8 +10,8 @@ import logging
 
 from asn1crypto import tsp
 
-from signing.devpki import DevPki
-from signing.timestamps import DevTimeStamper, TimestampRequestRejected, dev_timestamper, rejection_der
+from signing.dev.pki import DevPki
+from signing.dev.tsa import DevTimeStamper, TimestampRequestRejected, dev_timestamper, rejection_der
 
 log = logging.getLogger(__name__)
 

@@ -25,16 +25,16 @@ from pathlib import Path
 from typing import Any
 
 from signing.errors import PdfInvalid, PdfTooComplex, VerifyBusy
-from signing.etsi import etsi_report
-from signing.report import VerificationReport
-from signing.verify import verify_pdf
+from signing.validation.etsi import etsi_report
+from signing.validation.report import VerificationReport
+from signing.validation.verify import verify_pdf
 from sohoa.errors import SohoaError, error
 from sohoa.logging_setup import setup_logging
 
 log = logging.getLogger(__name__)
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["signing.verify"])
+_CONTEXT.set_forkserver_preload(["signing.validation.verify"])
 
 
 def _address_space() -> int:
@@ -47,7 +47,7 @@ def _serve(conn: Connection, memory_bytes: int, json_logs: bool) -> None:
     ("refused", (code, detail, vi, en)) for another coded refusal, or ("fault", why).
 
     A request is (kind, pdf, roots): kind "report" is :func:`verify_pdf`, "etsi" the ETSI
-    TS 119 102-2 XML validation report (:func:`signing.etsi.etsi_report`).
+    TS 119 102-2 XML validation report (:func:`signing.validation.etsi.etsi_report`).
     """
     setup_logging(json_lines=json_logs)
     limit = _address_space() + memory_bytes

@@ -1,6 +1,6 @@
 """PKCS#11 keys (production HSMs; SoftHSM2 in tests): the private key never leaves the token.
 
-:func:`open_hsm_key` returns a :class:`~signing.keys.SigningKey` whose signer is pyHanko's
+:func:`open_hsm_key` returns a :class:`~signing.keys.keys.SigningKey` whose signer is pyHanko's
 ``PKCS11Signer`` (staged path: appearances, remote completion) extended with a raw signer for
 the batch engine. Failures to reach the module, token or key, or a wrong PIN, raise
 HSM_UNAVAILABLE (retryable when the device itself failed); a certificate that does not belong
@@ -26,10 +26,10 @@ from pkcs11.util.ec import encode_ec_public_key, encode_ecdsa_signature
 from pkcs11.util.rsa import encode_rsa_public_key
 from pyhanko.sign.pkcs11 import PKCS11Signer
 
-from signing.cmsbuild import RawSigner
+from signing.cms.cmsbuild import RawSigner
 from signing.errors import HsmUnavailable, HsmUnavailableRetryable, KeyCertMismatch
-from signing.keys import ECDSA, RSA_PKCS1V15, RSA_PSS, SigningKey
-from signing.rawsign import signature_algorithm
+from signing.keys.keys import ECDSA, RSA_PKCS1V15, RSA_PSS, SigningKey
+from signing.keys.rawsign import signature_algorithm
 
 if TYPE_CHECKING:
     from pkcs11._pkcs11 import lib as Pkcs11Lib  # what pkcs11.lib() returns

@@ -3,14 +3,14 @@
 Every signature is an incremental update: earlier revisions and signatures are never rewritten.
 Two engines share this entry point:
 
-* the fast path (:mod:`signing.fastpades`) for invisible signatures with a loaded key: the
+* the fast path (:mod:`signing.signers.fastpades`) for invisible signatures with a loaded key: the
   batch engine, no pyHanko object model per document;
 * pyHanko's staged flow (session → pre-sign checks → to-be-signed document → digest → CMS
   signature → embedding) for visible appearances (copy stamp, seal) and for keys without a raw
   signer, so an HSM or remote signer can complete a prepared digest later.
 
 B-LT/B-LTA revisions (DSS with chain and OCSP/CRL, document time-stamp) are appended by
-:func:`signing.fastpades.add_ltv` for both engines. Before signing, the signer certificate must
+:func:`signing.signers.fastpades.add_ltv` for both engines. Before signing, the signer certificate must
 be inside its validity period and, when it names an OCSP/CRL responder, not revoked.
 """
 
@@ -36,8 +36,6 @@ from pyhanko.sign.timestamps import TimeStamper, TimestampRequestError
 from pyhanko.sign.validation import read_certification_data
 from pyhanko_certvalidator import ValidationContext
 
-from signing.appearance import Appearance
-from signing.batch_signer import make_signer
 from signing.errors import (
     PdfCertified,
     PdfEncrypted,
@@ -47,11 +45,14 @@ from signing.errors import (
     TimestamperRequired,
     TimestampUnavailable,
 )
-from signing.fastpades import FastPadesSigner, add_ltv
-from signing.keys import LoadedKeySigner, SigningKey
+from signing.keys.keys import LoadedKeySigner, SigningKey
 from signing.pdfcompat import keep_need_appearances
-from signing.pdfupdate import prepare_input
-from signing.revocation import (
+from signing.signers.appearance import Appearance
+from signing.signers.batch_signer import make_signer
+from signing.signers.fastpades import FastPadesSigner, add_ltv
+from signing.signers.pdfupdate import prepare_input
+from signing.timestamps.tsa_fast import TokenSource, token_signer, token_source
+from signing.validation.revocation import (
     LtvMaterial,
     RevocationCache,
     check_validity_period,
@@ -59,8 +60,7 @@ from signing.revocation import (
     has_revocation_pointers,
     order_chain,
 )
-from signing.tsa_fast import TokenSource, token_signer, token_source
-from signing.verify import regular_signatures, signature_timestamp_token
+from signing.validation.verify import regular_signatures, signature_timestamp_token
 
 log = logging.getLogger(__name__)
 keep_need_appearances()

@@ -24,10 +24,10 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from signing.errors import PdfInvalid, RetimestampBlocked, TimestampUnavailable
-from signing.fastpades import add_ltv
-from signing.revocation import LtvMaterial, RevocationCache, default_cache, order_chain
-from signing.tsa_fast import TokenSource, token_signer, token_source
-from signing.verify import signature_timestamp_token
+from signing.signers.fastpades import add_ltv
+from signing.timestamps.tsa_fast import TokenSource, token_signer, token_source
+from signing.validation.revocation import LtvMaterial, RevocationCache, default_cache, order_chain
+from signing.validation.verify import signature_timestamp_token
 from sohoa.errors import ErrorInfo
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Development only, like the PKI itself. Its certificates name ``<base>/ca.crl`` (leaves),
 ``<base>/root.crl`` (the issuing CA) and ``<base>/ocsp``; the service serves this responder
 there (``api.routes_public``, only while no production signing setting is given), and
-:class:`DevRevocationResponder` is also a ``signing.revocation`` local responder, so a process
+:class:`DevRevocationResponder` is also a ``signing.validation.revocation`` local responder, so a process
 without the service (``sohoa sign --level B-LTA``) gets the same answers in-process.
 
 Revoked serials live in ``revoked.json`` in the PKI folder, so a revocation outlives restarts and
@@ -23,10 +23,10 @@ from urllib.parse import unquote
 
 from cryptography.x509 import ocsp
 
-from signing.devpki import MANIFEST, DevPki, _Issued, _locked, load_issued, read_manifest
+from signing.dev.pki import MANIFEST, DevPki, _Issued, _locked, load_issued, read_manifest
+from signing.dev.revinfo import build_crl, build_ocsp, ocsp_refusal, parse_ocsp_request, request_names
 from signing.errors import DevPkiInvalid
-from signing.revinfo import build_crl, build_ocsp, ocsp_refusal, parse_ocsp_request, request_names
-from signing.revocation import PROCESS_RESPONDERS
+from signing.validation.revocation import PROCESS_RESPONDERS
 from sohoa.files import write_atomic
 
 REVOKED_FILE = "revoked.json"
@@ -133,7 +133,7 @@ class DevRevocationResponder:
         return self.ocsp(der) if der is not None else ocsp_refusal(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
 
     def __call__(self, url: str, body: bytes | None) -> bytes | None:
-        """``signing.revocation`` local responder: the answer for ``url`` under one of our base URLs (the
+        """``signing.validation.revocation`` local responder: the answer for ``url`` under one of our base URLs (the
         current one, or one that certificates of an earlier generation name), None if not ours."""
         base = next((b for b in self.base_urls if url.startswith(b + "/")), None)
         if base is None:

@@ -17,7 +17,7 @@ from asn1crypto import algos
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.general import as_signing_certificate_v2
 
-from signing.der import attribute, integer, octets, oid, seq, set_of, tlv
+from signing.cms.der import attribute, integer, octets, oid, seq, set_of, tlv
 
 ID_DATA = "1.2.840.113549.1.7.1"
 ID_SIGNED_DATA = "1.2.840.113549.1.7.2"

@@ -17,13 +17,13 @@ from urllib.parse import urlsplit
 
 from asn1crypto import algos, cms, tsp
 from asn1crypto import x509 as asn1_x509
-from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 
-from signing.cmsbuild import ID_CT_TSTINFO, CmsTemplate
-from signing.der import generalized_time, integer, octets, oid, seq, tlv
+from signing.cms.cmsbuild import ID_CT_TSTINFO, CmsTemplate
+from signing.cms.der import generalized_time, integer, octets, oid, seq, tlv
 from signing.errors import TimestampUnavailable
-from signing.keys import SigningKey
-from signing.rawsign import raw_signer
+from signing.keys.keys import SigningKey
+from signing.keys.rawsign import raw_signer
 
 # A UUID-derived OID (ITU-T X.667, arc 2.25): no registration needed, obviously not a real policy.
 DEV_TSA_POLICY = "2.25.262563168406443127455118460919389066870"
@@ -183,3 +183,8 @@ def token_signer(token: cms.ContentInfo) -> tuple[asn1_x509.Certificate, list[as
 def token_time(token: cms.ContentInfo) -> datetime:
     """The time a token certifies (TSTInfo genTime)."""
     return token["content"]["encap_content_info"]["content"].parsed["gen_time"].native
+
+
+def http_timestamper(url: str, *, timeout_s: float = 10) -> TimeStamper:
+    """RFC 3161 client posting ``application/timestamp-query`` to ``url``."""
+    return HTTPTimeStamper(url, timeout=timeout_s)

@@ -35,7 +35,7 @@ ECDSA = "ECDSA"
 class SigningKey:
     """A loaded private key with its certificate and chain, ready for pyHanko."""
 
-    signer: Signer  # a LoadedKeySigner (PKCS#12/PEM) or signing.hsm's HsmSigner
+    signer: Signer  # a LoadedKeySigner (PKCS#12/PEM) or signing.keys.hsm's HsmSigner
     cert: x509.Certificate
     subject_name: str
     algorithm: str

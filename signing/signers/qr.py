@@ -3,7 +3,7 @@
 The code carries the dossier code, procedure code, applicant ID, document name, issuing system
 and time (plus validity for e-results) as UTF-8 text, one ``label: value`` line each. It is
 drawn as vector modules into the page content before signing, in the blank band that
-:func:`signing.appearance.make_room` adds; the copy stamp moves to its right (:func:`beside_qr`).
+:func:`signing.signers.appearance.make_room` adds; the copy stamp moves to its right (:func:`beside_qr`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pikepdf
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 
-from signing.appearance import CM, Appearance
+from signing.signers.appearance import CM, Appearance
 from signing.vntime import iso_vn
 
 QR_SIZE_PT = 2.5 * CM

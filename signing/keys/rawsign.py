@@ -9,8 +9,8 @@ from asn1crypto import algos
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from signing.cmsbuild import DIGESTS, RawSigner
-from signing.keys import RSA_PKCS1V15, RSA_PSS, LoadedKeySigner, SigningKey
+from signing.cms.cmsbuild import DIGESTS, RawSigner
+from signing.keys.keys import RSA_PKCS1V15, RSA_PSS, LoadedKeySigner, SigningKey
 
 _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "sha256": hashes.SHA256,

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from signing.errors import SigningFailed
-from signing.fastpades import FastPadesSigner
-from signing.keys import SigningKey, load_pkcs12_signer
-from signing.rawsign import raw_signer
-from signing.revocation import RevocationCache, default_cache, has_revocation_pointers
-from signing.tsa_fast import HttpTokenSource, TokenSource
+from signing.keys.keys import SigningKey, load_pkcs12_signer
+from signing.keys.rawsign import raw_signer
+from signing.signers.fastpades import FastPadesSigner
+from signing.timestamps.tsa_fast import HttpTokenSource, TokenSource
+from signing.validation.revocation import RevocationCache, default_cache, has_revocation_pointers
 from sohoa.errors import SohoaError
 from sohoa.files import write_atomic
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from signing.fonts import find_font
+from signing.signers.fonts import find_font
 
 SEAL_RED = (206, 17, 38, 255)
 # 4 cm at 300 dpi.

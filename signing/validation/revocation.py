@@ -18,7 +18,7 @@ REVOCATION_UNAVAILABLE (retryable), exactly as for a responder that cannot be re
 Responders can also be asked in-process (:class:`LocalResponders`, by URL prefix): the development
 PKI's certificates name the service's ``/dev/pki`` URLs, and a process without the service (the
 CLI) must still get the answers. Only development wiring installs them (``dossiers.services`` for
-its own cache, ``signing.devpki`` in :data:`PROCESS_RESPONDERS`, which :func:`default_cache` asks).
+its own cache, ``signing.dev.pki`` in :data:`PROCESS_RESPONDERS`, which :func:`default_cache` asks).
 
 ``material(..., not_before=t)`` refetches what was cached before ``t`` (a signature's time-stamp),
 so that a DSS holds answers given after the time the signature is known to exist.
@@ -479,7 +479,7 @@ def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-# Development PKIs this process loaded (``signing.devpki.ensure_dev_pki``); empty in production.
+# Development PKIs this process loaded (``signing.dev.pki.ensure_dev_pki``); empty in production.
 PROCESS_RESPONDERS = LocalResponders()
 _default: RevocationCache | None = None
 _default_lock = threading.Lock()

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from signing.active_content import Finding
 from signing.errors import PdfHybridXrefUnverifiable
+from signing.validation.active_content import Finding
 from signing.vntime import iso_vn
 
 Lang = Literal["vi", "en"]
@@ -279,7 +279,7 @@ class VerificationReport:
         return sorted(document | {w for s in self.signatures for w in s.warnings})
 
     def active_content_line(self, lang: Lang = "vi") -> str | None:
-        """The warning about active content (:mod:`signing.active_content`), if the file holds any."""
+        """The warning about active content (:mod:`signing.validation.active_content`), if the file holds any."""
         if not self.active_content:
             return None
         items = [f.describe_vi() if lang == "vi" else f"{f.kind} ({f.where})" for f in self.active_content[:8]]

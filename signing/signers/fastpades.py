@@ -3,12 +3,12 @@
 Per document: parse once with qpdf, append one incremental update (signature dictionary with a
 fixed-size /Contents, field + widget, new page /Annots and AcroForm versions, xref, trailer),
 hash the byte ranges with hashlib and fill in a CMS assembled from cached parts
-(:mod:`signing.cmsbuild`). B-T adds an RFC 3161 signature time-stamp, B-LT a DSS revision with
+(:mod:`signing.cms.cmsbuild`). B-T adds an RFC 3161 signature time-stamp, B-LT a DSS revision with
 the signer's chain and the chain of the TSA that signed *that* time-stamp, with OCSP/CRL answers
 fetched after the time-stamp (so the DSS never holds status older than the signature it backs),
 B-LTA a document time-stamp revision after it. :meth:`FastPadesSigner.sign_many` signs a batch
 first and fetches status once for all of it, after the last time-stamp.
-Visible appearances (copy stamp, seal) go through pyHanko's staged path in :mod:`signing.pades`.
+Visible appearances (copy stamp, seal) go through pyHanko's staged path in :mod:`signing.signers.pades`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,20 @@ from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps import TimestampRequestError
 
-from signing.cmsbuild import CmsTemplate, RawSigner, timestamp_attribute
+from signing.cms.cmsbuild import CmsTemplate, RawSigner, timestamp_attribute
 from signing.errors import SigningFailed, SigningLevelUnsupported, TimestamperRequired
-from signing.pdfupdate import ParsedPdf, Revision, array_bytes, dict_bytes, open_for_update, pdf_text, ref, unparse
-from signing.revocation import (
+from signing.signers.pdfupdate import (
+    ParsedPdf,
+    Revision,
+    array_bytes,
+    dict_bytes,
+    open_for_update,
+    pdf_text,
+    ref,
+    unparse,
+)
+from signing.timestamps.tsa_fast import TokenSource, token_signer
+from signing.validation.revocation import (
     LtvMaterial,
     RevocationCache,
     check_validity_period,
@@ -35,7 +45,6 @@ from signing.revocation import (
     has_revocation_pointers,
     order_chain,
 )
-from signing.tsa_fast import TokenSource, token_signer
 from signing.vntime import to_vn
 from sohoa.errors import SohoaError
 

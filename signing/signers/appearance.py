@@ -1,6 +1,6 @@
 """Visible signature appearances (NĐ 30/2020 Phụ lục I, TT 01/2023 Điều 8).
 
-Text is set in an embedded TrueType font with Vietnamese glyphs (see ``signing.fonts``), black,
+Text is set in an embedded TrueType font with Vietnamese glyphs (see ``signing.signers.fonts``), black,
 10 pt; times are shown in Vietnam time, ISO 8601 with ``+07:00``.
 """
 
@@ -25,8 +25,8 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.stamp import TextStampStyle
 
 from signing.errors import PdfAlreadySigned
-from signing.fonts import VietnameseFontFactory, find_font
-from signing.pdfupdate import open_for_update
+from signing.signers.fonts import VietnameseFontFactory, find_font
+from signing.signers.pdfupdate import open_for_update
 from signing.vntime import iso_vn
 
 Anchor = Literal["top-left", "top-right", "bottom-left", "bottom-right"]

@@ -60,17 +60,18 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from signing import active_content, pdfcompat
+from signing import pdfcompat
 from signing.errors import PdfHybridXrefUnverifiable, PdfInvalid, TrustRootInvalid
-from signing.report import Lang, SignatureReport, VerificationReport
-from signing.revocation import has_revocation_pointers
+from signing.validation import active_content
+from signing.validation.report import Lang, SignatureReport, VerificationReport
+from signing.validation.revocation import has_revocation_pointers
 from sohoa.errors import SohoaError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 # Where our own packages live (a source tree or site-packages alike).
 _OWN_CODE = tuple(
-    f"{Path(__file__).resolve().parents[1] / package}{os.sep}"
+    f"{Path(__file__).resolve().parents[2] / package}{os.sep}"
     for package in ("api", "digitizer", "signing", "sohoa", "storage", "workers")
 )
 
