@@ -1,5 +1,7 @@
 """Verifying signed PDFs and reporting on them: the verifier, its Vietnamese/English and ETSI reports,
 the sandbox that runs it on untrusted uploads, the cheap pre-checks, and revocation retrieval.
+
+The face leaves out the function ``declared_cost``: it would hide the module of that name.
 """
 
 from __future__ import annotations
@@ -8,7 +10,6 @@ from signing.validation.active_content import scan
 from signing.validation.declared_cost import (
     MAX_HEX_DIGITS_TOTAL,
     MAX_SIGNATURE_HEX_DIGITS,
-    declared_cost,
     refuse_if_too_costly,
 )
 from signing.validation.etsi import VR, etsi_report, main_indications
@@ -40,7 +41,6 @@ __all__ = [
     "VerificationReport",
     "VerifySandbox",
     "check_validity_period",
-    "declared_cost",
     "default_cache",
     "etsi_report",
     "has_revocation_pointers",

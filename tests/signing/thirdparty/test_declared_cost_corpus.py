@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from signing.validation import declared_cost
+from signing.validation.declared_cost import declared_cost
 from testkit.thirdparty_corpus import CorpusFile
 
 
