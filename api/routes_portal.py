@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -170,6 +170,51 @@ def _take(window: Window, key: str) -> tuple[float, Slots]:
     return (wait, []) if slot is None else (0.0, [(window, key, slot)])
 
 
+@dataclass(frozen=True)
+class _Refusal:
+    why: str
+    wait: float = 0.0
+    unproven: bool = False  # a proof of work is missing, too easy or spent (else: a wait)
+
+
+def _admit(
+    state: Any, client: str, code: str, device: str | None, pow_challenge: str, pow_nonce: str
+) -> tuple[Slots, Attempt | None] | _Refusal:
+    """Count a lookup before anything is checked, in one trip to the limiters (blocking: Redis).
+
+    A trusted device counts against its own window. Any other browser must bring the proof of
+    work a result under attack asks for, then counts against its client's window (all results)
+    and the lookup guard (this result: backoff).
+    """
+    if device:
+        wait, slots = _take(state.limits.lookup_device, device)
+        return _Refusal("trusted device rate-limited", wait) if wait else (slots, None)
+    guard: LookupGuard = state.lookup_guard
+    bits = guard.required_bits(code)
+    proof = None
+    if bits:
+        proof = proof_of_work.check(state.portal_secret, pow_challenge, pow_nonce, code, client)
+        if proof is None or proof.bits < bits - 1:  # one bit of slack: the bar may rise while a browser solves
+            return _Refusal("missing" if proof is None else "too easy", unproven=True)
+    wait, slots = _take(state.limits.lookup_ip, client)
+    if wait:
+        return _Refusal("client rate-limited", wait)
+    attempt = guard.attempt(client, code, under_attack=bits > 0, expect=proof.failures if proof else None)
+    if not attempt.allowed:
+        _forgive(slots)
+        if attempt.stale:
+            return _Refusal("spent", unproven=True)
+        return _Refusal("client backing off at this result", attempt.wait)
+    return slots, attempt
+
+
+def _passed(guard: LookupGuard, slots: Slots, client: str, code: str, guarded: bool) -> None:
+    """A lookup passed: its window counts taken back, and (not for a trusted device) the guard told."""
+    _forgive(slots)
+    if guarded:
+        guard.passed(client, code)
+
+
 def _audit_failure(request: Request, code: str, client: str) -> None:
     audit.record(
         request.app.state.services.catalogue,
@@ -237,37 +282,19 @@ async def lookup(
     guard: LookupGuard = state.lookup_guard
     devices = request.cookies.get(DEVICE_COOKIE)
     device = trusted_device(state.portal_secret, devices, code)
-    attempt: Attempt | None = None
-    if device:
-        wait, slots = await run_in_threadpool(_take, state.limits.lookup_device, device)
-        if wait:
-            return _refuse_limited(request, code, client, wait, "trusted device rate-limited")
-    else:
-        bits = await run_in_threadpool(guard.required_bits, code)
-        proof = None
-        if bits:
-            proof = proof_of_work.check(state.portal_secret, pow_challenge, pow_nonce, code, client)
-            if proof is None or proof.bits < bits - 1:  # one bit of slack: the bar may rise while a browser solves
-                return _refuse_unproven(request, code, client, "missing" if proof is None else "too easy")
-        wait, slots = await run_in_threadpool(_take, state.limits.lookup_ip, client)
-        if wait:
-            return _refuse_limited(request, code, client, wait, "client rate-limited")
-        expect = proof.failures if proof else None
-        attempt = await run_in_threadpool(guard.attempt, client, code, under_attack=bits > 0, expect=expect)
-        if not attempt.allowed:
-            await run_in_threadpool(_forgive, slots)
-            if attempt.stale:
-                return _refuse_unproven(request, code, client, "spent")
-            return _refuse_limited(request, code, client, attempt.wait, "client backing off at this result")
+    admitted = await run_in_threadpool(_admit, state, client, code, device, pow_challenge, pow_nonce)
+    if isinstance(admitted, _Refusal):
+        if admitted.unproven:
+            return _refuse_unproven(request, code, client, admitted.why)
+        return _refuse_limited(request, code, client, admitted.wait, admitted.why)
+    slots, attempt = admitted
     facts = await run_in_threadpool(_facts, request, code)
     if not passes(facts.applicant if facts else None, so_dinh_danh, ngay_sinh):
         await run_in_threadpool(_failed, request, code, client, attempt)
         state.api_metrics.lookups.labels("failed").inc()
         log.warning("citizen lookup failed: result=%s client=%s", code, client)
         return page(request, "lookup.html", 403, code=code, error=FAILED)
-    await run_in_threadpool(_forgive, slots)
-    if not device:
-        await run_in_threadpool(guard.passed, client, code)
+    await run_in_threadpool(_passed, guard, slots, client, code, attempt is not None)
     state.api_metrics.lookups.labels("ok").inc()
     log.info("citizen lookup passed: result=%s trusted_device=%s", code, device is not None)
     settings = state.services.settings.api

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typing import Any
 from fastapi import Request
 
 from api.citizen import client_of
+from api.errors import retry_seconds
 from api.verify_admission import budget_refusal, checked
 from signing.errors import PdfInvalid, PdfTooComplex, PdfTooCostly
 from signing.validation import VerificationReport, VerifySandbox, message, verify_pdf
@@ -174,5 +174,5 @@ def verify_refusal(request: Request) -> tuple[float, str] | None:
     """
     wait = verify_quota_wait(request)
     if wait > 0:
-        return wait, VERIFY_LIMITED.format(seconds=max(1, math.ceil(wait)))
+        return wait, VERIFY_LIMITED.format(seconds=retry_seconds(wait))
     return budget_refusal(request)

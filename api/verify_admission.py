@@ -24,7 +24,6 @@ verification thread) while nine of ten citizens were told "busy". Three things r
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections import OrderedDict, deque
@@ -36,6 +35,8 @@ import anyio
 from fastapi import Request
 
 from api.citizen import client_of
+from api.errors import retry_seconds
+from api.ratelimit import MAX_KEYS, table_key
 from signing.errors import VerifyBusy
 from signing.validation import refuse_if_too_costly
 
@@ -45,8 +46,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_KEYS = 100_000
-OVERFLOW = "\x00overflow"  # the shared entry of new clients while the table is full of debts (never a client's tag)
 OVER_BUDGET = (
     "Các tệp bạn gửi kiểm tra gần đây đã dùng hết thời gian xử lý dành cho mỗi người dùng. "
     "Vui lòng thử lại sau {seconds} giây."
@@ -75,7 +74,8 @@ class MemoryBudget:
     dropped from the front (the table keeps them in the order they were last charged), and one
     that still holds a debt is never dropped, or a client sending from enough addresses (an IPv6
     /48 holds 65,536 clients) could wipe a flooder's debt. While the table is full of debts, new
-    clients are charged together under ``OVERFLOW``: degraded for them, bounded in memory.
+    clients are charged together under ``api.ratelimit.OVERFLOW`` (``table_key``, the limiters'
+    own rule): degraded for them, bounded in memory.
     """
 
     def __init__(
@@ -94,30 +94,19 @@ class MemoryBudget:
         balance, at = state
         return min(self.burst, balance + (now - at) * self.rate)
 
-    def _key(self, key: str, now: float) -> str:
-        """``key`` when it has an entry or there is room for one, else ``OVERFLOW``."""
-        if key in self._state:
-            return key
-        while len(self._state) >= self.max_keys:
-            front = next(iter(self._state))
-            if front == OVERFLOW and len(self._state) > 1:  # not a client's: its place does not matter
-                self._state.move_to_end(front)
-                front = next(iter(self._state))
-            if self._refilled(self._state[front], now) < self.burst:
-                return OVERFLOW
-            del self._state[front]
-        return key
+    def _live(self, state: tuple[float, float]) -> bool:
+        return self._refilled(state, self.clock()) < self.burst  # a debt: never dropped
 
     def balance(self, key: str) -> float:
         now = self.clock()
         with self._lock:
-            state = self._state.get(self._key(key, now))
+            state = self._state.get(table_key(self._state, key, self._live, self.max_keys))
             return self.burst if state is None else self._refilled(state, now)
 
     def charge(self, key: str, seconds: float) -> float:
         now = self.clock()
         with self._lock:
-            key = self._key(key, now)
+            key = table_key(self._state, key, self._live, self.max_keys)
             state = self._state.pop(key, None)
             balance = (self.burst if state is None else self._refilled(state, now)) - seconds
             self._state[key] = (balance, now)
@@ -256,7 +245,7 @@ class VerifyAdmission:
 
         Raises PdfTooCostly (nothing charged), VerifyBusy; charges the client the seconds ``work`` took.
         """
-        cost = await anyio.to_thread.run_sync(refuse_if_too_costly, pdf)
+        cost = await anyio.to_thread.run_sync(refuse_if_too_costly, pdf, limiter=threads)  # not the shared pool
         log.debug("declared cost of an uploaded PDF: %s", cost)
         await self.share.acquire(client, standing, self.wait_s)
         started = time.monotonic()
@@ -312,14 +301,11 @@ def budget_refusal(request: Request) -> tuple[float, str] | None:
         return None
     state.api_metrics.rate_limited.labels("verify_seconds").inc()
     log.warning("public verification refused for client %s: sandbox allowance spent; retry in %.0f s", client, wait)
-    return wait, OVER_BUDGET.format(seconds=max(1, math.ceil(wait)))
+    return wait, OVER_BUDGET.format(seconds=retry_seconds(wait))
 
 
 async def checked(request: Request, work: Callable[[bytes], T], pdf: bytes) -> T:
     """``work(pdf)`` admitted as this module describes; raises PdfTooCostly or VerifyBusy."""
     state = request.app.state
-    client = client_of(request)
-    standing = getattr(request.state, "verify_standing", None)
-    if standing is None:  # not seen by admission_refusal: ask the budget now
-        standing = (await anyio.to_thread.run_sync(state.verify_admission.wait, client))[1]
-    return await state.verify_admission.run(client, standing, work, pdf, state.verify_threads)
+    standing: bool = request.state.verify_standing  # set by budget_refusal, which every route asks first
+    return await state.verify_admission.run(client_of(request), standing, work, pdf, state.verify_threads)

@@ -40,17 +40,14 @@ class SourcePage:
     jpeg_gray: bool = False
 
 
+TIFF_MAGICS = (b"II*\x00", b"MM\x00*")  # classic TIFF, both byte orders (BigTIFF is not read)
+
+
 def sniff(head: bytes) -> str | None:
     """Container kind from the first bytes: "raster", "pdf" or None when unsupported."""
     if head.startswith(b"%PDF-"):
         return "pdf"
-    raster_magics = (
-        b"\xff\xd8\xff",
-        b"\x89PNG\r\n\x1a\n",
-        b"II*\x00",
-        b"MM\x00*",
-        b"BM",
-    )
+    raster_magics = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", *TIFF_MAGICS, b"BM")
     if head.startswith(raster_magics) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return "raster"
     return None

@@ -12,28 +12,28 @@ the budget, and a restart does not reset it. Days are Vietnam's (UTC+7, no dayli
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection
 
 from dossiers.batch_reader import CostBounds, ParsedBatch
 from dossiers.errors import StationDailyQuota
+from signing.vntime import VN_TZ, to_vn
 from sohoa.errors import SohoaError
 from sohoa.settings import IntakeSettings
 from storage.catalogue.db import DriverSQL
 
-VIETNAM = timezone(timedelta(hours=7))
 MIB = 1024 * 1024
 
 
 def vietnam_day(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(VIETNAM).date()
+    return to_vn(now or datetime.now(UTC)).date()
 
 
 def seconds_to_next_day(now: datetime | None = None) -> float:
     """Seconds until midnight in Vietnam, when every station's day starts again."""
-    local = (now or datetime.now(UTC)).astimezone(VIETNAM)
-    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), VIETNAM)
+    local = to_vn(now or datetime.now(UTC))
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), VN_TZ)
     return (midnight - local).total_seconds()
 
 

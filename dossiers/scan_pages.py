@@ -27,12 +27,11 @@ from typing import IO
 
 import pikepdf
 
-from digitizer.images import sniff
+from digitizer.images import TIFF_MAGICS, sniff
 
 log = logging.getLogger(__name__)
 
 _HEAD = 16
-_TIFF = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 MAX_FRAMES = 100_000
 TOO_MANY = 10**9  # more pages than any bound: the batch is refused for them
 IN_PROCESS_PDF_BYTES = 1024 * 1024
@@ -69,12 +68,15 @@ def _pdf_pages_by_qpdf(path: str) -> int:
 
 
 def _tiff_frames(data: IO[bytes]) -> int:
-    """Frames in a TIFF or BigTIFF: the length of its directory chain (``MAX_FRAMES`` at most, loops stop it)."""
-    head = data.read(16)
+    """Frames in a (classic) TIFF: the length of its directory chain (``MAX_FRAMES`` at most, loops stop it).
+
+    A BigTIFF is no TIFF to the digitizer (``digitizer.images.TIFF_MAGICS``): it fails there as
+    NOT_AN_IMAGE, so intake counts it as one page like any file the pipeline will not read.
+    """
+    head = data.read(8)
     order = "<" if head[:2] == b"II" else ">"
-    big = head[2:4] in (b"+\x00", b"\x00+")
-    count_fmt, entry, link_fmt = ("Q", 20, "Q") if big else ("H", 12, "I")
-    offset = struct.unpack(order + ("Q" if big else "I"), head[8:16] if big else head[4:8])[0]
+    count_fmt, entry, link_fmt = "H", 12, "I"
+    offset = struct.unpack(order + "I", head[4:8])[0]
     seen: set[int] = set()
     while offset and offset not in seen:
         if len(seen) >= MAX_FRAMES:
@@ -113,7 +115,7 @@ class PageCounter:
             self._keep(chunk)
 
     def _decide(self) -> None:
-        self._kind = "tiff" if self._head.startswith(_TIFF) else sniff(self._head) or "other"
+        self._kind = "tiff" if self._head.startswith(TIFF_MAGICS) else sniff(self._head) or "other"
         if self._kind in ("pdf", "tiff"):
             self._kept = io.BytesIO()
             for chunk in self._early:

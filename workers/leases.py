@@ -45,9 +45,14 @@ def take(s: Session, owner: str, duration: timedelta, *where: Any, **values: Any
     )
 
 
+def expired(now: datetime) -> ColumnElement[bool]:
+    """Rows whose holder stopped renewing before ``now``."""
+    return JobStep.lease_until < now
+
+
 def free(now: datetime) -> ColumnElement[bool]:
-    """Rows nobody holds: never leased, given back, or whose holder stopped renewing before ``now``."""
-    return or_(JobStep.lease_until.is_(None), JobStep.lease_until < now)
+    """Rows nobody holds: never leased, given back, or whose lease expired."""
+    return or_(JobStep.lease_until.is_(None), expired(now))
 
 
 def held(owner: str, step_id: int) -> ColumnElement[bool]:

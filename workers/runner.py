@@ -255,7 +255,7 @@ def _target_of(s: Session, step: JobStep, max_pages: int) -> tuple[str | None, i
 
 
 def _expired_lease(now: datetime) -> ColumnElement[bool]:
-    return and_(JobStep.state == StepState.RUNNING, JobStep.lease_until < now)
+    return and_(JobStep.state == StepState.RUNNING, leases.expired(now))
 
 
 def lost_lease(now: datetime, max_attempts: int) -> ColumnElement[bool]:

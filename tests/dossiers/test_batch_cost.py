@@ -44,6 +44,13 @@ def test_pages_are_counted_from_the_scan_itself(chunk: int) -> None:
     # What cannot be counted is one page: the digitize step refuses it before any OCR.
     for junk in (b"%PDF-1.7 not really a pdf", pdf[: len(pdf) // 3], b"II*\x00broken", b"x", b""):
         assert _count(junk, chunk) == 1
+    # A BigTIFF whose directory chain would claim frames by the thousand: the digitizer does not read
+    # BigTIFF (NOT_AN_IMAGE), so intake charges it one page, not a refusal for pages it will never OCR.
+    chain = b"".join(
+        (0).to_bytes(8, "little") + (16 * (n + 2) if n < 499 else 0).to_bytes(8, "little") for n in range(500)
+    )
+    bigtiff = b"II+\x00\x08\x00\x00\x00" + (16).to_bytes(8, "little") + chain  # 500 empty directories
+    assert _count(bigtiff, chunk) == 1
 
 
 def test_counting_is_bounded_too(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -27,7 +26,7 @@ import httpx
 import pytest
 
 from testkit.batches import make_zip
-from tests.e2e.service import running_service
+from tests.e2e.service import running_service, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -122,16 +121,6 @@ def steps_of(var: Path, code: str) -> list[tuple[int, str, str, int, str | None,
         ).fetchall()
 
 
-def wait_for(what: str, check, timeout: float = 300):  # type: ignore[no-untyped-def]
-    """Poll ``check`` until it returns something true; a safety net, not a timing assertion."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if got := check():
-            return got
-        time.sleep(0.2)
-    raise AssertionError(f"gave up waiting for {what}")
-
-
 def scrub(var: Path, pki: Path, extra: dict[str, str]) -> dict:
     env = os.environ | {"SOHOA_VAR_DIR": str(var), "SOHOA_SIGNING__PKI_DIR": str(pki)} | extra
     done = subprocess.run(
@@ -203,7 +192,7 @@ def test_a_full_disk_is_a_retryable_503_and_pending_work_finishes_once_space_is_
                 # Each step met the full disk more often than workers.max_attempts allows failures.
                 return len(retries) == 3 and all(len(times) > 2 for times in retries.values())
 
-            wait_for("each unpack step to meet the full disk three times", waited_past_their_attempts)
+            wait_for(waited_past_their_attempts, 300, "each unpack step to meet the full disk three times")
             status = station.get(f"/api/v1/dossiers/{CODE}").json()
             assert status["state"] == "processing"
             assert {c["state"] for c in status["components"]} == {"pending"}
@@ -212,9 +201,9 @@ def test_a_full_disk_is_a_retryable_503_and_pending_work_finishes_once_space_is_
             # Space is freed: the pending work resumes and finishes.
             ballast.unlink()
             done = wait_for(
-                "the dossier to finish",
                 lambda: (s := station.get(f"/api/v1/dossiers/{CODE}").json())["state"] != "processing" and s,
-                timeout=600,
+                600,
+                "the dossier to finish",
             )
             assert done["state"] == "done", done
             assert all(c["document"] for c in done["components"])
@@ -265,7 +254,7 @@ def test_a_full_catalogue_is_a_retryable_503_and_the_retry_is_recorded_once(
                     busy, _frames, _copied = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
                     return busy == 0
 
-                wait_for("a moment without readers to empty the WAL", wal_emptied)
+                wait_for(wal_emptied, 300, "a moment without readers to empty the WAL")
             fill(ballast)
             assert readyz(svc).json()["checks"]["disk_space"].startswith("low: catalogue ")
             assert gauges(svc, "sohoa_disk_low")["catalogue"] == 1.0
