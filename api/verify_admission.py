@@ -245,7 +245,7 @@ class VerifyAdmission:
 
         Raises PdfTooCostly (nothing charged), VerifyBusy; charges the client the seconds ``work`` took.
         """
-        cost = await anyio.to_thread.run_sync(refuse_if_too_costly, pdf, limiter=threads)  # not the shared pool
+        cost = await anyio.to_thread.run_sync(refuse_if_too_costly, pdf)
         log.debug("declared cost of an uploaded PDF: %s", cost)
         await self.share.acquire(client, standing, self.wait_s)
         started = time.monotonic()
