@@ -96,12 +96,15 @@ def lifecycle_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 def lifecycle_sweep(days: int | None, as_json: bool) -> None:
     """Delete raw scans older than their expiry (for the local store: S3 buckets expire them by rule)."""
+    from storage.catalogue.db import Catalogue
     from storage.objectstore import open_object_store
+    from storage.warehouse import Warehouse
     from storage.warehouse.lifecycle import sweep_expired
 
-    store = open_object_store(get_settings())
-    expiry = days or store.policy.raw_expiry_days
-    removed = sweep_expired(store, days=expiry)
+    settings = get_settings()
+    warehouse = Warehouse(Catalogue(settings.db_url), open_object_store(settings))
+    expiry = days or warehouse.store.policy.raw_expiry_days
+    removed = sweep_expired(warehouse, days=expiry)
     if as_json:
         click.echo(json.dumps({"expiry_days": expiry, "removed": removed}, ensure_ascii=False))
     else:

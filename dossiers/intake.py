@@ -104,13 +104,13 @@ def _store(services: Services, batch: ParsedBatch) -> tuple[StoredObject | None,
     if batch.archive is not None:
         kind = {"suffix": ".zip", "content_type": "application/zip"}
         if batch.archive_sha256:  # the upload, hashed as it arrived: moved into the store, not copied
-            archive = services.store.move_in(Bucket.RAW, batch.archive, sha256=batch.archive_sha256, **kind)
+            archive = services.warehouse.move_in(Bucket.RAW, batch.archive, sha256=batch.archive_sha256, **kind)
         else:
-            archive = services.store.put_file(Bucket.RAW, batch.archive, **kind)
+            archive = services.warehouse.put_file(Bucket.RAW, batch.archive, **kind)
         return archive, [[(f, content_key(f.sha256), False) for f in comp.files] for comp in batch.components]
     plan: ScanPlan = []
     for comp in batch.components:
-        stored = [services.store.put_file(Bucket.RAW, _file_of(f), content_type=RAW_TYPE) for f in comp.files]
+        stored = [services.warehouse.put_file(Bucket.RAW, _file_of(f), content_type=RAW_TYPE) for f in comp.files]
         plan.append([(f, obj.key, True) for f, obj in zip(comp.files, stored, strict=True)])
     return None, plan
 

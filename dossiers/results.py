@@ -157,7 +157,7 @@ def issue_result_once(
     if not isinstance(pdf, bytes):
         pdf = pdf()
         check_result_pdf(pdf)
-    source = services.store.put_bytes(Bucket.RAW, pdf, suffix=".pdf", content_type="application/pdf", sha256=digest)
+    source = services.warehouse.put_bytes(Bucket.RAW, pdf, suffix=".pdf", content_type="application/pdf", sha256=digest)
     spec = STEPS["sign_result"]
     for _ in range(5):
         try:

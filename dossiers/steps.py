@@ -78,7 +78,7 @@ def unpack(services: Services, step: JobStep) -> StepOutcome:
         archive_key, archive_sha = dossier.archive_key, dossier.archive_sha256
         files = [(f.member, f.object_key, f.sha256) for c in dossier.components for f in c.files if not f.stored]
         component_ids = [c.id for c in dossier.components]
-    todo = [f for f in files if not services.store.renew(Bucket.RAW, f[1])]  # a reused old scan's age restarts
+    todo = [f for f in files if not services.warehouse.renew(Bucket.RAW, f[1])]  # a reused old scan's age restarts
     if todo:
         if archive_key is None or archive_sha is None:
             raise NotFound(f"batch archive of component {step.component_id}")
@@ -88,7 +88,7 @@ def unpack(services: Services, step: JobStep) -> StepOutcome:
             wanted = [(member or "", Path(tmp) / f"{idx:04d}", sha) for idx, (member, _key, sha) in enumerate(todo)]
             extract_members(archive, wanted)  # each checked against the receipt's hash
             for _member, path, sha in wanted:
-                services.store.move_in(Bucket.RAW, path, sha256=sha, content_type=RAW_TYPE)
+                services.warehouse.move_in(Bucket.RAW, path, sha256=sha, content_type=RAW_TYPE)
 
     def finalize(session: Session, _step_row: JobStep) -> None:
         session.execute(update(ScanFile).where(ScanFile.component_id.in_(component_ids)).values(stored=True))
@@ -111,7 +111,7 @@ def digitize(services: Services, step: JobStep) -> StepOutcome:
             services.store.get_to_file(Bucket.RAW, key, path, sha256=sha)
             paths.append(path)
         result = digitize_files(paths, services.digitize_options(declared))
-    pdf = services.store.put_bytes(Bucket.WORK, result.pdf, suffix=".pdf", content_type="application/pdf")
+    pdf = services.warehouse.put_bytes(Bucket.WORK, result.pdf, suffix=".pdf", content_type="application/pdf")
     summary = result.to_dict()
     output = {
         "pdf_key": pdf.key,
@@ -170,7 +170,7 @@ def _sign_into_work(
         location=location,
         revocation=services.revocation,
     )
-    obj = services.store.put_bytes(Bucket.WORK, signed, suffix=".pdf", content_type="application/pdf")
+    obj = services.warehouse.put_bytes(Bucket.WORK, signed, suffix=".pdf", content_type="application/pdf")
     output = {
         "signed_key": obj.key,
         "sha256": obj.sha256,
@@ -213,7 +213,7 @@ def store(services: Services, step: JobStep) -> StepOutcome:
         digitized = _previous_output(s, step, "digitize")
         signed = _previous_output(s, step, "sign")
     data = services.store.get_bytes(Bucket.WORK, signed["signed_key"], sha256=signed["sha256"])
-    obj = services.store.put_bytes(Bucket.DOCUMENTS, data, suffix=".pdf", content_type="application/pdf")
+    obj = services.warehouse.put_bytes(Bucket.DOCUMENTS, data, suffix=".pdf", content_type="application/pdf")
 
     def finalize(session: Session, step_row: JobStep) -> None:
         comp = session.get_one(Component, step_row.component_id)
@@ -281,7 +281,7 @@ def store_result(services: Services, step: JobStep) -> StepOutcome:
     with services.catalogue.session() as s:
         signed = _previous_output(s, step, "sign_result")
     data = services.store.get_bytes(Bucket.WORK, signed["signed_key"], sha256=signed["sha256"])
-    obj = services.store.put_bytes(Bucket.RESULTS, data, suffix=".pdf", content_type="application/pdf")
+    obj = services.warehouse.put_bytes(Bucket.RESULTS, data, suffix=".pdf", content_type="application/pdf")
 
     def finalize(session: Session, step_row: JobStep) -> None:
         result = session.get_one(EResult, step_row.eresult_id)

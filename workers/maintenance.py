@@ -87,7 +87,7 @@ def run_once(
     """
     done: dict[str, Any] = {}
     if services.settings.storage.backend == "local":
-        done["expired_raw"] = len(sweep_expired(services.store))
+        done["expired_raw"] = len(sweep_expired(services.warehouse))
     pending = services.warehouse.finalise_pending(older_than=pending_grace)
     done |= {"finalised": len(pending["finalised"]), "dropped": len(pending["dropped"])}
     if retimestamp:
@@ -257,7 +257,8 @@ def _audit(s: Session, row: _Claimed, outcome: str, detail: dict[str, Any]) -> N
 def _save(services: Services, owner: str, row: _Claimed, extended: bytes, was: datetime, expiry: datetime) -> None:
     """Store the extension as a new locked object, then point the e-result at it (audited, one transaction).
 
-    The original stays catalogued (scrub keeps checking it) once the e-result names its extension.
+    The original keeps its row in ``stored_objects`` (scrub keeps checking it) and becomes a
+    version of the e-result once the e-result names its extension.
     """
     with services.catalogue.reading() as s:  # a lost lease is found before a locked object is written for nothing
         if s.scalar(select(JobStep.id).where(leases.held(owner, row.step_id))) is None:
@@ -283,7 +284,6 @@ def _save(services: Services, owner: str, row: _Claimed, extended: bytes, was: d
             raise RetimestampConflict(row.code)
         _follow(step, expiry, obj.sha256)
         _done(step)
-        services.warehouse.record_stored(s, original, "application/pdf")
         record_replaced_version(s, row.eresult_id, original)
         _audit(
             s,

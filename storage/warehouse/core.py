@@ -19,10 +19,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from sohoa.errors import NotFound
 from storage.catalogue.db import Autocommit, Catalogue, DriverSQL
@@ -47,10 +47,6 @@ class Link:
     expires_at: datetime
 
 
-def _record(s: Session, bucket: Bucket, key: str) -> ObjectRecord | None:
-    return s.scalar(select(ObjectRecord).where(ObjectRecord.bucket == bucket.value, ObjectRecord.key == key))
-
-
 _STORED_ROW = f"FROM stored_objects WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
 # A write's check for the same bytes.
 _STORED = DriverSQL(f"SELECT sha256, size, version_id {_STORED_ROW}")
@@ -63,6 +59,20 @@ _RECORD_STORED = DriverSQL(
     "VALUES (:bucket, :key, :sha256, :size, :content_type, :state, NULL, :version_id, :now, :now) "
     "ON CONFLICT (bucket, key) DO UPDATE SET state = excluded.state, temp_key = NULL, "
     "version_id = COALESCE(excluded.version_id, stored_objects.version_id), updated_at = excluded.updated_at"
+)
+
+
+# A streamed upload's row while it is staged; a row already stored stays as it is (the same bytes).
+_RECORD_PENDING = DriverSQL(
+    "INSERT INTO stored_objects "
+    "(bucket, key, sha256, size, content_type, state, temp_key, version_id, created_at, updated_at) "
+    f"VALUES (:bucket, :key, :sha256, :size, :content_type, '{ObjectState.PENDING}', :temp_key, NULL, :now, :now) "
+    "ON CONFLICT (bucket, key) DO UPDATE SET temp_key = excluded.temp_key, updated_at = excluded.updated_at "
+    f"WHERE stored_objects.state = '{ObjectState.PENDING}'"
+)
+# A raw scan's row ages with its object: restarted when the store restarts the object's age.
+_RENEWED = DriverSQL(
+    "UPDATE stored_objects SET updated_at = :now WHERE bucket = :bucket AND key = :key AND updated_at < :before"
 )
 
 
@@ -104,14 +114,28 @@ class Warehouse:
         row = db.read(_STORED, {"bucket": bucket.value, "key": key}).fetchone()
         return StoredObject(bucket, key, row[0], row[1], row[2]) if row else None
 
-    def put_bytes(self, bucket: Bucket, data: bytes, *, suffix: str = "", content_type: str = "") -> StoredObject:
-        digest = sha256_hex(data)  # the only hash of these bytes: the store is handed it
+    def _known(self, conn: Autocommit, bucket: Bucket, key: str) -> StoredObject | None:
+        """The stored object the catalogue holds under the key, if its bytes are still there.
+
+        A raw scan may have expired under its row (the bucket's lifecycle rule runs on the
+        server): its row is trusted only once the store has it (and its age restarted, ``renew``).
+        """
+        known = self._stored(conn, bucket, key)
+        if known is not None and bucket is Bucket.RAW and not self._renew(conn, bucket, key):
+            return None
+        return known
+
+    def put_bytes(
+        self, bucket: Bucket, data: bytes, *, suffix: str = "", content_type: str = "", sha256: str | None = None
+    ) -> StoredObject:
+        """Store bytes once under their content key and record them; ``sha256`` when the caller hashed them."""
+        digest = sha256 or sha256_hex(data)  # the only hash of these bytes: the store is handed it
         key = content_key(digest, suffix)
         # One pooled connection for the check and the record, each a single statement that
         # commits by itself: no transaction (nor SQLite's write lock) spans the upload, and
         # the record is the last use of the connection (SQLite's writer queue is left at checkin).
         with self.catalogue.autocommit() as conn:
-            known = self._stored(conn, bucket, key)
+            known = self._known(conn, bucket, key)
             if known is not None:
                 return known
             obj = self.store.put_bytes(
@@ -121,14 +145,42 @@ class Warehouse:
             self._record_stored(conn, obj, content_type)
         return obj
 
+    def move_in(
+        self, bucket: Bucket, path: Path, *, sha256: str, suffix: str = "", content_type: str = ""
+    ) -> StoredObject:
+        """Store a local file the caller has just written and hashed (consumed), and record it.
+
+        As ``put_bytes``: a crash between the store and the record leaves an orphan under its
+        own hash, which the retry adopts.
+        """
+        key = content_key(sha256, suffix)
+        with self.catalogue.autocommit() as conn:
+            known = self._known(conn, bucket, key)
+            if known is not None:
+                path.unlink(missing_ok=True)
+                return known
+            obj = self.store.move_in(bucket, path, sha256=sha256, suffix=suffix, content_type=content_type)
+            self._fault("object_written")
+            self._record_stored(conn, obj, content_type)
+        return obj
+
+    def renew(self, bucket: Bucket, key: str) -> bool:
+        """Whether the store holds the object; a raw scan's age restarts (``ObjectStore.renew``), row and all."""
+        with self.catalogue.autocommit() as conn:
+            return self._renew(conn, bucket, key)
+
+    def _renew(self, conn: Autocommit, bucket: Bucket, key: str) -> bool:
+        if not self.store.renew(bucket, key):
+            return False
+        if bucket is Bucket.RAW:  # the row ages with the object: scrub tells an expired scan by it
+            now = datetime.now(UTC)
+            before = now - self.store.policy.renew_after
+            conn.write(_RENEWED, {"bucket": bucket.value, "key": key, "now": now, "before": before})
+        return True
+
     def _record_stored(self, conn: Autocommit, obj: StoredObject, content_type: str) -> None:
         """Mark the row stored, inserting it if absent: one statement, safe against a concurrent writer."""
         conn.write(_RECORD_STORED, _stored_row(obj, content_type))
-
-    @staticmethod
-    def record_stored(conn: Connection | Session, obj: StoredObject, content_type: str) -> None:
-        """``_record_stored`` inside the caller's transaction: for an object stored by other means."""
-        _RECORD_STORED.run(conn, _stored_row(obj, content_type))
 
     def _commit_stored(self, obj: StoredObject, content_type: str) -> None:
         with self.catalogue.autocommit() as conn:
@@ -139,22 +191,18 @@ class Warehouse:
         staged = self.store.stage(bucket, source, content_type=content_type)
         self._fault("staged")
         key = content_key(staged.sha256, suffix)
-        with self.catalogue.session() as s:
-            rec = _record(s, bucket, key)
-            if rec is None:
-                s.add(
-                    ObjectRecord(
-                        bucket=bucket.value,
-                        key=key,
-                        sha256=staged.sha256,
-                        size=staged.size,
-                        content_type=content_type,
-                        state=ObjectState.PENDING,
-                        temp_key=staged.temp_key,
-                    )
-                )
-            elif rec.state == ObjectState.PENDING:
-                rec.temp_key = staged.temp_key
+        now = datetime.now(UTC)
+        pending = {
+            "bucket": bucket.value,
+            "key": key,
+            "sha256": staged.sha256,
+            "size": staged.size,
+            "content_type": content_type,
+            "temp_key": staged.temp_key,
+            "now": now,
+        }
+        with self.catalogue.autocommit() as conn:  # one statement: two uploads of the same bytes may race here
+            conn.write(_RECORD_PENDING, pending)
         self._fault("row_committed")
         obj = self.store.promote(staged, suffix=suffix, content_type=content_type)
         self._fault("promoted")

@@ -1,22 +1,36 @@
-"""Lifecycle expiry of raw scans, for stores whose server does not run lifecycle rules (the local disk)."""
+"""Lifecycle expiry of raw scans, for stores whose server does not run lifecycle rules (the local disk).
+
+An S3 server applies the raw bucket's own lifecycle rule and leaves the rows behind; scrub
+tells those expired scans by their rows' age (and drops the rows with ``repair``).
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
 
-from storage.objectstore import Bucket, ObjectStore
+from storage.catalogue.db import DriverSQL
+from storage.catalogue.warehouse_models import ObjectState
+from storage.objectstore import Bucket
+from storage.warehouse.core import Warehouse
 
 log = logging.getLogger(__name__)
 
+_FORGET = DriverSQL(
+    f"DELETE FROM stored_objects WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
+)
 
-def sweep_expired(store: ObjectStore, *, now: datetime | None = None, days: int | None = None) -> list[str]:
-    """Delete raw scans older than the configured expiry; returns the deleted keys."""
+
+def sweep_expired(warehouse: Warehouse, *, now: datetime | None = None, days: int | None = None) -> list[str]:
+    """Delete raw scans older than the configured expiry, and their rows; returns the deleted keys."""
+    store = warehouse.store
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days or store.policy.raw_expiry_days)
     removed = []
     for info in store.list_objects(Bucket.RAW):
         if info.modified < cutoff:
             store.delete(Bucket.RAW, info.key)
+            with warehouse.catalogue.autocommit() as conn:
+                conn.write(_FORGET, {"bucket": Bucket.RAW.value, "key": info.key})
             removed.append(info.key)
     if removed:
         log.info("lifecycle: %d raw scans older than %s removed", len(removed), cutoff.isoformat())

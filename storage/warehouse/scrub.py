@@ -1,9 +1,11 @@
 """``sohoa scrub``: re-hash every stored object against the catalogue; report (and repair) what disagrees.
 
-Checked: warehouse objects, digitised documents, e-results and raw scans (a raw scan gone
-after its lifecycle expiry is reported as expired, not missing). With ``repair``:
-interrupted uploads are finalised or dropped, stale temporary objects removed, and an
-overwritten object in a versioned bucket is restored from its intact version.
+Checked: every object the warehouse recorded in ``stored_objects``, the one write path into
+the buckets (raw scans and batch archives, intermediate files, documents, e-results and their
+earlier versions). A raw scan gone after its lifecycle expiry is reported as expired, not
+missing. With ``repair``: interrupted uploads are finalised or dropped, stale temporary
+objects removed, an overwritten object in a versioned bucket restored from its intact
+version, and the rows of expired raw scans dropped.
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from sohoa.errors import NotFound
 from storage.catalogue.db import Catalogue
-from storage.catalogue.models import Component, Document, Dossier, EResult, ScanFile
 from storage.catalogue.warehouse_models import ObjectRecord, ObjectState
 from storage.errors import ObjectIntegrityError
 from storage.objectstore import Bucket, ObjectStore
@@ -53,44 +54,18 @@ Expected = dict[tuple[Bucket, str], tuple[str, datetime | None]]
 
 
 def _expected(catalogue: Catalogue) -> Expected:
-    """(bucket, key) → (sha256, time after which a raw scan may have expired)."""
-    out: Expected = {}
+    """(bucket, key) → (sha256, for a raw scan the time its age last restarted).
+
+    Every object is written through the warehouse, so ``stored_objects`` is the one
+    catalogue of what the buckets must hold.
+    """
     with catalogue.session() as s:
-        for b, k, sha in s.execute(
-            select(ObjectRecord.bucket, ObjectRecord.key, ObjectRecord.sha256).where(
+        rows = s.execute(
+            select(ObjectRecord.bucket, ObjectRecord.key, ObjectRecord.sha256, ObjectRecord.updated_at).where(
                 ObjectRecord.state == ObjectState.STORED
             )
-        ):
-            out[(Bucket(b), k)] = (sha, None)
-        for k, sha in s.execute(select(Document.object_key, Document.sha256)):
-            out[(Bucket.DOCUMENTS, k)] = (sha, None)
-        for result_key, result_sha in s.execute(
-            select(EResult.object_key, EResult.sha256).where(EResult.object_key.is_not(None))
-        ):
-            if result_key is not None and result_sha is not None:  # set together when the result is stored
-                out[(Bucket.RESULTS, result_key)] = (result_sha, None)
-        raw = (
-            select(ScanFile.object_key, ScanFile.sha256, Dossier.created_at)
-            .join(Component, Component.id == ScanFile.component_id)
-            .join(Dossier, Dossier.id == Component.dossier_id)
-            .where(ScanFile.stored.is_(True))  # the rest still live in their batch archive
         )
-        for k, sha, created in s.execute(raw):
-            _newest_use(out, k, sha, created)
-        archives = select(Dossier.archive_key, Dossier.archive_sha256, Dossier.created_at).where(
-            Dossier.archive_key.is_not(None)
-        )
-        for archive_key, archive_sha, created in s.execute(archives):
-            if archive_key is not None and archive_sha is not None:  # set together when the batch is kept
-                _newest_use(out, archive_key, archive_sha, created)
-    return out
-
-
-def _newest_use(out: Expected, key: str, sha: str, created: datetime) -> None:
-    """A raw object reused by a later dossier ages from that one (its age restarts on reuse)."""
-    known = out.get((Bucket.RAW, key))
-    if known is None or (known[1] is not None and created > known[1]):
-        out[(Bucket.RAW, key)] = (sha, created)
+        return {(Bucket(b), k): (sha, at if b == Bucket.RAW.value else None) for b, k, sha, at in rows}
 
 
 def _check(store: ObjectStore, bucket: Bucket, key: str, sha256: str) -> str:
@@ -128,15 +103,20 @@ def scrub(
         report.finalised, report.dropped = done["finalised"], done["dropped"]
     live_temps = {t for _b, _k, t in pending if t}  # a finalised row's temp was moved to its key
 
-    expiry = timedelta(days=store.policy.raw_expiry_days)
-    for (bucket, key), (sha, created) in sorted(_expected(catalogue).items()):
+    # A row's time may run ahead of its object's by up to ``renew_after`` (a reuse that found the
+    # object young records the row anew but leaves the object's age): expiry is judged leniently.
+    expiry = timedelta(days=store.policy.raw_expiry_days) - store.policy.renew_after
+    expired: list[str] = []
+    for (bucket, key), (sha, aged) in sorted(_expected(catalogue).items()):
         report.checked += 1
         state = _check(store, bucket, key, sha)
         where = f"{bucket.value}/{key}"
         if state == "ok":
             report.ok += 1
-        elif state == "missing" and bucket is Bucket.RAW and created is not None and created + expiry <= now:
+        elif state == "missing" and bucket is Bucket.RAW and aged is not None and aged + expiry <= now:
             report.expired += 1
+            if repair:
+                expired.append(key)
         else:
             if state == "missing":
                 report.missing.append(where)
@@ -149,6 +129,16 @@ def scrub(
             restored = repair and restore is not None and restore(bucket, key, sha)
             if restored and _check(store, bucket, key, sha) == "ok":
                 report.repaired.append(where)
+
+    if expired:  # the server's lifecycle rule removed them: their rows go too
+        with catalogue.session() as s:
+            s.execute(
+                delete(ObjectRecord).where(
+                    ObjectRecord.bucket == Bucket.RAW.value,
+                    ObjectRecord.key.in_(expired),
+                    ObjectRecord.state == ObjectState.STORED,
+                )
+            )
 
     for info in store.list_objects(Bucket.WORK, TEMP_PREFIX):
         if info.key in live_temps or info.modified > now - temp_grace:

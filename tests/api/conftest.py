@@ -124,7 +124,7 @@ def add_signed_document(
     from signing.signers import sign_pdf
 
     pdf = sign_pdf(render_result_pdf([f"Bản sao điện tử {doc_type}"]), services.signing_key("operator"), level="B-B")
-    obj = services.store.put_bytes(Bucket.DOCUMENTS, pdf, suffix=".pdf", content_type="application/pdf")
+    obj = services.warehouse.put_bytes(Bucket.DOCUMENTS, pdf, suffix=".pdf", content_type="application/pdf")
     doc_id, _ = add_document(
         services.catalogue,
         owner_id=owner_id,

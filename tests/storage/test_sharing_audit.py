@@ -179,9 +179,9 @@ def test_cli_scrub_and_audit_verify(storage_cli: click.Group) -> None:
 
     migrate(settings.db_url)
     store = LocalObjectStore(settings.objects_dir, POLICY)
-    obj = store.put_bytes(Bucket.DOCUMENTS, b"%PDF scrub me", suffix=".pdf")
-    add_document(cat, owner_id=OWNER, doc_type="diploma", object_key=obj.key, sha256=obj.sha256)
     wh = Warehouse(cat, store)
+    obj = wh.put_bytes(Bucket.DOCUMENTS, b"%PDF scrub me", suffix=".pdf")
+    add_document(cat, owner_id=OWNER, doc_type="diploma", object_key=obj.key, sha256=obj.sha256)
     register_agency(cat, AGENCY, "Sở Giáo dục")
     grant_access(cat, AGENCY, ["diploma"], "tuyển dụng")
     request_documents(wh, AGENCY, OWNER, "tuyển dụng")

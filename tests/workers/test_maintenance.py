@@ -24,8 +24,8 @@ from workers.maintenance import run_once
 
 def test_a_round_expires_old_raw_scans_and_completes_interrupted_uploads(services: Services, tmp_path: Path) -> None:
     store = services.store
-    old = store.put_bytes(Bucket.RAW, b"a scan from long ago")
-    fresh = store.put_bytes(Bucket.RAW, b"a scan from today")
+    old = services.warehouse.put_bytes(Bucket.RAW, b"a scan from long ago")
+    fresh = services.warehouse.put_bytes(Bucket.RAW, b"a scan from today")
     past = time.time() - (services.settings.storage.raw_expiry_days + 1) * 86400
     os.utime(store.root / "raw" / old.key, (past, past))  # type: ignore[attr-defined]
 
@@ -43,6 +43,8 @@ def test_a_round_expires_old_raw_scans_and_completes_interrupted_uploads(service
     assert run_once(services, pending_grace=timedelta(0)) == {"expired_raw": 0, "finalised": 1, "dropped": 0}
     assert not store.exists(Bucket.RAW, old.key) and store.exists(Bucket.RAW, fresh.key)
     with services.catalogue.reading() as s:
+        raw = set(s.scalars(select(ObjectRecord.key).where(ObjectRecord.bucket == Bucket.RAW.value)))
+        assert raw == {fresh.key}  # the expired scan's row went with it
         row = s.scalars(select(ObjectRecord).where(ObjectRecord.key == key)).one()
         assert (row.state, row.temp_key) == (ObjectState.STORED, None)
     assert (
