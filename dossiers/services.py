@@ -19,11 +19,10 @@ from storage.catalogue.db import Catalogue, migrate
 from storage.objectstore import ObjectStore, open_object_store
 
 if TYPE_CHECKING:  # imported where used: a process that never signs or reads never loads them
-    from pyhanko.sign.timestamps import TimeStamper
-
     from digitizer import DigitizeOptions, OcrEngine
     from signing.dev import DevPki, DevRevocationResponder, DevTimeStamper
     from signing.keys import SigningKey
+    from signing.timestamps import TimestampSource
     from signing.validation import RevocationCache
     from storage.warehouse import Warehouse
 
@@ -188,7 +187,7 @@ class Services:
         return RevocationCache(timeout_s=self.settings.signing.revocation_timeout_s, local=local)
 
     @cached_property
-    def timestamper(self) -> TimeStamper:
+    def timestamper(self) -> TimestampSource:
         from signing.timestamps import http_timestamper
 
         if self.settings.signing.tsa_url:

@@ -35,13 +35,21 @@ class TimestampRequestRejected(ValueError):
 
 
 class DevTimeStamper(TimeStamper):
-    """A TSA in the same process, backed by a loaded TSA key. Development and tests only."""
+    """A TSA in the same process, backed by a loaded TSA key. Development and tests only.
+
+    A ``TimestampSource`` for signers; a pyHanko ``TimeStamper`` for the development TSA's HTTP
+    responder, which answers requests (nonce, policy, refusals) through pyHanko's request types.
+    """
 
     def __init__(self, tsa: SigningKey, *, policy: str = DEV_TSA_POLICY, include_nonce: bool = True):
         super().__init__(include_nonce=include_nonce)
         self.tsa = tsa
         self.policy = policy
         self.fast = FastTsa(tsa, policy=policy)
+
+    def timestamp(self, digest: bytes, md_algorithm: str) -> bytes:
+        """A token straight from the TSA key (a :class:`signing.timestamps.TimestampSource`)."""
+        return self.fast.timestamp(digest, md_algorithm)
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
         try:

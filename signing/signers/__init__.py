@@ -1,4 +1,4 @@
-"""PAdES signing (B-B … B-LTA): the staged pyHanko engine and the fast byte-level engine behind ``sign_pdf``.
+"""PAdES signing (B-B … B-LTA): the fast byte-level and the staged pyHanko engine behind one ``PadesSigner``.
 
 Also the batch signer, long-term validity extension, and what a signature looks like on the page
 (appearances, fonts, QR stamp).
@@ -7,11 +7,19 @@ Also the batch signer, long-term validity extension, and what a signature looks 
 from __future__ import annotations
 
 from signing.signers.appearance import Appearance, copy_stamp, in_blank_space, make_room, result_seal
-from signing.signers.batch_signer import BatchConfig, BatchSigner, make_signer
+from signing.signers.batch_signer import BatchConfig, BatchSigner
 from signing.signers.fastpades import FastPadesSigner
 from signing.signers.fonts import VietnameseFontFactory, find_font
 from signing.signers.ltv import TsaProbe, extend_lta, last_timestamp_expiry, needs_extension, retimestamp_job
-from signing.signers.pades import PadesLevel, last_signature_token, pades_level, sign_pdf
+from signing.signers.pades import (
+    PadesLevel,
+    PadesSigner,
+    StagedPadesSigner,
+    last_signature_token,
+    pades_level,
+    sign_pdf,
+    signer_for,
+)
 from signing.signers.pdfupdate import has_signatures, is_certified
 from signing.signers.qr import QR_SIZE_PT, QrPayload, add_qr, beside_qr
 
@@ -22,7 +30,9 @@ __all__ = [
     "BatchSigner",
     "FastPadesSigner",
     "PadesLevel",
+    "PadesSigner",
     "QrPayload",
+    "StagedPadesSigner",
     "TsaProbe",
     "VietnameseFontFactory",
     "add_qr",
@@ -36,10 +46,10 @@ __all__ = [
     "last_signature_token",
     "last_timestamp_expiry",
     "make_room",
-    "make_signer",
     "needs_extension",
     "pades_level",
     "result_seal",
     "retimestamp_job",
     "sign_pdf",
+    "signer_for",
 ]

@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from signing.errors import SigningFailed
-from signing.keys.keys import SigningKey, load_pkcs12_signer
-from signing.keys.rawsign import raw_signer
+from signing.keys.keys import load_pkcs12_signer
 from signing.signers.fastpades import FastPadesSigner
-from signing.timestamps.tsa_fast import HttpTokenSource, TokenSource
-from signing.validation.revocation import RevocationCache, default_cache, has_revocation_pointers
+from signing.timestamps.source import HttpTimestampSource
 from sohoa.errors import SohoaError
 from sohoa.files import write_atomic
 
@@ -56,25 +54,10 @@ class BatchResult:
     message: str | None = None
 
 
-def make_signer(
-    key: SigningKey,
-    *,
-    level: str = "B-B",
-    tokens: TokenSource | None = None,
-    revocation: RevocationCache | None = None,
-    digest: str = "sha256",
-    check_revocation: bool = True,
-) -> FastPadesSigner:
-    """A fast signer for ``key``; checks revocation up front when the certificate names a responder."""
-    if revocation is None and (level in ("B-LT", "B-LTA") or (check_revocation and has_revocation_pointers(key.cert))):
-        revocation = default_cache()
-    return FastPadesSigner(raw_signer(key, digest), level=level, tokens=tokens, revocation=revocation)
-
-
 def signer_from_config(config: BatchConfig) -> FastPadesSigner:
     key = load_pkcs12_signer(config.p12, config.passphrase, prefer_pss=config.prefer_pss)
-    tokens = HttpTokenSource(config.tsa_url) if config.tsa_url else None
-    return make_signer(
+    tokens = HttpTimestampSource(config.tsa_url) if config.tsa_url else None
+    return FastPadesSigner.for_key(
         key, level=config.level, tokens=tokens, digest=config.digest, check_revocation=config.check_revocation
     )
 
@@ -187,7 +170,7 @@ class BatchSigner:
         def sign_chunk(chunk: Sequence[bytes]) -> list[bytes]:
             return _signed_or_raise(signer, cfg, chunk)
 
-        if signer.tokens is not None and isinstance(signer.tokens, HttpTokenSource):
+        if signer.tokens is not None and isinstance(signer.tokens, HttpTimestampSource):
             # Remote time-stamps: overlap the round trips of several chunks.
             with ThreadPoolExecutor(max_workers=4) as pool:
                 for signed in pool.map(sign_chunk, _chunks(pdfs, max(1, min(CHUNK, len(pdfs) // 4)))):

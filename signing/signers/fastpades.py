@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 import pikepdf
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
-from pyhanko.sign.timestamps import TimestampRequestError
 
 from signing.cms.cmsbuild import CmsTemplate, RawSigner, timestamp_attribute
 from signing.errors import SigningFailed, SigningLevelUnsupported, TimestamperRequired
+from signing.keys.keys import SigningKey
+from signing.keys.rawsign import raw_signer
 from signing.signers.pdfupdate import (
     ParsedPdf,
     Revision,
@@ -36,7 +37,8 @@ from signing.signers.pdfupdate import (
     ref,
     unparse,
 )
-from signing.timestamps.tsa_fast import TokenSource, token_signer
+from signing.timestamps.source import TimestampSource
+from signing.timestamps.tsa_fast import token_signer
 from signing.validation.revocation import (
     LtvMaterial,
     RevocationCache,
@@ -205,12 +207,29 @@ class FastPadesSigner:
     and up, and a revocation check at start when the certificate names a responder).
     """
 
+    @classmethod
+    def for_key(
+        cls,
+        key: SigningKey,
+        *,
+        level: str = "B-B",
+        tokens: TimestampSource | None = None,
+        revocation: RevocationCache | None = None,
+        digest: str = "sha256",
+        check_revocation: bool = True,
+    ) -> FastPadesSigner:
+        """A fast signer for a loaded ``key``; checks revocation up front when the certificate names a responder."""
+        needs_status = level in ("B-LT", "B-LTA") or (check_revocation and has_revocation_pointers(key.cert))
+        if revocation is None and needs_status:
+            revocation = default_cache()
+        return cls(raw_signer(key, digest), level=level, tokens=tokens, revocation=revocation)
+
     def __init__(
         self,
         signer: RawSigner,
         *,
         level: str = "B-B",
-        tokens: TokenSource | None = None,
+        tokens: TimestampSource | None = None,
         revocation: RevocationCache | None = None,
         name: str | None = None,
     ):
@@ -304,8 +323,6 @@ class FastPadesSigner:
                     results.append(self._signed_doc(pdf, when, extra, field_name))
                 except SohoaError as exc:
                     results.append(exc)
-                except TimestampRequestError:  # the time-stamping service, not the file: pades maps it
-                    raise
                 except Exception as exc:  # a file of a shape nobody foresaw must not stop the others
                     results.append(_unforeseen(exc))
             docs = [d for d in results if isinstance(d, _Doc)]
@@ -353,8 +370,6 @@ class FastPadesSigner:
                     append_doc_timestamp(doc, self.tokens, self.digest, self._token_size + 4096)
             except SohoaError as exc:
                 failed[id(doc)] = exc
-            except TimestampRequestError:
-                raise
             except Exception as exc:
                 failed[id(doc)] = _unforeseen(exc)
         return failed
@@ -413,7 +428,7 @@ def append_dss(doc: _Doc, material: LtvMaterial) -> None:
     doc.append(rev)
 
 
-def append_doc_timestamp(doc: _Doc, tokens: TokenSource, digest_name: str, token_size: int) -> None:
+def append_doc_timestamp(doc: _Doc, tokens: TimestampSource, digest_name: str, token_size: int) -> None:
     """Append a document time-stamp revision (PAdES B-LTA, ETSI.RFC3161)."""
     rev = doc.revision()
     sig_num = rev.allocate()
@@ -429,7 +444,7 @@ def append_doc_timestamp(doc: _Doc, tokens: TokenSource, digest_name: str, token
 def add_ltv(
     pdf: bytes,
     material: LtvMaterial,
-    tokens: TokenSource | None = None,
+    tokens: TimestampSource | None = None,
     *,
     digest: str = "sha256",
 ) -> bytes:

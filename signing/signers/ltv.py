@@ -25,7 +25,8 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from signing.errors import PdfInvalid, RetimestampBlocked, TimestampUnavailable
 from signing.signers.fastpades import add_ltv
-from signing.timestamps.tsa_fast import TokenSource, token_signer, token_source
+from signing.timestamps.source import TimestampSource
+from signing.timestamps.tsa_fast import token_signer
 from signing.validation.revocation import LtvMaterial, RevocationCache, default_cache, order_chain
 from signing.validation.verify import signature_timestamp_token
 from sohoa.errors import ErrorInfo
@@ -77,10 +78,9 @@ def needs_extension(pdf: bytes, *, margin: timedelta = DEFAULT_MARGIN, now: date
     return expiry is not None and _due(expiry, margin, now or datetime.now(UTC))
 
 
-def extend_lta(pdf: bytes, timestamper: object, *, revocation: RevocationCache | None = None) -> bytes:
+def extend_lta(pdf: bytes, timestamper: TimestampSource, *, revocation: RevocationCache | None = None) -> bytes:
     """Append a DSS revision (signers' and TSAs' chains, fresh OCSP/CRL) and a new document time-stamp."""
     revocation = revocation or default_cache()
-    tokens: TokenSource = token_source(timestamper)
     try:
         reader = PdfFileReader(BytesIO(pdf))
         chains = []
@@ -94,7 +94,7 @@ def extend_lta(pdf: bytes, timestamper: object, *, revocation: RevocationCache |
     material = LtvMaterial((), (), ())
     for chain in chains:
         material = material.merged(revocation.material(chain, refuse_revoked=False))
-    out = add_ltv(pdf, material, tokens)
+    out = add_ltv(pdf, material, timestamper)
     log.info("Extended LTA: %s chains, %s bytes added", len(chains), len(out) - len(pdf))
     return out
 
@@ -117,7 +117,7 @@ class TsaProbe:
     so one run of the job does not wait for a dead TSA once per document.
     """
 
-    def __init__(self, timestamper: object):
+    def __init__(self, timestamper: TimestampSource):
         self.timestamper = timestamper
         self._expiry: datetime | None = None
         self.error: Exception | None = None
@@ -127,7 +127,7 @@ class TsaProbe:
             raise self.error
         if self._expiry is None:
             try:
-                self._expiry = token_expiry(token_source(self.timestamper).timestamp(_PROBE_DIGEST, "sha256"))
+                self._expiry = token_expiry(self.timestamper.timestamp(_PROBE_DIGEST, "sha256"))
             except Exception as exc:
                 self.error = exc
                 raise
@@ -157,7 +157,7 @@ def retimestamp_job(
     keys: Iterable[K],
     load: Callable[[K], bytes],
     save: Callable[[K, bytes, datetime, datetime], None],
-    timestamper: object,
+    timestamper: TimestampSource,
     *,
     margin: timedelta = DEFAULT_MARGIN,
     revocation: RevocationCache | None = None,

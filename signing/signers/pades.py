@@ -1,13 +1,16 @@
 """PAdES signing (ETSI EN 319 142-1) of PDF bytes: B-B, B-T, B-LT, B-LTA.
 
 Every signature is an incremental update: earlier revisions and signatures are never rewritten.
-Two engines share this entry point:
+Two engines stand behind one interface, :class:`PadesSigner` (``sign(pdf) -> bytes``), and
+:func:`signer_for` picks one:
 
-* the fast path (:mod:`signing.signers.fastpades`) for invisible signatures with a loaded key: the
-  batch engine, no pyHanko object model per document;
-* pyHanko's staged flow (session → pre-sign checks → to-be-signed document → digest → CMS
-  signature → embedding) for visible appearances (copy stamp, seal) and for keys without a raw
-  signer, so an HSM or remote signer can complete a prepared digest later.
+* :class:`signing.signers.fastpades.FastPadesSigner` for invisible signatures with a loaded key:
+  the batch engine, no pyHanko object model per document;
+* :class:`StagedPadesSigner`, pyHanko's staged flow (session → pre-sign checks → to-be-signed
+  document → digest → CMS signature → embedding) for visible appearances (copy stamp, seal) and
+  for keys without a raw signer, so an HSM or remote signer can complete a prepared digest later.
+
+Both ask the same :class:`signing.timestamps.TimestampSource` for their time-stamps.
 
 B-LT/B-LTA revisions (DSS with chain and OCSP/CRL, document time-stamp) are appended by
 :func:`signing.signers.fastpades.add_ltv` for both engines. Before signing, the signer certificate must
@@ -21,7 +24,7 @@ import logging
 import threading
 from datetime import UTC, datetime
 from io import BytesIO
-from typing import Literal
+from typing import Literal, Protocol
 
 from asn1crypto import cms
 from pyhanko.pdf_utils.generic import ArrayObject, DictionaryObject
@@ -32,7 +35,6 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
-from pyhanko.sign.timestamps import TimeStamper, TimestampRequestError
 from pyhanko.sign.validation import read_certification_data
 from pyhanko_certvalidator import ValidationContext
 
@@ -43,15 +45,14 @@ from signing.errors import (
     SigningFailed,
     SigningLevelUnsupported,
     TimestamperRequired,
-    TimestampUnavailable,
 )
 from signing.keys.keys import LoadedKeySigner, SigningKey
 from signing.pdfcompat import keep_need_appearances
 from signing.signers.appearance import Appearance
-from signing.signers.batch_signer import make_signer
 from signing.signers.fastpades import FastPadesSigner, add_ltv
 from signing.signers.pdfupdate import prepare_input
-from signing.timestamps.tsa_fast import TokenSource, token_signer, token_source
+from signing.timestamps.source import TimestampSource, as_pyhanko
+from signing.timestamps.tsa_fast import token_signer
 from signing.validation.revocation import (
     LtvMaterial,
     RevocationCache,
@@ -79,12 +80,51 @@ def pades_level(value: str) -> PadesLevel:
     raise SigningLevelUnsupported(f"level {value}")
 
 
+class PadesSigner(Protocol):
+    """Signs PDFs at the level it was built for: each call appends one signature (and, for B-LT and
+    B-LTA, the revisions that carry its validation data)."""
+
+    def sign(
+        self, pdf: bytes, *, reason: str | None = None, location: str | None = None, field_name: str = "Signature1"
+    ) -> bytes: ...
+
+
+def signer_for(
+    key: SigningKey,
+    *,
+    level: PadesLevel = "B-B",
+    timestamper: TimestampSource | None = None,
+    appearance: Appearance | None = None,
+    validation_context: ValidationContext | None = None,
+    revocation: RevocationCache | None = None,
+    engine: Engine = "auto",
+) -> PadesSigner:
+    """The signer for these settings: the fast engine for invisible signatures with a loaded key
+    (``engine="auto"`` or ``"fast"``), pyHanko's staged flow for the rest (or ``engine="pyhanko"``)."""
+    if level not in SUPPORTED_LEVELS:
+        raise SigningLevelUnsupported(f"level {level}")
+    if level != "B-B" and timestamper is None:
+        raise TimestamperRequired(f"level {level}")
+    if engine != "pyhanko" and appearance is None and validation_context is None and _fast_capable(key):
+        return _fast_signer(key, level, timestamper, revocation)
+    if engine == "fast":
+        raise SigningFailed("the fast engine signs invisible signatures with a loaded key only")
+    return StagedPadesSigner(
+        key,
+        level=level,
+        timestamper=timestamper,
+        appearance=appearance,
+        validation_context=validation_context,
+        revocation=revocation,
+    )
+
+
 def sign_pdf(
     pdf: bytes,
     key: SigningKey,
     *,
     level: PadesLevel = "B-B",
-    timestamper: TimeStamper | None = None,
+    timestamper: TimestampSource | None = None,
     appearance: Appearance | None = None,
     reason: str | None = None,
     location: str | None = None,
@@ -103,25 +143,91 @@ def sign_pdf(
     signing, not a new visible field (pyHanko's difference analysis and Acrobat agree), so the
     appearance is left out rather than invalidating the certification.
     """
-    if engine != "pyhanko" and appearance is None and validation_context is None and _fast_capable(key):
-        # The fast path parses (and, where allowed, repairs) the input itself.
-        return _fast_sign(pdf, key, level, timestamper, revocation, reason, location, field_name)
-    if engine == "fast":
-        raise SigningFailed("the fast engine signs invisible signatures with a loaded key only")
-    return asyncio.run(
-        async_sign_pdf(
-            pdf,
-            key,
-            level=level,
-            timestamper=timestamper,
-            appearance=appearance,
+    signer = signer_for(
+        key,
+        level=level,
+        timestamper=timestamper,
+        appearance=appearance,
+        validation_context=validation_context,
+        revocation=revocation,
+        engine=engine,
+    )
+    out = signer.sign(pdf, reason=reason, location=location, field_name=field_name)
+    log.info(
+        "Signed PDF: level=%s signer=%s engine=%s bytes=%s", level, key.subject_name, type(signer).__name__, len(out)
+    )
+    return out
+
+
+class StagedPadesSigner:
+    """pyHanko's staged flow behind :class:`PadesSigner` (visible appearances, keys without a raw signer)."""
+
+    def __init__(
+        self,
+        key: SigningKey,
+        *,
+        level: PadesLevel = "B-B",
+        timestamper: TimestampSource | None = None,
+        appearance: Appearance | None = None,
+        validation_context: ValidationContext | None = None,
+        revocation: RevocationCache | None = None,
+    ):
+        self.key = key
+        self.level = level
+        self.timestamper = timestamper
+        self.appearance = appearance
+        self.validation_context = validation_context
+        self.revocation = revocation
+
+    def sign(
+        self, pdf: bytes, *, reason: str | None = None, location: str | None = None, field_name: str = "Signature1"
+    ) -> bytes:
+        return asyncio.run(self.async_sign(pdf, reason=reason, location=location, field_name=field_name))
+
+    async def async_sign(
+        self, pdf: bytes, *, reason: str | None = None, location: str | None = None, field_name: str = "Signature1"
+    ) -> bytes:
+        key, level, timestamper, appearance = self.key, self.level, self.timestamper, self.appearance
+        if level not in SUPPORTED_LEVELS:
+            raise SigningLevelUnsupported(f"level {level}")
+        if level != "B-B" and timestamper is None:
+            raise TimestamperRequired(f"level {level}")
+        preflight(key, level, self.revocation)
+        data, facts = await asyncio.to_thread(prepare_input, pdf)
+        if appearance is not None and facts.certified:
+            log.info("Certified PDF: signing invisibly, its certification allows no new visible field")
+            appearance = None
+        writer = open_incremental(data)
+        field_name = _free_field_name(writer, field_name)
+        meta = signers.PdfSignatureMetadata(
+            field_name=field_name,
+            md_algorithm=DEFAULT_DIGEST,
+            subfilter=fields.SigSeedSubFilter.PADES,
             reason=reason,
             location=location,
-            field_name=field_name,
-            validation_context=validation_context,
-            revocation=revocation,
+            name=key.subject_name,
+            validation_context=self.validation_context,
         )
-    )
+        field_spec = _field_spec(writer, field_name, appearance)
+        pdf_signer = signers.PdfSigner(
+            meta,
+            key.signer,
+            timestamper=as_pyhanko(timestamper) if timestamper is not None and level != "B-B" else None,
+            stamp_style=appearance.style if appearance else None,
+            new_field_spec=field_spec,
+        )
+        try:
+            out = await _staged_sign(pdf_signer, writer, timestamper)
+        except (SigningError, PdfError) as exc:
+            raise SigningFailed(type(exc).__name__ + ": " + str(exc)) from exc
+        if level in ("B-LT", "B-LTA"):
+            assert timestamper is not None
+            # Status is fetched now, after the signature's time-stamp, for the signer's chain and for
+            # the chain of the TSA that signed that very token.
+            cache = self.revocation or default_cache()
+            material = await asyncio.to_thread(_ltv_material_after, out, key, cache, datetime.now(UTC))
+            out = await asyncio.to_thread(add_ltv, out, material, timestamper if level == "B-LTA" else None)
+        return out
 
 
 async def async_sign_pdf(
@@ -129,7 +235,7 @@ async def async_sign_pdf(
     key: SigningKey,
     *,
     level: PadesLevel = "B-B",
-    timestamper: TimeStamper | None = None,
+    timestamper: TimestampSource | None = None,
     appearance: Appearance | None = None,
     reason: str | None = None,
     location: str | None = None,
@@ -138,50 +244,15 @@ async def async_sign_pdf(
     revocation: RevocationCache | None = None,
 ) -> bytes:
     """Async variant of :func:`sign_pdf` (always pyHanko's staged path)."""
-    if level not in SUPPORTED_LEVELS:
-        raise SigningLevelUnsupported(f"level {level}")
-    if level != "B-B" and timestamper is None:
-        raise TimestamperRequired(f"level {level}")
-    preflight(key, level, revocation)
-    data, facts = await asyncio.to_thread(prepare_input, pdf)
-    if appearance is not None and facts.certified:
-        log.info("Certified PDF: signing invisibly, its certification allows no new visible field")
-        appearance = None
-    writer = open_incremental(data)
-    field_name = _free_field_name(writer, field_name)
-    meta = signers.PdfSignatureMetadata(
-        field_name=field_name,
-        md_algorithm=DEFAULT_DIGEST,
-        subfilter=fields.SigSeedSubFilter.PADES,
-        reason=reason,
-        location=location,
-        name=key.subject_name,
+    signer = StagedPadesSigner(
+        key,
+        level=level,
+        timestamper=timestamper,
+        appearance=appearance,
         validation_context=validation_context,
+        revocation=revocation,
     )
-    field_spec = _field_spec(writer, field_name, appearance)
-    pdf_signer = signers.PdfSigner(
-        meta,
-        key.signer,
-        timestamper=timestamper if level != "B-B" else None,
-        stamp_style=appearance.style if appearance else None,
-        new_field_spec=field_spec,
-    )
-    try:
-        out = await _staged_sign(pdf_signer, writer)
-    except TimestampRequestError as exc:
-        raise TimestampUnavailable(str(exc)) from exc
-    except (SigningError, PdfError) as exc:
-        raise SigningFailed(type(exc).__name__ + ": " + str(exc)) from exc
-    if level in ("B-LT", "B-LTA"):
-        assert timestamper is not None
-        # Status is fetched now, after the signature's time-stamp, for the signer's chain and for
-        # the chain of the TSA that signed that very token.
-        cache = revocation or default_cache()
-        material = await asyncio.to_thread(_ltv_material_after, out, key, cache, datetime.now(UTC))
-        tokens = _token_source(timestamper)
-        out = await asyncio.to_thread(add_ltv, out, material, tokens if level == "B-LTA" else None)
-    log.info("Signed PDF: field=%s level=%s signer=%s bytes=%s", field_name, level, key.subject_name, len(out))
-    return out
+    return await signer.async_sign(pdf, reason=reason, location=location, field_name=field_name)
 
 
 def preflight(key: SigningKey, level: str, revocation: RevocationCache | None = None) -> None:
@@ -215,64 +286,33 @@ def last_signature_token(pdf: bytes) -> cms.ContentInfo | None:
 
 _fast_lock = threading.Lock()
 _fast_signers: dict[tuple[object, ...], FastPadesSigner] = {}
-_token_sources: dict[int, tuple[object, TokenSource]] = {}
 
 
 def _fast_capable(key: SigningKey) -> bool:
     return isinstance(key.signer, LoadedKeySigner) or hasattr(key.signer, "raw_signer")
 
 
-def _token_source(timestamper: TimeStamper) -> TokenSource:
-    with _fast_lock:
-        cached = _token_sources.get(id(timestamper))
-        if cached is not None and cached[0] is timestamper:
-            return cached[1]
-        source = token_source(timestamper)
-        _token_sources[id(timestamper)] = (timestamper, source)
-        return source
-
-
-def _fast_sign(
-    pdf: bytes,
-    key: SigningKey,
-    level: str,
-    timestamper: TimeStamper | None,
-    revocation: RevocationCache | None,
-    reason: str | None,
-    location: str | None,
-    field_name: str,
-) -> bytes:
-    if level not in SUPPORTED_LEVELS:
-        raise SigningLevelUnsupported(f"level {level}")
-    if level != "B-B" and timestamper is None:
-        raise TimestamperRequired(f"level {level}")
+def _fast_signer(
+    key: SigningKey, level: str, timestamper: TimestampSource | None, revocation: RevocationCache | None
+) -> FastPadesSigner:
+    """The fast signer for this key and settings, built once (its CMS skeleton and token size are costly)."""
     cache_key = (id(key.signer), key.cert.sha256, level, id(timestamper), id(revocation))
     with _fast_lock:
         signer = _fast_signers.get(cache_key)
     if signer is None or signer.signer.cert.sha256 != key.cert.sha256:
-        tokens = _token_source(timestamper) if timestamper is not None else None
-        try:
-            signer = make_signer(key, level=level, tokens=tokens, revocation=revocation or default_cache())
-        except TimestampRequestError as exc:
-            raise TimestampUnavailable(str(exc)) from exc
+        signer = FastPadesSigner.for_key(key, level=level, tokens=timestamper, revocation=revocation or default_cache())
         with _fast_lock:
             _fast_signers[cache_key] = signer
     else:
         check_validity_period(key.cert)
         if signer.revocation is not None and has_revocation_pointers(key.cert):
             signer.revocation.material([key.cert, *signer.signer.chain])
-    try:
-        out = signer.sign(pdf, reason=reason, location=location, field_name=field_name)
-    except TimestampRequestError as exc:
-        raise TimestampUnavailable(str(exc)) from exc
-    log.info("Signed PDF (fast): level=%s signer=%s bytes=%s", level, key.subject_name, len(out))
-    return out
+    return signer
 
 
 def clear_signer_cache() -> None:
     with _fast_lock:
         _fast_signers.clear()
-        _token_sources.clear()
 
 
 # Reserved /Contents size per (certificate, timestamp source): the estimate is a full dry-run CMS
@@ -280,17 +320,16 @@ def clear_signer_cache() -> None:
 _reserved_sizes: dict[tuple[bytes, str | None], int] = {}
 
 
-async def _staged_sign(pdf_signer: signers.PdfSigner, writer: IncrementalPdfFileWriter) -> bytes:
+async def _staged_sign(
+    pdf_signer: signers.PdfSigner, writer: IncrementalPdfFileWriter, timestamper: TimestampSource | None
+) -> bytes:
     session = pdf_signer.init_signing_session(writer)
     validation_info = await session.perform_presign_validation(writer)
-    ts = session.timestamper
     cert = pdf_signer.signer.signing_cert
     if cert is None:  # every SigningKey's signer has one
         raise SigningError("signer without a certificate")
-    size_key = (
-        cert.sha256,
-        None if ts is None else f"{type(ts).__name__}:{getattr(ts, 'url', id(ts))}",
-    )
+    ts = timestamper if session.timestamper is not None else None
+    size_key = (cert.sha256, None if ts is None else f"{type(ts).__name__}:{getattr(ts, 'url', id(ts))}")
     bytes_reserved = _reserved_sizes.get(size_key)
     if bytes_reserved is None or validation_info is not None:
         bytes_reserved = await session.estimate_signature_container_size(validation_info)

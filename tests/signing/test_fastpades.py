@@ -18,7 +18,6 @@ from signing.dev import DevPki, dev_timestamper
 from signing.errors import KeyCertMismatch, PdfCertified, PdfEncrypted
 from signing.keys import SigningKey, load_pem_signer, load_pkcs12_signer, raw_signer
 from signing.signers import BatchConfig, BatchSigner, FastPadesSigner, copy_stamp, sign_pdf
-from signing.timestamps import token_source
 from signing.validation import verify_pdf
 
 from .conftest import MARKER, _make_pdf, assert_pdfsig_valid
@@ -151,8 +150,7 @@ def test_batch_files_in_a_process_pool(pki: DevPki, tmp_path: Path, pdfsig: Call
 
 
 def test_fast_tokens_from_in_process_tsa_are_granted(pki: DevPki, agency_key: SigningKey) -> None:
-    tokens = token_source(dev_timestamper(pki))
-    signer = FastPadesSigner(raw_signer(agency_key), level="B-T", tokens=tokens)
+    signer = FastPadesSigner(raw_signer(agency_key), level="B-T", tokens=dev_timestamper(pki))
     report = verify_pdf(signer.sign(_make_pdf(1)), [pki.root_cert])
     assert report.valid and report.signatures[0].timestamp_trusted
 

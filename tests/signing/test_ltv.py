@@ -15,17 +15,17 @@ from asn1crypto import x509 as asn1_x509
 
 from signing.errors import RevocationUnavailable, SignerCertExpired, SignerCertRevoked
 from signing.signers import (
+    FastPadesSigner,
     TsaProbe,
     extend_lta,
     last_signature_token,
     last_timestamp_expiry,
-    make_signer,
     needs_extension,
     result_seal,
     retimestamp_job,
     sign_pdf,
 )
-from signing.timestamps import HttpTokenSource, http_timestamper, token_signer, token_time
+from signing.timestamps import HttpTimestampSource, http_timestamper, token_signer, token_time
 from signing.validation import RevocationCache, verify_pdf
 from sohoa.errors import SohoaError
 from testkit.pki import PkiServer, ServedPki
@@ -95,7 +95,9 @@ def test_dss_status_is_fetched_after_the_signature_time_stamp(served: ServedPki,
 
 def test_a_batch_fetches_status_once_after_its_last_time_stamp(served: ServedPki, pki_server: PkiServer) -> None:
     cache = RevocationCache()
-    signer = make_signer(served.key("agency"), level="B-LT", tokens=HttpTokenSource(served.tsa_url), revocation=cache)
+    signer = FastPadesSigner.for_key(
+        served.key("agency"), level="B-LT", tokens=HttpTimestampSource(served.tsa_url), revocation=cache
+    )
 
     def requests_for(count: int) -> tuple[int, list[bytes | SohoaError]]:
         time.sleep(1.1)  # whatever is cached is now older than the next time-stamp
@@ -125,7 +127,7 @@ def test_unreachable_responder_is_a_retryable_error(tmp_path: Path) -> None:
     dead = PkiServer(tmp_path / "dead")  # bound, never listening: connections are refused
     try:
         with pytest.raises(RevocationUnavailable) as info:
-            make_signer(dead.pki.key("agency"), level="B-B", revocation=RevocationCache(timeout_s=2))
+            FastPadesSigner.for_key(dead.pki.key("agency"), level="B-B", revocation=RevocationCache(timeout_s=2))
         assert info.value.code == "REVOCATION_UNAVAILABLE" and info.value.retryable
     finally:
         dead._sock.close()

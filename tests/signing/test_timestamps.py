@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Iterator
 
 import pytest
-from asn1crypto import core, tsp
+from asn1crypto import cms, core, tsp
 
 from signing.dev import DevPki, DevTsaResponder
 from signing.dev.tsa import DEV_TSA_POLICY, dev_timestamper
@@ -46,17 +45,19 @@ def test_responder_rejects_garbage_with_rfc3161_status(pki: DevPki) -> None:
 def test_http_timestamper_against_local_responder(
     pki: DevPki, agency_key: SigningKey, pdf_1page: bytes, tsa_url: str
 ) -> None:
-    token = asyncio.run(http_timestamper(tsa_url).async_timestamp(hashlib.sha256(b"x").digest(), "sha256"))
+    token = cms.ContentInfo.load(http_timestamper(tsa_url).timestamp(hashlib.sha256(b"x").digest(), "sha256"))
     assert token["content"]["encap_content_info"]["content_type"].native == "tst_info"
-    signed = sign_pdf(pdf_1page, agency_key, level="B-T", timestamper=http_timestamper(tsa_url))
-    report = verify_pdf(signed, [pki.root_cert])
-    assert report.valid and report.signatures[0].level == "B-T"
+    source = http_timestamper(tsa_url)
+    for engine in ("fast", "pyhanko"):  # one source serves both signers
+        signed = sign_pdf(pdf_1page, agency_key, level="B-T", timestamper=source, engine=engine)
+        report = verify_pdf(signed, [pki.root_cert])
+        assert report.valid and report.signatures[0].level == "B-T" and report.signatures[0].timestamp_trusted
 
 
 @pytest.mark.integration
 def test_unreachable_tsa_is_retryable(agency_key: SigningKey, pdf_1page: bytes) -> None:
-    with pytest.raises(TimestampUnavailable) as info:
-        sign_pdf(
-            pdf_1page, agency_key, level="B-T", timestamper=http_timestamper("http://127.0.0.1:9/tsa", timeout_s=2)
-        )
-    assert info.value.retryable and info.value.code == "TIMESTAMP_UNAVAILABLE"
+    down = http_timestamper("http://127.0.0.1:9/tsa", timeout_s=2)
+    for engine in ("fast", "pyhanko"):
+        with pytest.raises(TimestampUnavailable) as info:
+            sign_pdf(pdf_1page, agency_key, level="B-T", timestamper=down, engine=engine)
+        assert info.value.retryable and info.value.code == "TIMESTAMP_UNAVAILABLE"
