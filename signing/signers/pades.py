@@ -89,6 +89,13 @@ class PadesSigner(Protocol):
     ) -> bytes: ...
 
 
+def _check_level(level: str, timestamper: TimestampSource | None) -> None:
+    if level not in SUPPORTED_LEVELS:
+        raise SigningLevelUnsupported(f"level {level}")
+    if level != "B-B" and timestamper is None:
+        raise TimestamperRequired(f"level {level}")
+
+
 def signer_for(
     key: SigningKey,
     *,
@@ -101,10 +108,7 @@ def signer_for(
 ) -> PadesSigner:
     """The signer for these settings: the fast engine for invisible signatures with a loaded key
     (``engine="auto"`` or ``"fast"``), pyHanko's staged flow for the rest (or ``engine="pyhanko"``)."""
-    if level not in SUPPORTED_LEVELS:
-        raise SigningLevelUnsupported(f"level {level}")
-    if level != "B-B" and timestamper is None:
-        raise TimestamperRequired(f"level {level}")
+    _check_level(level, timestamper)
     if engine != "pyhanko" and appearance is None and validation_context is None and _fast_capable(key):
         return _fast_signer(key, level, timestamper, revocation)
     if engine == "fast":
@@ -137,7 +141,7 @@ def sign_pdf(
 
     If ``field_name`` already holds a signature, the next free name (``Signature2``…) is used.
     ``engine="auto"`` takes the fast path for invisible signatures with a loaded key.
-    Do not call from inside a running event loop; use :func:`async_sign_pdf` there.
+    Do not call from inside a running event loop; await ``StagedPadesSigner(...).async_sign`` there.
 
     On a certified document (DocMDP P=2/3) the signature is invisible: a certification allows
     signing, not a new visible field (pyHanko's difference analysis and Acrobat agree), so the
@@ -188,10 +192,7 @@ class StagedPadesSigner:
         self, pdf: bytes, *, reason: str | None = None, location: str | None = None, field_name: str = "Signature1"
     ) -> bytes:
         key, level, timestamper, appearance = self.key, self.level, self.timestamper, self.appearance
-        if level not in SUPPORTED_LEVELS:
-            raise SigningLevelUnsupported(f"level {level}")
-        if level != "B-B" and timestamper is None:
-            raise TimestamperRequired(f"level {level}")
+        _check_level(level, timestamper)
         preflight(key, level, self.revocation)
         data, facts = await asyncio.to_thread(prepare_input, pdf)
         if appearance is not None and facts.certified:
@@ -228,31 +229,6 @@ class StagedPadesSigner:
             material = await asyncio.to_thread(_ltv_material_after, out, key, cache, datetime.now(UTC))
             out = await asyncio.to_thread(add_ltv, out, material, timestamper if level == "B-LTA" else None)
         return out
-
-
-async def async_sign_pdf(
-    pdf: bytes,
-    key: SigningKey,
-    *,
-    level: PadesLevel = "B-B",
-    timestamper: TimestampSource | None = None,
-    appearance: Appearance | None = None,
-    reason: str | None = None,
-    location: str | None = None,
-    field_name: str = "Signature1",
-    validation_context: ValidationContext | None = None,
-    revocation: RevocationCache | None = None,
-) -> bytes:
-    """Async variant of :func:`sign_pdf` (always pyHanko's staged path)."""
-    signer = StagedPadesSigner(
-        key,
-        level=level,
-        timestamper=timestamper,
-        appearance=appearance,
-        validation_context=validation_context,
-        revocation=revocation,
-    )
-    return await signer.async_sign(pdf, reason=reason, location=location, field_name=field_name)
 
 
 def preflight(key: SigningKey, level: str, revocation: RevocationCache | None = None) -> None:
