@@ -202,6 +202,7 @@ class _Person:
     fields: dict[str, Field] = field(default_factory=dict)
     weak_name: bool = False
     id_invalid: bool = False
+    headed: bool = False  # a heading or label gave the role
 
 
 @dataclass
@@ -443,7 +444,7 @@ class _Reader:
         self.edges = [{a[0].left} for a in anchors]
         self.current = []
         for _cell, _words, role in anchors:
-            self.people.append(_Person(role, page))
+            self.people.append(_Person(role, page, headed=True))
             self.current.append(len(self.people) - 1)
         self.pending = {}
 
@@ -490,7 +491,7 @@ class _Reader:
             person = self.people[index]
             if person.role == role and (not person.fields if for_field is None else for_field not in person.fields):
                 return
-        self.people.append(_Person(role, page))
+        self.people.append(_Person(role, page, headed=True))
         self.current[column] = len(self.people) - 1
         self.pending.pop(column, None)
 
@@ -530,8 +531,8 @@ class _Reader:
         if fill_only and name in person.fields:
             return False
         if name == "full_name" and name in person.fields and not person.weak_name:
-            role = person.role if person.role not in SINGLE_PERSON_ROLES else DEFAULT_ROLE
-            self.people.append(_Person(role, page))
+            side = person.role not in SINGLE_PERSON_ROLES and person.headed
+            self.people.append(_Person(person.role if side else DEFAULT_ROLE, page, headed=side))
             self.current[min(column, len(self.current) - 1)] = len(self.people) - 1
             person = self.people[-1]
         if name in person.fields and not (name == "full_name" and person.weak_name):
@@ -614,8 +615,9 @@ class _Reader:
     def parties(self) -> list[Party]:
         out = []
         for person in self.people:
-            if "so_dinh_danh" not in person.fields and "full_name" not in person.fields and not person.id_invalid:
-                continue
+            identified = "so_dinh_danh" in person.fields or person.id_invalid
+            if not identified and not (person.headed and "full_name" in person.fields):
+                continue  # nobody: a heading with nothing under it, a name with no role and no number
             boxes = [f.box for f in person.fields.values() if f.box is not None and f.page == person.page]
             words = [Word("", box, 1.0) for box in boxes]
             number = person.fields.get("so_dinh_danh")
