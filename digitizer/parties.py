@@ -419,6 +419,7 @@ class _Reader:
         self.heads: list[tuple[int, int]] = []  # x extents of the column headings
         self.edges: list[set[int]] = [set()]  # observed left x of each column's cells
         self.pending: dict[int, str] = {}  # column -> field whose value is expected on the next row
+        self.across = False  # the previous row ran across the columns
         self.tol = 10
 
     # columns
@@ -554,10 +555,17 @@ class _Reader:
         elif len(self.current) > 1:
             split = self.split_crossing(cells)
             leading_head = len(heads) == 1 and heads[0][0].left <= min(c.left for c in cells)
+            labelled = any(lab.assignable and lab.name is not None for _c, labs, _a in found for lab in labs)
+            if split is None and not leading_head and not labelled and not self.across:
+                # One line across the columns (two values run together, a note): skipped, the columns
+                # go on; a second one in a row, or one with a person label, is the end of them.
+                self.across, self.pending = True, {}
+                return
             if split is None or leading_head:
                 self.end_columns()
             elif len(split) != len(cells):
                 found = self._scan(split)
+        self.across = False
         pending, self.pending = self.pending, {}
         row_label: str | None = None  # a label of this row whose value is in the cells after it
         for cell, labels, anchors in found:
