@@ -89,6 +89,8 @@ ROLES: dict[str, str] = {
 GENERIC_ROLES = {"party_a", "party_b", "party_c"}
 # Roles one person holds; a second name there is somebody else.
 SINGLE_PERSON_ROLES = {"husband", "wife", "child", "father", "mother", "requester"}
+# The other half of a pair, for a second person whose heading OCR lost.
+COUNTERPARTS = {"husband": "wife", "wife": "husband", "father": "mother", "mother": "father"}
 # The role of a person named before any heading, by document type.
 DEFAULT_ROLES = {"birth_certificate": "child", "citizen_id_card": "holder"}
 DEFAULT_ROLE = "person"
@@ -203,6 +205,11 @@ class _Person:
     weak_name: bool = False
     id_invalid: bool = False
     headed: bool = False  # a heading or label gave the role
+
+    @property
+    def id_number(self) -> str | None:
+        found = self.fields.get("so_dinh_danh")
+        return found.value if found is not None else None
 
 
 @dataclass
@@ -529,13 +536,15 @@ class _Reader:
             if not value or any(ch.isdigit() for ch in value):
                 return False
         person = self.person(column, page)
-        if fill_only and name in person.fields:
+        if name == "so_dinh_danh":
+            if any(p.id_number == value for p in self.people):
+                return True  # a number said again (a signature block, a clause): its person has it
+            if name in person.fields:  # a second number: somebody else, whatever heading OCR missed
+                person = self._next_person(column, person, page)
+        elif fill_only and name in person.fields:
             return False
-        if name == "full_name" and name in person.fields and not person.weak_name:
-            side = person.role not in SINGLE_PERSON_ROLES and person.headed
-            self.people.append(_Person(person.role if side else DEFAULT_ROLE, page, headed=side))
-            self.current[min(column, len(self.current) - 1)] = len(self.people) - 1
-            person = self.people[-1]
+        elif name == "full_name" and name in person.fields and not person.weak_name:
+            person = self._next_person(column, person, page)
         if name in person.fields and not (name == "full_name" and person.weak_name):
             return True
         conf = sum(w.confidence for w in words) / len(words)
@@ -543,6 +552,20 @@ class _Reader:
         if name == "full_name":
             person.weak_name = weak
         return True
+
+    def _next_person(self, column: int, person: _Person, page: int) -> _Person:
+        """Somebody after ``person`` with no heading of their own: another member of a contract side, or the
+        other half of a pair (chồng → vợ, bên ủy quyền → bên được ủy quyền) not met yet, or a person."""
+        other = COUNTERPARTS.get(person.role)
+        if person.headed and person.role not in SINGLE_PERSON_ROLES:
+            role, headed = person.role, True
+        elif other is not None and not any(p.role == other for p in self.people):
+            role, headed = other, True
+        else:
+            role, headed = DEFAULT_ROLE, False
+        self.people.append(_Person(role, page, headed=headed))
+        self.current[min(column, len(self.current) - 1)] = len(self.people) - 1
+        return self.people[-1]
 
     # one row
     def read_row(self, cells: list[_Cell], page: int) -> None:
@@ -610,7 +633,7 @@ class _Reader:
                 continue  # the value of another label ("Số tài khoản:  0010...")
             number, words, _invalid = _id_number(cell.words)
             if number is not None:
-                self.assign(column, "so_dinh_danh", words, page, fill_only=True)
+                self.assign(column, "so_dinh_danh", words, page)
 
     @staticmethod
     def _scan(cells: list[_Cell]) -> list[tuple[_Cell, list[_Label], list[tuple[int, int, str]]]]:

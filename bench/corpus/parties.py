@@ -9,12 +9,13 @@ words of both people on the same printed line, as the real forms do (mẫu TT 04
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw
 
-from bench.corpus.generate import FONTS, PLACES, person, scan_degradation
+from bench.corpus import templates
+from bench.corpus.generate import FONTS, PLACES, person, random_cast, scan_degradation
 from bench.corpus.render import A4_MM, Degradation, Line, RenderedPage, _font, degrade
 
 Cell = tuple[float, str]  # (left edge as a fraction of the text width, text)
@@ -215,7 +216,15 @@ def contract(rng: random.Random) -> tuple[list[Row], list[PartyTruth]]:
     return rows, [_truth(side_a, a), _truth(side_b, b)]
 
 
+def marriage_sequential(rng: random.Random) -> tuple[list[Row], list[PartyTruth]]:
+    """The classifier corpus's certificate: "Họ, chữ đệm, tên người chồng: ..." then the wife's lines."""
+    cast = random_cast(rng)
+    rows = [Row(line=line) for line in templates.marriage_certificate(cast)]
+    return rows, [_truth("husband", cast.father), _truth("wife", cast.mother)]
+
+
 KINDS: dict[str, tuple[str, Callable[[random.Random], tuple[list[Row], list[PartyTruth]]]]] = {
+    "marriage_sequential": ("marriage_certificate", marriage_sequential),
     "marriage_columns": ("marriage_certificate", marriage_columns),
     "marriage_table": ("marriage_certificate", marriage_table),
     "power_of_attorney": ("power_of_attorney", power_of_attorney),
@@ -237,11 +246,59 @@ def party_page(kind: str, rng: random.Random, *, max_skew: float = 1.5, dpi: int
     return PartyPage(kind, doc_type, page, truth)
 
 
-def party_pages(count: int, seed: int = 0) -> list[PartyPage]:
+def party_pages(count: int, seed: int = 0) -> Iterator[PartyPage]:
     """``count`` pages cycling through the kinds."""
     rng = random.Random(seed)
     kinds = list(KINDS)
-    return [party_page(kinds[i % len(kinds)], rng) for i in range(count)]
+    for i in range(count):
+        yield party_page(kinds[i % len(kinds)], rng)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Digitise ``--count`` generated two-party pages and print the share of parties whose số định danh
+    (and role) was found: ``python -m bench.corpus.parties --count 10``."""
+    import argparse
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from bench.corpus.render import save_scan
+    from digitizer import DigitizeOptions, digitize_files
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--count", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    found = with_role = total = 0
+    per_kind: dict[str, list[int]] = {}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, generated in enumerate(party_pages(args.count, args.seed)):
+            path = Path(tmp) / f"{n}.jpg"
+            save_scan(generated.page, path, quality=85)
+            result = digitize_files([path], DigitizeOptions(declared_type=generated.doc_type))
+            ids = {p.id_number for p in result.parties}
+            roles = {(p.role, p.id_number) for p in result.parties}
+            hits = sum(t.id in ids for t in generated.parties)
+            found += hits
+            with_role += sum((t.role, t.id) in roles for t in generated.parties)
+            total += len(generated.parties)
+            per_kind.setdefault(generated.kind, [0, 0])
+            per_kind[generated.kind][0] += hits
+            per_kind[generated.kind][1] += len(generated.parties)
+            if hits < len(generated.parties):
+                print(f"page {n} {generated.kind}: expected {[(t.role, t.id) for t in generated.parties]}")
+                print(f"    found {sorted(roles, key=str)}")
+    elapsed = time.perf_counter() - started
+    for kind, (hit, of) in sorted(per_kind.items()):
+        print(f"{kind:22s} {hit}/{of}")
+    print(f"ID-number recall over parties: {found}/{total} = {found / max(1, total):.1%}")
+    print(f"with the right role:           {with_role}/{total} = {with_role / max(1, total):.1%}")
+    print(f"{args.count} pages in {elapsed:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
 
 
 __all__ = ["KINDS", "PartyPage", "PartyTruth", "party_page", "party_pages", "render_rows"]

@@ -206,3 +206,33 @@ def test_to_dict_carries_every_party_field() -> None:
     assert data["role"] == "husband"
     assert data["full_name"]["value"] == "Nguyễn Văn An" and data["so_dinh_danh"]["value"] == "001090012345"
     assert data["date_of_birth"] is None and data["page"] == 0 and len(data["box"]) == 4
+
+
+def test_parties_written_as_one_line_each() -> None:
+    rows = [
+        [(140, "Bên A: Ông Nguyễn Văn An, sinh năm 1990, CCCD số 001090012345, cư trú tại số 12 phố Kim Mã.")],
+        [(140, "Bên B: Bà Trần Thị Bích Ngọc, sinh ngày 02/11/1992, số định danh cá nhân 001192004567.")],
+        [(140, "Người được ủy quyền: Bà Ngô Thị Mai")],
+        [(140, "Số CCCD: 079188001234")],
+    ]
+    parties = extract_parties([page(rows)])
+    assert summary(parties) == [
+        ("party_a", "Nguyễn Văn An", "001090012345", None),
+        ("party_b", "Trần Thị Bích Ngọc", "001192004567", "1992-11-02"),
+        ("agent", "Ngô Thị Mai", "079188001234", None),
+    ]
+    assert parties[0].fields["birth_year"].value == "1990"
+
+
+def test_a_heading_ocr_garbled_loses_the_role_not_the_number() -> None:
+    rows = [
+        [(140, "Họ, chữ đệm, tên người chồng: Nguyễn Văn An")],
+        [(140, "Số định danh cá nhân: 001090012345")],
+        [(140, "Họ, chữ đệm, tên ngưòi vọ: Trần Thị Bích Ngọc")],  # "người vợ" misread: no role phrase
+        [(140, "Số định danb cá nhân: 001192004567")],  # nor an ID label
+        [(140, "Vợ chồng cùng ký tên; chồng: số 001090012345 đã ghi ở trên.")],  # a number said again
+    ]
+    assert [(p.role, p.id_number) for p in extract_parties([page(rows)])] == [
+        ("husband", "001090012345"),
+        ("wife", "001192004567"),  # the other half of the pair
+    ]
