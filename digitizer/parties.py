@@ -36,6 +36,7 @@ import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from digitizer.citizen_id import parse_citizen_id
 from digitizer.fields import parse_date, union_box
@@ -176,6 +177,18 @@ _ALL_LABELS: list[tuple[tuple[str, ...], str | None]] = sorted(
     key=lambda item: -len(item[0]),
 )
 _ROLE_PHRASES = sorted(((tuple(p.split()), r) for p, r in ROLES.items()), key=lambda item: -len(item[0]))
+
+
+def _by_first_token(phrases: list[tuple[tuple[str, ...], Any]]) -> dict[str, list[tuple[tuple[str, ...], Any]]]:
+    """Phrases by their first token, longest first: each token position tries only those that can match."""
+    out: dict[str, list[tuple[tuple[str, ...], Any]]] = {}
+    for phrase, value in phrases:
+        out.setdefault(phrase[0], []).append((phrase, value))
+    return out
+
+
+_LABELS_AT = _by_first_token(_ALL_LABELS)
+_ROLES_AT = _by_first_token(_ROLE_PHRASES)
 _DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1"})
 
 
@@ -290,14 +303,14 @@ def _labels(cell: _Cell) -> list[_Label]:
     found: list[_Label] = []
     i = 0
     while i < len(cell.tokens):
-        for phrase, name in _ALL_LABELS:
+        for phrase, name in _LABELS_AT.get(cell.tokens[i][0], ()):
             if _match(cell.tokens, i, phrase):
                 end = i + len(phrase)
                 colon = _colon_after(cell, end)
                 # A role phrase right after the label is part of it ("Họ, chữ đệm, tên người chồng").
                 value_start = colon if colon is not None else end
                 if colon is None:
-                    for role_phrase, _ in _ROLE_PHRASES:
+                    for role_phrase, _ in _ROLES_AT.get(cell.tokens[end][0], ()) if end < len(cell.tokens) else ():
                         if _match(cell.tokens, end, role_phrase):
                             value_start = end + len(role_phrase)
                             break
@@ -323,7 +336,7 @@ def _anchors(cell: _Cell, labels: list[_Label]) -> list[tuple[int, int, str]]:
     out: list[tuple[int, int, str]] = []
     i = 0
     while i < len(cell.tokens):
-        for phrase, role in _ROLE_PHRASES:
+        for phrase, role in _ROLES_AT.get(cell.tokens[i][0], ()):
             if not _match(cell.tokens, i, phrase):
                 continue
             end = i + len(phrase)
