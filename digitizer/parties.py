@@ -189,6 +189,7 @@ def _by_first_token(phrases: list[tuple[tuple[str, ...], Any]]) -> dict[str, lis
 
 _LABELS_AT = _by_first_token(_ALL_LABELS)
 _ROLES_AT = _by_first_token(_ROLE_PHRASES)
+_RULE = re.compile(r"[|¦‖\[\]]+")
 _DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1"})
 
 
@@ -264,17 +265,21 @@ def _rows(page: Page) -> list[list[Word]]:
 
 
 def _cells(row: list[Word], page: int) -> list[_Cell]:
-    """The row cut where the space between two words is wider than its median word height."""
+    """The row cut where the space between two words is wider than its median word height, and at
+    vertical rules ("|")."""
     if not row:
         return []
     gap = statistics.median(w.box[3] for w in row)
-    cells = [[row[0]]]
-    for word in row[1:]:
-        previous = cells[-1][-1]
-        if word.box[0] - (previous.box[0] + previous.box[2]) > gap:
+    cells: list[list[Word]] = [[]]
+    for word in row:
+        if _RULE.fullmatch(word.text):  # a table's vertical rule read as text: a cell border
+            cells.append([])
+            continue
+        previous = cells[-1][-1] if cells[-1] else None
+        if previous is not None and word.box[0] - (previous.box[0] + previous.box[2]) > gap:
             cells.append([])
         cells[-1].append(word)
-    return [_Cell(words, page) for words in cells]
+    return [_Cell(words, page) for words in cells if words]
 
 
 # --- labels, headings, values ---------------------------------------------------------------------
@@ -400,7 +405,7 @@ def _id_number(words: Sequence[Word]) -> tuple[str | None, list[Word], bool]:
     for digits, run_words in runs:
         if len(digits) == 12 and parse_citizen_id(digits):
             return digits, run_words, seen_invalid
-        if len(digits) >= 9:
+        if 10 <= len(digits) <= 13:  # a số định danh misread (9 digits: an old CMND, not one of them)
             seen_invalid = True
     return None, [], seen_invalid
 

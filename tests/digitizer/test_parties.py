@@ -236,3 +236,15 @@ def test_a_heading_ocr_garbled_loses_the_role_not_the_number() -> None:
         ("husband", "001090012345"),
         ("wife", "001192004567"),  # the other half of the pair
     ]
+
+
+def test_table_rules_read_as_bars_separate_cells() -> None:
+    rows = [
+        [(650, "| Bên A"), (1110, "| Bên B |")],
+        [(150, "| Họ và tên | Nguyễn Văn An"), (1110, "| Lê Minh Khang |")],
+        [(150, "| Số CCCD | 001090012345"), (1110, "| 079088000123 |")],
+        [(150, "| Số CMND cũ | 012345678"), (1110, "| 123456789 |")],  # nine digits: an old card, not invalid
+    ]
+    parties = extract_parties([page(rows)])
+    assert [(p.role, p.id_number) for p in parties] == [("party_a", "001090012345"), ("party_b", "079088000123")]
+    assert party_warnings(parties) == []
