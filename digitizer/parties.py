@@ -76,6 +76,12 @@ ROLES: dict[str, str] = {
     "ben the chap": "mortgagor",
     "ben nhan the chap": "mortgagee",
     "ben bao lanh": "guarantor",
+    "ben duoc bao lanh": "guaranteed",
+    "ben dat coc": "depositor",
+    "ben nhan dat coc": "deposit_holder",
+    "ben trao doi": "party_a",
+    "ben gui giu": "bailor",
+    "ben nhan gui giu": "bailee",
     "nguoi duoc khai sinh": "child",
     "nguoi duoc dang ky khai sinh": "child",
     "con": "child",
@@ -102,6 +108,8 @@ LABELS: dict[str, str] = {
     "ho chu dem ten": "full_name",
     "ho va ten": "full_name",
     "ho ten": "full_name",
+    "toi ten la": "full_name",
+    "toi la": "full_name",
     "full name": "full_name",
     "ten": "full_name",
     "ong ba": "full_name",
@@ -137,7 +145,7 @@ LABELS: dict[str, str] = {
     "chung minh nhan dan": "so_dinh_danh",
 }
 # Short labels that are also common words: a label only at the start of a cell and with a colon.
-STRICT_LABELS = {"ten", "ong ba", "ong", "ba"}
+STRICT_LABELS = {"ten", "ong ba", "ong", "ba", "toi la", "toi ten la"}
 # Labels of other things: they end a value and take nothing.
 STOP = (
     "gioi tinh",
@@ -571,6 +579,21 @@ class _Reader:
             person.weak_name = weak
         return True
 
+    def _named_later(self, cell: _Cell, column: int) -> None:
+        """ "(sau đây gọi là bên ủy quyền)": the role of the person just named, when nothing gave it yet."""
+        flat = [t for t, _ in cell.tokens]
+        for i in range(len(flat) - 2):
+            if flat[i] != "goi" or not (flat[i + 1] == "la" or flat[i + 1 : i + 3] == ["tat", "la"]):
+                continue
+            at = i + 2 if flat[i + 1] == "la" else i + 3
+            for phrase, role in _ROLES_AT.get(flat[at], ()) if at < len(flat) else ():
+                index = self.current[column]
+                if _match(cell.tokens, at, phrase) and index is not None:
+                    person = self.people[index]
+                    if person.role == self.default_role or person.role in GENERIC_ROLES:
+                        person.role, person.headed = role, True
+                    break
+
     def _next_person(self, column: int, person: _Person, page: int) -> _Person:
         """Somebody after ``person`` with no heading of their own: another member of a contract side, or the
         other half of a pair (chồng → vợ, bên ủy quyền → bên được ủy quyền) not met yet, or a person."""
@@ -642,6 +665,7 @@ class _Reader:
                     continue
                 row_label = item.name
                 self.pending[column] = item.name
+            self._named_later(cell, column)
             if consumed or not cell.tokens:
                 continue
             wanted = row_label if row_label is not None else pending.get(column)

@@ -248,3 +248,16 @@ def test_table_rules_read_as_bars_separate_cells() -> None:
     parties = extract_parties([page(rows)])
     assert [(p.role, p.id_number) for p in parties] == [("party_a", "001090012345"), ("party_b", "079088000123")]
     assert party_warnings(parties) == []
+
+
+def test_a_role_given_after_the_person_and_a_deposit_contract() -> None:
+    rows = [
+        [(140, "Tôi là: Nguyễn Văn An, sinh ngày 15/03/1990, số CCCD 001090012345,")],
+        [(140, "cư trú tại phường Kim Mã (sau đây gọi là bên ủy quyền).")],
+        [(140, "BÊN NHẬN ĐẶT CỌC (Bên B):")],
+        [(140, "Họ và tên: Lê Minh Khang"), (600, "Số định danh cá nhân: 079088000123")],
+    ]
+    assert summary(extract_parties([page(rows)])) == [
+        ("principal", "Nguyễn Văn An", "001090012345", "1990-03-15"),
+        ("deposit_holder", "Lê Minh Khang", "079088000123", None),
+    ]
