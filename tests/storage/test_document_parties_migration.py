@@ -108,3 +108,18 @@ def test_the_model_and_the_migration_agree(db_url: str) -> None:
     from tests.storage.factories import model_drift
 
     assert model_drift(db_url, "document_parties") == []
+
+
+def test_a_lookup_by_number_reads_both_indexes(sqlite_catalogue) -> None:  # type: ignore[no-untyped-def]
+    """The owner's documents from the covering owner index, a party's through the party index: no scan."""
+    from storage.warehouse.search import SearchQuery, build_query
+
+    stmt, params = build_query(SearchQuery(owner_id=WIFE), "sqlite")
+    with sqlite_catalogue.transaction() as conn:
+        compiled = stmt.compile(conn)
+        values = compiled.construct_params(params)
+        positional = tuple(values[name] for name in compiled.positiontup or ())
+        plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string, positional)]
+    assert any("COVERING INDEX ix_documents_owner_lookup" in step for step in plan), plan
+    assert any("INDEX ix_document_parties_lookup (id_number=?)" in step for step in plan), plan
+    assert not any(step.startswith("SCAN documents") or step.startswith("SCAN document_parties") for step in plan)
