@@ -356,7 +356,7 @@ def _anchors(cell: _Cell, labels: list[_Label]) -> list[tuple[int, int, str]]:
             in_label = any(
                 lab.name is not None and lab.assignable and lab.end <= i and end <= lab.value_start for lab in labels
             )
-            if in_label or _is_heading(cell, i, end, labels):
+            if in_label or _is_heading(cell, i, end, labels, after_heading=bool(out)):
                 out.append((i, end, role))
                 i = end - 1
             break
@@ -364,8 +364,11 @@ def _anchors(cell: _Cell, labels: list[_Label]) -> list[tuple[int, int, str]]:
     return out
 
 
-def _is_heading(cell: _Cell, start: int, end: int, labels: list[_Label]) -> bool:
-    if not _at_cell_start(cell, start) and not _after_heading(cell, start):
+def _is_heading(cell: _Cell, start: int, end: int, labels: list[_Label], *, after_heading: bool) -> bool:
+    """The role phrase starts the cell, or is in the parenthesis of a heading that does ("BÊN A (Bên bán):"),
+    and nothing but a colon, a parenthesis or a person label follows it."""
+    in_parenthesis = after_heading and cell.words[cell.tokens[start][1]].text.lstrip().startswith("(")
+    if not _at_cell_start(cell, start) and not in_parenthesis:
         return False
     if end == len(cell.tokens):
         return True
@@ -376,11 +379,6 @@ def _is_heading(cell: _Cell, start: int, end: int, labels: list[_Label]) -> bool
         or following.startswith(("(", ":", "-"))
         or any(lab.start == end and lab.name is not None for lab in labels)
     )
-
-
-def _after_heading(cell: _Cell, start: int) -> bool:
-    """Inside the parenthesis of a heading: "BÊN A (Bên bán):"."""
-    return start > 0 and cell.words[cell.tokens[start][1]].text.lstrip().startswith("(")
 
 
 def _value_tokens(cell: _Cell, label: _Label, labels: list[_Label]) -> list[Word]:
@@ -396,7 +394,7 @@ def _value_tokens(cell: _Cell, label: _Label, labels: list[_Label]) -> list[Word
 
 def _id_number(words: Sequence[Word]) -> tuple[str | None, list[Word], bool]:
     """The 12-digit number among ``words`` (digit groups split by OCR joined, O/l read for 0/1 fixed):
-    (number, its words, whether some digit run of 9+ digits was there but not a valid số định danh)."""
+    (number, its words, whether a run of 10 to 13 digits was there that is not a valid số định danh)."""
     runs: list[tuple[str, list[Word]]] = [("", [])]
     for word in words:
         raw = word.text.strip(" .,:;()")

@@ -261,3 +261,17 @@ def test_a_role_given_after_the_person_and_a_deposit_contract() -> None:
         ("principal", "Nguyễn Văn An", "001090012345", "1990-03-15"),
         ("deposit_holder", "Lê Minh Khang", "079088000123", None),
     ]
+
+
+def test_a_side_named_in_parenthesis_inside_prose_opens_nobody() -> None:
+    rows = [
+        [(140, "BÊN ỦY QUYỀN (Bên A):")],
+        [(140, "Họ và tên: Nguyễn Văn An, là người giao việc cho bên kia (Bên B) theo giấy này;")],
+        [(140, "Số CCCD: 001090012345")],
+        [(140, "Bên được ủy quyền:")],
+        [(140, "Họ và tên: Lê Minh Khang"), (600, "Số CCCD: 079088000123")],
+    ]
+    assert [(p.role, p.id_number) for p in extract_parties([page(rows)])] == [
+        ("principal", "001090012345"),
+        ("agent", "079088000123"),
+    ]
