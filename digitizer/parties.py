@@ -630,8 +630,23 @@ class _Reader:
         self.across = False
         pending, self.pending = self.pending, {}
         row_label: str | None = None  # a label of this row whose value is in the cells after it
-        for cell, labels, anchors in found:
-            column = self.column_of(cell.words)
+        columns = [self.column_of(cell.words) for cell, _labels, _anchors in found]
+        used: set[int] = set()  # cells whose words were taken with an earlier one (a number in boxes)
+
+        def boxed_number(first: int, column: int) -> bool:
+            """A number printed one digit a box: the label-free cells of this column from ``first`` on."""
+            run = [k for k in range(first, len(found)) if columns[k] == column and k not in used]
+            run = list(itertools.takewhile(lambda k: not found[k][1], run))
+            number, words, _invalid = _id_number([w for k in run for w in found[k][0].words])
+            if number is None or not self.assign(column, "so_dinh_danh", words, page):
+                return False
+            used.update(run)
+            return True
+
+        for index, (cell, labels, anchors) in enumerate(found):
+            if index in used:
+                continue
+            column = columns[index]
             if len(self.current) > 1:
                 self.edges[column].add(cell.left)
                 h_left, h_right = self.heads[column]
@@ -661,12 +676,16 @@ class _Reader:
                 if value and self.assign(column, item.name, value, page):
                     row_label = ""
                     continue
-                row_label = item.name
+                row_label = item.name  # the cells after it in the row: its value, under each column
+                if item.name == "so_dinh_danh" and boxed_number(index + 1, column):
+                    continue
                 self.pending[column] = item.name
             self._named_later(cell, column)
             if consumed or not cell.tokens:
                 continue
             wanted = row_label if row_label is not None else pending.get(column)
+            if wanted == "so_dinh_danh" and boxed_number(index, column):
+                continue
             if wanted and self.assign(column, wanted, cell.words, page, fill_only=True):
                 continue
             if wanted == "":

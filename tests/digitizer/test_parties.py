@@ -275,3 +275,20 @@ def test_a_side_named_in_parenthesis_inside_prose_opens_nobody() -> None:
         ("principal", "001090012345"),
         ("agent", "079088000123"),
     ]
+
+
+def test_a_number_printed_one_digit_a_box() -> None:
+    boxed = lambda x, number: [(x + 40 * k, digit) for k, digit in enumerate(number)]  # noqa: E731
+    rows = [
+        [(140, "Bên ủy quyền:")],
+        [(140, "Họ và tên: Nguyễn Văn An")],
+        [(140, "Số định danh cá nhân:"), *boxed(600, "001090012345")],
+        [(140, "Bên được ủy quyền:")],
+        [(140, "Họ và tên: Lê Minh Khang")],
+        [(140, "Số định danh cá nhân:")],
+        boxed(140, "079088000123"),
+    ]
+    assert [(p.role, p.id_number) for p in extract_parties([page(rows)])] == [
+        ("principal", "001090012345"),
+        ("agent", "079088000123"),
+    ]
