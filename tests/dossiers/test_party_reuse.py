@@ -8,6 +8,7 @@ import random
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bench.corpus.parties import party_page
@@ -96,6 +97,7 @@ def test_lookups_by_number_find_the_document_under_a_party(db_services: Services
     assert code not in json.dumps(answer.by_ref)
 
 
+@pytest.mark.integration
 def test_a_digitised_marriage_certificate_is_reusable_under_the_wifes_number(
     services: Services, tmp_path: Path
 ) -> None:
