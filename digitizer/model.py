@@ -89,6 +89,41 @@ class Field:
         }
 
 
+PARTY_FIELDS = ("full_name", "so_dinh_danh", "date_of_birth", "birth_year")
+
+
+@dataclass
+class Party:
+    """One person a document names, with the role its heading or label gives them (husband, wife,
+    principal, agent, party_a, seller, child, father, ...; ``person`` when nothing says).
+
+    ``fields`` holds the party's own full_name, so_dinh_danh (only a number that decodes, see
+    ``digitizer.citizen_id``), date_of_birth (ISO) or birth_year; ``page`` and ``box`` are the
+    first page the party appears on and the union of the boxes of its fields there.
+    """
+
+    role: str
+    fields: dict[str, Field]
+    page: int
+    box: Box | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def id_number(self) -> str | None:
+        found = self.fields.get("so_dinh_danh")
+        return found.value if found is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"role": self.role}
+        for name in PARTY_FIELDS:
+            found = self.fields.get(name)
+            out[name] = found.to_dict() if found is not None else None
+        out["page"] = self.page
+        out["box"] = list(self.box) if self.box is not None else None
+        out["warnings"] = list(self.warnings)
+        return out
+
+
 @dataclass
 class DigitizedComponent:
     """Everything the digitizer produced for one dossier component."""
@@ -100,6 +135,7 @@ class DigitizedComponent:
     fields: dict[str, Field]
     pdf: bytes
     warnings: list[str] = field(default_factory=list)
+    parties: list[Party] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -112,5 +148,6 @@ class DigitizedComponent:
             "needs_review": self.needs_review,
             "pages": [page.to_dict(include_words) for page in self.pages],
             "fields": {name: f.to_dict() for name, f in self.fields.items()},
+            "parties": [p.to_dict() for p in self.parties],
             "warnings": list(self.warnings),
         }

@@ -17,6 +17,7 @@ from digitizer.engines import OcrEngine, get_engine
 from digitizer.errors import ImageEmpty, OcrFailed, TooManyPages
 from digitizer.fields import extract_fields
 from digitizer.model import DOCUMENT_TYPES, Box, DigitizedComponent, Page, Word
+from digitizer.parties import extract_parties, party_warnings
 from digitizer.searchable_pdf import PdfPage, build_pdf, encode_jpeg
 from sohoa.errors import SohoaError
 
@@ -234,6 +235,9 @@ def digitize_files(paths: Sequence[Path], options: DigitizeOptions) -> Digitized
         declared = None
     confident = result.confidence >= options.review_threshold
     doc_type = result.doc_type if confident or declared is None else declared
+    with _timed("parties"):
+        parties = extract_parties(pages, doc_type)
+    warnings += [code for code in party_warnings(parties) if code not in warnings]
     if declared is not None and confident and result.doc_type != declared:
         warnings.append("TYPE_MISMATCH")
     unclassified_other = result.doc_type == "other" and declared == "other"
@@ -254,4 +258,5 @@ def digitize_files(paths: Sequence[Path], options: DigitizeOptions) -> Digitized
         fields=fields,
         pdf=pdf,
         warnings=warnings,
+        parties=parties,
     )

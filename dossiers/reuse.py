@@ -1,16 +1,19 @@
 """Reuse at intake: documents already in the warehouse that can stand in for a declared component.
 
-A candidate belongs to the same applicant (owner), has the declared type, was digitised and
-signed in another dossier (a document row exists only once its component is done), and is
-still valid: no expiry among its extracted fields, or an expiry date in the future.
+A candidate belongs to the same applicant (owner), or names them as a party (the wife on a
+marriage certificate her husband handed in, the agent of a power of attorney, bên B of a
+contract: ``document_parties``), has the declared type, was digitised and signed in another
+dossier (a document row exists only once its component is done), and is still valid: no
+expiry among its extracted fields, or an expiry date in the future.
 
 A số định danh is printed on the citizen's card and on every form they hand in, so it opens
 nothing by itself. A station is told about a stored document only when:
 
 - its manifest gives the applicant's date of birth and it equals, compared in constant time,
   the birth date recorded with the dossier the document came from (a document whose dossier
-  recorded none is never disclosed this way). A wrong date answers exactly as an applicant
-  without documents does, and is audited;
+  recorded none is never disclosed this way) or, for a document that names the applicant as a
+  party, the birth date printed beside them in it (one without is never disclosed this way).
+  A wrong date answers exactly as an applicant without documents does, and is audited;
 - the station is within its day (Vietnam's calendar day): at most
   ``intake.reuse_daily_applicants`` distinct applicants, and at most
   ``intake.reuse_birth_dates_per_applicant`` distinct birth dates given for one applicant (an
@@ -37,14 +40,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, select, union_all
 
 from dossiers.budgets import vietnam_day
 from dossiers.errors import ReuseBudgetExhausted, ReuseNeedsBirthDate
 from sohoa.errors import SohoaError
 from sohoa.settings import IntakeSettings
 from storage.catalogue.db import Catalogue, DriverSQL
-from storage.catalogue.models import Component, Document, Dossier, utcnow
+from storage.catalogue.models import Component, Document, DocumentParty, Dossier, utcnow
 from storage.warehouse import audit
 
 EXPIRY_FIELDS = ("expiry_date", "date_of_expiry", "valid_until", "co_gia_tri_den")
@@ -82,19 +85,37 @@ def _same_birth_date(given: date, recorded: date | None) -> bool:
     return hmac.compare_digest(given.isoformat().encode(), (recorded.isoformat() if recorded else "-").encode())
 
 
-# Built once: every receipt runs it, and building the statement cost more than running it.
-_CANDIDATES = (
-    select(Document.id, Document.doc_type, Document.page_count, Document.fields, Dossier.applicant_birth_date)
-    .join(Component, Component.id == Document.component_id)
-    .join(Dossier, Dossier.id == Component.dossier_id)
-    .where(
-        Document.owner_id == bindparam("owner"),
+def _candidates() -> Any:
+    """Documents of the applicant as owner (with the birth date their dossier recorded) and as a party
+    of someone else's (with the one printed beside them), newest first."""
+    wanted = (
         Document.doc_type.in_(bindparam("types", expanding=True)),
         Document.dossier_code != bindparam("dossier"),
     )
-    .order_by(Document.created_at.desc(), Document.id.desc())
-    .limit(bindparam("limit"))
-)
+    columns = (Document.id, Document.doc_type, Document.page_count, Document.fields, Document.created_at)
+    owned = (
+        select(*columns, Dossier.applicant_birth_date.label("birth_date"))
+        .join(Component, Component.id == Document.component_id)
+        .join(Dossier, Dossier.id == Component.dossier_id)
+        .where(Document.owner_id == bindparam("owner"), *wanted)
+        .order_by(Document.created_at.desc(), Document.id.desc())
+        .limit(bindparam("limit"))
+        .subquery()
+    )
+    named = (
+        select(*columns, DocumentParty.birth_date.label("birth_date"))
+        .join(DocumentParty, DocumentParty.document_id == Document.id)
+        .where(DocumentParty.id_number == bindparam("owner"), Document.owner_id != bindparam("owner"), *wanted)
+        .order_by(Document.created_at.desc(), Document.id.desc())
+        .limit(bindparam("limit"))
+        .subquery()
+    )
+    both = union_all(select(owned), select(named)).subquery()
+    return select(both).order_by(both.c.created_at.desc(), both.c.id.desc()).limit(bindparam("limit"))
+
+
+# Built once: every receipt runs it, and building the statement cost more than running it.
+_CANDIDATES = _candidates()
 
 
 @dataclass(frozen=True)
@@ -137,9 +158,9 @@ def _match(
     for d in rows:
         if not still_valid(d.fields, today):
             continue
-        if not _same_birth_date(ask.birth_date, d.applicant_birth_date):
+        if not _same_birth_date(ask.birth_date, d.birth_date):
             withheld += 1
-            mismatched += d.applicant_birth_date is not None
+            mismatched += d.birth_date is not None
             continue
         kept = by_type.setdefault(d.doc_type, [])
         if len(kept) < PER_COMPONENT:

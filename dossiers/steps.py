@@ -12,7 +12,7 @@ import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,16 @@ from sqlalchemy.orm import Session
 
 from dossiers.services import Services
 from sohoa.errors import NotFound
-from storage.catalogue.models import Component, ComponentState, Document, Dossier, EResult, JobStep, ScanFile
+from storage.catalogue.models import (
+    Component,
+    ComponentState,
+    Document,
+    DocumentParty,
+    Dossier,
+    EResult,
+    JobStep,
+    ScanFile,
+)
 from storage.objectstore import Bucket
 
 if TYPE_CHECKING:
@@ -120,6 +129,7 @@ def digitize(services: Services, step: JobStep) -> StepOutcome:
         "confidence": summary["confidence"],
         "needs_review": summary["needs_review"],
         "fields": summary["fields"],
+        "parties": summary["parties"],
         "warnings": summary["warnings"],
         "pages": [{k: v for k, v in p.items() if k != "text"} for p in summary["pages"]],
         "text": "\f".join(p["text"] for p in summary["pages"]),
@@ -208,6 +218,34 @@ def sign(services: Services, step: JobStep) -> StepOutcome:
     )
 
 
+def party_rows(parties: list[dict[str, Any]], owner_id: str) -> list[DocumentParty]:
+    """The index rows of a document's other parties: one per số định danh that decodes, other than the
+    owner's (found as owner already), whose printed birth year, if any, agrees with it (a number read
+    wrong would file the document under somebody else). The birth date is kept only when its year
+    agrees too; the name is not kept (it is in the document)."""
+    from digitizer.citizen_id import parse_citizen_id
+
+    rows: dict[str, DocumentParty] = {}
+    for party in parties:
+        number = (party.get("so_dinh_danh") or {}).get("value")
+        parsed = parse_citizen_id(number) if isinstance(number, str) else None
+        if parsed is None or parsed.number == owner_id or parsed.number in rows:
+            continue
+        if "ID_BIRTH_YEAR_MISMATCH" in party.get("warnings", ()):
+            continue
+        born: date | None = None
+        raw = (party.get("date_of_birth") or {}).get("value")
+        try:
+            born = date.fromisoformat(raw) if isinstance(raw, str) else None
+        except ValueError:
+            born = None
+        if born is not None and born.year != parsed.birth_year:
+            continue
+        role = str(party.get("role") or "person")[:32]
+        rows[parsed.number] = DocumentParty(id_number=parsed.number, role=role, birth_date=born)
+    return list(rows.values())
+
+
 def store(services: Services, step: JobStep) -> StepOutcome:
     with services.catalogue.session() as s:
         digitized = _previous_output(s, step, "digitize")
@@ -218,10 +256,11 @@ def store(services: Services, step: JobStep) -> StepOutcome:
     def finalize(session: Session, step_row: JobStep) -> None:
         comp = session.get_one(Component, step_row.component_id)
         if comp.document is None:
+            owner = comp.dossier.applicant_id
             session.add(
                 Document(
                     component_id=comp.id,
-                    owner_id=comp.dossier.applicant_id,
+                    owner_id=owner,
                     doc_type=digitized["type"],
                     type_confidence=digitized["confidence"],
                     needs_review=digitized["needs_review"],
@@ -235,6 +274,7 @@ def store(services: Services, step: JobStep) -> StepOutcome:
                     signed_by=signed["signed_by"],
                     signed_at=datetime.fromisoformat(signed["signed_at"]),
                     signature_level=signed["level"],
+                    parties=party_rows(digitized.get("parties", []), owner),
                 )
             )
         comp.state = ComponentState.DONE

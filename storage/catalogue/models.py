@@ -173,10 +173,39 @@ class Document(Base):
     folded_text: Mapped[str] = mapped_column(Text, default="")
 
     component: Mapped[Component] = relationship(back_populates="document")
+    parties: Mapped[list[DocumentParty]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     # Covers the lookup by owner (every column of a search hit): answered from the index alone,
     # without reading rows whose OCR text spills over many pages.
     __table_args__ = (Index("ix_documents_owner_lookup", "owner_id", "created_at", "id", *OWNER_LOOKUP_EXTRA),)
+
+
+class DocumentParty(Base):
+    """A person a document names besides its owner (the wife on a marriage certificate, the agent of a
+    power of attorney, bên B of a contract), so the document is found under their số định danh too.
+
+    Only what the lookups need: the number (one that decodes, see ``digitizer.citizen_id``), the role
+    the document gives the person, and the birth date printed beside them when its year agrees with
+    the number's (intake reuse discloses a document only to a station that gives that date, as it does
+    for the owner with the date their dossier recorded). The name stays in the document itself.
+    """
+
+    __tablename__ = "document_parties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    id_number: Mapped[str] = mapped_column(String(12))
+    role: Mapped[str] = mapped_column(String(32))
+    birth_date: Mapped[date | None]
+
+    document: Mapped[Document] = relationship(back_populates="parties")
+
+    __table_args__ = (
+        UniqueConstraint("document_id", "id_number", name="uq_document_party"),
+        Index("ix_document_parties_lookup", "id_number", "document_id"),
+    )
 
 
 class EResult(Base):

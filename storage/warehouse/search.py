@@ -6,8 +6,11 @@ on ``to_tsvector('simple', folded_text)``. Queries are folded the same way, so
 "giay khai sinh" finds "Giấy khai sinh". (A stored tsvector column was measured too: it
 widens every row, and the bitmap heap scan over the matches got slower, not faster.)
 
-A lookup by owner is answered from ``ix_documents_owner_lookup``, which holds every column
-of a hit.
+A lookup by owner ID finds the documents the person owns (answered from
+``ix_documents_owner_lookup``, which holds every column of a hit) and those that name them as
+a party (``document_parties``: the wife on her husband's marriage certificate, the agent of a
+power of attorney, bên B of a contract); each hit says which (``matched_as``: ``owner`` or the
+party's role).
 """
 
 from __future__ import annotations
@@ -17,11 +20,22 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnClause, Select, bindparam, func, literal_column, select, text
+from sqlalchemy import (
+    BindParameter,
+    ColumnClause,
+    Select,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 
 from storage.catalogue.db import Catalogue
 from storage.catalogue.folding import fold_words
-from storage.catalogue.models import Document
+from storage.catalogue.models import Document, DocumentParty
 from storage.warehouse import audit
 
 
@@ -58,6 +72,7 @@ class DocumentHit:
     sha256: str
     size: int
     object_key: str
+    matched_as: str | None = None  # a lookup by owner ID: "owner", or the role the document gives the person
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -103,10 +118,38 @@ _FILTERS = {
 }
 
 
+def _by_person(dialect: str, filters: tuple[str, ...], full_text: bool) -> AnySelect:
+    """Documents the person owns, then those naming them as a party (not owned by them: no row twice),
+    newest first; each branch ordered and cut to the limit by its own index before they are merged."""
+    limit: BindParameter[int] = bindparam("limit")
+    others = [_FILTERS[name]() for name in filters if name != "owner_id"]
+    if full_text:
+        others.append(_fts_match(dialect))
+    owned = (
+        select(*_COLUMNS, literal("owner").label("matched_as"))
+        .where(Document.owner_id == bindparam("owner_id"), *others)
+        .order_by(Document.created_at.desc(), Document.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    named = (
+        select(*_COLUMNS, DocumentParty.role.label("matched_as"))
+        .join(DocumentParty, DocumentParty.document_id == Document.id)
+        .where(DocumentParty.id_number == bindparam("owner_id"), Document.owner_id != bindparam("owner_id"), *others)
+        .order_by(Document.created_at.desc(), Document.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    both = union_all(select(owned), select(named)).subquery()
+    return select(both).order_by(both.c.created_at.desc(), both.c.id.desc()).limit(limit)
+
+
 @functools.lru_cache(maxsize=256)
 def _statement(dialect: str, filters: tuple[str, ...], full_text: bool) -> AnySelect:
     """One statement per shape of query, values left as parameters: building a statement and
     matching its result columns to the cached compiled form cost more than running it."""
+    if "owner_id" in filters:
+        return _by_person(dialect, filters, full_text)
     stmt = select(*_COLUMNS).where(*(_FILTERS[name]() for name in filters))
     limit: BindParameter[int] = bindparam("limit")
     if full_text and dialect == "postgresql":

@@ -202,3 +202,25 @@ def test_another_units_dossier_codes_tell_a_station_nothing(api: Api) -> None:
     by_holder = api.client.post("/api/v1/batches", content=changed, headers=api.station | headers)
     assert by_other.status_code == by_holder.status_code == 409
     assert by_other.json() == by_holder.json()
+
+
+def test_a_document_naming_the_applicant_as_a_party_is_offered_with_the_birth_date_printed_beside_them(
+    api: Api,
+) -> None:
+    """The husband handed in the marriage certificate; the wife's dossier is offered it (issue 19)."""
+    from storage.catalogue.models import DocumentParty
+
+    wife, wife_birth = "001192004567", "1992-11-02"
+    doc = add_signed_document(
+        api.services, owner_id=APPLICANT_ID, doc_type="marriage_certificate", code=OTHER_CENTRE, birth_date=BIRTH
+    )
+    with api.services.catalogue.session() as s:
+        s.add(DocumentParty(document_id=doc, id_number=wife, role="wife", birth_date=date.fromisoformat(wife_birth)))
+    comps = [{"id": "kh", "declared_type": "marriage_certificate", "files": ["kh.jpg"]}]
+    offered = push_dossier(api, "000.00.12.H26-261121-0931", applicant_id=wife, birth=wife_birth, components=comps)
+    assert offered["reusable_documents"] == 1
+    assert offered["components"][0]["reusable"][0]["doc_type"] == "marriage_certificate"
+    # The husband's birth date opens nothing for the wife's number.
+    guessed = push_dossier(api, "000.00.12.H26-261121-0932", applicant_id=wife, birth=BIRTH, components=comps)
+    assert guessed["reusable_documents"] == 0
+    assert [e.detail.get("documents") for e in _audit(api)] == [[doc], None]

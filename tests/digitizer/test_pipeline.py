@@ -47,7 +47,7 @@ def test_pages_in_order_low_resolution_flagged_and_json_shape(scans: list[Path],
     assert result.warnings == ["LOW_RESOLUTION"]
     assert result.fields["issuing_place"].page == 1
     data = json.loads(json.dumps(result.to_dict()))
-    assert set(data) == {"type", "confidence", "needs_review", "pages", "fields", "warnings"}
+    assert set(data) == {"type", "confidence", "needs_review", "pages", "fields", "parties", "warnings"}
     assert set(data["pages"][0]) == {
         "text",
         "confidence",
