@@ -121,6 +121,7 @@ def digitize(services: Services, step: JobStep) -> StepOutcome:
         "needs_review": summary["needs_review"],
         "fields": summary["fields"],
         "warnings": summary["warnings"],
+        "guess": summary["guess"],
         "pages": [{k: v for k, v in p.items() if k != "text"} for p in summary["pages"]],
         "text": "\f".join(p["text"] for p in summary["pages"]),
     }
