@@ -191,9 +191,7 @@ def _keyword_only(scores: dict[str, float]) -> Classification:
     return Classification(best, round(strength * (0.5 + 0.5 * margin), 4), scores, guess=best)
 
 
-def classify_pages(
-    pages: Sequence[str], model: NgramModel | None = None, *, open_set: bool = True
-) -> Classification:
+def classify_pages(pages: Sequence[str], model: NgramModel | None = None, *, open_set: bool = True) -> Classification:
     """Classify a component from the text of its pages, in order.
 
     With a learned model (the shipped one by default) the type's probability combines the model's

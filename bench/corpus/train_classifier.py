@@ -16,6 +16,7 @@ producers' wording, unfamiliar texts closer to ours). The test split (seed 13 an
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 from collections.abc import Sequence
@@ -84,7 +85,7 @@ def choose_open_set(model: learned.NgramModel, samples: Sequence[tuple[str, str]
     truth = [s.truth for s in scored]
     values = sorted({s.closed.familiarity for s in scored})
     # Candidate familiarity thresholds: midway between consecutive observed values (and below all).
-    cuts = [values[0] - 1.0] + [(a + b) / 2 for a, b in zip(values, values[1:], strict=False)]
+    cuts = [values[0] - 1.0] + [(a + b) / 2 for a, b in itertools.pairwise(values)]
     best: tuple[float, float, float] = (-1.0, 0.0, cuts[0])
     for conf in CONFIDENCE_GRID:
         f1s = [macro_f1(truth, _predict(scored, conf, cut), DOC_TYPES) for cut in cuts]

@@ -31,7 +31,8 @@ VALIDATION: tuple[str, ...] = (
     "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH",
     # 3 official letter (công văn)
     "SỞ TÀI NGUYÊN VÀ MÔI TRƯỜNG\nSố: {number}/STNMT-VP\nV/v báo cáo kết quả thu gom rác thải quý III\n"
-    + _MOTTO + "{city}, ngày {day} tháng {month} năm {year}\n"
+    + _MOTTO
+    + "{city}, ngày {day} tháng {month} năm {year}\n"
     "Kính gửi: Ủy ban nhân dân các quận, huyện\n"
     "Thực hiện kế hoạch bảo vệ môi trường năm {year}, Sở Tài nguyên và Môi trường đề nghị Ủy ban nhân dân "
     "các quận, huyện tổng hợp và báo cáo kết quả thu gom, xử lý rác thải sinh hoạt quý III.\n"
@@ -118,7 +119,8 @@ VALIDATION: tuple[str, ...] = (
     "THỦ TRƯỞNG CƠ QUAN",
     # 19 condolence / death notice
     "CÁO PHÓ\nGia đình chúng tôi vô cùng thương tiếc báo tin: Cụ ông {name}\n"
-    "Sinh năm 1938, quê quán {origin}\nĐã từ trần hồi 5 giờ 10 phút ngày {day} tháng {month} năm {year}, hưởng thọ 86 tuổi.\n"
+    "Sinh năm 1938, quê quán {origin}\n"
+    "Đã từ trần hồi 5 giờ 10 phút ngày {day} tháng {month} năm {year}, hưởng thọ 86 tuổi.\n"
     "Lễ nhập quan hồi 14 giờ cùng ngày. Lễ viếng từ 7 giờ đến 11 giờ ngày hôm sau tại nhà tang lễ thành phố {city}.\n"
     "Gia đình xin chân thành cảm ơn.",
     # 20 list of households receiving support
@@ -149,7 +151,8 @@ TEST: tuple[str, ...] = (
     "Tại: {street}, phường {ward}, {city}\nSự hiện diện của quý khách là niềm vinh hạnh cho chúng tôi.",
     # 3 official reply letter
     "ỦY BAN NHÂN DÂN QUẬN {ward}\nPHÒNG QUẢN LÝ ĐÔ THỊ\nSố: {number}/QLĐT\nV/v trả lời kiến nghị của công dân\n"
-    + _MOTTO + "Kính gửi: Ông {name}, trú tại {street}\n"
+    + _MOTTO
+    + "Kính gửi: Ông {name}, trú tại {street}\n"
     "Phòng Quản lý đô thị nhận được kiến nghị của Ông về việc hệ thống thoát nước trước cửa nhà bị ngập. "
     "Sau khi kiểm tra thực tế, Phòng đã giao Ban quản lý dự án nạo vét cống trong tháng {month}.\n"
     "Phòng Quản lý đô thị trả lời để Ông được biết.",
