@@ -30,6 +30,7 @@ HEADING_FACTOR = 2.0
 TITLE_WEIGHT = 3.0
 SUPPORT_WEIGHT = 1.0
 SATURATION = 4.0
+TITLE_CASE_SHARE = 0.8  # a line at least this share of whose letters are capitals is set as a title
 
 # (title phrases, supporting phrases), all folded.
 KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -139,10 +140,21 @@ def score_types(heading: str, body: str) -> dict[str, float]:
     return scores
 
 
-def titled_in_heading(heading: str, doc_type: str) -> bool:
-    """Whether one of the type's title phrases is in the (folded) heading: the document names itself."""
+def titled_in_heading(pages: Sequence[str], doc_type: str) -> bool:
+    """Whether the document names itself as ``doc_type`` in a title: one of the type's title phrases on
+    a line (or run of consecutive lines) in capitals among the top lines of page 1. Vietnamese
+    administrative documents set the name of the document type in capitals (Decree 30/2020/NĐ-CP);
+    the same words inside a sentence ("... ký hợp đồng lao động ...") are a mention, not a title."""
     titles = KEYWORDS.get(doc_type, ((), ()))[0]
-    return any(_count(phrase, heading) for phrase in titles)
+    lines = [line for line in (pages[0].splitlines() if pages else []) if line.strip()][:HEADING_LINES]
+    runs: list[list[str]] = [[]]
+    for line in lines:
+        letters = [ch for ch in line if ch.isalpha()]
+        if len(letters) >= 4 and sum(ch.isupper() for ch in letters) >= TITLE_CASE_SHARE * len(letters):
+            runs[-1].append(line)
+        elif runs[-1]:
+            runs.append([])
+    return any(_count(phrase, fold_words(" ".join(run))) for run in runs if run for phrase in titles)
 
 
 def open_set_reason(
@@ -155,8 +167,8 @@ def open_set_reason(
 ) -> str | None:
     """Why a best guess is rejected for ``other`` (a warning code), or None when it stands.
 
-    A document that names its type in its heading keeps it whatever its wording (other producers'
-    forms word their fields differently); otherwise text unlike every known type is UNFAMILIAR_TEXT and
+    A document whose title (``titled_in_heading``) names its type keeps it whatever its wording (other
+    producers' forms word their fields differently); otherwise text unlike every known type is UNFAMILIAR_TEXT and
     a guess below the confidence threshold is TYPE_UNCERTAIN. A guess of ``other`` is never rejected.
     """
     if guess == "other":
@@ -216,7 +228,7 @@ def classify_pages(pages: Sequence[str], model: NgramModel | None = None, *, ope
     by_label = {label: round(float(p), 4) for label, p in zip(model.labels, probs, strict=True)}
     reason = None
     if open_set:
-        titled = titled_in_heading(heading, guess)
+        titled = titled_in_heading(pages, guess)
         reason = open_set_reason(guess, confidence, familiarity, titled, model.min_confidence, model.min_familiarity)
     doc_type = "other" if reason else guess
     return Classification(doc_type, confidence, scores, by_label, guess, familiarity, reason)

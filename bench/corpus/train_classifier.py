@@ -61,12 +61,10 @@ class _Scored:
 
 
 def _score(model: learned.NgramModel, samples: Sequence[tuple[str, str]]) -> list[_Scored]:
-    from digitizer.classify import _split
-
     out = []
     for text, label in samples:
         closed = classify_pages([text], model, open_set=False)
-        out.append(_Scored(label, closed, titled_in_heading(_split([text])[0], closed.guess)))
+        out.append(_Scored(label, closed, titled_in_heading([text], closed.guess)))
     return out
 
 

@@ -106,3 +106,15 @@ def test_full_documents_of_known_types_keep_their_type(doc_type: str) -> None:
         lines = templates.TEMPLATES[doc_type](random_cast(rng))
         result = classify_pages([templates.plain_text(lines)])
         assert (result.doc_type, result.reason) == (doc_type, None)
+
+
+def test_a_title_is_a_line_in_capitals_not_a_mention_in_a_sentence() -> None:
+    from digitizer.classify import titled_in_heading
+
+    contract = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nHỢP ĐỒNG MUA BÁN\nBên A: Công ty An Phát"
+    assert titled_in_heading([contract], "contract")
+    land = "GIẤY CHỨNG NHẬN\nQUYỀN SỬ DỤNG ĐẤT\nThửa đất số 12"  # a title set over two lines
+    assert titled_in_heading([land], "land_use_certificate")
+    notice = "THÔNG BÁO TUYỂN DỤNG\nTrung tâm cần tuyển 05 nhân viên hợp đồng làm việc tại bộ phận một cửa."
+    assert not titled_in_heading([notice], "contract")
+    assert not titled_in_heading([contract], "birth_certificate")
