@@ -210,6 +210,11 @@ def _status_for(request: Request, principal: Principal, code: str) -> dict[str, 
 async def get_dossier(
     code: str, request: Request, principal: Annotated[Principal, Depends(station_or_officer)]
 ) -> dict[str, Any]:
+    """Progress of the dossier and of each component. A digitised component carries ``review``:
+    ``needs_review``, ``warnings`` (``[{code, message}]``, the message a Vietnamese sentence for the officer,
+    e.g. ``UNFAMILIAR_TEXT``, ``TYPE_UNCERTAIN``, ``LOW_OCR_CONFIDENCE``, ``ID_NUMBER_INVALID``,
+    ``TYPE_MISMATCH``) and ``guess`` (the classifier's best type and its probability; the type is ``other``
+    when the text is unlike every known type). ``review`` is null until the component is digitised."""
     return await run_in_threadpool(_status_for, request, principal, code)
 
 

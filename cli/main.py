@@ -145,6 +145,11 @@ def ingest(path: Path, url: str | None, key: str | None, idempotency_key: str | 
             else f"{err.get('code')}: {err.get('message')}"
         )
         click.echo(f"  {comp['ref']:<8} {comp['state']:<10} {detail}")
+        review = comp.get("review") or {}
+        if review.get("needs_review"):
+            click.echo(f"  {'':<8} cần cán bộ kiểm tra:")
+            for warning in review.get("warnings", []):
+                click.echo(f"  {'':<10} - [{warning['code']}] {warning['message']}")
     sys.exit(0 if status["state"] == "done" else 3)
 
 
@@ -187,6 +192,10 @@ def digitize(files: tuple[str, ...], as_json: bool, out_dir: Path, declared_type
             click.echo(
                 f"{item.name}: {line['type']} ({line['confidence']:.2f}), {len(line['pages'])} trang -> {line['pdf']}"
             )
+            if line["needs_review"]:
+                click.echo("  cần cán bộ kiểm tra:")
+            for reason in line["reasons"] if line["needs_review"] else ():
+                click.echo(f"  - [{reason['code']}] {reason['message']}")
         else:
             click.echo(f"{item.name}: LỖI {line['error']['code']}: {line['error']['message']}")
 

@@ -3,6 +3,13 @@
 Text is folded (no diacritics, lowercase, punctuation as spaces) so OCR that drops or confuses
 tone marks still matches. Title phrases count three times as much as supporting keywords, and
 twice that again when found in the heading (the top lines of page 1).
+
+The taxonomy is open: counters also receive announcements, letters, minutes… that are none of the
+known types. A closed-set classifier still names one of them, so the shipped model carries an
+open-set rule (``open_set_reason``): a text whose n-grams are unlike every type's (familiarity
+below ``min_familiarity``) or whose best type is too uncertain (below ``min_confidence``) is
+``other`` and goes to review, with the best guess kept for the officer. Both thresholds are chosen
+on a validation set of generated types plus hand-written unfamiliar texts (``bench.corpus.train_classifier``).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ HEADING_FACTOR = 2.0
 TITLE_WEIGHT = 3.0
 SUPPORT_WEIGHT = 1.0
 SATURATION = 4.0
+TITLE_CASE_SHARE = 0.8  # a line at least this share of whose letters are capitals is set as a title
 
 # (title phrases, supporting phrases), all folded.
 KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -85,14 +93,26 @@ KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+UNFAMILIAR_TEXT = "UNFAMILIAR_TEXT"
+TYPE_UNCERTAIN = "TYPE_UNCERTAIN"
+
+
 @dataclass(frozen=True)
 class Classification:
-    """Best type, its calibrated probability, keyword scores and every type's probability."""
+    """Type, the calibrated probability of the best guess, keyword scores and every type's probability.
+
+    ``doc_type`` is ``other`` with ``reason`` set (UNFAMILIAR_TEXT or TYPE_UNCERTAIN) when the open-set
+    rule rejected the best guess; ``guess`` is always the model's best type and ``confidence`` its
+    probability. ``familiarity`` is the best type's mean log-probability per known n-gram.
+    """
 
     doc_type: str
     confidence: float
     scores: dict[str, float] = field(default_factory=dict)
     probabilities: dict[str, float] = field(default_factory=dict)
+    guess: str = "other"
+    familiarity: float = 0.0
+    reason: str | None = None
 
 
 def _count(phrase: str, text: str) -> int:
@@ -120,6 +140,46 @@ def score_types(heading: str, body: str) -> dict[str, float]:
     return scores
 
 
+def titled_in_heading(pages: Sequence[str], doc_type: str) -> bool:
+    """Whether the document names itself as ``doc_type`` in a title: one of the type's title phrases on
+    a line (or run of consecutive lines) in capitals among the top lines of page 1. Vietnamese
+    administrative documents set the name of the document type in capitals (Decree 30/2020/NĐ-CP);
+    the same words inside a sentence ("... ký hợp đồng lao động ...") are a mention, not a title."""
+    titles = KEYWORDS.get(doc_type, ((), ()))[0]
+    lines = [line for line in (pages[0].splitlines() if pages else []) if line.strip()][:HEADING_LINES]
+    runs: list[list[str]] = [[]]
+    for line in lines:
+        letters = [ch for ch in line if ch.isalpha()]
+        if len(letters) >= 4 and sum(ch.isupper() for ch in letters) >= TITLE_CASE_SHARE * len(letters):
+            runs[-1].append(line)
+        elif runs[-1]:
+            runs.append([])
+    return any(_count(phrase, fold_words(" ".join(run))) for run in runs if run for phrase in titles)
+
+
+def open_set_reason(
+    guess: str,
+    confidence: float,
+    familiarity: float,
+    titled: bool,
+    min_confidence: float | None,
+    min_familiarity: float | None,
+) -> str | None:
+    """Why a best guess is rejected for ``other`` (a warning code), or None when it stands.
+
+    A document whose title (``titled_in_heading``) names its type keeps it whatever its wording (other
+    producers' forms word their fields differently); otherwise text unlike every known type is UNFAMILIAR_TEXT and
+    a guess below the confidence threshold is TYPE_UNCERTAIN. A guess of ``other`` is never rejected.
+    """
+    if guess == "other":
+        return None
+    if min_familiarity is not None and familiarity < min_familiarity and not titled:
+        return UNFAMILIAR_TEXT
+    if min_confidence is not None and confidence < min_confidence:
+        return TYPE_UNCERTAIN
+    return None
+
+
 def _split(pages: Sequence[str]) -> tuple[str, str]:
     lines = [line for line in (pages[0].splitlines() if pages else []) if line.strip()]
     heading = fold_words(" \n ".join(lines[:HEADING_LINES]))
@@ -140,25 +200,35 @@ def _keyword_only(scores: dict[str, float]) -> Classification:
         return Classification("other", 0.0, scores)
     strength = 1.0 - math.exp(-s1 / SATURATION)
     margin = (s1 - s2) / s1
-    return Classification(best, round(strength * (0.5 + 0.5 * margin), 4), scores)
+    return Classification(best, round(strength * (0.5 + 0.5 * margin), 4), scores, guess=best)
 
 
-def classify_pages(pages: Sequence[str], model: NgramModel | None = None) -> Classification:
+def classify_pages(pages: Sequence[str], model: NgramModel | None = None, *, open_set: bool = True) -> Classification:
     """Classify a component from the text of its pages, in order.
 
     With a learned model (the shipped one by default) the type's probability combines the model's
     calibrated n-gram posterior with the keyword scores; without one, keywords alone decide. A
-    text with neither keywords nor any known n-gram is ``other`` with confidence 0.
+    text with neither keywords nor any known n-gram is ``other`` with confidence 0. With
+    ``open_set`` the model's open-set rule may turn the best guess into ``other`` (see the module).
     """
-    scores = score_types(*_split(pages))
+    heading, body = _split(pages)
+    scores = score_types(heading, body)
     model = model or default_model()
     if model is None:
         return _keyword_only(scores)
     text = "\f".join(pages)
-    if not any(scores.values()) and not model.log_scores(text).any():
+    log_scores = model.log_scores(text)
+    if not any(scores.values()) and not log_scores.any():
         return Classification("other", 0.0, scores, {})
     kw = np.array([scores.get(label, 0.0) for label in model.labels])
-    probs = model.probabilities(text, extra_logits=model.keyword_weight * kw)
+    probs = model.probabilities(text, extra_logits=model.keyword_weight * kw, log_scores=log_scores)
     best = int(np.argmax(probs))
+    guess, confidence = model.labels[best], round(float(probs[best]), 4)
+    familiarity = round(float(log_scores.max()), 4)
     by_label = {label: round(float(p), 4) for label, p in zip(model.labels, probs, strict=True)}
-    return Classification(model.labels[best], round(float(probs[best]), 4), scores, by_label)
+    reason = None
+    if open_set:
+        titled = titled_in_heading(pages, guess)
+        reason = open_set_reason(guess, confidence, familiarity, titled, model.min_confidence, model.min_familiarity)
+    doc_type = "other" if reason else guess
+    return Classification(doc_type, confidence, scores, by_label, guess, familiarity, reason)

@@ -116,8 +116,10 @@ def load_pages(path: Path, *, max_pixels: int, timeout_s: int = 120) -> Iterator
     """Yield the pages of one file in order (every frame of a TIFF, every page of a PDF)."""
     kind = _check_file(path)
     if kind == "pdf":
-        for image, dpi in pdf_input.rasterise(path, max_pixels=max_pixels, timeout_s=timeout_s):
-            yield _finish(image, dpi, estimated=False, rotation=0, name=path.name)
+        for item in pdf_input.page_images(path, max_pixels=max_pixels, timeout_s=timeout_s):
+            page = _finish(to_rgb(item.image), item.dpi, estimated=False, rotation=item.rotation, name=path.name)
+            page.jpeg, page.jpeg_size, page.jpeg_gray = item.jpeg, item.jpeg_size, item.jpeg_gray
+            yield page
         return
     image = _open(path, max_pixels)
     with image:

@@ -46,6 +46,10 @@ class NgramModel:
     counts: dict[str, list[float]] = field(default_factory=dict)
     temperature: float = 1.0
     keyword_weight: float = 0.0
+    # The open-set rule of ``classify``: below these a text is ``other`` (see ``classify.open_set_reason``).
+    # Chosen on a validation set by ``bench.corpus.train_classifier``; None: the rule is off.
+    min_confidence: float | None = None
+    min_familiarity: float | None = None
 
     def _log_tables(self) -> tuple[dict[str, int], np.ndarray]:
         vocab = {gram: i for i, gram in enumerate(self.counts)}
@@ -62,8 +66,10 @@ class NgramModel:
             return np.zeros(len(self.labels))
         return present[rows].mean(axis=0)
 
-    def probabilities(self, text: str, extra_logits: np.ndarray | None = None) -> np.ndarray:
-        logits = self.log_scores(text) / self.temperature
+    def probabilities(
+        self, text: str, extra_logits: np.ndarray | None = None, log_scores: np.ndarray | None = None
+    ) -> np.ndarray:
+        logits = (self.log_scores(text) if log_scores is None else log_scores) / self.temperature
         if extra_logits is not None:
             logits = logits + extra_logits
         logits -= logits.max()
@@ -78,6 +84,8 @@ class NgramModel:
                 "class_docs": self.class_docs,
                 "temperature": self.temperature,
                 "keyword_weight": self.keyword_weight,
+                "min_confidence": self.min_confidence,
+                "min_familiarity": self.min_familiarity,
                 "counts": self.counts,
             },
             ensure_ascii=True,
@@ -95,6 +103,8 @@ class NgramModel:
             {k: [float(x) for x in v] for k, v in raw["counts"].items()},
             float(raw["temperature"]),
             float(raw.get("keyword_weight", 0.0)),
+            _optional_float(raw.get("min_confidence")),
+            _optional_float(raw.get("min_familiarity")),
         )
 
     def save(self, path: Path) -> None:
@@ -102,6 +112,10 @@ class NgramModel:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(self.to_json(), "utf-8")
         tmp.replace(path)
+
+
+def _optional_float(value: float | str | None) -> float | None:
+    return None if value is None else float(value)
 
 
 _TABLES: dict[int, tuple[int, tuple[dict[str, int], np.ndarray]]] = {}
@@ -148,7 +162,13 @@ def train(
         counts = {g: row for g, row in counts.items() if sum(row) >= min_docs}
     counts = dict(sorted(counts.items()))  # independent of set order (string hashing is randomised)
     model = NgramModel(
-        list(labels), class_docs, counts, base.temperature if base else 1.0, base.keyword_weight if base else 0.0
+        list(labels),
+        class_docs,
+        counts,
+        base.temperature if base else 1.0,
+        base.keyword_weight if base else 0.0,
+        base.min_confidence if base else None,
+        base.min_familiarity if base else None,
     )
     if calibration:
         model.temperature, model.keyword_weight = calibrate(model, calibration, extra_logits)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from digitizer.review import describe
+
 DOCUMENT_TYPES: tuple[str, ...] = (
     "application_form",
     "citizen_id_card",
@@ -136,6 +138,9 @@ class DigitizedComponent:
     pdf: bytes
     warnings: list[str] = field(default_factory=list)
     parties: list[Party] = field(default_factory=list)
+    # The classifier's best type; ``confidence`` is its probability. It differs from ``doc_type`` when
+    # the guess was not trusted (``other`` for unfamiliar text, or the declared type).
+    guess: str | None = None
 
     @property
     def text(self) -> str:
@@ -150,4 +155,6 @@ class DigitizedComponent:
             "fields": {name: f.to_dict() for name, f in self.fields.items()},
             "parties": [p.to_dict() for p in self.parties],
             "warnings": list(self.warnings),
+            "reasons": describe(self.warnings),
+            "guess": {"type": self.guess or self.doc_type, "confidence": round(self.confidence, 4)},
         }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digitizer import images, preprocess
-from digitizer.classify import classify_pages
+from digitizer.classify import TYPE_UNCERTAIN, UNFAMILIAR_TEXT, classify_pages
 from digitizer.engines import OcrEngine, get_engine
 from digitizer.errors import ImageEmpty, OcrFailed, TooManyPages
 from digitizer.fields import extract_fields
@@ -24,7 +24,15 @@ from sohoa.errors import SohoaError
 log = logging.getLogger(__name__)
 
 LOW_OCR_CONFIDENCE = 0.5
-REVIEW_WARNINGS = {"TYPE_MISMATCH", "ID_NUMBER_INVALID", "ID_BIRTH_YEAR_MISMATCH", "NO_TEXT", "LOW_OCR_CONFIDENCE"}
+REVIEW_WARNINGS = {
+    "TYPE_MISMATCH",
+    "ID_NUMBER_INVALID",
+    "ID_BIRTH_YEAR_MISMATCH",
+    "NO_TEXT",
+    "LOW_OCR_CONFIDENCE",
+    UNFAMILIAR_TEXT,
+    TYPE_UNCERTAIN,
+}
 
 
 @dataclass(frozen=True)
@@ -233,7 +241,10 @@ def digitize_files(paths: Sequence[Path], options: DigitizeOptions) -> Digitized
     if declared is not None and declared not in DOCUMENT_TYPES:
         warnings.append("UNKNOWN_DECLARED_TYPE")
         declared = None
-    confident = result.confidence >= options.review_threshold
+    # Below the review threshold, or rejected by the classifier's open-set rule (the text is unlike any
+    # known type: ``other``), the type is not trusted: a declared type stands in, else the classifier's
+    # answer; either way an officer confirms it, and the warning says why.
+    confident = result.confidence >= options.review_threshold and result.reason is None
     doc_type = result.doc_type if confident or declared is None else declared
     with _timed("parties"):
         parties = extract_parties(pages, doc_type)
@@ -241,11 +252,14 @@ def digitize_files(paths: Sequence[Path], options: DigitizeOptions) -> Digitized
     if declared is not None and confident and result.doc_type != declared:
         warnings.append("TYPE_MISMATCH")
     unclassified_other = result.doc_type == "other" and declared == "other"
-    needs_review = (not confident and not unclassified_other) or bool(REVIEW_WARNINGS.intersection(warnings))
+    if not confident and not unclassified_other:
+        warnings.append(result.reason or TYPE_UNCERTAIN)
+    needs_review = bool(REVIEW_WARNINGS.intersection(warnings))
     log.info(
-        "digitised %s pages: type=%s confidence=%.2f needs_review=%s warnings=%s",
+        "digitised %s pages: type=%s (guess %s) confidence=%.2f needs_review=%s warnings=%s",
         len(pages),
         doc_type,
+        result.guess,
         result.confidence,
         needs_review,
         ",".join(warnings) or "-",
@@ -259,4 +273,5 @@ def digitize_files(paths: Sequence[Path], options: DigitizeOptions) -> Digitized
         pdf=pdf,
         warnings=warnings,
         parties=parties,
+        guess=result.guess,
     )

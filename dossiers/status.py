@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.catalogue.models import ComponentState, Dossier
+from digitizer.review import describe
+from storage.catalogue.models import ComponentState, Dossier, JobStep, StepState
 
 TERMINAL = (ComponentState.DONE, ComponentState.FAILED)
 
@@ -16,7 +17,38 @@ def _error(code: str | None, message: str | None) -> dict[str, str] | None:
     return {"code": code, "message": message or ""} if code else None
 
 
+def _reviews(session: Session, dossier: Dossier) -> dict[int, dict[str, Any]]:
+    """What each digitised component's officer must check, from its digitize step's output (kept with the
+    step: the document row has no place for it). Only the small keys are read, not the OCR text."""
+    ids = [c.id for c in dossier.components]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            JobStep.component_id,
+            JobStep.output["needs_review"],
+            JobStep.output["warnings"],
+            JobStep.output["guess"],
+            JobStep.output["type"],
+            JobStep.output["confidence"],
+        ).where(JobStep.kind == "digitize", JobStep.state == StepState.DONE, JobStep.component_id.in_(ids))
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for component_id, needs_review, warnings, guess, doc_type, confidence in rows:
+        if component_id is None:
+            continue
+        out[component_id] = {
+            "needs_review": bool(needs_review),
+            "warnings": describe(warnings or []),
+            "guess": guess or {"type": doc_type, "confidence": confidence},
+        }
+    return out
+
+
 def dossier_status(session: Session, dossier: Dossier) -> dict[str, Any]:
+    """A dossier's progress; each component carries ``review`` (needs_review, its warnings with their
+    Vietnamese sentences, the classifier's best guess) once it is digitised, None before."""
+    reviews = _reviews(session, dossier)
     comps = []
     for c in dossier.components:
         doc = c.document
@@ -28,6 +60,7 @@ def dossier_status(session: Session, dossier: Dossier) -> dict[str, Any]:
                 "pages": c.page_count,
                 "state": c.state,
                 "error": _error(c.error_code, c.error_message),
+                "review": reviews.get(c.id),
                 "document": None
                 if doc is None
                 else {

@@ -131,6 +131,7 @@ def digitize(services: Services, step: JobStep) -> StepOutcome:
         "fields": summary["fields"],
         "parties": summary["parties"],
         "warnings": summary["warnings"],
+        "guess": summary["guess"],
         "pages": [{k: v for k, v in p.items() if k != "text"} for p in summary["pages"]],
         "text": "\f".join(p["text"] for p in summary["pages"]),
     }

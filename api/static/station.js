@@ -21,6 +21,22 @@
       li.textContent = c.ref + " — " + (c.name || c.declared_type || "") + ": " + (STATE[c.state] || c.state) +
         (c.error ? " (" + c.error.code + ": " + c.error.message + ")" : "") +
         (c.reusable && c.reusable.length ? " — có " + c.reusable.length + " bản trong kho có thể dùng lại" : "");
+      if (c.review && c.review.needs_review) {
+        // Why an officer must check this component: one line per warning, in Vietnamese from the server.
+        li.dataset.needsReview = "1";
+        var flag = document.createElement("strong");
+        flag.textContent = " — Cần cán bộ kiểm tra";
+        li.appendChild(flag);
+        var reasons = document.createElement("ul");
+        reasons.className = "ly-do";
+        c.review.warnings.forEach(function (w) {
+          var item = document.createElement("li");
+          item.dataset.code = w.code;
+          item.textContent = w.message;
+          reasons.appendChild(item);
+        });
+        li.appendChild(reasons);
+      }
       list.appendChild(li);
     });
   }

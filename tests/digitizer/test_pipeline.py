@@ -10,7 +10,7 @@ from PIL import Image
 
 from bench.corpus import templates
 from bench.corpus.render import render_page, save_scan
-from digitizer import DOCUMENT_TYPES, DigitizedComponent, DigitizeOptions, OcrEngine, digitize_files, get_engine
+from digitizer import DOCUMENT_TYPES, DigitizedComponent, DigitizeOptions, OcrEngine, digitize_files, get_engine, review
 from sohoa.errors import SohoaError
 
 CCCD_TEXT = templates.plain_text(templates.citizen_id_front())
@@ -47,7 +47,19 @@ def test_pages_in_order_low_resolution_flagged_and_json_shape(scans: list[Path],
     assert result.warnings == ["LOW_RESOLUTION"]
     assert result.fields["issuing_place"].page == 1
     data = json.loads(json.dumps(result.to_dict()))
-    assert set(data) == {"type", "confidence", "needs_review", "pages", "fields", "parties", "warnings"}
+    assert set(data) == {
+        "type",
+        "confidence",
+        "needs_review",
+        "pages",
+        "fields",
+        "parties",
+        "warnings",
+        "reasons",
+        "guess",
+    }
+    assert data["reasons"] == [{"code": "LOW_RESOLUTION", "message": review.message("LOW_RESOLUTION")}]
+    assert data["guess"] == {"type": "citizen_id_card", "confidence": data["confidence"]}
     assert set(data["pages"][0]) == {
         "text",
         "confidence",
@@ -78,10 +90,45 @@ def test_unsure_classification_needs_review_and_keeps_declared_type(scans: list[
     )
     assert result.confidence < DigitizeOptions().review_threshold
     assert result.doc_type == "contract" and result.needs_review
+    assert result.guess == "contract" and {"UNFAMILIAR_TEXT", "TYPE_UNCERTAIN"} & set(result.warnings)
     unknown = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine(["@@@ ###"])))
-    assert unknown.doc_type == "other" and unknown.needs_review
+    assert unknown.doc_type == "other" and unknown.needs_review and unknown.warnings == ["TYPE_UNCERTAIN"]
     declared_other = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine(["@@@ ###"]), declared_type="other"))
     assert declared_other.doc_type == "other" and not declared_other.needs_review
+
+
+ANNOUNCEMENT = """ỦY BAN NHÂN DÂN PHƯỜNG LINH TRUNG
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+THÔNG BÁO
+Về việc tạm dừng tiếp nhận hồ sơ trực tuyến để nâng cấp hệ thống
+Kính gửi: Các tổ chức, cá nhân có nhu cầu giải quyết thủ tục hành chính
+Từ 18 giờ thứ Sáu đến 7 giờ thứ Hai tuần sau, Cổng dịch vụ công của phường tạm dừng để nâng cấp máy chủ.
+Trong thời gian này, đề nghị người dân nộp trực tiếp tại Bộ phận một cửa. Xin cảm ơn sự hợp tác của nhân dân."""
+
+
+def test_unfamiliar_text_is_other_needs_review_and_keeps_the_guess(scans: list[Path], fake_engine) -> None:
+    result = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine([ANNOUNCEMENT])))
+    assert result.doc_type == "other" and result.needs_review
+    reason = [code for code in result.warnings if code in ("UNFAMILIAR_TEXT", "TYPE_UNCERTAIN")]
+    assert len(reason) == 1
+    assert result.guess in DOCUMENT_TYPES and result.guess != "other"
+    data = result.to_dict()
+    assert data["guess"]["type"] == result.guess and data["guess"]["confidence"] == result.confidence
+    assert {"code": reason[0], "message": review.message(reason[0])} in data["reasons"]
+    # A declared type stands in for the rejected guess; the officer still confirms it.
+    declared = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine([ANNOUNCEMENT]), declared_type="contract"))
+    assert declared.doc_type == "contract" and declared.needs_review and reason[0] in declared.warnings
+    assert "TYPE_MISMATCH" not in declared.warnings
+    # Declared as "other" by the station, unfamiliar text is what was expected: no review for the type.
+    other = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine([ANNOUNCEMENT]), declared_type="other"))
+    assert other.doc_type == "other" and not other.needs_review and other.warnings == []
+
+
+def test_confident_known_type_is_unchanged(scans: list[Path], fake_engine) -> None:
+    result = digitize_files(scans[:1], DigitizeOptions(engine=fake_engine([BIRTH_TEXT])))
+    assert result.doc_type == result.guess == "birth_certificate"
+    assert not result.needs_review and result.warnings == []
 
 
 def test_page_without_text_needs_review(scans: list[Path], fake_engine) -> None:

@@ -14,7 +14,7 @@ from PIL import Image
 from bench.corpus import templates
 from bench.corpus.render import Degradation, render_page, save_scan
 from digitizer import DigitizedComponent, DigitizeOptions, digitize_files
-from digitizer.pdfa import pdfa2b_problems, srgb_profile
+from digitizer.pdfa import pdfa_findings, srgb_profile
 
 pytestmark = pytest.mark.integration  # qpdf, pdftotext, pdftoppm and the real Tesseract
 
@@ -29,9 +29,9 @@ def skewed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DigitizedCom
     return folder, result
 
 
-def test_output_is_pdfa_2b_by_structure_and_qpdf(skewed: tuple[Path, DigitizedComponent]) -> None:
+def test_output_is_pdfa_2b_by_pikepdf_pdfa_and_qpdf(skewed: tuple[Path, DigitizedComponent]) -> None:
     folder, result = skewed
-    assert pdfa2b_problems(result.pdf) == []
+    assert pdfa_findings(result.pdf) == []
     subprocess.run(["qpdf", "--check", str(folder / "out.pdf")], check=True, capture_output=True)
     with pikepdf.open(folder / "out.pdf") as pdf:
         xmp = ElementTree.fromstring(bytes(pdf.Root.Metadata.read_bytes()))
@@ -41,13 +41,26 @@ def test_output_is_pdfa_2b_by_structure_and_qpdf(skewed: tuple[Path, DigitizedCo
         assert pdf.Root.OutputIntents[0].DestOutputProfile.read_bytes() == srgb_profile()
 
 
-def test_structural_check_catches_a_plain_pdf(tmp_path: Path) -> None:
+def test_validator_refuses_a_plain_pdf_and_a_broken_copy_of_ours(
+    tmp_path: Path, skewed: tuple[Path, DigitizedComponent]
+) -> None:
     pdf = pikepdf.new()
     pdf.add_blank_page()
     pdf.save(tmp_path / "plain.pdf")
-    problems = pdfa2b_problems((tmp_path / "plain.pdf").read_bytes())
-    assert "no GTS_PDFA1 output intent with an ICC profile" in problems
-    assert "no XMP metadata stream" in problems
+    problems = pdfa_findings((tmp_path / "plain.pdf").read_bytes())
+    assert any("/Metadata" in p for p in problems) and any("OutputIntents" in p for p in problems)
+    # Our own output with JavaScript added, or its font program removed, is no longer PDF/A.
+    folder, _result = skewed
+    with pikepdf.open(folder / "out.pdf") as ours:
+        ours.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
+        ours.save(tmp_path / "js.pdf")
+    assert pdfa_findings((tmp_path / "js.pdf").read_bytes())
+    with pikepdf.open(folder / "out.pdf") as ours:
+        font = ours.pages[0].Resources.Font.F1
+        descriptor = (font.DescendantFonts[0] if "/DescendantFonts" in font else font).FontDescriptor
+        del descriptor["/FontFile2"]
+        ours.save(tmp_path / "nofont.pdf")
+    assert pdfa_findings((tmp_path / "nofont.pdf").read_bytes())
 
 
 def test_scan_is_embedded_byte_for_byte_and_drawn_turned(skewed: tuple[Path, DigitizedComponent]) -> None:

@@ -7,6 +7,7 @@ a station pushes a batch in the station console and watches its progress. Screen
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.corpus.render import Line, render_page
+from digitizer import review
 from testkit.batches import make_zip, manifest
 from tests.e2e.service import APPLICANT_ID, running_service, signed_result, wait_for
 
@@ -28,6 +31,21 @@ PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 def service(tmp_path_factory: pytest.TempPathFactory, shared_pki_dir: Path) -> Iterator[dict]:
     with running_service(tmp_path_factory.mktemp("browser") / "var", shared_pki_dir) as svc:
         yield svc
+
+
+def announcement_jpeg() -> bytes:
+    """A plain announcement page: a counter receives these too, and none is a known document type."""
+    lines = [
+        Line("BAN QUẢN LÝ CHỢ ĐỒNG XUÂN", bold=True),
+        Line("THÔNG BÁO", "center", bold=True, scale=1.2),
+        Line("Về việc sắp xếp lại các quầy hàng khu vực tầng một", "center"),
+        Line("Từ thứ Hai tuần sau, các hộ kinh doanh quần áo chuyển sang dãy phía đông"),
+        Line("để thi công sửa chữa mái che. Đề nghị các hộ thu dọn hàng hóa trước 18 giờ"),
+        Line("Chủ nhật và giữ gìn trật tự trong thời gian thi công. Trân trọng thông báo."),
+    ]
+    buf = io.BytesIO()
+    render_page(lines, dpi=200).image.save(buf, "JPEG", quality=85, dpi=(200, 200))
+    return buf.getvalue()
 
 
 def shot(driver, name: str) -> Path:  # type: ignore[no-untyped-def]
@@ -95,11 +113,12 @@ def test_station_pushes_a_batch_and_watches_progress(  # type: ignore[no-untyped
         [
             {"id": "cccd", "declared_type": "citizen_id_card", "name": "Căn cước (mặt sau)", "files": ["mat-sau.jpg"]},
             {"id": "hong", "declared_type": "other", "name": "Ảnh hỏng", "files": ["hong.jpg"]},
+            {"id": "tb", "name": "Thông báo", "files": ["tb.jpg"]},
         ],
         code="000.00.12.H26-261121-0502",
     )
     batch = tmp_path / "lo-ho-so.zip"
-    batch.write_bytes(make_zip(m, {"mat-sau.jpg": scan, "hong.jpg": scan[:2000]}))
+    batch.write_bytes(make_zip(m, {"mat-sau.jpg": scan, "hong.jpg": scan[:2000], "tb.jpg": announcement_jpeg()}))
 
     browser.get(f"{service['base']}/tram-quet")
     browser.find_element(By.ID, "khoa").send_keys(service["station_key"])
@@ -113,10 +132,17 @@ def test_station_pushes_a_batch_and_watches_progress(  # type: ignore[no-untyped
     states = {li.get_attribute("data-ref"): li for li in browser.find_elements(By.CSS_SELECTOR, "#thanh-phan li")}
     assert states["cccd"].get_attribute("data-state") == "done"
     assert states["hong"].get_attribute("data-state") == "failed" and "IMAGE_CORRUPT" in states["hong"].text
+    # The announcement is none of the known types: the console says it needs an officer, and why, in Vietnamese.
+    assert states["tb"].get_attribute("data-state") == "done" and states["tb"].get_attribute("data-needs-review")
+    assert "Cần cán bộ kiểm tra" in states["tb"].text
+    reasons = states["tb"].find_elements(By.CSS_SELECTOR, "ul.ly-do li")
+    assert {r.get_attribute("data-code") for r in reasons} & {"UNFAMILIAR_TEXT", "TYPE_UNCERTAIN"}
+    assert all(review.message(r.get_attribute("data-code")) == r.text for r in reasons)
+    assert not states["cccd"].get_attribute("data-needs-review")
     assert browser.find_element(By.ID, "trang-thai").text == "Hoàn thành một phần"
     shot(browser, "station-2-progress-done")
     status = httpx.get(
         f"{service['base']}/api/v1/dossiers/{code}", headers={"Authorization": f"Bearer {service['station_key']}"}
     ).json()
-    assert status["progress"] == {"done": 1, "failed": 1, "total": 2}
+    assert status["progress"] == {"done": 2, "failed": 1, "total": 3}
     (ARTIFACTS / "station-status.json").write_text(json.dumps(status, ensure_ascii=False, indent=2))
