@@ -30,11 +30,12 @@ SAMPLE_STEP = 4
 DARK = 128
 
 
-def _hue_sector(arr: np.ndarray) -> np.ndarray:
-    """One of six hue sectors per pixel (0-5), from which channel is brightest and which darkest."""
-    brightest = arr.argmax(axis=-1)
-    darkest = arr.argmin(axis=-1)
-    return (brightest * 2 + (darkest == (brightest + 1) % 3)).astype(np.intp)
+def _hue_sector(rgb: np.ndarray) -> np.ndarray:
+    """The brightest channel per pixel: 0 for red and magenta-red inks, 2 for blue ones, 1 for green.
+
+    Coarse on purpose: a seal's red has green and blue about equally dark, so a finer split by the
+    darkest channel would scatter one ink over two sectors at the whim of scanner noise."""
+    return rgb.argmax(axis=-1).astype(np.intp)
 
 
 def _sample(image: Image.Image) -> np.ndarray:
@@ -80,12 +81,13 @@ def ocr_gray(image: Image.Image) -> Image.Image:
     # sits apart, darker, so neither a median nor a low percentile would do.
     sectors = _hue_sector(sample[strong])
     lows = low[strong]
-    ink_low = np.full(6, 255.0)
-    for sector in range(6):
-        values = lows[sectors == sector]
-        if values.size:
-            hist = np.convolve(np.bincount(values, minlength=256), np.ones(9), mode="same")
-            ink_low[sector] = max(8.0, float(np.argmax(hist)))
+
+    def mode(values: np.ndarray) -> float:
+        hist = np.convolve(np.bincount(values, minlength=256), np.ones(9), mode="same")
+        return max(8.0, float(np.argmax(hist)))
+
+    everywhere = mode(lows)
+    ink_low = np.array([mode(lows[sectors == k]) if np.any(sectors == k) else everywhere for k in range(3)])
     red, green, blue = image.split()
     full_low = np.asarray(ImageChops.darker(ImageChops.darker(red, green), blue))
     full_high = np.asarray(ImageChops.lighter(ImageChops.lighter(red, green), blue))
@@ -99,5 +101,8 @@ def ocr_gray(image: Image.Image) -> Image.Image:
     chromas = full_high[ys, xs].astype(np.float32) - lows
     weight = np.clip((chromas - CHROMA_LOW) / (CHROMA_HIGH - CHROMA_LOW), 0.0, 1.0)
     gray = np.array(gray_image)
-    gray[ys, xs] = np.clip(gray[ys, xs] * (1.0 - weight) + separated * weight + 0.5, 0, 255).astype(np.uint8)
+    luminance = gray[ys, xs].astype(np.float32)
+    # Separation only ever lightens: what it cannot explain as coloured ink stays as dark as it was.
+    separated = np.maximum(separated, luminance)
+    gray[ys, xs] = np.clip(luminance * (1.0 - weight) + separated * weight + 0.5, 0, 255).astype(np.uint8)
     return Image.fromarray(gray, "L")

@@ -87,7 +87,9 @@ def detect(image: Image.Image) -> Osd | None:
     gray = image if image.mode == "L" else image.convert("L")
     scale = OSD_MAX_SIDE / max(gray.size)
     if scale < 1:
-        gray = gray.resize((max(1, round(gray.width * scale)), max(1, round(gray.height * scale))), Image.Resampling.BOX)
+        gray = gray.resize(
+            (max(1, round(gray.width * scale)), max(1, round(gray.height * scale))), Image.Resampling.BOX
+        )
     try:
         with _HANDLES.borrow() as api:
             api.SetImage(gray)

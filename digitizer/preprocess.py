@@ -259,7 +259,11 @@ def detect_geometry(image: Image.Image) -> Geometry:
     osd = orientation.detect(image)
     final = orientation.decide(rotation, clear, osd)
     log.debug(
-        "orientation: heuristics %s (sideways %.2f, below/above %.2f), OSD %s -> %s", rotation, sideways, upside, osd,
+        "orientation: heuristics %s (sideways %.2f, below/above %.2f), OSD %s -> %s",
+        rotation,
+        sideways,
+        upside,
+        osd,
         final,
     )
     if (final - rotation) % 180:

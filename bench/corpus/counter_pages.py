@@ -91,8 +91,16 @@ class _Sheet:
     def font(self, bold: bool = False, scale: float = 1.0) -> ImageFont.FreeTypeFont:
         return _face(self.face, bold, round(self.pt * scale * self.dpi / 72))
 
-    def text(self, xy: tuple[float, float], text: str, *, bold: bool = False, scale: float = 1.0, align: str = "left",
-             width: float | None = None) -> int:
+    def text(
+        self,
+        xy: tuple[float, float],
+        text: str,
+        *,
+        bold: bool = False,
+        scale: float = 1.0,
+        align: str = "left",
+        width: float | None = None,
+    ) -> int:
         """Write one line at ``xy`` (its top-left, or its centre/right edge within ``width``); return its height."""
         face = self.font(bold, scale)
         x, y = xy
@@ -138,8 +146,9 @@ def table_form(seed: int = 0, dpi: int = 200) -> CounterPage:
     left = sheet.px(float(rng.uniform(15, 25)))
     right = width - sheet.px(float(rng.uniform(15, 25)))
     y = _header(sheet, float(sheet.px(float(rng.uniform(10, 20)))))
-    size = sheet.text((0, y), "PHIẾU YÊU CẦU CUNG CẤP THÔNG TIN HỘ TỊCH", bold=True, scale=1.1, align="center",
-                      width=width)
+    size = sheet.text(
+        (0, y), "PHIẾU YÊU CẦU CUNG CẤP THÔNG TIN HỘ TỊCH", bold=True, scale=1.1, align="center", width=width
+    )
     y += size * 1.8
     rows = TABLE_ROWS[: int(rng.integers(5, len(TABLE_ROWS) + 1))]
     split = left + round((right - left) * float(rng.uniform(0.36, 0.44)))
@@ -218,8 +227,10 @@ def _seal(diameter: int, text: str, font: ImageFont.FreeTypeFont) -> Image.Image
     draw.ellipse([inner, inner, diameter - 1 - inner, diameter - 1 - inner], outline=255, width=max(2, ring // 2))
     star_r = diameter * 0.12
     star = [
-        (r + (star_r if k % 2 == 0 else star_r * 0.4) * math.sin(k * math.pi / 5),
-         r - (star_r if k % 2 == 0 else star_r * 0.4) * math.cos(k * math.pi / 5))
+        (
+            r + (star_r if k % 2 == 0 else star_r * 0.4) * math.sin(k * math.pi / 5),
+            r - (star_r if k % 2 == 0 else star_r * 0.4) * math.cos(k * math.pi / 5),
+        )
         for k in range(10)
     ]
     draw.polygon(star, fill=255)
@@ -253,8 +264,14 @@ def _signature(size: tuple[int, int], rng: np.random.Generator, stroke: int) -> 
     return mask.filter(ImageFilter.GaussianBlur(stroke / 4))
 
 
-def _ink_over(image: Image.Image, coverage: Image.Image, colour: tuple[int, int, int], at: tuple[int, int],
-              blend: str, opacity: float) -> Image.Image:
+def _ink_over(
+    image: Image.Image,
+    coverage: Image.Image,
+    colour: tuple[int, int, int],
+    at: tuple[int, int],
+    blend: str,
+    opacity: float,
+) -> Image.Image:
     """Lay coloured ink with ``coverage`` on the page at ``at``: ``multiply`` (translucent ink: the print shows
     through darker) or ``over`` (ink painted on top with ``opacity``)."""
     layer = Image.new("RGB", image.size, "white")
