@@ -151,24 +151,28 @@ def looks_upside_down(mask: np.ndarray) -> bool:
 
 def _long_runs(mask: np.ndarray, length: int) -> np.ndarray:
     """Pixels of ``mask`` lying on a horizontal run of at least ``length`` ink pixels."""
-    h, w = mask.shape
-    if length > w:
-        return np.zeros_like(mask)
-    sums = np.zeros((h, w + 1), dtype=np.int32)
-    np.cumsum(mask, axis=1, out=sums[:, 1:])
-    full = (sums[:, length:] - sums[:, :-length]) == length  # window starting at column j is all ink
-    starts = np.zeros((h, w + 1), dtype=np.int32)
-    np.cumsum(full, axis=1, out=starts[:, 1 : full.shape[1] + 1])
-    starts[:, full.shape[1] + 1 :] = starts[:, full.shape[1] : full.shape[1] + 1]
-    cols = np.arange(w)
-    # Column j lies on a full window when one starts in [j - length + 1, j].
-    return (starts[:, cols + 1] - starts[:, np.maximum(cols - length + 1, 0)]) > 0
+    w = mask.shape[1]
+    candidates = np.nonzero(np.count_nonzero(mask, axis=1) >= length)[0]
+    runs = np.zeros_like(mask)
+    if length > w or candidates.size == 0:
+        return runs
+    rows = mask[candidates]
+    sums = np.zeros((rows.shape[0], w + 1), dtype=np.int32)
+    np.cumsum(rows, axis=1, out=sums[:, 1:])
+    full = (sums[:, length:] - sums[:, :-length]) == length  # the window starting at each column is all ink
+    starts = np.zeros((rows.shape[0], full.shape[1] + 1), dtype=np.int32)
+    np.cumsum(full, axis=1, out=starts[:, 1:])
+    # Column j lies on a full window when one starts in [j - length + 1, j]: two shifted views of the counts.
+    upto = np.concatenate([starts[:, 1:], np.repeat(starts[:, -1:], length - 1, axis=1)], axis=1)
+    before = np.concatenate([np.zeros((rows.shape[0], length - 1), dtype=np.int32), starts[:, :-1]], axis=1)
+    runs[candidates] = upto > before
+    return runs
 
 
 def without_rules(mask: np.ndarray) -> np.ndarray:
     """``mask`` less its long horizontal and vertical straight runs (ruled lines, table borders, frames)."""
     length = max(8, round(max(mask.shape) * RULE_FRACTION))
-    rules = _long_runs(mask, length) | _long_runs(mask.T, length).T
+    rules = _long_runs(mask, length) | _long_runs(np.ascontiguousarray(mask.T), length).T
     return mask & ~rules if rules.any() else mask
 
 

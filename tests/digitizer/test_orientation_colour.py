@@ -15,6 +15,7 @@ from digitizer import inkcolour, orientation
 from digitizer.pipeline import DigitizeOptions, digitize_files
 from digitizer.preprocess import (
     UPSIDE_DOWN_RATIO,
+    _long_runs,
     detect_geometry,
     ink_mask,
     rotate_quarter,
@@ -134,3 +135,20 @@ def test_lines_under_seal_and_signature_are_read(seed: int, blend: str, tmp_path
     page = counter_pages.signed_page(seed, blend=blend, opacity=0.8)
     text, _ = _digitize(_scan(page, seed, 0.6), tmp_path, f"signed-{seed}")
     assert _line_cer(page.probe, text) <= 0.05
+
+
+def test_long_runs_match_a_plain_scan_of_each_row() -> None:
+    rng = np.random.default_rng(7)
+    mask = rng.random((40, 300)) < 0.9
+    length = 12
+    expected = np.zeros_like(mask)
+    for y, row in enumerate(mask):
+        x = 0
+        while x < row.size:
+            end = x
+            while end < row.size and row[end]:
+                end += 1
+            if end - x >= length:
+                expected[y, x:end] = True
+            x = max(end, x + 1)
+    assert np.array_equal(_long_runs(mask, length), expected)
