@@ -15,7 +15,7 @@ black-on-white prints) are recognised from a strided sample and pay one grayscal
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageFilter
 
 # Chroma (brightest minus darkest channel, 0-255). Black print, gray paper, scanner noise and JPEG stay
 # under ~25 on the pages we see; seal and ballpoint inks are 100-200. Between LOW and HIGH a pixel is
@@ -89,17 +89,19 @@ def ocr_gray(image: Image.Image) -> Image.Image:
     everywhere = mode(lows)
     ink_low = np.array([mode(lows[sectors == k]) if np.any(sectors == k) else everywhere for k in range(3)])
     red, green, blue = image.split()
-    full_low = np.asarray(ImageChops.darker(ImageChops.darker(red, green), blue))
-    full_high = np.asarray(ImageChops.lighter(ImageChops.lighter(red, green), blue))
+    low_image = ImageChops.darker(ImageChops.darker(red, green), blue)
+    chroma_image = ImageChops.subtract(ImageChops.lighter(ImageChops.lighter(red, green), blue), low_image)
+    # JPEG keeps colour at half resolution: a thin pen stroke's own pixels lose most of their chroma while
+    # staying dark. A pixel counts as coloured by the strongest chroma in its 3x3 neighbourhood.
+    spread = np.asarray(chroma_image.filter(ImageFilter.MaxFilter(3)))
     gray_image = image.convert("L")
-    ys, xs = np.nonzero((full_high - full_low) >= CHROMA_LOW)
+    ys, xs = np.nonzero(spread >= CHROMA_LOW)
     if ys.size == 0:
         return gray_image
     pixels = np.stack([np.asarray(band)[ys, xs] for band in (red, green, blue)], axis=-1)
-    lows = full_low[ys, xs]
+    lows = np.asarray(low_image)[ys, xs]
     separated = np.minimum(255.0, lows * (255.0 / ink_low[_hue_sector(pixels)]))
-    chromas = full_high[ys, xs].astype(np.float32) - lows
-    weight = np.clip((chromas - CHROMA_LOW) / (CHROMA_HIGH - CHROMA_LOW), 0.0, 1.0)
+    weight = np.clip((spread[ys, xs].astype(np.float32) - CHROMA_LOW) / (CHROMA_HIGH - CHROMA_LOW), 0.0, 1.0)
     gray = np.array(gray_image)
     luminance = gray[ys, xs].astype(np.float32)
     # Separation only ever lightens: what it cannot explain as coloured ink stays as dark as it was.

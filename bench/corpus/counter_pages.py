@@ -283,7 +283,14 @@ def _ink_over(
     return Image.composite(Image.new("RGB", image.size, colour), image, full.point(lambda v: round(v * opacity)))
 
 
-def signed_page(seed: int = 0, dpi: int = 200, blend: str = "multiply", opacity: float = 0.85) -> CounterPage:
+def signed_page(
+    seed: int = 0,
+    dpi: int = 200,
+    blend: str = "multiply",
+    opacity: float = 0.85,
+    seal_colour: tuple[int, int, int] = SEAL_RED,
+    pen_colour: tuple[int, int, int] = PEN_BLUE,
+) -> CounterPage:
     """A certificate page whose last lines carry a red round seal and a blue signature over them."""
     rng = np.random.default_rng(seed)
     sheet = _Sheet(dpi, rng)
@@ -310,11 +317,11 @@ def signed_page(seed: int = 0, dpi: int = 200, blend: str = "multiply", opacity:
     seal = _seal(diameter, "ỦY BAN NHÂN DÂN PHƯỜNG HÒA CƯỜNG", seal_font)
     seal = seal.rotate(float(rng.uniform(-25, 25)), resample=Image.Resampling.BICUBIC)
     seal_at = (block_x + round(block_w * float(rng.uniform(0.05, 0.2))), round(tail_top - diameter * 0.15))
-    image = _ink_over(sheet.image, seal.filter(ImageFilter.GaussianBlur(1)), SEAL_RED, seal_at, blend, opacity)
+    image = _ink_over(sheet.image, seal.filter(ImageFilter.GaussianBlur(1)), seal_colour, seal_at, blend, opacity)
     sig_size = (round(block_w * 0.6), sheet.px(22))
     sig = _signature(sig_size, rng, stroke=max(2, round(dpi / 80)))
     sig_at = (block_x + round(block_w * 0.25), round(y - sig_size[1] * 0.9))
-    image = _ink_over(image, sig, PEN_BLUE, sig_at, blend, opacity)
+    image = _ink_over(image, sig, pen_colour, sig_at, blend, opacity)
     arr = np.asarray(image, dtype=np.float32) + rng.normal(0, 3.0, (image.height, image.width, 3)).astype(np.float32)
     image = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
     return CounterPage(image, "\n".join(sheet.lines), dpi, probe=covered)
