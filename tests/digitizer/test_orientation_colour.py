@@ -152,3 +152,23 @@ def test_long_runs_match_a_plain_scan_of_each_row() -> None:
                 expected[y, x:end] = True
             x = max(end, x + 1)
     assert np.array_equal(_long_runs(mask, length), expected)
+
+
+@needs_tesseract
+def test_fooled_heuristics_cannot_turn_an_upright_page_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever fools the ink profile (the held-out ruled form did), OSD must confirm a half turn."""
+    import digitizer.preprocess as preprocess
+
+    scan = _scan(counter_pages.table_form(61), 61, 1.0)
+    monkeypatch.setattr(preprocess, "upside_down_ratio", lambda mask: 3.0)
+    assert preprocess.detect_geometry(scan).rotation == 0
+    # The same fooled heuristics on a page that really is upside down: OSD agrees, the page is turned.
+    assert preprocess.detect_geometry(rotate_quarter(scan, 180)).rotation == 180
+
+
+def test_clean_upright_pages_do_not_pay_for_osd(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Image.Image] = []
+    monkeypatch.setattr(orientation, "detect", lambda image: calls.append(image))
+    for seed in (71, 72):
+        assert detect_geometry(_scan(counter_pages.prose(seed), seed, -1.3)).rotation == 0
+    assert calls == []
