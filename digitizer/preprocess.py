@@ -99,6 +99,8 @@ CLEAR_MARGIN = 1.3
 # Straight runs at least this fraction of the mask's longer side are ruled lines or table borders, not
 # glyphs (15 mm on A4; a bold capital is under 8 mm wide at title size): left out of the orientation tests.
 RULE_FRACTION = 1 / 20
+# Fewer ink pixels than this on the analysis copy (a few short words) is no text to orient.
+MIN_TEXT_PIXELS = 200
 
 
 def sideways_ratio(mask: np.ndarray) -> float:
@@ -246,6 +248,8 @@ def detect_geometry(image: Image.Image) -> Geometry:
         upright = detect_geometry(inside) if min(inside.size) > 50 else Geometry(0, 0.0)
         return Geometry(rotation=upright.rotation, skew_deg=skew, card_box=turn_box(box, upright.rotation))
     raw = ink_mask(image)
+    if np.count_nonzero(raw) < MIN_TEXT_PIXELS:  # a blank page (a scanned back side): nothing to turn
+        return Geometry(rotation=0, skew_deg=estimate_skew(raw))
     sideways = sideways_ratio(without_rules(raw))
     rotation = 90 if sideways > SIDEWAYS_RATIO else 0
     mask = np.rot90(raw, k=-1) if rotation else raw

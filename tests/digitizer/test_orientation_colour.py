@@ -172,3 +172,6 @@ def test_clean_upright_pages_do_not_pay_for_osd(monkeypatch: pytest.MonkeyPatch)
     for seed in (71, 72):
         assert detect_geometry(_scan(counter_pages.prose(seed), seed, -1.3)).rotation == 0
     assert calls == []
+    blank = Image.new("RGB", (1654, 2339), "white")
+    assert detect_geometry(blank).rotation == 0
+    assert calls == []
