@@ -1,7 +1,9 @@
 """Page geometry: quarter-turn orientation and skew estimated on a small binarised copy.
 
 Everything is measured on a downscaled grayscale copy with numpy; the corrections are then
-applied to the full-resolution colour image, so the stored page keeps 100% scale.
+applied to the full-resolution colour image, so the stored page keeps 100% scale. The quarter turn comes
+from ink-profile heuristics (ruled lines left out); when they want to turn the page or cannot tell,
+Tesseract's OSD is asked and the page turns only when the evidence is clear (``orientation.decide``).
 """
 
 from __future__ import annotations
