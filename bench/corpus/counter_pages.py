@@ -290,8 +290,12 @@ def signed_page(
     opacity: float = 0.85,
     seal_colour: tuple[int, int, int] = SEAL_RED,
     pen_colour: tuple[int, int, int] = PEN_BLUE,
+    seal_over: str = "block",
 ) -> CounterPage:
-    """A certificate page whose last lines carry a red round seal and a blue signature over them."""
+    """A certificate page whose last lines carry a red round seal and a blue signature over them.
+
+    ``seal_over``: ``block`` puts the seal over the signer's block (title, name), ``body`` over the last
+    lines of running text as well (a seal stamped low and left, across the body)."""
     rng = np.random.default_rng(seed)
     sheet = _Sheet(dpi, rng)
     width = sheet.image.width
@@ -299,7 +303,9 @@ def signed_page(
     y = _header(sheet, float(sheet.px(float(rng.uniform(12, 20)))))
     size = sheet.text((0, y), "GIẤY XÁC NHẬN", bold=True, scale=1.25, align="center", width=width)
     y += size * 2.0
+    body_tops = []
     for line in SIGNED_BODY:
+        body_tops.append(y)
         size = sheet.text((left, y), line, scale=0.95)
         y += size * 1.5
     y += sheet.px(6)
@@ -317,6 +323,9 @@ def signed_page(
     seal = _seal(diameter, "ỦY BAN NHÂN DÂN PHƯỜNG HÒA CƯỜNG", seal_font)
     seal = seal.rotate(float(rng.uniform(-25, 25)), resample=Image.Resampling.BICUBIC)
     seal_at = (block_x + round(block_w * float(rng.uniform(0.05, 0.2))), round(tail_top - diameter * 0.15))
+    if seal_over == "body":
+        seal_at = (round(width * float(rng.uniform(0.3, 0.5))), round(body_tops[-3]))
+        covered = [*SIGNED_BODY[-3:], *covered]
     image = _ink_over(sheet.image, seal.filter(ImageFilter.GaussianBlur(1)), seal_colour, seal_at, blend, opacity)
     sig_size = (round(block_w * 0.6), sheet.px(22))
     sig = _signature(sig_size, rng, stroke=max(2, round(dpi / 80)))

@@ -130,9 +130,12 @@ def test_seal_and_signature_turn_white_and_print_under_them_stays_dark() -> None
 
 
 @needs_tesseract
-@pytest.mark.parametrize(("seed", "blend"), [(51, "multiply"), (52, "multiply"), (53, "over")])
-def test_lines_under_seal_and_signature_are_read(seed: int, blend: str, tmp_path: Path) -> None:
-    page = counter_pages.signed_page(seed, blend=blend, opacity=0.8)
+@pytest.mark.parametrize(
+    ("seed", "blend", "seal_over"),
+    [(51, "multiply", "block"), (52, "multiply", "body"), (53, "over", "block"), (54, "over", "body")],
+)
+def test_lines_under_seal_and_signature_are_read(seed: int, blend: str, seal_over: str, tmp_path: Path) -> None:
+    page = counter_pages.signed_page(seed, blend=blend, opacity=0.8, seal_over=seal_over)
     text, _ = _digitize(_scan(page, seed, 0.6), tmp_path, f"signed-{seed}")
     assert _line_cer(page.probe, text) <= 0.05
 
