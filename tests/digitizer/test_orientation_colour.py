@@ -178,3 +178,14 @@ def test_clean_upright_pages_do_not_pay_for_osd(monkeypatch: pytest.MonkeyPatch)
     blank = Image.new("RGB", (1654, 2339), "white")
     assert detect_geometry(blank).rotation == 0
     assert calls == []
+
+
+@needs_tesseract
+def test_gray_scan_of_a_sealed_page_is_not_turned_over() -> None:
+    """In a grayscale scan the seal cannot be told from print: its ring fools the ink profile into a half
+    turn (the old behaviour); OSD reads the glyphs upright and vetoes it."""
+    page = counter_pages.signed_page(52, blend="multiply", opacity=0.8, seal_over="body")
+    gray = _scan(page, 52, 0.6).convert("L")
+    mask = ink_mask(gray)
+    assert upside_down_ratio(without_rules(mask)) > UPSIDE_DOWN_RATIO  # the heuristics alone would turn it
+    assert detect_geometry(gray).rotation == 0
