@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from digitizer import images, preprocess
+from digitizer import images, inkcolour, preprocess
 from digitizer.classify import TYPE_UNCERTAIN, UNFAMILIAR_TEXT, classify_pages
 from digitizer.engines import OcrEngine, get_engine
 from digitizer.errors import ImageEmpty, OcrFailed, TooManyPages
@@ -108,11 +108,13 @@ def _shift(words: Sequence[Word], origin: tuple[int, int]) -> list[Word]:
 def _recognize(
     engine: OcrEngine, source: images.SourcePage, index: int, options: DigitizeOptions
 ) -> tuple[Page, PdfPage]:
+    with _timed("ink-colour", index):
+        gray = inkcolour.ocr_gray(source.image)  # seals and pen signatures dropped; the stored page keeps them
     with _timed("geometry", index):
-        geometry = preprocess.detect_geometry(source.image)
+        geometry = preprocess.detect_geometry(gray)
     scale = _ocr_scale(source.dpi, options.ocr_dpi)
     with _timed("ocr-image", index):
-        straight = preprocess.straighten_gray(source.image.convert("L"), geometry, scale)
+        straight = preprocess.straighten_gray(gray, geometry, scale)
         origin = (0, 0)
         if geometry.card_box is not None:
             left, top, right, bottom = geometry.card_box

@@ -1,7 +1,9 @@
 """Page geometry: quarter-turn orientation and skew estimated on a small binarised copy.
 
 Everything is measured on a downscaled grayscale copy with numpy; the corrections are then
-applied to the full-resolution colour image, so the stored page keeps 100% scale.
+applied to the full-resolution colour image, so the stored page keeps 100% scale. The quarter turn comes
+from ink-profile heuristics (ruled lines left out); when they want to turn the page or cannot tell,
+Tesseract's OSD is asked and the page turns only when the evidence is clear (``orientation.decide``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
+
+from digitizer import orientation
 
 log = logging.getLogger(__name__)
 
@@ -87,25 +91,44 @@ def estimate_skew(mask: np.ndarray) -> float:
     return _best_angle(ys, xs)[0]
 
 
-def is_sideways(mask: np.ndarray) -> bool:
-    """True when the text lines run vertically (the page is turned a quarter)."""
+# A page whose text lines run vertically profiles this much sharper turned a quarter (as before OSD).
+SIDEWAYS_RATIO = 1.25
+# Ink below the x-height band over ink above it beyond which a page reads as upside down (as before OSD).
+UPSIDE_DOWN_RATIO = 1.15
+# Margins beyond which the heuristics count as clear evidence. Between 1/ratio and ratio they cannot tell
+# and OSD is asked; below 1/ratio the page is taken as it is without OSD (the cheap path of clean pages).
+CLEAR_MARGIN = 1.3
+# Straight runs at least this fraction of the mask's longer side are ruled lines or table borders, not
+# glyphs (15 mm on A4; a bold capital is under 8 mm wide at title size): left out of the orientation tests.
+RULE_FRACTION = 1 / 20
+# Fewer ink pixels than this on the analysis copy (a few short words) is no text to orient.
+MIN_TEXT_PIXELS = 200
+
+
+def sideways_ratio(mask: np.ndarray) -> float:
+    """Sharpness of the row profile of the page turned a quarter over that of the page as it is."""
     ys, xs = _points(mask)
     if ys.size < 200:
-        return False
+        return 0.0
     upright = _best_angle(ys, xs)[1]
     turned = _best_angle(xs, ys)[1]
-    return turned > 1.25 * upright
+    return turned / upright if upright > 0 else 0.0
 
 
-def looks_upside_down(mask: np.ndarray) -> bool:
-    """Compare ink above and below the x-height band of each text line.
+def is_sideways(mask: np.ndarray) -> bool:
+    """True when the text lines run vertically (the page is turned a quarter)."""
+    return sideways_ratio(mask) > SIDEWAYS_RATIO
+
+
+def upside_down_ratio(mask: np.ndarray) -> float:
+    """Ink above and below the x-height band of each text line: below over above (1.0 without text).
 
     Latin script, and Vietnamese even more with its tone marks, has more ink above the
     core band (capitals, ascenders, diacritics) than below it (descenders).
     """
     rows = mask.sum(axis=1).astype(np.float64)
     if rows.max(initial=0) == 0:
-        return False
+        return 1.0
     in_text = rows > 0.02 * rows.max()
     above = below = 0.0
     start = None
@@ -119,7 +142,42 @@ def looks_upside_down(mask: np.ndarray) -> bool:
                 above += band[: core[0]].sum()
                 below += band[core[-1] + 1 :].sum()
             start = None
-    return below > 1.15 * above and below - above > 0.01 * rows.sum()
+    # A difference under 1% of all ink is no evidence either way.
+    if abs(below - above) <= 0.01 * rows.sum():
+        return 1.0
+    return below / above if above > 0 else float("inf")
+
+
+def looks_upside_down(mask: np.ndarray) -> bool:
+    """True when the text lines carry more ink below their x-height band than above it."""
+    return upside_down_ratio(mask) > UPSIDE_DOWN_RATIO
+
+
+def _long_runs(mask: np.ndarray, length: int) -> np.ndarray:
+    """Pixels of ``mask`` lying on a horizontal run of at least ``length`` ink pixels."""
+    w = mask.shape[1]
+    candidates = np.nonzero(np.count_nonzero(mask, axis=1) >= length)[0]
+    runs = np.zeros_like(mask)
+    if length > w or candidates.size == 0:
+        return runs
+    rows = mask[candidates]
+    sums = np.zeros((rows.shape[0], w + 1), dtype=np.int32)
+    np.cumsum(rows, axis=1, out=sums[:, 1:])
+    full = (sums[:, length:] - sums[:, :-length]) == length  # the window starting at each column is all ink
+    starts = np.zeros((rows.shape[0], full.shape[1] + 1), dtype=np.int32)
+    np.cumsum(full, axis=1, out=starts[:, 1:])
+    # Column j lies on a full window when one starts in [j - length + 1, j]: two shifted views of the counts.
+    upto = np.concatenate([starts[:, 1:], np.repeat(starts[:, -1:], length - 1, axis=1)], axis=1)
+    before = np.concatenate([np.zeros((rows.shape[0], length - 1), dtype=np.int32), starts[:, :-1]], axis=1)
+    runs[candidates] = upto > before
+    return runs
+
+
+def without_rules(mask: np.ndarray) -> np.ndarray:
+    """``mask`` less its long horizontal and vertical straight runs (ruled lines, table borders, frames)."""
+    length = max(8, round(max(mask.shape) * RULE_FRACTION))
+    rules = _long_runs(mask, length) | _long_runs(np.ascontiguousarray(mask.T), length).T
+    return mask & ~rules if rules.any() else mask
 
 
 def _small_gray(image: Image.Image, max_side: int = 600) -> np.ndarray:
@@ -191,15 +249,36 @@ def detect_geometry(image: Image.Image) -> Geometry:
         inside = small.crop((left, top, right, bottom))
         upright = detect_geometry(inside) if min(inside.size) > 50 else Geometry(0, 0.0)
         return Geometry(rotation=upright.rotation, skew_deg=skew, card_box=turn_box(box, upright.rotation))
-    mask = ink_mask(image)
-    rotation = 0
-    if is_sideways(mask):
-        rotation = 90
-        mask = np.rot90(mask, k=-1)
+    raw = ink_mask(image)
+    if np.count_nonzero(raw) < MIN_TEXT_PIXELS:  # a blank page (a scanned back side): nothing to turn
+        return Geometry(rotation=0, skew_deg=estimate_skew(raw))
+    sideways = sideways_ratio(without_rules(raw))
+    rotation = 90 if sideways > SIDEWAYS_RATIO else 0
+    mask = np.rot90(raw, k=-1) if rotation else raw
     skew = estimate_skew(mask)
-    if looks_upside_down(_straighten_mask(mask, skew)):
+    # Ruled lines are straight only once the page is: take them out after the deskew.
+    upside = upside_down_ratio(without_rules(_straighten_mask(mask, skew)))
+    if upside > UPSIDE_DOWN_RATIO:
         rotation = (rotation + 180) % 360
-    return Geometry(rotation=rotation, skew_deg=skew)
+    # Clear: each test far from its threshold, on the side it chose.
+    clear_sideways = sideways > SIDEWAYS_RATIO * CLEAR_MARGIN or sideways < 1 / (SIDEWAYS_RATIO * CLEAR_MARGIN)
+    clear_upside = upside > UPSIDE_DOWN_RATIO * CLEAR_MARGIN or upside < 1 / (UPSIDE_DOWN_RATIO * CLEAR_MARGIN)
+    clear = clear_sideways and clear_upside
+    if rotation == 0 and clear:
+        return Geometry(rotation=0, skew_deg=skew)
+    osd = orientation.detect(image)
+    final = orientation.decide(rotation, clear, osd)
+    log.debug(
+        "orientation: heuristics %s (sideways %.2f, below/above %.2f), OSD %s -> %s",
+        rotation,
+        sideways,
+        upside,
+        osd,
+        final,
+    )
+    if (final - rotation) % 180:
+        skew = estimate_skew(np.rot90(raw, k=-(final // 90)))
+    return Geometry(rotation=final, skew_deg=skew)
 
 
 def _straighten_mask(mask: np.ndarray, skew: float) -> np.ndarray:
