@@ -91,6 +91,7 @@ class Page:
     text: str
     dpi: int | None
     upright_turn_cw: int = 0
+    skew_deg: float = 0.0  # counter-clockwise tilt the scan added (PIL's rotate sign)
 
 
 @dataclass
@@ -242,13 +243,13 @@ def scan(page: Page, rng: random.Random, *, skew: tuple[float, float] = (1.0, 2.
         uneven_light=kwargs.get("uneven_light", rng.choice((0.0, 0.0, 0.06))),
     )
     image = degrade(page.image, spec, seed=rng.randrange(2**31))
-    return Page(image, page.text, page.dpi, page.upright_turn_cw)
+    return Page(image, page.text, page.dpi, page.upright_turn_cw, spec.skew_deg)
 
 
 def turn(page: Page, stored_cw: int) -> Page:
     """Store the page turned ``stored_cw`` degrees clockwise (a page fed sideways or upside down)."""
     method = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
-    return Page(page.image.transpose(method[stored_cw]), page.text, page.dpi, (360 - stored_cw) % 360)
+    return Page(page.image.transpose(method[stored_cw]), page.text, page.dpi, (360 - stored_cw) % 360, page.skew_deg)
 
 
 def _perspective_coeffs(dst: Sequence[tuple[float, float]], src: Sequence[tuple[float, float]]) -> list[float]:
@@ -449,19 +450,20 @@ def prose_page(rng: random.Random, style: Style, *, heading: bool | None = None)
     if heading if heading is not None else rng.random() < 0.5:
         canvas.line(Line(prose.title(rng), "center", bold=True, scale=1.15))
         canvas.line("")
+    deck = prose.Deck(rng)
     while canvas.fits(3):
-        canvas.paragraph(prose.paragraph(rng), indent_mm=rng.choice((0, 8, 12)))
+        canvas.paragraph(prose.paragraph(rng, deck=deck), indent_mm=rng.choice((0, 8, 12)))
     return canvas.page()
 
 
-def clean(rng: random.Random) -> Sample:
+def clean(rng: random.Random, variant: int = 0) -> Sample:
     """The held-out pages' shape: 200 dpi A4 prose, 1–2° skew, a clean flatbed scan."""
     style = Style.random(rng)
     page = scan(prose_page(rng, style), rng)
     return Sample("clean", [page], None, tags={"face": style.face, "pt": str(style.font_pt)})
 
 
-def photo(rng: random.Random) -> Sample:
+def photo(rng: random.Random, variant: int = 0) -> Sample:
     style = Style.random(rng, dpi=rng.choice((220, 240, 260)))
     if rng.random() < 0.6:
         page, doc_type, parties = document_page(rng, style)
@@ -478,7 +480,7 @@ SIGNERS = (
 )
 
 
-def seal(rng: random.Random) -> Sample:
+def seal(rng: random.Random, variant: int = 0) -> Sample:
     """A certificate or confirmation with its signer block; the seal and signature cover the last lines."""
     style = Style.random(rng, dpi=rng.choice((200, 300)))
     doc_type = rng.choice(("birth_certificate", "residence_confirmation", "application_form", "land_use_certificate"))
@@ -526,7 +528,7 @@ TABLE_FORMS = (
 )
 
 
-def table(rng: random.Random) -> Sample:
+def table(rng: random.Random, variant: int = 0) -> Sample:
     """A ruled-table form filled in the top part of an upright page; the rest of the page is blank."""
     style = Style.random(rng, dpi=rng.choice((200, 300)), font_pt=(11, 12.5))
     cast = random_cast(rng)
@@ -649,7 +651,7 @@ def notice_page(rng: random.Random, style: Style) -> Page:
     return canvas.page()
 
 
-def top_heavy(rng: random.Random) -> Sample:
+def top_heavy(rng: random.Random, variant: int = 0) -> Sample:
     """An upright page whose text sits in its top part: a short notice or a short certificate."""
     style = Style.random(rng, dpi=rng.choice((200, 300)))
     if rng.random() < 0.5:
@@ -659,18 +661,18 @@ def top_heavy(rng: random.Random) -> Sample:
     return Sample("top_heavy", [scan(page, rng, skew=(0.0, 1.5))], doc_type, parties, tags={"face": style.face})
 
 
-def rotated(rng: random.Random) -> Sample:
+def rotated(rng: random.Random, variant: int = 0) -> Sample:
     style = Style.random(rng, dpi=rng.choice((200, 300)))
     if rng.random() < 0.6:
         page, doc_type, parties = document_page(rng, style)
     else:
         page, doc_type, parties = prose_page(rng, style), None, []
-    stored = rng.choice((90, 180, 180, 270))
+    stored = (180, 90, 180, 270)[variant % 4]
     page = turn(scan(page, rng, skew=(0.0, 2.0)), stored)
     return Sample("rotated", [page], doc_type, parties, tags={"face": style.face, "stored_cw": str(stored)})
 
 
-def lowres(rng: random.Random) -> Sample:
+def lowres(rng: random.Random, variant: int = 0) -> Sample:
     style = Style.random(rng, dpi=150, font_pt=(11.5, 13.5))
     if rng.random() < 0.5:
         page, doc_type, parties = document_page(rng, style)
@@ -681,7 +683,7 @@ def lowres(rng: random.Random) -> Sample:
     return Sample("lowres", [page], doc_type, parties, tags={"face": style.face}, jpeg_quality=quality)
 
 
-def two_column(rng: random.Random) -> Sample:
+def two_column(rng: random.Random, variant: int = 0) -> Sample:
     """A bulletin: a title across the page, then two columns of prose read left column first."""
     style = Style.random(rng, dpi=200, font_pt=(10, 11.5))
     canvas = Canvas(style)
@@ -690,10 +692,11 @@ def two_column(rng: random.Random) -> Sample:
     gap = canvas.mm(rng.uniform(7, 12))
     middle = (canvas.left + canvas.right) // 2
     top = canvas.y
+    deck = prose.Deck(rng)
     for x0, x1 in ((canvas.left, middle - gap // 2), (middle + gap // 2, canvas.right)):
         canvas.y = top
         while canvas.fits(3):
-            canvas.paragraph(prose.paragraph(rng, (2, 4)), x0=x0, x1=x1, indent_mm=rng.choice((0, 6)))
+            canvas.paragraph(prose.paragraph(rng, (2, 4), deck), x0=x0, x1=x1, indent_mm=rng.choice((0, 6)))
     page = scan(canvas.page(), rng, skew=(0.5, 2.0))
     return Sample("two_column", [page], None, tags={"face": style.face})
 
@@ -701,17 +704,17 @@ def two_column(rng: random.Random) -> Sample:
 def _bilevel(page: Page, rng: random.Random) -> Page:
     gray = page.image.convert("L")
     threshold = rng.randint(150, 185)
-    return Page(gray.point(lambda v: 255 if v > threshold else 0).convert("1"), page.text, page.dpi)
+    return Page(gray.point(lambda v: 255 if v > threshold else 0).convert("1"), page.text, page.dpi, 0, page.skew_deg)
 
 
-def tiff(rng: random.Random) -> Sample:
+def tiff(rng: random.Random, variant: int = 0) -> Sample:
     """A 2–3 page fax-style scan: bilevel, CCITT G4, one file."""
     style = Style.random(rng, dpi=rng.choice((200, 300)))
     pages = [_bilevel(scan(prose_page(rng, style, heading=i == 0), rng, noise=2.0), rng) for i in range(3)]
     return Sample("tiff", pages[: rng.randint(2, 3)], None, container="tiff", tags={"face": style.face})
 
 
-def pdf(rng: random.Random) -> Sample:
+def pdf(rng: random.Random, variant: int = 0) -> Sample:
     """An image-only PDF (scanner "scan to PDF"): one document page, sometimes followed by a prose page."""
     style = Style.random(rng, dpi=rng.choice((200, 300)))
     page, doc_type, parties = document_page(rng, style)
@@ -838,9 +841,9 @@ TWO_PARTY: dict[str, Callable[[random.Random, Canvas], list[Party]]] = {
 }
 
 
-def two_party(rng: random.Random) -> Sample:
+def two_party(rng: random.Random, variant: int = 0) -> Sample:
     style = Style.random(rng, dpi=rng.choice((200, 300)), font_pt=(11, 13))
-    kind = rng.choice(tuple(TWO_PARTY))
+    kind = tuple(TWO_PARTY)[variant % len(TWO_PARTY)]
     canvas = Canvas(style)
     parties = TWO_PARTY[kind](rng, canvas)
     page = scan(canvas.page(), rng, skew=(0.0, 2.0))
@@ -848,13 +851,13 @@ def two_party(rng: random.Random) -> Sample:
     return Sample("two_party", [page], doc_type, parties, tags={"face": style.face, "layout": kind})
 
 
-def unfamiliar(rng: random.Random) -> Sample:
+def unfamiliar(rng: random.Random, variant: int = 0) -> Sample:
     style = Style.random(rng, dpi=rng.choice((200, 300)))
     page = scan(notice_page(rng, style), rng, skew=(0.0, 2.0))
     return Sample("unfamiliar", [page], "other", tags={"face": style.face})
 
 
-GENERATORS: dict[str, Callable[[random.Random], Sample]] = {
+GENERATORS: dict[str, Callable[[random.Random, int], Sample]] = {
     "clean": clean,
     "photo": photo,
     "seal": seal,
@@ -871,9 +874,10 @@ GENERATORS: dict[str, Callable[[random.Random], Sample]] = {
 
 
 def samples(category: str, count: int, seed: int = 0) -> list[Sample]:
-    """``count`` samples of ``category``; the seed and the category together fix them."""
+    """``count`` samples of ``category``; the seed and the category together fix them. Categories with
+    layouts or turns (two_party, rotated) cycle through them, starting at the seed."""
     rng = random.Random(f"{category}:{seed}")
-    return [GENERATORS[category](rng) for _ in range(count)]
+    return [GENERATORS[category](rng, seed + index) for index in range(count)]
 
 
 # --- files -----------------------------------------------------------------------------------------------
@@ -923,6 +927,9 @@ def ground_truth(sample: Sample, files: Sequence[Path]) -> dict[str, object]:
         "container": sample.container,
         "doc_type": sample.doc_type,
         "parties": [{"role": p.role, "id": p.id, "name": p.name} for p in sample.parties],
-        "pages": [{"text": p.text, "upright_turn_cw": p.upright_turn_cw, "dpi": p.dpi} for p in sample.pages],
+        "pages": [
+            {"text": p.text, "upright_turn_cw": p.upright_turn_cw, "dpi": p.dpi, "skew_deg": p.skew_deg}
+            for p in sample.pages
+        ],
         "tags": sample.tags,
     }

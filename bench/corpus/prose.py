@@ -72,9 +72,25 @@ WARDS = ("An Bình", "Tân Lập", "Phú Hòa", "Đông Hải", "Thạch Bàn", 
 NAMES = ("Nguyễn Văn Thắng", "Trần Thị Mai", "Lê Hữu Phước", "Phạm Thị Lan", "Hoàng Minh Đức", "Vũ Thị Hằng")
 
 
-def sentence(rng: random.Random) -> str:
+class Deck:
+    """The sentence bank dealt in a shuffled order, reshuffled when spent: a page does not repeat a
+    sentence before it has used them all."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.cards: list[str] = []
+
+    def draw(self) -> str:
+        if not self.cards:
+            self.cards = list(SENTENCES)
+            self.rng.shuffle(self.cards)
+        return self.cards.pop()
+
+
+def sentence(rng: random.Random, deck: Deck | None = None) -> str:
     city = rng.choice(CITIES)
-    return rng.choice(SENTENCES).format(
+    template = deck.draw() if deck is not None else rng.choice(SENTENCES)
+    return template.format(
         city=city,
         ward=rng.choice(WARDS),
         name=rng.choice(NAMES),
@@ -85,8 +101,8 @@ def sentence(rng: random.Random) -> str:
     )
 
 
-def paragraph(rng: random.Random, sentences: tuple[int, int] = (3, 6)) -> str:
-    return " ".join(sentence(rng) for _ in range(rng.randint(*sentences)))
+def paragraph(rng: random.Random, sentences: tuple[int, int] = (3, 6), deck: Deck | None = None) -> str:
+    return " ".join(sentence(rng, deck) for _ in range(rng.randint(*sentences)))
 
 
 def title(rng: random.Random) -> str:

@@ -1,6 +1,7 @@
 """Bench: our digitizer against ``ocrmypdf -l vie --deskew`` on the same pages and the same cores.
 
     .venv/bin/python -m bench.digitize [--pages N] [--quick] [--repeat R] [--jobs J]
+    .venv/bin/python -m bench.digitize --categories [...]   (the same as ``-m bench.digitize.categories``)
 
 Generates a deterministic corpus (mixed types, 200/300 dpi, skew up to 3°), runs both as whole
 processes (start-up included) ``--repeat`` times in alternation, and prints pages/s (best and median
@@ -94,6 +95,11 @@ def _text_classification(per_type: int, seed: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--categories"]:
+        from bench.digitize import categories
+
+        return categories.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench.digitize", description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=12)
     parser.add_argument("--repeat", type=int, default=3)
