@@ -465,7 +465,10 @@ def clean(rng: random.Random, variant: int = 0) -> Sample:
 
 def photo(rng: random.Random, variant: int = 0) -> Sample:
     style = Style.random(rng, dpi=rng.choice((220, 240, 260)))
-    if rng.random() < 0.6:
+    if rng.random() < 0.5:
+        # A document set wide (large type, loose lines) so that its text reaches the lower part of the
+        # page, where a cropped or badly unwarped photo loses it.
+        style.font_pt, style.line_spacing = rng.uniform(13, 15), rng.uniform(1.9, 2.5)
         page, doc_type, parties = document_page(rng, style)
     else:
         page, doc_type, parties = prose_page(rng, style), None, []
