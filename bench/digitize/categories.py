@@ -367,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"clean pages ({s['pages']}, -j {s['jobs']}, best of {s['repeat']}): "
             f"sohoa {s['sohoa']['pages_per_s']:.3f} pages/s, OCRmyPDF {s['ocrmypdf']['pages_per_s']:.3f}, "
-            f"Tesseract alone {s['tesseract']['pages_per_s']:.3f}"
+            f"Tesseract alone {s['tesseract']['pages_per_s']:.3f}; CPU s/page {s['sohoa']['cpu_s_per_page']:.2f}, "
+            f"{s['ocrmypdf']['cpu_s_per_page']:.2f}, {s['tesseract']['cpu_s_per_page']:.2f}"
         )
         print(
             f"  sohoa/OCRmyPDF speed {s['ratio_vs_ocrmypdf']:.2f}x (median {s['ratio_vs_ocrmypdf_median']:.2f}x); "
