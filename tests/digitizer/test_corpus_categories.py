@@ -203,3 +203,17 @@ def test_category_bench_reads_its_corpus_back_with_sohoa(tmp_path: Path, capsys:
     assert figures["ids"]["id_parties"] == sum(len(m["parties"]) for m in manifest) >= 2
     assert 0.0 <= figures["ids"]["id_recall"] <= 1.0
     assert figures["classification"]["class_components"] == 3
+
+
+def test_bench_edit_distance_agrees_with_the_digitizers() -> None:
+    import random
+
+    from bench.digitize.runner import edit_distance as fast
+    from digitizer.accuracy import edit_distance as reference
+
+    rng = random.Random(5)
+    alphabet = "aăâđơư ằệ\n"
+    for _ in range(300):
+        a = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        b = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        assert fast(a, b) == reference(a, b), (a, b)
