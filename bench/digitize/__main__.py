@@ -1,6 +1,7 @@
 """Bench: our digitizer against ``ocrmypdf -l vie --deskew`` on the same pages and the same cores.
 
     .venv/bin/python -m bench.digitize [--pages N] [--quick] [--repeat R] [--jobs J]
+    .venv/bin/python -m bench.digitize --categories [...]   (the same as ``-m bench.digitize.categories``)
 
 Generates a deterministic corpus (mixed types, 200/300 dpi, skew up to 3°), runs both as whole
 processes (start-up included) ``--repeat`` times in alternation, and prints pages/s (best and median
@@ -17,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -25,27 +25,17 @@ from typing import Any
 
 from bench.corpus.generate import DOC_TYPES, text_samples
 from bench.digitize import corpus as bench_corpus
-from bench.digitize.runner import Run, child_env, measure, ocrmypdf_command, ours_command
-from digitizer.accuracy import accuracy, calibration_error, edit_distance, macro_f1
+from bench.digitize.runner import (
+    Run,
+    child_env,
+    corpus_cer,
+    measure,
+    ocrmypdf_command,
+    ours_command,
+    pdftotext_pages,
+)
+from digitizer.accuracy import accuracy, calibration_error, macro_f1
 from digitizer.classify import classify_pages
-from digitizer.textnorm import fold_whitespace, nfc
-
-
-def corpus_cer(references: list[str], hypotheses: list[str]) -> float:
-    """Total edits over total reference characters (NFC, whitespace folded), all pages together."""
-    edits = chars = 0
-    for ref, hyp in zip(references, hypotheses, strict=True):
-        r, h = fold_whitespace(nfc(ref)), fold_whitespace(nfc(hyp))
-        edits += edit_distance(r, h)
-        chars += len(r)
-    return edits / max(1, chars)
-
-
-def _pdftotext_pages(pdf: Path) -> list[str]:
-    text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True
-    ).stdout
-    return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
 
 
 def _summary(runs: list[Run], pages: int) -> dict[str, float]:
@@ -65,7 +55,7 @@ def _ours_quality(run: Run, corpus: bench_corpus.BenchCorpus, out_dir: Path) -> 
         failed = [line.get("error") for line in lines if not line.get("ok")]
         raise SystemExit(f"our digitizer failed on some components: {failed}")
     page_texts = [page["text"] for line in lines for page in line["pages"]]
-    pdf_texts = [text for line in lines for text in _pdftotext_pages(Path(line["pdf"]))]
+    pdf_texts = [text for line in lines for text in pdftotext_pages(Path(line["pdf"]))]
     truth = [c.doc_type for c in corpus.components]
     predicted = [line["type"] for line in lines]
     with_id = [
@@ -105,6 +95,11 @@ def _text_classification(per_type: int, seed: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--categories"]:
+        from bench.digitize import categories
+
+        return categories.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench.digitize", description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=12)
     parser.add_argument("--repeat", type=int, default=3)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -11,7 +13,53 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from digitizer.textnorm import fold_whitespace, nfc
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance, one numpy row per character of the longer string (the same figure as
+    ``digitizer.accuracy.edit_distance``, some hundred times faster on whole pages). The insertion
+    step ``cur[j] = min(cur[j], cur[j-1] + 1)`` is a running minimum of ``cur - j``, plus ``j``."""
+    if len(a) < len(b):
+        a, b = b, a
+    if not b:
+        return len(a)
+    codes = np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)
+    index = np.arange(len(b) + 1)
+    previous = index.copy()
+    current = np.empty_like(previous)
+    for ch in a:
+        current[0] = previous[0] + 1
+        np.minimum(previous[1:] + 1, previous[:-1] + (codes != ord(ch)), out=current[1:])
+        previous = np.minimum.accumulate(current - index) + index
+    return int(previous[-1])
+
+
+def corpus_cer(references: list[str], hypotheses: list[str]) -> float:
+    """Total edits over total reference characters (NFC, whitespace folded), all pages together."""
+    edits = chars = 0
+    for ref, hyp in zip(references, hypotheses, strict=True):
+        r, h = fold_whitespace(nfc(ref)), fold_whitespace(nfc(hyp))
+        edits += edit_distance(r, h)
+        chars += len(r)
+    return edits / max(1, chars)
+
+
+def pdftotext_pages(pdf: Path, *, raw: bool = False) -> list[str]:
+    """The text layer of every page of ``pdf`` (poppler's pdftotext), in page order. ``raw``: in the
+    order the text was written (for an OCR layer, the OCR's reading order) rather than poppler's
+    physical-layout guess, which interleaves the lines of two columns."""
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", *(["-raw"] if raw else []), str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
 
 
 @dataclass
@@ -54,21 +102,24 @@ def ours_command(files_per_component: list[list[Path]], jobs: int, out_dir: Path
     return cmd + [",".join(str(f) for f in files) for files in files_per_component]
 
 
-def ocrmypdf_command(pdf: Path, jobs: int, out_pdf: Path, sidecar: Path) -> list[str]:
+def ocrmypdf_command(
+    pdf: Path, jobs: int, out_pdf: Path, sidecar: Path | None = None, *, rotate_pages: bool = False
+) -> list[str]:
+    """``ocrmypdf -l vie --deskew [--rotate-pages] -j J``, with a text sidecar when asked."""
     binary = Path(sys.executable).with_name("ocrmypdf")
-    return [
-        str(binary),
-        "-l",
-        "vie",
-        "--deskew",
-        "-j",
-        str(jobs),
-        "-q",
-        "--sidecar",
-        str(sidecar),
-        str(pdf),
-        str(out_pdf),
-    ]
+    cmd = [str(binary), "-l", "vie", "--deskew", *(["--rotate-pages"] if rotate_pages else []), "-j", str(jobs), "-q"]
+    return cmd + (["--sidecar", str(sidecar)] if sidecar else []) + [str(pdf), str(out_pdf)]
+
+
+def tesseract_command(image_lists: list[Path], out_bases: list[Path]) -> list[str]:
+    """Tesseract alone: one ``tesseract LIST OUT -l vie`` process per list, all at once (one start-up per
+    worker, one OpenMP thread each as our engine runs it), waited for together."""
+    binary = shutil.which("tesseract") or "tesseract"
+    script = " ".join(
+        f"{shlex.quote(binary)} {shlex.quote(str(lst))} {shlex.quote(str(out))} -l vie --psm 3 2>/dev/null &"
+        for lst, out in zip(image_lists, out_bases, strict=True)
+    )
+    return ["sh", "-c", f"export OMP_THREAD_LIMIT=1; {script} wait"]
 
 
 def child_env(ocr_dpi: int | None = None) -> dict[str, str]:
