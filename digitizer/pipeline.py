@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from digitizer import images, preprocess
+from digitizer import images, photo, preprocess
 from digitizer.classify import classify_pages
 from digitizer.engines import OcrEngine, get_engine
 from digitizer.errors import ImageEmpty, OcrFailed, TooManyPages
@@ -99,6 +99,8 @@ def _shift(words: Sequence[Word], origin: tuple[int, int]) -> list[Word]:
 def _recognize(
     engine: OcrEngine, source: images.SourcePage, index: int, options: DigitizeOptions
 ) -> tuple[Page, PdfPage]:
+    with _timed("photo", index):
+        source = photo.correct_source(source)  # a phone photo of a page becomes the corrected page
     with _timed("geometry", index):
         geometry = preprocess.detect_geometry(source.image)
     scale = _ocr_scale(source.dpi, options.ocr_dpi)
