@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass, replace
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 from digitizer import preprocess
 from digitizer.images import SourcePage, estimate_dpi
@@ -39,6 +39,8 @@ PAGE_AREA = (0.2, 0.97)
 # a hand over a corner) leaves more than this share of the quadrilateral empty.
 MIN_HULL_FILL = 0.9
 MAX_CORNER_DEVIATION_DEG = 25.0
+# Bright area outside the found sheet, as a share of it, beyond which the find is not trusted.
+MAX_LEFT_OUT = 0.02
 # Long over short side; ISO 216 paper is sqrt(2) = 1.414, an ID-1 card 1.586: the split is their
 # geometric mean. Aspects within A4_SNAP of sqrt(2) are taken as A4 (perspective foreshortens a little).
 CARD_ASPECT = 1.5
@@ -219,17 +221,22 @@ def find_page(image: Image.Image) -> PagePhoto | None:
     # Cheap exit for scans: a flatbed page's border is paper.
     if float((border < split).mean()) < MIN_DESK_BORDER:
         return None
-    paper = arr > split
-    desk_level = float(np.median(border[border < split]))
-    paper_level = float(np.median(arr[paper])) if paper.any() else 0.0
+    desk = border[border < split]
+    desk_level = float(np.median(desk))
+    paper_level = float(np.median(arr[arr > split]))
     if paper_level < MIN_PAPER_DESK_RATIO * max(desk_level, 1.0):
         return None
+    # Paper: brighter than halfway from the brightest desk on the border (99th percentile) to the Otsu
+    # split. A shadow band takes the paper under it below the split long before it takes it down to the
+    # desk; halfway keeps the desk's bright grain from growing on to the sheet's edges.
+    paper = arr > (min(split, float(np.percentile(desk, 99))) + split) / 2
     # Closing fills the text so the sheet is one solid blob; opening then drops the desk's bright grain.
     blob = Image.fromarray(paper.astype(np.uint8) * 255, "L")
     blob = blob.filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.MinFilter(5))
     blob = blob.filter(ImageFilter.MinFilter(5)).filter(ImageFilter.MaxFilter(5))
-    # The sheet, and any part of it a shadow band split off (a piece at least a tenth of the largest).
-    sheet = _largest_pieces(np.asarray(blob) > 127)
+    # The sheet, and any part of it a shadow band split off (a piece at least a twentieth of the largest).
+    solid = np.asarray(blob) > 127
+    sheet = _largest_pieces(solid, 0.05)
     if not sheet.any():
         return None
     rows = np.nonzero(sheet.any(axis=1))[0]
@@ -250,13 +257,26 @@ def find_page(image: Image.Image) -> PagePhoto | None:
     share = quad_area / (h * w)
     angles = _corner_angles(quad)
     outside = max(float(-quad.min()), float((quad[:, 0] - w).max()), float((quad[:, 1] - h).max()))
+    # Bright matter left outside the quadrilateral (a part of the sheet it missed, a second paper): unsure.
+    region = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(region).polygon([(float(x), float(y)) for x, y in quad], fill=255)
+    region = region.filter(ImageFilter.MaxFilter(5))
+    left_out = float((solid & (np.asarray(region) == 0)).sum()) / max(quad_area, 1.0)
     if not (
         PAGE_AREA[0] <= share <= PAGE_AREA[1]
         and fill >= MIN_HULL_FILL
         and max(abs(a - 90.0) for a in angles) <= MAX_CORNER_DEVIATION_DEG
         and outside <= 0.02 * max(h, w)
+        and left_out <= MAX_LEFT_OUT
     ):
-        log.debug("no page photo: share=%.2f fill=%.2f angles=%s outside=%.1f", share, fill, angles, outside)
+        log.debug(
+            "no page photo: share=%.2f fill=%.2f angles=%s outside=%.1f left_out=%.3f",
+            share,
+            fill,
+            angles,
+            outside,
+            left_out,
+        )
         return None
     found = PagePhoto(tuple((float(x) * factor, float(y) * factor) for x, y in quad))  # type: ignore[arg-type]
     width, height = found.size()
