@@ -50,6 +50,8 @@ CARD_LINE_SHARE = 0.025
 CARD_CHECK_SIDE = 1000
 MIN_PAGE_DPI = 200.0  # the corrected page is resampled up to at least this (as A4) for OCR
 
+WHITE = (255, 255, 255)
+
 Point = tuple[float, float]
 
 
@@ -242,9 +244,7 @@ def find_page(image: Image.Image) -> PagePhoto | None:
     rows = np.nonzero(sheet.any(axis=1))[0]
     left = sheet[rows].argmax(axis=1)
     right = w - sheet[rows, ::-1].argmax(axis=1)
-    points = np.concatenate(
-        [np.stack([xs, ys], 1) for xs in (left, right) for ys in (rows, rows + 1)]
-    )
+    points = np.concatenate([np.stack([xs, ys], 1) for xs in (left, right) for ys in (rows, rows + 1)])
     hull = _hull(points)
     if len(hull) < 4:
         return None
@@ -336,12 +336,15 @@ def flatten_colour(image: Image.Image) -> Image.Image:
     next to it, lightly smoothed. No wider: a wider window would carry the light side of a shadow edge
     into the shadow and leave a grey band there.
     """
-    cell = max(4, round(min(image.size) / 70))
     arr = np.asarray(image.convert("RGB"), dtype=np.uint8)
-    h, w = (arr.shape[0] // cell) * cell, (arr.shape[1] // cell) * cell
+    # Maxima are taken on a 2x2-averaged copy: the max of raw pixels would ride on sensor noise and
+    # JPEG ringing (worst in the weak blue channel of a warm photo) and leave the paper grey.
+    calm = np.asarray(image.convert("RGB").reduce(2), dtype=np.uint8) if min(image.size) >= 64 else arr
+    cell = max(2, round(min(calm.shape[:2]) / 70))
+    h, w = (calm.shape[0] // cell) * cell, (calm.shape[1] // cell) * cell
     if h == 0 or w == 0:
         return image
-    rows = arr[:h].reshape(h // cell, cell, arr.shape[1], 3).max(axis=1)
+    rows = calm[:h].reshape(h // cell, cell, calm.shape[1], 3).max(axis=1)
     cells = np.ascontiguousarray(rows[:, :w].reshape(h // cell, w // cell, cell, 3).max(axis=2))
     background = Image.fromarray(cells, "RGB").filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.GaussianBlur(1))
     # Stretched over the whole page: the few pixels past the last full cell shift it by under a cell.
@@ -361,7 +364,7 @@ def correct_page(image: Image.Image, found: PagePhoto) -> Image.Image:
     target = [(0.0, 0.0), (float(width), 0.0), (float(width), float(height)), (0.0, float(height))]
     coeffs = _perspective_coeffs(list(found.corners), target)
     page = image.convert("RGB").transform(
-        (width, height), Image.Transform.PERSPECTIVE, coeffs, resample=Image.Resampling.BILINEAR, fillcolor=(255, 255, 255)
+        (width, height), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR, fillcolor=WHITE
     )
     page = flatten_colour(page)
     # The quadrilateral hugs the sheet's outline from outside, so a line of desk may run along the
@@ -369,7 +372,7 @@ def correct_page(image: Image.Image, found: PagePhoto) -> Image.Image:
     edge = max(2, round(0.005 * min(width, height)))
     frame = Image.new("L", page.size, 255)
     frame.paste(0, (edge, edge, width - edge, height - edge))
-    page.paste((255, 255, 255), (0, 0), frame)
+    page.paste(WHITE, (0, 0), frame)
     return page
 
 

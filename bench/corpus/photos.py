@@ -159,7 +159,5 @@ def make_page_photo(seed: int, *, dpi: int = 200) -> PagePhoto:
     font_pt = rng.choice((11.0, 12.0, 13.0))
     spacing = rng.uniform(1.35, 1.6)
     lines = full_page_lines(rng, font=font, font_pt=font_pt, dpi=dpi, line_spacing=spacing)
-    page = render_page(
-        lines, font=font, dpi=dpi, margin_mm=MARGIN_MM, font_pt=font_pt, line_spacing=spacing, seed=seed
-    )
+    page = render_page(lines, font=font, dpi=dpi, margin_mm=MARGIN_MM, font_pt=font_pt, line_spacing=spacing, seed=seed)
     return page_photo(page, rng)

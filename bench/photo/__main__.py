@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bench.corpus import generate, photos
-from bench.corpus.render import Degradation, render_page
+from bench.corpus.render import render_page
 from digitizer import DigitizeOptions, digitize_files
 from digitizer.accuracy import cer
 from digitizer.textnorm import fold_whitespace, nfc
