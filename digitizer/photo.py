@@ -38,6 +38,10 @@ PAGE_AREA = (0.2, 0.97)
 # The convex outline of the sheet must fill its quadrilateral: a bad fit (a curled sheet, two papers,
 # a hand over a corner) leaves more than this share of the quadrilateral empty.
 MIN_HULL_FILL = 0.9
+# And the paper itself (text filled in) must cover the quadrilateral: a good find covers 0.99 of it; a
+# second paper or a hand bridged by the outline leaves desk inside. The rest allows for dark pictures
+# or headings that the filling does not close, and paper a deep shadow took below the threshold.
+MIN_SOLID_FILL = 0.93
 MAX_CORNER_DEVIATION_DEG = 25.0
 # Bright area outside the found sheet, as a share of it, beyond which the find is not trusted.
 MAX_LEFT_OUT = 0.02
@@ -260,19 +264,22 @@ def find_page(image: Image.Image) -> PagePhoto | None:
     # Bright matter left outside the quadrilateral (a part of the sheet it missed, a second paper): unsure.
     region = Image.new("L", (w, h), 0)
     ImageDraw.Draw(region).polygon([(float(x), float(y)) for x, y in quad], fill=255)
+    solid_fill = float((solid & (np.asarray(region) > 0)).sum()) / max(quad_area, 1.0)
     region = region.filter(ImageFilter.MaxFilter(5))
     left_out = float((solid & (np.asarray(region) == 0)).sum()) / max(quad_area, 1.0)
     if not (
         PAGE_AREA[0] <= share <= PAGE_AREA[1]
         and fill >= MIN_HULL_FILL
+        and solid_fill >= MIN_SOLID_FILL
         and max(abs(a - 90.0) for a in angles) <= MAX_CORNER_DEVIATION_DEG
         and outside <= 0.02 * max(h, w)
         and left_out <= MAX_LEFT_OUT
     ):
         log.debug(
-            "no page photo: share=%.2f fill=%.2f angles=%s outside=%.1f left_out=%.3f",
+            "no page photo: share=%.2f fill=%.2f solid=%.2f angles=%s outside=%.1f left_out=%.3f",
             share,
             fill,
+            solid_fill,
             angles,
             outside,
             left_out,

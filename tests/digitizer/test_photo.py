@@ -50,6 +50,16 @@ def test_a_corner_cut_off_by_a_shadow_is_restored_from_the_two_long_edges() -> N
     assert corners == sorted([(50, 50), (350, 50), (350, 450), (50, 450)])
 
 
+def test_a_second_sheet_on_the_desk_makes_the_find_uncertain_so_nothing_is_cropped() -> None:
+    shot = photos.make_page_photo(7)
+    assert photo.find_page(shot.image) is not None
+    image = shot.image.copy()
+    w, h = image.size
+    left = min(x for x, _ in shot.corners)  # a receipt lying beside the page, at its left edge
+    image.paste((238, 232, 215), (round(0.01 * w), round(0.3 * h), round(left - 0.01 * w), round(0.6 * h)))
+    assert photo.find_page(image) is None
+
+
 def test_light_is_flattened_and_the_warm_cast_removed() -> None:
     shot = photos.make_page_photo(5)
     found = photo.find_page(shot.image)
