@@ -45,9 +45,11 @@ MIN_SOLID_FILL = 0.93
 MAX_CORNER_DEVIATION_DEG = 25.0
 # Bright area outside the found sheet, as a share of it, beyond which the find is not trusted.
 MAX_LEFT_OUT = 0.02
-# Long over short side; ISO 216 paper is sqrt(2) = 1.414, an ID-1 card 1.586: the split is their
-# geometric mean. Aspects within A4_SNAP of sqrt(2) are taken as A4 (perspective foreshortens a little).
-CARD_ASPECT = 1.5
+# Long over short side. Office paper is ISO 216 (sqrt(2) = 1.414: A4, A5) or US Letter (1.294); an ID-1
+# card is 1.586. Pages are taken between PAGE_ASPECT (the upper end the geometric mean of A4 and the
+# card); anything else (a card, Legal paper, a sheet a deep hard shadow cut short) is left uncorrected.
+# Aspects within A4_SNAP of sqrt(2) are taken as A4 (perspective foreshortens a little).
+PAGE_ASPECT = (1.22, 1.5)
 A4_ASPECT = 2**0.5
 A4_SNAP = 0.06
 CARD_LINE_SHARE = 0.025
@@ -287,8 +289,13 @@ def find_page(image: Image.Image) -> PagePhoto | None:
         return None
     found = PagePhoto(tuple((float(x) * factor, float(y) * factor) for x, y in quad))  # type: ignore[arg-type]
     width, height = found.size()
-    if max(width, height) / min(width, height) >= CARD_ASPECT and _card_print(image, found):
-        log.debug("an ID card's proportions and print (%sx%s): left to the card path", width, height)
+    aspect = max(width, height) / min(width, height)
+    if not PAGE_ASPECT[0] <= aspect < PAGE_ASPECT[1]:
+        # Not a sheet of office paper: an ID card (1.586), or a find that a hard shadow cut short.
+        log.debug("bright object of aspect %.2f (%sx%s): not taken for a page", aspect, width, height)
+        return None
+    if _card_print(image, found):
+        log.debug("an ID card's print (%sx%s): left to the card path", width, height)
         return None
     return found
 
