@@ -65,11 +65,15 @@ def _solve_perspective(src: list[Point], dst: list[Point]) -> list[float]:
     return [float(c) for c in np.linalg.solve(np.array(rows, float), np.array(rhs, float))]
 
 
-def _desk(size: tuple[int, int], rng: random.Random) -> np.ndarray:
-    """A darker textured surface: wood-like grain or a mottled plain top, RGB float array."""
+def _desk(size: tuple[int, int], rng: random.Random, light: bool = False) -> np.ndarray:
+    """A darker textured surface: wood-like grain or a mottled plain top, RGB float array; with ``light``
+    a pale laminate top only about 1.4 times darker than the paper."""
     w, h = size
     nrng = np.random.default_rng(rng.randrange(2**32))
-    if rng.random() < 0.6:
+    if light:
+        grey = rng.uniform(150, 170)
+        base = np.array([grey, grey * 0.97, grey * 0.92], np.float32)
+    elif rng.random() < 0.6:
         base = np.array([rng.uniform(90, 150), rng.uniform(60, 105), rng.uniform(35, 75)], np.float32)
     else:
         grey = rng.uniform(55, 120)
@@ -88,8 +92,14 @@ def _desk(size: tuple[int, int], rng: random.Random) -> np.ndarray:
     return np.clip(base[None, None, :] + shade[..., None], 0, 255)
 
 
-def page_photo(page: RenderedPage, rng: random.Random) -> PagePhoto:
-    """Photograph ``page`` on a desk with a phone: see the module docstring for what varies."""
+def page_photo(
+    page: RenderedPage, rng: random.Random, *, hard_shadow: bool = False, light_desk: bool = False
+) -> PagePhoto:
+    """Photograph ``page`` on a desk with a phone: see the module docstring for what varies.
+
+    ``hard_shadow`` makes the shadow a deep (half the light) sharp-edged one over a side of the frame,
+    ``light_desk`` a pale desk: harder shapes that the digitizer does not correct yet (they stay as
+    photographed), kept here to measure that."""
     pw, ph = page.image.size
     turn = rng.choice((-1, 1)) * rng.uniform(3.0, 6.0)
     fill = rng.uniform(0.62, 0.82)  # share of the photo's height the page takes
@@ -112,7 +122,7 @@ def page_photo(page: RenderedPage, rng: random.Random) -> PagePhoto:
     mask = Image.new("L", (out_w, out_h), 0)
     ImageDraw.Draw(mask).polygon(corners, fill=255)
     mask = mask.filter(ImageFilter.GaussianBlur(1.0))
-    desk = Image.fromarray(_desk((out_w, out_h), rng).astype(np.uint8), "RGB")
+    desk = Image.fromarray(_desk((out_w, out_h), rng, light_desk).astype(np.uint8), "RGB")
     photo = Image.composite(warped, desk, mask)
 
     # Light: warm cast, a broad falloff, and a soft shadow band (a hand or the phone) across the page.
@@ -129,6 +139,9 @@ def page_photo(page: RenderedPage, rng: random.Random) -> PagePhoto:
     half_width = rng.uniform(0.06, 0.16) * min(out_w, out_h)
     softness = rng.uniform(0.02, 0.06) * min(out_w, out_h)
     inside = 1.0 / (1.0 + np.exp((np.abs(dist) - half_width) / softness))
+    if hard_shadow:
+        shadow_depth = 0.5
+        inside = 1.0 / (1.0 + np.exp(np.clip((0.15 * min(out_w, out_h) - dist) / 2.0, -50, 50)))  # sharp half-plane
     light = falloff * (1.0 - shadow_depth * inside)
     arr = arr * light[..., None] * warm[None, None, :]
     nrng = np.random.default_rng(rng.randrange(2**32))
@@ -152,7 +165,7 @@ def page_photo(page: RenderedPage, rng: random.Random) -> PagePhoto:
     return PagePhoto(photo, page.text, list(page.lines), corners, params)
 
 
-def make_page_photo(seed: int, *, dpi: int = 200) -> PagePhoto:
+def make_page_photo(seed: int, *, dpi: int = 200, hard_shadow: bool = False, light_desk: bool = False) -> PagePhoto:
     """A full A4 page of Vietnamese text rendered at ``dpi`` and photographed on a desk."""
     rng = random.Random(seed)
     font = rng.choice(generate.FONTS)
@@ -160,4 +173,4 @@ def make_page_photo(seed: int, *, dpi: int = 200) -> PagePhoto:
     spacing = rng.uniform(1.35, 1.6)
     lines = full_page_lines(rng, font=font, font_pt=font_pt, dpi=dpi, line_spacing=spacing)
     page = render_page(lines, font=font, dpi=dpi, margin_mm=MARGIN_MM, font_pt=font_pt, line_spacing=spacing, seed=seed)
-    return page_photo(page, rng)
+    return page_photo(page, rng, hard_shadow=hard_shadow, light_desk=light_desk)
