@@ -54,6 +54,10 @@ A4_ASPECT = 2**0.5
 A4_SNAP = 0.06
 CARD_LINE_SHARE = 0.025
 CARD_CHECK_SIDE = 1000
+# Paper and desk chromaticities must differ by this much (r, g distance; a brown desk under warm light is
+# about 0.08 from the paper, a grey one under the same light under 0.02) before colour is used.
+MIN_CHROMA_GAP = 0.04
+SHADOW_FLOOR = 0.3  # shadowed paper is taken down to this share of the lit paper's brightness
 MIN_PAGE_DPI = 200.0  # the corrected page is resampled up to at least this (as A4) for OCR
 
 WHITE = (255, 255, 255)
@@ -79,10 +83,36 @@ class PagePhoto:
         return max(1, round(w)), max(1, round(h))
 
 
-def _small_gray(image: Image.Image) -> tuple[np.ndarray, float]:
+def _small(image: Image.Image) -> tuple[Image.Image, float]:
     factor = max(1, max(image.size) // ANALYSIS_SIDE)
-    small = image.reduce(factor) if factor > 1 else image
-    return np.asarray(small.convert("L"), dtype=np.uint8), float(factor)
+    return (image.reduce(factor) if factor > 1 else image), float(factor)
+
+
+def _small_gray(image: Image.Image) -> tuple[np.ndarray, float]:
+    small, factor = _small(image)
+    return np.asarray(small.convert("L"), dtype=np.uint8), factor
+
+
+def _shadowed_paper(small: Image.Image, confident: np.ndarray, border_desk: np.ndarray) -> np.ndarray | None:
+    """Paper a deep shadow took below the brightness threshold, found by its colour, when the desk's
+    colour is clearly another: a shadow dims the light but keeps its hue (chromaticity r, g of
+    R, G, B over their sum), so shadowed paper keeps the lit paper's chromaticity. None when the desk
+    is about the paper's colour (a grey desk under the same light), where colour cannot tell them apart.
+    """
+    rgb = np.asarray(small.convert("RGB"), dtype=np.float32)
+    total = rgb.sum(axis=2) + 1.0
+    chroma = np.stack([rgb[..., 0] / total, rgb[..., 1] / total], axis=2)
+    paper_c = np.median(chroma[confident], axis=0)
+    desk_c = np.median(chroma[border_desk], axis=0)
+    gap = float(np.linalg.norm(paper_c - desk_c))
+    desk_spread = float(np.percentile(np.linalg.norm(chroma[border_desk] - desk_c, axis=1), 95))
+    if gap < MIN_CHROMA_GAP or desk_spread > 0.5 * gap:
+        return None
+    to_paper = np.linalg.norm(chroma - paper_c, axis=2)
+    to_desk = np.linalg.norm(chroma - desk_c, axis=2)
+    # Not the darkest pixels: chromaticity of near-black (ink, deep shade) is noise.
+    lit = rgb.mean(axis=2) > SHADOW_FLOOR * float(np.median(rgb[confident].mean(axis=1)))
+    return (to_paper < 0.5 * to_desk) & lit
 
 
 def _otsu(arr: np.ndarray) -> int:
@@ -221,7 +251,8 @@ def _corner_angles(quad: np.ndarray) -> list[float]:
 
 def find_page(image: Image.Image) -> PagePhoto | None:
     """The sheet of paper in a photo of a page on a darker surface, or None when that is not clear."""
-    arr, factor = _small_gray(image)
+    small, factor = _small(image)
+    arr = np.asarray(small.convert("L"), dtype=np.uint8)
     h, w = arr.shape
     depth = max(1, round(0.02 * min(h, w)))
     border = _border(arr, depth)
@@ -238,6 +269,11 @@ def find_page(image: Image.Image) -> PagePhoto | None:
     # split. A shadow band takes the paper under it below the split long before it takes it down to the
     # desk; halfway keeps the desk's bright grain from growing on to the sheet's edges.
     paper = arr > (min(split, float(np.percentile(desk, 99))) + split) / 2
+    border_desk = np.zeros(arr.shape, dtype=bool)
+    border_desk[:depth], border_desk[-depth:], border_desk[:, :depth], border_desk[:, -depth:] = True, True, True, True
+    shadowed = _shadowed_paper(small, arr > split, border_desk & (arr < split))
+    if shadowed is not None:
+        paper |= shadowed
     # Closing fills the text so the sheet is one solid blob; opening then drops the desk's bright grain.
     blob = Image.fromarray(paper.astype(np.uint8) * 255, "L")
     blob = blob.filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.MinFilter(5))

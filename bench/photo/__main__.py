@@ -10,6 +10,7 @@ a photo) and the time ``photo.find_page`` takes on clean 200 dpi flatbed pages (
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import tempfile
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from bench.corpus import generate, photos
 from bench.corpus.render import render_page
-from digitizer import DigitizeOptions, digitize_files
+from digitizer import DigitizeOptions, digitize_files, photo
 from digitizer.accuracy import cer
 from digitizer.textnorm import fold_whitespace, nfc
 
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--light-desk", action="store_true", help="a pale desk (not corrected yet)")
     args = parser.parse_args(argv)
     total_err = total_len = 0.0
+    summary: dict[str, object] = {"photos": args.photos, "seed": args.seed}
+    last_lines = 0
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.photos):
             shot = photos.make_page_photo(args.seed + i, hard_shadow=args.hard_shadow, light_desk=args.light_desk)
@@ -47,16 +50,17 @@ def main(argv: list[str] | None = None) -> int:
             rate = cer(shot.text, page.text)
             total_err += rate * len(shot.text)
             total_len += len(shot.text)
+            last_lines += _has_line(shot.lines[-1], page.text)
             print(
                 f"photo seed={args.seed + i} cer={rate:.4f} last_line={_has_line(shot.lines[-1], page.text)} "
+                f"corrected={photo.find_page(shot.image) is not None} "
                 f"size={page.width_px}x{page.height_px} dpi={page.dpi:.0f} warnings={','.join(page.warnings) or '-'} "
                 f"{took:.1f}s " + " ".join(f"{k}={v:.3g}" for k, v in shot.params.items())
             )
     if args.photos:
         print(f"photos: corpus CER {total_err / total_len:.4f} over {args.photos}")
+        summary.update(photo_cer=round(total_err / total_len, 4), last_line_read=last_lines)
     if args.flatbed:
-        from digitizer import photo
-
         rng = random.Random(args.seed)
         times = []
         for _ in range(args.flatbed):
@@ -72,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             times.append(time.perf_counter() - start)
             assert found is None, "a flatbed page was taken for a photo"
         print(f"flatbed: photo detection {1000 * sum(times) / len(times):.1f} ms/page (max {1000 * max(times):.1f})")
+        summary["flatbed_detect_ms"] = round(1000 * sum(times) / len(times), 2)
+    print(json.dumps(summary))
     return 0
 
 
