@@ -58,6 +58,7 @@ CARD_CHECK_SIDE = 1000
 # about 0.08 from the paper, a grey one under the same light under 0.02) before colour is used.
 MIN_CHROMA_GAP = 0.04
 SHADOW_FLOOR = 0.3  # shadowed paper is taken down to this share of the lit paper's brightness
+DARK_AREA = 0.4
 MIN_PAGE_DPI = 200.0  # the corrected page is resampled up to at least this (as A4) for OCR
 
 WHITE = (255, 255, 255)
@@ -382,9 +383,8 @@ def flatten_colour(image: Image.Image) -> Image.Image:
     the paper becomes white, ink and coloured seals keep their contrast and hue.
 
     The estimate is the brightest value of each cell (about a character wide: a 70th of the page's
-    short side), then the brightest of 3x3 cells so a cell lying inside a bold heading takes the paper
-    next to it, lightly smoothed. No wider: a wider window would carry the light side of a shadow edge
-    into the shadow and leave a grey band there.
+    short side: every such cell of a text page holds some paper), lightly smoothed. No wider window: it
+    would carry the light side of a sharp shadow edge into the shadow and leave a dark band there.
     """
     arr = np.asarray(image.convert("RGB"), dtype=np.uint8)
     # Maxima are taken on a 2x2-averaged copy: the max of raw pixels would ride on sensor noise and
@@ -396,7 +396,11 @@ def flatten_colour(image: Image.Image) -> Image.Image:
         return image
     rows = calm[:h].reshape(h // cell, cell, calm.shape[1], 3).max(axis=1)
     cells = np.ascontiguousarray(rows[:, :w].reshape(h // cell, w // cell, cell, 3).max(axis=2))
-    background = Image.fromarray(cells, "RGB").filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.GaussianBlur(1))
+    # A cell darker than DARK_AREA of the brightest paper near it is a dark picture or a filled box, not
+    # paper in shade (a shadow dims paper to half at most): it is divided by that floor, so it stays dark.
+    nearby = np.asarray(Image.fromarray(cells, "RGB").filter(ImageFilter.MaxFilter(5)), dtype=np.float32)
+    cells = np.maximum(cells, (DARK_AREA * nearby).astype(np.uint8))
+    background = Image.fromarray(cells, "RGB").filter(ImageFilter.GaussianBlur(0.7))
     # Stretched over the whole page: the few pixels past the last full cell shift it by under a cell.
     background = background.resize(image.size, Image.Resampling.BILINEAR)
     gain = (255.0 / np.maximum(np.arange(256, dtype=np.float32), 1.0))[np.asarray(background)]
