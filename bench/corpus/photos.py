@@ -98,8 +98,9 @@ def page_photo(
     """Photograph ``page`` on a desk with a phone: see the module docstring for what varies.
 
     ``hard_shadow`` makes the shadow a deep (half the light) sharp-edged one over a side of the frame,
-    ``light_desk`` a pale desk: harder shapes that the digitizer does not correct yet (they stay as
-    photographed), kept here to measure that."""
+    ``light_desk`` a pale desk: harder shapes. The digitizer corrects the first on a desk of another
+    colour than the paper; on a grey desk, and on a pale desk, it does not find the sheet yet (the photo
+    is then read as it is), and these are kept here to measure that."""
     pw, ph = page.image.size
     turn = rng.choice((-1, 1)) * rng.uniform(3.0, 6.0)
     fill = rng.uniform(0.62, 0.82)  # share of the photo's height the page takes

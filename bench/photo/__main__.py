@@ -1,7 +1,7 @@
 """Phone photos of pages: CER of the digitizer on generated photos, and the cost of photo detection.
 
     python -m bench.photo --photos 5 --seed 100 --flatbed 5
-    python -m bench.photo --photos 3 --flatbed 0 --hard-shadow   # (or --light-desk) shapes not corrected yet
+    python -m bench.photo --photos 5 --flatbed 0 --hard-shadow   # or --light-desk: harder shapes, partly handled
 
 Prints one line per photo (CER, whether the last line of the page was read, whether it was corrected as
 a photo) and the time ``photo.find_page`` takes on clean 200 dpi flatbed pages (it runs on every page).
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--photos", type=int, default=5)
     parser.add_argument("--seed", type=int, default=100)
     parser.add_argument("--flatbed", type=int, default=5)
-    parser.add_argument("--hard-shadow", action="store_true", help="a deep sharp-edged shadow (not corrected yet)")
+    parser.add_argument("--hard-shadow", action="store_true", help="a deep hard shadow (grey desks: not yet)")
     parser.add_argument("--light-desk", action="store_true", help="a pale desk (not corrected yet)")
     args = parser.parse_args(argv)
     total_err = total_len = 0.0
