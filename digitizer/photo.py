@@ -250,8 +250,21 @@ def _corner_angles(quad: np.ndarray) -> list[float]:
     return out
 
 
+def _dark_border(image: Image.Image) -> bool:
+    """A quick look for a darker surround on a point-sampled copy (no filtering of the full image): most
+    of a flatbed scan's border is paper as bright as the page, and the check ends there. Lenient (half
+    the border, where ``find_page`` asks for MIN_DESK_BORDER): it only spares the scans the full look."""
+    factor = max(1, max(image.size) // ANALYSIS_SIDE)
+    probe = image.resize((max(1, image.width // factor), max(1, image.height // factor)), Image.Resampling.NEAREST)
+    arr = np.asarray(probe.convert("L"), dtype=np.uint8)
+    depth = max(1, round(0.02 * min(arr.shape)))
+    return float((_border(arr, depth) < _otsu(arr)).mean()) >= 0.5
+
+
 def find_page(image: Image.Image) -> PagePhoto | None:
     """The sheet of paper in a photo of a page on a darker surface, or None when that is not clear."""
+    if not _dark_border(image):
+        return None
     small, factor = _small(image)
     arr = np.asarray(small.convert("L"), dtype=np.uint8)
     h, w = arr.shape
