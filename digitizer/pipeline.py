@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from digitizer import images, inkcolour, preprocess
+from digitizer import images, inkcolour, photo, preprocess
 from digitizer.classify import TYPE_UNCERTAIN, UNFAMILIAR_TEXT, classify_pages
 from digitizer.engines import OcrEngine, get_engine
 from digitizer.errors import ImageEmpty, OcrFailed, TooManyPages
@@ -108,6 +108,8 @@ def _shift(words: Sequence[Word], origin: tuple[int, int]) -> list[Word]:
 def _recognize(
     engine: OcrEngine, source: images.SourcePage, index: int, options: DigitizeOptions
 ) -> tuple[Page, PdfPage]:
+    with _timed("photo", index):
+        source = photo.correct_source(source)  # a phone photo of a page becomes the corrected page
     with _timed("ink-colour", index):
         gray = inkcolour.ocr_gray(source.image)  # seals and pen signatures dropped; the stored page keeps them
     with _timed("geometry", index):
