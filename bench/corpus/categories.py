@@ -833,7 +833,9 @@ def contract_two_party(rng: random.Random, canvas: Canvas) -> list[Party]:
     canvas.line(f"Điều 1. Đối tượng của hợp đồng: {cast.street.lower()}, phường {cast.ward}.")
     canvas.line(f"Điều 2. Giá và phương thức thanh toán: {rng.randint(2, 90)}.000.000 đồng, trả bằng chuyển khoản.")
     canvas.line(Line("ĐẠI DIỆN BÊN A          ĐẠI DIỆN BÊN B", "center", bold=True))
-    return [Party("bên A", w["id"], w["name"]) for w in side_a] + [Party("bên B", buyer["id"], buyer["name"])]
+    # The heading names each side twice ("BÊN BÁN (Bên A)"): either name is the right role.
+    side_a_role, side_b_role = f"{role_a.lower()}|bên A", f"{role_b.lower()}|bên B"
+    return [Party(side_a_role, w["id"], w["name"]) for w in side_a] + [Party(side_b_role, buyer["id"], buyer["name"])]
 
 
 TWO_PARTY: dict[str, Callable[[random.Random, Canvas], list[Party]]] = {

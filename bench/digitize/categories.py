@@ -105,17 +105,19 @@ def _parse_ours(run: Run, items: list[Item]) -> None:
         item.ours = line
 
 
-def _walk(value: Any) -> Iterator[tuple[dict[str, Any] | None, str]]:
-    """Every string in a JSON value, with the object that holds it."""
+def _walk(value: Any, within: tuple[dict[str, Any], ...] = ()) -> Iterator[tuple[tuple[dict[str, Any], ...], str]]:
+    """Every string in a JSON value, with the objects that hold it, innermost last (a party's number
+    may sit in a field object inside the party)."""
     if isinstance(value, dict):
+        inner = (*within, value)
         for v in value.values():
             if isinstance(v, str):
-                yield value, v
+                yield inner, v
             else:
-                yield from _walk(v)
+                yield from _walk(v, inner)
     elif isinstance(value, list):
         for v in value:
-            yield from ([(None, v)] if isinstance(v, str) else _walk(v))
+            yield from ([(within, v)] if isinstance(v, str) else _walk(v, within))
 
 
 def _fold(text: str) -> str:
@@ -130,12 +132,19 @@ ROLE_SYNONYMS = {
     "benduocuyquyen": {"benduocuyquyen", "duocuyquyen", "agent", "attorney", "proxy"},
     "bena": {"bena", "a", "partya"},
     "benb": {"benb", "b", "partyb"},
+    "benban": {"benban", "seller"},
+    "benmua": {"benmua", "buyer"},
+    "benchothue": {"benchothue", "lessor"},
+    "benthue": {"benthue", "lessee", "tenant"},
+    "benchuyennhuong": {"benchuyennhuong", "transferor"},
+    "bennhanchuyennhuong": {"bennhanchuyennhuong", "transferee"},
 }
 
 
 def _role_matches(expected: str, reported: str) -> bool:
-    want, got = _fold(expected), _fold(reported)
-    return got in ROLE_SYNONYMS.get(want, {want}) or got.endswith(want)
+    """``expected`` may name a side two ways ("bên bán|bên A"): either counts."""
+    got = _fold(reported)
+    return any(got in ROLE_SYNONYMS.get(want, {want}) or got.endswith(want) for want in map(_fold, expected.split("|")))
 
 
 def id_figures(items: list[Item]) -> dict[str, Any]:
@@ -145,7 +154,7 @@ def id_figures(items: list[Item]) -> dict[str, Any]:
     missed: list[str] = []
     for item in items:
         extracted = {k: v for k, v in item.ours.items() if k not in ("pages", "file", "pdf", "component")}
-        holders: dict[str, list[dict[str, Any] | None]] = {}
+        holders: dict[str, list[tuple[dict[str, Any], ...]]] = {}
         for holder, text in _walk(extracted):
             for number in gen.ID_PATTERN.findall(text):
                 holders.setdefault(number, []).append(holder)
@@ -157,8 +166,8 @@ def id_figures(items: list[Item]) -> dict[str, Any]:
             found += 1
             roles = [
                 str(v)
-                for h in holders[party.id]
-                if h
+                for chain in holders[party.id]
+                for h in chain
                 for k, v in h.items()
                 if "role" in k.lower() and isinstance(v, str)
             ]
