@@ -81,7 +81,15 @@ def page_text(words: Sequence[Word]) -> str:
     return "\n".join(" ".join(line) for line in lines)
 
 
-def _ocr_scale(dpi: float, ocr_dpi: int | None) -> float:
+UPSAMPLE_TO_DPI = 300  # Tesseract reads best at 300 dpi or more ("Improving the quality of the output")
+MAX_UPSAMPLE = 2.0
+
+
+def _ocr_scale(dpi: float, ocr_dpi: int | None, min_dpi: int) -> float:
+    """How much the OCR copy is resampled: up to 300 dpi (at most 2×) below ``min_dpi``, where small
+    text's diacritics are a few pixels high and Tesseract loses them; down to ``ocr_dpi`` when set."""
+    if 0 < dpi < min_dpi:
+        return min(MAX_UPSAMPLE, UPSAMPLE_TO_DPI / dpi)
     if ocr_dpi is None or dpi <= ocr_dpi * 1.1:
         return 1.0
     return ocr_dpi / dpi
@@ -114,7 +122,7 @@ def _recognize(
         gray = inkcolour.ocr_gray(source.image)  # seals and pen signatures dropped; the stored page keeps them
     with _timed("geometry", index):
         geometry = preprocess.detect_geometry(gray)
-    scale = _ocr_scale(source.dpi, options.ocr_dpi)
+    scale = _ocr_scale(source.dpi, options.ocr_dpi, options.min_dpi)
     with _timed("ocr-image", index):
         straight = preprocess.straighten_gray(gray, geometry, scale)
         origin = (0, 0)

@@ -176,3 +176,14 @@ def test_tesseract_modes() -> None:
     assert isinstance(get_engine("tesseract", mode="cli"), TesseractEngine)
     with pytest.raises(SohoaError, match="OCR_ENGINE_UNAVAILABLE"):
         get_engine("tesseract", mode="gpu")
+
+
+def test_the_ocr_copy_of_a_low_resolution_page_is_upsampled_toward_300_dpi() -> None:
+    from digitizer.pipeline import _ocr_scale
+
+    assert _ocr_scale(150, None, 200) == 2.0
+    assert _ocr_scale(180, None, 200) == pytest.approx(300 / 180)
+    assert _ocr_scale(100, None, 200) == 2.0  # at most twice: a poorer page is not made up
+    assert _ocr_scale(200, None, 200) == 1.0  # a page at the minimum is read as it is
+    assert _ocr_scale(600, 300, 200) == 0.5
+    assert _ocr_scale(150, 300, 200) == 2.0
