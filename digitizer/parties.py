@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from digitizer.citizen_id import parse_citizen_id
-from digitizer.fields import parse_date, union_box
+from digitizer.fields import STOP_LABELS, parse_date, union_box
 from digitizer.model import Field, Page, Party, Word
 from digitizer.textnorm import fold_words
 
@@ -148,15 +148,8 @@ LABELS: dict[str, str] = {
 STRICT_LABELS = {"ten", "ong ba", "ong", "ba", "toi la", "toi ten la"}
 # Labels of other things: they end a value and take nothing.
 STOP = (
-    "gioi tinh",
-    "dan toc",
-    "quoc tich",
-    "ghi bang chu",
-    "noi sinh",
-    "que quan",
-    "noi cu tru",
+    *STOP_LABELS,
     "cu tru",
-    "noi thuong tru",
     "thuong tru",
     "noi o hien tai",
     "dia chi",
@@ -171,11 +164,8 @@ STOP = (
     "cap ngay",
     "ngay cap",
     "noi cap",
-    "co gia tri den",
     "nghe nghiep",
     "quan he",
-    "sex",
-    "nationality",
 )
 PREFIX_TOKENS = {"thong", "tin", "ve", "cua", "phan", "i", "ii", "iii", "iv", "v", "vi", "1", "2", "3", "4", "5"}
 HONORIFICS = {"ong", "ba", "anh", "chi", "cu"}

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,13 @@ def _active_content(pdf: pikepdf.Pdf) -> str | None:
     return None
 
 
+def _concat(ctm: tuple[float, ...], operands: Iterable[Any]) -> tuple[float, float, float, float, float, float]:
+    """``cm``: the matrix of the operands, then the current transformation matrix (PDF 32000 §8.4.4)."""
+    a, b, c, d, e, f = (float(v) for v in operands)
+    p, q, r, s, t, u = ctm
+    return (a * p + b * r, a * q + b * s, c * p + d * r, c * q + d * s, e * p + f * r + t, e * q + f * s + u)
+
+
 def _drawn_dpi(page: pikepdf.Page) -> float | None:
     """Highest resolution at which the page's content stream paints one of its images (follows q/Q/cm)."""
     images = {
@@ -95,16 +102,7 @@ def _drawn_dpi(page: pikepdf.Page) -> float | None:
         elif op == "Q" and stack:
             ctm = stack.pop()
         elif op == "cm" and len(operands) == 6:
-            a, b, c, d, e, f = (float(v) for v in operands)
-            p, q_, r, s_, t, u = ctm
-            ctm = (
-                a * p + b * r,
-                a * q_ + b * s_,
-                c * p + d * r,
-                c * q_ + d * s_,
-                e * p + f * r + t,
-                e * q_ + f * s_ + u,
-            )
+            ctm = _concat(ctm, operands)
         elif op == "Do" and operands and str(operands[0]) in images:
             drawn_width_in = math.hypot(ctm[0], ctm[1]) / 72.0
             width_px = int(images[str(operands[0])].get("/Width", 0))
@@ -217,16 +215,7 @@ def _full_page_image(page: pikepdf.Page) -> tuple[pikepdf.Object, float] | None:
         elif op == "Q" and stack:
             ctm, render_mode = stack.pop()  # type: ignore[assignment]
         elif op == "cm" and len(operands) == 6:
-            a, b, c, d, e, f = (float(v) for v in operands)
-            p, q_, r, s_, t, u = ctm
-            ctm = (
-                a * p + b * r,
-                a * q_ + b * s_,
-                c * p + d * r,
-                c * q_ + d * s_,
-                e * p + f * r + t,
-                e * q_ + f * s_ + u,
-            )
+            ctm = _concat(ctm, operands)
         elif op == "Tr" and operands:
             render_mode = int(operands[0])
         elif (op in _SHOWING and render_mode != 3) or op in _PAINTING:
