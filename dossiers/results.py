@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dossiers.errors import IdempotencyKeyReused, ResultActiveContent, ResultAlreadySigned, ResultPdfInvalid
 from dossiers.services import Services
 from dossiers.steps import STEPS
-from signing.signers import has_signatures
+from signing.signers import SUPPORTED_LEVELS, has_signatures
 from signing.validation import active_content
 from sohoa.errors import NotFound, SohoaError
 from storage.catalogue.models import ComponentState, Dossier, EResult, EResultVersion, JobStep
@@ -25,7 +25,6 @@ from storage.objectstore import Bucket, StoredObject, sha256_hex
 
 log = logging.getLogger(__name__)
 
-LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 # How pikepdf fails on a malformed file, beyond PdfError: a wrong object type where a dictionary,
 # array or number belongs raises these, and a deeply nested one RecursionError.
 PARSE_ERRORS = (pikepdf.PdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
@@ -138,7 +137,7 @@ def issue_result_once(
     insert fails on a unique index, and its next attempt finds the winner's row.
     """
     level = level or services.settings.signing.default_result_level
-    if level not in LEVELS:
+    if level not in SUPPORTED_LEVELS:
         raise ValueError(f"unknown level {level}")
     digest = None  # an uploaded PDF's hash, taken once: the store is handed it
     if isinstance(pdf, bytes):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from signing.signers.appearance import Appearance, copy_stamp, in_blank_space, make_room, result_seal
 from signing.signers.batch_signer import BatchConfig, BatchSigner
-from signing.signers.fastpades import FastPadesSigner
+from signing.signers.fastpades import FastPadesSigner, PadesLevel
 from signing.signers.fonts import VietnameseFontFactory, find_font
 from signing.signers.ltv import TsaProbe, extend_lta, last_timestamp_expiry, needs_extension, retimestamp_job
 from signing.signers.pades import (
-    PadesLevel,
+    SUPPORTED_LEVELS,
     PadesSigner,
     StagedPadesSigner,
     last_signature_token,
@@ -25,6 +25,7 @@ from signing.signers.qr import QR_SIZE_PT, QrPayload, add_qr, beside_qr
 
 __all__ = [
     "QR_SIZE_PT",
+    "SUPPORTED_LEVELS",
     "Appearance",
     "BatchConfig",
     "BatchSigner",

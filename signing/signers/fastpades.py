@@ -18,6 +18,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 import pikepdf
 from asn1crypto import cms
@@ -52,7 +53,8 @@ from sohoa.errors import SohoaError
 
 log = logging.getLogger(__name__)
 
-LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+PadesLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
+LEVELS: tuple[PadesLevel, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
 _BR_PLACEHOLDER = b"[0 0000000000 0000000000 0000000000]"
 _ESIC = b"<< /Type /DeveloperExtensions /BaseVersion /1.7 /ExtensionLevel 1 >>"
 

@@ -49,7 +49,7 @@ from signing.errors import (
 from signing.keys.keys import LoadedKeySigner, SigningKey
 from signing.pdfcompat import keep_need_appearances
 from signing.signers.appearance import Appearance
-from signing.signers.fastpades import FastPadesSigner, add_ltv
+from signing.signers.fastpades import LEVELS, FastPadesSigner, PadesLevel, add_ltv
 from signing.signers.pdfupdate import prepare_input
 from signing.timestamps.source import TimestampSource, as_pyhanko
 from signing.timestamps.tsa_fast import token_signer
@@ -66,9 +66,8 @@ from signing.validation.verify import regular_signatures, signature_timestamp_to
 log = logging.getLogger(__name__)
 keep_need_appearances()
 
-PadesLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 Engine = Literal["auto", "fast", "pyhanko"]
-SUPPORTED_LEVELS: tuple[PadesLevel, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
+SUPPORTED_LEVELS = LEVELS
 DEFAULT_DIGEST = "sha256"
 
 
