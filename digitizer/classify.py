@@ -146,7 +146,7 @@ def titled_in_heading(pages: Sequence[str], doc_type: str) -> bool:
     administrative documents set the name of the document type in capitals (Decree 30/2020/NĐ-CP);
     the same words inside a sentence ("... ký hợp đồng lao động ...") are a mention, not a title."""
     titles = KEYWORDS.get(doc_type, ((), ()))[0]
-    lines = [line for line in (pages[0].splitlines() if pages else []) if line.strip()][:HEADING_LINES]
+    lines = _first_page_lines(pages)[:HEADING_LINES]
     runs: list[list[str]] = [[]]
     for line in lines:
         letters = [ch for ch in line if ch.isalpha()]
@@ -180,8 +180,13 @@ def open_set_reason(
     return None
 
 
+def _first_page_lines(pages: Sequence[str]) -> list[str]:
+    """The non-blank lines of page 1: its first ``HEADING_LINES`` are the heading."""
+    return [line for line in (pages[0].splitlines() if pages else []) if line.strip()]
+
+
 def _split(pages: Sequence[str]) -> tuple[str, str]:
-    lines = [line for line in (pages[0].splitlines() if pages else []) if line.strip()]
+    lines = _first_page_lines(pages)
     heading = fold_words(" \n ".join(lines[:HEADING_LINES]))
     body = fold_words(" ".join([*lines[HEADING_LINES:], *pages[1:]]))
     return heading, body

@@ -50,13 +50,18 @@ def _low_high(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.minimum(np.minimum(r, g), b), np.maximum(np.maximum(r, g), b)
 
 
+def _sampled_chroma(image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The strided sample of an RGB ``image`` with its darkest channel, brightest channel and chroma."""
+    sample = _sample(image)
+    low, high = _low_high(sample)
+    return sample, low, high, high - low
+
+
 def coloured_share(image: Image.Image) -> float:
     """Share of a strided sample of ``image`` whose pixels are strongly coloured (0.0 for gray images)."""
     if image.mode != "RGB":
         return 0.0
-    sample = _sample(image)
-    low, high = _low_high(sample)
-    chroma = high - low
+    chroma = _sampled_chroma(image)[3]
     return float(np.count_nonzero(chroma >= CHROMA_HIGH)) / max(1, chroma.size)
 
 
@@ -64,9 +69,7 @@ def ocr_gray(image: Image.Image) -> Image.Image:
     """Grayscale copy of ``image`` for OCR with coloured ink (seals, signatures) turned to paper white."""
     if image.mode != "RGB":
         return image.convert("L")
-    sample = _sample(image)
-    low, high = _low_high(sample)
-    chroma = high - low
+    sample, low, high, chroma = _sampled_chroma(image)
     strong = chroma >= CHROMA_HIGH
     count = int(np.count_nonzero(strong))
     if count < MIN_COLOUR_SHARE * chroma.size:

@@ -89,11 +89,6 @@ def _small(image: Image.Image) -> tuple[Image.Image, float]:
     return (image.reduce(factor) if factor > 1 else image), float(factor)
 
 
-def _small_gray(image: Image.Image) -> tuple[np.ndarray, float]:
-    small, factor = _small(image)
-    return np.asarray(small.convert("L"), dtype=np.uint8), factor
-
-
 def _shadowed_paper(small: Image.Image, confident: np.ndarray, border_desk: np.ndarray) -> np.ndarray | None:
     """Paper a deep shadow took below the brightness threshold, found by its colour, when the desk's
     colour is clearly another: a shadow dims the light but keeps its hue (chromaticity r, g of
@@ -114,16 +109,6 @@ def _shadowed_paper(small: Image.Image, confident: np.ndarray, border_desk: np.n
     # Not the darkest pixels: chromaticity of near-black (ink, deep shade) is noise.
     lit = rgb.mean(axis=2) > SHADOW_FLOOR * float(np.median(rgb[confident].mean(axis=1)))
     return (to_paper < 0.5 * to_desk) & lit
-
-
-def _otsu(arr: np.ndarray) -> int:
-    hist = np.bincount(arr.ravel(), minlength=256).astype(np.float64)
-    weights = np.cumsum(hist)
-    means = np.cumsum(hist * np.arange(256))
-    total = weights[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        between = (means[-1] * weights / total - means) ** 2 / (weights * (total - weights))
-    return int(np.argmax(np.nan_to_num(between)))
 
 
 def _border(arr: np.ndarray, depth: int) -> np.ndarray:
@@ -258,7 +243,7 @@ def _dark_border(image: Image.Image) -> bool:
     probe = image.resize((max(1, image.width // factor), max(1, image.height // factor)), Image.Resampling.NEAREST)
     arr = np.asarray(probe.convert("L"), dtype=np.uint8)
     depth = max(1, round(0.02 * min(arr.shape)))
-    return float((_border(arr, depth) < _otsu(arr)).mean()) >= 0.5
+    return float((_border(arr, depth) < preprocess._otsu(arr)).mean()) >= 0.5
 
 
 def find_page(image: Image.Image) -> PagePhoto | None:
@@ -270,7 +255,7 @@ def find_page(image: Image.Image) -> PagePhoto | None:
     h, w = arr.shape
     depth = max(1, round(0.02 * min(h, w)))
     border = _border(arr, depth)
-    split = _otsu(arr)
+    split = preprocess._otsu(arr)
     # Cheap exit for scans: a flatbed page's border is paper.
     if float((border < split).mean()) < MIN_DESK_BORDER:
         return None

@@ -108,16 +108,11 @@ MIN_TEXT_PIXELS = 200
 def sideways_ratio(mask: np.ndarray) -> float:
     """Sharpness of the row profile of the page turned a quarter over that of the page as it is."""
     ys, xs = _points(mask)
-    if ys.size < 200:
+    if ys.size < MIN_TEXT_PIXELS:
         return 0.0
     upright = _best_angle(ys, xs)[1]
     turned = _best_angle(xs, ys)[1]
     return turned / upright if upright > 0 else 0.0
-
-
-def is_sideways(mask: np.ndarray) -> bool:
-    """True when the text lines run vertically (the page is turned a quarter)."""
-    return sideways_ratio(mask) > SIDEWAYS_RATIO
 
 
 def upside_down_ratio(mask: np.ndarray) -> float:
@@ -146,11 +141,6 @@ def upside_down_ratio(mask: np.ndarray) -> float:
     if abs(below - above) <= 0.01 * rows.sum():
         return 1.0
     return below / above if above > 0 else float("inf")
-
-
-def looks_upside_down(mask: np.ndarray) -> bool:
-    """True when the text lines carry more ink below their x-height band than above it."""
-    return upside_down_ratio(mask) > UPSIDE_DOWN_RATIO
 
 
 def _long_runs(mask: np.ndarray, length: int) -> np.ndarray:
