@@ -24,35 +24,30 @@ class ApiMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10, 30),
             registry=registry,
         )
-        self.rate_limited = Counter(
-            "sohoa_rate_limited_total", "Requests refused by a rate limit", ["limit"], registry=registry
-        )
-        self.lookups = Counter(
-            "sohoa_citizen_lookups_total", "Citizen result lookups by outcome", ["outcome"], registry=registry
-        )
-        self.lookup_attack_alerts = Counter(
+
+        def counter(name: str, documentation: str, *labels: str) -> Counter:
+            return Counter(name, documentation, labels, registry=registry)
+
+        self.rate_limited = counter("sohoa_rate_limited_total", "Requests refused by a rate limit", "limit")
+        self.lookups = counter("sohoa_citizen_lookups_total", "Citizen result lookups by outcome", "outcome")
+        self.lookup_attack_alerts = counter(
             "sohoa_lookup_attack_alerts_total",
             "Citizen lookups: a result came under attack (failures from many clients) or its proof of work grew",
-            registry=registry,
         )
-        self.forged_posts = Counter(
-            "sohoa_forged_posts_total", "Portal form posts refused as cross-site (CSRF)", ["path"], registry=registry
+        self.forged_posts = counter(
+            "sohoa_forged_posts_total", "Portal form posts refused as cross-site (CSRF)", "path"
         )
-        self.agency_requests = Counter(
-            "sohoa_agency_requests_total", "Agency document requests by outcome", ["outcome"], registry=registry
-        )
-        self.reuse_lookups = Counter(
+        self.agency_requests = counter("sohoa_agency_requests_total", "Agency document requests by outcome", "outcome")
+        self.reuse_lookups = counter(
             "sohoa_reuse_lookups_total",
             "Reuse lookups at intake by outcome (disclosed, none, mismatch, refused, skipped)",
-            ["outcome"],
-            registry=registry,
+            "outcome",
         )
-        self.reuse_alerts = Counter(
+        self.reuse_alerts = counter(
             "sohoa_reuse_alerts_total",
             "Unusual reuse lookups at intake: a station's day reached the alert volume (volume), was refused "
             "(budget, birth-dates), or gave a birth date other than the one recorded (mismatch)",
-            ["reason"],
-            registry=registry,
+            "reason",
         )
 
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, union_all
+from sqlalchemy import Connection, bindparam, select
 
 from dossiers.budgets import vietnam_day
 from dossiers.errors import ReuseBudgetExhausted, ReuseNeedsBirthDate
@@ -49,6 +49,7 @@ from sohoa.settings import IntakeSettings
 from storage.catalogue.db import Catalogue, DriverSQL
 from storage.catalogue.models import Component, Document, DocumentParty, Dossier, utcnow
 from storage.warehouse import audit
+from storage.warehouse.search import owned_or_named
 
 EXPIRY_FIELDS = ("expiry_date", "date_of_expiry", "valid_until", "co_gia_tri_den")
 PER_COMPONENT = 5
@@ -97,21 +98,9 @@ def _candidates() -> Any:
         select(*columns, Dossier.applicant_birth_date.label("birth_date"))
         .join(Component, Component.id == Document.component_id)
         .join(Dossier, Dossier.id == Component.dossier_id)
-        .where(Document.owner_id == bindparam("owner"), *wanted)
-        .order_by(Document.created_at.desc(), Document.id.desc())
-        .limit(bindparam("limit"))
-        .subquery()
     )
-    named = (
-        select(*columns, DocumentParty.birth_date.label("birth_date"))
-        .join(DocumentParty, DocumentParty.document_id == Document.id)
-        .where(DocumentParty.id_number == bindparam("owner"), Document.owner_id != bindparam("owner"), *wanted)
-        .order_by(Document.created_at.desc(), Document.id.desc())
-        .limit(bindparam("limit"))
-        .subquery()
-    )
-    both = union_all(select(owned), select(named)).subquery()
-    return select(both).order_by(both.c.created_at.desc(), both.c.id.desc()).limit(bindparam("limit"))
+    named = select(*columns, DocumentParty.birth_date.label("birth_date"))
+    return owned_or_named(owned, named, bindparam("owner"), wanted, bindparam("limit"))
 
 
 # Built once: every receipt runs it, and building the statement cost more than running it.

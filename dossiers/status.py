@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from digitizer.review import describe
-from storage.catalogue.models import ComponentState, Dossier, JobStep, StepState
+from storage.catalogue.models import Component, ComponentState, Document, Dossier, JobStep, StepState
 
 TERMINAL = (ComponentState.DONE, ComponentState.FAILED)
 
@@ -17,10 +17,22 @@ def _error(code: str | None, message: str | None) -> dict[str, str] | None:
     return {"code": code, "message": message or ""} if code else None
 
 
-def _reviews(session: Session, dossier: Dossier) -> dict[int, dict[str, Any]]:
+def _components(session: Session, dossier: Dossier) -> list[Component]:
+    """The dossier's components with their documents in two statements (not one more per component),
+    the documents without their OCR text, which a status never shows."""
+    stmt = (
+        select(Component)
+        .where(Component.dossier_id == dossier.id)
+        .order_by(Component.position)
+        .options(selectinload(Component.document).defer(Document.text).defer(Document.folded_text))
+    )
+    return list(session.scalars(stmt))
+
+
+def _reviews(session: Session, components: list[Component]) -> dict[int, dict[str, Any]]:
     """What each digitised component's officer must check, from its digitize step's output (kept with the
     step: the document row has no place for it). Only the small keys are read, not the OCR text."""
-    ids = [c.id for c in dossier.components]
+    ids = [c.id for c in components]
     if not ids:
         return {}
     rows = session.execute(
@@ -48,9 +60,10 @@ def _reviews(session: Session, dossier: Dossier) -> dict[int, dict[str, Any]]:
 def dossier_status(session: Session, dossier: Dossier) -> dict[str, Any]:
     """A dossier's progress; each component carries ``review`` (needs_review, its warnings with their
     Vietnamese sentences, the classifier's best guess) once it is digitised, None before."""
-    reviews = _reviews(session, dossier)
+    components = _components(session, dossier)
+    reviews = _reviews(session, components)
     comps = []
-    for c in dossier.components:
+    for c in components:
         doc = c.document
         comps.append(
             {

@@ -16,13 +16,13 @@ server-side copy that would double the cost of every small write.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from sohoa.errors import NotFound
 from storage.catalogue.db import Autocommit, Catalogue, DriverSQL
@@ -177,6 +177,19 @@ class Warehouse:
             before = now - self.store.policy.renew_after
             conn.write(_RENEWED, {"bucket": bucket.value, "key": key, "now": now, "before": before})
         return True
+
+    def forget(self, bucket: Bucket, keys: Sequence[str]) -> None:
+        """Drop the stored rows of objects the store no longer holds (raw scans past their expiry): one statement."""
+        if not keys:
+            return
+        with self.catalogue.session() as s:
+            s.execute(
+                delete(ObjectRecord).where(
+                    ObjectRecord.bucket == bucket.value,
+                    ObjectRecord.key.in_(keys),
+                    ObjectRecord.state == ObjectState.STORED,
+                )
+            )
 
     def _record_stored(self, conn: Autocommit, obj: StoredObject, content_type: str) -> None:
         """Mark the row stored, inserting it if absent: one statement, safe against a concurrent writer."""

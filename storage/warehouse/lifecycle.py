@@ -9,16 +9,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from storage.catalogue.db import DriverSQL
-from storage.catalogue.warehouse_models import ObjectState
 from storage.objectstore import Bucket
 from storage.warehouse.core import Warehouse
 
 log = logging.getLogger(__name__)
-
-_FORGET = DriverSQL(
-    f"DELETE FROM stored_objects WHERE bucket = :bucket AND key = :key AND state = '{ObjectState.STORED}'"
-)
 
 
 def sweep_expired(warehouse: Warehouse, *, now: datetime | None = None, days: int | None = None) -> list[str]:
@@ -29,9 +23,8 @@ def sweep_expired(warehouse: Warehouse, *, now: datetime | None = None, days: in
     for info in store.list_objects(Bucket.RAW):
         if info.modified < cutoff:
             store.delete(Bucket.RAW, info.key)
-            with warehouse.catalogue.autocommit() as conn:
-                conn.write(_FORGET, {"bucket": Bucket.RAW.value, "key": info.key})
             removed.append(info.key)
+    warehouse.forget(Bucket.RAW, removed)  # rows left by a crash before this are scrub's expired ones
     if removed:
         log.info("lifecycle: %d raw scans older than %s removed", len(removed), cutoff.isoformat())
     return removed

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from sohoa.errors import NotFound
 from storage.catalogue.db import Catalogue
@@ -90,6 +90,7 @@ def scrub(
 ) -> ScrubReport:
     now = now or datetime.now(UTC)
     report = ScrubReport()
+    warehouse = Warehouse(catalogue, store)
     with catalogue.session() as s:
         pending = s.execute(
             select(ObjectRecord.bucket, ObjectRecord.key, ObjectRecord.temp_key).where(
@@ -99,7 +100,7 @@ def scrub(
     report.pending = [f"{b}/{k}" for b, k, _t in pending]
     if repair and pending:
         # A row younger than the grace may be an upload still in flight: neither finalised nor its object removed.
-        done = Warehouse(catalogue, store).finalise_pending(older_than=temp_grace, now=now)
+        done = warehouse.finalise_pending(older_than=temp_grace, now=now)
         report.finalised, report.dropped = done["finalised"], done["dropped"]
     live_temps = {t for _b, _k, t in pending if t}  # a finalised row's temp was moved to its key
 
@@ -130,15 +131,7 @@ def scrub(
             if restored and _check(store, bucket, key, sha) == "ok":
                 report.repaired.append(where)
 
-    if expired:  # the server's lifecycle rule removed them: their rows go too
-        with catalogue.session() as s:
-            s.execute(
-                delete(ObjectRecord).where(
-                    ObjectRecord.bucket == Bucket.RAW.value,
-                    ObjectRecord.key.in_(expired),
-                    ObjectRecord.state == ObjectState.STORED,
-                )
-            )
+    warehouse.forget(Bucket.RAW, expired)  # the server's lifecycle rule removed them: their rows go too
 
     for info in store.list_objects(Bucket.WORK, TEMP_PREFIX):
         if info.key in live_temps or info.modified > now - temp_grace:

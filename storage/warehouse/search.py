@@ -16,6 +16,7 @@ party's role).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -118,30 +119,35 @@ _FILTERS = {
 }
 
 
+def owned_or_named(owned: AnySelect, named: AnySelect, person: Any, where: Sequence[Any], limit: Any) -> AnySelect:
+    """The newest ``limit`` documents ``person`` owns (``owned``) or is named in as a party but does not own
+    (``named``, joined to ``document_parties`` here: no row twice); each branch ordered and cut to the limit
+    by its own index before they are merged. Shared by the search and the reuse at intake."""
+    newest = (Document.created_at.desc(), Document.id.desc())
+    mine = owned.where(Document.owner_id == person, *where).order_by(*newest).limit(limit).subquery()
+    theirs = (
+        named.join(DocumentParty, DocumentParty.document_id == Document.id)
+        .where(DocumentParty.id_number == person, Document.owner_id != person, *where)
+        .order_by(*newest)
+        .limit(limit)
+        .subquery()
+    )
+    both = union_all(select(mine), select(theirs)).subquery()
+    return select(both).order_by(both.c.created_at.desc(), both.c.id.desc()).limit(limit)
+
+
 def _by_person(dialect: str, filters: tuple[str, ...], full_text: bool) -> AnySelect:
-    """Documents the person owns, then those naming them as a party (not owned by them: no row twice),
-    newest first; each branch ordered and cut to the limit by its own index before they are merged."""
-    limit: BindParameter[int] = bindparam("limit")
+    """Documents the person owns, then those naming them as a party, newest first (``owned_or_named``)."""
     others = [_FILTERS[name]() for name in filters if name != "owner_id"]
     if full_text:
         others.append(_fts_match(dialect))
-    owned = (
-        select(*_COLUMNS, literal("owner").label("matched_as"))
-        .where(Document.owner_id == bindparam("owner_id"), *others)
-        .order_by(Document.created_at.desc(), Document.id.desc())
-        .limit(limit)
-        .subquery()
+    return owned_or_named(
+        select(*_COLUMNS, literal("owner").label("matched_as")),
+        select(*_COLUMNS, DocumentParty.role.label("matched_as")),
+        bindparam("owner_id"),
+        others,
+        bindparam("limit"),
     )
-    named = (
-        select(*_COLUMNS, DocumentParty.role.label("matched_as"))
-        .join(DocumentParty, DocumentParty.document_id == Document.id)
-        .where(DocumentParty.id_number == bindparam("owner_id"), Document.owner_id != bindparam("owner_id"), *others)
-        .order_by(Document.created_at.desc(), Document.id.desc())
-        .limit(limit)
-        .subquery()
-    )
-    both = union_all(select(owned), select(named)).subquery()
-    return select(both).order_by(both.c.created_at.desc(), both.c.id.desc()).limit(limit)
 
 
 @functools.lru_cache(maxsize=256)
