@@ -31,11 +31,13 @@ class Principal:
     role: ClientRole
     agency_code: str | None
     limits: StationLimits = StationLimits()
+    officer_id: int | None = None  # an officer's personal key: requests act as that officer
+    centre_id: int | None = None  # a station's centre
 
 
 _FIND_KEY = DriverSQL(
-    "SELECT id, name, role, agency_code, key_hash, revoked_at, batches_per_minute, batch_burst, max_batch_bytes "
-    "FROM api_clients WHERE key_prefix = :prefix"
+    "SELECT id, name, role, agency_code, key_hash, revoked_at, batches_per_minute, batch_burst, max_batch_bytes, "
+    "officer_id, centre_id FROM api_clients WHERE key_prefix = :prefix"
 )
 
 
@@ -49,6 +51,9 @@ def create_client(
     role: ClientRole,
     agency_code: str | None = None,
     limits: StationLimits | None = None,
+    *,
+    officer_id: int | None = None,
+    centre_id: int | None = None,
 ) -> str:
     """Create a credential and return the full API key; it is shown once and never stored."""
     prefix = secrets.token_hex(6)
@@ -61,6 +66,8 @@ def create_client(
                 key_prefix=prefix,
                 key_hash=_hash(secret),
                 agency_code=agency_code,
+                officer_id=officer_id,
+                centre_id=centre_id,
                 **asdict(limits or StationLimits()),  # its fields are the columns' names
             )
         )
@@ -89,11 +96,11 @@ def authenticate(catalogue: Catalogue, api_key: str) -> Principal | None:
     if row is None or row[5] is not None:
         _hash(secret)  # same work whether or not the prefix exists
         return None
-    client_id, name, role, agency_code, key_hash, _revoked, per_minute, burst, max_bytes = row
+    client_id, name, role, agency_code, key_hash, _revoked, per_minute, burst, max_bytes, officer_id, centre_id = row
     if not hmac.compare_digest(key_hash, _hash(secret)):
         return None
     limits = StationLimits(per_minute, burst, max_bytes)
-    return Principal(client_id, name, ClientRole(role), agency_code, limits)
+    return Principal(client_id, name, ClientRole(role), agency_code, limits, officer_id, centre_id)
 
 
 def revoke_client(catalogue: Catalogue, prefix: str) -> bool:

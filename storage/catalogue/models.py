@@ -54,8 +54,86 @@ class StepState(StrEnum):
 class ComponentState(StrEnum):
     PENDING = "pending"
     PROCESSING = "processing"
+    # Digitised, waiting for an officer to check the copy against the paper and confirm it (then it is signed).
+    AWAITING = "awaiting"
     DONE = "done"
     FAILED = "failed"
+
+
+class OfficerRole(StrEnum):
+    """What a person at a centre may do (issue 20): receive and confirm copies, issue results, run the centre."""
+
+    RECEIVING = "receiving_officer"
+    RESULT = "result_officer"
+    ADMIN = "centre_admin"
+
+
+class SigningPolicy(StrEnum):
+    """When a centre's digitised copies are signed: all after an officer's confirmation, or confident ones at once."""
+
+    CONFIRM_ALL = "confirm_all"
+    AUTO_CONFIDENT = "auto_confident"
+
+
+class KeyKind(StrEnum):
+    """Where a signing key lives: the development PKI, a PKCS#12 file, an HSM token, or a remote-signing service."""
+
+    DEV = "dev"
+    P12 = "p12"
+    HSM = "hsm"
+    REMOTE = "remote"
+
+
+class Centre(Base):
+    """A service centre or issuing agency of this deployment: its own name, signing identity, seal and forms.
+
+    ``key_ref`` holds what the key kind needs (paths, token and key labels, a service URL), never a secret.
+    """
+
+    __tablename__ = "centres"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(300))  # the issuing agency, e.g. "UBND phường Ba Đình"
+    parent_name: Mapped[str] = mapped_column(String(300), default="")  # e.g. "UBND quận Ba Đình"
+    place: Mapped[str] = mapped_column(String(100), default="")  # the date line's place, e.g. "Ba Đình"
+    symbol: Mapped[str] = mapped_column(String(40), default="")  # ký hiệu of its results, e.g. "UBND"
+    seal_png: Mapped[str | None] = mapped_column(String(500))
+    key_kind: Mapped[str] = mapped_column(String(10), default=KeyKind.DEV)
+    key_ref: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    signing_policy: Mapped[str] = mapped_column(String(20), default=SigningPolicy.CONFIRM_ALL)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]
+
+
+class Officer(Base):
+    """A person who works at a centre: a local account (argon2 hash, TOTP) and/or an OpenID Connect identity.
+
+    ``key_kind``/``key_ref``: the officer's own signing key (as on Centre); the copies they confirm are signed with it.
+    """
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200), default="")  # chức vụ, printed in signature blocks
+    role: Mapped[str] = mapped_column(String(20))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    oidc_issuer: Mapped[str | None] = mapped_column(String(300))
+    oidc_subject: Mapped[str | None] = mapped_column(String(300))
+    key_kind: Mapped[str] = mapped_column(String(10), default=KeyKind.DEV)
+    key_ref: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]
+
+    centre: Mapped[Centre] = relationship()
+
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_officer_oidc"),)
 
 
 class ApiClient(Base):
@@ -69,6 +147,9 @@ class ApiClient(Base):
     key_prefix: Mapped[str] = mapped_column(String(32), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))
     agency_code: Mapped[str | None] = mapped_column(String(40))
+    # An officer's personal API key (scripts acting as that officer); a station's centre.
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     # A station's own batch limits; None: the service-wide default (settings.api).
@@ -87,6 +168,7 @@ class Dossier(Base):
     applicant_name: Mapped[str] = mapped_column(String(200), default="")
     applicant_birth_date: Mapped[date | None]
     receiving_centre: Mapped[str] = mapped_column(String(300), default="")
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), index=True)  # NULL: before 0015
     station_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
     batch_sha256: Mapped[str] = mapped_column(String(64))
     # A zip batch as received, kept in the raw bucket until its scans are unpacked from it.
@@ -118,6 +200,9 @@ class Component(Base):
     state: Mapped[str] = mapped_column(String(20), default=ComponentState.PENDING)
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
+    # The officer who checked the copy against the paper and confirmed it (its copy is signed with their key).
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    confirmed_at: Mapped[datetime | None]
 
     dossier: Mapped[Dossier] = relationship(back_populates="components")
     files: Mapped[list[ScanFile]] = relationship(order_by="ScanFile.position", cascade="all, delete-orphan")
@@ -231,6 +316,9 @@ class EResult(Base):
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
     issued_by: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
+    # The officer who issued it and the centre whose key signs it (NULL: issued before 0015, by the default centre).
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_sha256: Mapped[str | None] = mapped_column(String(64))  # dossiers.results.request_fingerprint
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
