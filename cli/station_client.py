@@ -89,7 +89,9 @@ def resend_and_follow(
         return follow(client, code, receipt["events_url"], 0)
 
 
-def attach_stored(base_url: str, api_key: str, code: str, ref: str, document_id: int, purpose: str = "") -> dict:
+def attach_stored(
+    base_url: str, api_key: str, code: str, ref: str, document_id: int, purpose: str = ""
+) -> dict[str, Any]:
     """An officer completes a component by a stored document of the applicant; the component's reuse."""
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=60) as client:
         body = {"document_id": document_id, "purpose": purpose}
