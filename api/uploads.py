@@ -197,6 +197,8 @@ def _zip_scans(form: FormData, directory: Path) -> tuple[Path, list[str]]:
                 if isinstance(value, str):
                     continue
                 filename = value.filename or key
+                if filename in names:  # a zip keeps one of two members of a name: the other scan would be lost
+                    raise invalid(f"Hai tệp quét cùng tên '{filename}'. Đặt tên khác nhau cho các tệp và gửi lại.")
                 names.append(filename)
                 with zf.open(zipfile.ZipInfo(filename), "w", force_zip64=True) as out:
                     value.file.seek(0)

@@ -220,6 +220,9 @@ def test_hostile_or_oversized_sends_get_the_errors_of_batch_intake_and_record_no
 
         assert code_of(_resend(api, "anh", {"../../etc/passwd": NEW_SCAN})) == (422, "UNSAFE_PATH")
         assert code_of(_resend(api, "anh", {"big.jpg": b"\xff\xd8" + b"x" * 300 * 1024})) == (413, "UPLOAD_TOO_LARGE")
+        twice = [("files", ("p.jpg", NEW_SCAN, "image/jpeg")), ("files", ("p.jpg", GOOD, "image/jpeg"))]
+        same_name = client.put(f"/api/v1/dossiers/{CODE}/components/anh", files=twice, headers=api.station)
+        assert code_of(same_name) == (422, "BATCH_INVALID") and "cùng tên" in same_name.json()["detail"]["message"]
         four = {f"p{i}.jpg": small_page(f"trang {i}") for i in range(4)}
         assert code_of(_resend(api, "anh", four)) == (413, "BATCH_TOO_MANY_PAGES")
         empty = client.put(f"/api/v1/dossiers/{CODE}/components/anh", files={"note": (None, "1")}, headers=api.station)
