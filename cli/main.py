@@ -196,7 +196,8 @@ def _echo_status(status: dict[str, Any]) -> None:
             else f"{err.get('code')}: {err.get('message')}"
         )
         if comp.get("reused_from"):
-            detail = f"dùng lại giấy tờ {comp['reused_from']['document_id']} ({comp['reused_from']['dossier_code']})"
+            source = comp["reused_from"]
+            detail = f"dùng lại giấy tờ {source['document_id']} {source.get('dossier_code', '')}".rstrip()
         click.echo(f"  {comp['ref']:<8} {comp['state']:<10} {detail}")
         review = comp.get("review") or {}
         if review.get("needs_review"):

@@ -72,13 +72,18 @@ def _reuses(session: Session, components: list[Component]) -> dict[int, dict[str
     return {cid: {"document_id": doc_id, "dossier_code": code, "doc_type": kind} for cid, doc_id, code, kind in rows}
 
 
-def dossier_status(session: Session, dossier: Dossier) -> dict[str, Any]:
+def dossier_status(session: Session, dossier: Dossier, *, sources: bool = True) -> dict[str, Any]:
     """A dossier's progress; each component carries ``review`` (needs_review, its warnings with their
     Vietnamese sentences, the classifier's best guess) once it is digitised, None before, and
-    ``reused_from`` (document id, its dossier code and type) when a stored document completed it."""
+    ``reused_from`` (document id, its dossier code and type) when a stored document completed it.
+
+    ``sources``: whether ``reused_from`` names the dossier the document came from (an officer's view;
+    a station is never told another centre's dossier code, as at intake, ``dossiers.reuse``)."""
     components = _components(session, dossier)
     reviews = _reviews(session, components)
     reuses = _reuses(session, components)
+    if not sources:
+        reuses = {cid: {k: v for k, v in view.items() if k != "dossier_code"} for cid, view in reuses.items()}
     comps = []
     for c in components:
         doc = c.document

@@ -277,7 +277,15 @@ def test_an_officer_completes_a_component_by_a_stored_document(api: Api) -> None
     card = status["components"][0]
     assert status["state"] == "done" and status["progress"]["failed"] == 0
     assert card["state"] == "done" and card["error"] is None and card["document"] is None
-    assert card["reused_from"] == {"document_id": doc, "dossier_code": OTHER_DOSSIER, "doc_type": "citizen_id_card"}
+    assert card["reused_from"] == {"document_id": doc, "doc_type": "citizen_id_card"}  # the station's view
+    officer_view = api.client.get(f"/api/v1/dossiers/{CODE}", headers=api.officer).json()
+    assert officer_view["state"] == "done"
+    assert officer_view["components"][0]["reused_from"] == {
+        "document_id": doc,
+        "dossier_code": OTHER_DOSSIER,
+        "doc_type": "citizen_id_card",
+    }
+    assert OTHER_DOSSIER not in json.dumps(status)  # a station is never told another centre's dossier code
     assert status["components"][1]["reused_from"] is None
     assert _documents(api) == documents_before  # completed by reference: no new document, no OCR
     with api.services.catalogue.reading() as s:
