@@ -5,6 +5,7 @@ storage) on SQLite and on the real PostgreSQL server."""
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -398,3 +399,39 @@ def test_migration_0016_matches_the_models_and_downgrades(api: Api) -> None:
     command.upgrade(cfg, "head")
     tables = set(inspect(api.services.catalogue.engine).get_table_names())
     assert {"component_resends", "component_reuses"} <= tables
+
+
+def test_two_sends_at_once_start_one_run(api: Api, tmp_path: Path) -> None:
+    from dossiers.completion import ComponentUpload, resend_component
+    from sohoa.errors import SohoaError
+    from storage.catalogue.clients import authenticate
+    from testkit.scheduling import run_in_threads
+
+    _partial(api)
+    station_key = api.station["Authorization"].removeprefix("Bearer ")
+    principal = authenticate(api.services.catalogue, station_key)
+    assert principal is not None
+    uploads = []
+    for n in range(4):
+        path = tmp_path / f"send{n}.zip"
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr(f"p{n}.jpg", small_page(f"lần gửi {n}"))
+        uploads.append(ComponentUpload(path, [f"p{n}.jpg"]))
+    outcomes: list[object] = []
+
+    def send(n: int) -> None:
+        try:
+            outcomes.append(resend_component(api.services, CODE, "anh", uploads[n], station_id=principal.id))
+        except SohoaError as exc:
+            outcomes.append(exc.code)
+
+    assert run_in_threads(send, len(uploads)) == []
+    started = [o for o in outcomes if not isinstance(o, str)]
+    assert len(started) == 1 and sorted(o for o in outcomes if isinstance(o, str)) == ["COMPONENT_BUSY"] * 3
+    run_steps(api.services, ALL_QUEUES)
+    assert _status(api)["state"] == "done"
+    assert len(_documents(api)) == 2
+    with api.services.catalogue.reading() as s:
+        assert s.scalar(select(func.count()).select_from(ComponentResend)) == 1
+        scans = s.scalars(select(ScanFile.filename).where(ScanFile.component_id == _component_id(api, "anh"))).all()
+    assert len(scans) == 1
