@@ -164,7 +164,7 @@ def _receipt(target: _Target, resend: ComponentResend, state: str, created: bool
 
 
 def _repeat(s: Session, target: _Target, station_id: int | None, key: str | None, sha: str) -> ResendReceipt | None:
-    """The first send's receipt if this is a repeat of it; RESEND_KEY_REUSED for a key that sent other scans.
+    """The first send's receipt if this is a repeat of it; IDEMPOTENCY_KEY_REUSED for a key that sent other scans.
 
     A repeat: the same Idempotency-Key of the station, or (without one) the same scans as the
     component's last send while that send is still running or done.
