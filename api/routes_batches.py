@@ -203,7 +203,7 @@ def _status_for(request: Request, principal: Principal, code: str) -> dict[str, 
         dossier = find_dossier(s, code)
         if dossier is None or not can_see(principal, dossier):
             raise not_found(code)
-        return dossier_status(s, dossier)
+        return dossier_status(s, dossier, sources=principal.role == ClientRole.OFFICER)
 
 
 @router.get("/dossiers/{code}", summary="Dossier status with per-component results", responses=ERRORS)
@@ -214,7 +214,9 @@ async def get_dossier(
     ``needs_review``, ``warnings`` (``[{code, message}]``, the message a Vietnamese sentence for the officer,
     e.g. ``UNFAMILIAR_TEXT``, ``TYPE_UNCERTAIN``, ``LOW_OCR_CONFIDENCE``, ``ID_NUMBER_INVALID``,
     ``TYPE_MISMATCH``) and ``guess`` (the classifier's best type and its probability; the type is ``other``
-    when the text is unlike every known type). ``review`` is null until the component is digitised."""
+    when the text is unlike every known type). ``review`` is null until the component is digitised.
+    A component completed by a stored document (``POST .../components/{ref}/reuse``) is done with
+    ``reused_from`` (``document_id``, ``doc_type``; for an officer also the ``dossier_code`` it came from)."""
     return await run_in_threadpool(_status_for, request, principal, code)
 
 

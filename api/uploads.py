@@ -181,3 +181,42 @@ async def save_multipart_batch(request: Request, directory: Path, limit: int) ->
         return Upload(await run_in_threadpool(_zip_parts, form, raw, directory))
     finally:
         await form.close()
+
+
+def _zip_scans(form: FormData, directory: Path) -> tuple[Path, list[str]]:
+    """The file parts of a form in a stored zip for the batch reader, and their names in the order sent.
+
+    As ``_zip_parts``: names go into the zip as sent; the batch reader refuses any that would leave it.
+    """
+    fd, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".zip")
+    os.close(fd)
+    names: list[str] = []
+    try:
+        with zipfile.ZipFile(name, "w", zipfile.ZIP_STORED) as zf:
+            for key, value in form.multi_items():
+                if isinstance(value, str):
+                    continue
+                filename = value.filename or key
+                if filename in names:  # a zip keeps one of two members of a name: the other scan would be lost
+                    raise invalid(f"Hai tệp quét cùng tên '{filename}'. Đặt tên khác nhau cho các tệp và gửi lại.")
+                names.append(filename)
+                with zf.open(zipfile.ZipInfo(filename), "w", force_zip64=True) as out:
+                    value.file.seek(0)
+                    shutil.copyfileobj(value.file, out, CHUNK)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name), names
+
+
+async def save_multipart_scans(request: Request, directory: Path, limit: int) -> tuple[Upload, list[str]]:
+    """One component's scans sent as multipart, one file part each: a zip of them, and their names in order."""
+    directory.mkdir(parents=True, exist_ok=True)
+    form = await parse_multipart(request, limit, max_files=MAX_BATCH_PARTS, max_fields=5)
+    try:
+        from fastapi.concurrency import run_in_threadpool
+
+        path, names = await run_in_threadpool(_zip_scans, form, directory)
+        return Upload(path), names
+    finally:
+        await form.close()

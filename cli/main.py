@@ -129,12 +129,63 @@ def ingest(path: Path, url: str | None, key: str | None, idempotency_key: str | 
     from cli.station_client import push_and_follow
 
     settings = get_settings()
-    if key is None:
-        creds = settings.var_dir / "dev-credentials.json"
-        if not creds.exists():
-            raise click.UsageError("no --key given and no var/dev-credentials.json (start the service once)")
-        key = json.loads(creds.read_text())["station_key"]
-    status = push_and_follow(url or settings.api.base_url, key, path, idempotency_key)
+    key = key or _dev_key(settings, "station_key")
+    _echo_status(push_and_follow(url or settings.api.base_url, key, path, idempotency_key))
+
+
+def _dev_key(settings: Settings, which: str) -> str:
+    """The development key of a role (``station_key``, ``officer_key``) when no --key was given."""
+    creds = settings.var_dir / "dev-credentials.json"
+    if not creds.exists():
+        raise click.UsageError("no --key given and no var/dev-credentials.json (start the service once)")
+    return str(json.loads(creds.read_text())[which])
+
+
+@main.command()
+@click.argument("code")
+@click.argument("ref")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", default=None, help="Service URL (default: as for ingest).")
+@click.option(
+    "--key", envvar="SOHOA_API_KEY", default=None, help="Station API key (default: var/dev-credentials.json)."
+)
+@click.option("--idempotency-key", default=None, help="Idempotency key for this send.")
+def resend(
+    code: str, ref: str, files: tuple[Path, ...], url: str | None, key: str | None, idempotency_key: str | None
+) -> None:
+    """Send the scans of one failed component (REF) of dossier CODE again, show progress, print the summary."""
+    from cli.station_client import resend_and_follow
+
+    settings = get_settings()
+    key = key or _dev_key(settings, "station_key")
+    _echo_status(resend_and_follow(url or settings.api.base_url, key, code, ref, list(files), idempotency_key))
+
+
+@main.command()
+@click.argument("code")
+@click.argument("ref")
+@click.argument("document_id", type=click.IntRange(min=1))
+@click.option("--url", default=None, help="Service URL (default: as for ingest).")
+@click.option(
+    "--key", envvar="SOHOA_API_KEY", default=None, help="Officer API key (default: var/dev-credentials.json)."
+)
+@click.option("--purpose", default="", help="Why the stored document is reused (kept in the audit log).")
+def reuse(code: str, ref: str, document_id: int, url: str | None, key: str | None, purpose: str) -> None:
+    """Complete component REF of dossier CODE by the applicant's stored document DOCUMENT_ID (no new scan)."""
+    from cli.station_client import attach_stored
+
+    settings = get_settings()
+    key = key or _dev_key(settings, "officer_key")
+    done = attach_stored(url or settings.api.base_url, key, code, ref, document_id, purpose)
+    source = done["reused_from"]
+    click.echo(
+        f"Hồ sơ {code}, thành phần {ref}: {done['state']} (dùng lại giấy tờ {source['document_id']} "
+        f"của hồ sơ {source['dossier_code']})"
+    )
+
+
+def _echo_status(status: dict[str, Any]) -> None:
+    """A finished dossier's summary, one line per component; exit 3 unless it is done."""
     click.echo(f"Hồ sơ {status['dossier_code']}: {status['state']}")
     for comp in status["components"]:
         doc = comp.get("document") or {}
@@ -144,6 +195,9 @@ def ingest(path: Path, url: str | None, key: str | None, idempotency_key: str | 
             if doc
             else f"{err.get('code')}: {err.get('message')}"
         )
+        if comp.get("reused_from"):
+            source = comp["reused_from"]
+            detail = f"dùng lại giấy tờ {source['document_id']} {source.get('dossier_code', '')}".rstrip()
         click.echo(f"  {comp['ref']:<8} {comp['state']:<10} {detail}")
         review = comp.get("review") or {}
         if review.get("needs_review"):

@@ -389,16 +389,19 @@ def _declared_bytes(source: _Source, manifest: Manifest) -> int:
 
 
 def _collect(
-    source: _Source, bounds: CostBounds | None = None, upload: int | None = None
+    source: _Source, bounds: CostBounds | None = None, upload: int | None = None, given: Manifest | None = None
 ) -> tuple[Manifest, list[BatchComponent], str]:
     batch_hash = hashlib.sha256(b"sohoa-batch:")
-    try:
-        manifest_raw = source.read_small("manifest.json", MAX_MANIFEST_BYTES)
-    except FileMissing as exc:
-        raise ManifestInvalid("manifest.json is missing") from exc
-    except MemberUnreadable as exc:
-        raise BatchInvalid(exc.detail) from exc
-    manifest = parse_manifest(manifest_raw)
+    if given is not None:  # the service wrote it (one component sent again): the zip holds scans only
+        manifest, manifest_raw = given, given.model_dump_json().encode()
+    else:
+        try:
+            manifest_raw = source.read_small("manifest.json", MAX_MANIFEST_BYTES)
+        except FileMissing as exc:
+            raise ManifestInvalid("manifest.json is missing") from exc
+        except MemberUnreadable as exc:
+            raise BatchInvalid(exc.detail) from exc
+        manifest = parse_manifest(manifest_raw)
     batch_hash.update(manifest_raw)
     if bounds is not None:
         bounds.check_bytes(_declared_bytes(source, manifest), upload)
@@ -429,25 +432,32 @@ def _collect(
 
 
 def read_batch(
-    path: Path, *, archive_sha256: str | None = None, data: bytes | None = None, bounds: CostBounds | None = None
+    path: Path,
+    *,
+    archive_sha256: str | None = None,
+    data: bytes | None = None,
+    bounds: CostBounds | None = None,
+    manifest: Manifest | None = None,
 ) -> ParsedBatch:
     """Read a batch from a folder or a zip file; zip members are hashed in place, not extracted.
 
     ``archive_sha256``: the zip's hash, when the caller took it while writing the file.
     ``data``: the zip file's bytes, when the caller still holds them (a small upload): read
     from there instead of from disk. ``bounds``: refuse a batch that would cost more, as early
-    as it shows (``ingest`` checks the whole batch again).
+    as it shows (``ingest`` checks the whole batch again). ``manifest``: the batch's manifest
+    when the service wrote it itself (a component sent again): none is read from the batch.
     """
     if path.is_dir():
-        return ParsedBatch(*_collect(_DirSource(path), bounds))
+        return ParsedBatch(*_collect(_DirSource(path), bounds, given=manifest))
     try:
         if data is not None:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 source: _ZipSource = _MemoryZipSource(zf, data)
-                return ParsedBatch(*_collect(source, bounds, len(data)), path, archive_sha256, len(data))
+                collected = _collect(source, bounds, len(data), manifest)
+                return ParsedBatch(*collected, path, archive_sha256, len(data))
         size = path.stat().st_size
         with zipfile.ZipFile(path) as zf:
-            return ParsedBatch(*_collect(_ZipSource(zf), bounds, size), path, archive_sha256, size)
+            return ParsedBatch(*_collect(_ZipSource(zf), bounds, size, manifest), path, archive_sha256, size)
     except _UNREADABLE_ZIP as exc:
         raise BatchInvalid(str(exc)) from exc
 

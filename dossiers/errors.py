@@ -137,6 +137,50 @@ ReuseBudgetExhausted = error(
 )
 
 
+ComponentAlreadyDone = error(
+    "COMPONENT_DONE",
+    "Thành phần hồ sơ này đã được số hóa và ký số xong, không cần gửi lại hay bổ sung. Kiểm tra lại mã thành phần.",
+    "This component is already digitised and signed: there is nothing to send again or attach. Check its ref.",
+    http_status=409,
+)
+ComponentBusy = error(
+    "COMPONENT_BUSY",
+    "Thành phần hồ sơ đang được xử lý. Chờ kết quả; chỉ gửi lại hoặc bổ sung thành phần khi nó bị lỗi.",
+    "This component is being processed. Wait for its result; send it again or attach a document only once it failed.",
+    http_status=409,
+)
+ComponentScansMissing = error(
+    "COMPONENT_SCANS_MISSING",
+    "Chưa có tệp quét nào được gửi kèm. Gửi lại thành phần kèm ít nhất một tệp quét.",
+    "No scan was sent. Send the component again with at least one scan.",
+)
+ResendKeyReused = error(
+    "IDEMPOTENCY_KEY_REUSED",
+    "Khóa Idempotency-Key này đã được dùng cho một lần gửi lại thành phần khác. "
+    "Gửi lại đúng nội dung của lần đó, hoặc dùng khóa mới cho lần gửi mới.",
+    "This Idempotency-Key was already used to send another component (or other scans). "
+    "Resend that request unchanged, or use a new key.",
+    http_status=409,
+)
+ReuseDocumentUnavailable = error(
+    "REUSE_DOCUMENT_UNAVAILABLE",
+    "Không dùng lại được giấy tờ này: giấy tờ không có trong kho, không thuộc người nộp hồ sơ, "
+    "hoặc chưa được ký số và lưu trữ. Kiểm tra lại mã giấy tờ hoặc quét thành phần này.",
+    "This document cannot be reused: it is not in the warehouse, not the applicant's, or not signed and stored.",
+)
+ReuseTypeMismatch = error(
+    "REUSE_TYPE_MISMATCH",
+    "Giấy tờ trong kho không cùng loại với thành phần hồ sơ đã khai báo. Chọn giấy tờ đúng loại hoặc quét "
+    "thành phần này.",
+    "The stored document is not of the component's declared type.",
+)
+ReuseDocumentExpired = error(
+    "REUSE_DOCUMENT_EXPIRED",
+    "Giấy tờ trong kho đã hết hiệu lực nên không dùng lại được. Đề nghị người nộp xuất trình giấy tờ còn hiệu lực.",
+    "The stored document has expired and cannot be reused.",
+)
+
+
 class SigningConfigError(SohoaError):
     """The production signing configuration cannot be used (a file missing, unreadable or not a certificate,
     or a key this process was asked for is not configured). Raised at start-up, never papered over with the

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from digitizer.review import describe
+from storage.catalogue.completion_models import ComponentReuse
 from storage.catalogue.models import Component, ComponentState, Document, Dossier, JobStep, StepState
 
 TERMINAL = (ComponentState.DONE, ComponentState.FAILED)
@@ -57,11 +58,32 @@ def _reviews(session: Session, components: list[Component]) -> dict[int, dict[st
     return out
 
 
-def dossier_status(session: Session, dossier: Dossier) -> dict[str, Any]:
+def _reuses(session: Session, components: list[Component]) -> dict[int, dict[str, Any]]:
+    """Components completed by a stored document (``dossiers.completion``): the document and its dossier.
+    One statement, only when some component is done without a document of its own."""
+    ids = [c.id for c in components if c.state == ComponentState.DONE and c.document is None]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(ComponentReuse.component_id, ComponentReuse.document_id, Document.dossier_code, Document.doc_type)
+        .join(Document, Document.id == ComponentReuse.document_id)
+        .where(ComponentReuse.component_id.in_(ids))
+    )
+    return {cid: {"document_id": doc_id, "dossier_code": code, "doc_type": kind} for cid, doc_id, code, kind in rows}
+
+
+def dossier_status(session: Session, dossier: Dossier, *, sources: bool = True) -> dict[str, Any]:
     """A dossier's progress; each component carries ``review`` (needs_review, its warnings with their
-    Vietnamese sentences, the classifier's best guess) once it is digitised, None before."""
+    Vietnamese sentences, the classifier's best guess) once it is digitised, None before, and
+    ``reused_from`` (document id, its dossier code and type) when a stored document completed it.
+
+    ``sources``: whether ``reused_from`` names the dossier the document came from (an officer's view;
+    a station is never told another centre's dossier code, as at intake, ``dossiers.reuse``)."""
     components = _components(session, dossier)
     reviews = _reviews(session, components)
+    reuses = _reuses(session, components)
+    if not sources:
+        reuses = {cid: {k: v for k, v in view.items() if k != "dossier_code"} for cid, view in reuses.items()}
     comps = []
     for c in components:
         doc = c.document
@@ -74,6 +96,7 @@ def dossier_status(session: Session, dossier: Dossier) -> dict[str, Any]:
                 "state": c.state,
                 "error": _error(c.error_code, c.error_message),
                 "review": reviews.get(c.id),
+                "reused_from": reuses.get(c.id),
                 "document": None
                 if doc is None
                 else {
