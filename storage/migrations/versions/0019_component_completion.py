@@ -9,15 +9,15 @@ Two new tables and nothing else changed, so no existing row is touched:
   holds (signed and stored, the applicant's), attached by an officer instead of a new scan:
   which document, who attached it, why and when (the statistics count them).
 
-Revision ID: 0016
-Revises: 0014
+Revision ID: 0019
+Revises: 0015
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0014"
+revision = "0019"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
