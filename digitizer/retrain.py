@@ -103,10 +103,13 @@ def retrain(
     current: learned.NgramModel,
     examples: Sequence[Example],
     *,
+    base: learned.NgramModel | None = None,
     heldout: Sequence[tuple[str, str]] | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> Outcome:
-    """A new model: ``current``'s counts plus the training share of ``examples``; measured against ``current``."""
+    """A new model: ``base``'s counts (default ``current``'s) plus the training share of ``examples``, measured
+    against ``current`` on the same held-out texts. Pass the shipped model as ``base`` when ``current`` may
+    already hold earlier corrections, so that none is counted twice."""
     unknown = sorted({e.label for e in examples} - set(DOCUMENT_TYPES))
     if unknown:
         raise ValueError(f"unknown document types in corrections: {unknown}")
@@ -117,7 +120,7 @@ def retrain(
     before = measure(current, samples)
     progress("training")
     model = learned.train(
-        [(e.text, e.label) for e in train], labels=current.labels, base=current, weight=CORRECTION_WEIGHT
+        [(e.text, e.label) for e in train], labels=current.labels, base=base or current, weight=CORRECTION_WEIGHT
     )
     progress(f"measuring the new model on the same {len(samples)} texts")
     after = measure(model, samples)

@@ -1,8 +1,8 @@
 """Train the shipped document-type model from the synthetic corpus: ``python -m bench.corpus.train_classifier``.
 
 Deterministic (fixed seeds). Writes ``digitizer/data/classifier.json`` and the held-out texts that
-measure retrained models (``digitizer/data/classifier_heldout.json.gz``, see ``digitizer.retrain``); prints held-out accuracy,
-macro-F1 and calibration error on texts from another seed.
+measure retrained models (``digitizer/data/classifier_heldout.json.gz``, see ``digitizer.retrain``);
+prints held-out accuracy, macro-F1 and calibration error on texts from another seed.
 
 The open-set thresholds (``min_familiarity``, ``min_confidence``: below them a text is ``other``, see
 ``digitizer.classify``) are chosen on a validation set kept apart from the training texts: generated
