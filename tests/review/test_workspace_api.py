@@ -168,7 +168,8 @@ def test_a_stored_document_is_corrected_at_once(ws: Workspace) -> None:
     assert r.status_code == 200, r.text
     with ws.services.catalogue.reading() as s:
         doc = s.get_one(Document, doc_id)
-        assert (doc.doc_type, doc.needs_review, doc.fields["so_giay"]["value"]) == ("marriage_certificate", False, "123/2024")
+        assert (doc.doc_type, doc.needs_review) == ("marriage_certificate", False)
+        assert doc.fields["so_giay"]["value"] == "123/2024"
         parties = s.scalars(select(DocumentParty).where(DocumentParty.document_id == doc_id)).all()
         assert [(p.id_number, p.role, str(p.birth_date)) for p in parties] == [("001190012346", "wife", "1990-05-02")]
         assert {c.document_id for c in s.scalars(select(Correction))} == {doc_id}
