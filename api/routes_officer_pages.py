@@ -180,7 +180,7 @@ async def _workspace(
         can_confirm=view["digitised"]
         and (
             view["state"] == ComponentState.AWAITING
-            or (view["state"] == ComponentState.DONE and view["needs_review"] and not view["confirmed_at"])
+            or (view["state"] == ComponentState.DONE and view["document_id"] and not view["confirmed_at"])
         ),
         confirmed_vn=_vn(view["confirmed_at"]),
     )
