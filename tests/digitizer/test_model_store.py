@@ -33,3 +33,10 @@ def test_activate_replaces_the_current_model_and_keeps_each_in_the_history(tmp_p
 def test_an_unreadable_model_falls_back_to_the_shipped_one(tmp_path: Path) -> None:
     current_path(tmp_path).write_text("{not json")
     assert active_model(tmp_path) is default_model()
+
+
+def test_the_shipped_held_out_texts_are_the_training_scripts_test_split() -> None:
+    from bench.corpus.train_classifier import test_set
+    from digitizer.retrain import shipped_heldout
+
+    assert list(shipped_heldout()) == test_set()
