@@ -45,10 +45,14 @@ def pdf_page_png(pdf: Path, page: int, *, max_side: int = MAX_SIDE, timeout_s: i
 
 def image_png(path: Path, *, max_side: int = MAX_SIDE, max_pixels: int = 120_000_000) -> bytes:
     """A raw scan (JPEG, PNG, TIFF: its first frame) as a PNG, its longer side at most ``max_side`` pixels."""
-    Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, max_pixels)
-    with Image.open(path) as img:
-        img.draft("RGB", (max_side, max_side))
-        frame = img.convert("RGB")
+    try:
+        with Image.open(path) as img:
+            if img.width * img.height > max_pixels:
+                raise ValueError(f"{img.width}x{img.height} pixels is more than {max_pixels}")
+            img.draft("RGB", (max_side, max_side))
+            frame = img.convert("RGB")
+    except Image.DecompressionBombError as exc:
+        raise ValueError(str(exc)) from exc
     frame.thumbnail((max_side, max_side))
     buf = io.BytesIO()
     frame.save(buf, "PNG", optimize=True)

@@ -32,7 +32,9 @@ from storage.catalogue.models import (
 )
 
 PAGE_SIZE = 50
-QUEUE_LIMIT = 2000  # components read for one queue page (sorted in memory: needs_review lives in step output)
+# Components read for one queue page, oldest first (sorted in memory: needs_review lives in the step output);
+# past this many in one state, the newest wait for the oldest to be worked off.
+QUEUE_LIMIT = 2000
 DOSSIER_STATES = ("awaiting", "processing", "done", "partial", "failed")
 COMPONENT_STATES = tuple(s.value for s in ComponentState)
 
@@ -125,9 +127,14 @@ def list_dossiers(
     if state:
         stmt = stmt.where(state_col == state)
     if q:
-        like = f"%{q.strip()[:100]}%"
+        term = q.strip()[:100]
         stmt = stmt.where(
-            or_(Dossier.code.ilike(like), Dossier.applicant_name.ilike(like), Dossier.applicant_id.ilike(like))
+            or_(
+                *(
+                    col.icontains(term, autoescape=True)
+                    for col in (Dossier.code, Dossier.applicant_name, Dossier.applicant_id)
+                )
+            )
         )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = max(1, page)

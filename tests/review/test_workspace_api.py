@@ -3,6 +3,9 @@ centre's officer seeing nothing (404), corrections recorded, applied and audited
 
 from __future__ import annotations
 
+import io
+
+from PIL import Image
 from sqlalchemy import select
 
 from bench.corpus import templates
@@ -15,8 +18,10 @@ from storage.catalogue.models import (
     Document,
     DocumentParty,
     JobStep,
+    ScanFile,
 )
 from storage.catalogue.warehouse_models import AuditEntry
+from storage.objectstore import Bucket
 from testkit.scheduling import run_steps
 from tests.review.conftest import Workspace, jpeg, older, push_and_digitise, seed_component
 
@@ -238,3 +243,20 @@ def test_a_real_scan_corrected_then_confirmed_is_stored_as_corrected(ws: Workspa
         assert corrected.fields["so_dinh_danh"]["value"] == "001090012345"
         assert birth.doc_type == "birth_certificate"
         assert s.get_one(Component, ids["tb"]).state == ComponentState.DONE
+
+
+def test_a_page_image_falls_back_to_the_raw_scan_bounded_in_size(ws: Workspace) -> None:
+    scan = jpeg(NOTICE)  # 200 dpi A4: about 1650 × 2340 pixels
+    cid = seed_component(ws.services, code="HS-RAW", centre_id=ws.centre_a, output=UNSURE)
+    obj = ws.services.warehouse.put_bytes(Bucket.RAW, scan, suffix=".jpg", content_type="application/octet-stream")
+    with ws.services.catalogue.session() as s:
+        s.add(
+            ScanFile(
+                component_id=cid, position=0, filename="tb.jpg", sha256=obj.sha256, size=obj.size, object_key=obj.key
+            )
+        )
+    r = ws.get(f"/api/v1/workspace/components/{cid}/pages/1.png")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    width, height = Image.open(io.BytesIO(r.content)).size
+    assert max(width, height) == 1600
+    assert list((ws.services.settings.work_dir / "previews").glob(f"{obj.sha256}-1-*.png"))
