@@ -123,9 +123,9 @@ def retrain_from_corrections(
     """Train a model from the corrections; make it active when it is no worse than the active one."""
     with services.catalogue.reading() as s:
         last_id = s.scalar(select(func.max(Correction.id)).where(Correction.path == "type")) or 0
+        if only_if_new and last_id <= _last_seen(services):
+            return RetrainReport("skipped", reason="no new corrections")
         found = examples(s)
-    if only_if_new and last_id <= _last_seen(services):
-        return RetrainReport("skipped", len(found), reason="no new corrections")
     if len(found) < min_corrections:
         return RetrainReport(
             "skipped", len(found), reason=f"{len(found)} corrected texts, at least {min_corrections} needed"
