@@ -20,9 +20,11 @@ from api import (
     routes_batches,
     routes_completion,
     routes_docs,
+    routes_officer_pages,
     routes_portal,
     routes_public,
     routes_results,
+    routes_workspace,
 )
 from api.errors import disk_full_handler, page_or_json_error, sohoa_error_handler
 from api.http_metrics import ApiMetrics, MetricsMiddleware
@@ -156,7 +158,8 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
         app.add_exception_handler(raw, disk_full_handler)
     app.add_exception_handler(StarletteHTTPException, page_or_json_error)
     routers = (routes_public, routes_batches, routes_completion, routes_results, routes_agencies, routes_portal)
-    for module in (*routers, routes_docs):
+    officers = (routes_workspace, routes_officer_pages)  # the officers' workspace: API and pages
+    for module in (*routers, *officers, routes_docs):
         app.include_router(module.router)
     app.mount("/static/swagger-ui", StaticFiles(directory=routes_docs.SWAGGER_UI_DIR), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -590,6 +590,46 @@ def migrate() -> None:
     click.echo("ok")
 
 
+@main.group()
+def classifier() -> None:
+    """The document-type model: retrain it from officers' corrections."""
+
+
+@classifier.command("retrain")
+@click.option("--min-corrections", type=int, default=None, help="Corrected texts needed at least (default: settings).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object with the figures.")
+def classifier_retrain(min_corrections: int | None, as_json: bool) -> None:
+    """Retrain from the corrected types; keep the new model only if its macro-F1 is no worse (exit 1 if refused)."""
+    from dossiers.bootstrap import prepare
+    from dossiers.retrain import retrain_from_corrections
+    from dossiers.services import Services
+
+    settings = get_settings()
+    services = Services(settings)
+    prepare(services)
+    report = retrain_from_corrections(
+        services,
+        min_corrections=min_corrections or settings.workers.retrain_min_corrections,
+        actor=f"cli:{os.environ.get('USER', 'operator')}",
+        progress=lambda msg: click.echo(f"… {msg}", err=True),
+    )
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        if report.before:
+            b, a = report.before, report.after
+            click.echo(f"held-out texts: {b['texts']} ({report.held_out} of them corrected texts held out)")
+            click.echo(f"before (active model): macro-F1 {b['macro_f1']:.4f}, accuracy {b['accuracy']:.4f}")
+            click.echo(f"after  (new model):    macro-F1 {a['macro_f1']:.4f}, accuracy {a['accuracy']:.4f}")
+        if report.status == "accepted":
+            click.echo(f"accepted: trained on {report.trained} corrected texts; active model {report.model_path}")
+        elif report.status == "refused":
+            click.echo(f"refused: {report.reason}")
+        else:
+            click.echo(f"skipped: {report.reason}")
+    sys.exit(1 if report.status == "refused" else 0)
+
+
 register_storage_commands(main)
 
 

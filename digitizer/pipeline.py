@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from digitizer import images, inkcolour, photo, preprocess
@@ -16,6 +16,7 @@ from digitizer.classify import TYPE_UNCERTAIN, UNFAMILIAR_TEXT, classify_pages
 from digitizer.engines import OcrEngine, get_engine
 from digitizer.errors import ImageEmpty, OcrFailed, TooManyPages
 from digitizer.fields import extract_fields
+from digitizer.learned import NgramModel
 from digitizer.model import DOCUMENT_TYPES, Box, DigitizedComponent, Page, Word
 from digitizer.parties import extract_parties, party_warnings
 from digitizer.searchable_pdf import PdfPage, build_pdf, encode_jpeg
@@ -47,6 +48,8 @@ class DigitizeOptions:
     timeout_s: int = 120
     page_workers: int = 1
     ocr_dpi: int | None = None
+    # The document-type model (the active retrained one, ``digitizer.model_store``); None: the shipped one.
+    classifier: NgramModel | None = field(default=None, compare=False, hash=False, repr=False)
 
 
 _DEFAULT_ENGINES: dict[tuple[int, int], OcrEngine] = {}
@@ -238,7 +241,7 @@ def digitize_files(paths: Sequence[Path], options: DigitizeOptions) -> Digitized
     if len(pages) != expected:
         log.warning("expected %s pages from the headers, decoded %s", expected, len(pages))
     with _timed("classify"):
-        result = classify_pages([p.text for p in pages])
+        result = classify_pages([p.text for p in pages], options.classifier)
     with _timed("fields"):
         fields, field_warnings = extract_fields(pages)
     with _timed("pdf"):

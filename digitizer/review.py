@@ -39,3 +39,23 @@ def describe(codes: Iterable[str]) -> list[dict[str, str]]:
         if code not in seen:
             seen.append(code)
     return [{"code": code, "message": message(code)} for code in seen]
+
+
+# Document type -> its Vietnamese name, as officers read it (the workspace's type list).
+TYPE_NAMES: dict[str, str] = {
+    "application_form": "Đơn, tờ khai, phiếu đề nghị",
+    "citizen_id_card": "Căn cước công dân",
+    "birth_certificate": "Giấy khai sinh",
+    "marriage_certificate": "Giấy chứng nhận kết hôn",
+    "land_use_certificate": "Giấy chứng nhận quyền sử dụng đất",
+    "power_of_attorney": "Giấy ủy quyền",
+    "diploma": "Văn bằng, bằng tốt nghiệp",
+    "contract": "Hợp đồng",
+    "residence_confirmation": "Giấy xác nhận thông tin về cư trú",
+    "other": "Giấy tờ khác",
+}
+
+
+def type_name(doc_type: str | None) -> str:
+    """The Vietnamese name of a document type (the code itself when unknown)."""
+    return TYPE_NAMES.get(doc_type or "", doc_type or "—")

@@ -231,6 +231,7 @@ class Services:
     def digitize_options(self, declared_type: str | None = None) -> DigitizeOptions:
         """DigitizeOptions from the OCR settings, with this process's engine."""
         from digitizer import DigitizeOptions
+        from digitizer.model_store import active_model
 
         ocr = self.settings.ocr
         return DigitizeOptions(
@@ -244,6 +245,7 @@ class Services:
             page_workers=ocr.workers,
             ocr_dpi=ocr.ocr_dpi,
             review_threshold=ocr.review_threshold,
+            classifier=active_model(self.settings.classifier_dir),
         )
 
     def close(self) -> None:

@@ -249,15 +249,18 @@ def party_rows(parties: list[dict[str, Any]], owner_id: str) -> list[DocumentPar
 
 def store(services: Services, step: JobStep) -> StepOutcome:
     with services.catalogue.session() as s:
-        digitized = _previous_output(s, step, "digitize")
+        digitized_as_read = _previous_output(s, step, "digitize")
         signed = _previous_output(s, step, "sign")
     data = services.store.get_bytes(Bucket.WORK, signed["signed_key"], sha256=signed["sha256"])
     obj = services.warehouse.put_bytes(Bucket.DOCUMENTS, data, suffix=".pdf", content_type="application/pdf")
 
     def finalize(session: Session, step_row: JobStep) -> None:
+        from dossiers.corrections import for_store
+
         comp = session.get_one(Component, step_row.component_id)
         if comp.document is None:
             owner = comp.dossier.applicant_id
+            digitized = for_store(session, comp, digitized_as_read)  # officers' corrections laid over
             session.add(
                 Document(
                     component_id=comp.id,

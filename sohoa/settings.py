@@ -189,6 +189,10 @@ class WorkerSettings(_Section):
     queues: tuple[str, ...] = ("ingest", "ocr", "sign", "store")
     # Housekeeping in the service process (raw-scan expiry on the local store, interrupted uploads).
     maintenance_interval_s: float = Field(default=3600.0, gt=0)
+    # Retraining the document-type model from officers' corrections (``sohoa classifier retrain``):
+    # how often maintenance tries (skipped when no correction is new), and how many it needs at least.
+    retrain_interval_s: float = Field(default=86400.0, gt=0)
+    retrain_min_corrections: int = Field(default=20, ge=1)
 
 
 class ApiSettings(_Section):
@@ -385,6 +389,11 @@ class Settings(BaseSettings):
     @property
     def work_dir(self) -> Path:
         return self.var_dir / "work"
+
+    @property
+    def classifier_dir(self) -> Path:
+        """Where retrained document-type models are kept (``digitizer.model_store``)."""
+        return self.var_dir / "classifier"
 
     @property
     def portal_secret_file(self) -> Path:

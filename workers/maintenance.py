@@ -441,10 +441,30 @@ def _probe_expiry(probe: Any) -> str:
         return "unknown"
 
 
+def retrain_classifier(services: Services) -> dict[str, Any]:
+    """Retrain the document-type model from officers' corrections, when any is new (``dossiers.retrain``)."""
+    from dossiers.retrain import retrain_from_corrections
+
+    report = retrain_from_corrections(
+        services, min_corrections=services.settings.workers.retrain_min_corrections, actor=ACTOR, only_if_new=True
+    )
+    if report.status != "skipped":
+        log.info(
+            "classifier retrain %s: macro-F1 %.4f -> %.4f on %d held-out texts (%d corrected texts trained on)",
+            report.status,
+            report.before["macro_f1"],
+            report.after["macro_f1"],
+            report.before["texts"],
+            report.trained,
+        )
+    return report.as_dict()
+
+
 class Maintenance:
     """Runs ``run_once`` now and then every ``workers.maintenance_interval_s`` on a daemon thread.
 
-    Re-time-stamping runs in the first round and then once per ``RETIMESTAMP_PERIOD``.
+    Re-time-stamping runs in the first round and then once per ``RETIMESTAMP_PERIOD``; retraining the
+    classifier from corrections once per ``workers.retrain_interval_s`` (skipped when none is new).
     """
 
     def __init__(self, services: Services):
@@ -452,6 +472,7 @@ class Maintenance:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._retimestamp = Periodic(RETIMESTAMP_PERIOD)
+        self._retrain = Periodic(timedelta(seconds=services.settings.workers.retrain_interval_s))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="sohoa-maintenance", daemon=True)
@@ -471,4 +492,9 @@ class Maintenance:
                     log.info("maintenance: %s", done)
             except Exception:
                 log.exception("maintenance round failed; trying again in %.0f s", interval)
+            if self._retrain():
+                try:
+                    retrain_classifier(self.services)
+                except Exception:
+                    log.exception("classifier retrain failed; tried again at the next period")
             self._stop.wait(interval)

@@ -393,6 +393,27 @@ class JobStep(Base):
     )
 
 
+class Correction(Base):
+    """An officer's correction of what the digitizer read from a component (issue 20): the type, a field,
+    the parties. Applied to the component's document (at store time, or at once when already stored)
+    and, for the type, a training example of the classifier (``dossiers.retrain``).
+
+    ``path`` names what changed: ``type``, ``fields.<name>`` or ``parties``; ``before``/``after`` hold
+    the values (JSON) on either side.
+    """
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    component_id: Mapped[int] = mapped_column(ForeignKey("components.id"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    path: Mapped[str] = mapped_column(String(100))
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 @event.listens_for(Document, "before_insert")
 @event.listens_for(Document, "before_update")
 def _index_document(_mapper: Any, connection: Any, doc: Document) -> None:

@@ -10,14 +10,14 @@ Two new tables and nothing else changed, so no existing row is touched:
   which document, who attached it, why and when (the statistics count them).
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0018
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0015"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
