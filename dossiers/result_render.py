@@ -14,6 +14,7 @@ left room for them (:func:`signing.signers.marks.reserve`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -23,12 +24,12 @@ from fpdf import FPDF
 from signing.signers.appearance import SEAL_SIZE_PT, SIGNATURE_BLOCK_WIDTH
 from signing.signers.drawing import A4, FAMILY, MM, document_bytes, new_document, text_width
 from signing.signers.marks import reserve
-from signing.signers.qr import CAPTION_GAP, CAPTION_LEADING, QR_SIZE_PT
+from signing.signers.qr import CAPTION_GAP, CAPTION_LEADING, RESULT_QR_SIZE_PT
 
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 30 * MM, 15 * MM, 20 * MM, 20 * MM
 CONTENT_WIDTH = A4[0] - MARGIN_LEFT - MARGIN_RIGHT
 LEFT_COLUMN = 0.42 * CONTENT_WIDTH  # agency name; the quốc hiệu needs the wider right column
-QR_BAND = QR_SIZE_PT + CAPTION_GAP + 2 * CAPTION_LEADING + 4  # QR code and a two-line caption (the result code)
+QR_BAND = RESULT_QR_SIZE_PT + CAPTION_GAP + 2 * CAPTION_LEADING + 4  # QR code and a two-line caption (the result code)
 QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
 
@@ -56,6 +57,17 @@ def date_line(place: str, day: date) -> str:
     """"<place>, ngày dd tháng m năm yyyy": days under 10 and months 1, 2 get a leading zero (NĐ 30/2020)."""
     month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
     return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+_PLACE_AFTER = re.compile(r"\b(?:phường|xã|thị trấn|quận|huyện|thị xã|thành phố|tỉnh|TP\.?)\s+", re.IGNORECASE)
+
+
+def place_of(agency: str) -> str:
+    """The địa danh of an agency's name: what follows its last administrative unit word
+    ("UBND phường Ba Đình" → "Ba Đình"), else the name itself; parenthesised notes dropped."""
+    name = re.sub(r"\s*\([^)]*\)", "", agency).strip()
+    found = list(_PLACE_AFTER.finditer(name))
+    return name[found[-1].end() :].strip() if found else name
 
 
 def number_line(number: str | None, symbol: str | None) -> str | None:
@@ -95,17 +107,21 @@ class _Writer:
             self.y = MARGIN_TOP
 
 
-def render_form(form: ResultForm) -> bytes:
-    """The e-result as an NĐ 30/2020 form, with room recorded for the QR code and the signature."""
+def render_form(form: ResultForm, *, document_id: bytes | None = None) -> bytes:
+    """The e-result as an NĐ 30/2020 form, with room recorded for the QR code and the signature.
+
+    The bytes depend only on ``form`` and ``document_id`` (the trailer /ID; pass random bytes to
+    make each issue of the same text a distinct file).
+    """
     w = _Writer()
     doc = w.doc
     left, right_col = MARGIN_LEFT, MARGIN_LEFT + LEFT_COLUMN
     right_width = CONTENT_WIDTH - LEFT_COLUMN
-    qr_box = (left, A4[1] - MARGIN_TOP - QR_BAND, left + QR_SIZE_PT, A4[1] - MARGIN_TOP)
+    qr_box = (left, A4[1] - MARGIN_TOP - QR_BAND, left + RESULT_QR_SIZE_PT, A4[1] - MARGIN_TOP)
     if form.result_code:
         doc.set_font(FAMILY, "", 7)
-        doc.text(left, MARGIN_TOP + QR_SIZE_PT + CAPTION_GAP + 7, "Mã kết quả:")
-        doc.text(left, MARGIN_TOP + QR_SIZE_PT + CAPTION_GAP + CAPTION_LEADING + 7, form.result_code)
+        doc.text(left, MARGIN_TOP + RESULT_QR_SIZE_PT + CAPTION_GAP + 7, "Mã kết quả:")
+        doc.text(left, MARGIN_TOP + RESULT_QR_SIZE_PT + CAPTION_GAP + CAPTION_LEADING + 7, form.result_code)
     w.y = MARGIN_TOP + QR_BAND + 4
 
     top = w.y
@@ -173,6 +189,7 @@ def render_form(form: ResultForm) -> bytes:
         signature=(signature_page, signature_box),
         code=form.result_code,
         modified=modified,
+        document_id=document_id,
     )
 
 

@@ -21,6 +21,7 @@ from signing.signers.pades import (
     signer_for,
 )
 from signing.signers.pdfupdate import has_signatures, is_certified
+from signing.signers.marks import mark_copy, mark_result
 from signing.signers.qr import QR_SIZE_PT, QrPayload, add_qr, beside_qr
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "last_signature_token",
     "last_timestamp_expiry",
     "make_room",
+    "mark_copy",
+    "mark_result",
     "needs_extension",
     "pades_level",
     "result_seal",

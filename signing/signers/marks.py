@@ -26,7 +26,7 @@ from PIL import Image
 
 from signing.signers.appearance import CM, Appearance, make_room
 from signing.signers.drawing import A4, MM, new_document, overlay_page
-from signing.signers.qr import QR_GAP_PT, QR_SIZE_PT, QrBlock, QrPayload, add_qr, caption_block_width
+from signing.signers.qr import QR_GAP_PT, QR_SIZE_PT, RESULT_QR_SIZE_PT, QrBlock, QrPayload, add_qr, caption_block_width
 
 PIECE = "/Sohoa"
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in the page's user space
@@ -61,7 +61,15 @@ class Reserved:
     code: str | None = None
 
 
-def reserve(pdf: bytes, *, qr: Box, signature: tuple[int, Box], code: str | None, modified: str) -> bytes:
+def reserve(
+    pdf: bytes,
+    *,
+    qr: Box,
+    signature: tuple[int, Box],
+    code: str | None,
+    modified: str,
+    document_id: bytes | None = None,
+) -> bytes:
     """Record in ``pdf`` where its form left room (``modified``: a PDF date, e.g. ``D:20261205000000+07'00'``)."""
     with pikepdf.open(io.BytesIO(pdf)) as doc:
 
@@ -77,8 +85,10 @@ def reserve(pdf: bytes, *, qr: Box, signature: tuple[int, Box], code: str | None
         else:
             doc.pages[index].obj.PieceInfo = piece(pikepdf.Dictionary(SignatureBox=pikepdf.Array(list(box))))
         doc.pages[0].obj.PieceInfo = piece(first)
+        if document_id is not None:
+            doc.trailer.ID = pikepdf.Array([pikepdf.String(document_id), pikepdf.String(document_id)])
         out = io.BytesIO()
-        doc.save(out, deterministic_id=True)
+        doc.save(out, deterministic_id=document_id is None)
         return out.getvalue()
 
 
@@ -126,7 +136,7 @@ def mark_result(
     A4 last page. The appearance keeps its size; in a reserved box it is centred.
     """
     room = reserved(pdf)
-    block = QrBlock(QR_SIZE_PT, tuple(caption) if room.code is None or room.code not in " ".join(caption) else ())
+    block = QrBlock(RESULT_QR_SIZE_PT, tuple(caption) if room.code is None or room.code not in " ".join(caption) else ())
     qr_w, qr_h = caption_block_width(block), block.height
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         pages = len(doc.pages)

@@ -23,6 +23,7 @@ from signing.signers.drawing import new_document, overlay_page, text_width
 from signing.vntime import iso_vn
 
 QR_SIZE_PT = 2.5 * CM
+RESULT_QR_SIZE_PT = 3 * CM  # an e-result's code carries more (validity, scope, link): modules stay near 0.4 mm
 QR_GAP_PT = 0.4 * CM
 CAPTION_SIZE = 7.0
 CAPTION_LEADING = 8.5

@@ -1,0 +1,333 @@
+"""Results and copies in proper form: every form rendered by poppler, every QR code read by zbar.
+
+Renders are compared with the images under ``tests/signing/reference/`` (grayscale, 50 dpi, mean
+absolute difference); times and dates are fixed so the renders do not change. Regenerate them
+with ``SOHOA_UPDATE_REFERENCE=1`` after a deliberate change of the layout, and look at them.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import pikepdf
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from pyzbar.pyzbar import ZBarSymbol, decode
+
+from dossiers.result_render import (
+    CONTENT_WIDTH,
+    LEFT_COLUMN,
+    MARGIN_LEFT,
+    ResultForm,
+    date_line,
+    render_form,
+    render_result_pdf,
+)
+from signing.dev import DevPki
+from signing.keys import SigningKey
+from signing.signers import (
+    Appearance,
+    QrPayload,
+    copy_stamp,
+    find_font,
+    mark_copy,
+    mark_result,
+    result_seal,
+    sign_pdf,
+)
+from signing.signers.appearance import SEAL_SIZE_PT
+from signing.validation import verify_pdf
+
+from .conftest import assert_pdfsig_valid
+
+REFERENCE = Path(__file__).parent / "reference"
+A4 = (595.28, 841.89)
+LETTER = (612.0, 792.0)
+SIGNED_AT = datetime(2026, 12, 5, 2, 30, tzinfo=UTC)  # 09:30 in Vietnam
+CODE = "H01.01-261205-0001-KQ1"
+AGENCY = "Trung tâm Phục vụ hành chính công quận Ba Đình"
+RESULT_QR = QrPayload(
+    dossier_code="H01.01-261205-0001",
+    procedure_code="1.001193",
+    applicant_id="001090012345",
+    document_name="Giấy xác nhận tình trạng hôn nhân",
+    issuing_system="sohoa - Trung tâm Phục vụ hành chính công",
+    issued_at=SIGNED_AT,
+    valid_until="2027-06-05",
+    scope="Sử dụng trên toàn quốc",
+    verify_url=f"https://sohoa.example.vn/tra-cuu/ket-qua/{CODE}",
+)
+COPY_QR = replace(
+    RESULT_QR,
+    document_name="Giấy khai sinh",
+    valid_until=None,
+    scope=None,
+    verify_url="https://sohoa.example.vn/kiem-tra",
+)
+FORM = ResultForm(
+    parent_agency="UBND quận Ba Đình",
+    agency="Trung tâm Phục vụ hành chính công",
+    number="125",
+    symbol="XN-TTPVHCC",
+    place="Ba Đình",
+    issued_on=date(2026, 12, 5),
+    title="Giấy xác nhận tình trạng hôn nhân",
+    body=(
+        "Mã hồ sơ: H01.01-261205-0001",
+        "Trung tâm Phục vụ hành chính công quận Ba Đình xác nhận ông Nguyễn Văn An, sinh ngày 01 tháng 01 năm "
+        "1990, số định danh cá nhân 001090012345, nơi cư trú: phường Điện Biên, quận Ba Đình, thành phố Hà Nội, "
+        "trong thời gian cư trú tại địa phương chưa đăng ký kết hôn với ai.",
+        "Giấy này có giá trị sử dụng trong thời hạn 6 tháng kể từ ngày cấp.",
+    ),
+    signer_title=("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"),
+    signer_name="Trần Thị Bình",
+    recipients=("Ông Nguyễn Văn An;", "Lưu: VT."),
+)
+CAPTION = ("Mã kết quả:", CODE)
+
+
+def _pages(pdf: bytes, tmp: Path, dpi: int, name: str = "doc") -> list[Image.Image]:
+    source = tmp / f"{name}.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", str(source), str(tmp / f"{name}-{dpi}")], check=True)
+    found = sorted(tmp.glob(f"{name}-{dpi}-*.pgm"))
+    return [Image.open(path).convert("L") for path in found]
+
+
+def _qr_texts(image: Image.Image) -> list[str]:
+    return [d.data.decode("utf-8") for d in decode(image, symbols=[ZBarSymbol.QRCODE])]
+
+
+def _sizes(pdf: bytes) -> list[tuple[float, float]]:
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        return [(float(p.mediabox[2]) - float(p.mediabox[0]), float(p.mediabox[3]) - float(p.mediabox[1])) for p in doc.pages]
+
+
+def _assert_a4(pdf: bytes) -> None:
+    for width, height in _sizes(pdf):
+        assert abs(width - A4[0]) < 0.5 and abs(height - A4[1]) < 0.5, (width, height)
+
+
+def _widget(pdf: bytes) -> tuple[int, tuple[float, float, float, float]]:
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        for index, page in enumerate(doc.pages):
+            for annot in page.get("/Annots", []):
+                if annot.get("/FT") == "/Sig":
+                    x1, y1, x2, y2 = (float(v) for v in annot.Rect)
+                    return index, (x1, y1, x2, y2)
+    raise AssertionError("no signature widget")
+
+
+def _compare_reference(name: str, pdf: bytes, tmp: Path) -> None:
+    """Every page at 50 dpi against ``reference/<name>-<n>.png``: mean absolute gray difference under 2."""
+    for n, image in enumerate(_pages(pdf, tmp, 50, name), start=1):
+        path = REFERENCE / f"{name}-{n}.png"
+        if os.environ.get("SOHOA_UPDATE_REFERENCE") == "1":
+            REFERENCE.mkdir(exist_ok=True)
+            image.save(path, optimize=True)
+        assert path.is_file(), f"no reference image {path.name} (generate with SOHOA_UPDATE_REFERENCE=1)"
+        with Image.open(path) as ref:
+            expected = np.asarray(ref.convert("L"), dtype=np.int16)
+        got = np.asarray(image, dtype=np.int16)
+        assert got.shape == expected.shape, (name, n, got.shape, expected.shape)
+        assert float(np.abs(got - expected).mean()) < 2.0, f"{name} page {n} differs from its reference"
+
+
+def _words(pdf: bytes, tmp: Path, page: int = 1) -> list[tuple[str, float, float, float, float]]:
+    """pdftotext -bbox words of a page: (word, xMin, yMin, xMax, yMax), y from the top."""
+    source = tmp / "words.pdf"
+    source.write_bytes(pdf)
+    html = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(source), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pattern = r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>'
+    return [(w, float(a), float(b), float(c), float(d)) for a, b, c, d, w in re.findall(pattern, html)]
+
+
+def _word(words: list[tuple[str, float, float, float, float]], text: str) -> tuple[str, float, float, float, float]:
+    found = [w for w in words if w[0] == text]
+    assert found, f"{text!r} not on the page: {[w[0] for w in words]}"
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def seal_app(pki: DevPki) -> Appearance:
+    return result_seal(AGENCY, pki.seal_png, SIGNED_AT)
+
+
+def _sign_result(pdf: bytes, key: SigningKey, seal: Appearance) -> tuple[bytes, Appearance]:
+    marked, placed = mark_result(pdf, RESULT_QR, seal, caption=CAPTION)
+    return sign_pdf(marked, key, level="B-B", appearance=placed), placed
+
+
+def test_date_line_follows_the_decree() -> None:
+    assert date_line("Ba Đình", date(2026, 12, 5)) == "Ba Đình, ngày 05 tháng 12 năm 2026"
+    assert date_line("Hà Nội", date(2026, 2, 15)) == "Hà Nội, ngày 15 tháng 02 năm 2026"
+    assert date_line("Hà Nội", date(2026, 3, 1)) == "Hà Nội, ngày 01 tháng 3 năm 2026"
+
+
+def test_template_result_is_an_nd30_form(
+    pki: DevPki, agency_key: SigningKey, seal_app: Appearance, pdfsig: Callable[[bytes], str], tmp_path: Path
+) -> None:
+    signed, placed = _sign_result(render_form(FORM), agency_key, seal_app)
+    assert verify_pdf(signed, [pki.root_cert]).valid
+    assert_pdfsig_valid(pdfsig(signed), 1)
+    _assert_a4(signed)
+    assert len(_sizes(signed)) == 1
+    [page] = _pages(signed, tmp_path, 300)
+    assert _qr_texts(page) == [RESULT_QR.text()]
+
+    words = _words(signed, tmp_path)
+    column = MARGIN_LEFT + LEFT_COLUMN  # left edge of the right column
+    parent, agency, number = _word(words, "UBND"), _word(words, "TRUNG"), _word(words, "Số:")
+    quoc_hieu, tieu_ngu, day = _word(words, "CỘNG"), _word(words, "Độc"), _word(words, "ngày")
+    for word in (parent, agency, number):
+        assert word[3] <= column  # the agency column is on the left
+    for word in (quoc_hieu, tieu_ngu, day):
+        assert word[1] >= column - 1  # quốc hiệu, tiêu ngữ and the date on the right
+    assert parent[2] < agency[2] < number[2] and quoc_hieu[2] < tieu_ngu[2] < day[2]
+    assert abs(parent[2] - quoc_hieu[2]) < 2  # both columns start on the same line
+    assert _word(words, "125/XN-TTPVHCC")[3] <= column
+    title = _word(words, "GIẤY")
+    assert title[2] > max(number[4], day[4])  # the title under the header, centred
+    title_line = [w for w in words if abs(w[2] - title[2]) < 1]
+    centre = (title_line[0][1] + title_line[-1][3]) / 2
+    assert abs(centre - (MARGIN_LEFT + CONTENT_WIDTH / 2)) < 3
+    assert any(w[0] == CODE for w in words)  # the result code, under the QR code
+    assert all(w[3] <= A4[0] - 15 * 72 / 25.4 + 0.5 and w[1] >= 20 for w in words)  # right margin 15 mm
+
+    # The signer's block: title, the signature (seal) in the space under it, the name under that.
+    _, (x1, y1, x2, y2) = _widget(signed)
+    signer_title, signer_name = _word(words, "PHÓ"), _word(words, "Bình")
+    top_from_top, bottom_from_top = A4[1] - y2, A4[1] - y1
+    assert signer_title[4] <= top_from_top + 1 and bottom_from_top <= signer_name[2] + 1
+    assert x1 >= column - 1 and x2 <= A4[0] - 15 * 72 / 25.4 + 1
+    recipients = _word(words, "nhận:")
+    assert recipients[3] <= column and abs(recipients[2] - signer_title[2]) < 25  # "Nơi nhận:" bottom-left
+    assert placed.height == pytest.approx(SEAL_SIZE_PT)
+    # The seal is drawn at the block's left; the signing text starts right of it, never over it.
+    with pikepdf.open(io.BytesIO(signed)) as doc:
+        [annot] = [a for a in doc.pages[0].Annots if a.get("/FT") == "/Sig"]
+        stream = annot.AP.N
+        images = [x for x in stream.Resources.get("/XObject", {}).values() if x.get("/Subtype") == "/Image"]
+        assert images and "/SMask" in images[0]
+    [signed_by] = [w for w in words if w[0].startswith("Ký bởi")]  # poppler reads the widget's text
+    assert x1 + SEAL_SIZE_PT - 1 <= signed_by[1] and signed_by[3] <= x2
+    _compare_reference("template-result", signed, tmp_path)
+
+
+def test_uploaded_a4_result_with_room_keeps_its_page(
+    pki: DevPki, agency_key: SigningKey, seal_app: Appearance, tmp_path: Path
+) -> None:
+    source = render_result_pdf(["KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH", "Mã hồ sơ: H01.01-261205-0001", "Nội dung."])
+    signed, placed = _sign_result(source, agency_key, seal_app)
+    assert verify_pdf(signed, [pki.root_cert]).valid
+    assert _sizes(signed) == _sizes(source)
+    index, (x1, y1, x2, y2) = _widget(signed)
+    assert index == 0 and x1 > A4[0] / 3 and y2 < A4[1] / 2  # bottom-right of the only page
+    [before] = _pages(source, tmp_path, 72, "before")
+    ink = np.asarray(before) < 200
+    assert not ink[round(A4[1] - y2) : round(A4[1] - y1), round(x1) : round(x2)].any()  # on blank paper
+    [page] = _pages(signed, tmp_path, 300)
+    assert _qr_texts(page) == [RESULT_QR.text()]
+    _compare_reference("upload-room", signed, tmp_path)
+
+
+def test_full_page_upload_gets_an_added_last_page(
+    pki: DevPki, agency_key: SigningKey, seal_app: Appearance, tmp_path: Path
+) -> None:
+    doc = pikepdf.new()
+    lines = b"\n".join(b"0 %d 595.28 7 re f" % y for y in range(5, 840, 12))
+    doc.add_blank_page(page_size=A4)
+    doc.pages[0].Contents = doc.make_stream(lines)
+    out = io.BytesIO()
+    doc.save(out)
+    source = out.getvalue()
+    signed, _ = _sign_result(source, agency_key, seal_app)
+    assert verify_pdf(signed, [pki.root_cert]).valid
+    sizes = _sizes(signed)
+    assert len(sizes) == 2 and sizes[0] == _sizes(source)[0]
+    _assert_a4(signed)
+    assert _widget(signed)[0] == 1
+    pages = _pages(signed, tmp_path, 300)
+    assert _qr_texts(pages[1]) == [RESULT_QR.text()]
+    _compare_reference("upload-full", signed, tmp_path)
+
+
+def test_letter_size_upload_keeps_its_size(
+    pki: DevPki, agency_key: SigningKey, seal_app: Appearance, tmp_path: Path
+) -> None:
+    doc = pikepdf.new()
+    doc.add_blank_page(page_size=LETTER)
+    font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+    doc.pages[0].Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    doc.pages[0].Contents = doc.make_stream(b"BT /F1 16 Tf 200 600 Td (RESULT ON LETTER PAPER) Tj ET")
+    out = io.BytesIO()
+    doc.save(out)
+    source = out.getvalue()
+    signed, _ = _sign_result(source, agency_key, seal_app)
+    assert verify_pdf(signed, [pki.root_cert]).valid
+    assert _sizes(signed) == [LETTER]
+    [page] = _pages(signed, tmp_path, 300)
+    assert _qr_texts(page) == [RESULT_QR.text()]
+    _compare_reference("upload-letter", signed, tmp_path)
+
+
+def _scan_pdf(tmp: Path) -> bytes:
+    """A 200 dpi A4 scan (1654×2339 px) with a black frame at its edges, as a one-page PDF."""
+    image = Image.new("L", (1654, 2339), 255)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 1653, 2338), outline=0, width=12)
+    font = ImageFont.truetype(str(find_font(bold=True)), 60)
+    draw.text((200, 40), "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", font=font, fill=0)
+    draw.text((400, 300), "GIẤY KHAI SINH", font=font, fill=0)
+    out = io.BytesIO()
+    image.save(out, format="PDF", resolution=200)
+    return out.getvalue()
+
+
+def test_digitised_copy_stays_a4_with_the_stamp_and_qr_in_a_freed_band(
+    pki: DevPki, operator_key: SigningKey, tmp_path: Path
+) -> None:
+    source = _scan_pdf(tmp_path)
+    _assert_a4(source)
+    stamp = copy_stamp("Nguyễn Thị Cán Bộ", SIGNED_AT, agency=AGENCY)
+    marked, placed = mark_copy(source, stamp, COPY_QR)
+    signed = sign_pdf(marked, operator_key, level="B-B", appearance=placed)
+    assert verify_pdf(signed, [pki.root_cert]).valid
+    _assert_a4(signed)
+    [page] = _pages(signed, tmp_path, 300)
+    assert _qr_texts(page) == [COPY_QR.text()]
+    assert "Tra cứu: https://sohoa.example.vn/kiem-tra" in COPY_QR.text()
+    # The scan's frame now starts below the band that holds the stamp and the QR code.
+    _, (x1, y1, x2, y2) = _widget(signed)
+    assert 0 <= x1 < x2 <= A4[0] and y2 <= A4[1]
+    gray = np.asarray(page)
+    frame_rows = np.nonzero((gray[:, gray.shape[1] // 2] < 100))[0]
+    scan_top_pt = A4[1] - min(r for r in frame_rows if r > (A4[1] - y1) * 300 / 72 - 2) * 72 / 300
+    assert scan_top_pt <= y1 + 1  # the stamp is above the scaled scan, not on it
+    _compare_reference("copy-a4", signed, tmp_path)
+
+
+def test_qr_codes_carry_a_utf8_eci_that_zbarimg_honours(tmp_path: Path) -> None:
+    marked, _ = mark_result(render_form(FORM), RESULT_QR, result_seal(AGENCY, None, SIGNED_AT), caption=CAPTION)
+    [page] = _pages(marked, tmp_path, 300)
+    page.save(tmp_path / "page.png")
+    decoded = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(tmp_path / "page.png")],
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8")
+    assert decoded.rstrip("\n") == RESULT_QR.text()
+    assert "Tra cứu: " in decoded and "Số định danh: 001090012345" in decoded
