@@ -21,9 +21,9 @@ from dossiers.result_render import ResultForm, place_of, render_form
 from dossiers.results import Issued, issue_result_once
 from dossiers.services import Services
 from dossiers.status import find_dossier
+from signing.vntime import to_vn
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, ComponentState, EResult
-from signing.vntime import to_vn
 from storage.objectstore import Bucket
 
 router = APIRouter(prefix="/api/v1", tags=["officers"])

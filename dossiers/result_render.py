@@ -54,7 +54,7 @@ class ResultForm:
 
 
 def date_line(place: str, day: date) -> str:
-    """"<place>, ngày dd tháng m năm yyyy": days under 10 and months 1, 2 get a leading zero (NĐ 30/2020)."""
+    """ "<place>, ngày dd tháng m năm yyyy": days under 10 and months 1, 2 get a leading zero (NĐ 30/2020)."""
     month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
     return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
 

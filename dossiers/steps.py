@@ -311,9 +311,7 @@ def sign_result(services: Services, step: JobStep) -> StepOutcome:
     agency = services.settings.signing.agency_name
     # QR code top-left of page 1 with the result code under it, the seal in the signer's block:
     # where the form left room, else in blank room on the page, else on an added page; no page grows.
-    pdf, seal = mark_result(
-        pdf, qr, result_seal(agency, services.seal_png, signed_at), caption=("Mã kết quả:", code)
-    )
+    pdf, seal = mark_result(pdf, qr, result_seal(agency, services.seal_png, signed_at), caption=("Mã kết quả:", code))
     return _sign_into_work(
         services,
         pdf,

@@ -11,6 +11,7 @@ from signing.signers.batch_signer import BatchConfig, BatchSigner
 from signing.signers.fastpades import FastPadesSigner, PadesLevel
 from signing.signers.fonts import VietnameseFontFactory, find_font
 from signing.signers.ltv import TsaProbe, extend_lta, last_timestamp_expiry, needs_extension, retimestamp_job
+from signing.signers.marks import mark_copy, mark_result
 from signing.signers.pades import (
     SUPPORTED_LEVELS,
     PadesSigner,
@@ -21,7 +22,6 @@ from signing.signers.pades import (
     signer_for,
 )
 from signing.signers.pdfupdate import has_signatures, is_certified
-from signing.signers.marks import mark_copy, mark_result
 from signing.signers.qr import QR_SIZE_PT, QrPayload, add_qr, beside_qr
 
 __all__ = [

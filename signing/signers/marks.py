@@ -74,7 +74,9 @@ def reserve(
     with pikepdf.open(io.BytesIO(pdf)) as doc:
 
         def piece(private: pikepdf.Dictionary) -> pikepdf.Dictionary:
-            return pikepdf.Dictionary({PIECE: pikepdf.Dictionary(LastModified=pikepdf.String(modified), Private=private)})
+            return pikepdf.Dictionary(
+                {PIECE: pikepdf.Dictionary(LastModified=pikepdf.String(modified), Private=private)}
+            )
 
         first = pikepdf.Dictionary(QrBox=pikepdf.Array(list(qr)))
         if code:
@@ -97,18 +99,23 @@ def reserved(pdf: bytes) -> Reserved:
     found = Reserved()
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         for index, page in enumerate(doc.pages):
-            private = page.obj.get("/PieceInfo", {}).get(PIECE, {}).get("/Private")
+            private = _dictionary(_dictionary(_dictionary(page.obj).get("/PieceInfo")).get(PIECE)).get("/Private")
             if not isinstance(private, pikepdf.Dictionary):
                 continue
-            page_box = tuple(float(v) for v in page.mediabox)
-            if index == 0 and _inside(private.get("/QrBox"), page_box):
+            page_box = _box(page.mediabox)
+            qr, signature = private.get("/QrBox"), private.get("/SignatureBox")
+            if index == 0 and isinstance(qr, pikepdf.Array) and _inside(qr, page_box):
                 code = private.get("/Code")
                 found = dataclasses.replace(
-                    found, qr=_box(private.QrBox), code=str(code) if isinstance(code, pikepdf.String) else None
+                    found, qr=_box(qr), code=str(code) if isinstance(code, pikepdf.String) else None
                 )
-            if _inside(private.get("/SignatureBox"), page_box):
-                found = dataclasses.replace(found, signature=(index, _box(private.SignatureBox)))
+            if isinstance(signature, pikepdf.Array) and _inside(signature, page_box):
+                found = dataclasses.replace(found, signature=(index, _box(signature)))
     return found
+
+
+def _dictionary(value: object) -> pikepdf.Dictionary:
+    return value if isinstance(value, pikepdf.Dictionary) else pikepdf.Dictionary()
 
 
 def _box(value: pikepdf.Array) -> Box:
@@ -116,8 +123,8 @@ def _box(value: pikepdf.Array) -> Box:
     return x1, y1, x2, y2
 
 
-def _inside(value: object, page: tuple[float, ...]) -> bool:
-    if not isinstance(value, pikepdf.Array) or len(value) != 4:
+def _inside(value: pikepdf.Array, page: Box) -> bool:
+    if len(value) != 4:
         return False
     try:
         x1, y1, x2, y2 = _box(value)
@@ -136,11 +143,12 @@ def mark_result(
     A4 last page. The appearance keeps its size; in a reserved box it is centred.
     """
     room = reserved(pdf)
-    block = QrBlock(RESULT_QR_SIZE_PT, tuple(caption) if room.code is None or room.code not in " ".join(caption) else ())
+    printed = room.code is not None and room.code in " ".join(caption)  # the form printed the code itself
+    block = QrBlock(RESULT_QR_SIZE_PT, () if printed else tuple(caption))
     qr_w, qr_h = caption_block_width(block), block.height
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         pages = len(doc.pages)
-        boxes = [tuple(float(v) for v in p.mediabox) for p in doc.pages]
+        boxes = [_box(p.mediabox) for p in doc.pages]
         rotated = [int(p.obj.get("/Rotate", 0)) % 360 != 0 for p in doc.pages]
     qr_at: tuple[int, float, float] | None = None  # page, x1, y2
     if room.qr is not None:

@@ -108,7 +108,10 @@ def _qr_texts(image: Image.Image) -> list[str]:
 
 def _sizes(pdf: bytes) -> list[tuple[float, float]]:
     with pikepdf.open(io.BytesIO(pdf)) as doc:
-        return [(float(p.mediabox[2]) - float(p.mediabox[0]), float(p.mediabox[3]) - float(p.mediabox[1])) for p in doc.pages]
+        return [
+            (float(p.mediabox[2]) - float(p.mediabox[0]), float(p.mediabox[3]) - float(p.mediabox[1]))
+            for p in doc.pages
+        ]
 
 
 def _assert_a4(pdf: bytes) -> None:
@@ -231,7 +234,7 @@ def test_uploaded_a4_result_with_room_keeps_its_page(
     pki: DevPki, agency_key: SigningKey, seal_app: Appearance, tmp_path: Path
 ) -> None:
     source = render_result_pdf(["KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH", "Mã hồ sơ: H01.01-261205-0001", "Nội dung."])
-    signed, placed = _sign_result(source, agency_key, seal_app)
+    signed, _ = _sign_result(source, agency_key, seal_app)
     assert verify_pdf(signed, [pki.root_cert]).valid
     assert _sizes(signed) == _sizes(source)
     index, (x1, y1, x2, y2) = _widget(signed)
@@ -314,9 +317,11 @@ def test_digitised_copy_stays_a4_with_the_stamp_and_qr_in_a_freed_band(
     _, (x1, y1, x2, y2) = _widget(signed)
     assert 0 <= x1 < x2 <= A4[0] and y2 <= A4[1]
     gray = np.asarray(page)
-    frame_rows = np.nonzero((gray[:, gray.shape[1] // 2] < 100))[0]
-    scan_top_pt = A4[1] - min(r for r in frame_rows if r > (A4[1] - y1) * 300 / 72 - 2) * 72 / 300
-    assert scan_top_pt <= y1 + 1  # the stamp is above the scaled scan, not on it
+    column = round((x2 + 20) * 300 / 72)  # right of the stamp, where only the scan's frame is drawn
+    assert column < gray.shape[1] - 60
+    frame_top = A4[1] - int(np.nonzero(gray[:, column] < 100)[0][0]) * 72 / 300
+    assert frame_top <= y1 + 1  # the scan, shrunk, starts under the band that holds the stamp
+    assert frame_top > A4[1] * 0.8  # and still fills most of the page
     _compare_reference("copy-a4", signed, tmp_path)
 
 
