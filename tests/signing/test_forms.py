@@ -336,3 +336,51 @@ def test_qr_codes_carry_a_utf8_eci_that_zbarimg_honours(tmp_path: Path) -> None:
     ).stdout.decode("utf-8")
     assert decoded.rstrip("\n") == RESULT_QR.text()
     assert "Tra cứu: " in decoded and "Số định danh: 001090012345" in decoded
+
+
+def test_rotated_upload_gets_the_marks_on_an_added_page_and_keeps_its_page(
+    pki: DevPki, agency_key: SigningKey, seal_app: Appearance, tmp_path: Path
+) -> None:
+    doc = pikepdf.new()
+    doc.add_blank_page(page_size=A4)
+    doc.pages[0].Rotate = 90
+    out = io.BytesIO()
+    doc.save(out)
+    signed, _ = _sign_result(out.getvalue(), agency_key, seal_app)
+    assert verify_pdf(signed, [pki.root_cert]).valid
+    _assert_a4(signed)
+    with pikepdf.open(io.BytesIO(signed)) as result:
+        assert len(result.pages) == 2 and int(result.pages[0].Rotate) == 90
+    assert _widget(signed)[0] == 1
+    assert _qr_texts(_pages(signed, tmp_path, 300)[1]) == [RESULT_QR.text()]
+
+
+def test_a_forged_or_broken_room_record_is_ignored(seal_app: Appearance) -> None:
+    doc = pikepdf.new()
+    doc.add_blank_page(page_size=A4)
+    doc.pages[0].PieceInfo = pikepdf.Dictionary(
+        Sohoa=pikepdf.Dictionary(Private=pikepdf.Dictionary(QrBox=[-50, 0, 9000, 10], SignatureBox=[1, 2]))
+    )
+    doc.add_blank_page(page_size=A4)
+    doc.pages[1].PieceInfo = pikepdf.Array([1, 2])
+    out = io.BytesIO()
+    doc.save(out)
+    marked, placed = mark_result(out.getvalue(), RESULT_QR, seal_app, caption=CAPTION)
+    assert len(_sizes(marked)) == 2  # blank pages have room: no page added, the boxes were not used
+    x1, _, _, y2 = placed.box_on((0, 0, *A4))
+    assert placed.page == 1 and x1 > A4[0] / 3 and y2 < A4[1] / 2
+
+
+def test_a_long_form_puts_the_signer_block_on_its_second_page(
+    pki: DevPki, agency_key: SigningKey, seal_app: Appearance, tmp_path: Path
+) -> None:
+    long_form = replace(FORM, body=tuple(f"Đoạn {n}: " + "nội dung xác nhận " * 25 for n in range(9)))
+    signed, _ = _sign_result(render_form(long_form), agency_key, seal_app)
+    assert verify_pdf(signed, [pki.root_cert]).valid
+    _assert_a4(signed)
+    assert len(_sizes(signed)) == 2
+    index, (_, y1, _, _) = _widget(signed)
+    words = _words(signed, tmp_path, page=2)
+    assert index == 1 and _word(words, "Bình")[2] >= A4[1] - y1 - 1  # the name under the seal, same page
+    pages = _pages(signed, tmp_path, 300)
+    assert _qr_texts(pages[0]) == [RESULT_QR.text()] and _qr_texts(pages[1]) == []
