@@ -148,13 +148,12 @@ def render_form(form: ResultForm, *, document_id: bytes | None = None) -> bytes:
 
     w.y = max(left_bottom, right_bottom) + 18
     w.y = w.lines(form.title.upper(), left, CONTENT_WIDTH, "B", 14) + 12
+    doc.set_margins(MARGIN_LEFT, MARGIN_TOP, MARGIN_RIGHT)
+    doc.set_auto_page_break(True, MARGIN_BOTTOM)  # a paragraph runs on to the next page, justified
     for paragraph in form.body:
         w.page_break_if(13 * 1.3)
         w.y = w.lines(paragraph, left, CONTENT_WIDTH, "", 13, align="J" if len(paragraph) > 60 else "L") + 4
-        if doc.get_y() > A4[1] - MARGIN_BOTTOM:  # a paragraph that ran past the foot goes on a new page
-            doc.add_page()
-            w.y = MARGIN_TOP
-            w.y = w.lines(paragraph, left, CONTENT_WIDTH, "", 13, align="J") + 4
+    doc.set_auto_page_break(False)
 
     titles = [line.upper() for line in form.signer_title]
     block = 14 * 1.2 * (len(titles) + 1) + SEAL_SIZE_PT + 16

@@ -384,3 +384,19 @@ def test_a_long_form_puts_the_signer_block_on_its_second_page(
     assert index == 1 and _word(words, "Bình")[2] >= A4[1] - y1 - 1  # the name under the seal, same page
     pages = _pages(signed, tmp_path, 300)
     assert _qr_texts(pages[0]) == [RESULT_QR.text()] and _qr_texts(pages[1]) == []
+
+
+def test_a_paragraph_longer_than_the_page_runs_on_without_repeating(tmp_path: Path) -> None:
+    paragraph = " ".join(f"câu{n}" for n in range(700))
+    pdf = render_form(replace(FORM, body=(paragraph,)))
+    source = tmp_path / "long.pdf"
+    source.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(source), "-"], capture_output=True, text=True, check=True).stdout
+    words = re.findall(r"câu\d+", text)
+    assert words == [f"câu{n}" for n in range(700)]  # every word once, in order, over two pages
+    assert len(_sizes(pdf)) == 2
+    _assert_a4(pdf)
+    for page in (1, 2):
+        assert all(
+            20 * 72 / 25.4 - 1 <= w[2] and w[4] <= A4[1] - 20 * 72 / 25.4 + 1 for w in _words(pdf, tmp_path, page)
+        )
