@@ -398,5 +398,5 @@ def test_a_paragraph_longer_than_the_page_runs_on_without_repeating(tmp_path: Pa
     _assert_a4(pdf)
     for page in (1, 2):
         assert all(
-            20 * 72 / 25.4 - 1 <= w[2] and w[4] <= A4[1] - 20 * 72 / 25.4 + 1 for w in _words(pdf, tmp_path, page)
+            w[2] >= 20 * 72 / 25.4 - 1 and w[4] <= A4[1] - 20 * 72 / 25.4 + 1 for w in _words(pdf, tmp_path, page)
         )
