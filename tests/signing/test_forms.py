@@ -400,3 +400,20 @@ def test_a_paragraph_longer_than_the_page_runs_on_without_repeating(tmp_path: Pa
         assert all(
             w[2] >= 20 * 72 / 25.4 - 1 and w[4] <= A4[1] - 20 * 72 / 25.4 + 1 for w in _words(pdf, tmp_path, page)
         )
+
+
+def test_a_card_sized_copy_keeps_its_size_with_stamp_and_qr_scaled_into_it(
+    pki: DevPki, operator_key: SigningKey
+) -> None:
+    image = Image.new("L", (675, 425), 255)  # a CCCD scanned at 200 dpi: 85.6 × 54 mm
+    ImageDraw.Draw(image).rectangle((0, 0, 674, 424), outline=0, width=6)
+    out = io.BytesIO()
+    image.save(out, format="PDF", resolution=200)
+    source = out.getvalue()
+    marked, placed = mark_copy(source, copy_stamp("Nguyễn Thị Cán Bộ", SIGNED_AT, agency=AGENCY), COPY_QR)
+    signed = sign_pdf(marked, operator_key, level="B-B", appearance=placed)
+    assert verify_pdf(signed, [pki.root_cert]).valid
+    assert _sizes(signed) == _sizes(source)
+    width, height = _sizes(source)[0]
+    _, (x1, y1, x2, y2) = _widget(signed)
+    assert 0 <= x1 < x2 <= width + 0.5 and 0 < y1 < y2 <= height + 0.5
