@@ -120,7 +120,7 @@ def _dictionary(value: object) -> pikepdf.Dictionary:
 
 def _box(value: pikepdf.Array) -> Box:
     x1, y1, x2, y2 = (float(v) for v in value)
-    return x1, y1, x2, y2
+    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
 
 
 def _inside(value: pikepdf.Array, page: Box) -> bool:
@@ -148,7 +148,8 @@ def mark_result(
     qr_w, qr_h = caption_block_width(block), block.height
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         pages = len(doc.pages)
-        boxes = [_box(p.mediabox) for p in doc.pages]
+        media = [_box(p.mediabox) for p in doc.pages]
+        boxes = [_box(p.cropbox) for p in doc.pages]  # the visible box: what an appearance is placed against
         rotated = [int(p.obj.get("/Rotate", 0)) % 360 != 0 for p in doc.pages]
     qr_at: tuple[int, float, float] | None = None  # page, x1, y2
     if room.qr is not None:
@@ -168,13 +169,14 @@ def mark_result(
         left, bottom, right, top = 0.0, 0.0, *A4
         m_left, _m_bottom, m_right, m_top = PAGE_MARGINS
         boxes.append((left, bottom, right, top))
+        media.append((left, bottom, right, top))
         if qr_at is None:
             qr_at = (pages, left + m_left, top - m_top)
         if sig_at is None:
             below_qr = top - m_top - (qr_h + 1 * CM if qr_at[0] == pages else 0)
             sig_at = (pages, right - m_right - signature.width, below_qr)
     q_page, q_x, q_y = qr_at
-    q_left, _b, _r, q_top = boxes[q_page]
+    q_left, _b, _r, q_top = media[q_page]
     text = payload.text()
     pdf = overlay_page(pdf, q_page, lambda doc, _h: block.draw(doc, text, q_x - q_left, q_top - q_y))
     s_page, s_x, s_y = sig_at
@@ -195,7 +197,7 @@ def _blank_spot(
     pdf: bytes, index: int, page_box: Box, width: float, height: float, *, corner: str, clearance: float = 6.0
 ) -> tuple[float, float] | None:
     """Top-left corner (x1, y2, user space) of the first ink-free ``width``×``height`` place nearest
-    ``corner`` inside the page's form margins, scanning the nearer half of the page; None if none."""
+    ``corner`` inside the form margins of the page's visible box, scanning its nearer half; None if none."""
     ink = _ink(pdf, index)
     if ink is None:
         return None
@@ -203,7 +205,7 @@ def _blank_spot(
     scale = DPI / 72
     rows, cols = ink.shape
     if abs(cols / scale - (right - left)) > 3 or abs(rows / scale - (top - bottom)) > 3:
-        return None  # a crop box smaller than the media box: do not guess
+        return None  # poppler saw another box than this one: do not guess
     m_left, m_bottom, m_right, m_top = (v * scale for v in PAGE_MARGINS)
     want_w, want_h = int(width * scale) + 1, int(height * scale) + 1
     pad = int(clearance * scale) + 1
@@ -225,12 +227,12 @@ def _blank_spot(
 
 
 def _ink(pdf: bytes, index: int) -> np.ndarray | None:
-    """Page ``index`` rendered at :data:`DPI` over its media box: True where there is ink; None if poppler fails."""
+    """Page ``index`` rendered at :data:`DPI` over its crop box: True where there is ink; None if poppler fails."""
     with tempfile.TemporaryDirectory(prefix="sohoa-marks-") as tmp:
         source = Path(tmp) / "in.pdf"
         source.write_bytes(pdf)
         page = str(index + 1)
-        args = ["pdftoppm", "-f", page, "-l", page, "-r", str(DPI), "-gray", str(source), f"{tmp}/p"]
+        args = ["pdftoppm", "-f", page, "-l", page, "-r", str(DPI), "-gray", "-cropbox", str(source), f"{tmp}/p"]
         try:
             subprocess.run(args, check=True, capture_output=True, timeout=60)
             rendered = next(Path(tmp).glob("p*.pgm"))

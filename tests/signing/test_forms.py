@@ -417,3 +417,21 @@ def test_a_card_sized_copy_keeps_its_size_with_stamp_and_qr_scaled_into_it(
     width, height = _sizes(source)[0]
     _, (x1, y1, x2, y2) = _widget(signed)
     assert 0 <= x1 < x2 <= width + 0.5 and 0 < y1 < y2 <= height + 0.5
+
+
+def test_an_upload_with_a_crop_box_gets_its_marks_inside_what_is_shown(
+    pki: DevPki, agency_key: SigningKey, seal_app: Appearance, tmp_path: Path
+) -> None:
+    doc = pikepdf.new()
+    doc.add_blank_page(page_size=(700, 950))
+    doc.pages[0].CropBox = [50, 60, 645.28, 901.89]  # an A4 window on a larger sheet
+    doc.pages[0].Contents = doc.make_stream(b"0 0 700 950 re f 1 g 50 60 595.28 841.89 re f")  # black outside it
+    out = io.BytesIO()
+    doc.save(out)
+    signed, _ = _sign_result(out.getvalue(), agency_key, seal_app)
+    assert verify_pdf(signed, [pki.root_cert]).valid
+    assert len(_sizes(signed)) == 1
+    _, (x1, y1, x2, y2) = _widget(signed)
+    assert x1 >= 50 + 30 * 72 / 25.4 - 1 and x2 <= 645.28 and y1 >= 60 and y2 <= 901.89
+    [page] = _pages(signed, tmp_path, 300)  # poppler shows the crop box
+    assert _qr_texts(page) == [RESULT_QR.text()]
