@@ -195,7 +195,7 @@ def render_form(form: ResultForm, *, document_id: bytes | None = None) -> bytes:
 def render_result_pdf(lines: list[str], *, font_size: int = 12) -> bytes:
     """A plain A4 page of ``lines`` (left-aligned, embedded font): a stand-in result for tests and demos."""
     w = _Writer()
-    w.y = MARGIN_TOP + QR_BAND
+    w.y = MARGIN_TOP + QR_BAND + 12  # room for the QR code and its caption, clear of the text
     for line in lines:
         w.page_break_if(font_size * 1.5)
         w.y = w.lines(line or " ", MARGIN_LEFT, CONTENT_WIDTH, "", font_size, align="L") + font_size * 0.3
