@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import textwrap
+import os
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
@@ -16,10 +17,11 @@ from api.docs import ERRORS, binary_body, error_response
 from api.errors import not_found
 from api.routes_batches import can_see
 from api.uploads import read_body
-from dossiers.result_render import render_result_pdf
+from dossiers.result_render import ResultForm, place_of, render_form
 from dossiers.results import Issued, issue_result_once
 from dossiers.services import Services
 from dossiers.status import find_dossier
+from signing.vntime import to_vn
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, ComponentState, EResult
 from storage.objectstore import Bucket
@@ -28,7 +30,6 @@ router = APIRouter(prefix="/api/v1", tags=["officers"])
 officer = require(ClientRole.OFFICER)
 station_or_officer = require(ClientRole.STATION, ClientRole.OFFICER)
 Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
-LINE_WIDTH = 78
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -56,6 +57,17 @@ class TemplateResult(BaseModel):
     title: str = Field(min_length=1, max_length=200, examples=["Giấy xác nhận tình trạng hôn nhân"])
     body: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=40)
     level: Level | None = None
+    number: str | None = Field(default=None, max_length=20, description="Số văn bản", examples=["123"])
+    symbol: str | None = Field(default=None, max_length=40, description="Ký hiệu văn bản", examples=["XN-UBND"])
+    parent_agency: str | None = Field(default=None, max_length=200, description="Cơ quan chủ quản")
+    place: str | None = Field(default=None, max_length=100, description="Địa danh (default: from the agency name)")
+    signer_title: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=3, examples=[["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]]
+    )
+    signer_name: str | None = Field(default=None, max_length=100, examples=["Nguyễn Văn An"])
+    recipients: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=10, examples=[["Như trên;", "Lưu: VT."]]
+    )
 
 
 def _result_view(r: EResult) -> dict[str, Any]:
@@ -121,7 +133,9 @@ async def post_result(
     return _issued(request, response, issued)
 
 
-def template_lines(services: Services, dossier_code: str, spec: TemplateResult) -> list[str]:
+def template_form(services: Services, dossier_code: str, spec: TemplateResult, issued_on: date) -> ResultForm:
+    """The NĐ 30/2020 form of a template e-result: the request's text under the signing agency's header,
+    the dossier's facts first."""
     with services.catalogue.reading() as s:
         dossier = find_dossier(s, dossier_code)
         if dossier is None:
@@ -132,36 +146,36 @@ def template_lines(services: Services, dossier_code: str, spec: TemplateResult) 
             f"Người nộp hồ sơ: {dossier.applicant_name or '—'}",
             f"Nơi tiếp nhận: {dossier.receiving_centre or '—'}",
         ]
-    lines = [
-        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-        "Độc lập - Tự do - Hạnh phúc",
-        "",
-        services.settings.signing.agency_name.upper(),
-        "",
-        spec.title.upper(),
-        "",
-        *facts,
-        "",
-    ]
-    for paragraph in spec.body:
-        lines += textwrap.wrap(paragraph, LINE_WIDTH) or [""]
-    return lines
+    agency = services.settings.signing.agency_name
+    return ResultForm(
+        agency=agency,
+        parent_agency=spec.parent_agency,
+        place=spec.place or place_of(agency),
+        issued_on=issued_on,
+        title=spec.title,
+        number=spec.number,
+        symbol=spec.symbol,
+        body=(*facts, *spec.body),
+        signer_title=tuple(spec.signer_title),
+        signer_name=spec.signer_name,
+        recipients=tuple(spec.recipients),
+    )
 
 
 def _render_and_issue(
     services: Services, code: str, spec: TemplateResult, issued_by: int, idempotency_key: str | None
 ) -> Issued:
-    """Issue the template's e-result; its lines, not the rendered bytes (which differ per render), identify it."""
-    lines = template_lines(services, code, spec)
+    """Issue the template's e-result; its form, not the rendered bytes (distinct per render), identifies it."""
+    form = template_form(services, code, spec, to_vn(datetime.now(UTC)).date())
     return issue_result_once(
         services,
         code,
-        lambda: render_result_pdf(lines),
+        lambda: render_form(form, document_id=os.urandom(16)),
         title=spec.title,
         level=spec.level,
         issued_by=issued_by,
         idempotency_key=idempotency_key,
-        content_sha256=hashlib.sha256("\n".join(lines).encode()).hexdigest(),
+        content_sha256=hashlib.sha256(repr(form).encode()).hexdigest(),
     )
 
 

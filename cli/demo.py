@@ -7,6 +7,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,12 @@ from sqlalchemy import select
 
 from dossiers.batch_reader import read_batch
 from dossiers.intake import ingest
-from dossiers.result_render import render_result_pdf
+from dossiers.result_render import ResultForm, place_of, render_form
 from dossiers.results import issue_result_once
 from dossiers.sample import SAMPLE_BATCH
 from dossiers.services import Services
 from dossiers.status import TERMINAL, dossier_status
+from signing.vntime import to_vn
 from sohoa.settings import Settings
 from storage.catalogue.models import Dossier, EResult
 from storage.objectstore import Bucket
@@ -42,20 +44,25 @@ class DemoOutcome:
         return self.pages / self.seconds if self.seconds else 0.0
 
 
-def result_lines(status: dict[str, Any], applicant_name: str) -> list[str]:
-    return [
-        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-        "Độc lập - Tự do - Hạnh phúc",
-        "",
-        "KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH",
-        "Bản điện tử (dữ liệu mẫu phục vụ phát triển)",
-        "",
-        f"Mã hồ sơ: {status['dossier_code']}",
-        f"Mã thủ tục: {status['procedure_code']}",
-        f"Người nộp: {applicant_name}",
-        f"Nơi tiếp nhận: {status['receiving_centre']}",
-        "Kết quả: Hồ sơ đã được giải quyết.",
-    ]
+def result_form(status: dict[str, Any], applicant_name: str, agency: str) -> ResultForm:
+    """The demo's e-result: an NĐ 30/2020 form with the dossier's facts (sample data)."""
+    return ResultForm(
+        agency=agency,
+        place=place_of(agency),
+        issued_on=to_vn(datetime.now(UTC)).date(),
+        title="Kết quả giải quyết thủ tục hành chính",
+        body=(
+            "Bản điện tử (dữ liệu mẫu phục vụ phát triển).",
+            f"Mã hồ sơ: {status['dossier_code']}",
+            f"Mã thủ tục: {status['procedure_code']}",
+            f"Người nộp: {applicant_name}",
+            f"Nơi tiếp nhận: {status['receiving_centre']}",
+            "Kết quả: Hồ sơ đã được giải quyết.",
+        ),
+        signer_title=("GIÁM ĐỐC",),
+        signer_name="Nguyễn Văn Mẫu",
+        recipients=(applicant_name + ";", "Lưu: VT."),
+    )
 
 
 def _wait(fn: Callable[[], bool], timeout: float) -> None:
@@ -100,7 +107,7 @@ def run_demo(
         result = issue_result_once(
             services,
             receipt.dossier_code,
-            render_result_pdf(result_lines(final, batch.manifest.applicant_name)),
+            render_form(result_form(final, batch.manifest.applicant_name, settings.signing.agency_name)),
             title="Kết quả giải quyết thủ tục hành chính",
         ).result
         pool.wake()

@@ -194,18 +194,26 @@ def _sign_into_work(
 
 
 def sign(services: Services, step: JobStep) -> StepOutcome:
-    from signing.signers import QR_SIZE_PT, add_qr, beside_qr, copy_stamp, make_room
+    from signing.signers import copy_stamp, mark_copy
 
     with services.catalogue.session() as s:
         prev = _previous_output(s, step, "digitize")
         comp = s.get_one(Component, step.component_id)
         dossier = comp.dossier
         agency = dossier.receiving_centre or None
-        qr = _qr_payload(services, dossier, comp.name or prev["type"], datetime.now().astimezone())
+        qr = _qr_payload(
+            services,
+            dossier,
+            comp.name or prev["type"],
+            datetime.now().astimezone(),
+            f"{services.settings.api.base_url}/kiem-tra",
+        )
     pdf = services.store.get_bytes(Bucket.WORK, prev["pdf_key"], sha256=prev["pdf_sha256"])
     signed_at = qr.issued_at
-    stamp = beside_qr(copy_stamp(services.signing_key("operator").subject_name, signed_at, agency=agency))
-    prepared = add_qr(make_room(pdf, stamp, min_band=QR_SIZE_PT), qr)
+    # Page 1's content is scaled down (the page keeps its size) to free a band for the QR code and stamp.
+    prepared, stamp = mark_copy(
+        pdf, copy_stamp(services.signing_key("operator").subject_name, signed_at, agency=agency), qr
+    )
     return _sign_into_work(
         services,
         prepared,
@@ -287,12 +295,12 @@ def store(services: Services, step: JobStep) -> StepOutcome:
 
 
 def sign_result(services: Services, step: JobStep) -> StepOutcome:
-    from signing.signers import QR_SIZE_PT, add_qr, copy_stamp, make_room, result_seal
+    from signing.signers import mark_result, result_seal
 
     with services.catalogue.session() as s:
         result = s.get_one(EResult, step.eresult_id)
         result.state = ComponentState.PROCESSING
-        source_key, source_sha, level = result.source_key, result.source_sha256, result.level
+        source_key, source_sha, level, code = result.source_key, result.source_sha256, result.level, result.code
         dossier = result.dossier
         signed_at = datetime.now().astimezone()
         qr = _qr_payload(
@@ -304,16 +312,15 @@ def sign_result(services: Services, step: JobStep) -> StepOutcome:
         )
     pdf = services.store.get_bytes(Bucket.RAW, source_key, sha256=source_sha)
     agency = services.settings.signing.agency_name
-    # The QR code goes top-left of page 1, in a band added above the officer's content.
-    band = copy_stamp("", signed_at)
-    pdf = add_qr(make_room(pdf, band, min_band=QR_SIZE_PT), qr)
-    seal = services.seal_png
+    # QR code top-left of page 1 with the result code under it, the seal in the signer's block:
+    # where the form left room, else in blank room on the page, else on an added page; no page grows.
+    pdf, seal = mark_result(pdf, qr, result_seal(agency, services.seal_png, signed_at), caption=("Mã kết quả:", code))
     return _sign_into_work(
         services,
         pdf,
         "agency",
         level=level,
-        appearance=result_seal(agency, seal, signed_at) if seal else None,
+        appearance=seal,
         reason="Ký số kết quả giải quyết thủ tục hành chính",
         location=agency,
         next_kind="store_result",

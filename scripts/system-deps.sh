@@ -4,7 +4,7 @@
 set -euo pipefail
 
 RUNTIME=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils qpdf softhsm2 libnss3-tools
-         fonts-liberation fonts-liberation2 fonts-dejavu-core)
+         fonts-liberation fonts-liberation2 fonts-dejavu-core fonts-dejavu-extra)
 TEST=(postgresql redis-server rabbitmq-server chromium chromium-driver libzbar0 zbar-tools procps
       ghostscript libreoffice-writer-nogui openssl)
 

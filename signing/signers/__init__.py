@@ -11,6 +11,7 @@ from signing.signers.batch_signer import BatchConfig, BatchSigner
 from signing.signers.fastpades import FastPadesSigner, PadesLevel
 from signing.signers.fonts import VietnameseFontFactory, find_font
 from signing.signers.ltv import TsaProbe, extend_lta, last_timestamp_expiry, needs_extension, retimestamp_job
+from signing.signers.marks import mark_copy, mark_result
 from signing.signers.pades import (
     SUPPORTED_LEVELS,
     PadesSigner,
@@ -47,6 +48,8 @@ __all__ = [
     "last_signature_token",
     "last_timestamp_expiry",
     "make_room",
+    "mark_copy",
+    "mark_result",
     "needs_extension",
     "pades_level",
     "result_seal",

@@ -36,6 +36,7 @@ LEADING = 12
 TEXT_MARGIN = 4
 CM = 72 / 2.54
 SEAL_SIZE_PT = 4 * CM
+SIGNATURE_BLOCK_WIDTH = 9 * CM  # the right column of an A4 form (NĐ 30/2020), where the signer signs
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,15 @@ class Appearance:
         x1 = left + self.margin_x if self.anchor.endswith("left") else right - self.margin_x - self.width
         y2 = top - self.margin_y if self.anchor.startswith("top") else bottom + self.margin_y + self.height
         return round(x1), round(y2 - self.height), round(x1 + self.width), round(y2)
+
+    def at(self, page: int, page_box: tuple[float, float, float, float], x1: float, y2: float) -> Appearance:
+        """The same appearance with its top-left corner at (x1, y2) of page ``page`` (user space)."""
+        left, _bottom, _right, top = page_box
+        return dataclasses.replace(self, page=page, anchor="top-left", margin_x=x1 - left, margin_y=top - y2)
+
+    def scaled(self, factor: float) -> Appearance:
+        """The appearance drawn ``factor`` times its size (its style shrinks the content to fit)."""
+        return dataclasses.replace(self, width=self.width * factor, height=self.height * factor)
 
     def page_index(self, page_count: int) -> int:
         """Resolve ``page`` (negative counts from the end) to a 0-based index."""
@@ -84,7 +94,9 @@ def copy_stamp(
     style = TextStampStyle(
         stamp_text="\n".join(_escape(line) for line in lines),
         text_box_style=_text_box_style(),
-        inner_content_layout=_text_layout(layout.AxisAlignment.ALIGN_MIN, TEXT_MARGIN),
+        inner_content_layout=_text_layout(
+            layout.AxisAlignment.ALIGN_MIN, TEXT_MARGIN, layout.InnerScaling.SHRINK_TO_FIT
+        ),
         border_width=0,
         background=None,
     )
@@ -93,21 +105,30 @@ def copy_stamp(
 
 def result_seal(
     agency_name: str,
-    seal_png: Path,
+    seal_png: Path | None,
     signed_at: datetime,
     *,
     page: int = -1,
     anchor: Anchor = "bottom-right",
     seal_size_pt: float = SEAL_SIZE_PT,
+    width: float | None = None,
 ) -> Appearance:
-    """E-result appearance: red seal at actual size on the left, agency and time as text.
+    """E-result appearance: the signature block's signature space (NĐ 30/2020 Phụ lục I).
 
-    The text starts at one third of the seal's width, so the seal overlaps the signature
-    block by about a third as NĐ 30/2020 describes.
+    The red seal, at actual size, sits at the block's left, covering about its left third as the
+    decree asks; the signing information (agency, time in ISO 8601 Vietnam time) is set to its
+    right, never over it. ``width`` is the block's width (:data:`SIGNATURE_BLOCK_WIDTH` by
+    default); without a seal image the block holds the text alone.
     """
-    lines = ["Ký bởi:", agency_name, f"Thời gian ký: {iso_vn(signed_at)}"]
-    text_left = seal_size_pt * 2 / 3
-    width = text_left + _text_width(lines) + 2 * TEXT_MARGIN
+    width = SIGNATURE_BLOCK_WIDTH if width is None else width
+    text_left = seal_size_pt + TEXT_MARGIN if seal_png else TEXT_MARGIN
+    lines = [
+        *wrap_text(f"Ký bởi: {agency_name}", width - text_left - TEXT_MARGIN),
+        "Thời gian ký:",
+        iso_vn(signed_at),
+    ]
+    height = max(seal_size_pt, len(lines) * LEADING + 2 * TEXT_MARGIN)
+    seal = Path(seal_png).resolve() if seal_png else None
     style = TextStampStyle(
         stamp_text="\n".join(_escape(line) for line in lines),
         text_box_style=_text_box_style(),
@@ -115,10 +136,10 @@ def result_seal(
             x_align=layout.AxisAlignment.ALIGN_MIN,
             y_align=layout.AxisAlignment.ALIGN_MID,
             margins=layout.Margins(left=round(text_left), right=TEXT_MARGIN),
-            inner_content_scaling=layout.InnerScaling.NO_SCALING,
+            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
         ),
         border_width=0,
-        background=PdfImage(_seal_image(Path(seal_png).resolve(), Path(seal_png).stat().st_mtime_ns)),
+        background=PdfImage(_seal_image(seal, seal.stat().st_mtime_ns)) if seal else None,
         background_layout=layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MIN,
             y_align=layout.AxisAlignment.ALIGN_MID,
@@ -126,7 +147,19 @@ def result_seal(
         ),
         background_opacity=1.0,
     )
-    return Appearance(style=style, width=width, height=seal_size_pt, page=page, anchor=anchor)
+    return Appearance(style=style, width=width, height=height, page=page, anchor=anchor)
+
+
+def wrap_text(text: str, width: float) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width`` points in the appearance font."""
+    font = _measure_font()
+    lines: list[str] = []
+    for word in text.split():
+        if lines and font.getlength(f"{lines[-1]} {word}") / 10 <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
 def _escape(line: str) -> str:
@@ -134,12 +167,14 @@ def _escape(line: str) -> str:
     return line.replace("%", "%%")
 
 
-def _text_layout(x_align: layout.AxisAlignment, margin: int) -> layout.SimpleBoxLayoutRule:
+def _text_layout(
+    x_align: layout.AxisAlignment, margin: int, scaling: layout.InnerScaling = layout.InnerScaling.NO_SCALING
+) -> layout.SimpleBoxLayoutRule:
     return layout.SimpleBoxLayoutRule(
         x_align=x_align,
         y_align=layout.AxisAlignment.ALIGN_MID,
         margins=layout.Margins.uniform(margin),
-        inner_content_scaling=layout.InnerScaling.NO_SCALING,
+        inner_content_scaling=scaling,
     )
 
 
@@ -178,12 +213,12 @@ def _seal_image(path: Path, mtime_ns: int) -> Image.Image:
 
 
 def make_room(pdf: bytes, appearance: Appearance, *, gap: float = 0.3 * CM, min_band: float = 0.0) -> bytes:
-    """Grow the stamp's page so the stamp sits in a blank band beside the content instead of over it.
+    """Shrink the stamp's page content so the stamp sits in a blank band above (top anchors) or below it.
 
-    Only the page box changes: the scanned image and its text layer keep their size and
-    position (100% scale), with a band added above (top anchors) or below, and to the
-    side when the page is narrower than the stamp. ``min_band`` makes the band at least that
-    tall (room for a QR code beside the stamp).
+    The page keeps its size (an A4 scan stays A4): its content, text layer included, is drawn
+    scaled down by ``(height - band) / height`` through a ``cm`` transform, centred across, and its
+    annotations' rectangles follow. ``min_band`` makes the band at least that tall (room for a QR
+    code beside the stamp). Fit a stamp wider than the page first (:meth:`Appearance.scaled`).
 
     This is a full rewrite, so it is only for sohoa's own unsigned copies (a digitised copy, an
     officer's unsigned result draft, whose edit history carries nothing to preserve) before their
@@ -201,19 +236,40 @@ def make_room(pdf: bytes, appearance: Appearance, *, gap: float = 0.3 * CM, min_
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         page = doc.pages[appearance.page_index(len(doc.pages))]
         left, bottom, right, top = (float(v) for v in page.mediabox)
-        band = max(appearance.height, min_band) + appearance.margin_y + gap
-        need_width = appearance.width + 2 * appearance.margin_x
-        right = max(right, left + need_width)
-        if appearance.anchor.startswith("top"):
-            top += band
-        else:
-            bottom -= band
-        page.mediabox = pikepdf.Array([left, bottom, right, top])
-        if "/CropBox" in page.obj:
-            del page.obj["/CropBox"]
+        width, height = right - left, top - bottom
+        band = min(max(appearance.height, min_band) + appearance.margin_y + gap, height / 2)
+        scale = (height - band) / height
+        dx = left + width * (1 - scale) / 2 - scale * left
+        dy = bottom - scale * bottom if appearance.anchor.startswith("top") else bottom + band - scale * bottom
+        _transform_page(doc, page, (scale, 0.0, 0.0, scale, dx, dy))
         out = io.BytesIO()
         doc.save(out, deterministic_id=True)
         return out.getvalue()
+
+
+Matrix = tuple[float, float, float, float, float, float]
+
+
+def _transform_page(doc: pikepdf.Pdf, page: pikepdf.Page, m: Matrix) -> None:
+    """Draw the page's content through ``m`` and move its annotations with it."""
+    a, _b, _c, d, e, f = m
+    page.contents_add(doc.make_stream(b"q %.6f 0 0 %.6f %.4f %.4f cm\n" % (a, d, e, f)), prepend=True)
+    page.contents_add(doc.make_stream(b"\nQ\n"))
+
+    def point(x: float, y: float) -> tuple[float, float]:
+        return a * x + e, d * y + f
+
+    for annot in page.obj.get("/Annots", []):
+        rect = annot.get("/Rect")
+        if rect is not None and len(rect) == 4:
+            x1, y1 = point(float(rect[0]), float(rect[1]))
+            x2, y2 = point(float(rect[2]), float(rect[3]))
+            annot.Rect = pikepdf.Array([x1, y1, x2, y2])
+        quads = annot.get("/QuadPoints")
+        if quads is not None:
+            values = [float(v) for v in quads]
+            moved = [c for i in range(0, len(values) - 1, 2) for c in point(values[i], values[i + 1])]
+            annot.QuadPoints = pikepdf.Array(moved)
 
 
 def in_blank_space(

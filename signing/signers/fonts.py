@@ -42,6 +42,18 @@ _BOLD: tuple[str, ...] = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
 )
+_ITALIC: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/liberation2/LiberationSerif-Italic.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSerif-Italic.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf",
+)
+_BOLD_ITALIC: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/liberation2/LiberationSerif-BoldItalic.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSerif-BoldItalic.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSerif-BoldItalic.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-BoldOblique.ttf",
+)
 
 
 def covers_vietnamese(path: Path) -> bool:
@@ -56,9 +68,15 @@ def covers_vietnamese(path: Path) -> bool:
 
 
 @cache
-def find_font(bold: bool = False) -> Path:
-    """First installed serif font with full Vietnamese coverage (Times-compatible first)."""
-    candidates = _BOLD if bold else _REGULAR
+def find_font(bold: bool = False, italic: bool = False) -> Path:
+    """First installed serif font of that style with full Vietnamese coverage (Times-compatible first).
+
+    Liberation 2 and DejaVu (``fonts-liberation2``, ``fonts-dejavu-core``/``fonts-dejavu-extra``)
+    carry every style the NĐ 30/2020 form needs: regular, bold, italic, bold italic.
+    """
+    candidates = {(False, False): _REGULAR, (True, False): _BOLD, (False, True): _ITALIC, (True, True): _BOLD_ITALIC}[
+        (bold, italic)
+    ]
     for candidate in candidates:
         path = Path(candidate)
         if path.is_file() and covers_vietnamese(path):

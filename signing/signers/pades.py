@@ -386,5 +386,6 @@ def _visible_box(page: DictionaryObject) -> tuple[float, float, float, float]:
     chosen = crop if crop is not None else media
     if chosen is None:
         return 0.0, 0.0, 595.0, 842.0
+    chosen = chosen.get_object()  # a box may be an indirect array (fpdf2 writes them so)
     x1, y1, x2, y2 = (float(v) for v in chosen)
     return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)

@@ -1,31 +1,39 @@
-"""QR code stamp, top-left of page 1 (TT 01/2023; ISO/IEC 18004 = TCVN 7322).
+"""QR code stamp (TT 01/2023; ISO/IEC 18004 = TCVN 7322).
 
 The code carries the dossier code, procedure code, applicant ID, document name, issuing system
-and time (plus validity for e-results) as UTF-8 text, one ``label: value`` line each. It is
-drawn as vector modules into the page content before signing, in the blank band that
-:func:`signing.signers.appearance.make_room` adds; the copy stamp moves to its right (:func:`beside_qr`).
+and time (plus validity and scope for e-results) and the verification link, as UTF-8 text, one
+``label: value`` line each. The symbol starts with an ECI designator for UTF-8 (ECI 000026), so
+decoders (zbar, phone cameras) read the Vietnamese letters as UTF-8 rather than guessing
+Shift-JIS. It is drawn as vector modules into the page content before signing, with optional
+caption lines (the result code) under it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import pikepdf
-import qrcode
-from qrcode.constants import ERROR_CORRECT_M
+import segno
+from fpdf import FPDF
 
 from signing.signers.appearance import CM, Appearance
+from signing.signers.drawing import new_document, overlay_page, text_width
 from signing.vntime import iso_vn
 
 QR_SIZE_PT = 2.5 * CM
+RESULT_QR_SIZE_PT = 3 * CM  # an e-result's code carries more (validity, scope, link): modules stay near 0.4 mm
 QR_GAP_PT = 0.4 * CM
+CAPTION_SIZE = 7.0
+CAPTION_LEADING = 8.5
+CAPTION_GAP = 3.0
 
 
 @dataclass(frozen=True)
 class QrPayload:
+    """The minimum data of TT 01/2023 Điều 8; ``valid_until`` and ``scope`` for e-results."""
+
     dossier_code: str
     procedure_code: str
     applicant_id: str
@@ -34,6 +42,7 @@ class QrPayload:
     issued_at: datetime
     valid_until: str | None = None
     verify_url: str | None = None
+    scope: str | None = None
 
     def text(self) -> str:
         lines = [
@@ -46,41 +55,61 @@ class QrPayload:
         ]
         if self.valid_until:
             lines.append(f"Hiệu lực: {self.valid_until}")
+        if self.scope:
+            lines.append(f"Phạm vi: {self.scope}")
         if self.verify_url:
             lines.append(f"Tra cứu: {self.verify_url}")
         return "\n".join(lines)
 
 
 def qr_matrix(text: str) -> list[list[bool]]:
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0)
-    code.add_data(text.encode("utf-8"))
-    code.make(fit=True)
-    return [list(row) for row in code.get_matrix()]
+    """Modules of the QR symbol for ``text``: byte mode, UTF-8 ECI, error correction level M."""
+    code = segno.make_qr(text, error="m", encoding="utf-8", eci=True, boost_error=False)
+    return [[bool(m) for m in row] for row in code.matrix]
 
 
-def qr_content(matrix: list[list[bool]], x: float, y_top: float, size: float) -> bytes:
-    """Content stream drawing ``matrix`` with its top-left at (x, y_top), ``size`` points wide."""
-    n = len(matrix)
-    module = size / n
-    quiet = 2 * module
-    ops = [
-        b"q 1 1 1 rg %.3f %.3f %.3f %.3f re f 0 0 0 rg"
-        % (x - quiet, y_top - size - quiet, size + 2 * quiet, size + 2 * quiet)
-    ]
-    for r, row in enumerate(matrix):
-        c = 0
-        while c < n:
-            if not row[c]:
-                c += 1
-                continue
-            start = c
-            while c < n and row[c]:
-                c += 1
-            ops.append(
-                b"%.3f %.3f %.3f %.3f re" % (x + start * module, y_top - (r + 1) * module, (c - start) * module, module)
-            )
-    ops.append(b"f Q")
-    return b"\n".join(ops)
+@dataclass(frozen=True)
+class QrBlock:
+    """A QR code of ``size`` points with caption lines under it; ``width``/``height`` include the caption."""
+
+    size: float = QR_SIZE_PT
+    caption: tuple[str, ...] = ()
+
+    def caption_width(self, doc: FPDF) -> float:
+        return max((text_width(doc, line, "", CAPTION_SIZE) for line in self.caption), default=0.0)
+
+    @property
+    def height(self) -> float:
+        return self.size + (CAPTION_GAP + CAPTION_LEADING * len(self.caption) if self.caption else 0.0)
+
+    def draw(self, doc: FPDF, text: str, x: float, y: float) -> None:
+        """Draw at (x, y), fpdf2's top-left coordinates; a white quiet zone of two modules around it."""
+        matrix = qr_matrix(text)
+        n = len(matrix)
+        module = self.size / n
+        quiet = 2 * module
+        doc.set_fill_color(255, 255, 255)
+        doc.rect(x - quiet, y - quiet, self.size + 2 * quiet, self.size + 2 * quiet, style="F")
+        doc.set_fill_color(0, 0, 0)
+        for r, row in enumerate(matrix):
+            c = 0
+            while c < n:
+                if not row[c]:
+                    c += 1
+                    continue
+                start = c
+                while c < n and row[c]:
+                    c += 1
+                doc.rect(x + start * module, y + r * module, (c - start) * module, module, style="F")
+        doc.set_text_color(0, 0, 0)
+        for i, line in enumerate(self.caption):
+            text_width(doc, line, "", CAPTION_SIZE)  # selects the caption font
+            doc.text(x, y + self.size + CAPTION_GAP + CAPTION_LEADING * i + CAPTION_SIZE, line)
+
+
+def caption_block_width(block: QrBlock) -> float:
+    """Width of ``block`` with its caption, measured in the embedded font."""
+    return max(block.size, block.caption_width(new_document(100, 100)))
 
 
 def add_qr(
@@ -90,17 +119,14 @@ def add_qr(
     size_pt: float = QR_SIZE_PT,
     margin_x: float = 1.5 * CM,
     margin_y: float = 1.0 * CM,
+    page: int = 0,
+    caption: Sequence[str] = (),
 ) -> bytes:
-    """Draw the QR code top-left of page 1 (run :func:`make_room` first so it lands in a blank band)."""
-    with pikepdf.open(io.BytesIO(pdf)) as doc:
-        page = doc.pages[0]
-        left, _bottom, _right, top = (float(v) for v in page.mediabox)
-        drawing = qr_content(qr_matrix(payload.text()), left + margin_x, top - margin_y, size_pt)
-        page.contents_add(doc.make_stream(b"q\n"), prepend=True)
-        page.contents_add(doc.make_stream(b"\nQ\n" + drawing))
-        out = io.BytesIO()
-        doc.save(out, deterministic_id=True)
-        return out.getvalue()
+    """Draw the QR code (and caption) with its top-left corner ``margin_x``/``margin_y`` inside the
+    top-left corner of page ``page``'s media box (leave the room first: :func:`make_room`)."""
+    block = QrBlock(size_pt, tuple(caption))
+    text = payload.text()
+    return overlay_page(pdf, page, lambda doc, _height: block.draw(doc, text, margin_x, margin_y))
 
 
 def beside_qr(appearance: Appearance, *, size_pt: float = QR_SIZE_PT, gap: float = QR_GAP_PT) -> Appearance:

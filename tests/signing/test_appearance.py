@@ -6,6 +6,7 @@ from io import BytesIO
 
 import numpy as np
 import pikepdf
+import pytest
 
 from signing.dev import DevPki
 from signing.keys import SigningKey
@@ -97,24 +98,35 @@ def test_appearance_position_is_configurable(agency_key: SigningKey, pki: DevPki
     assert page == 0 and x2 > 500 and y2 > 800
 
 
-def test_make_room_keeps_the_stamp_off_the_scanned_content(
+def test_make_room_keeps_the_page_and_shrinks_the_content_under_the_stamp(
     pki: DevPki, operator_key: SigningKey, pdf_1page: bytes
 ) -> None:
-    original = pikepdf.open(BytesIO(pdf_1page))
-    content_box = [float(v) for v in original.pages[0].mediabox]
     stamp = copy_stamp(operator_key.subject_name, SIGNED_AT, agency="Trung tâm Phục vụ hành chính công phường Ba Đình")
     card = pikepdf.open(BytesIO(pdf_1page))
     card.pages[0].mediabox = pikepdf.Array([0, 0, 243, 153])  # a CCCD-sized page, narrower than the stamp
+    link = card.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[0, 0, 243, 153])
+    )
+    card.pages[0].Annots = pikepdf.Array([link])
     card_bytes = BytesIO()
     card.save(card_bytes)
-    for source, box in ((pdf_1page, content_box), (card_bytes.getvalue(), [0, 0, 243, 153])):
-        signed = sign_pdf(make_room(source, stamp), operator_key, appearance=stamp)
+    for source in (pdf_1page, card_bytes.getvalue()):
+        with pikepdf.open(BytesIO(source)) as original:
+            box = [float(v) for v in original.pages[0].mediabox]
+        fitted = stamp.scaled(min(1.0, (box[2] - 2 * stamp.margin_x) / stamp.width))
+        signed = sign_pdf(make_room(source, fitted), operator_key, appearance=fitted)
         doc = pikepdf.open(BytesIO(signed))
         [(_, widget)] = _widgets(doc)
         x1, y1, x2, y2 = (float(v) for v in widget.Rect)
-        left, bottom, right, top = (float(v) for v in doc.pages[0].mediabox)
-        assert y1 >= box[3] and y2 <= top and x1 >= left and x2 <= right  # above the content, inside the page
-        assert (left, bottom) == (box[0], box[1])  # the content did not move or scale
+        assert [float(v) for v in doc.pages[0].mediabox] == box  # the page keeps its size
+        content = doc.pages[0].Contents
+        first = (content[0] if isinstance(content, pikepdf.Array) else content).read_bytes()
+        scale, *_ = (float(v) for v in first.split()[1:2])
+        top_of_content = box[3] * scale
+        assert y1 >= top_of_content - 0.5 and y2 <= box[3] and x1 >= 0 and x2 <= box[2] + 0.5
+        links = [a for a in doc.pages[0].get("/Annots", []) if a.get("/Subtype") == "/Link"]
+        if links:  # annotations move and shrink with the content
+            assert float(links[0].Rect[3]) == pytest.approx(top_of_content, abs=0.5)
         assert verify_pdf(signed, [pki.root_cert]).valid
 
 

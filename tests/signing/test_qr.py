@@ -34,6 +34,8 @@ def test_qr_decodes_from_the_rendered_page_and_does_not_overlap_the_stamp(
 ) -> None:
     stamp = beside_qr(copy_stamp(operator_key.subject_name, datetime.now(UTC)))
     pdf = add_qr(make_room(_make_pdf(2), stamp, min_band=QR_SIZE_PT), PAYLOAD)
+    with pikepdf.open(BytesIO(pdf)) as doc:
+        assert [float(v) for v in doc.pages[0].mediabox] == [0, 0, 595, 842]  # no page grows
     signed = sign_pdf(pdf, operator_key, appearance=stamp)
     assert verify_pdf(signed, [pki.root_cert]).valid
     (tmp_path / "signed.pdf").write_bytes(signed)
@@ -53,4 +55,4 @@ def test_qr_decodes_from_the_rendered_page_and_does_not_overlap_the_stamp(
         x1, y1, _x2, y2 = (float(v) for v in widget.Rect)
     qr_right = left + stamp.margin_x - 0.4 * 72 / 2.54  # margin_x = page margin + QR + gap
     assert x1 >= qr_right and y2 <= top  # stamp to the right of the QR, inside the page
-    assert y1 >= top - stamp.margin_y - max(stamp.height, QR_SIZE_PT) - 1  # both in the added top band
+    assert y1 >= top - stamp.margin_y - max(stamp.height, QR_SIZE_PT) - 1  # both in the freed top band
