@@ -15,7 +15,16 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import routes_agencies, routes_batches, routes_docs, routes_portal, routes_public, routes_results
+from api import (
+    officer_oidc,
+    routes_agencies,
+    routes_batches,
+    routes_docs,
+    routes_officer_auth,
+    routes_portal,
+    routes_public,
+    routes_results,
+)
 from api.errors import disk_full_handler, page_or_json_error, sohoa_error_handler
 from api.http_metrics import ApiMetrics, MetricsMiddleware
 from api.lookup_guard import LookupPolicy, make_lookup_guard
@@ -31,6 +40,8 @@ from signing.validation import VerifySandbox
 from sohoa import __version__
 from sohoa.errors import SohoaError
 from sohoa.settings import Settings, get_settings
+from storage.accounts.signin import Accounts, Policy
+from storage.accounts.totp import TotpBox
 from storage.objectstore.links import load_or_create_secret
 from workers.job_metrics import register_disk_space, register_queue_depth
 
@@ -102,6 +113,11 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
             raise SigningConfigError("--sample ingests as the development station: not with production signing")
         await run_in_threadpool(prepare, services)
         app.state.portal_secret = load_or_create_secret(settings.portal_secret_file)
+        app.state.accounts = Accounts(
+            services.catalogue,
+            TotpBox.from_file(settings.totp_key_file),
+            Policy.from_settings(settings.officer_auth),
+        )
         pool = dispatcher = maintenance = None
         if start_workers and settings.workers.mode == "embedded":
             from workers.embedded import EmbeddedPool
@@ -148,6 +164,8 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
         app.add_exception_handler(raw, disk_full_handler)
     app.add_exception_handler(StarletteHTTPException, page_or_json_error)
     for module in (routes_public, routes_batches, routes_results, routes_agencies, routes_portal, routes_docs):
+        app.include_router(module.router)
+    for module in (routes_officer_auth, officer_oidc):
         app.include_router(module.router)
     app.mount("/static/swagger-ui", StaticFiles(directory=routes_docs.SWAGGER_UI_DIR), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

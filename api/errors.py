@@ -83,6 +83,15 @@ async def page_or_json_error(request: Request, exc: Exception) -> Response:
     """JSON for the API; a Vietnamese page for the portal's forms (a browser reads those)."""
     assert isinstance(exc, StarletteHTTPException)
     wants_page = not request.url.path.startswith(("/api/", "/dev/", "/objects/"))
+    if (
+        wants_page
+        and exc.status_code == 401
+        and request.url.path.startswith("/can-bo")
+        and "text/html" in request.headers.get("accept", "")
+    ):
+        from api.officer_pages import sign_in_redirect  # an officer page, signed out: the sign-in page
+
+        return sign_in_redirect(request)
     if wants_page and exc.status_code in PAGE_TITLES and "text/html" in request.headers.get("accept", ""):
         from api.pages import page
 

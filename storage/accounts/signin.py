@@ -244,9 +244,7 @@ class Accounts:
             row = s.execute(query.where(Officer.oidc_issuer == issuer, Officer.oidc_subject == subject)).first()
             linked = row is not None
             if row is None and username:
-                row = s.execute(
-                    query.where(Officer.username == username, or_(Officer.oidc_subject.is_(None)))
-                ).first()
+                row = s.execute(query.where(Officer.username == username, or_(Officer.oidc_subject.is_(None)))).first()
             if row is None or (centre is not None and row[1] != centre):
                 _audit(s, None, "officer.sign_in", "unknown_identity", provider=provider, username=username or "")
                 return None
@@ -260,9 +258,7 @@ class Accounts:
 def _revoke_others(s: Session, officer_id: int, keep_session: int | None) -> None:
     from storage.catalogue.models import OfficerSession
 
-    query = update(OfficerSession).where(
-        OfficerSession.officer_id == officer_id, OfficerSession.revoked_at.is_(None)
-    )
+    query = update(OfficerSession).where(OfficerSession.officer_id == officer_id, OfficerSession.revoked_at.is_(None))
     if keep_session is not None:
         query = query.where(OfficerSession.id != keep_session)
     s.execute(query.values(revoked_at=utcnow()))

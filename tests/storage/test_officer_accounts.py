@@ -14,8 +14,8 @@ from storage.accounts.sessions import Stage
 from storage.accounts.signin import Accounts, Outcome, Policy
 from storage.catalogue.models import Officer, OfficerRole, OfficerSession
 from storage.catalogue.officers import create_centre
-from storage.errors import AccountError, SecretFileInvalid
 from storage.catalogue.warehouse_models import AuditEntry
+from storage.errors import AccountError, SecretFileInvalid
 
 POLICY = Policy(
     max_failed=3,
