@@ -220,14 +220,15 @@ def test_changing_the_password_ends_other_sessions(api: Api) -> None:
     sign_in(api.client, account)
     page = api.client.get("/can-bo/doi-mat-khau", headers=HTML)
     csrf = _field(page.text, "csrf")
+    new = {"mat_khau_moi": "mat-khau-moi-2027", "nhap_lai": "mat-khau-moi-2027"}
     wrong = api.client.post(
         "/can-bo/doi-mat-khau",
-        data={"csrf": csrf, "mat_khau_hien_tai": "sai", "mat_khau_moi": "mat-khau-moi-2027", "nhap_lai": "mat-khau-moi-2027"},
+        data={"csrf": csrf, "mat_khau_hien_tai": "sai", **new},
     )
     assert wrong.status_code == 400 and "Mật khẩu hiện tại không đúng" in wrong.text
     ok = api.client.post(
         "/can-bo/doi-mat-khau",
-        data={"csrf": csrf, "mat_khau_hien_tai": PASSWORD, "mat_khau_moi": "mat-khau-moi-2027", "nhap_lai": "mat-khau-moi-2027"},
+        data={"csrf": csrf, "mat_khau_hien_tai": PASSWORD, **new},
     )
     assert ok.status_code == 200 and "Đã đổi mật khẩu" in ok.text
     assert api.client.get("/api/v1/officer/me").status_code == 200
@@ -265,4 +266,3 @@ def test_dangerous_next_addresses_are_not_followed(api: Api) -> None:
     for wanted in ("https://evil.example/", "//evil.example", "/can-bo\\@evil", None):
         assert after_sign_in(_Req(), wanted) == "/can-bo"  # type: ignore[arg-type]
     assert after_sign_in(_Req(), "/can-bo/doi-mat-khau") == "/can-bo/doi-mat-khau"  # type: ignore[arg-type]
-
