@@ -28,9 +28,7 @@ def create_dev_officer(catalogue: Catalogue, totp_key_file: Path, issuer: str) -
         centre_id = create_centre(
             catalogue, DEV_CENTRE, "UBND phường Ba Đình (phát triển)", parent_name="UBND quận Ba Đình", place="Ba Đình"
         )
-    officer_id = create_officer(
-        catalogue, DEV_USERNAME, "Quản trị phát triển", OfficerRole.ADMIN, centre_id, title="Quản trị trung tâm"
-    )
+    officer_id = create_officer(catalogue, DEV_USERNAME, "Quản trị phát triển", OfficerRole.ADMIN, centre_id)
     password, secret = passwords.new_password(), totp.new_secret()
     with catalogue.session(durable=True) as s:
         officer = s.get_one(Officer, officer_id)
