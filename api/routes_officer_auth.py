@@ -288,7 +288,7 @@ def _refuse(status: int, code: str, message: str, **extra: Any) -> HTTPException
     return HTTPException(status, detail={"code": code, "message": message, **extra})
 
 
-@router.post("/api/v1/officer/session", tags=["officers"])
+@router.post("/api/v1/officer/session", tags=["public"])  # signing in needs no key
 async def create_session(request: Request, body: SessionRequest) -> JSONResponse:
     """Sign in with username, password and TOTP code: sets the session cookie, returns the CSRF token.
 

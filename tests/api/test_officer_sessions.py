@@ -266,3 +266,10 @@ def test_dangerous_next_addresses_are_not_followed(api: Api) -> None:
     for wanted in ("https://evil.example/", "//evil.example", "/can-bo\\@evil", None):
         assert after_sign_in(_Req(), wanted) == "/can-bo"  # type: ignore[arg-type]
     assert after_sign_in(_Req(), "/can-bo/doi-mat-khau") == "/can-bo/doi-mat-khau"  # type: ignore[arg-type]
+
+
+def test_the_signed_in_officer_fixture(api: Api, signed_in_officer) -> None:  # type: ignore[no-untyped-def]
+    account, csrf = signed_in_officer("hoa.tt", role=OfficerRole.RESULT, full_name="Trần Thị Hoa")
+    me = api.client.get("/api/v1/officer/me").json()
+    assert me["username"] == account.username == "hoa.tt" and me["role"] == "result_officer"
+    assert csrf == {"X-CSRF-Token": me["csrf_token"]}
