@@ -273,3 +273,11 @@ def test_the_signed_in_officer_fixture(api: Api, signed_in_officer) -> None:  # 
     me = api.client.get("/api/v1/officer/me").json()
     assert me["username"] == account.username == "hoa.tt" and me["role"] == "result_officer"
     assert csrf == {"X-CSRF-Token": me["csrf_token"]}
+
+
+def test_an_https_public_address_makes_cookies_secure(make_api: Callable[..., Api]) -> None:
+    api = make_api(public_base_url="https://sohoa.example.vn")
+    account = make_officer(api.services)
+    body = {"username": "lan.nt", "password": PASSWORD, "totp": account.code()}
+    header = api.client.post("/api/v1/officer/session", json=body).headers["set-cookie"]
+    assert header.startswith("__Host-sohoa_officer=") and "Secure" in header
