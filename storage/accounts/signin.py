@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sohoa.settings import OfficerAuthSettings
@@ -244,7 +244,7 @@ class Accounts:
             row = s.execute(query.where(Officer.oidc_issuer == issuer, Officer.oidc_subject == subject)).first()
             linked = row is not None
             if row is None and username:
-                row = s.execute(query.where(Officer.username == username, or_(Officer.oidc_subject.is_(None)))).first()
+                row = s.execute(query.where(Officer.username == username, Officer.oidc_subject.is_(None))).first()
             if row is None or (centre is not None and row[1] != centre):
                 _audit(s, None, "officer.sign_in", "unknown_identity", provider=provider, username=username or "")
                 return None
