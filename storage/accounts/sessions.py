@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.catalogue.db import Catalogue
@@ -99,3 +99,13 @@ def revoke_all(s: Session, officer_id: int) -> int:
         .values(revoked_at=utcnow())
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def purge_ended(catalogue: Catalogue, *, older_than: timedelta) -> int:
+    """Delete sessions that expired, or were revoked, longer than ``older_than`` ago; how many."""
+    cutoff = utcnow() - older_than
+    with catalogue.session() as s:
+        result = s.execute(
+            delete(OfficerSession).where((OfficerSession.expires_at < cutoff) | (OfficerSession.revoked_at < cutoff))
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

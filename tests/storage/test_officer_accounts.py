@@ -149,3 +149,20 @@ def test_admin_refuses_unknown_centre_and_taken_name(db_services: Services) -> N
     with pytest.raises(AccountError):
         admin.add_officer(db_services.catalogue, "a", "A", OfficerRole.ADMIN, "BD")
     assert [o["username"] for o in admin.list_officers(db_services.catalogue)] == ["a"]
+
+
+def test_ended_sessions_are_purged_by_maintenance(db_services: Services, tmp_path: Path) -> None:
+    from workers.maintenance import run_once
+
+    acc = accounts(db_services, tmp_path)
+    officer_id = add(db_services)
+    live = acc.open_session(officer_id, Stage.ACTIVE, "password")
+    ended = acc.open_session(officer_id, Stage.ACTIVE, "password")
+    with db_services.catalogue.session() as s:
+        row = s.scalars(select(OfficerSession).order_by(OfficerSession.id.desc())).first()
+        assert row is not None
+        row.expires_at = row.created_at - timedelta(days=2)
+    assert acc.find_session(ended.token) is None
+    assert run_once(db_services, retimestamp=False)["ended_sessions"] == 1
+    assert "ended_sessions" not in run_once(db_services, retimestamp=False)
+    assert acc.find_session(live.token) is not None
