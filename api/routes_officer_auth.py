@@ -93,8 +93,14 @@ async def sign_in_submit(
         return _login_page(request, 403, error=locked_message(check), username=ten_dang_nhap, tiep=tiep)
     if check.outcome != Outcome.OK or check.officer_id is None or check.next_stage is None:
         return _login_page(request, 401, error=WRONG_PASSWORD, username=ten_dang_nhap, tiep=tiep)
+    earlier = await run_in_threadpool(session_of, request, stages=tuple(Stage))  # ended: a new token
     new = await run_in_threadpool(
-        acc.open_session, check.officer_id, check.next_stage, "password", client=_client(request)
+        acc.open_session,
+        check.officer_id,
+        check.next_stage,
+        "password",
+        replacing=earlier.id if earlier else None,
+        client=_client(request),
     )
     target = {Stage.ACTIVE: after_sign_in(request, tiep), Stage.TOTP: TOTP_STEP, Stage.ENROL: ENROL}
     response = _redirect(
