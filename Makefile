@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 PIP := $(VENV)/bin/pip install -q -c constraints.txt
+# The OpenID Connect provider the tests sign officers in with (node oidc-provider, from the committed lock file).
+OIDC_PROVIDER := testkit/oidc/node_modules/.package-lock.json
 
 .PHONY: run test demo bench system-deps system-deps-test lint clean
 
@@ -11,7 +13,7 @@ run: system-deps $(VENV)/.run
 	@echo "sohoa: http://127.0.0.1:8000  (API docs: /docs; dev API keys: var/dev-credentials.json)"
 	$(VENV)/bin/sohoa serve --sample
 
-test: system-deps-test $(VENV)/.test
+test: system-deps-test $(VENV)/.test $(OIDC_PROVIDER)
 	scripts/test-services.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -41,6 +43,10 @@ $(VENV)/.test: pyproject.toml constraints.txt | $(VENV)/bin/python
 	$(PIP) -e '.[dev,easyocr]'
 	touch $@ $(VENV)/.run
 
+$(OIDC_PROVIDER): testkit/oidc/package.json testkit/oidc/package-lock.json
+	npm ci --prefix testkit/oidc --no-audit --no-fund --ignore-scripts
+	touch $@
+
 bench: $(VENV)/.test
 	scripts/system-deps.sh bench
 	$(PIP) -e '.[dev,easyocr,bench]'
@@ -51,4 +57,4 @@ lint: $(VENV)/.test
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache test-artifacts
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache test-artifacts testkit/oidc/node_modules

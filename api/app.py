@@ -16,10 +16,12 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import (
+    officer_oidc,
     routes_agencies,
     routes_batches,
     routes_completion,
     routes_docs,
+    routes_officer_auth,
     routes_officer_pages,
     routes_portal,
     routes_public,
@@ -41,6 +43,8 @@ from signing.validation import VerifySandbox
 from sohoa import __version__
 from sohoa.errors import SohoaError
 from sohoa.settings import Settings, get_settings
+from storage.accounts.signin import Accounts, Policy
+from storage.accounts.totp import TotpBox
 from storage.objectstore.links import load_or_create_secret
 from workers.job_metrics import register_disk_space, register_queue_depth
 
@@ -112,6 +116,11 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
             raise SigningConfigError("--sample ingests as the development station: not with production signing")
         await run_in_threadpool(prepare, services)
         app.state.portal_secret = load_or_create_secret(settings.portal_secret_file)
+        app.state.accounts = Accounts(
+            services.catalogue,
+            TotpBox.from_file(settings.totp_key_file),
+            Policy.from_settings(settings.officer_auth),
+        )
         pool = dispatcher = maintenance = None
         if start_workers and settings.workers.mode == "embedded":
             from workers.embedded import EmbeddedPool
@@ -158,7 +167,8 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
         app.add_exception_handler(raw, disk_full_handler)
     app.add_exception_handler(StarletteHTTPException, page_or_json_error)
     routers = (routes_public, routes_batches, routes_completion, routes_results, routes_agencies, routes_portal)
-    officers = (routes_workspace, routes_officer_pages)  # the officers' workspace: API and pages
+    # The officers: sign-in (local accounts, OpenID Connect), then the workspace's API and pages.
+    officers = (routes_officer_auth, officer_oidc, routes_workspace, routes_officer_pages)
     for module in (*routers, *officers, routes_docs):
         app.include_router(module.router)
     app.mount("/static/swagger-ui", StaticFiles(directory=routes_docs.SWAGGER_UI_DIR), name="swagger-ui")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import math
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sohoa.diskspace import is_disk_full, storage_full
@@ -73,9 +72,6 @@ def not_found(what: str) -> HTTPException:
     return HTTPException(404, detail={"code": "NOT_FOUND", "message": message, "detail": what})
 
 
-OFFICER_PAGES = "/can-bo/"
-OFFICER_LOGIN = "/can-bo/dang-nhap"
-
 PAGE_TITLES = {
     413: "Tệp quá lớn",
     422: "Dữ liệu gửi lên không hợp lệ",
@@ -87,9 +83,15 @@ async def page_or_json_error(request: Request, exc: Exception) -> Response:
     """JSON for the API; a Vietnamese page for the portal's forms (a browser reads those)."""
     assert isinstance(exc, StarletteHTTPException)
     wants_page = not request.url.path.startswith(("/api/", "/dev/", "/objects/"))
-    if wants_page and exc.status_code == 401 and request.url.path.startswith(OFFICER_PAGES):
-        # An officer's page without a signed-in officer: to the sign-in page, then back here.
-        return RedirectResponse(f"{OFFICER_LOGIN}?{urlencode({'next': request.url.path})}", 303)
+    if (
+        wants_page
+        and exc.status_code == 401
+        and request.url.path.startswith("/can-bo")
+        and "text/html" in request.headers.get("accept", "")
+    ):
+        from api.officer_pages import sign_in_redirect  # an officer page, signed out: the sign-in page
+
+        return sign_in_redirect(request)
     if wants_page and exc.status_code in PAGE_TITLES and "text/html" in request.headers.get("accept", ""):
         from api.pages import page
 

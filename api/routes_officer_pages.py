@@ -3,8 +3,8 @@
 confirm that the copy matches the paper).
 
 Authentication is ``require_officer``'s (a session cookie in a browser, or an officer's key); without
-it a page redirects to the sign-in page (``api.errors.page_or_json_error``). Forms post back with the
-portal's CSRF protection (``api.csrf``).
+it a page redirects to the sign-in page (``api.errors.page_or_json_error``). Forms carry the session's
+CSRF token (``officer_csrf``), which ``require_officer`` checks on every post made with the cookie.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api import csrf
 from api.officer_auth import require_officer
-from api.pages import page, templates, vn_time
+from api.officer_pages import officer_page
+from api.pages import templates, vn_time
 from digitizer.model import DOCUMENT_TYPES
 from digitizer.review import TYPE_NAMES, type_name
 from dossiers import workspace
@@ -49,7 +49,6 @@ DOSSIER_STATES = {
     "partial": "Xong một phần",
     "failed": "Lỗi",
 }
-CSRF_REFUSED = "Biểu mẫu không được gửi từ trang của hệ thống nên yêu cầu đã bị từ chối. Vui lòng tải lại trang."
 SAVED = "Đã lưu sửa đổi."
 NOTHING_CHANGED = "Không có gì thay đổi."
 CONFIRMED = "Đã xác nhận bản sao khớp bản giấy."
@@ -59,11 +58,6 @@ templates.env.globals["type_name"] = type_name
 
 def _vn(iso: str | None) -> str:
     return vn_time(datetime.fromisoformat(iso)) if iso else "—"
-
-
-@router.get("/can-bo", response_class=HTMLResponse)
-async def officer_home() -> Response:
-    return RedirectResponse("/can-bo/hang-cho", 303)
 
 
 @router.get("/can-bo/hang-cho", response_class=HTMLResponse)
@@ -82,10 +76,10 @@ async def queue_page(
     result = await run_in_threadpool(run)
     for item in result["items"]:
         item["received_at_vn"] = _vn(item["received_at"])
-    return page(
+    return officer_page(
         request,
         "officer_queue.html",
-        officer=officer,
+        officer,
         active="queue",
         result=result,
         state=state,
@@ -111,10 +105,10 @@ async def dossiers_page(
     result = await run_in_threadpool(run)
     for item in result["items"]:
         item["received_at_vn"] = _vn(item["received_at"])
-    return page(
+    return officer_page(
         request,
         "officer_dossiers.html",
-        officer=officer,
+        officer,
         active="dossiers",
         result=result,
         state=state,
@@ -162,14 +156,14 @@ async def _workspace(
     except SohoaError as exc:
         if exc.http_status != 404:
             raise
-        return page(request, "officer_message.html", 404, officer=officer, title="Không tìm thấy", text=exc.message_vi)
+        return officer_page(request, "officer_message.html", officer, 404, title="Không tìm thấy", text=exc.message_vi)
     for h in view["corrections"]:
         h["at_vn"] = _vn(h["at"])
-    return page(
+    return officer_page(
         request,
         "officer_component.html",
+        officer,
         status,
-        officer=officer,
         active="queue",
         c=view,
         notice=notice,
@@ -211,12 +205,7 @@ def _form_parties(form: Any) -> list[tuple[str, str, str, str]]:
 
 @router.post("/can-bo/thanh-phan/{component_id}/sua", response_class=HTMLResponse)
 async def correct_page(request: Request, component_id: int, officer: Receiving) -> Response:
-    form = await request.form()
-    if (reason := csrf.refusal(request, str(form.get("csrf") or ""))) is not None:
-        log.warning("officer form refused as cross-site (%s)", reason)
-        return page(
-            request, "officer_message.html", 403, officer=officer, title="Yêu cầu bị từ chối", text=CSRF_REFUSED
-        )
+    form = await request.form()  # its CSRF token was checked by require_officer (a session's)
     services = request.app.state.services
 
     def current() -> dict[str, Any]:
@@ -251,13 +240,7 @@ async def correct_page(request: Request, component_id: int, officer: Receiving) 
 
 @router.post("/can-bo/thanh-phan/{component_id}/xac-nhan", response_class=HTMLResponse)
 async def confirm_page(request: Request, component_id: int, officer: Receiving) -> Response:
-    form = await request.form()
-    if (reason := csrf.refusal(request, str(form.get("csrf") or ""))) is not None:
-        log.warning("officer form refused as cross-site (%s)", reason)
-        return page(
-            request, "officer_message.html", 403, officer=officer, title="Yêu cầu bị từ chối", text=CSRF_REFUSED
-        )
-    try:
+    try:  # the form's CSRF token was checked by require_officer (a session's)
         await run_in_threadpool(confirm_component, request.app.state.services, component_id, officer)
     except SohoaError as exc:
         return await _workspace(request, officer, component_id, error=exc.message_vi, status=exc.http_status or 409)

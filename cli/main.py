@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cli.officer_commands import register as register_officer_commands
 from cli.storage_commands import register as register_storage_commands
 from sohoa.logging_setup import setup_logging
 from sohoa.settings import Settings, get_settings, local_url
@@ -631,6 +632,7 @@ def classifier_retrain(min_corrections: int | None, as_json: bool) -> None:
 
 
 register_storage_commands(main)
+register_officer_commands(main)
 
 
 if __name__ == "__main__":

@@ -50,11 +50,39 @@ def ensure_dev_credentials(services: Services) -> dict[str, str]:
     return creds
 
 
+def ensure_dev_officer(services: Services) -> dict[str, str] | None:
+    """A development centre admin (password and TOTP set up) when the catalogue has no officer yet.
+
+    Its username, password and TOTP secret (with the ``otpauth://`` URI) are added to
+    var/dev-credentials.json. Development only, like the API keys; None when officers exist.
+    """
+    from storage.accounts.dev import create_dev_officer
+
+    if not services.uses_dev_pki:
+        raise SigningConfigError("a development officer account is not created when production signing is configured")
+    account = create_dev_officer(
+        services.catalogue, services.settings.totp_key_file, services.settings.officer_auth.totp_issuer
+    )
+    if account is None:
+        return None
+    path = dev_credentials_path(services)
+    creds = json.loads(path.read_text()) if path.exists() else {}
+    creds["officer_account"] = account
+    temp = path.with_name(f".{path.name}.new")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(creds, fh, indent=2, ensure_ascii=False)
+    os.replace(temp, path)
+    log.info("development officer account %s written to %s", account["username"], path)
+    return account
+
+
 def prepare(services: Services) -> None:
-    """Services.prepare, then the development API keys (development only)."""
+    """Services.prepare, then the development API keys and officer account (development only)."""
     services.prepare()
     if services.uses_dev_pki:
         ensure_dev_credentials(services)
+        ensure_dev_officer(services)
         return
     # A catalogue that once ran in development may still hold its keys: say so, never revoke behind the back.
     left = [

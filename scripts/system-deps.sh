@@ -6,7 +6,7 @@ set -euo pipefail
 RUNTIME=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils qpdf softhsm2 libnss3-tools
          fonts-liberation fonts-liberation2 fonts-dejavu-core fonts-dejavu-extra)
 TEST=(postgresql redis-server rabbitmq-server chromium chromium-driver libzbar0 zbar-tools procps
-      ghostscript libreoffice-writer-nogui openssl)
+      ghostscript libreoffice-writer-nogui openssl nodejs npm)
 
 want=("${RUNTIME[@]}")
 [ "${1:-run}" = "test" ] && want+=("${TEST[@]}")
@@ -26,6 +26,8 @@ for pkg in "${missing[@]}"; do
     postgresql) command -v pg_ctlcluster >/dev/null || command -v postgres >/dev/null || filtered+=("$pkg") ;;
     redis-server) command -v redis-server >/dev/null || filtered+=("$pkg") ;;
     rabbitmq-server) command -v rabbitmq-server >/dev/null || filtered+=("$pkg") ;;
+    nodejs) command -v node >/dev/null || filtered+=("$pkg") ;;
+    npm) command -v npm >/dev/null || filtered+=("$pkg") ;;
     *) filtered+=("$pkg") ;;
   esac
 done

@@ -340,6 +340,60 @@ class IntakeSettings(_Section):
     reuse_alert_applicants: int = Field(default=150, ge=1)
 
 
+class OidcProvider(_Section):
+    """An OpenID Connect identity provider officers of a centre sign in with (authorization code + PKCE).
+
+    No account is created by signing in: the identity is matched to an officer by (issuer, subject),
+    or on first sign-in by ``username_claim`` equal to the username an administrator created.
+    ``centre``, when set, is the one centre whose officers this provider may sign in; ``centre_claim``,
+    when set, names a claim whose value must equal the officer's centre code.
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")  # in the URL: /can-bo/oidc/<name>/dang-nhap
+    display_name: str = ""
+    issuer: str
+    client_id: str
+    client_secret_file: Path | None = None  # None: a public client (PKCE only)
+    scopes: str = "openid profile email"
+    username_claim: str = "preferred_username"
+    centre: str | None = None
+    centre_claim: str | None = None
+    timeout_s: float = Field(default=10.0, gt=0)
+
+    @field_validator("issuer")
+    @classmethod
+    def _check_issuer(cls, url: str) -> str:
+        return normalise_base_url(url)
+
+
+class OfficerAuthSettings(_Section):
+    """Officers' sign-in (env ``SOHOA_OFFICER_AUTH__…``): sessions, lockout, TOTP and OpenID Connect."""
+
+    # A session ends this long after sign-in, or after this long unused, whichever comes first.
+    session_ttl_s: int = Field(default=12 * 3600, ge=60)
+    idle_timeout_s: int = Field(default=30 * 60, ge=60)
+    # A password accepted waits this long for its TOTP code (or TOTP enrolment).
+    pending_ttl_s: int = Field(default=600, ge=30)
+    # After this many failed sign-ins in a row (password or code) the account is locked this long.
+    max_failed_logins: int = Field(default=5, ge=1)
+    lockout_minutes: float = Field(default=15.0, gt=0)
+    # Local accounts need a TOTP second factor (set up on first sign-in).
+    require_totp: bool = True
+    totp_issuer: str = "Sohoa"
+    # The key that encrypts TOTP secrets at rest; default <var_dir>/officer-totp-key.
+    totp_key_file: Path | None = None
+    # Cookies with Secure and the __Host- prefix; None: when api.public_base_url is https.
+    secure_cookies: bool | None = None
+    oidc_providers: tuple[OidcProvider, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_providers(self) -> OfficerAuthSettings:
+        names = [p.name for p in self.oidc_providers]
+        if len(names) != len(set(names)):
+            raise ValueError("officer_auth.oidc_providers: provider names must be unique")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOHOA_", env_nested_delimiter="__", frozen=True, extra="forbid")
 
@@ -353,6 +407,7 @@ class Settings(BaseSettings):
     workers: WorkerSettings = WorkerSettings()
     api: ApiSettings = ApiSettings()
     intake: IntakeSettings = IntakeSettings()
+    officer_auth: OfficerAuthSettings = OfficerAuthSettings()
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -398,6 +453,17 @@ class Settings(BaseSettings):
     @property
     def portal_secret_file(self) -> Path:
         return self.api.portal_secret_file or self.var_dir / "portal-secret"
+
+    @property
+    def totp_key_file(self) -> Path:
+        return self.officer_auth.totp_key_file or self.var_dir / "officer-totp-key"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Officer cookies carry Secure and the __Host- prefix: set, or the public address is https."""
+        if self.officer_auth.secure_cookies is not None:
+            return self.officer_auth.secure_cookies
+        return (self.api.public_base_url or "").startswith("https://")
 
 
 @lru_cache(maxsize=1)

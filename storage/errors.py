@@ -80,3 +80,11 @@ OwnerIdInvalid = error(
     "Số định danh cá nhân phải gồm đúng 12 chữ số.",
     "The personal identification number must be exactly 12 digits.",
 )
+
+
+AccountError = error(
+    "OFFICER_ACCOUNT",
+    "Không thực hiện được thao tác với tài khoản cán bộ.",
+    "The officer account request cannot be carried out.",
+    http_status=422,
+)

@@ -22,7 +22,21 @@ def sohoa(args: list[str], tmp_path: Path, pki: Path, timeout: float = 600) -> s
 
 @pytest.mark.parametrize(
     "command",
-    ["serve", "ingest", "resend", "reuse", "digitize", "sign", "verify", "worker", "demo", "keys", "migrate"],
+    [
+        "serve",
+        "ingest",
+        "resend",
+        "reuse",
+        "digitize",
+        "sign",
+        "verify",
+        "worker",
+        "demo",
+        "keys",
+        "migrate",
+        "officers",
+        "classifier",
+    ],
 )
 def test_every_command_has_help(command: str, tmp_path: Path, shared_pki_dir: Path) -> None:
     out = sohoa([command, "--help"], tmp_path, shared_pki_dir, timeout=60)

@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 from dossiers.results import record_replaced_version
 from dossiers.services import Services
 from sohoa.errors import ErrorInfo
+from storage.accounts.sessions import purge_ended
 from storage.catalogue.db import rows_changed
 from storage.catalogue.models import ComponentState, EResult, JobStep, StepState, utcnow
 from storage.objectstore import Bucket, StoredObject
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 
 
 PENDING_GRACE = timedelta(minutes=15)
+ENDED_SESSIONS_KEPT = timedelta(days=1)  # officers' expired or revoked sessions, then deleted
 
 RETIMESTAMP_KIND = "retimestamp"
 RETIMESTAMP_QUEUE = "maintenance"  # served by no worker: these rows are maintenance's schedule
@@ -90,6 +92,8 @@ def run_once(
         done["expired_raw"] = len(sweep_expired(services.warehouse))
     pending = services.warehouse.finalise_pending(older_than=pending_grace)
     done |= {"finalised": len(pending["finalised"]), "dropped": len(pending["dropped"])}
+    if ended := purge_ended(services.catalogue, older_than=ENDED_SESSIONS_KEPT):  # officers' sessions
+        done["ended_sessions"] = ended
     if retimestamp:
         try:
             counts = retimestamp_results(services)

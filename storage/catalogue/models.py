@@ -126,6 +126,10 @@ class Officer(Base):
     locked_until: Mapped[datetime | None]
     oidc_issuer: Mapped[str | None] = mapped_column(String(300))
     oidc_subject: Mapped[str | None] = mapped_column(String(300))
+    # TOTP (storage.accounts): the secret is confirmed once the officer typed a code from it; the last
+    # time step a code was accepted at, so that a code is never accepted twice.
+    totp_confirmed_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     key_kind: Mapped[str] = mapped_column(String(10), default=KeyKind.DEV)
     key_ref: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -134,6 +138,27 @@ class Officer(Base):
     centre: Mapped[Centre] = relationship()
 
     __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_officer_oidc"),)
+
+
+class OfficerSession(Base):
+    """A browser signed in as an officer. Only a hash of the cookie's token is stored.
+
+    ``stage``: ``active`` (signed in), ``totp`` (password accepted, the code not yet) or ``enrol``
+    (password accepted, the officer must first set up TOTP); only an active session acts as the officer.
+    """
+
+    __tablename__ = "officer_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(10))
+    method: Mapped[str] = mapped_column(String(60))  # password, oidc:<provider>
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
 
 
 class ApiClient(Base):

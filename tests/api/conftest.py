@@ -20,6 +20,7 @@ from storage.catalogue.models import ClientRole
 from storage.objectstore import Bucket
 from testkit.batches import make_zip, manifest
 from testkit.scheduling import run_steps
+from tests.officer_accounts import OfficerAccount, make_officer, sign_in
 from tests.storage.factories import add_document
 
 APPLICANT_ID = "001090012345"
@@ -70,6 +71,21 @@ def make_api(settings: Settings) -> Iterator[Callable[..., Api]]:
 @pytest.fixture
 def api(make_api: Callable[..., Api]) -> Api:
     return make_api()
+
+
+@pytest.fixture
+def signed_in_officer(api: Api) -> Callable[..., tuple[OfficerAccount, dict[str, str]]]:
+    """Make an officer (password + TOTP) and sign ``api.client`` in as them by session cookie.
+
+    ``signed_in_officer("lan.nt", role=OfficerRole.RESULT, centre="BD")`` returns the account and the
+    ``X-CSRF-Token`` header that the client's state-changing requests need (forms: field ``csrf``).
+    """
+
+    def make(username: str = "lan.nt", **officer: Any) -> tuple[OfficerAccount, dict[str, str]]:
+        account = make_officer(api.services, username, **officer)
+        return account, sign_in(api.client, account)
+
+    return make
 
 
 def push_dossier(

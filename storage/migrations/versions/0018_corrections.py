@@ -6,14 +6,14 @@ what changed (``type``, ``fields.<name>``, ``parties``) and the values before an
 step applies them to the document it creates; the classifier learns from the corrected types.
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0016
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,113 @@
+"""Account administration (``sohoa officers …``): create, list, disable, unlock, reset TOTP, set a password.
+
+Each change is audited with ``operator`` as actor and the officer as subject.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.accounts import passwords, sessions
+from storage.catalogue.db import Catalogue
+from storage.catalogue.models import Centre, Officer, OfficerRole, utcnow
+from storage.catalogue.officers import create_officer
+from storage.errors import AccountError
+from storage.warehouse import audit
+
+
+def _audit(s: Any, username: str, action: str, **detail: Any) -> None:
+    audit.append(s, actor="operator", action=action, subject=f"officer:{username}", outcome="ok", detail=detail)
+
+
+def add_officer(
+    catalogue: Catalogue,
+    username: str,
+    full_name: str,
+    role: OfficerRole,
+    centre_code: str,
+    *,
+    title: str = "",
+    password: str | None = None,
+) -> tuple[int, str | None]:
+    """A new local account; its id and the initial password when one was made up (None when given)."""
+    with catalogue.reading() as s:
+        centre_id = s.scalar(select(Centre.id).where(Centre.code == centre_code))
+        taken = s.scalar(select(Officer.id).where(Officer.username == username))
+    if centre_id is None:
+        raise AccountError(f"no centre with code {centre_code!r} (create it first: sohoa centres add)")
+    if taken is not None:
+        raise AccountError(f"an officer named {username!r} already exists")
+    made = None
+    if password is None:
+        password = made = passwords.new_password()
+    elif problem := passwords.password_problem(password):
+        raise AccountError(problem)
+    officer_id = create_officer(catalogue, username, full_name, role, centre_id, title=title)
+    with catalogue.session(durable=True) as s:
+        s.get_one(Officer, officer_id).password_hash = passwords.hash_password(password)
+        _audit(s, username, "officer.create", role=str(role), centre=centre_code)
+    return officer_id, made
+
+
+def list_officers(catalogue: Catalogue) -> list[dict[str, Any]]:
+    with catalogue.reading() as s:
+        rows = s.execute(select(Officer, Centre.code).join(Centre).order_by(Officer.id)).all()
+        now = utcnow()
+        return [
+            {
+                "id": o.id,
+                "username": o.username,
+                "full_name": o.full_name,
+                "title": o.title,
+                "role": o.role,
+                "centre": code,
+                "totp": o.totp_confirmed_at is not None,
+                "oidc": o.oidc_subject is not None,
+                "locked": o.locked_until is not None and o.locked_until > now,
+                "disabled": o.disabled_at is not None,
+            }
+            for o, code in rows
+        ]
+
+
+def _change(catalogue: Catalogue, username: str, action: str, **values: Any) -> int:
+    with catalogue.session(durable=True) as s:
+        officer = s.scalar(select(Officer).where(Officer.username == username).with_for_update())
+        if officer is None:
+            raise AccountError(f"no officer named {username!r}")
+        for name, value in values.items():
+            setattr(officer, name, value)
+        if action != "officer.unlock":
+            sessions.revoke_all(s, officer.id)
+        _audit(s, username, action)
+        return officer.id
+
+
+def disable(catalogue: Catalogue, username: str) -> None:
+    """The account can no longer sign in; its sessions end (its personal API keys stop working too)."""
+    _change(catalogue, username, "officer.disable", disabled_at=utcnow())
+
+
+def unlock(catalogue: Catalogue, username: str) -> None:
+    _change(catalogue, username, "officer.unlock", locked_until=None, failed_logins=0)
+
+
+def reset_totp(catalogue: Catalogue, username: str) -> None:
+    """The officer sets up TOTP again at their next sign-in (a lost phone); their sessions end."""
+    _change(catalogue, username, "officer.totp_reset", totp_secret=None, totp_confirmed_at=None, totp_last_step=None)
+
+
+def set_password(catalogue: Catalogue, username: str, password: str) -> None:
+    if problem := passwords.password_problem(password):
+        raise AccountError(problem)
+    _change(catalogue, username, "officer.password_reset", password_hash=passwords.hash_password(password))
+
+
+def officer_id_of(catalogue: Catalogue, username: str) -> int:
+    with catalogue.reading() as s:
+        officer_id = s.scalar(select(Officer.id).where(Officer.username == username))
+    if officer_id is None:
+        raise AccountError(f"no officer named {username!r}")
+    return officer_id
