@@ -15,7 +15,15 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import routes_agencies, routes_batches, routes_docs, routes_portal, routes_public, routes_results
+from api import (
+    routes_agencies,
+    routes_batches,
+    routes_centres,
+    routes_docs,
+    routes_portal,
+    routes_public,
+    routes_results,
+)
 from api.errors import disk_full_handler, page_or_json_error, sohoa_error_handler
 from api.http_metrics import ApiMetrics, MetricsMiddleware
 from api.lookup_guard import LookupPolicy, make_lookup_guard
@@ -149,6 +157,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
     app.add_exception_handler(StarletteHTTPException, page_or_json_error)
     for module in (routes_public, routes_batches, routes_results, routes_agencies, routes_portal, routes_docs):
         app.include_router(module.router)
+    app.include_router(routes_centres.router)
     app.mount("/static/swagger-ui", StaticFiles(directory=routes_docs.SWAGGER_UI_DIR), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -22,6 +22,7 @@ from dossiers.services import Services
 from dossiers.status import find_dossier
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, ComponentState, EResult
+from storage.catalogue.officers import load_officer
 from storage.objectstore import Bucket
 
 router = APIRouter(prefix="/api/v1", tags=["officers"])
@@ -108,6 +109,7 @@ async def post_result(
 ) -> dict[str, Any]:
     services = request.app.state.services
     data = await read_body(request, services.settings.api.result_max_upload_bytes)
+    issuer = await run_in_threadpool(_issuer, services, principal)
     issued = await run_in_threadpool(
         issue_result_once,
         services,
@@ -117,8 +119,16 @@ async def post_result(
         level=level,
         issued_by=principal.id,
         idempotency_key=idempotency_key,
+        officer_id=issuer[0],
+        centre_id=issuer[1],
     )
     return _issued(request, response, issued)
+
+
+def _issuer(services: Services, principal: Principal) -> tuple[int | None, int | None]:
+    """The officer behind a personal key and their centre (whose key signs the result); none for a shared key."""
+    officer = load_officer(services.catalogue, principal.officer_id) if principal.officer_id is not None else None
+    return (officer.id, officer.centre_id) if officer is not None else (None, None)
 
 
 def template_lines(services: Services, dossier_code: str, spec: TemplateResult) -> list[str]:
@@ -149,7 +159,12 @@ def template_lines(services: Services, dossier_code: str, spec: TemplateResult) 
 
 
 def _render_and_issue(
-    services: Services, code: str, spec: TemplateResult, issued_by: int, idempotency_key: str | None
+    services: Services,
+    code: str,
+    spec: TemplateResult,
+    issued_by: int,
+    idempotency_key: str | None,
+    issuer: tuple[int | None, int | None] = (None, None),
 ) -> Issued:
     """Issue the template's e-result; its lines, not the rendered bytes (which differ per render), identify it."""
     lines = template_lines(services, code, spec)
@@ -162,6 +177,8 @@ def _render_and_issue(
         issued_by=issued_by,
         idempotency_key=idempotency_key,
         content_sha256=hashlib.sha256("\n".join(lines).encode()).hexdigest(),
+        officer_id=issuer[0],
+        centre_id=issuer[1],
     )
 
 
@@ -180,7 +197,8 @@ async def post_result_from_template(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     services = request.app.state.services
-    issued = await run_in_threadpool(_render_and_issue, services, code, spec, principal.id, idempotency_key)
+    issuer = await run_in_threadpool(_issuer, services, principal)
+    issued = await run_in_threadpool(_render_and_issue, services, code, spec, principal.id, idempotency_key, issuer)
     return _issued(request, response, issued)
 
 

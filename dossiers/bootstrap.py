@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dossiers.errors import SigningConfigError
 from dossiers.services import Services
+from dossiers.signer_keys import ensure_default_centre
 from storage.catalogue.clients import create_client, list_clients
 from storage.catalogue.models import ClientRole
 
@@ -51,8 +52,9 @@ def ensure_dev_credentials(services: Services) -> dict[str, str]:
 
 
 def prepare(services: Services) -> None:
-    """Services.prepare, then the development API keys (development only)."""
+    """Services.prepare, the default centre (from the settings), then the development API keys (development only)."""
     services.prepare()
+    ensure_default_centre(services)
     if services.uses_dev_pki:
         ensure_dev_credentials(services)
         return

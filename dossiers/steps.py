@@ -20,6 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from dossiers.services import Services
+from dossiers.signer_keys import centre_of_dossier, copy_signer, result_signer, waits_for_officer
 from sohoa.errors import NotFound
 from storage.catalogue.models import (
     Component,
@@ -34,6 +35,7 @@ from storage.catalogue.models import (
 from storage.objectstore import Bucket
 
 if TYPE_CHECKING:
+    from signing.keys import SigningKey
     from signing.signers import Appearance, QrPayload
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,7 @@ def digitize(services: Services, step: JobStep) -> StepOutcome:
         comp.state = ComponentState.PROCESSING
         files = [(f.filename, f.object_key, f.sha256) for f in comp.files]
         declared = comp.declared_type
+        centre_id = comp.dossier.centre_id
     with tempfile.TemporaryDirectory(dir=services.settings.work_dir, prefix=f"step{step.id}-") as tmp:
         paths = []
         for idx, (name, key, sha) in enumerate(files):
@@ -135,7 +138,13 @@ def digitize(services: Services, step: JobStep) -> StepOutcome:
         "pages": [{k: v for k, v in p.items() if k != "text"} for p in summary["pages"]],
         "text": "\f".join(p["text"] for p in summary["pages"]),
     }
+    if waits_for_officer(services, centre_id, bool(summary["needs_review"])):
+        return StepOutcome(output, finalize=_await_officer)  # signed once an officer confirms it
     return StepOutcome(output, next_kind="sign")
+
+
+def _await_officer(session: Session, step_row: JobStep) -> None:
+    session.get_one(Component, step_row.component_id).state = ComponentState.AWAITING
 
 
 def _qr_payload(
@@ -158,7 +167,7 @@ def _qr_payload(
 def _sign_into_work(
     services: Services,
     pdf: bytes,
-    which: str,
+    key: SigningKey,
     *,
     level: str,
     appearance: Appearance | None,
@@ -167,10 +176,9 @@ def _sign_into_work(
     next_kind: str,
     signed_at: datetime,
 ) -> StepOutcome:
-    """Sign with the agency or operator key, keep the signed bytes in the work bucket for the store step."""
+    """Sign with ``key``, keep the signed bytes in the work bucket for the store step."""
     from signing.signers import pades_level, sign_pdf
 
-    key = services.signing_key(which)
     signed = sign_pdf(
         pdf,
         key,
@@ -200,16 +208,19 @@ def sign(services: Services, step: JobStep) -> StepOutcome:
         prev = _previous_output(s, step, "digitize")
         comp = s.get_one(Component, step.component_id)
         dossier = comp.dossier
-        agency = dossier.receiving_centre or None
+        confirmed_by, own_centre, receiving_centre = comp.confirmed_by, dossier.centre_id, dossier.receiving_centre
         qr = _qr_payload(services, dossier, comp.name or prev["type"], datetime.now().astimezone())
+    # The officer who confirmed the copy signs it with their own key; else the centre's service signer.
+    signer = copy_signer(services, confirmed_by, centre_of_dossier(services, own_centre))
+    agency = receiving_centre or signer.agency_name or None
     pdf = services.store.get_bytes(Bucket.WORK, prev["pdf_key"], sha256=prev["pdf_sha256"])
     signed_at = qr.issued_at
-    stamp = beside_qr(copy_stamp(services.signing_key("operator").subject_name, signed_at, agency=agency))
+    stamp = beside_qr(copy_stamp(signer.stamp_name, signed_at, agency=agency))
     prepared = add_qr(make_room(pdf, stamp, min_band=QR_SIZE_PT), qr)
     return _sign_into_work(
         services,
         prepared,
-        "operator",
+        signer.key,
         level="B-T",
         appearance=stamp,
         reason="Số hóa bản sao điện tử từ bản giấy",
@@ -291,6 +302,7 @@ def sign_result(services: Services, step: JobStep) -> StepOutcome:
         result.state = ComponentState.PROCESSING
         source_key, source_sha, level = result.source_key, result.source_sha256, result.level
         dossier = result.dossier
+        own_centre = result.centre_id or dossier.centre_id
         signed_at = datetime.now().astimezone()
         qr = _qr_payload(
             services,
@@ -300,15 +312,16 @@ def sign_result(services: Services, step: JobStep) -> StepOutcome:
             f"{services.settings.api.base_url}/tra-cuu/ket-qua/{result.code}",
         )
     pdf = services.store.get_bytes(Bucket.RAW, source_key, sha256=source_sha)
-    agency = services.settings.signing.agency_name
+    # The issuing centre signs: its key, name and seal.
+    signer = result_signer(services, centre_of_dossier(services, own_centre))
+    agency, seal = signer.agency_name or services.settings.signing.agency_name, signer.seal_png
     # The QR code goes top-left of page 1, in a band added above the officer's content.
     band = copy_stamp("", signed_at)
     pdf = add_qr(make_room(pdf, band, min_band=QR_SIZE_PT), qr)
-    seal = services.seal_png
     return _sign_into_work(
         services,
         pdf,
-        "agency",
+        signer.key,
         level=level,
         appearance=result_seal(agency, seal, signed_at) if seal else None,
         reason="Ký số kết quả giải quyết thủ tục hành chính",
