@@ -153,22 +153,23 @@ def _ref_path(ref: dict[str, Any], name: str, owner: str) -> Path:
     return Path(value)
 
 
-def _load_dev(services: Services, spec: KeySpec) -> SigningKey:
-    from signing.dev import issue_organisation, issue_person
-    from signing.keys import load_pkcs12_signer
+def dev_subject_id(services: Services, owner: str, row_id: int) -> str:
+    """The development PKI's name for an officer or centre row: its id, and which catalogue (one PKI folder may
+    serve several catalogues: tests, a catalogue made again)."""
+    catalogue = hashlib.sha256(services.settings.db_url.encode()).hexdigest()[:8]
+    return f"{owner}-{row_id}-{catalogue}"
 
+
+def _load_dev(services: Services, spec: KeySpec) -> SigningKey:
     if not services.uses_dev_pki:
         raise SigningConfigError(
             f"{spec.owner} {spec.row_id}: development keys are never used once production signing is configured; "
             "register a key (sohoa keys officer / sohoa centres set-key)"
         )
-    pki = services.dev_pki
-    subject_id = f"{spec.owner}-{spec.row_id}"
+    subject_id = dev_subject_id(services, spec.owner, spec.row_id)
     if spec.owner == "officer":
-        issued = issue_person(pki, subject_id, spec.common_name, organisation=spec.organisation, title=spec.title)
-    else:
-        issued = issue_organisation(pki, subject_id, spec.common_name)
-    return load_pkcs12_signer(issued.p12, pki.passphrase())
+        return services.dev_identity_key(subject_id, spec.common_name, organisation=spec.organisation, title=spec.title)
+    return services.dev_identity_key(subject_id, spec.common_name)
 
 
 def _load_p12(spec: KeySpec) -> SigningKey:
@@ -298,16 +299,7 @@ def centre_seal(services: Services, centre_id: int) -> Path | None:
         return services.seal_png
     if not services.uses_dev_pki:
         return None
-    from signing.dev import draw_round_seal
-
-    named = hashlib.sha256(name.encode()).hexdigest()[:8]  # a renamed centre gets a new seal
-    path = services.dev_pki.directory / "issued" / f"seal-centre-{centre_id}-{named}.png"
-    if not path.is_file():
-        path.parent.mkdir(mode=0o700, exist_ok=True)
-        tmp = path.with_suffix(f".{threading.get_ident()}.tmp.png")
-        draw_round_seal(name.upper(), tmp)
-        tmp.replace(path)
-    return path
+    return services.dev_seal_png(name, dev_subject_id(services, "centre", centre_id))
 
 
 def copy_signer(services: Services, officer_id: int | None, centre_id: int) -> SignerIdentity:
@@ -340,13 +332,9 @@ def centre_policy(services: Services, centre_id: int) -> SigningPolicy:
 
 def revoke_dev_certificate(services: Services, owner: str, row_id: int) -> bool:
     """Revoke the development certificate issued to an officer or centre (development only)."""
-    if not services.uses_dev_pki:
-        return False
-    from signing.dev import revoke_identity
-
     with _lock:
         _keys.pop((services.settings.db_url, owner, row_id), None)
-    return revoke_identity(services.dev_pki, f"{owner}-{row_id}")
+    return services.revoke_dev_identity(dev_subject_id(services, owner, row_id))
 
 
 def waits_for_officer(services: Services, centre_id: int | None, needs_review: bool) -> bool:
