@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pkcs11
+import pkcs11.exceptions
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pkcs11 import Attribute, KeyType
 
@@ -29,7 +30,12 @@ class SoftHsmToken:
 
     def generate_rsa(self, key_label: str, bits: int = 2048) -> rsa.RSAPublicKey:
         """A new RSA key pair inside the token (private part non-extractable, sensitive); its public key."""
-        with pkcs11.lib(str(self.module)).get_token(token_label=self.label).open(rw=True, user_pin=self.pin) as s:
+        token = pkcs11.lib(str(self.module)).get_token(token_label=self.label)
+        try:
+            session = token.open(rw=True, user_pin=self.pin)
+        except pkcs11.exceptions.UserAlreadyLoggedIn:  # login is per process: a key opened earlier holds it
+            session = token.open(rw=True)
+        with session as s:
             public, _ = s.generate_keypair(
                 KeyType.RSA,
                 bits,
