@@ -21,7 +21,7 @@ def sohoa(args: list[str], tmp_path: Path, pki: Path, timeout: float = 600) -> s
 
 
 @pytest.mark.parametrize(
-    "command", ["serve", "ingest", "digitize", "sign", "verify", "worker", "demo", "keys", "migrate"]
+    "command", ["serve", "ingest", "digitize", "sign", "verify", "worker", "demo", "keys", "migrate", "centres"]
 )
 def test_every_command_has_help(command: str, tmp_path: Path, shared_pki_dir: Path) -> None:
     out = sohoa([command, "--help"], tmp_path, shared_pki_dir, timeout=60)
