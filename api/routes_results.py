@@ -19,6 +19,7 @@ from api.uploads import read_body
 from dossiers.result_render import render_result_pdf
 from dossiers.results import Issued, issue_result_once
 from dossiers.services import Services
+from dossiers.signer_keys import agency_name
 from dossiers.status import find_dossier
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, ComponentState, EResult
@@ -131,11 +132,15 @@ def _issuer(services: Services, principal: Principal) -> tuple[int | None, int |
     return (officer.id, officer.centre_id) if officer is not None else (None, None)
 
 
-def template_lines(services: Services, dossier_code: str, spec: TemplateResult) -> list[str]:
+def template_lines(
+    services: Services, dossier_code: str, spec: TemplateResult, centre_id: int | None = None
+) -> list[str]:
+    """The template's lines, headed by the issuing centre's name (``centre_id``, else the dossier's centre)."""
     with services.catalogue.reading() as s:
         dossier = find_dossier(s, dossier_code)
         if dossier is None:
             raise not_found(dossier_code)
+        centre_id = centre_id or dossier.centre_id
         facts = [
             f"Mã hồ sơ: {dossier.code}",
             f"Mã thủ tục: {dossier.procedure_code}",
@@ -146,7 +151,7 @@ def template_lines(services: Services, dossier_code: str, spec: TemplateResult) 
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
         "",
-        services.settings.signing.agency_name.upper(),
+        agency_name(services, centre_id).upper(),
         "",
         spec.title.upper(),
         "",
@@ -167,7 +172,7 @@ def _render_and_issue(
     issuer: tuple[int | None, int | None] = (None, None),
 ) -> Issued:
     """Issue the template's e-result; its lines, not the rendered bytes (which differ per render), identify it."""
-    lines = template_lines(services, code, spec)
+    lines = template_lines(services, code, spec, issuer[1])
     return issue_result_once(
         services,
         code,

@@ -318,10 +318,16 @@ def copy_signer(services: Services, officer_id: int | None, centre_id: int) -> S
 
 def result_signer(services: Services, centre_id: int) -> SignerIdentity:
     """Who signs an e-result: the issuing centre, under its name and seal."""
-    spec, name, _seal = _centre_row(services, centre_id)
-    agency = services.settings.signing.agency_name if spec.ref.get(FROM_SETTINGS) else name
     key = centre_key(services, centre_id)
-    return SignerIdentity(key, key.subject_name, agency, centre_seal(services, centre_id))
+    return SignerIdentity(key, key.subject_name, agency_name(services, centre_id), centre_seal(services, centre_id))
+
+
+def agency_name(services: Services, centre_id: int | None) -> str:
+    """The name a centre issues results under (the default centre's, and a row-less one's: the settings')."""
+    if centre_id is None:
+        return services.settings.signing.agency_name
+    spec, name, _seal = _centre_row(services, centre_id)
+    return services.settings.signing.agency_name if spec.ref.get(FROM_SETTINGS) else name
 
 
 def centre_policy(services: Services, centre_id: int) -> SigningPolicy:

@@ -270,7 +270,8 @@ def test_two_centres_issue_results_under_their_own_names_keys_and_seals(
         pdf = services.store.get_bytes(Bucket.RESULTS, key, sha256=sha)
         assert _signer_sha256(pdf) == bytes(centre_key(services, centre_id).cert.sha256)
         assert verify_pdf(pdf, services.trust_roots).valid
-        assert name in _text(pdf, tmp_path, dossier_code[-4:])
+        text = _text(pdf, tmp_path, dossier_code[-4:])
+        assert name.upper() in text and name in text  # the template's heading and the seal's text
         signers[dossier_code] = _signer_sha256(pdf)
     assert signers[CODE_A] != signers[CODE_B]
     seals = {centre_seal(services, d.centre_a), centre_seal(services, d.centre_b), services.seal_png}
