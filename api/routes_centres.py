@@ -24,7 +24,7 @@ from storage.catalogue.models import OfficerRole
 from storage.catalogue.officers import OfficerPrincipal
 from storage.warehouse import audit
 
-router = APIRouter(prefix="/api/v1", tags=["centres"])
+router = APIRouter(prefix="/api/v1", tags=["officers"])
 admin = require_officer(OfficerRole.ADMIN)
 Policy = Literal["confirm_all", "auto_confident"]
 
