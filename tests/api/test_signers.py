@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import func, select
 
-from dossiers.centres import add_centre, set_centre_key, set_officer_key
+from dossiers.batch_reader import read_batch
+from dossiers.centres import add_centre, set_centre_key, set_officer_key, update_centre
 from dossiers.confirmation import confirm_component
 from dossiers.errors import (
     ComponentConfirmedByOther,
@@ -22,6 +23,8 @@ from dossiers.errors import (
     SigningConfigError,
     SigningKeyRefInvalid,
 )
+from dossiers.intake import ingest
+from dossiers.sample import SAMPLE_BATCH
 from dossiers.services import Services
 from dossiers.signer_keys import (
     DEFAULT_CENTRE_CODE,
@@ -384,3 +387,21 @@ def test_centre_admin_api(two_centres: Deployment) -> None:
     created = client.post("/api/v1/centres", json=new, headers=default_admin)
     assert created.status_code == 201 and created.json()["signing_policy"] == "confirm_all"
     assert client.post("/api/v1/centres", json=new, headers=default_admin).status_code == 409
+
+
+def test_auto_confident_signs_confident_copies_with_the_centre_key_and_holds_the_others(
+    two_centres: Deployment, tmp_path: Path
+) -> None:
+    d, services = two_centres, two_centres.api.services
+    update_centre(services, "ba-dinh", {"signing_policy": SigningPolicy.AUTO_CONFIDENT})
+    confident = ingest(services, read_batch(SAMPLE_BATCH), centre_id=d.centre_a)
+    unsure = _push(d.api, CODE_A, d.station_a, 1)  # a line of text: type uncertain, needs review
+    run_steps(services, ALL_QUEUES)
+    assert _state(services, unsure[0]) == ComponentState.AWAITING
+    centre_cert = centre_key(services, d.centre_a).cert
+    assert centre_cert.subject.native["common_name"] == "UBND phường Ba Đình"
+    for view in confident.components:
+        assert _state(services, view["id"]) == ComponentState.DONE
+        pdf = _signed_copy(services, view["id"])
+        assert _signer_sha256(pdf) == bytes(centre_cert.sha256)
+        assert "Người ký: UBND phường Ba Đình" in _text(pdf, tmp_path, f"c{view['id']}")
