@@ -66,6 +66,8 @@ embedded installation can sign and time-stamp documents out of the box.
   tsa.p12                  time-stamping authority key (extendedKeyUsage timeStamping)
   passphrase.txt           passphrase of the .p12 files (mode 0600)
   seal.png                 red round seal image for e-result appearances
+  issued/                  officers' and centres' own certificates (.p12/.pem), issued on first use,
+                           and seals drawn for centres without one
 
 Signatures made with these keys have NO legal value. Production keys come from a licensed
 CA (TT 15/2025/TT-BKHCN) and live in an HSM.

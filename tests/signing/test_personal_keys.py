@@ -7,12 +7,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.x509 import ocsp
 
-from signing.dev import DevPki, issue_organisation, issue_person, revoke_identity, revoked_serials
-from signing.errors import RemoteSignerInvalid, RemoteSignerUnavailable
+from signing.dev import (
+    DevPki,
+    DevRevocationResponder,
+    issue_organisation,
+    issue_person,
+    revoke_identity,
+    revoked_serials,
+)
+from signing.errors import RemoteSignerInvalid, RemoteSignerUnavailable, SignerCertRevoked
 from signing.keys import load_pkcs12_signer, open_remote_key
 from signing.signers import sign_pdf
-from signing.validation import verify_pdf
+from signing.validation import RevocationCache, verify_pdf
 from testkit.remote_signer import RemoteSigningServer
 
 from .conftest import _make_pdf
@@ -30,9 +38,16 @@ def test_person_and_centre_certificates_are_kept_reissued_and_revocable(pki: Dev
     )
     assert "DEVELOPMENT ONLY" in subject["organizational_unit_name"]
     assert first.p12.stat().st_mode & 0o077 == 0
+    # The development responder vouches for it (its serial is listed as issued by the CA).
+    assert pki.base_url is not None
+    chain = [key.cert, *(c for c in key.signer.cert_registry if c.sha256 != key.cert.sha256)]
+    answer = RevocationCache(local={pki.base_url: DevRevocationResponder(pki)}).material(chain).ocsps[0]
+    assert ocsp.load_der_ocsp_response(answer).certificate_status == ocsp.OCSPCertStatus.GOOD
     # Moved to another centre: a new certificate, the old one revoked.
     moved = issue_person(pki, "officer-t1", "Lê Thị An", organisation="UBND phường Hoàn Kiếm", title="Cán bộ")
     assert moved.serial != first.serial and first.serial in revoked_serials(pki)
+    with pytest.raises(SignerCertRevoked):
+        RevocationCache(local={pki.base_url: DevRevocationResponder(pki)}).material(chain)
     assert revoke_identity(pki, "officer-t1") and moved.serial in revoked_serials(pki)
     assert not revoke_identity(pki, "officer-t1")
     centre = load_pkcs12_signer(issue_organisation(pki, "centre-t1", "UBND phường Tây Hồ").p12, pki.passphrase())
