@@ -177,7 +177,9 @@ async def push_batch(
         bounds = bounds_of(services.settings.intake)
         batch = read_batch(path, archive_sha256=upload.sha256, data=upload.data, bounds=bounds)
         _own_code(principal, batch)
-        receipt = ingest(services, batch, station_id=principal.id, idempotency_key=idempotency_key)
+        receipt = ingest(
+            services, batch, station_id=principal.id, idempotency_key=idempotency_key, centre_id=principal.centre_id
+        )
         return receipt, _reusable(request, receipt, batch, principal.id)
 
     try:

@@ -171,11 +171,7 @@ async def _workspace(
         state_names=COMPONENT_STATES,
         types=[(t, TYPE_NAMES.get(t, t)) for t in DOCUMENT_TYPES],
         party_rows=_party_rows(view.get("parties") or []),
-        can_confirm=view["digitised"]
-        and (
-            view["state"] == ComponentState.AWAITING
-            or (view["state"] == ComponentState.DONE and view["document_id"] and not view["confirmed_at"])
-        ),
+        can_confirm=view["digitised"] and view["state"] == ComponentState.AWAITING,
         confirmed_vn=_vn(view["confirmed_at"]),
     )
 
@@ -241,8 +237,8 @@ async def correct_page(request: Request, component_id: int, officer: Receiving) 
 @router.post("/can-bo/thanh-phan/{component_id}/xac-nhan", response_class=HTMLResponse)
 async def confirm_page(request: Request, component_id: int, officer: Receiving) -> Response:
     try:  # the form's CSRF token was checked by require_officer (a session's)
-        await run_in_threadpool(confirm_component, request.app.state.services, component_id, officer)
+        services, wake = request.app.state.services, request.app.state.wake_workers
+        await run_in_threadpool(lambda: confirm_component(services, component_id, officer, wake=wake))
     except SohoaError as exc:
         return await _workspace(request, officer, component_id, error=exc.message_vi, status=exc.http_status or 409)
-    request.app.state.wake_workers()
     return RedirectResponse(f"/can-bo/thanh-phan/{component_id}?da=xac-nhan", 303)

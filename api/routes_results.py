@@ -20,10 +20,12 @@ from api.uploads import read_body
 from dossiers.result_render import ResultForm, place_of, render_form
 from dossiers.results import Issued, issue_result_once
 from dossiers.services import Services
+from dossiers.signer_keys import centre_details
 from dossiers.status import find_dossier
 from signing.vntime import to_vn
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, ComponentState, EResult
+from storage.catalogue.officers import load_officer
 from storage.objectstore import Bucket
 
 router = APIRouter(prefix="/api/v1", tags=["officers"])
@@ -120,6 +122,7 @@ async def post_result(
 ) -> dict[str, Any]:
     services = request.app.state.services
     data = await read_body(request, services.settings.api.result_max_upload_bytes)
+    issuer = await run_in_threadpool(_issuer, services, principal)
     issued = await run_in_threadpool(
         issue_result_once,
         services,
@@ -129,44 +132,69 @@ async def post_result(
         level=level,
         issued_by=principal.id,
         idempotency_key=idempotency_key,
+        officer_id=issuer[0],
+        centre_id=issuer[1],
     )
     return _issued(request, response, issued)
 
 
-def template_form(services: Services, dossier_code: str, spec: TemplateResult, issued_on: date) -> ResultForm:
-    """The NĐ 30/2020 form of a template e-result: the request's text under the signing agency's header,
-    the dossier's facts first."""
+def _issuer(services: Services, principal: Principal) -> tuple[int | None, int | None]:
+    """The officer behind a personal key and their centre (whose key signs the result); none for a shared key."""
+    officer = load_officer(services.catalogue, principal.officer_id) if principal.officer_id is not None else None
+    return (officer.id, officer.centre_id) if officer is not None else (None, None)
+
+
+def template_form(
+    services: Services,
+    dossier_code: str,
+    spec: TemplateResult,
+    issued_on: date,
+    centre_id: int | None = None,
+    officer_id: int | None = None,
+) -> ResultForm:
+    """The NĐ 30/2020 form of a template e-result: the request's text under the issuing centre's header
+    (``centre_id``, else the dossier's centre), the dossier's facts first. What the request leaves out
+    comes from the centre (parent agency, place, ký hiệu) and the issuing officer (signer's title and name)."""
     with services.catalogue.reading() as s:
         dossier = find_dossier(s, dossier_code)
         if dossier is None:
             raise not_found(dossier_code)
+        centre_id = centre_id or dossier.centre_id
         facts = [
             f"Mã hồ sơ: {dossier.code}",
             f"Mã thủ tục: {dossier.procedure_code}",
             f"Người nộp hồ sơ: {dossier.applicant_name or '—'}",
             f"Nơi tiếp nhận: {dossier.receiving_centre or '—'}",
         ]
-    agency = services.settings.signing.agency_name
+        own_centre = centre_id if centre_id is not None else dossier.centre_id
+    centre = centre_details(services, own_centre)
+    officer = load_officer(services.catalogue, officer_id) if officer_id is not None else None
+    agency = centre.name
     return ResultForm(
         agency=agency,
-        parent_agency=spec.parent_agency,
-        place=spec.place or place_of(agency),
+        parent_agency=spec.parent_agency or centre.parent_name or None,
+        place=spec.place or centre.place or place_of(agency),
         issued_on=issued_on,
         title=spec.title,
         number=spec.number,
-        symbol=spec.symbol,
+        symbol=spec.symbol or centre.symbol or None,
         body=(*facts, *spec.body),
-        signer_title=tuple(spec.signer_title),
-        signer_name=spec.signer_name,
+        signer_title=tuple(spec.signer_title) or ((officer.title.upper(),) if officer and officer.title else ()),
+        signer_name=spec.signer_name or (officer.full_name if officer else None),
         recipients=tuple(spec.recipients),
     )
 
 
 def _render_and_issue(
-    services: Services, code: str, spec: TemplateResult, issued_by: int, idempotency_key: str | None
+    services: Services,
+    code: str,
+    spec: TemplateResult,
+    issued_by: int,
+    idempotency_key: str | None,
+    issuer: tuple[int | None, int | None] = (None, None),
 ) -> Issued:
     """Issue the template's e-result; its form, not the rendered bytes (distinct per render), identifies it."""
-    form = template_form(services, code, spec, to_vn(datetime.now(UTC)).date())
+    form = template_form(services, code, spec, to_vn(datetime.now(UTC)).date(), issuer[1], issuer[0])
     return issue_result_once(
         services,
         code,
@@ -176,6 +204,8 @@ def _render_and_issue(
         issued_by=issued_by,
         idempotency_key=idempotency_key,
         content_sha256=hashlib.sha256(repr(form).encode()).hexdigest(),
+        officer_id=issuer[0],
+        centre_id=issuer[1],
     )
 
 
@@ -194,7 +224,8 @@ async def post_result_from_template(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     services = request.app.state.services
-    issued = await run_in_threadpool(_render_and_issue, services, code, spec, principal.id, idempotency_key)
+    issuer = await run_in_threadpool(_issuer, services, principal)
+    issued = await run_in_threadpool(_render_and_issue, services, code, spec, principal.id, idempotency_key, issuer)
     return _issued(request, response, issued)
 
 

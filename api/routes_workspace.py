@@ -130,7 +130,6 @@ async def patch_component(
     responses=RESPONSES,
 )
 async def post_confirm(request: Request, component_id: int, officer: Receiving) -> dict[str, Any]:
-    state = await run_in_threadpool(confirm_component, request.app.state.services, component_id, officer)
-    request.app.state.wake_workers()
-    view = await run_in_threadpool(_view, request, component_id, officer)
-    return view | {"state": state}
+    services, wake = request.app.state.services, request.app.state.wake_workers
+    await run_in_threadpool(lambda: confirm_component(services, component_id, officer, wake=wake))
+    return await run_in_threadpool(_view, request, component_id, officer)

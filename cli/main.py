@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cli.centre_commands import register as register_centre_commands
 from cli.officer_commands import register as register_officer_commands
 from cli.storage_commands import register as register_storage_commands
 from sohoa.logging_setup import setup_logging
@@ -528,11 +529,13 @@ def _limits(batches_per_minute: float | None, burst: int | None, max_batch_mb: f
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(["station", "officer", "agency"]), required=True)
 @click.option("--agency-code", default=None)
+@click.option("--centre", "centre_code", default=None, help="A station's centre (default: the default centre).")
 @_limit_options
 def keys_create(
     name: str,
     role: str,
     agency_code: str | None,
+    centre_code: str | None,
     batches_per_minute: float | None,
     burst: int | None,
     max_batch_mb: float | None,
@@ -545,7 +548,12 @@ def keys_create(
     services = Services(get_settings())
     services.prepare()
     limits = _limits(batches_per_minute, burst, max_batch_mb)
-    click.echo(create_client(services.catalogue, name, ClientRole(role), agency_code, limits))
+    centre_id = None
+    if centre_code is not None:
+        from dossiers.centres import centre_id_by_code
+
+        centre_id = centre_id_by_code(services, centre_code)
+    click.echo(create_client(services.catalogue, name, ClientRole(role), agency_code, limits, centre_id=centre_id))
 
 
 @keys.command("limits")
@@ -633,6 +641,7 @@ def classifier_retrain(min_corrections: int | None, as_json: bool) -> None:
 
 register_storage_commands(main)
 register_officer_commands(main)
+register_centre_commands(main, keys)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dossiers.errors import SigningConfigError
 from dossiers.services import Services
+from dossiers.signer_keys import ensure_default_centre
 from storage.catalogue.clients import create_client, list_clients
 from storage.catalogue.models import ClientRole
 
@@ -61,7 +62,10 @@ def ensure_dev_officer(services: Services) -> dict[str, str] | None:
     if not services.uses_dev_pki:
         raise SigningConfigError("a development officer account is not created when production signing is configured")
     account = create_dev_officer(
-        services.catalogue, services.settings.totp_key_file, services.settings.officer_auth.totp_issuer
+        services.catalogue,
+        services.settings.totp_key_file,
+        services.settings.officer_auth.totp_issuer,
+        ensure_default_centre(services),  # where the development station's dossiers go
     )
     if account is None:
         return None
@@ -78,8 +82,10 @@ def ensure_dev_officer(services: Services) -> dict[str, str] | None:
 
 
 def prepare(services: Services) -> None:
-    """Services.prepare, then the development API keys and officer account (development only)."""
+    """Services.prepare, the default centre (from the settings), then the development API keys and officer
+    account (development only)."""
     services.prepare()
+    ensure_default_centre(services)
     if services.uses_dev_pki:
         ensure_dev_credentials(services)
         ensure_dev_officer(services)

@@ -196,3 +196,49 @@ class SigningConfigError(SohoaError):
 
     def __str__(self) -> str:
         return self.detail  # printed as it is at start-up: the detail is the whole story
+
+
+ComponentNotFound = error(
+    "COMPONENT_NOT_FOUND",
+    "Không tìm thấy thành phần hồ sơ này tại trung tâm của cán bộ.",
+    "No such component at the officer's centre.",
+    http_status=404,
+)
+ComponentNotAwaiting = error(
+    "COMPONENT_NOT_AWAITING",
+    "Thành phần hồ sơ này không ở trạng thái chờ cán bộ xác nhận (chưa số hóa xong, đã được ký hoặc bị lỗi).",
+    "This component is not waiting for an officer's confirmation (not digitised yet, already signed or failed).",
+    http_status=409,
+)
+ComponentConfirmedByOther = error(
+    "COMPONENT_ALREADY_CONFIRMED",
+    "Thành phần hồ sơ này đã được một cán bộ khác xác nhận; bản sao được ký bằng chữ ký số của cán bộ đó.",
+    "Another officer already confirmed this component; the copy is signed with their key.",
+    http_status=409,
+)
+CentreNotFound = error(
+    "CENTRE_NOT_FOUND",
+    "Không tìm thấy trung tâm (cơ quan) với mã này.",
+    "No centre with this code.",
+    http_status=404,
+)
+CentreExists = error(
+    "CENTRE_EXISTS",
+    "Đã có trung tâm (cơ quan) với mã này.",
+    "A centre with this code already exists.",
+    http_status=409,
+)
+CentreForbidden = error(
+    "CENTRE_FORBIDDEN",
+    "Cán bộ quản trị chỉ được thay đổi thông tin trung tâm của mình.",
+    "A centre admin may change their own centre only.",
+    http_status=403,
+)
+SigningKeyRefInvalid = error(
+    "SIGNING_KEY_REF_INVALID",
+    "Khóa ký số đăng ký không dùng được (tệp không có, quyền truy cập tệp quá rộng, sai mật khẩu hoặc không kết nối "
+    "được thiết bị/dịch vụ ký). Kiểm tra lại rồi đăng ký lại.",
+    "The registered signing key cannot be used (missing file, file open to others, wrong passphrase, or the "
+    "device or service cannot be reached). Check it and register it again.",
+    http_status=422,
+)

@@ -24,6 +24,7 @@ from dossiers.batch_reader import BatchFile, ParsedBatch
 from dossiers.budgets import BatchCost
 from dossiers.errors import DossierExists
 from dossiers.services import Services
+from dossiers.signer_keys import centre_of_dossier
 from dossiers.steps import RAW_TYPE, first_step
 from storage.catalogue.db import DriverSQL
 from storage.catalogue.models import Component, ComponentState, Dossier, StepState, utcnow
@@ -137,6 +138,7 @@ def _record(
     key: str | None,
     archive: StoredObject | None,
     scans: ScanPlan,
+    centre_id: int | None = None,
 ) -> Receipt:
     """Insert the dossier, its components, scan files and first steps.
 
@@ -153,6 +155,7 @@ def _record(
         "applicant_birth_date": m.applicant_birth_date,
         "receiving_centre": m.receiving_centre or "",
         "station_id": station_id,
+        "centre_id": centre_id,
         "batch_sha256": batch.sha256,
         "archive_key": archive.key if archive else None,
         "archive_sha256": archive.sha256 if archive else None,
@@ -236,8 +239,11 @@ def ingest(
     *,
     station_id: int | None = None,
     idempotency_key: str | None = None,
+    centre_id: int | None = None,
 ) -> Receipt:
     """Record a batch; idempotent on (station, idempotency key) and on the dossier code + content.
+
+    ``centre_id``: the pushing station's centre, recorded on the dossier (None: the default centre).
 
     The batch's cost is checked first (``dossiers.budgets``): over a per-batch bound, or past
     what its station has left today, it is refused before anything is stored (a repeat of a
@@ -250,6 +256,7 @@ def ingest(
     if station_id is not None and (repeat := _over_budget(services, batch, station_id, idempotency_key, cost)):
         return repeat
     archive, scans = _store(services, batch)
+    centre_id = centre_of_dossier(services, centre_id)
 
     def find_or_record() -> Receipt:
         with services.catalogue.transaction(durable=True) as conn:  # a receipt must outlive a power loss
@@ -258,7 +265,7 @@ def ingest(
                 day = budgets.vietnam_day()
                 if station_id is not None and not budgets.charge(conn, station_id, cost, limits, day):
                     raise budgets.over_quota(limits)  # taken meanwhile by another push: nothing recorded
-                receipt = _record(conn, batch, station_id, idempotency_key, archive, scans)
+                receipt = _record(conn, batch, station_id, idempotency_key, archive, scans, centre_id)
         if receipt.created:
             log.info("ingested dossier %s with %d components", receipt.dossier_code, len(batch.components))
         return receipt

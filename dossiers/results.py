@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dossiers.errors import IdempotencyKeyReused, ResultActiveContent, ResultAlreadySigned, ResultPdfInvalid
 from dossiers.services import Services
+from dossiers.signer_keys import ensure_default_centre
 from dossiers.steps import STEPS
 from signing.signers import SUPPORTED_LEVELS, has_signatures
 from signing.validation import active_content
@@ -116,6 +117,8 @@ def issue_result_once(
     issued_by: int | None = None,
     idempotency_key: str | None = None,
     content_sha256: str | None = None,
+    officer_id: int | None = None,
+    centre_id: int | None = None,
 ) -> Issued:
     """Issue an e-result, or return the one an earlier request for the same thing issued.
 
@@ -132,6 +135,9 @@ def issue_result_once(
       SHA-256) at the same level, under the same title, is returned instead of a new one: it
       would be the same signed document under another number. One whose signing failed left nothing locked
       and does not count, so the officer can issue that PDF again.
+
+    ``officer_id``/``centre_id``: the issuing officer (an officer's personal key) and their centre, whose key,
+    name and seal sign the result; without a centre, the dossier's centre signs it (else the default centre).
 
     Two identical requests at once race for the same sequence number (and key); the loser's
     insert fails on a unique index, and its next attempt finds the winner's row.
@@ -158,6 +164,7 @@ def issue_result_once(
         check_result_pdf(pdf)
     source = services.warehouse.put_bytes(Bucket.RAW, pdf, suffix=".pdf", content_type="application/pdf", sha256=digest)
     spec = STEPS["sign_result"]
+    default_centre = ensure_default_centre(services)
     for _ in range(5):
         try:
             with services.catalogue.session(durable=True) as s:  # the officer is told the result code
@@ -184,6 +191,8 @@ def issue_result_once(
                     issued_by=issued_by,
                     idempotency_key=idempotency_key,
                     request_sha256=fingerprint,
+                    officer_id=officer_id,
+                    centre_id=centre_id or dossier.centre_id or default_centre,
                 )
                 s.add(result)
                 s.flush()

@@ -6,6 +6,7 @@ modes run one code path and differ only in settings.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -125,6 +126,42 @@ class Services:
                 base_url=self.settings.signing.dev_pki_url,
                 default_base_url=self.settings.dev_pki_url,
             )
+
+    def dev_identity_key(
+        self, subject_id: str, common_name: str, *, organisation: str | None = None, title: str = ""
+    ) -> SigningKey:
+        """The development certificate and key of one person (``organisation``: their centre) or one centre,
+        issued on first use (``signing.dev.pki.issue_person``/``issue_organisation``); development only."""
+        from signing.dev import issue_organisation, issue_person
+        from signing.keys import load_pkcs12_signer
+
+        pki = self.dev_pki  # refuses once production signing is configured
+        if organisation is not None:
+            issued = issue_person(pki, subject_id, common_name, organisation=organisation, title=title)
+        else:
+            issued = issue_organisation(pki, subject_id, common_name)
+        return load_pkcs12_signer(issued.p12, pki.passphrase())
+
+    def revoke_dev_identity(self, subject_id: str) -> bool:
+        """Revoke the development certificate issued to ``subject_id`` (False: none, or not development)."""
+        if not self.uses_dev_pki:
+            return False
+        from signing.dev import revoke_identity
+
+        return revoke_identity(self.dev_pki, subject_id)
+
+    def dev_seal_png(self, name: str, slot: str) -> Path:
+        """A round seal the development PKI draws for an agency without one (kept under its folder)."""
+        from signing.dev import draw_round_seal
+
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]  # a renamed agency gets a new seal
+        path = self.dev_pki.directory / "issued" / f"seal-{slot}-{digest}.png"
+        if not path.is_file():
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            tmp = path.with_name(f".{path.stem}.{threading.get_ident()}.png")
+            draw_round_seal(name.upper(), tmp)
+            tmp.replace(path)
+        return path
 
     @cached_property
     def dev_revocation(self) -> DevRevocationResponder:

@@ -20,6 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from dossiers.services import Services
+from dossiers.signer_keys import centre_of_dossier, copy_signer, result_signer, waits_for_officer
 from sohoa.errors import NotFound
 from storage.catalogue.models import (
     Component,
@@ -34,6 +35,7 @@ from storage.catalogue.models import (
 from storage.objectstore import Bucket
 
 if TYPE_CHECKING:
+    from signing.keys import SigningKey
     from signing.signers import Appearance, QrPayload
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,7 @@ def digitize(services: Services, step: JobStep) -> StepOutcome:
         comp.state = ComponentState.PROCESSING
         files = [(f.filename, f.object_key, f.sha256) for f in comp.files]
         declared = comp.declared_type
+        centre_id = comp.dossier.centre_id
     with tempfile.TemporaryDirectory(dir=services.settings.work_dir, prefix=f"step{step.id}-") as tmp:
         paths = []
         for idx, (name, key, sha) in enumerate(files):
@@ -135,7 +138,13 @@ def digitize(services: Services, step: JobStep) -> StepOutcome:
         "pages": [{k: v for k, v in p.items() if k != "text"} for p in summary["pages"]],
         "text": "\f".join(p["text"] for p in summary["pages"]),
     }
+    if waits_for_officer(services, centre_id, bool(summary["needs_review"])):
+        return StepOutcome(output, finalize=_await_officer)  # signed once an officer confirms it
     return StepOutcome(output, next_kind="sign")
+
+
+def _await_officer(session: Session, step_row: JobStep) -> None:
+    session.get_one(Component, step_row.component_id).state = ComponentState.AWAITING
 
 
 def _qr_payload(
@@ -158,7 +167,7 @@ def _qr_payload(
 def _sign_into_work(
     services: Services,
     pdf: bytes,
-    which: str,
+    key: SigningKey,
     *,
     level: str,
     appearance: Appearance | None,
@@ -167,10 +176,9 @@ def _sign_into_work(
     next_kind: str,
     signed_at: datetime,
 ) -> StepOutcome:
-    """Sign with the agency or operator key, keep the signed bytes in the work bucket for the store step."""
+    """Sign with ``key``, keep the signed bytes in the work bucket for the store step."""
     from signing.signers import pades_level, sign_pdf
 
-    key = services.signing_key(which)
     signed = sign_pdf(
         pdf,
         key,
@@ -200,7 +208,7 @@ def sign(services: Services, step: JobStep) -> StepOutcome:
         prev = _previous_output(s, step, "digitize")
         comp = s.get_one(Component, step.component_id)
         dossier = comp.dossier
-        agency = dossier.receiving_centre or None
+        confirmed_by, own_centre, receiving_centre = comp.confirmed_by, dossier.centre_id, dossier.receiving_centre
         qr = _qr_payload(
             services,
             dossier,
@@ -208,16 +216,17 @@ def sign(services: Services, step: JobStep) -> StepOutcome:
             datetime.now().astimezone(),
             f"{services.settings.api.base_url}/kiem-tra",
         )
+    # The officer who confirmed the copy signs it with their own key; else the centre's service signer.
+    signer = copy_signer(services, confirmed_by, centre_of_dossier(services, own_centre))
+    agency = receiving_centre or signer.agency_name or None
     pdf = services.store.get_bytes(Bucket.WORK, prev["pdf_key"], sha256=prev["pdf_sha256"])
     signed_at = qr.issued_at
     # Page 1's content is scaled down (the page keeps its size) to free a band for the QR code and stamp.
-    prepared, stamp = mark_copy(
-        pdf, copy_stamp(services.signing_key("operator").subject_name, signed_at, agency=agency), qr
-    )
+    prepared, stamp = mark_copy(pdf, copy_stamp(signer.stamp_name, signed_at, agency=agency), qr)
     return _sign_into_work(
         services,
         prepared,
-        "operator",
+        signer.key,
         level="B-T",
         appearance=stamp,
         reason="Số hóa bản sao điện tử từ bản giấy",
@@ -302,6 +311,7 @@ def sign_result(services: Services, step: JobStep) -> StepOutcome:
         result.state = ComponentState.PROCESSING
         source_key, source_sha, level, code = result.source_key, result.source_sha256, result.level, result.code
         dossier = result.dossier
+        own_centre = result.centre_id or dossier.centre_id
         signed_at = datetime.now().astimezone()
         qr = _qr_payload(
             services,
@@ -311,14 +321,16 @@ def sign_result(services: Services, step: JobStep) -> StepOutcome:
             f"{services.settings.api.base_url}/tra-cuu/ket-qua/{result.code}",
         )
     pdf = services.store.get_bytes(Bucket.RAW, source_key, sha256=source_sha)
-    agency = services.settings.signing.agency_name
-    # QR code top-left of page 1 with the result code under it, the seal in the signer's block:
-    # where the form left room, else in blank room on the page, else on an added page; no page grows.
-    pdf, seal = mark_result(pdf, qr, result_seal(agency, services.seal_png, signed_at), caption=("Mã kết quả:", code))
+    # The issuing centre signs with its key, name and seal. QR code top-left of page 1 with the result code
+    # under it, the seal in the signer's block: where the form left room, else in blank room on the page,
+    # else on an added page; no page grows.
+    signer = result_signer(services, centre_of_dossier(services, own_centre))
+    agency = signer.agency_name or services.settings.signing.agency_name
+    pdf, seal = mark_result(pdf, qr, result_seal(agency, signer.seal_png, signed_at), caption=("Mã kết quả:", code))
     return _sign_into_work(
         services,
         pdf,
-        "agency",
+        signer.key,
         level=level,
         appearance=seal,
         reason="Ký số kết quả giải quyết thủ tục hành chính",

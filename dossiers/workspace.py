@@ -1,8 +1,8 @@
 """Read models of the officers' review workspace: dossiers by state, the queue of components, one component.
 
 An officer sees only their centre's dossiers: a dossier's centre is its own (``dossiers.centre_id``),
-else its station's (``api_clients.centre_id``), else the deployment's first centre (the default one,
-for dossiers received before centres existed). Anything else answers as if it did not exist.
+else its station's (``api_clients.centre_id``), else the default centre (made from the settings, for
+dossiers received before centres existed). Anything else answers as if it did not exist.
 
 What the digitizer read is kept with the component's digitize step (the document row exists only
 once the copy is stored); officers' corrections (``dossiers.corrections``) are laid over it.
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from digitizer.review import describe, type_name
 from dossiers.review_errors import ComponentNotFound
+from dossiers.signer_keys import DEFAULT_CENTRE_CODE
 from storage.catalogue.models import (
     ApiClient,
     Centre,
@@ -40,7 +41,7 @@ COMPONENT_STATES = tuple(s.value for s in ComponentState)
 
 
 def _effective_centre() -> ColumnElement[Any]:
-    default = select(func.min(Centre.id)).scalar_subquery()
+    default = select(Centre.id).where(Centre.code == DEFAULT_CENTRE_CODE).scalar_subquery()
     return func.coalesce(Dossier.centre_id, ApiClient.centre_id, default)
 
 

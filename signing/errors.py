@@ -178,3 +178,14 @@ NotTimestamped = error(
     "Tài liệu không có dấu thời gian nên không thể gia hạn hiệu lực chữ ký dài hạn (B-LTA).",
     "The document carries no time-stamp, so its long-term (B-LTA) validity cannot be extended.",
 )
+RemoteSignerUnavailable = error(
+    "REMOTE_SIGNER_UNAVAILABLE",
+    "Dịch vụ ký số từ xa tạm thời không phản hồi. Hệ thống sẽ tự thử lại.",
+    "The remote signing service did not answer. The step will be retried.",
+    retryable=True,
+)
+RemoteSignerInvalid = error(
+    "REMOTE_SIGNER_INVALID",
+    "Dịch vụ ký số từ xa trả về chữ ký hoặc chứng thư số không hợp lệ. Liên hệ quản trị viên để kiểm tra dịch vụ.",
+    "The remote signing service answered with an invalid signature or certificate. Ask the operator to check it.",
+)

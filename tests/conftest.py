@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from signing.dev import DevPkiHttp
 from sohoa.settings import Settings, SigningSettings, StorageSettings, WorkerSettings
 from testkit.pki import PkiServer, ServedPki
 from testkit.servers import PG_TEST_URL, SeaweedS3
+from testkit.softhsm import SoftHsmToken, init_token
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +35,21 @@ def shared_pki_dir(tmp_path_factory: pytest.TempPathFactory, dev_pki_http: DevPk
     path = tmp_path_factory.mktemp("pki")
     ensure_dev_pki(path, base_url=dev_pki_http.base_url("shared"))
     return path
+
+
+@pytest.fixture(scope="session")
+def softhsm_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsmToken]:
+    """The process's SoftHSM2 token (PKCS#11 reads its token folder once per process): tests add their keys."""
+    old = os.environ.get("SOFTHSM2_CONF")
+    try:
+        yield init_token(tmp_path_factory.mktemp("softhsm"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    finally:
+        if old is None:
+            os.environ.pop("SOFTHSM2_CONF", None)
+        else:
+            os.environ["SOFTHSM2_CONF"] = old
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,7 @@ def sohoa(args: list[str], tmp_path: Path, pki: Path, timeout: float = 600) -> s
         "migrate",
         "officers",
         "classifier",
+        "centres",
     ],
 )
 def test_every_command_has_help(command: str, tmp_path: Path, shared_pki_dir: Path) -> None:

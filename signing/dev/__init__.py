@@ -12,10 +12,15 @@ from signing.dev.pki import (
     OPERATOR_NAME,
     SEAL_TEXT,
     DevPki,
+    IssuedIdentity,
     KeyAlgorithm,
     ensure_dev_pki,
     existing_dev_pki,
+    issue_organisation,
+    issue_person,
+    issued_identity,
     load_issued,
+    revoke_identity,
 )
 from signing.dev.pki_http import DevPkiHttp
 from signing.dev.revinfo import (
@@ -49,6 +54,7 @@ __all__ = [
     "DevRevocationResponder",
     "DevTimeStamper",
     "DevTsaResponder",
+    "IssuedIdentity",
     "KeyAlgorithm",
     "build_crl",
     "build_ocsp",
@@ -57,10 +63,14 @@ __all__ = [
     "draw_round_seal",
     "ensure_dev_pki",
     "existing_dev_pki",
+    "issue_organisation",
+    "issue_person",
+    "issued_identity",
     "load_issued",
     "ocsp_refusal",
     "parse_ocsp_request",
     "revocation_pointers",
     "revoke",
+    "revoke_identity",
     "revoked_serials",
 ]

@@ -66,6 +66,8 @@ embedded installation can sign and time-stamp documents out of the box.
   tsa.p12                  time-stamping authority key (extendedKeyUsage timeStamping)
   passphrase.txt           passphrase of the .p12 files (mode 0600)
   seal.png                 red round seal image for e-result appearances
+  issued/                  officers' and centres' own certificates (.p12/.pem), issued on first use,
+                           and seals drawn for centres without one
 
 Signatures made with these keys have NO legal value. Production keys come from a licensed
 CA (TT 15/2025/TT-BKHCN) and live in an HSM.
@@ -465,3 +467,117 @@ def existing_dev_pki(pki_dir: Path) -> DevPki | None:
     For verifiers (``sohoa verify``), which must trust only roots that exist, not create new ones.
     """
     return _load(Path(pki_dir).resolve())
+
+
+# -- Personal and organisation certificates (issue 20): one per officer or centre, issued on demand. --
+
+ISSUED_DIR = "issued"
+
+
+@dataclass(frozen=True)
+class IssuedIdentity:
+    """A certificate the development PKI issued to one person or organisation, with its key (PKCS#12)."""
+
+    subject_id: str
+    p12: Path
+    cert_pem: Path
+    serial: int
+
+
+def _subject_file_stem(subject_id: str) -> str:
+    if not subject_id or not all(c.isalnum() or c in "-_." for c in subject_id) or subject_id.startswith("."):
+        raise ValueError(f"subject id {subject_id!r}: letters, digits, '-', '_' and '.' only")
+    return subject_id
+
+
+def _identity_name(common_name: str, organisation: str, title: str) -> x509.Name:
+    attrs = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation[:64]),
+        # Every development certificate says what it is (here in OU: O is the centre's name).
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, DEV_ORG),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64]),
+    ]
+    if title:
+        attrs.append(x509.NameAttribute(NameOID.TITLE, title[:64]))
+    return x509.Name(attrs)
+
+
+def issue_person(pki: DevPki, subject_id: str, full_name: str, *, organisation: str, title: str = "") -> IssuedIdentity:
+    """The development certificate of one person (CN = full name, O = their centre, title), issued on first
+    call and kept under ``issued/``; issued again (the old one revoked) when the name, centre or title changed
+    or the PKI was upgraded since."""
+    return _issue_identity(pki, subject_id, _identity_name(full_name, organisation, title))
+
+
+def issue_organisation(pki: DevPki, subject_id: str, name: str) -> IssuedIdentity:
+    """The development certificate of one organisation (a centre: CN = O = its name), as :func:`issue_person`."""
+    return _issue_identity(pki, subject_id, _identity_name(name, name, ""))
+
+
+def issued_identity(pki: DevPki, subject_id: str) -> IssuedIdentity | None:
+    """The certificate already issued to ``subject_id``, if any (never issues one)."""
+    stem = _subject_file_stem(subject_id)
+    folder = pki.directory / ISSUED_DIR
+    record = folder / f"{stem}.json"
+    if not record.is_file():
+        return None
+    try:
+        meta = json.loads(record.read_text(encoding="utf-8"))
+        return IssuedIdentity(subject_id, folder / f"{stem}.p12", folder / f"{stem}.pem", int(meta["serial"], 16))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DevPkiInvalid(str(record)) from exc
+
+
+def revoke_identity(pki: DevPki, subject_id: str) -> bool:
+    """Revoke the certificate issued to ``subject_id`` and forget it (the next use issues a new one)."""
+    from signing.dev.revocation import revoke
+
+    with _locked(pki.directory / f".{ISSUED_DIR}.lock"):
+        current = issued_identity(pki, subject_id)
+        if current is None:
+            return False
+        revoke(pki, current.serial)
+        (pki.directory / ISSUED_DIR / f"{subject_id}.json").unlink()
+        log.info("Development PKI: certificate of %s (serial %x) revoked", subject_id, current.serial)
+        return True
+
+
+def _issue_identity(pki: DevPki, subject_id: str, subject: x509.Name) -> IssuedIdentity:
+    from signing.dev.revocation import revoke
+
+    stem = _subject_file_stem(subject_id)
+    folder = pki.directory / ISSUED_DIR
+    wanted = {"subject": subject.rfc4514_string(), "generation": pki.generation}
+    with _locked(pki.directory / f".{ISSUED_DIR}.lock"):
+        current = issued_identity(pki, subject_id)
+        if current is not None:
+            meta = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))
+            if all(meta.get(k) == v for k, v in wanted.items()) and current.p12.is_file():
+                return current
+            revoke(pki, current.serial)  # renamed, moved or re-issued: the old certificate stops being good
+        passphrase = pki.passphrase()
+        ca = load_issued(pki.ca_p12, passphrase)
+        root_cert = x509.load_pem_x509_certificate(pki.root_cert.read_bytes())
+        base_url = pki.base_url or DEFAULT_BASE_URL
+        leaf = _issue(
+            subject,
+            _new_key(pki.key_algorithm),
+            ca,
+            ca=False,
+            years=2,
+            extensions=revocation_pointers(f"{base_url}/ca.crl", f"{base_url}/ocsp"),
+        )
+        folder.mkdir(mode=0o700, exist_ok=True)
+        serial = leaf.cert.serial_number
+        write_atomic(folder / f"{stem}.p12", _p12(stem, leaf, [ca.cert, root_cert], passphrase), mode=0o600)
+        write_atomic(folder / f"{stem}.pem", _pem(leaf.cert))
+        with _locked(pki.directory.parent / f".{pki.directory.name}.lock"):
+            # The responder answers "good" only for serials the manifest lists as issued by the CA.
+            manifest = read_manifest(pki.directory)
+            manifest.setdefault("issued", {})[format(serial, "x")] = {"name": stem, "issuer": "ca"}
+            write_atomic(pki.directory / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
+        record = {**wanted, "serial": format(serial, "x")}
+        write_atomic(folder / f"{stem}.json", json.dumps(record, ensure_ascii=False).encode("utf-8"))
+        log.info("Development PKI: issued a certificate to %s (serial %x)", subject_id, serial)
+        return IssuedIdentity(subject_id, folder / f"{stem}.p12", folder / f"{stem}.pem", serial)

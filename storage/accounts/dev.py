@@ -8,26 +8,20 @@ from sqlalchemy import func, select
 
 from storage.accounts import passwords, totp
 from storage.catalogue.db import Catalogue
-from storage.catalogue.models import Centre, Officer, OfficerRole, utcnow
-from storage.catalogue.officers import create_centre, create_officer
+from storage.catalogue.models import Officer, OfficerRole, utcnow
+from storage.catalogue.officers import create_officer
 
-DEV_CENTRE = "DEV"
 DEV_USERNAME = "quantri.dev"
 
 
-def create_dev_officer(catalogue: Catalogue, totp_key_file: Path, issuer: str) -> dict[str, str] | None:
-    """Make the development centre and its admin (password and a confirmed TOTP secret) if no officer exists.
+def create_dev_officer(catalogue: Catalogue, totp_key_file: Path, issuer: str, centre_id: int) -> dict[str, str] | None:
+    """Make an admin of ``centre_id`` (password and a confirmed TOTP secret) if no officer exists.
 
     Returns what a developer signs in with (None when the catalogue has officers already).
     """
     with catalogue.reading() as s:
         if s.scalar(select(func.count()).select_from(Officer)):
             return None
-        centre_id = s.scalar(select(Centre.id).where(Centre.code == DEV_CENTRE))
-    if centre_id is None:
-        centre_id = create_centre(
-            catalogue, DEV_CENTRE, "UBND phường Ba Đình (phát triển)", parent_name="UBND quận Ba Đình", place="Ba Đình"
-        )
     officer_id = create_officer(catalogue, DEV_USERNAME, "Quản trị phát triển", OfficerRole.ADMIN, centre_id)
     password, secret = passwords.new_password(), totp.new_secret()
     with catalogue.session(durable=True) as s:

@@ -73,6 +73,9 @@ class SigningPolicy(StrEnum):
 
     CONFIRM_ALL = "confirm_all"
     AUTO_CONFIDENT = "auto_confident"
+    # Every copy signed at once with the centre's service key: only the default centre made from the settings,
+    # so that a deployment from before centres existed keeps working unchanged.
+    AUTO_ALL = "auto_all"
 
 
 class KeyKind(StrEnum):

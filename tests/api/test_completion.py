@@ -386,7 +386,7 @@ def test_the_officer_side_is_a_function_pages_can_call(api: Api) -> None:
     assert _audit(api)[0].actor == "officer-account:7"
 
 
-def test_migration_0019_matches_the_models_and_downgrades(api: Api) -> None:
+def test_migration_0018_matches_the_models_and_downgrades(api: Api) -> None:
     from alembic import command
     from alembic.script import ScriptDirectory
 
@@ -394,7 +394,7 @@ def test_migration_0019_matches_the_models_and_downgrades(api: Api) -> None:
     assert model_drift(url, "component_re") == []
     cfg = alembic_config(url)
     api.services.catalogue.dispose()
-    before = ScriptDirectory.from_config(cfg).get_revision("0019").down_revision
+    before = ScriptDirectory.from_config(cfg).get_revision("0018").down_revision
     assert isinstance(before, str)
     command.downgrade(cfg, before)
     tables = set(inspect(api.services.catalogue.engine).get_table_names())

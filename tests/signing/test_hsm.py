@@ -6,15 +6,14 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pkcs11
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from pkcs11 import Attribute, KeyType, ObjectClass
+from pkcs11 import Attribute, ObjectClass
 from pydantic import ValidationError
 
 from signing.dev.pki import _name
@@ -25,50 +24,21 @@ from signing.timestamps import http_timestamper
 from signing.validation import verify_pdf
 from sohoa.settings import Settings, SigningSettings
 from testkit.pki import PkiServer, ServedPki
+from testkit.softhsm import MODULE, PIN, SoftHsmToken
 from tests.conftest import production_signing
 
 from .conftest import _make_pdf, assert_pdfsig_valid
 
-MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
-PIN = "246810"
-
 
 @pytest.fixture(scope="module")
-def token(tmp_path_factory: pytest.TempPathFactory, pki_server: PkiServer) -> Iterator[HsmConfig]:
-    if not MODULE.is_file():
-        pytest.fail("SoftHSM2 missing: apt-get install softhsm2")
-    home = tmp_path_factory.mktemp("softhsm")
-    (home / "tokens").mkdir()
-    conf = home / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {home / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    old = os.environ.get("SOFTHSM2_CONF")
-    os.environ["SOFTHSM2_CONF"] = str(conf)
-    subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", "sohoa-test", "--pin", PIN, "--so-pin", "13579"],
-        check=True,
-        capture_output=True,
-    )
-    with pkcs11.lib(str(MODULE)).get_token(token_label="sohoa-test").open(rw=True, user_pin=PIN) as session:
-        public, _ = session.generate_keypair(
-            KeyType.RSA,
-            2048,
-            label="agency",
-            store=True,
-            private_template={Attribute.EXTRACTABLE: False, Attribute.SENSITIVE: True, Attribute.SIGN: True},
-        )
-        numbers = rsa.RSAPublicNumbers(
-            int.from_bytes(public[Attribute.PUBLIC_EXPONENT], "big"), int.from_bytes(public[Attribute.MODULUS], "big")
-        )
-    cert = pki_server.issue(_name("UBND phường Ba Đình (HSM thử nghiệm)"), numbers.public_key())
-    cert_path = home / "agency-hsm.pem"
+def token(softhsm_token: SoftHsmToken, pki_server: PkiServer) -> HsmConfig:
+    public = softhsm_token.generate_rsa("agency")
+    cert = pki_server.issue(_name("UBND phường Ba Đình (HSM thử nghiệm)"), public)
+    cert_path = Path(os.environ["SOFTHSM2_CONF"]).parent / "agency-hsm.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    yield HsmConfig(
+    return HsmConfig(
         MODULE, "sohoa-test", "agency", cert_path, pin=PIN, chain=(pki_server.pki.ca_cert, pki_server.pki.root_cert)
     )
-    if old is None:
-        os.environ.pop("SOFTHSM2_CONF", None)
-    else:
-        os.environ["SOFTHSM2_CONF"] = old
 
 
 def test_key_stays_in_the_token_and_signs_on_both_paths(

@@ -1,4 +1,4 @@
-"""Migration 0018: officers' corrections of digitised components, on SQLite and PostgreSQL."""
+"""Migration 0017: officers' corrections of digitised components, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ def test_models_and_migrations_agree_on_corrections(db_url: str) -> None:
     assert model_drift(db_url, "corrections") == []
 
 
-def test_migration_0018_downgrades_and_upgrades(db_url: str) -> None:
+def test_migration_0017_downgrades_and_upgrades(db_url: str) -> None:
     cfg = alembic_config(db_url)
     command.upgrade(cfg, "head")
-    command.downgrade(cfg, "0015")
+    command.downgrade(cfg, "0016")
     engine = create_engine(db_url)
     assert "corrections" not in inspect(engine).get_table_names()
     engine.dispose()

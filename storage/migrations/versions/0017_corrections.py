@@ -5,14 +5,14 @@ review workspace; each change is one row: the component, its document once store
 what changed (``type``, ``fields.<name>``, ``parties``) and the values before and after. The store
 step applies them to the document it creates; the classifier learns from the corrected types.
 
-Revision ID: 0018
+Revision ID: 0017
 Revises: 0016
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None

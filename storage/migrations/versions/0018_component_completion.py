@@ -9,15 +9,15 @@ Two new tables and nothing else changed, so no existing row is touched:
   holds (signed and stored, the applicant's), attached by an officer instead of a new scan:
   which document, who attached it, why and when (the statistics count them).
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0018
+Revises: 0017
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
