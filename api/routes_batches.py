@@ -51,7 +51,11 @@ RECEIPT_SCHEMA = {"type": "object", "additionalProperties": True, "title": "Batc
 
 
 def can_see(principal: Principal, dossier: Dossier) -> bool:
-    return principal.role == ClientRole.OFFICER or dossier.station_id == principal.id
+    """The station that pushed the dossier; an officer's personal key: an officer of the dossier's centre;
+    a deployment-wide officer key (one of no officer, ``sohoa keys create --role officer``): every dossier."""
+    if principal.role == ClientRole.OFFICER:
+        return principal.officer_id is None or dossier.centre_id == principal.centre_id
+    return dossier.station_id == principal.id
 
 
 async def limited_station(

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from api.auth import require
+from api.auth import bearer, principal_of, require
 from api.docs import ERRORS, binary_body, error_response
 from api.errors import not_found
+from api.officer_auth import current_officer, officer_from_key
 from api.routes_batches import can_see
 from api.uploads import read_body
 from dossiers.result_render import ResultForm, place_of, render_form
@@ -24,12 +27,11 @@ from dossiers.signer_keys import centre_details
 from dossiers.status import find_dossier
 from signing.vntime import to_vn
 from storage.catalogue.clients import Principal
-from storage.catalogue.models import ClientRole, ComponentState, EResult
-from storage.catalogue.officers import load_officer
+from storage.catalogue.models import ClientRole, ComponentState, EResult, OfficerRole
+from storage.catalogue.officers import OfficerPrincipal, load_officer
 from storage.objectstore import Bucket
 
 router = APIRouter(prefix="/api/v1", tags=["officers"])
-officer = require(ClientRole.OFFICER)
 station_or_officer = require(ClientRole.STATION, ClientRole.OFFICER)
 Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 IdempotencyKey = Annotated[
@@ -70,6 +72,57 @@ class TemplateResult(BaseModel):
     recipients: list[Annotated[str, Field(max_length=200)]] = Field(
         default_factory=list, max_length=10, examples=[["Như trên;", "Lưu: VT."]]
     )
+
+
+@dataclass(frozen=True)
+class ResultIssuer:
+    """Who issues an e-result: an officer account (signed in, or by personal key), or a deployment-wide
+    officer key of no officer (``client_id`` only; the result is then the default centre's)."""
+
+    client_id: int | None  # the API key's id: idempotency keys are scoped to it (None: a browser session)
+    officer: OfficerPrincipal | None
+
+    @property
+    def ids(self) -> tuple[int | None, int | None]:
+        """(officer id, centre id): the centre whose key signs the result."""
+        return (self.officer.id, self.officer.centre_id) if self.officer is not None else (None, None)
+
+
+ISSUING_ROLES = (OfficerRole.RESULT, OfficerRole.ADMIN)
+
+
+async def result_issuer(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> ResultIssuer:
+    """A dependency: the caller allowed to issue results (a result officer or a centre admin; 401/403 else)."""
+    if credentials is None:
+        officer = await current_officer(request, None)  # a signed-in browser: its session, CSRF-checked
+        client_id = None
+    else:
+        principal = await run_in_threadpool(principal_of, request, credentials, (ClientRole.OFFICER,))
+        if principal.officer_id is None:
+            return ResultIssuer(principal.id, None)
+        officer = await run_in_threadpool(officer_from_key, request, credentials)
+        client_id = principal.id
+    if officer.role not in ISSUING_ROLES:
+        raise HTTPException(
+            403,
+            detail={
+                "code": "FORBIDDEN",
+                "message": "Chỉ cán bộ trả kết quả hoặc quản trị trung tâm được ban hành kết quả.",
+            },
+        )
+    return ResultIssuer(client_id, officer)
+
+
+def check_dossier_for(services: Services, code: str, issuer: ResultIssuer) -> None:
+    """An officer issues results only for their centre's dossiers (404 otherwise, as for an unknown code)."""
+    if issuer.officer is None:
+        return
+    with services.catalogue.reading() as s:
+        dossier = find_dossier(s, code)
+        if dossier is None or dossier.centre_id != issuer.officer.centre_id:
+            raise not_found(code)
 
 
 def _result_view(r: EResult) -> dict[str, Any]:
@@ -115,33 +168,29 @@ async def post_result(
     code: str,
     request: Request,
     response: Response,
-    principal: Annotated[Principal, Depends(officer)],
+    issuer: Annotated[ResultIssuer, Depends(result_issuer)],
     level: Annotated[Level | None, Query()] = None,
     title: Annotated[str, Query(max_length=300)] = "",
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     services = request.app.state.services
+    await run_in_threadpool(check_dossier_for, services, code, issuer)
     data = await read_body(request, services.settings.api.result_max_upload_bytes)
-    issuer = await run_in_threadpool(_issuer, services, principal)
+    officer_id, centre_id = issuer.ids
     issued = await run_in_threadpool(
-        issue_result_once,
-        services,
-        code,
-        data,
-        title=title,
-        level=level,
-        issued_by=principal.id,
-        idempotency_key=idempotency_key,
-        officer_id=issuer[0],
-        centre_id=issuer[1],
+        lambda: issue_result_once(
+            services,
+            code,
+            data,
+            title=title,
+            level=level,
+            issued_by=issuer.client_id,
+            idempotency_key=idempotency_key,
+            officer_id=officer_id,
+            centre_id=centre_id,
+        )
     )
     return _issued(request, response, issued)
-
-
-def _issuer(services: Services, principal: Principal) -> tuple[int | None, int | None]:
-    """The officer behind a personal key and their centre (whose key signs the result); none for a shared key."""
-    officer = load_officer(services.catalogue, principal.officer_id) if principal.officer_id is not None else None
-    return (officer.id, officer.centre_id) if officer is not None else (None, None)
 
 
 def template_form(
@@ -185,11 +234,11 @@ def template_form(
     )
 
 
-def _render_and_issue(
+def render_and_issue(
     services: Services,
     code: str,
     spec: TemplateResult,
-    issued_by: int,
+    issued_by: int | None,
     idempotency_key: str | None,
     issuer: tuple[int | None, int | None] = (None, None),
 ) -> Issued:
@@ -220,12 +269,14 @@ async def post_result_from_template(
     spec: TemplateResult,
     request: Request,
     response: Response,
-    principal: Annotated[Principal, Depends(officer)],
+    issuer: Annotated[ResultIssuer, Depends(result_issuer)],
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     services = request.app.state.services
-    issuer = await run_in_threadpool(_issuer, services, principal)
-    issued = await run_in_threadpool(_render_and_issue, services, code, spec, principal.id, idempotency_key, issuer)
+    await run_in_threadpool(check_dossier_for, services, code, issuer)
+    issued = await run_in_threadpool(
+        render_and_issue, services, code, spec, issuer.client_id, idempotency_key, issuer.ids
+    )
     return _issued(request, response, issued)
 
 

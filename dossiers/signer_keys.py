@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from dossiers.errors import SigningConfigError
 from dossiers.services import Services
 from sohoa.errors import NotFound
-from storage.catalogue.models import Centre, KeyKind, Officer, SigningPolicy
+from storage.catalogue.models import Centre, Dossier, KeyKind, Officer, SigningPolicy
 
 if TYPE_CHECKING:
     from signing.keys import SigningKey
@@ -118,6 +118,8 @@ def ensure_default_centre(services: Services) -> int:
                 )
                 s.add(centre)
                 s.flush()
+                # Dossiers received before centres existed are the default centre's (one statement, once).
+                s.execute(update(Dossier).where(Dossier.centre_id.is_(None)).values(centre_id=centre.id))
                 log.info("default centre %r made from the settings", centre.name)
                 _default_ids[url] = centre.id
                 return centre.id

@@ -32,12 +32,13 @@ class Principal:
     agency_code: str | None
     limits: StationLimits = StationLimits()
     officer_id: int | None = None  # an officer's personal key: requests act as that officer
-    centre_id: int | None = None  # a station's centre
+    centre_id: int | None = None  # a station's centre, or the officer's
 
 
 _FIND_KEY = DriverSQL(
-    "SELECT id, name, role, agency_code, key_hash, revoked_at, batches_per_minute, batch_burst, max_batch_bytes, "
-    "officer_id, centre_id FROM api_clients WHERE key_prefix = :prefix"
+    "SELECT c.id, c.name, c.role, c.agency_code, c.key_hash, c.revoked_at, c.batches_per_minute, c.batch_burst, "
+    "c.max_batch_bytes, c.officer_id, COALESCE(c.centre_id, o.centre_id) "
+    "FROM api_clients c LEFT JOIN officers o ON o.id = c.officer_id WHERE c.key_prefix = :prefix"
 )
 
 

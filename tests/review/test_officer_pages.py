@@ -81,9 +81,7 @@ def test_queue_dossiers_and_workspace_pages(ws_sqlite: Workspace) -> None:
     with ws.services.catalogue.reading() as s:
         assert [c.path for c in s.scalars(select(Correction))] == ["type", "fields.so_dinh_danh"]
 
-    confirmed = ws.client.post(
-        f"/can-bo/thanh-phan/{cid}/xac-nhan", data={"csrf": token}, headers=BROWSER
-    )
+    confirmed = ws.client.post(f"/can-bo/thanh-phan/{cid}/xac-nhan", data={"csrf": token}, headers=BROWSER)
     assert confirmed.status_code == 200 and "Đã xác nhận bản sao khớp bản giấy." in confirmed.text
     with ws.services.catalogue.reading() as s:
         assert s.get_one(Component, cid).state == ComponentState.PROCESSING
