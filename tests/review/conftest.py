@@ -41,7 +41,7 @@ class Workspace:
     services: Services
     centre_a: int
     centre_b: int
-    officer_a: dict[str, str]  # headers: the bearer key of officer A (centre A, the default centre)
+    officer_a: dict[str, str]  # headers: the bearer key of officer A (centre A)
     officer_b: dict[str, str]
     officer_a_id: int
     station: dict[str, str]

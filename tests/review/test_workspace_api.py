@@ -53,7 +53,7 @@ def test_the_queue_puts_components_needing_review_first_then_the_oldest(ws: Work
     old_sure = seed_component(ws.services, code="HS-1", centre_id=ws.centre_a, output=SURE, received=older(90))
     new_unsure = seed_component(ws.services, code="HS-2", centre_id=ws.centre_a, output=UNSURE, received=older(5))
     old_unsure = seed_component(ws.services, code="HS-3", centre_id=ws.centre_a, output=UNSURE, received=older(60))
-    newest_sure = seed_component(ws.services, code="HS-4", centre_id=None, output=SURE, received=older(1))
+    newest_sure = seed_component(ws.services, code="HS-4", centre_id=ws.centre_a, output=SURE, received=older(1))
     seed_component(ws.services, code="HS-5", centre_id=ws.centre_b, output=UNSURE, received=older(120))
     seed_component(ws.services, code="HS-6", centre_id=ws.centre_a, output=SURE, state=ComponentState.DONE)
 
@@ -192,8 +192,11 @@ def test_confirm_moves_an_awaiting_component_to_signing(ws: Workspace) -> None:
         steps = s.scalars(select(JobStep.kind).where(JobStep.component_id == cid, JobStep.kind == "sign")).all()
         assert steps == ["sign"]
     again = ws.client.post(f"/api/v1/workspace/components/{cid}/confirm", headers=ws.officer_a)
-    assert again.status_code == 409 and again.json()["detail"]["code"] == "NOT_AWAITING_CONFIRMATION"
-    assert [e.actor for e in _audit(ws, "confirm_component")] == ["officer:an.nguyen"]
+    assert again.status_code == 200  # the same officer again (a double click): nothing more happens
+    with ws.services.catalogue.reading() as s:
+        steps = s.scalars(select(JobStep.kind).where(JobStep.component_id == cid, JobStep.kind == "sign")).all()
+        assert steps == ["sign"]  # signed once
+    assert [e.actor for e in _audit(ws, "confirm_copy")] == ["officer:an.nguyen"]
 
 
 NOTICE = [
