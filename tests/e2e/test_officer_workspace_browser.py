@@ -2,8 +2,8 @@
 counter screen and a 768×1024 tablet. The needs-review component comes first with its reason; the officer
 opens it (page image beside the OCR text), corrects its type and a field, and confirms the copy.
 
-The officer's personal API key is sent by the browser as a header (DevTools) until sign-in sessions exist;
-forms post with the page's CSRF token as a browser does. Screenshots go to ``test-artifacts/``.
+The officer's personal API key is sent by the browser as a header (DevTools): scripts at the counter
+use it too (the sign-in itself is tested in test_officer_browser.py and test_officer_day.py). Screenshots go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -38,9 +38,11 @@ CODE = "000.00.12.H26-261206-0777"
 def service(tmp_path_factory: pytest.TempPathFactory, shared_pki_dir: Path) -> Iterator[dict]:
     with running_service(tmp_path_factory.mktemp("officer") / "var", shared_pki_dir) as svc:
         services = Services(make_settings(svc["var"], svc["pki"]))
+        # A centre that confirms every copy before it is signed, its scanning station and receiving officer.
         centre = create_centre(services.catalogue, "HB", "UBND phường Hàng Bạc", place="Hàng Bạc")
         officer = create_officer(services.catalogue, "mai.le", "Lê Thị Mai", OfficerRole.RECEIVING, centre)
         svc["officer_key"] = create_client(services.catalogue, "Lê Thị Mai", ClientRole.OFFICER, officer_id=officer)
+        svc["hb_station_key"] = create_client(services.catalogue, "Trạm Hàng Bạc", ClientRole.STATION, centre_id=centre)
         services.close()
         yield svc
 
@@ -54,14 +56,14 @@ def _push(service: dict) -> None:
         code=CODE,
     )
     m["applicant_id"] = APPLICANT_ID
-    station = {"Authorization": f"Bearer {service['station_key']}", "Content-Type": "application/zip"}
+    station = {"Authorization": f"Bearer {service['hb_station_key']}", "Content-Type": "application/zip"}
     body = make_zip(m, {"ks.jpg": jpeg(templates.birth_certificate()), "tb.jpg": announcement_jpeg()})
     r = httpx.post(f"{service['base']}/api/v1/batches", content=body, headers=station, timeout=30)
     assert r.status_code == 202, r.text
 
     def digitised() -> bool:
         status = httpx.get(f"{service['base']}/api/v1/dossiers/{CODE}", headers=station).json()
-        return all(c["state"] in ("awaiting", "done") for c in status["components"])
+        return all(c["state"] == "awaiting" for c in status["components"])  # the centre confirms every copy
 
     wait_for(digitised, 90, "both components digitised")
 
