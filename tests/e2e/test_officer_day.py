@@ -118,12 +118,26 @@ def _sign_out(browser) -> None:  # type: ignore[no-untyped-def]
     wait_for(lambda: "/can-bo/dang-nhap" in browser.current_url, 10, "the sign-in page")
 
 
+def _notice(browser, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the page after a form post to show ``text`` in its notice (the old page may still be there)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    def shown() -> bool:
+        try:
+            return browser.find_element(By.ID, "thong-bao").text == text
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+
+    wait_for(shown, 20, f"the notice {text!r}")
+
+
 def _confirm(browser, base: str, component_id: int) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
 
     browser.get(f"{base}/can-bo/thanh-phan/{component_id}")
     browser.find_element(By.ID, "xac-nhan").click()
-    assert browser.find_element(By.ID, "thong-bao").text == "Đã xác nhận bản sao khớp bản giấy."
+    _notice(browser, "Đã xác nhận bản sao khớp bản giấy.")
 
 
 def _component_ids(service: dict) -> dict[str, int]:
@@ -162,10 +176,10 @@ def test_an_officers_day(service: dict, browser) -> None:  # type: ignore[no-unt
     browser.find_element(By.ID, "truong-moi-ten").send_keys("so_dinh_danh")
     browser.find_element(By.ID, "truong-moi-gia-tri").send_keys(APPLICANT_ID)
     browser.find_element(By.ID, "luu").click()
-    assert browser.find_element(By.ID, "thong-bao").text == "Đã lưu sửa đổi."
+    _notice(browser, "Đã lưu sửa đổi.")
     shot(browser, "officer-day-2-corrected")
     browser.find_element(By.ID, "xac-nhan").click()
-    assert browser.find_element(By.ID, "thong-bao").text == "Đã xác nhận bản sao khớp bản giấy."
+    _notice(browser, "Đã xác nhận bản sao khớp bản giấy.")
     ids = _component_ids(service)
     _confirm(browser, base, ids["ks"])
     shot(browser, "officer-day-3-confirmed")
@@ -202,9 +216,9 @@ def test_an_officers_day(service: dict, browser) -> None:  # type: ignore[no-unt
     browser.find_element(By.ID, "signer_name").send_keys("Phạm Văn Đức")
     shot(browser, "officer-day-4-result-form")
     browser.find_element(By.ID, "ban-hanh").click()
-    notice = browser.find_element(By.ID, "da-ban-hanh").text
-    code = notice.split("kết quả ")[1].split(".")[0].strip()
-    assert code == f"{CODE}-KQ1", notice
+    wait_for(lambda: "?da=" in browser.current_url, 20, "the issued result")
+    code = browser.current_url.split("?da=")[1]
+    assert code == f"{CODE}-KQ1" and code in browser.find_element(By.ID, "da-ban-hanh").text
 
     def signed() -> bool:
         browser.get(f"{base}/can-bo/ket-qua")
