@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import random
 import re
 from collections import Counter
 from typing import Any
 
+import pikepdf
 import pytest
 
 from api.citizen import grant_allows, make_grant
@@ -80,12 +82,21 @@ def test_verify_upload_without_a_content_type_is_refused(api: Api) -> None:
 
 @pytest.fixture
 def signed_pdf(api: Api) -> bytes:
-    return sign_pdf(render_result_pdf(["Bản sao điện tử"]), api.services.signing_key("operator"), level="B-B")
+    unsigned = _with_xref_stream(render_result_pdf(["Bản sao điện tử"]))
+    return sign_pdf(unsigned, api.services.signing_key("operator"), level="B-B")
+
+
+def _with_xref_stream(pdf: bytes) -> bytes:
+    """The same document saved with object streams, so that its cross-reference table is a compressed stream."""
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        doc.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue()
 
 
 def _broken_xref_stream(pdf: bytes) -> bytes:
     """The first revision's compressed cross-reference stream with a bad zlib header: zlib.error in pyHanko."""
-    start = pdf.index(b"stream\n", pdf.index(b"/Type /XRef\n/Filter /FlateDecode")) + len(b"stream\n")
+    start = pdf.index(b"stream\n", pdf.index(b"/Type /XRef")) + len(b"stream\n")
     return pdf[:start] + b"\x00\x00" + pdf[start + 2 :]
 
 

@@ -109,7 +109,7 @@ def test_an_officer_signs_in_through_the_provider(client: TestClient, provider: 
 
     callback = through_provider(authorize, "lan.nt")
     r = client.get(callback, follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/can-bo", r.text
+    assert r.status_code == 303 and r.headers["location"] == "/can-bo/hang-cho", r.text  # the review queue
     me = client.get("/api/v1/officer/me").json()
     assert me["username"] == "lan.nt" and me["auth"] == "session"
     assert "Xin chào Nguyễn Thị Lan" in client.get("/can-bo", headers=HTML).text

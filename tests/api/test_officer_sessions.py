@@ -77,7 +77,7 @@ def test_page_sign_in_enrols_totp_then_lands_with_a_rotated_cookie(officer_api: 
     r = client.post(
         "/can-bo/xac-thuc-hai-buoc", data={"ma": code, "csrf": _field(enrol.text, "csrf")}, follow_redirects=False
     )
-    assert r.status_code == 303 and r.headers["location"] == "/can-bo"
+    assert r.status_code == 303 and r.headers["location"] == "/can-bo/hang-cho"  # the review queue
     active = _set_cookie(r)["sohoa_officer"].value
     assert active != pending
     home = client.get("/can-bo", headers=HTML)
@@ -264,7 +264,7 @@ def test_dangerous_next_addresses_are_not_followed(api: Api) -> None:
         app = api.client.app
 
     for wanted in ("https://evil.example/", "//evil.example", "/can-bo\\@evil", None):
-        assert after_sign_in(_Req(), wanted) == "/can-bo"  # type: ignore[arg-type]
+        assert after_sign_in(_Req(), wanted) == "/can-bo/hang-cho"  # type: ignore[arg-type]
     assert after_sign_in(_Req(), "/can-bo/doi-mat-khau") == "/can-bo/doi-mat-khau"  # type: ignore[arg-type]
 
 
