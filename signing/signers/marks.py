@@ -35,20 +35,25 @@ PAGE_MARGINS = (30 * MM, 20 * MM, 15 * MM, 20 * MM)  # left, bottom, right, top
 DPI = 36
 
 
+BAND_GAP_PT = 0.3 * CM  # between the band's marks and the shrunk content (make_room's default)
+
+
 def mark_copy(pdf: bytes, stamp: Appearance, payload: QrPayload) -> tuple[bytes, Appearance]:
     """A digitised copy with room made on page 1 (content scaled down, page size kept), the QR code
     top-left and the stamp right of it; returns the PDF and the stamp where it now goes."""
     with pikepdf.open(io.BytesIO(pdf)) as doc:
-        left, _bottom, right, _top = (float(v) for v in doc.pages[0].mediabox)
+        left, bottom, right, top = (float(v) for v in doc.pages[0].mediabox)
     margin_x, margin_y = stamp.margin_x, stamp.margin_y
     needed = 2 * margin_x + QR_SIZE_PT + QR_GAP_PT + stamp.width
-    factor = min(1.0, (right - left) / needed)
+    # The band takes at most half the page (make_room): a short page (a receipt strip) shrinks the marks too.
+    band = margin_y + max(stamp.height, QR_SIZE_PT) + BAND_GAP_PT
+    factor = min(1.0, (right - left) / needed, (top - bottom) / 2 / band)
     qr_size = QR_SIZE_PT * factor
     placed = dataclasses.replace(
         stamp.scaled(factor), page=0, anchor="top-left", margin_x=margin_x * factor + qr_size + QR_GAP_PT * factor
     )
     placed = dataclasses.replace(placed, margin_y=margin_y * factor)
-    room = make_room(pdf, placed, min_band=qr_size)
+    room = make_room(pdf, placed, min_band=qr_size, gap=BAND_GAP_PT * factor)
     return add_qr(room, payload, size_pt=qr_size, margin_x=margin_x * factor, margin_y=margin_y * factor), placed
 
 
