@@ -17,11 +17,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import (
     officer_oidc,
+    routes_admin_pages,
     routes_agencies,
     routes_batches,
+    routes_centre_officers,
     routes_centres,
     routes_completion,
     routes_docs,
+    routes_dossier_pages,
     routes_officer_auth,
     routes_officer_pages,
     routes_portal,
@@ -169,7 +172,16 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
     app.add_exception_handler(StarletteHTTPException, page_or_json_error)
     routers = (routes_public, routes_batches, routes_completion, routes_results, routes_agencies, routes_portal)
     # The officers: sign-in (local accounts, OpenID Connect), then the workspace's API and pages.
-    officers = (routes_officer_auth, officer_oidc, routes_centres, routes_workspace, routes_officer_pages)
+    officers = (
+        routes_officer_auth,
+        officer_oidc,
+        routes_centres,
+        routes_centre_officers,
+        routes_workspace,
+        routes_officer_pages,
+        routes_admin_pages,
+        routes_dossier_pages,
+    )
     for module in (*routers, *officers, routes_docs):
         app.include_router(module.router)
     app.mount("/static/swagger-ui", StaticFiles(directory=routes_docs.SWAGGER_UI_DIR), name="swagger-ui")
