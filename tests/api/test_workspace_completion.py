@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from storage.catalogue.clients import create_client
 from storage.catalogue.completion_models import ComponentResend, ComponentReuse
-from storage.catalogue.models import OfficerRole
+from storage.catalogue.models import ClientRole, OfficerRole
 from storage.catalogue.warehouse_models import AuditEntry
 from storage.warehouse.audit import verify
 from testkit.scheduling import run_steps
@@ -143,3 +144,17 @@ def test_a_result_officer_may_not_complete_a_dossier(api: Api) -> None:
     assert page.status_code == 200 and 'id="gui-lai-anh"' not in page.text
     files = [("files", ("x.jpg", NEW_SCAN, "image/jpeg"))]
     assert api.client.post(f"{PAGE}/thanh-phan/anh/gui-lai", data={"csrf": token}, files=files).status_code == 403
+
+
+def test_the_reuse_api_takes_an_officers_personal_key(api: Api) -> None:
+    doc = _stored_elsewhere(api)
+    _push(api, CARD_COMPS, {"c.jpg": CORRUPT, "a.jpg": GOOD})
+    run_steps(api.services, ALL_QUEUES)
+    lan = make_officer(api.services, "lan.nt", centre="default")
+    key = {
+        "Authorization": f"Bearer {create_client(api.services.catalogue, 'Lan', ClientRole.OFFICER, officer_id=lan.id)}"
+    }
+    r = api.client.post(f"/api/v1/dossiers/{CODE}/components/cccd/reuse", json={"document_id": doc}, headers=key)
+    assert r.status_code == 200, r.text
+    assert r.json()["reused_from"]["document_id"] == doc
+    assert [(e.actor, e.outcome) for e in _audit(api, "reuse_document")] == [("officer:lan.nt", "ok")]
