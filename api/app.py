@@ -17,11 +17,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import (
     officer_oidc,
+    routes_admin_pages,
     routes_agencies,
     routes_batches,
+    routes_centre_officers,
     routes_centres,
     routes_completion,
     routes_docs,
+    routes_dossier_pages,
     routes_officer_auth,
     routes_officer_pages,
     routes_officer_results,
@@ -174,9 +177,12 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
         routes_officer_auth,
         officer_oidc,
         routes_centres,
+        routes_centre_officers,
         routes_workspace,
         routes_officer_pages,
         routes_officer_results,
+        routes_admin_pages,
+        routes_dossier_pages,
     )
     for module in (*routers, *officers, routes_docs):
         app.include_router(module.router)

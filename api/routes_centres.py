@@ -17,12 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.docs import ERRORS, error_response
 from api.officer_auth import require_officer
-from dossiers.centres import add_centre, get_centre, list_centres, update_centre
+from dossiers.centre_admin import audit_centre, change_own_centre
+from dossiers.centres import add_centre, list_centres
 from dossiers.errors import CentreForbidden
 from dossiers.signer_keys import DEFAULT_CENTRE_CODE
 from storage.catalogue.models import OfficerRole
 from storage.catalogue.officers import OfficerPrincipal
-from storage.warehouse import audit
 
 router = APIRouter(prefix="/api/v1", tags=["officers"])
 admin = require_officer(OfficerRole.ADMIN)
@@ -52,18 +52,6 @@ class NewCentre(BaseModel):
     signing_policy: Policy = "confirm_all"
 
 
-def _audit(request: Request, officer: OfficerPrincipal, action: str, code: str, detail: dict[str, Any]) -> None:
-    audit.record(
-        request.app.state.services.catalogue,
-        actor=officer.actor,
-        action=action,
-        subject=f"centre:{code}",
-        purpose="quản trị trung tâm",
-        outcome="ok",
-        detail=detail,
-    )
-
-
 @router.get("/centres", summary="The deployment's centres (names, policy, kind of key)", responses=ERRORS)
 async def get_centres(request: Request, officer: Annotated[OfficerPrincipal, Depends(admin)]) -> list[dict[str, Any]]:
     return await run_in_threadpool(list_centres, request.app.state.services)
@@ -82,7 +70,7 @@ async def post_centre(
         raise CentreForbidden(officer.username)
     services = request.app.state.services
     view = await run_in_threadpool(lambda: add_centre(services, **body.model_dump()))
-    await run_in_threadpool(_audit, request, officer, "centre_add", body.code, body.model_dump())
+    await run_in_threadpool(audit_centre, services, officer, "centre_add", body.code, body.model_dump())
     return view
 
 
@@ -95,10 +83,5 @@ async def patch_centre(
     code: str, body: CentreChanges, request: Request, officer: Annotated[OfficerPrincipal, Depends(admin)]
 ) -> dict[str, Any]:
     services = request.app.state.services
-    await run_in_threadpool(get_centre, services, code)  # 404 for an unknown code
-    if code != officer.centre_code:
-        raise CentreForbidden(f"{officer.username} is not an administrator of {code}")
     changes = body.model_dump(exclude_none=True)
-    view = await run_in_threadpool(update_centre, services, code, changes)
-    await run_in_threadpool(_audit, request, officer, "centre_update", code, changes)
-    return view
+    return await run_in_threadpool(change_own_centre, services, officer, code, changes)

@@ -9,18 +9,35 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.auth import require
+from api.auth import bearer, principal_of
 from api.docs import ERRORS, error_response
+from api.officer_auth import require_officer
 from api.routes_batches import limited_station
 from api.uploads import MULTIPART_NO_TYPE, save_multipart_scans
 from dossiers.completion import ComponentUpload, attach_stored_document, resend_component
+from dossiers.workspace_completion import attach_from_workspace
 from storage.catalogue.clients import Principal
-from storage.catalogue.models import ClientRole
+from storage.catalogue.models import ClientRole, OfficerRole
+from storage.catalogue.officers import OfficerPrincipal
 
 router = APIRouter(prefix="/api/v1")
-officer = require(ClientRole.OFFICER)
+_account = require_officer(OfficerRole.RECEIVING, OfficerRole.ADMIN)
+
+
+async def completing_officer(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> OfficerPrincipal | Principal:
+    """A receiving officer or centre administrator (personal key or signed-in session: scoped to their centre),
+    or a legacy officer API key of no account (``sohoa`` development keys: the whole deployment, as before)."""
+    if credentials is not None:
+        principal = await run_in_threadpool(principal_of, request, credentials, (ClientRole.OFFICER,))
+        if principal.officer_id is None:
+            return principal
+    return await _account(request, credentials)
+
 
 SCANS_BODY: dict[str, Any] = {
     "requestBody": {
@@ -141,9 +158,21 @@ async def reuse(
     ref: str,
     body: ReuseRequest,
     request: Request,
-    principal: Annotated[Principal, Depends(officer)],
+    principal: Annotated[OfficerPrincipal | Principal, Depends(completing_officer)],
 ) -> dict[str, Any]:
     services = request.app.state.services
+    if isinstance(principal, OfficerPrincipal):  # an account: only its centre's dossiers, audited as the person
+        return await run_in_threadpool(
+            lambda: attach_from_workspace(
+                services,
+                principal,
+                code,
+                ref,
+                document_id=body.document_id,
+                reference=body.reference,
+                purpose=body.purpose,
+            )
+        )
     return await run_in_threadpool(
         lambda: attach_stored_document(
             services,

@@ -220,3 +220,12 @@ async def save_multipart_scans(request: Request, directory: Path, limit: int) ->
         return Upload(path), names
     finally:
         await form.close()
+
+
+async def zip_form_scans(form: FormData, directory: Path) -> tuple[Upload, list[str]]:
+    """An already parsed form's file parts (a page's multipart form) as one component's scans: a zip, and names."""
+    directory.mkdir(parents=True, exist_ok=True)
+    from fastapi.concurrency import run_in_threadpool
+
+    path, names = await run_in_threadpool(_zip_scans, form, directory)
+    return Upload(path), names

@@ -242,3 +242,27 @@ SigningKeyRefInvalid = error(
     "device or service cannot be reached). Check it and register it again.",
     http_status=422,
 )
+OfficerNotInCentre = error(
+    "OFFICER_NOT_FOUND",
+    "Không có cán bộ với tên đăng nhập này trong trung tâm của bạn.",
+    "No officer with this username in your centre.",
+    http_status=404,
+)
+OfficerExists = error(
+    "OFFICER_EXISTS",
+    "Tên đăng nhập này đã được dùng cho một cán bộ khác. Vui lòng chọn tên khác.",
+    "An officer with this username exists.",
+    http_status=409,
+)
+OfficerSelfAction = error(
+    "OFFICER_SELF_ACTION",
+    "Không thể tự khóa tài khoản của chính mình; hãy nhờ một quản trị viên khác.",
+    "An administrator cannot disable their own account.",
+    http_status=409,
+)
+CentrePolicyInvalid = error(
+    "CENTRE_POLICY_INVALID",
+    "Chế độ ký không hợp lệ. Chọn “Xác nhận tất cả trước khi ký” hoặc “Tự động ký bản chắc chắn”.",
+    "The signing policy must be confirm_all or auto_confident.",
+    http_status=422,
+)

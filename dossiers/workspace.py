@@ -335,3 +335,67 @@ def component_view(session: Session, component_id: int, centre_id: int) -> dict[
             for n in range(1, max(len(pages), len(texts)) + 1)
         ],
     }
+
+
+# -- one dossier ----------------------------------------------------------------------------------
+
+
+def dossier_view(session: Session, code: str, centre_id: int) -> dict[str, Any]:
+    """A dossier of the centre as its detail page shows it: each component's state, error and why it needs
+    review, the stored document or the document it reuses, and the results issued. NOT_FOUND for another
+    centre's dossier, as for none (no IDOR)."""
+    from dossiers.completion import reused_view
+    from sohoa.errors import NotFound
+    from storage.catalogue.models import EResult
+
+    dossier = session.scalar(scoped(select(Dossier), centre_id).where(Dossier.code == code))
+    if dossier is None:
+        raise NotFound(f"dossier {code}")
+    comps = list(
+        session.scalars(select(Component).where(Component.dossier_id == dossier.id).order_by(Component.position))
+    )
+    ids = [c.id for c in comps]
+    warnings: dict[int, Any] = dict(
+        session.execute(
+            select(JobStep.component_id, JobStep.output["warnings"]).where(
+                JobStep.kind == "digitize", JobStep.state == StepState.DONE, JobStep.component_id.in_(ids or [-1])
+            )
+        ).all()
+    )
+    docs = dict(
+        session.execute(select(Document.component_id, Document.id).where(Document.component_id.in_(ids or [-1]))).all()
+    )
+    components = [
+        {
+            "id": c.id,
+            "ref": c.ref,
+            "name": c.name,
+            "declared_type": c.declared_type,
+            "state": str(c.state),
+            "error": {"code": c.error_code, "message": c.error_message} if c.error_code else None,
+            "reasons": describe(warnings.get(c.id) or []),
+            "document_id": docs.get(c.id),
+            "reused_from": reused_view(session, c.id),
+            "pages": c.page_count,
+        }
+        for c in comps
+    ]
+    results = [
+        {
+            "code": r.code,
+            "title": r.title,
+            "state": str(r.state),
+            "signed_at": r.signed_at.isoformat() if r.signed_at else None,
+        }
+        for r in session.scalars(select(EResult).where(EResult.dossier_id == dossier.id).order_by(EResult.seq))
+    ]
+    return {
+        "code": dossier.code,
+        "procedure_code": dossier.procedure_code,
+        "applicant_name": dossier.applicant_name,
+        "applicant_id": dossier.applicant_id,
+        "received_at": dossier.created_at.isoformat(),
+        "station_id": dossier.station_id,
+        "components": components,
+        "results": results,
+    }

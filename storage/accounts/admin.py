@@ -1,6 +1,8 @@
 """Account administration (``sohoa officers …``): create, list, disable, unlock, reset TOTP, set a password.
 
-Each change is audited with ``operator`` as actor and the officer as subject.
+Each change is audited with ``actor`` (``operator`` from the host's CLI, ``officer:<username>`` for a
+centre's administrator) as actor and the officer as subject. ``centre_code``, where given, limits a change
+to that centre's officers: another centre's answers as if there were none (no IDOR).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from storage.errors import AccountError
 from storage.warehouse import audit
 
 
-def _audit(s: Any, username: str, action: str, **detail: Any) -> None:
-    audit.append(s, actor="operator", action=action, subject=f"officer:{username}", outcome="ok", detail=detail)
+def _audit(s: Any, username: str, action: str, actor: str = "operator", **detail: Any) -> None:
+    audit.append(s, actor=actor, action=action, subject=f"officer:{username}", outcome="ok", detail=detail)
 
 
 def add_officer(
@@ -30,6 +32,7 @@ def add_officer(
     *,
     title: str = "",
     password: str | None = None,
+    actor: str = "operator",
 ) -> tuple[int, str | None]:
     """A new local account; its id and the initial password when one was made up (None when given)."""
     with catalogue.reading() as s:
@@ -47,13 +50,17 @@ def add_officer(
     officer_id = create_officer(catalogue, username, full_name, role, centre_id, title=title)
     with catalogue.session(durable=True) as s:
         s.get_one(Officer, officer_id).password_hash = passwords.hash_password(password)
-        _audit(s, username, "officer.create", role=str(role), centre=centre_code)
+        _audit(s, username, "officer.create", actor, role=str(role), centre=centre_code)
     return officer_id, made
 
 
-def list_officers(catalogue: Catalogue) -> list[dict[str, Any]]:
+def list_officers(catalogue: Catalogue, centre_code: str | None = None) -> list[dict[str, Any]]:
+    """Every officer, or those of one centre."""
     with catalogue.reading() as s:
-        rows = s.execute(select(Officer, Centre.code).join(Centre).order_by(Officer.id)).all()
+        query = select(Officer, Centre.code).join(Centre).order_by(Officer.id)
+        if centre_code is not None:
+            query = query.where(Centre.code == centre_code)
+        rows = s.execute(query).all()
         now = utcnow()
         return [
             {
@@ -63,6 +70,7 @@ def list_officers(catalogue: Catalogue) -> list[dict[str, Any]]:
                 "title": o.title,
                 "role": o.role,
                 "centre": code,
+                "password": o.password_hash is not None,
                 "totp": o.totp_confirmed_at is not None,
                 "oidc": o.oidc_subject is not None,
                 "locked": o.locked_until is not None and o.locked_until > now,
@@ -72,31 +80,55 @@ def list_officers(catalogue: Catalogue) -> list[dict[str, Any]]:
         ]
 
 
-def _change(catalogue: Catalogue, username: str, action: str, **values: Any) -> int:
+def _change(
+    catalogue: Catalogue,
+    username: str,
+    action: str,
+    *,
+    actor: str = "operator",
+    centre_code: str | None = None,
+    **values: Any,
+) -> int:
     with catalogue.session(durable=True) as s:
-        officer = s.scalar(select(Officer).where(Officer.username == username).with_for_update())
+        query = select(Officer).where(Officer.username == username)
+        if centre_code is not None:
+            query = query.where(
+                Officer.centre_id == select(Centre.id).where(Centre.code == centre_code).scalar_subquery()
+            )
+        officer = s.scalar(query.with_for_update())
         if officer is None:
-            raise AccountError(f"no officer named {username!r}")
+            raise AccountError(f"no officer named {username!r}" + (f" in centre {centre_code}" if centre_code else ""))
         for name, value in values.items():
             setattr(officer, name, value)
         if action != "officer.unlock":
             sessions.revoke_all(s, officer.id)
-        _audit(s, username, action)
+        _audit(s, username, action, actor)
         return officer.id
 
 
-def disable(catalogue: Catalogue, username: str) -> None:
+def disable(catalogue: Catalogue, username: str, *, actor: str = "operator", centre_code: str | None = None) -> None:
     """The account can no longer sign in; its sessions end (its personal API keys stop working too)."""
-    _change(catalogue, username, "officer.disable", disabled_at=utcnow())
+    _change(catalogue, username, "officer.disable", actor=actor, centre_code=centre_code, disabled_at=utcnow())
 
 
-def unlock(catalogue: Catalogue, username: str) -> None:
-    _change(catalogue, username, "officer.unlock", locked_until=None, failed_logins=0)
+def unlock(catalogue: Catalogue, username: str, *, actor: str = "operator", centre_code: str | None = None) -> None:
+    _change(
+        catalogue, username, "officer.unlock", actor=actor, centre_code=centre_code, locked_until=None, failed_logins=0
+    )
 
 
-def reset_totp(catalogue: Catalogue, username: str) -> None:
+def reset_totp(catalogue: Catalogue, username: str, *, actor: str = "operator", centre_code: str | None = None) -> None:
     """The officer sets up TOTP again at their next sign-in (a lost phone); their sessions end."""
-    _change(catalogue, username, "officer.totp_reset", totp_secret=None, totp_confirmed_at=None, totp_last_step=None)
+    _change(
+        catalogue,
+        username,
+        "officer.totp_reset",
+        actor=actor,
+        centre_code=centre_code,
+        totp_secret=None,
+        totp_confirmed_at=None,
+        totp_last_step=None,
+    )
 
 
 def set_password(catalogue: Catalogue, username: str, password: str) -> None:

@@ -220,7 +220,6 @@ def test_officers_confirm_and_each_copy_carries_their_own_signature(
         assert own.subject.native["common_name"] == officer.full_name
         report = verify_pdf(pdf, roots)
         assert report.valid, report.render("en")
-        Path(f"/tmp/{officer.username}.pdf").write_bytes(pdf)
         assert f"Người ký: {stamp}" in _text(pdf, tmp_path, officer.username)
     assert _signer_sha256(_signed_copy(services, ids[0])) != _signer_sha256(_signed_copy(services, ids[2]))
     # The development certificate names the officer and their centre.
