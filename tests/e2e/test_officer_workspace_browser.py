@@ -3,7 +3,8 @@ counter screen and a 768×1024 tablet. The needs-review component comes first wi
 opens it (page image beside the OCR text), corrects its type and a field, and confirms the copy.
 
 The officer's personal API key is sent by the browser as a header (DevTools): scripts at the counter
-use it too (the sign-in itself is tested in test_officer_browser.py and test_officer_day.py). Screenshots go to ``test-artifacts/``.
+use it too (the sign-in itself is tested in test_officer_browser.py and test_officer_day.py).
+Screenshots go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
