@@ -33,7 +33,7 @@ Officer = Annotated[OfficerPrincipal, Depends(require_officer())]
 Receiving = Annotated[OfficerPrincipal, Depends(require_officer(OfficerRole.RECEIVING, OfficerRole.ADMIN))]
 COMPLETERS = (OfficerRole.RECEIVING, OfficerRole.ADMIN)
 DONE = {
-    "gui-lai": "Đã gửi lại thành phần; hệ thống đang số hóa, ký và lưu bản quét mới.",
+    "gui-lai": "Đã gửi lại thành phần; hệ thống đang số hóa bản quét mới.",
     "dung-lai": "Đã dùng lại giấy tờ đã lưu cho thành phần.",
 }
 NOTHING_SENT = "Vui lòng chọn ít nhất một tệp quét."

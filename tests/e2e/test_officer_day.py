@@ -6,7 +6,8 @@ an announcement the classifier does not know, and a scan that arrives corrupt (t
 1. The receiving officer signs in with password and TOTP on the sign-in pages.
 2. The review queue puts the announcement first, with its reason; she corrects its type and a field,
    confirms it, then confirms the birth certificate. Each copy is signed with HER certificate.
-3. The station resends the corrupt component; she confirms the new copy; the dossier is done.
+3. She uploads the corrupt component's scan again on the dossier's page and confirms the new copy;
+   the dossier is done.
 4. The result officer signs in, issues the result from the NĐ 30/2020 template on the results page;
    it is signed by the centre's own certificate, A4, and verifies.
 
@@ -153,7 +154,7 @@ def _signers(service: dict) -> dict[str, str]:
         return {ref: signed_by for ref, signed_by in rows}
 
 
-def test_an_officers_day(service: dict, browser) -> None:  # type: ignore[no-untyped-def]
+def test_an_officers_day(service: dict, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -185,12 +186,15 @@ def test_an_officers_day(service: dict, browser) -> None:  # type: ignore[no-unt
     shot(browser, "officer-day-3-confirmed")
     wait_for(lambda: _states(service)["ks"] == "done" and _states(service)["tb"] == "done", 60, "both copies signed")
 
-    # 3. The partial dossier completed: the station sends the component again, she confirms the new copy.
-    parts = [("files", ("don.jpg", jpeg(templates.birth_certificate()), "image/jpeg"))]
-    resent = httpx.put(
-        f"{base}/api/v1/dossiers/{CODE}/components/don", files=parts, headers=_station(service), timeout=30
-    )
-    assert resent.status_code == 202, resent.text
+    # 3. The partial dossier completed from its page: she uploads the scan again, then confirms the new copy.
+    browser.get(f"{base}/can-bo/ho-so/{CODE}")
+    assert "Gửi lại thành phần" in browser.find_element(By.ID, "tp-don").text
+    scan = tmp_path / "don.jpg"
+    scan.write_bytes(jpeg(templates.birth_certificate()))
+    browser.find_element(By.ID, "tep-don").send_keys(str(scan))
+    shot(browser, "officer-day-4-resend")
+    browser.find_element(By.CSS_SELECTOR, "#gui-lai-don button[type=submit]").click()
+    _notice(browser, "Đã gửi lại thành phần; hệ thống đang số hóa bản quét mới.")
     wait_for(lambda: _states(service)["don"] == "awaiting", 90, "the resent component digitised")
     _confirm(browser, base, ids["don"])
     wait_for(lambda: _status(service)["state"] == "done", 60, "the dossier done")
@@ -214,7 +218,7 @@ def test_an_officers_day(service: dict, browser) -> None:  # type: ignore[no-unt
     browser.find_element(By.ID, "body").send_keys("Ông Nguyễn Văn An thường trú tại phường Hàng Bạc.")
     browser.find_element(By.ID, "signer_title").send_keys("CHỦ TỊCH")
     browser.find_element(By.ID, "signer_name").send_keys("Phạm Văn Đức")
-    shot(browser, "officer-day-4-result-form")
+    shot(browser, "officer-day-5-result-form")
     browser.find_element(By.ID, "ban-hanh").click()
     wait_for(lambda: "?da=" in browser.current_url, 20, "the issued result")
     code = browser.current_url.split("?da=")[1]
@@ -225,7 +229,7 @@ def test_an_officers_day(service: dict, browser) -> None:  # type: ignore[no-unt
         return "Đã ký" in browser.find_element(By.ID, f"kq-{code}").text
 
     wait_for(signed, 60, "the result signed")
-    shot(browser, "officer-day-5-result-signed")
+    shot(browser, "officer-day-6-result-signed")
     cookies = {c["name"]: c["value"] for c in browser.get_cookies()}
     pdf = httpx.get(f"{base}/can-bo/ket-qua/{code}.pdf", cookies=cookies, timeout=10).content
     report = verify_pdf(pdf, service["services"].trust_roots)
