@@ -229,6 +229,7 @@ def test_an_officers_day(service: dict, browser, tmp_path: Path) -> None:  # typ
         return "Đã ký" in browser.find_element(By.ID, f"kq-{code}").text
 
     wait_for(signed, 60, "the result signed")
+    browser.execute_script("arguments[0].scrollIntoView()", browser.find_element(By.ID, f"kq-{code}"))
     shot(browser, "officer-day-6-result-signed")
     cookies = {c["name"]: c["value"] for c in browser.get_cookies()}
     pdf = httpx.get(f"{base}/can-bo/ket-qua/{code}.pdf", cookies=cookies, timeout=10).content
