@@ -113,6 +113,8 @@ async def issue_from_template(request: Request, officer: Issuing) -> Response:
             signer_title=_lines(form.get("signer_title", "")),
             signer_name=form.get("signer_name", "").strip() or None,
             recipients=_lines(form.get("recipients", "")),
+            validity=form.get("validity", "").strip() or None,
+            scope=form.get("scope", "").strip() or None,
         )
     except ValidationError:
         error = "Vui lòng nhập tên kết quả (tối đa 200 ký tự) và kiểm tra độ dài các mục khác."

@@ -72,6 +72,12 @@ class TemplateResult(BaseModel):
     recipients: list[Annotated[str, Field(max_length=200)]] = Field(
         default_factory=list, max_length=10, examples=[["Như trên;", "Lưu: VT."]]
     )
+    validity: str | None = Field(
+        default=None, max_length=100, description="Thời hạn hiệu lực (in the QR code)", examples=["đến 06/06/2027"]
+    )
+    scope: str | None = Field(
+        default=None, max_length=300, description="Phạm vi sử dụng (in the QR code)", examples=["Trên toàn quốc"]
+    )
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,8 @@ async def post_result(
     issuer: Annotated[ResultIssuer, Depends(result_issuer)],
     level: Annotated[Level | None, Query()] = None,
     title: Annotated[str, Query(max_length=300)] = "",
+    validity: Annotated[str | None, Query(max_length=100, description="Thời hạn hiệu lực (QR code)")] = None,
+    scope: Annotated[str | None, Query(max_length=300, description="Phạm vi sử dụng (QR code)")] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     services = request.app.state.services
@@ -188,6 +196,8 @@ async def post_result(
             idempotency_key=idempotency_key,
             officer_id=officer_id,
             centre_id=centre_id,
+            validity=validity,
+            scope=scope,
         )
     )
     return _issued(request, response, issued)
@@ -255,6 +265,8 @@ def render_and_issue(
         content_sha256=hashlib.sha256(repr(form).encode()).hexdigest(),
         officer_id=issuer[0],
         centre_id=issuer[1],
+        validity=spec.validity,
+        scope=spec.scope,
     )
 
 

@@ -69,9 +69,18 @@ def _active_content_refusal(found: list[active_content.Finding]) -> SohoaError:
     )
 
 
-def request_fingerprint(dossier_code: str, level: str, title: str, content_sha256: str) -> str:
-    """SHA-256 of what an issue request asks for: a retry has the same, another request under its key does not."""
-    return hashlib.sha256(json.dumps([dossier_code, level, title, content_sha256]).encode()).hexdigest()
+def request_fingerprint(
+    dossier_code: str,
+    level: str,
+    title: str,
+    content_sha256: str,
+    validity: str | None = None,
+    scope: str | None = None,
+) -> str:
+    """SHA-256 of what an issue request asks for: a retry has the same, another request under its key does not.
+    (Validity and scope join it only when given: requests made before they existed keep their fingerprint.)"""
+    asked = [dossier_code, level, title, content_sha256, *([validity, scope] if validity or scope else [])]
+    return hashlib.sha256(json.dumps(asked).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,8 @@ def issue_result_once(
     content_sha256: str | None = None,
     officer_id: int | None = None,
     centre_id: int | None = None,
+    validity: str | None = None,
+    scope: str | None = None,
 ) -> Issued:
     """Issue an e-result, or return the one an earlier request for the same thing issued.
 
@@ -152,7 +163,7 @@ def issue_result_once(
         content_sha256 = content_sha256 or digest
     if content_sha256 is None:
         raise ValueError("a rendered result needs content_sha256")
-    fingerprint = request_fingerprint(dossier_code, level, title, content_sha256)
+    fingerprint = request_fingerprint(dossier_code, level, title, content_sha256, validity, scope)
     if idempotency_key is not None:  # a repeat is answered before anything is rendered or stored
         with services.catalogue.reading() as s:
             known = _by_key(s, issued_by, idempotency_key, fingerprint)
@@ -193,6 +204,8 @@ def issue_result_once(
                     request_sha256=fingerprint,
                     officer_id=officer_id,
                     centre_id=centre_id or dossier.centre_id or default_centre,
+                    validity=validity,
+                    scope=scope,
                 )
                 s.add(result)
                 s.flush()

@@ -148,9 +148,17 @@ def _await_officer(session: Session, step_row: JobStep) -> None:
 
 
 def _qr_payload(
-    services: Services, dossier: Dossier, document_name: str, issued_at: datetime, url: str | None = None
+    services: Services,
+    dossier: Dossier,
+    document_name: str,
+    issued_at: datetime,
+    url: str | None = None,
+    *,
+    validity: str | None = None,
+    scope: str | None = None,
 ) -> QrPayload:
-    """The QR content of TT 01/2023: dossier, procedure, applicant, document, issuing system, time."""
+    """The QR content of TT 01/2023: dossier, procedure, applicant, document, issuing system, time; a result's
+    validity and scope of use."""
     from signing.signers import QrPayload
 
     return QrPayload(
@@ -160,7 +168,9 @@ def _qr_payload(
         document_name=document_name,
         issuing_system=services.settings.issuing_system,
         issued_at=issued_at,
+        valid_until=validity,
         verify_url=url,
+        scope=scope,
     )
 
 
@@ -319,6 +329,8 @@ def sign_result(services: Services, step: JobStep) -> StepOutcome:
             result.title or "Kết quả giải quyết thủ tục hành chính",
             signed_at,
             f"{services.settings.api.base_url}/tra-cuu/ket-qua/{result.code}",
+            validity=result.validity,
+            scope=result.scope,
         )
     pdf = services.store.get_bytes(Bucket.RAW, source_key, sha256=source_sha)
     # The issuing centre signs with its key, name and seal. QR code top-left of page 1 with the result code

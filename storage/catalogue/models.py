@@ -349,6 +349,9 @@ class EResult(Base):
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_sha256: Mapped[str | None] = mapped_column(String(64))  # dossiers.results.request_fingerprint
+    # TT 01/2023: a result's QR code carries its validity and scope of use, when the issuing officer gives them.
+    validity: Mapped[str | None] = mapped_column(String(100))
+    scope: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     dossier: Mapped[Dossier] = relationship(back_populates="results")

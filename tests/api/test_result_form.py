@@ -29,6 +29,8 @@ def test_template_result_carries_number_signer_recipients_code_and_qr(api: Api, 
         "signer_title": ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"],
         "signer_name": "Lê Văn Cường",
         "recipients": ["Ông Nguyễn Văn An;", "Lưu: VT."],
+        "validity": "đến 05/06/2027",
+        "scope": "Trên toàn quốc",
         "level": "B-B",
     }
     issued = api.client.post(f"/api/v1/dossiers/{CODE}/results/from-template", json=spec, headers=api.officer)
@@ -63,3 +65,4 @@ def test_template_result_carries_number_signer_recipients_code_and_qr(api: Api, 
     [qr] = [d.data.decode("utf-8") for d in decode(Image.open(page), symbols=[ZBarSymbol.QRCODE])]
     assert f"Tra cứu: {api.services.settings.api.base_url}/tra-cuu/ket-qua/{code}" in qr
     assert f"Mã hồ sơ: {CODE}" in qr
+    assert "Hiệu lực: đến 05/06/2027" in qr and "Phạm vi: Trên toàn quốc" in qr  # TT 01/2023, results
