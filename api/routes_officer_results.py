@@ -7,6 +7,7 @@ sent twice (a double click, a reload) issues one result.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -20,7 +21,7 @@ from api.officer_auth import require_officer
 from api.officer_pages import officer_page
 from api.pages import vn_time
 from api.routes_results import ISSUING_ROLES, ResultIssuer, TemplateResult, check_dossier_for, render_and_issue
-from dossiers.results import issue_result_once
+from dossiers.results import Issued, issue_result_once
 from sohoa.errors import SohoaError
 from storage.catalogue.models import ComponentState, Dossier, EResult
 from storage.catalogue.officers import OfficerPrincipal
@@ -94,8 +95,28 @@ async def results_page(request: Request, officer: Issuing) -> Response:
     return await _render(request, officer)
 
 
-def _issuer(officer: OfficerPrincipal) -> ResultIssuer:
-    return ResultIssuer(None, officer)
+async def _issue_and_show(
+    request: Request,
+    officer: OfficerPrincipal,
+    code: str,
+    form: dict[str, str],
+    issue: Callable[[ResultIssuer], Issued],
+) -> Response:
+    """Issue for a dossier of the officer's centre, then to the list (the new code in its notice); a refusal
+    is shown on the page with the form as it was sent."""
+    services, issuer = request.app.state.services, ResultIssuer(None, officer)  # a browser session: no API key
+    try:
+        await run_in_threadpool(check_dossier_for, services, code, issuer)
+        issued = await run_in_threadpool(issue, issuer)
+    except SohoaError as exc:
+        return await _render(request, officer, status=exc.http_status or 422, error=exc.message_vi, form=form)
+    except HTTPException as exc:  # an unknown dossier, or another centre's
+        if exc.status_code != 404:
+            raise
+        return await _render(request, officer, status=404, error=f"Không tìm thấy hồ sơ {code}.", form=form)
+    if issued.created:
+        request.app.state.wake_workers()
+    return RedirectResponse(f"{PAGE}?da={issued.result.code}", 303)
 
 
 @router.post(f"{PAGE}/mau", response_class=HTMLResponse)
@@ -119,21 +140,10 @@ async def issue_from_template(request: Request, officer: Issuing) -> Response:
     except ValidationError:
         error = "Vui lòng nhập tên kết quả (tối đa 200 ký tự) và kiểm tra độ dài các mục khác."
         return await _render(request, officer, status=422, error=error, form=form)
-    services, issuer = request.app.state.services, _issuer(officer)
-    try:
-        await run_in_threadpool(check_dossier_for, services, code, issuer)
-        issued = await run_in_threadpool(
-            render_and_issue, services, code, spec, None, f"page:{form.get('form_key', '')}", issuer.ids
-        )
-    except SohoaError as exc:
-        return await _render(request, officer, status=exc.http_status or 422, error=exc.message_vi, form=form)
-    except HTTPException as exc:  # an unknown dossier, or another centre's
-        if exc.status_code != 404:
-            raise
-        return await _render(request, officer, status=404, error=f"Không tìm thấy hồ sơ {code}.", form=form)
-    if issued.created:
-        request.app.state.wake_workers()
-    return RedirectResponse(f"{PAGE}?da={issued.result.code}", 303)
+    services, key = request.app.state.services, f"page:{form.get('form_key', '')}"
+    return await _issue_and_show(
+        request, officer, code, form, lambda issuer: render_and_issue(services, code, spec, None, key, issuer.ids)
+    )
 
 
 @router.post(f"{PAGE}/tai-len", response_class=HTMLResponse)
@@ -151,31 +161,22 @@ async def issue_uploaded(request: Request, officer: Issuing) -> Response:
         return await _render(request, officer, status=422, error="Vui lòng chọn tệp PDF kết quả.", form=fields)
     if len(data) > limit:
         return await _render(request, officer, status=413, error="Tệp PDF quá lớn.", form=fields)
-    issuer = _issuer(officer)
-    officer_id, centre_id = issuer.ids
-    try:
-        await run_in_threadpool(check_dossier_for, services, code, issuer)
-        issued = await run_in_threadpool(
-            lambda: issue_result_once(
-                services,
-                code,
-                data,
-                title=fields["upload_title"][:300],
-                level=str(form.get("level") or "") or None,
-                idempotency_key=f"page:{form.get('form_key') or ''}",
-                officer_id=officer_id,
-                centre_id=centre_id,
-            )
+    level, key = str(form.get("level") or "") or None, f"page:{form.get('form_key') or ''}"
+
+    def issue(issuer: ResultIssuer) -> Issued:
+        officer_id, centre_id = issuer.ids
+        return issue_result_once(
+            services,
+            code,
+            data,
+            title=fields["upload_title"][:300],
+            level=level,
+            idempotency_key=key,
+            officer_id=officer_id,
+            centre_id=centre_id,
         )
-    except SohoaError as exc:
-        return await _render(request, officer, status=exc.http_status or 422, error=exc.message_vi, form=fields)
-    except HTTPException as exc:  # an unknown dossier, or another centre's
-        if exc.status_code != 404:
-            raise
-        return await _render(request, officer, status=404, error=f"Không tìm thấy hồ sơ {code}.", form=fields)
-    if issued.created:
-        request.app.state.wake_workers()
-    return RedirectResponse(f"{PAGE}?da={issued.result.code}", 303)
+
+    return await _issue_and_show(request, officer, code, fields, issue)
 
 
 @router.get(PAGE + "/{code}.pdf")

@@ -135,29 +135,35 @@ async def _copy_upload(upload: UploadFile, directory: Path, suffix: str) -> Uplo
     return await _write(chunks(), directory, suffix)
 
 
-def _zip_parts(form: FormData, manifest: bytes, directory: Path) -> Path:
-    """Pack a manifest and file parts into a stored (uncompressed) zip for the batch reader.
+def _zip_parts(form: FormData, directory: Path, manifest: bytes | None = None) -> tuple[Path, list[str]]:
+    """Pack the file parts of a form (and a batch's manifest) into a stored (uncompressed) zip for the batch
+    reader; the zip and the parts' names in the order sent.
 
     Part file names go into the zip exactly as sent: the batch reader refuses any that
     would leave the batch (``..``, absolute paths, backslashes), so nothing is ever written
-    under a name a client chose.
+    under a name a client chose. Two parts of one name are refused: a zip keeps one of them.
     """
     fd, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".zip")
     os.close(fd)
+    names: list[str] = []
     try:
         with zipfile.ZipFile(name, "w", zipfile.ZIP_STORED) as zf:
-            zf.writestr("manifest.json", manifest)
+            if manifest is not None:
+                zf.writestr("manifest.json", manifest)
             for key, value in form.multi_items():
                 if key == "manifest" or isinstance(value, str):
                     continue
                 filename = value.filename or key
+                if filename in names:
+                    raise invalid(f"Hai tệp quét cùng tên '{filename}'. Đặt tên khác nhau cho các tệp và gửi lại.")
+                names.append(filename)
                 with zf.open(zipfile.ZipInfo(filename), "w", force_zip64=True) as out:
                     value.file.seek(0)
                     shutil.copyfileobj(value.file, out, CHUNK)
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
-    return Path(name)
+    return Path(name), names
 
 
 async def save_multipart_batch(request: Request, directory: Path, limit: int) -> Upload:
@@ -178,35 +184,10 @@ async def save_multipart_batch(request: Request, directory: Path, limit: int) ->
             raise invalid("Trường 'manifest' không phải JSON hợp lệ.") from exc
         from fastapi.concurrency import run_in_threadpool
 
-        return Upload(await run_in_threadpool(_zip_parts, form, raw, directory))
+        zipped_path, _names = await run_in_threadpool(_zip_parts, form, directory, raw)
+        return Upload(zipped_path)
     finally:
         await form.close()
-
-
-def _zip_scans(form: FormData, directory: Path) -> tuple[Path, list[str]]:
-    """The file parts of a form in a stored zip for the batch reader, and their names in the order sent.
-
-    As ``_zip_parts``: names go into the zip as sent; the batch reader refuses any that would leave it.
-    """
-    fd, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".zip")
-    os.close(fd)
-    names: list[str] = []
-    try:
-        with zipfile.ZipFile(name, "w", zipfile.ZIP_STORED) as zf:
-            for key, value in form.multi_items():
-                if isinstance(value, str):
-                    continue
-                filename = value.filename or key
-                if filename in names:  # a zip keeps one of two members of a name: the other scan would be lost
-                    raise invalid(f"Hai tệp quét cùng tên '{filename}'. Đặt tên khác nhau cho các tệp và gửi lại.")
-                names.append(filename)
-                with zf.open(zipfile.ZipInfo(filename), "w", force_zip64=True) as out:
-                    value.file.seek(0)
-                    shutil.copyfileobj(value.file, out, CHUNK)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return Path(name), names
 
 
 async def save_multipart_scans(request: Request, directory: Path, limit: int) -> tuple[Upload, list[str]]:
@@ -216,7 +197,7 @@ async def save_multipart_scans(request: Request, directory: Path, limit: int) ->
     try:
         from fastapi.concurrency import run_in_threadpool
 
-        path, names = await run_in_threadpool(_zip_scans, form, directory)
+        path, names = await run_in_threadpool(_zip_parts, form, directory)
         return Upload(path), names
     finally:
         await form.close()
@@ -227,5 +208,5 @@ async def zip_form_scans(form: FormData, directory: Path) -> tuple[Upload, list[
     directory.mkdir(parents=True, exist_ok=True)
     from fastapi.concurrency import run_in_threadpool
 
-    path, names = await run_in_threadpool(_zip_scans, form, directory)
+    path, names = await run_in_threadpool(_zip_parts, form, directory)
     return Upload(path), names
