@@ -10,7 +10,7 @@ OIDC_PROVIDER := testkit/oidc/node_modules/.package-lock.json
 
 run: system-deps $(VENV)/.run
 	$(VENV)/bin/sohoa migrate
-	@echo "sohoa: http://127.0.0.1:8000  (API docs: /docs; dev API keys: var/dev-credentials.json)"
+	@echo "sohoa: http://127.0.0.1:8000  (API docs: /docs; officers: /can-bo; dev API keys and officer account: var/dev-credentials.json)"
 	$(VENV)/bin/sohoa serve --sample
 
 test: system-deps-test $(VENV)/.test $(OIDC_PROVIDER)
