@@ -162,6 +162,8 @@ async def issue_uploaded(request: Request, officer: Issuing) -> Response:
     if len(data) > limit:
         return await _render(request, officer, status=413, error="Tệp PDF quá lớn.", form=fields)
     level, key = str(form.get("level") or "") or None, f"page:{form.get('form_key') or ''}"
+    validity = str(form.get("validity") or "").strip()[:100] or None
+    scope = str(form.get("scope") or "").strip()[:300] or None
 
     def issue(issuer: ResultIssuer) -> Issued:
         officer_id, centre_id = issuer.ids
@@ -174,6 +176,8 @@ async def issue_uploaded(request: Request, officer: Issuing) -> Response:
             idempotency_key=key,
             officer_id=officer_id,
             centre_id=centre_id,
+            validity=validity,
+            scope=scope,
         )
 
     return await _issue_and_show(request, officer, code, fields, issue)

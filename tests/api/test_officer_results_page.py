@@ -60,12 +60,15 @@ def test_result_officer_issues_from_the_template_and_an_upload(api: Api) -> None
     forged = api.client.post("/can-bo/ket-qua/mau", data=form | {"csrf": "x" * 20}, headers=BROWSER)
     assert forged.status_code == 403
 
-    upload = {"dossier_code": CODE, "title": "Quyết định", "level": "B-T"} | _fields(page.text, 1)
+    upload = {"dossier_code": CODE, "title": "Quyết định", "level": "B-T", "validity": "Không thời hạn"}
+    upload |= _fields(page.text, 1)
     pdf_file = {"pdf": ("kq.pdf", render_result_pdf(["QUYẾT ĐỊNH", "Về việc cấp giấy phép"]), "application/pdf")}
     uploaded = api.client.post(
         "/can-bo/ket-qua/tai-len", data=upload, files=pdf_file, headers=BROWSER, follow_redirects=False
     )
     assert uploaded.status_code == 303, uploaded.text
+    with api.services.catalogue.reading() as s:
+        assert s.scalar(select(EResult.validity).where(EResult.title == "Quyết định")) == "Không thời hạn"
     run_steps(api.services)
     listing = api.client.get("/can-bo/ket-qua", headers=BROWSER).text
     assert listing.count("Đã ký") >= 2 and code in listing
