@@ -142,7 +142,11 @@ async def issue_from_template(request: Request, officer: Issuing) -> Response:
         return await _render(request, officer, status=422, error=error, form=form)
     services, key = request.app.state.services, f"page:{form.get('form_key', '')}"
     return await _issue_and_show(
-        request, officer, code, form, lambda issuer: render_and_issue(services, code, spec, None, key, issuer.ids)
+        request,
+        officer,
+        code,
+        form,
+        lambda issuer: render_and_issue(services, code, spec, None, key, issuer.ids, issuer.actor),
     )
 
 
@@ -178,6 +182,7 @@ async def issue_uploaded(request: Request, officer: Issuing) -> Response:
             centre_id=centre_id,
             validity=validity,
             scope=scope,
+            actor=issuer.actor,
         )
 
     return await _issue_and_show(request, officer, code, fields, issue)

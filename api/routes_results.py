@@ -89,6 +89,11 @@ class ResultIssuer:
     officer: OfficerPrincipal | None
 
     @property
+    def actor(self) -> str:
+        """The audit trail's name for the issuer: the officer, else the API key."""
+        return self.officer.actor if self.officer is not None else f"api-key:{self.client_id}"
+
+    @property
     def ids(self) -> tuple[int | None, int | None]:
         """(officer id, centre id): the centre whose key signs the result."""
         return (self.officer.id, self.officer.centre_id) if self.officer is not None else (None, None)
@@ -198,6 +203,7 @@ async def post_result(
             centre_id=centre_id,
             validity=validity,
             scope=scope,
+            actor=issuer.actor,
         )
     )
     return _issued(request, response, issued)
@@ -251,6 +257,7 @@ def render_and_issue(
     issued_by: int | None,
     idempotency_key: str | None,
     issuer: tuple[int | None, int | None] = (None, None),
+    actor: str = "",
 ) -> Issued:
     """Issue the template's e-result; its form, not the rendered bytes (distinct per render), identifies it."""
     form = template_form(services, code, spec, to_vn(datetime.now(UTC)).date(), issuer[1], issuer[0])
@@ -267,6 +274,7 @@ def render_and_issue(
         centre_id=issuer[1],
         validity=spec.validity,
         scope=spec.scope,
+        actor=actor,
     )
 
 
@@ -287,7 +295,7 @@ async def post_result_from_template(
     services = request.app.state.services
     await run_in_threadpool(check_dossier_for, services, code, issuer)
     issued = await run_in_threadpool(
-        render_and_issue, services, code, spec, issuer.client_id, idempotency_key, issuer.ids
+        render_and_issue, services, code, spec, issuer.client_id, idempotency_key, issuer.ids, issuer.actor
     )
     return _issued(request, response, issued)
 

@@ -23,6 +23,7 @@ from signing.validation import active_content
 from sohoa.errors import NotFound, SohoaError
 from storage.catalogue.models import ComponentState, Dossier, EResult, EResultVersion, JobStep
 from storage.objectstore import Bucket, StoredObject, sha256_hex
+from storage.warehouse import audit
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ def issue_result_once(
     centre_id: int | None = None,
     validity: str | None = None,
     scope: str | None = None,
+    actor: str = "",
 ) -> Issued:
     """Issue an e-result, or return the one an earlier request for the same thing issued.
 
@@ -147,6 +149,7 @@ def issue_result_once(
       would be the same signed document under another number. One whose signing failed left nothing locked
       and does not count, so the officer can issue that PDF again.
 
+    ``actor``: who issues it, for the audit trail (``officer:<username>``; default: the API key's id).
     ``officer_id``/``centre_id``: the issuing officer (an officer's personal key) and their centre, whose key,
     name and seal sign the result; without a centre, the dossier's centre signs it (else the default centre).
 
@@ -210,6 +213,14 @@ def issue_result_once(
                 s.add(result)
                 s.flush()
                 s.add(JobStep(kind=spec.kind, queue=spec.queue, eresult_id=result.id, input_sha256=source.sha256))
+                audit.append(
+                    s,
+                    actor=actor or (f"api-key:{issued_by}" if issued_by is not None else "service"),
+                    action="issue_result",
+                    subject=f"result:{result.code}",
+                    outcome="ok",
+                    detail={"dossier": dossier_code, "title": title[:100], "level": level},
+                )
             log.info("e-result %s issued for dossier %s", result.code, dossier_code)
             return Issued(result, created=True)
         except DbIntegrityError:

@@ -79,8 +79,10 @@ def test_result_officer_issues_from_the_template_and_an_upload(api: Api) -> None
         x1, y1, x2, y2 = (float(v) for v in doc.pages[0].mediabox)
         assert abs(x2 - x1 - 595.28) < 0.5 and abs(y2 - y1 - 841.89) < 0.5
     with api.services.catalogue.reading() as s:
-        reads = s.scalars(select(AuditEntry).where(AuditEntry.actor == "officer:hoa.tt")).all()
-        assert any(e.purpose == "tải kết quả điện tử" for e in reads)
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.actor == "officer:hoa.tt")).all()
+        assert any(e.purpose == "tải kết quả điện tử" for e in entries)  # the download
+        issued = sorted(e.subject for e in entries if e.action == "issue_result")
+        assert len(issued) == 2 and f"result:{code}" in issued  # each result issued once, by her
 
 
 def test_other_centres_and_receiving_officers_cannot_issue(api: Api) -> None:
