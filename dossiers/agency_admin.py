@@ -151,7 +151,7 @@ def list_agencies(catalogue: Catalogue) -> list[dict[str, Any]]:
 
 
 def disable_agency(catalogue: Catalogue, code: str, *, actor: str) -> dict[str, Any]:
-    """Revoke the agency's grants in force and its API keys; audited ``agency_disable`` (with what it ended)."""
+    """Revoke the agency's grants in force and its agency API keys; audited ``agency_disable`` (with what it ended)."""
     code = _code(code)
     now = datetime.now(UTC)
     with catalogue.session(durable=True) as s:
@@ -161,7 +161,13 @@ def disable_agency(catalogue: Catalogue, code: str, *, actor: str) -> dict[str, 
         grants = s.scalars(select(Grant).where(Grant.agency_id == agency.id, Grant.revoked_at.is_(None))).all()
         for g in grants:
             g.revoked_at = now
-        keys = s.scalars(select(ApiClient).where(ApiClient.agency_code == code, ApiClient.revoked_at.is_(None))).all()
+        keys = s.scalars(
+            select(ApiClient).where(
+                ApiClient.agency_code == code,
+                ApiClient.role == ClientRole.AGENCY.value,  # a station of that unit keeps its key
+                ApiClient.revoked_at.is_(None),
+            )
+        ).all()
         for k in keys:
             k.revoked_at = now
         audit.append(

@@ -33,6 +33,7 @@ def test_agencies_and_grants_through_their_states(db_services: Services) -> None
     made = add_agency(catalogue, AGENCY, "  UBND phường Hoàn Kiếm ", actor="operator")
     assert made["name"] == "UBND phường Hoàn Kiếm" and not made["disabled"]
     key = create_client(catalogue, "HK", ClientRole.AGENCY, AGENCY)
+    station = create_client(catalogue, "Trạm HK", ClientRole.STATION, AGENCY)  # a station of the same unit
     grant = add_grant(
         catalogue, GrantRequest(AGENCY, ("birth_certificate", "birth_certificate"), PURPOSE, 7), actor="operator"
     )
@@ -49,7 +50,7 @@ def test_agencies_and_grants_through_their_states(db_services: Services) -> None
     assert view["active_keys"] == 1 and len(view["grants"]) == 3
     off = disable_agency(catalogue, AGENCY, actor="operator")
     assert off["disabled"] and off["active_keys"] == 0
-    assert authenticate(catalogue, key) is None
+    assert authenticate(catalogue, key) is None and authenticate(catalogue, station) is not None
     assert {g["id"]: g["state"] for g in off["grants"]}[second["id"]] == "revoked"
     with pytest.raises(AgencyDisabled):
         add_grant(catalogue, GrantRequest(AGENCY, ("birth_certificate",), PURPOSE, 7), actor="operator")
