@@ -6,9 +6,7 @@ What ``sohoa agencies|grants``, ``/api/v1/agencies``, ``/api/v1/grants`` and the
 ``grant`` (subject ``agency:<code>``) and ``revoke`` (subject ``grant:<id>``).
 
 Disabling an agency revokes its grants in force and its API keys, so it fetches nothing more; while it is
-disabled no grant can be given to it. The agencies table has no state column: an agency is disabled when
-its latest ``agency_register``/``agency_disable`` audit entry is a disable (registering it again re-enables
-it), so the state is read from the hash-chained audit log itself.
+disabled (``agencies.disabled_at``) no grant can be given to it; registering it again re-enables it.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from digitizer.model import DOCUMENT_TYPES
@@ -25,13 +23,12 @@ from dossiers.errors import AgencyCodeMalformed, AgencyDisabled, AgencyNotFound,
 from sohoa.identifiers import AGENCY_CODE
 from storage.catalogue.db import Catalogue
 from storage.catalogue.models import ApiClient, ClientRole
-from storage.catalogue.warehouse_models import Agency, AuditEntry, Grant
+from storage.catalogue.warehouse_models import Agency, Grant
 from storage.warehouse import audit
 from storage.warehouse.sharing import grant_access, register_agency, revoke_grant
 
 AGENCY_PURPOSE = "quản lý cơ quan khai thác dữ liệu"
 MAX_DAYS = 3650
-STATE_ACTIONS = ("agency_register", "agency_disable")
 
 
 @dataclass(frozen=True)
@@ -62,13 +59,7 @@ def _code(code: str) -> str:
 
 
 def _disabled(s: Session, code: str) -> bool:
-    last = s.scalar(
-        select(AuditEntry.action)
-        .where(AuditEntry.subject == f"agency:{code}", AuditEntry.action.in_(STATE_ACTIONS))
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
-    )
-    return last == "agency_disable"
+    return s.scalar(select(Agency.disabled_at).where(Agency.code == code)) is not None
 
 
 def grant_state(g: Grant, now: datetime) -> str:
@@ -103,6 +94,8 @@ def add_agency(catalogue: Catalogue, code: str, name: str, *, actor: str) -> dic
     if not name or len(name) > 300:
         raise GrantInvalid("agency name must be 1 to 300 characters")
     register_agency(catalogue, code, name)
+    with catalogue.session(durable=True) as s:  # registered again: enabled again
+        s.execute(update(Agency).where(Agency.code == code).values(disabled_at=None))
     audit.record(
         catalogue,
         actor=actor,
@@ -170,6 +163,7 @@ def disable_agency(catalogue: Catalogue, code: str, *, actor: str) -> dict[str, 
         ).all()
         for k in keys:
             k.revoked_at = now
+        agency.disabled_at = now
         audit.append(
             s,
             actor=actor,
