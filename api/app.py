@@ -19,6 +19,8 @@ from api import (
     officer_oidc,
     routes_admin_pages,
     routes_agencies,
+    routes_agency_admin,
+    routes_agency_pages,
     routes_batches,
     routes_centre_officers,
     routes_centres,
@@ -182,6 +184,8 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
         routes_officer_pages,
         routes_officer_results,
         routes_admin_pages,
+        routes_agency_admin,
+        routes_agency_pages,
         routes_dossier_pages,
     )
     for module in (*routers, *officers, routes_docs):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cli.agency_commands import register as register_agency_commands
 from cli.centre_commands import register as register_centre_commands
 from cli.officer_commands import register as register_officer_commands
 from cli.storage_commands import register as register_storage_commands
@@ -642,6 +643,7 @@ def classifier_retrain(min_corrections: int | None, as_json: bool) -> None:
 register_storage_commands(main)
 register_officer_commands(main)
 register_centre_commands(main, keys)
+register_agency_commands(main)
 
 
 if __name__ == "__main__":

@@ -266,3 +266,33 @@ CentrePolicyInvalid = error(
     "The signing policy must be confirm_all or auto_confident.",
     http_status=422,
 )
+AgencyCodeMalformed = error(
+    "AGENCY_CODE_INVALID",
+    "Mã định danh cơ quan không đúng định dạng QĐ 20/2020/QĐ-TTg (ví dụ 000.00.12.H26).",
+    "The agency code is not in the QĐ 20/2020 format (e.g. 000.00.12.H26).",
+    http_status=422,
+)
+AgencyNotFound = error(
+    "AGENCY_NOT_FOUND",
+    "Không tìm thấy cơ quan khai thác dữ liệu có mã này. Đăng ký cơ quan trước khi cấp quyền.",
+    "No agency of this code is registered; register it first.",
+    http_status=404,
+)
+AgencyDisabled = error(
+    "AGENCY_DISABLED",
+    "Cơ quan đã bị vô hiệu hóa; không thể cấp quyền mới. Đăng ký lại cơ quan để kích hoạt.",
+    "The agency is disabled; add it again to re-enable it before granting access.",
+    http_status=409,
+)
+GrantInvalid = error(
+    "GRANT_INVALID",
+    "Quyền khai thác không hợp lệ: cần chọn loại giấy tờ hợp lệ, nêu mục đích và thời hạn từ 1 đến 3650 ngày.",
+    "A grant needs known document types, a purpose (3 to 200 characters) and a validity of 1 to 3650 days.",
+    http_status=422,
+)
+GrantNotFound = error(
+    "GRANT_NOT_FOUND",
+    "Không tìm thấy quyền khai thác này, hoặc quyền đã bị thu hồi.",
+    "No grant in force has this id (unknown or already revoked).",
+    http_status=404,
+)

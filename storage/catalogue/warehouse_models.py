@@ -50,6 +50,8 @@ class Agency(Base):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Disabled: its grants and keys were revoked and no grant may be given until it is registered again.
+    disabled_at: Mapped[datetime | None]
 
 
 class Grant(Base):

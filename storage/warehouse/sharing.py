@@ -49,6 +49,7 @@ def grant_access(
     *,
     valid_from: datetime | None = None,
     valid_for: timedelta = timedelta(days=365),
+    actor: str = "operator",
 ) -> int:
     start = valid_from or datetime.now(UTC)
     with catalogue.session(durable=True) as s:
@@ -66,7 +67,7 @@ def grant_access(
         s.flush()
         audit.append(
             s,
-            actor="operator",
+            actor=actor,
             action="grant",
             subject=f"agency:{agency_code}",
             purpose=purpose,
@@ -76,13 +77,13 @@ def grant_access(
         return g.id
 
 
-def revoke_grant(catalogue: Catalogue, grant_id: int) -> bool:
+def revoke_grant(catalogue: Catalogue, grant_id: int, *, actor: str = "operator") -> bool:
     with catalogue.session(durable=True) as s:
         g = s.get(Grant, grant_id)
         if g is None or g.revoked_at is not None:
             return False
         g.revoked_at = datetime.now(UTC)
-        audit.append(s, actor="operator", action="revoke", subject=f"grant:{grant_id}", outcome="ok")
+        audit.append(s, actor=actor, action="revoke", subject=f"grant:{grant_id}", outcome="ok")
         return True
 
 

@@ -24,3 +24,13 @@ def test_migration_0019_downgrades_and_upgrades(db_url: str) -> None:
     engine = create_engine(db_url)
     assert {"validity", "scope"} <= {c["name"] for c in inspect(engine).get_columns("eresults")}
     engine.dispose()
+
+
+def test_migration_0020_agencies_can_be_disabled(db_url: str) -> None:
+    assert model_drift(db_url, "agencies") == []
+    cfg = alembic_config(db_url)
+    command.downgrade(cfg, "0019")
+    engine = create_engine(db_url)
+    assert "disabled_at" not in {c["name"] for c in inspect(engine).get_columns("agencies")}
+    engine.dispose()
+    command.upgrade(cfg, "head")
