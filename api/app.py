@@ -31,6 +31,7 @@ from api import (
     routes_portal,
     routes_public,
     routes_results,
+    routes_search,
     routes_workspace,
 )
 from api.errors import disk_full_handler, page_or_json_error, sohoa_error_handler
@@ -183,6 +184,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
         routes_officer_results,
         routes_admin_pages,
         routes_dossier_pages,
+        routes_search,
     )
     for module in (*routers, *officers, routes_docs):
         app.include_router(module.router)

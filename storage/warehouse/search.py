@@ -36,7 +36,7 @@ from sqlalchemy import (
 
 from storage.catalogue.db import Catalogue
 from storage.catalogue.folding import fold_words
-from storage.catalogue.models import Document, DocumentParty
+from storage.catalogue.models import ApiClient, Document, DocumentParty, Dossier
 from storage.warehouse import audit
 
 
@@ -50,12 +50,17 @@ class SearchQuery:
     created_to: datetime | None = None
     text: str | None = None
     limit: int = 50
+    # Only documents of this centre's dossiers: a dossier's own centre, else its station's, else
+    # ``fallback_centre_id`` (the deployment's default centre, for dossiers older than centres).
+    centre_id: int | None = None
+    fallback_centre_id: int | None = None
 
     def describe(self) -> dict[str, Any]:
         out = {k: v for k, v in asdict(self).items() if v not in (None, (), "")}
         for k in ("created_from", "created_to"):
             if k in out:
                 out[k] = out[k].isoformat()
+        out.pop("fallback_centre_id", None)
         if "doc_types" in out:
             out["doc_types"] = list(out["doc_types"])
         return out
@@ -109,6 +114,18 @@ def _fts_match(dialect: str) -> Any:
     return func.to_tsvector(simple, Document.folded_text).op("@@")(func.to_tsquery(simple, bindparam("fts")))
 
 
+def _in_centre() -> Any:
+    """The document's dossier belongs to the centre (the same rule as the officers' workspace)."""
+    centre = func.coalesce(Dossier.centre_id, ApiClient.centre_id, bindparam("fallback_centre_id"))
+    return (
+        select(literal(1))
+        .select_from(Dossier)
+        .outerjoin(ApiClient, ApiClient.id == Dossier.station_id)
+        .where(Dossier.code == Document.dossier_code, centre == bindparam("centre_id"))
+        .exists()
+    )
+
+
 _FILTERS = {
     "owner_id": lambda: Document.owner_id == bindparam("owner_id"),
     "doc_types": lambda: Document.doc_type.in_(bindparam("doc_types", expanding=True)),
@@ -116,6 +133,7 @@ _FILTERS = {
     "procedure_code": lambda: Document.procedure_code == bindparam("procedure_code"),
     "created_from": lambda: Document.created_at >= bindparam("created_from"),
     "created_to": lambda: Document.created_at < bindparam("created_to"),
+    "centre_id": _in_centre,
 }
 
 
@@ -174,6 +192,8 @@ def build_query(q: SearchQuery, dialect: str) -> tuple[AnySelect, dict[str, Any]
     params: dict[str, Any] = {name: getattr(q, name) for name in _FILTERS if getattr(q, name)}
     if "doc_types" in params:
         params["doc_types"] = list(params["doc_types"])
+    if q.centre_id is not None:
+        params["centre_id"], params["fallback_centre_id"] = q.centre_id, q.fallback_centre_id
     words = fold_words(q.text or "")
     if words:  # folded words are [0-9a-z] only: nothing in them is FTS5 or tsquery syntax
         params["fts"] = " ".join(f'"{w}"' for w in words) if dialect == "sqlite" else " & ".join(words)
@@ -201,3 +221,12 @@ def search(catalogue: Catalogue, q: SearchQuery, *, actor: str, purpose: str = "
         detail={"query": q.describe(), "hits": len(hits)},
     )
     return hits
+
+
+def document_texts(catalogue: Catalogue, ids: Sequence[int]) -> dict[int, str]:
+    """The OCR text of these documents (for snippets of one page of hits)."""
+    if not ids:
+        return {}
+    with catalogue.transaction(readonly=True) as conn:
+        rows = conn.execute(select(Document.id, Document.text).where(Document.id.in_(list(ids))))
+        return {row.id: row.text or "" for row in rows}
