@@ -84,7 +84,9 @@ def mask_id(number: str | None) -> str:
     return "" if not number else "*" * max(0, len(number) - 3) + number[-3:]
 
 
-def _rank(catalogue: Catalogue, hits: list[DocumentHit], criteria: Criteria) -> tuple[list[DocumentHit], dict]:
+def _rank(
+    catalogue: Catalogue, hits: list[DocumentHit], criteria: Criteria
+) -> tuple[list[DocumentHit], dict[int, str]]:
     """The hits, best first, and the texts read for them."""
     if not criteria.text.strip():
         return hits, {}
@@ -109,7 +111,9 @@ def _run(catalogue: Catalogue, query: SearchQuery, criteria: Criteria) -> Result
     return Results(page, len(ranked) > page * PAGE_SIZE, out)
 
 
-def _audit(catalogue: Catalogue, actor: str, purpose: str, query: SearchQuery, outcome: str, detail: dict) -> None:
+def _audit(
+    catalogue: Catalogue, actor: str, purpose: str, query: SearchQuery, outcome: str, detail: dict[str, Any]
+) -> None:
     audit.record(
         catalogue,
         actor=actor,
