@@ -130,12 +130,17 @@ def default_centre_id(catalogue: Catalogue) -> int | None:
         return s.scalar(select(Centre.id).where(Centre.code == DEFAULT_CENTRE_CODE))
 
 
-def centre_search(catalogue: Catalogue, centre_id: int, criteria: Criteria, *, actor: str) -> Results:
-    """An officer's (or the operator's, for one centre) search of the centre's documents; audited."""
+def centre_results(catalogue: Catalogue, centre_id: int, criteria: Criteria) -> tuple[SearchQuery, Results]:
+    """The centre's documents matching ``criteria``, unaudited (``centre_search`` audits)."""
     if criteria.empty():
         raise SearchEmpty()
     query = replace(criteria.query(CANDIDATES), centre_id=centre_id, fallback_centre_id=default_centre_id(catalogue))
-    results = _run(catalogue, query, criteria)
+    return query, _run(catalogue, query, criteria)
+
+
+def centre_search(catalogue: Catalogue, centre_id: int, criteria: Criteria, *, actor: str) -> Results:
+    """An officer's (or the operator's, for one centre) search of the centre's documents; audited."""
+    query, results = centre_results(catalogue, centre_id, criteria)
     _audit(catalogue, actor, "tra cứu hồ sơ", query, "ok", {"hits": len(results.hits), "page": results.page})
     log.info("search: actor=%s owner=%s hits=%d", actor, mask_id(criteria.owner_id), len(results.hits))
     return results
