@@ -29,7 +29,7 @@ from storage.catalogue.models import ClientRole
 from storage.catalogue.officers import OfficerPrincipal
 from storage.errors import AgencyUnknown
 
-router = APIRouter(tags=["search"])
+router = APIRouter()
 Officer = Annotated[OfficerPrincipal, Depends(require_officer())]
 PAGE = "/can-bo/tim-kiem"
 
@@ -63,7 +63,10 @@ def _with_links(results: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get(
-    "/api/v1/search", summary="Search the centre's documents (officers): ranked, snippets marked", responses=ERRORS
+    "/api/v1/search",
+    tags=["officers"],
+    summary="Search the centre's documents (officers): ranked, snippets marked",
+    responses=ERRORS,
 )
 async def officer_search(
     request: Request, officer: Officer, q: Text = "", owner: Owner = None, doc_type: Types = None,
@@ -77,6 +80,7 @@ async def officer_search(
 
 @router.get(
     "/api/v1/agency/search",
+    tags=["agencies"],
     summary="Search documents within the agency's grants for a stated purpose (audited)",
     responses=ERRORS,
 )
