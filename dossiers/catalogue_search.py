@@ -98,7 +98,9 @@ def _rank(
 
 def _run(catalogue: Catalogue, query: SearchQuery, criteria: Criteria) -> Results:
     page = max(1, min(criteria.page, MAX_PAGE))
-    hits = search_documents(catalogue, replace(query, limit=CANDIDATES))
+    # Words are ranked over the newest CANDIDATES matches; anything else is newest first: rows up to this page.
+    limit = CANDIDATES if criteria.text.strip() else page * PAGE_SIZE + 1
+    hits = search_documents(catalogue, replace(query, limit=limit))
     ranked, texts = _rank(catalogue, hits, criteria)
     chosen = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     if not texts:
