@@ -187,6 +187,22 @@ def _statement(dialect: str, filters: tuple[str, ...], full_text: bool) -> AnySe
     return stmt.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit)
 
 
+# The national motto heads every official document ("Cộng hòa xã hội chủ nghĩa Việt Nam / Độc lập -
+# Tự do - Hạnh phúc"): its words match every row, so requiring them filters nothing and costs a
+# posting list as long as the catalogue (seconds on PostgreSQL at 10^6 documents). They are left out
+# of the match when the query has other words; ranking and snippets still use the whole query.
+MOTTO_WORDS = frozenset(
+    ["cong", "hoa", "xa", "hoi", "chu", "nghia", "viet", "nam", "doc", "lap", "tu", "do", "hanh", "phuc"]
+)
+
+
+def match_words(text: str) -> list[str]:
+    """The folded words a document must contain: the query's, less the motto's unless nothing else is left."""
+    words = fold_words(text)
+    rest = [w for w in words if w not in MOTTO_WORDS]
+    return rest or words
+
+
 def build_query(q: SearchQuery, dialect: str) -> tuple[AnySelect, dict[str, Any]]:
     """The statement for this query and its parameters."""
     params: dict[str, Any] = {name: getattr(q, name) for name in _FILTERS if getattr(q, name)}
@@ -194,7 +210,7 @@ def build_query(q: SearchQuery, dialect: str) -> tuple[AnySelect, dict[str, Any]
         params["doc_types"] = list(params["doc_types"])
     if q.centre_id is not None:
         params["centre_id"], params["fallback_centre_id"] = q.centre_id, q.fallback_centre_id
-    words = fold_words(q.text or "")
+    words = match_words(q.text or "")
     if words:  # folded words are [0-9a-z] only: nothing in them is FTS5 or tsquery syntax
         params["fts"] = " ".join(f'"{w}"' for w in words) if dialect == "sqlite" else " & ".join(words)
     stmt = _statement(dialect, tuple(name for name in _FILTERS if name in params), bool(words))
