@@ -36,7 +36,7 @@ from sqlalchemy import (
 
 from storage.catalogue.db import Catalogue
 from storage.catalogue.folding import fold_words
-from storage.catalogue.models import Document, DocumentParty
+from storage.catalogue.models import ApiClient, Document, DocumentParty, Dossier
 from storage.warehouse import audit
 
 
@@ -50,12 +50,17 @@ class SearchQuery:
     created_to: datetime | None = None
     text: str | None = None
     limit: int = 50
+    # Only documents of this centre's dossiers: a dossier's own centre, else its station's, else
+    # ``fallback_centre_id`` (the deployment's default centre, for dossiers older than centres).
+    centre_id: int | None = None
+    fallback_centre_id: int | None = None
 
     def describe(self) -> dict[str, Any]:
         out = {k: v for k, v in asdict(self).items() if v not in (None, (), "")}
         for k in ("created_from", "created_to"):
             if k in out:
                 out[k] = out[k].isoformat()
+        out.pop("fallback_centre_id", None)
         if "doc_types" in out:
             out["doc_types"] = list(out["doc_types"])
         return out
@@ -109,6 +114,18 @@ def _fts_match(dialect: str) -> Any:
     return func.to_tsvector(simple, Document.folded_text).op("@@")(func.to_tsquery(simple, bindparam("fts")))
 
 
+def _in_centre() -> Any:
+    """The document's dossier belongs to the centre (the same rule as the officers' workspace)."""
+    centre = func.coalesce(Dossier.centre_id, ApiClient.centre_id, bindparam("fallback_centre_id"))
+    return (
+        select(literal(1))
+        .select_from(Dossier)
+        .outerjoin(ApiClient, ApiClient.id == Dossier.station_id)
+        .where(Dossier.code == Document.dossier_code, centre == bindparam("centre_id"))
+        .exists()
+    )
+
+
 _FILTERS = {
     "owner_id": lambda: Document.owner_id == bindparam("owner_id"),
     "doc_types": lambda: Document.doc_type.in_(bindparam("doc_types", expanding=True)),
@@ -116,6 +133,7 @@ _FILTERS = {
     "procedure_code": lambda: Document.procedure_code == bindparam("procedure_code"),
     "created_from": lambda: Document.created_at >= bindparam("created_from"),
     "created_to": lambda: Document.created_at < bindparam("created_to"),
+    "centre_id": _in_centre,
 }
 
 
@@ -169,12 +187,30 @@ def _statement(dialect: str, filters: tuple[str, ...], full_text: bool) -> AnySe
     return stmt.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit)
 
 
+# The national motto heads every official document ("Cộng hòa xã hội chủ nghĩa Việt Nam / Độc lập -
+# Tự do - Hạnh phúc"): its words match every row, so requiring them filters nothing and costs a
+# posting list as long as the catalogue (seconds on PostgreSQL at 10^6 documents). They are left out
+# of the match when the query has other words; ranking and snippets still use the whole query.
+MOTTO_WORDS = frozenset(
+    ["cong", "hoa", "xa", "hoi", "chu", "nghia", "viet", "nam", "doc", "lap", "tu", "do", "hanh", "phuc"]
+)
+
+
+def match_words(text: str) -> list[str]:
+    """The folded words a document must contain: the query's, less the motto's unless nothing else is left."""
+    words = fold_words(text)
+    rest = [w for w in words if w not in MOTTO_WORDS]
+    return rest or words
+
+
 def build_query(q: SearchQuery, dialect: str) -> tuple[AnySelect, dict[str, Any]]:
     """The statement for this query and its parameters."""
     params: dict[str, Any] = {name: getattr(q, name) for name in _FILTERS if getattr(q, name)}
     if "doc_types" in params:
         params["doc_types"] = list(params["doc_types"])
-    words = fold_words(q.text or "")
+    if q.centre_id is not None:
+        params["centre_id"], params["fallback_centre_id"] = q.centre_id, q.fallback_centre_id
+    words = match_words(q.text or "")
     if words:  # folded words are [0-9a-z] only: nothing in them is FTS5 or tsquery syntax
         params["fts"] = " ".join(f'"{w}"' for w in words) if dialect == "sqlite" else " & ".join(words)
     stmt = _statement(dialect, tuple(name for name in _FILTERS if name in params), bool(words))
@@ -201,3 +237,12 @@ def search(catalogue: Catalogue, q: SearchQuery, *, actor: str, purpose: str = "
         detail={"query": q.describe(), "hits": len(hits)},
     )
     return hits
+
+
+def document_texts(catalogue: Catalogue, ids: Sequence[int]) -> dict[int, str]:
+    """The OCR text of these documents (for snippets of one page of hits)."""
+    if not ids:
+        return {}
+    with catalogue.transaction(readonly=True) as conn:
+        rows = conn.execute(select(Document.id, Document.text).where(Document.id.in_(list(ids))))
+        return {row.id: row.text or "" for row in rows}

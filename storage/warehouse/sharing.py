@@ -105,6 +105,11 @@ def _granted_types(catalogue: Catalogue, agency_code: str, purpose: str, now: da
         return {t for g in grants for t in g.doc_types}
 
 
+def granted_types(catalogue: Catalogue, agency_code: str, purpose: str) -> set[str] | None:
+    """Types the agency may reuse for this purpose now (valid, unrevoked grants); None: unknown agency."""
+    return _granted_types(catalogue, agency_code, purpose, datetime.now(UTC))
+
+
 def request_documents(
     warehouse: Warehouse,
     agency_code: str,

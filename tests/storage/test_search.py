@@ -131,3 +131,15 @@ def test_searches_on_sqlite_read_a_snapshot_without_the_write_lock(sqlite_catalo
     finally:
         event.remove(sqlite_catalogue.engine, "before_cursor_execute", listener)
     assert "BEGIN IMMEDIATE" not in statements and "BEGIN" in statements, statements
+
+
+def test_motto_words_are_not_required_when_other_words_are_given(catalogue: Catalogue) -> None:
+    """Every official document carries the national motto: its words alone still match, with others they are
+    left out of the match (they would filter nothing), so a citizen named Việt or Hoa is found the same."""
+    from storage.warehouse.search import match_words
+
+    docs = _seed(catalogue)
+    ids = lambda text: {h.id for h in search_documents(catalogue, SearchQuery(text=text))}  # noqa: E731
+    assert match_words("Nguyễn Việt Hoa") == ["nguyen"] and match_words("Việt Nam") == ["viet", "nam"]
+    assert ids("cong hoa viet nam") == {docs["birth"][0]}
+    assert ids("nguyen van an viet nam") == {docs["birth"][0]}
