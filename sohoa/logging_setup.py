@@ -53,6 +53,27 @@ def _message(record: logging.LogRecord) -> str:
     return escape_controls(record.getMessage())
 
 
+# A số định danh (12 digits; old CMND 9) in a request line: GET /api/v1/search?owner=001090012345.
+_ID_NUMBER = re.compile(r"(?<!\d)\d{9,12}(?!\d)")
+
+
+def mask_id_numbers(text: str) -> str:
+    """``text`` with every run of 9 to 12 digits masked but its last 3 (``*********345``)."""
+    return _ID_NUMBER.sub(lambda m: "*" * (len(m[0]) - 3) + m[0][-3:], text)
+
+
+class AccessLogRedaction(logging.Filter):
+    """The HTTP server's access lines carry each request's path and query string, where an officer's search
+    by owner puts a citizen's số định danh: masked there, as the service's own lines never print it whole."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_id_numbers(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = mask_id_numbers(record.msg)
+        return True
+
+
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         ctx = {k: escape_controls(v) if isinstance(v, str) else v for k, v in (_context.get() or {}).items()}
@@ -94,3 +115,6 @@ def setup_logging(*, verbose: bool = False, json_lines: bool = False) -> None:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("fontTools", "httpx", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    access = logging.getLogger("uvicorn.access")  # a logger's filters outlive uvicorn's own logging config
+    if not any(isinstance(f, AccessLogRedaction) for f in access.filters):
+        access.addFilter(AccessLogRedaction())

@@ -55,3 +55,12 @@ def test_a_traceback_keeps_its_lines(capsys: pytest.CaptureFixture[str], restore
         logging.getLogger("t").exception("failed for %s", "a\nb")
     err = capsys.readouterr().err
     assert "failed for a\\nb" in err and "Traceback (most recent call last):\n" in err
+
+
+def test_id_numbers_in_access_lines_are_masked(capsys: pytest.CaptureFixture[str], restore_logging: None) -> None:
+    setup_logging()
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/api/v1/search?owner=001090012345&q=an", "1.1", 200
+    )
+    err = capsys.readouterr().err
+    assert "001090012345" not in err and "owner=*********345&q=an" in err
