@@ -103,3 +103,18 @@ def sign_in_officer(browser, service: dict) -> None:  # type: ignore[no-untyped-
     browser.find_element(By.ID, "ma").send_keys(totp.code_at(account["totp_secret"], step))
     browser.find_element(By.ID, "xac-nhan").click()
     wait_for(lambda: "/can-bo/dang-nhap" not in browser.current_url, 10, "the signed-in page")
+
+
+def wait_for_notice(browser, text: str, element_id: str = "thong-bao") -> None:  # type: ignore[no-untyped-def]
+    """Wait for the page a form post leads to to show ``text`` in its notice: until it has loaded, the old
+    page (which may show an earlier notice) is still there."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    def shown() -> bool:
+        try:
+            return browser.find_element(By.ID, element_id).text == text
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+
+    wait_for(shown, 20, f"the notice {text!r}")

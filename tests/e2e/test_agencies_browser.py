@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.service import running_service, sign_in_officer, wait_for
+from tests.e2e.service import running_service, sign_in_officer, wait_for, wait_for_notice
 from tests.e2e.test_browser import shot
 
 pytestmark = pytest.mark.integration
@@ -41,7 +41,7 @@ def test_admin_registers_an_agency_grants_and_revokes(service: dict, browser) ->
     browser.find_element(By.ID, "ten-co-quan").send_keys("UBND phường Hoàn Kiếm")
     browser.find_element(By.ID, "luu-co-quan").click()
     wait_for(lambda: "da=co-quan" in browser.current_url, 10, "the agency saved")
-    assert browser.find_element(By.ID, "thong-bao").text == "Đã lưu cơ quan khai thác dữ liệu."
+    wait_for_notice(browser, "Đã lưu cơ quan khai thác dữ liệu.")
 
     purpose = browser.find_element(By.ID, "muc-dich")
     purpose.send_keys(PURPOSE)
@@ -54,7 +54,7 @@ def test_admin_registers_an_agency_grants_and_revokes(service: dict, browser) ->
         box.click()
     browser.find_element(By.ID, "luu-quyen").click()
     wait_for(lambda: "da=cap-quyen" in browser.current_url, 10, "the grant saved")
-    assert browser.find_element(By.ID, "thong-bao").text == "Đã cấp quyền khai thác."
+    wait_for_notice(browser, "Đã cấp quyền khai thác.")
     row = browser.find_element(By.ID, f"co-quan-{AGENCY}").text
     assert "Giấy khai sinh" in row and PURPOSE in row and "Còn hiệu lực" in row
     scroll = browser.execute_script("return document.documentElement.scrollWidth")
@@ -65,5 +65,5 @@ def test_admin_registers_an_agency_grants_and_revokes(service: dict, browser) ->
     revoke = row_element.find_element(By.CSS_SELECTOR, "button[id^=thu-hoi-]")
     revoke.click()
     wait_for(lambda: "da=thu-hoi" in browser.current_url, 10, "the grant revoked")
-    assert browser.find_element(By.ID, "thong-bao").text == "Đã thu hồi quyền khai thác."
+    wait_for_notice(browser, "Đã thu hồi quyền khai thác.")
     assert "Đã thu hồi" in browser.find_element(By.ID, f"co-quan-{AGENCY}").text

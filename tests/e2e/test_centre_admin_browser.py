@@ -18,7 +18,7 @@ from storage.catalogue.models import Centre, Officer
 from storage.catalogue.warehouse_models import AuditEntry
 from testkit.batches import make_zip, manifest, small_page
 from tests.conftest import make_settings
-from tests.e2e.service import running_service, sign_in_officer, wait_for
+from tests.e2e.service import running_service, sign_in_officer, wait_for, wait_for_notice
 from tests.e2e.test_browser import shot
 
 pytestmark = pytest.mark.integration
@@ -80,7 +80,7 @@ def test_admin_changes_the_centre_adds_an_officer_and_resends_a_scan(  # type: i
     assert policy.first_selected_option.text == "Tự động ký tất cả (cấu hình hệ thống)"
     policy.select_by_value("auto_confident")
     browser.find_element(By.ID, "luu-trung-tam").click()
-    assert browser.find_element(By.ID, "thong-bao").text == "Đã lưu thông tin trung tâm."
+    wait_for_notice(browser, "Đã lưu thông tin trung tâm.")
     chosen = Select(browser.find_element(By.ID, "che-do-ky")).first_selected_option.text
     assert chosen == "Tự động ký bản chắc chắn, còn lại chờ xác nhận"
 

@@ -33,7 +33,7 @@ from storage.catalogue.models import ClientRole, Component, Document, OfficerRol
 from storage.catalogue.officers import create_centre
 from testkit.batches import make_zip, manifest
 from tests.conftest import make_settings
-from tests.e2e.service import APPLICANT_ID, running_service, wait_for
+from tests.e2e.service import APPLICANT_ID, running_service, wait_for, wait_for_notice
 from tests.e2e.test_browser import announcement_jpeg, shot
 from tests.officer_accounts import OfficerAccount, make_officer
 from tests.review.conftest import jpeg
@@ -119,26 +119,12 @@ def _sign_out(browser) -> None:  # type: ignore[no-untyped-def]
     wait_for(lambda: "/can-bo/dang-nhap" in browser.current_url, 10, "the sign-in page")
 
 
-def _notice(browser, text: str) -> None:  # type: ignore[no-untyped-def]
-    """Wait for the page after a form post to show ``text`` in its notice (the old page may still be there)."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-    from selenium.webdriver.common.by import By
-
-    def shown() -> bool:
-        try:
-            return browser.find_element(By.ID, "thong-bao").text == text
-        except (NoSuchElementException, StaleElementReferenceException):
-            return False
-
-    wait_for(shown, 20, f"the notice {text!r}")
-
-
 def _confirm(browser, base: str, component_id: int) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
 
     browser.get(f"{base}/can-bo/thanh-phan/{component_id}")
     browser.find_element(By.ID, "xac-nhan").click()
-    _notice(browser, "Đã xác nhận bản sao khớp bản giấy.")
+    wait_for_notice(browser, "Đã xác nhận bản sao khớp bản giấy.")
 
 
 def _component_ids(service: dict) -> dict[str, int]:
@@ -177,10 +163,10 @@ def test_an_officers_day(service: dict, browser, tmp_path: Path) -> None:  # typ
     browser.find_element(By.ID, "truong-moi-ten").send_keys("so_dinh_danh")
     browser.find_element(By.ID, "truong-moi-gia-tri").send_keys(APPLICANT_ID)
     browser.find_element(By.ID, "luu").click()
-    _notice(browser, "Đã lưu sửa đổi.")
+    wait_for_notice(browser, "Đã lưu sửa đổi.")
     shot(browser, "officer-day-2-corrected")
     browser.find_element(By.ID, "xac-nhan").click()
-    _notice(browser, "Đã xác nhận bản sao khớp bản giấy.")
+    wait_for_notice(browser, "Đã xác nhận bản sao khớp bản giấy.")
     ids = _component_ids(service)
     _confirm(browser, base, ids["ks"])
     shot(browser, "officer-day-3-confirmed")
@@ -194,7 +180,7 @@ def test_an_officers_day(service: dict, browser, tmp_path: Path) -> None:  # typ
     browser.find_element(By.ID, "tep-don").send_keys(str(scan))
     shot(browser, "officer-day-4-resend")
     browser.find_element(By.CSS_SELECTOR, "#gui-lai-don button[type=submit]").click()
-    _notice(browser, "Đã gửi lại thành phần; hệ thống đang số hóa bản quét mới.")
+    wait_for_notice(browser, "Đã gửi lại thành phần; hệ thống đang số hóa bản quét mới.")
     wait_for(lambda: _states(service)["don"] == "awaiting", 90, "the resent component digitised")
     _confirm(browser, base, ids["don"])
     wait_for(lambda: _status(service)["state"] == "done", 60, "the dossier done")

@@ -22,7 +22,7 @@ from storage.catalogue.models import ClientRole, OfficerRole
 from storage.catalogue.officers import create_centre, create_officer
 from testkit.batches import make_zip, manifest
 from tests.conftest import make_settings
-from tests.e2e.service import APPLICANT_ID, running_service, wait_for
+from tests.e2e.service import APPLICANT_ID, running_service, wait_for, wait_for_notice
 from tests.e2e.test_browser import announcement_jpeg, shot
 from tests.review.conftest import jpeg
 
@@ -116,7 +116,7 @@ def test_officer_reviews_corrects_and_confirms(service: dict, browser) -> None: 
     browser.find_element(By.ID, "truong-moi-ten").send_keys("so_dinh_danh")
     browser.find_element(By.ID, "truong-moi-gia-tri").send_keys("001090012345")
     browser.find_element(By.ID, "luu").click()
-    assert browser.find_element(By.ID, "thong-bao").text == "Đã lưu sửa đổi."
+    wait_for_notice(browser, "Đã lưu sửa đổi.")
     assert Select(browser.find_element(By.ID, "loai")).first_selected_option.get_attribute("value") == (
         "residence_confirmation"
     )
@@ -125,7 +125,7 @@ def test_officer_reviews_corrects_and_confirms(service: dict, browser) -> None: 
     component_url = browser.current_url.split("?")[0]
 
     browser.find_element(By.ID, "xac-nhan").click()
-    assert browser.find_element(By.ID, "thong-bao").text == "Đã xác nhận bản sao khớp bản giấy."
+    wait_for_notice(browser, "Đã xác nhận bản sao khớp bản giấy.")
     shot(browser, "officer-confirmed-1366x768")
 
     tablet = SCREENS["768x1024"]
