@@ -6,6 +6,7 @@ the session's CSRF token (``officer_csrf``), checked by ``require_officer``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -76,6 +77,15 @@ async def agencies_page(
     return await _page(request, officer, notice=DONE.get(done or "", ""))
 
 
+async def _act(request: Request, officer: OfficerPrincipal, change: Callable[[], object], done: str) -> Response:
+    """Make ``change`` (audited as the officer), then back to the page with its notice; a refusal shown there."""
+    try:
+        await run_in_threadpool(change)
+    except SohoaError as exc:
+        return await _page(request, officer, status=exc.http_status or 422, error=exc.message_vi)
+    return RedirectResponse(f"{PAGE}?da={done}", 303)
+
+
 @router.post(PAGE, response_class=HTMLResponse)
 async def add_agency(request: Request, officer: Admin) -> Response:
     form = await request.form()
@@ -84,11 +94,9 @@ async def add_agency(request: Request, officer: Admin) -> Response:
         error = "Vui lòng nhập mã định danh cơ quan đúng định dạng (ví dụ 000.00.12.H26) và tên cơ quan."
         return await _page(request, officer, status=422, error=error)
     catalogue = request.app.state.services.catalogue
-    try:
-        await run_in_threadpool(lambda: agency_admin.add_agency(catalogue, code, name, actor=officer.actor))
-    except SohoaError as exc:
-        return await _page(request, officer, status=exc.http_status or 422, error=exc.message_vi)
-    return RedirectResponse(f"{PAGE}?da=co-quan", 303)
+    return await _act(
+        request, officer, lambda: agency_admin.add_agency(catalogue, code, name, actor=officer.actor), "co-quan"
+    )
 
 
 @router.post(f"{PAGE}/quyen", response_class=HTMLResponse)
@@ -99,28 +107,22 @@ async def add_grant(request: Request, officer: Admin) -> Response:
     days = int(days_text) if days_text.isdigit() else 0
     wanted = GrantRequest(_text(form, "agency_code", 40), types, _text(form, "purpose", 200), days)
     catalogue = request.app.state.services.catalogue
-    try:
-        await run_in_threadpool(lambda: agency_admin.add_grant(catalogue, wanted, actor=officer.actor))
-    except SohoaError as exc:
-        return await _page(request, officer, status=exc.http_status or 422, error=exc.message_vi)
-    return RedirectResponse(f"{PAGE}?da=cap-quyen", 303)
+    return await _act(
+        request, officer, lambda: agency_admin.add_grant(catalogue, wanted, actor=officer.actor), "cap-quyen"
+    )
 
 
 @router.post(f"{PAGE}/quyen/{{grant_id}}/thu-hoi", response_class=HTMLResponse)
 async def revoke_grant(request: Request, grant_id: int, officer: Admin) -> Response:
     catalogue = request.app.state.services.catalogue
-    try:
-        await run_in_threadpool(lambda: agency_admin.revoke(catalogue, grant_id, actor=officer.actor))
-    except SohoaError as exc:
-        return await _page(request, officer, status=exc.http_status or 422, error=exc.message_vi)
-    return RedirectResponse(f"{PAGE}?da=thu-hoi", 303)
+    return await _act(
+        request, officer, lambda: agency_admin.revoke(catalogue, grant_id, actor=officer.actor), "thu-hoi"
+    )
 
 
 @router.post(f"{PAGE}/{{code}}/vo-hieu", response_class=HTMLResponse)
 async def disable_agency(request: Request, code: str, officer: Admin) -> Response:
     catalogue = request.app.state.services.catalogue
-    try:
-        await run_in_threadpool(lambda: agency_admin.disable_agency(catalogue, code, actor=officer.actor))
-    except SohoaError as exc:
-        return await _page(request, officer, status=exc.http_status or 422, error=exc.message_vi)
-    return RedirectResponse(f"{PAGE}?da=vo-hieu", 303)
+    return await _act(
+        request, officer, lambda: agency_admin.disable_agency(catalogue, code, actor=officer.actor), "vo-hieu"
+    )
