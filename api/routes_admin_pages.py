@@ -59,6 +59,7 @@ async def _admin_page(
     notice: str = "",
     error: str = "",
     created: centre_admin.NewOfficer | None = None,
+    reset: tuple[str, str] | None = None,
 ) -> Response:
     services = request.app.state.services
     centre = await run_in_threadpool(centre_admin.own_centre, services, officer)
@@ -76,6 +77,7 @@ async def _admin_page(
         notice=notice,
         error=error,
         created=created,
+        reset=reset,
     )
 
 
@@ -142,6 +144,19 @@ async def add_officer(request: Request, officer: Admin) -> Response:
         return await _admin_page(request, officer, status=exc.http_status or 422, error=exc.message_vi)
     # The initial password is shown in this answer only (no redirect: it is never put in a URL or kept).
     response = await _admin_page(request, officer, created=made)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post(f"{PAGE}/can-bo/{{username}}/dat-lai-mat-khau", response_class=HTMLResponse)
+async def reset_password(request: Request, username: str, officer: Admin) -> Response:
+    services = request.app.state.services
+    try:
+        made = await run_in_threadpool(centre_admin.reset_centre_officer_password, services, officer, username)
+    except SohoaError as exc:
+        return await _admin_page(request, officer, status=exc.http_status or 422, error=exc.message_vi)
+    # As for a new account: the password is in this answer only, never in a URL.
+    response = await _admin_page(request, officer, reset=(username, made))
     response.headers["Cache-Control"] = "no-store"
     return response
 

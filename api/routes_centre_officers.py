@@ -1,4 +1,5 @@
-"""A centre's administrator manages the officers of their own centre: list, add, disable, unlock, reset TOTP.
+"""A centre's administrator manages the officers of their own centre: list, add, disable, unlock,
+reset TOTP, reset a forgotten password.
 
 The JSON side of ``/can-bo/quan-tri`` (``dossiers.centre_admin``). Another centre's officer answers
 404 OFFICER_NOT_FOUND, as one that does not exist; every change is audited with the administrator as actor.
@@ -10,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.docs import ERRORS, error_response
@@ -34,6 +36,11 @@ class NewOfficerBody(BaseModel):
     full_name: str = Field(min_length=1, max_length=200, examples=["Nguyễn Thị Lan"])
     title: str = Field(default="", max_length=200, examples=["Chuyên viên"])
     role: Literal["receiving_officer", "result_officer", "centre_admin"] = "receiving_officer"
+
+
+class PasswordReset(BaseModel):
+    username: str
+    password: str = Field(description="Shown once: hand it to the officer in person; only its hash is kept")
 
 
 @router.get("/officers", summary="Your centre's officers (accounts; no secret)", responses=ERRORS)
@@ -81,3 +88,17 @@ async def unlock_officer(username: Username, request: Request, officer: Admin) -
 async def reset_officer_totp(username: Username, request: Request, officer: Admin) -> dict[str, Any]:
     await run_in_threadpool(centre_admin.reset_centre_officer_totp, request.app.state.services, officer, username)
     return {"username": username, "totp": False}
+
+
+@router.post(
+    "/officers/{username}/reset-password",
+    summary="Give an officer of your centre a new one-time password (they forgot theirs)",
+    response_model=PasswordReset,
+    responses={**ERRORS, **NOT_YOURS},
+)
+async def reset_officer_password(username: Username, request: Request, officer: Admin) -> JSONResponse:
+    """The password is in this answer only (never stored, never logged); their sessions end, their TOTP stays."""
+    made = await run_in_threadpool(
+        centre_admin.reset_centre_officer_password, request.app.state.services, officer, username
+    )
+    return JSONResponse({"username": username, "password": made}, headers={"Cache-Control": "no-store"})

@@ -112,6 +112,22 @@ _simple("reset-totp", "Forget the TOTP secret: the officer sets it up again at t
 _simple("unlock", "Lift a lockout after too many failed sign-ins.", "unlocked")(_unlock)
 
 
+@officers_group.command("reset-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def officers_reset_password(username: str, password_stdin: bool) -> None:
+    """Replace a forgotten password (sessions end, lockout lifted, TOTP kept); without --password-stdin
+    a one-time password is made up and printed."""
+    from storage.accounts.admin import reset_password
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    with _catalogue() as catalogue:
+        made = reset_password(catalogue, username, password=password)
+    click.echo("password reset")
+    if made:
+        click.echo(f"new password (shown once; hand it to the officer, who changes it): {made}")
+
+
 @officers_group.command("key")
 @click.argument("username")
 def officers_key(username: str) -> None:

@@ -298,14 +298,6 @@ def deskew(image: Image.Image, skew_deg: float) -> Image.Image:
     return image.rotate(-skew_deg, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
 
 
-def straighten(image: Image.Image) -> tuple[Image.Image, Geometry]:
-    """Apply detected quarter-turn and deskew to the colour image; return it with the geometry used."""
-    geometry = detect_geometry(image)
-    log.debug("page geometry: rotation=%s skew=%.2f", geometry.rotation, geometry.skew_deg)
-    out = deskew(rotate_quarter(image, geometry.rotation), geometry.skew_deg)
-    return out, geometry
-
-
 def ocr_copy(image: Image.Image) -> Image.Image:
     """Grayscale, light-flattened, contrast-stretched copy of the same geometry for the OCR engine."""
     return ImageOps.autocontrast(flatten_light(image.convert("L")), cutoff=1)

@@ -260,6 +260,12 @@ OfficerSelfAction = error(
     "An administrator cannot disable their own account.",
     http_status=409,
 )
+OfficerOwnPassword = error(
+    "OFFICER_OWN_PASSWORD",
+    "Không thể đặt lại mật khẩu của chính mình tại đây; hãy dùng trang Đổi mật khẩu.",
+    "An administrator changes their own password with the current one, not by a reset.",
+    http_status=409,
+)
 CentrePolicyInvalid = error(
     "CENTRE_POLICY_INVALID",
     "Chế độ ký không hợp lệ. Chọn “Xác nhận tất cả trước khi ký” hoặc “Tự động ký bản chắc chắn”.",

@@ -101,17 +101,6 @@ def _remember(services: Services, last_id: int) -> None:
     tmp.replace(path)
 
 
-def new_corrections(services: Services) -> int:
-    """How many type corrections were made since the last run."""
-    with services.catalogue.reading() as s:
-        return (
-            s.scalar(
-                select(func.count(Correction.id)).where(Correction.path == "type", Correction.id > _last_seen(services))
-            )
-            or 0
-        )
-
-
 def retrain_from_corrections(
     services: Services,
     *,

@@ -66,6 +66,12 @@ def test_officer_accounts_from_the_command_line(tmp_path: Path, shared_pki_dir: 
     key = run(["officers", "key", "lan.nt"], tmp_path, shared_pki_dir).stdout.strip()
     principal = authenticate(services.catalogue, key)
     assert principal is not None and principal.officer_id == rows[0]["id"]
+    reset = run(["officers", "reset-password", "lan.nt"], tmp_path, shared_pki_dir)
+    assert reset.returncode == 0 and reset.stdout.startswith("password reset"), reset.stderr
+    initial = reset.stdout.strip().splitlines()[-1].rsplit(" ", 1)[-1]
+    assert accounts.check_password("lan.nt", initial).outcome == Outcome.OK
+    weak = run(["officers", "reset-password", "lan.nt", "--password-stdin"], tmp_path, shared_pki_dir, stdin="123\n")
+    assert weak.returncode == 1 and accounts.check_password("lan.nt", initial).outcome == Outcome.OK
     assert run(["officers", "reset-totp", "lan.nt"], tmp_path, shared_pki_dir).returncode == 0
     assert run(["officers", "disable", "lan.nt"], tmp_path, shared_pki_dir).stdout.strip() == "disabled"
     assert accounts.check_password("lan.nt", initial).outcome == Outcome.WRONG

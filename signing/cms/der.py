@@ -66,9 +66,3 @@ def read_header(data: bytes | memoryview, offset: int = 0) -> tuple[int, int, in
     count = first & 0x7F
     length = int.from_bytes(bytes(data[offset + 2 : offset + 2 + count]), "big")
     return tag, 2 + count, length
-
-
-def element_length(data: bytes | memoryview) -> int:
-    """Total length of the DER element at the start of ``data`` (ignores trailing padding)."""
-    _, header, length = read_header(data)
-    return header + length

@@ -121,11 +121,6 @@ def load_pkcs12_signer(p12: Path, passphrase: bytes, *, prefer_pss: bool = True)
         return key
 
 
-def clear_key_cache() -> None:
-    with _lock:
-        _cache.clear()
-
-
 def _load(path: Path, passphrase: bytes, prefer_pss: bool) -> SigningKey:
     try:
         data = path.read_bytes()

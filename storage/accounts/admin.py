@@ -131,10 +131,33 @@ def reset_totp(catalogue: Catalogue, username: str, *, actor: str = "operator", 
     )
 
 
-def set_password(catalogue: Catalogue, username: str, password: str) -> None:
-    if problem := passwords.password_problem(password):
+def reset_password(
+    catalogue: Catalogue,
+    username: str,
+    *,
+    actor: str = "operator",
+    centre_code: str | None = None,
+    password: str | None = None,
+) -> str | None:
+    """A forgotten password replaced: ``password``, or a made-up one returned (None when one was given).
+    The officer's sessions end and any lockout is lifted; their TOTP stays, so the new password alone
+    does not sign in."""
+    made = None
+    if password is None:
+        password = made = passwords.new_password()
+    elif problem := passwords.password_problem(password):
         raise AccountError(problem)
-    _change(catalogue, username, "officer.password_reset", password_hash=passwords.hash_password(password))
+    _change(
+        catalogue,
+        username,
+        "officer.password_reset",
+        actor=actor,
+        centre_code=centre_code,
+        password_hash=passwords.hash_password(password),
+        locked_until=None,
+        failed_logins=0,
+    )
+    return made
 
 
 def officer_id_of(catalogue: Catalogue, username: str) -> int:

@@ -195,6 +195,52 @@ def test_the_admin_page_changes_the_centre_and_adds_an_officer(api: Api) -> None
     assert _audit(api, "officer.disable") == [("officer:quan.tri2", "officer:lan.nt")]
 
 
+def test_a_forgotten_password_is_reset_by_the_centres_administrator_only(api: Api) -> None:
+    from fastapi.testclient import TestClient
+
+    _centres(api)
+    admin = make_officer(api.services, "quan.tri2", role=OfficerRole.ADMIN, centre="BD")
+    lan = make_officer(api.services, "lan.nt2", centre="BD")
+    with TestClient(api.client.app) as lans_browser:
+        sign_in(lans_browser, lan)
+        assert lans_browser.get("/api/v1/officer/me").status_code == 200
+        _lock(api, "lan.nt2")
+        csrf = sign_in(api.client, admin)
+
+        reset = api.client.post("/api/v1/centre/officers/lan.nt2/reset-password", headers=csrf)
+        assert reset.status_code == 200, reset.text
+        assert reset.headers["cache-control"] == "no-store" and reset.json()["username"] == "lan.nt2"
+        new = reset.json()["password"]
+        after = _officer(api, "lan.nt2")
+        assert passwords.verify_password(after.password_hash or "", new)
+        assert not passwords.verify_password(after.password_hash or "", lan.password)
+        assert (
+            after.locked_until is None and after.totp_confirmed_at is not None
+        )  # TOTP kept: the password alone is not enough
+        assert lans_browser.get("/api/v1/officer/me").status_code == 401  # her sessions ended
+    assert new not in str(_audit(api, "officer.password_reset"))
+    assert _audit(api, "officer.password_reset") == [("officer:quan.tri2", "officer:lan.nt2")]
+
+    own = api.client.post("/api/v1/centre/officers/quan.tri2/reset-password", headers=csrf)
+    assert own.status_code == 409 and own.json()["detail"]["code"] == "OFFICER_OWN_PASSWORD"
+    other = api.client.post("/api/v1/centre/officers/hoa.hk/reset-password", headers=csrf)
+    assert other.status_code == 404 and other.json()["detail"]["code"] == "OFFICER_NOT_FOUND"
+    assert api.client.post("/api/v1/centre/officers/lan.nt2/reset-password").status_code == 403  # no CSRF token
+
+    page = api.client.post(
+        "/can-bo/quan-tri/can-bo/lan.nt2/dat-lai-mat-khau", data={"csrf": csrf["X-CSRF-Token"]}, headers=HTML
+    )
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    shown = re.search(r'id="mat-khau-moi"><strong>([^<]+)</strong>', page.text)
+    assert shown is not None and "Đã đặt lại mật khẩu của" in page.text
+    assert passwords.verify_password(_officer(api, "lan.nt2").password_hash or "", shown.group(1))
+    refused = api.client.post(
+        "/can-bo/quan-tri/can-bo/hoa.hk/dat-lai-mat-khau", data={"csrf": csrf["X-CSRF-Token"]}, headers=HTML
+    )
+    assert refused.status_code == 404 and "mat-khau-moi" not in refused.text
+    assert verify(api.services.catalogue).ok
+
+
 def test_the_settings_default_centre_shows_its_own_policy(api: Api) -> None:
     admin = make_officer(api.services, "quan.tri", role=OfficerRole.ADMIN, centre="default")
     token = sign_in(api.client, admin)["X-CSRF-Token"]

@@ -93,6 +93,11 @@ def test_admin_changes_the_centre_adds_an_officer_and_resends_a_scan(  # type: i
     assert len(password) >= 12
     row = browser.find_element(By.ID, "can-bo-hoa.pt").text
     assert "Phạm Thị Hoa" in row and "Cán bộ tiếp nhận" in row and "Chưa cài" in row
+    # She forgets it before her first sign-in: the administrator gives her another, shown once.
+    browser.find_element(By.CSS_SELECTOR, "#can-bo-hoa\\.pt form[action$='/dat-lai-mat-khau'] button").click()
+    wait_for(lambda: browser.find_elements(By.ID, "mat-khau-dat-lai"), 10, "the reset password shown")
+    again = browser.find_element(By.ID, "mat-khau-moi").text
+    assert len(again) >= 12 and again != password
     _fits(browser, screen["width"])
     shot(browser, "admin-centre-1366x768")
     tablet = SCREENS["768x1024"]
