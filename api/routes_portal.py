@@ -61,6 +61,7 @@ class ResultFacts:
     object_key: str | None
     object_version: str | None
     applicant: Applicant
+    centre_id: int | None = None
 
     @property
     def signed(self) -> bool:
@@ -86,6 +87,7 @@ def _facts(request: Request, code: str) -> ResultFacts | None:
             r.object_key,
             r.object_version,
             Applicant(d.applicant_id, d.applicant_birth_date),
+            d.centre_id,
         )
 
 
@@ -328,6 +330,8 @@ def _report_of(request: Request, facts: ResultFacts, client: str) -> ReportView:
         purpose=f"xác minh kết quả {facts.code}",
         sha256=facts.sha256,
         version_id=facts.object_version,
+        owner=facts.applicant.id_number,
+        centre_id=facts.centre_id,
     )
     return verifier.verify(data, cache=True)
 
@@ -375,6 +379,8 @@ def _download(request: Request, facts: ResultFacts) -> bytes:
         purpose=f"tra cứu kết quả {facts.code}",
         sha256=facts.sha256,
         version_id=facts.object_version,
+        owner=facts.applicant.id_number,
+        centre_id=facts.centre_id,
     )
 
 
