@@ -144,7 +144,7 @@ def audit_show(
     try:
         wanted = check_filter(TrailFilter(owner, actor, action, _day(date_from), _day(date_to)))
     except TrailFilterInvalid as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise click.BadParameter(exc.message_vi) from None
     catalogue = _catalogue()
     try:
         trail = read_trail(catalogue, wanted, size=limit)

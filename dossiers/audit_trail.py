@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, cast, literal, or_, select
 
+from dossiers.errors import AuditFilterInvalid
 from signing.vntime import VN_TZ
 from sohoa.identifiers import OWNER_ID
 from storage.catalogue.db import Catalogue
@@ -110,17 +111,18 @@ class TrailFilter:
         return {k: str(v) for k, v in out.items() if v is not None} | ({"by_owner": "yes"} if self.owner else {})
 
 
-class TrailFilterInvalid(ValueError):
-    """A filter the trail cannot take (a malformed số định danh, dates the wrong way round)."""
+# A filter the trail cannot take (a malformed số định danh, dates the wrong way round): AUDIT_FILTER_INVALID,
+# its Vietnamese message the sentence for the field that was wrong.
+TrailFilterInvalid = AuditFilterInvalid
 
 
 def check_filter(f: TrailFilter) -> TrailFilter:
-    """The filter, trimmed and checked; ``TrailFilterInvalid`` with a Vietnamese sentence otherwise."""
+    """The filter, trimmed and checked; ``TrailFilterInvalid`` (AUDIT_FILTER_INVALID) otherwise."""
     owner = (f.owner or "").strip() or None
     if owner is not None and not OWNER_ID.fullmatch(owner):
-        raise TrailFilterInvalid("Số định danh phải gồm đúng 12 chữ số.")
+        raise TrailFilterInvalid("owner", message_vi="Số định danh phải gồm đúng 12 chữ số.")
     if f.date_from and f.date_to and f.date_from > f.date_to:
-        raise TrailFilterInvalid("Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.")
+        raise TrailFilterInvalid("dates", message_vi="Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.")
     return replace(f, owner=owner, actor=(f.actor or "").strip() or None, action=(f.action or "").strip() or None)
 
 
@@ -248,6 +250,16 @@ def record_view(
     )
 
 
+def centre_view(
+    catalogue: Catalogue, f: TrailFilter, *, centre_id: int, actor: str, page: int = 1, size: int = PAGE_SIZE
+) -> TrailPage:
+    """A centre administrator's look at the trail (``centre_scope``), checked and audited."""
+    f = check_filter(f)
+    trail = read_trail(catalogue, f, centre_id=centre_id, page=page, size=size)
+    record_view(catalogue, f, actor=actor, centre_id=centre_id, shown=len(trail.entries))
+    return trail
+
+
 # What a citizen sees of the trail.
 
 
@@ -321,12 +333,16 @@ class _Readers:
 
 
 def citizen_trail(
-    catalogue: Catalogue, owner_id: str, *, page: int = 1, size: int = PAGE_SIZE
+    catalogue: Catalogue, owner_id: str, *, page: int = 1, size: int = PAGE_SIZE, audited_as: str | None = None
 ) -> tuple[list[CitizenRead], bool]:
-    """The reads of a citizen's documents, newest first, as the citizen sees them (readers by agency or centre)."""
+    """The reads of a citizen's documents, newest first, as the citizen sees them (readers by agency or
+    centre). ``audited_as``: the look is audited with this actor (the portal: ``citizen``)."""
     if not OWNER_ID.fullmatch(owner_id):
         return [], False
-    trail = read_trail(catalogue, TrailFilter(owner=owner_id), page=page, size=size)
+    f = TrailFilter(owner=owner_id)
+    trail = read_trail(catalogue, f, page=page, size=size)
+    if audited_as is not None:
+        record_view(catalogue, f, actor=audited_as, shown=len(trail.entries))
     readers = _Readers(catalogue)
     out = [CitizenRead(e.at, readers.name(e.actor), e.action_vi, e.purpose, e.outcome_vi) for e in trail.entries]
     return out, trail.has_more
