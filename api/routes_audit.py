@@ -20,7 +20,7 @@ from dossiers.audit_trail import PAGE_SIZE, TrailFilter, centre_view
 from storage.catalogue.models import OfficerRole
 from storage.catalogue.officers import OfficerPrincipal
 
-router = APIRouter(prefix="/api/v1", tags=["audit"])
+router = APIRouter(prefix="/api/v1", tags=["officers"])
 Admin = Annotated[OfficerPrincipal, Depends(require_officer(OfficerRole.ADMIN))]
 
 
