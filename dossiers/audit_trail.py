@@ -291,45 +291,43 @@ _FIXED_READERS = {
 
 
 class _Readers:
-    """Names an entry's actor for a citizen: the agency or the centre behind it, never a person."""
+    """Names an entry's actor for a citizen: the agency or the centre behind it, never a person.
+
+    An officer or a station is named by their own centre; an API key with none, by the centre the
+    entry concerns (``audit_log.centre_id``), else as a centre's officer in general.
+    """
 
     def __init__(self, catalogue: Catalogue):
         self.catalogue = catalogue
-        self._cache: dict[str, str] = {}
+        self._cache: dict[tuple[str, int | None], str] = {}
 
-    def name(self, actor: str) -> str:
-        if actor not in self._cache:
-            self._cache[actor] = self._lookup(actor)
-        return self._cache[actor]
+    def name(self, actor: str, centre_id: int | None = None) -> str:
+        if (actor, centre_id) not in self._cache:
+            self._cache[actor, centre_id] = self._lookup(actor, centre_id)
+        return self._cache[actor, centre_id]
 
-    def _lookup(self, actor: str) -> str:
+    def _lookup(self, actor: str, centre_id: int | None) -> str:
         if actor in _FIXED_READERS:
             return _FIXED_READERS[actor]
         kind, _, rest = actor.partition(":")
+        if kind == "public":
+            return "Người xác minh kết quả qua mã QR"
         with self.catalogue.reading() as s:
             if kind == "agency":
                 name = s.scalar(select(Agency.name).where(Agency.code == rest))
                 return name or f"Cơ quan {rest}"
-            if kind == "public":
-                return "Người xác minh kết quả qua mã QR"
+            if kind not in ("officer", "station", "api-key"):
+                return SYSTEM_READER
             centre: str | None = None
             if kind == "officer":
-                centre = s.scalar(
-                    select(Centre.name).join(Officer, Officer.centre_id == Centre.id).where(Officer.username == rest)
-                )
-            if centre is None and rest.isdigit() and kind in ("station", "officer", "api-key"):
-                centre = s.scalar(
-                    select(Centre.name)
-                    .join(ApiClient, ApiClient.centre_id == Centre.id)
-                    .where(ApiClient.id == int(rest))
-                )
-            if centre is not None:
-                return centre
-            return (
-                "Cán bộ trung tâm phục vụ hành chính công"
-                if kind in ("officer", "station", "api-key")
-                else SYSTEM_READER
-            )
+                by_officer = select(Centre.name).join(Officer, Officer.centre_id == Centre.id)
+                centre = s.scalar(by_officer.where(Officer.username == rest))
+            if centre is None and rest.isdigit():
+                by_client = select(Centre.name).join(ApiClient, ApiClient.centre_id == Centre.id)
+                centre = s.scalar(by_client.where(ApiClient.id == int(rest)))
+            if centre is None and centre_id is not None:
+                centre = s.scalar(select(Centre.name).where(Centre.id == centre_id))
+        return centre or "Cán bộ trung tâm phục vụ hành chính công"
 
 
 def citizen_trail(
@@ -344,5 +342,8 @@ def citizen_trail(
     if audited_as is not None:
         record_view(catalogue, f, actor=audited_as, shown=len(trail.entries))
     readers = _Readers(catalogue)
-    out = [CitizenRead(e.at, readers.name(e.actor), e.action_vi, e.purpose, e.outcome_vi) for e in trail.entries]
+    out = [
+        CitizenRead(e.at, readers.name(e.actor, e.centre_id), e.action_vi, e.purpose, e.outcome_vi)
+        for e in trail.entries
+    ]
     return out, trail.has_more
