@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, literal, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, literal, not_, or_, select
 
 from dossiers.errors import AuditFilterInvalid
 from signing.vntime import VN_TZ
@@ -214,13 +214,25 @@ def _entry(e: AuditEntry) -> TrailEntry:
 
 
 def read_trail(
-    catalogue: Catalogue, f: TrailFilter, *, centre_id: int | None = None, page: int = 1, size: int = PAGE_SIZE
+    catalogue: Catalogue,
+    f: TrailFilter,
+    *,
+    centre_id: int | None = None,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+    without_actor_views: str | None = None,
 ) -> TrailPage:
-    """One page of the entries ``f`` selects, newest first; within ``centre_scope`` when ``centre_id`` is given."""
+    """One page of the entries ``f`` selects, newest first; within ``centre_scope`` when ``centre_id`` is given.
+
+    ``without_actor_views``: leave out this actor's own looks at the trail (the citizen's page would
+    otherwise list each of its visits).
+    """
     page, size = max(page, 1), min(max(size, 1), MAX_LIMIT)
     where = _conditions(f)
     if centre_id is not None:
         where.append(centre_scope(centre_id))
+    if without_actor_views is not None:
+        where.append(not_(and_(AuditEntry.actor == without_actor_views, AuditEntry.action == VIEW_ACTION)))
     stmt = (
         select(AuditEntry)
         .where(and_(*where) if where else literal(True))
@@ -338,7 +350,7 @@ def citizen_trail(
     if not OWNER_ID.fullmatch(owner_id):
         return [], False
     f = TrailFilter(owner=owner_id)
-    trail = read_trail(catalogue, f, page=page, size=size)
+    trail = read_trail(catalogue, f, page=page, size=size, without_actor_views=audited_as)
     if audited_as is not None:
         record_view(catalogue, f, actor=audited_as, shown=len(trail.entries))
     readers = _Readers(catalogue)

@@ -325,3 +325,22 @@ def test_the_maintenance_round_anchors_once_a_day(db_services: Services) -> None
     with db_services.catalogue.reading() as s:
         assert list(s.scalars(select(AuditAnchor.seq).order_by(AuditAnchor.seq))) == [5, 6]
     assert verify_for(db_services).ok
+
+
+def test_the_citizen_page_leaves_out_the_citizens_own_visits(db_services: Services) -> None:
+    _log(db_services)
+    first, _ = citizen_trail(db_services.catalogue, OWNER, audited_as="citizen")
+    again, _ = citizen_trail(db_services.catalogue, OWNER, audited_as="citizen")
+    assert len(first) == len(again) == 3
+    assert [e.actor for e in read_trail(db_services.catalogue, TrailFilter(action="audit_view")).entries] == [
+        "citizen",
+        "citizen",
+    ]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_migration_0021_matches_the_models(dialect: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    from tests.storage.factories import model_drift
+
+    url = request.getfixturevalue("pg_url") if dialect == "postgresql" else f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    assert model_drift(url, "audit") == []
