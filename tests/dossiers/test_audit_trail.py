@@ -344,3 +344,24 @@ def test_migration_0021_matches_the_models(dialect: str, tmp_path: Path, request
 
     url = request.getfixturevalue("pg_url") if dialect == "postgresql" else f"sqlite:///{tmp_path / 'c.sqlite3'}"
     assert model_drift(url, "audit") == []
+
+
+def test_a_tsa_that_does_not_answer_leaves_the_rest_of_maintenance_alone(tmp_path: Path, shared_pki_dir: Path) -> None:
+    from sohoa.settings import SigningSettings
+    from tests.conftest import make_settings
+    from workers.maintenance import run_once
+
+    settings = make_settings(tmp_path / "var", shared_pki_dir)
+    dead = settings.model_copy(
+        update={"signing": SigningSettings(pki_dir=shared_pki_dir, tsa_url="http://127.0.0.1:9/tsa")}
+    )
+    services = Services(dead)
+    services.prepare()
+    try:
+        audit.record(services.catalogue, actor="x", action="get", subject="s", outcome="ok")
+        done = run_once(services, retimestamp=False, anchor=True)
+        assert done["audit_anchor_error"] == "TIMESTAMP_UNAVAILABLE" and "finalised" in done
+        with services.catalogue.reading() as s:
+            assert s.scalars(select(AuditAnchor)).all() == []
+    finally:
+        services.close()
