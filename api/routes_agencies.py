@@ -37,6 +37,7 @@ def _verification(request: Request, hit: dict[str, Any], agency_code: str, purpo
             actor=f"agency:{agency_code}",
             purpose=f"{purpose} (kiểm tra chữ ký)",
             sha256=hit["sha256"],
+            owner=hit.get("owner_id"),
         )
         view = verifier.verify(data, cache=True)
     return summary(view)

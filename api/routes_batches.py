@@ -263,6 +263,7 @@ def _document_bytes(request: Request, principal: Principal, document_id: int) ->
         if doc is None or comp is None or not can_see(principal, comp.dossier):
             raise not_found(str(document_id))
         key, sha, version, name = doc.object_key, doc.sha256, doc.object_version, f"{comp.dossier.code}-{comp.ref}.pdf"
+        owner, centre_id = doc.owner_id, comp.dossier.centre_id
     data = request.app.state.warehouse.get_bytes(
         Bucket.DOCUMENTS,
         key,
@@ -270,6 +271,8 @@ def _document_bytes(request: Request, principal: Principal, document_id: int) ->
         purpose="tải bản số hóa",
         sha256=sha,
         version_id=version,
+        owner=owner,
+        centre_id=centre_id,
     )
     return data, name
 

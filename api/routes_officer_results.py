@@ -192,23 +192,30 @@ async def issue_uploaded(request: Request, officer: Issuing) -> Response:
 async def download(request: Request, code: str, officer: Issuing) -> Response:
     """The signed e-result, for an officer of the issuing dossier's centre (the read is audited)."""
 
-    def load() -> tuple[str, str | None, str] | None:
+    def load() -> tuple[str, str | None, str, str] | None:
         with request.app.state.services.catalogue.reading() as s:
             r = s.scalar(select(EResult).where(EResult.code == code))
             if r is None or r.dossier.centre_id != officer.centre_id or r.state != ComponentState.DONE:
                 return None
             assert r.object_key is not None and r.sha256 is not None
-            return r.object_key, r.object_version, r.sha256
+            return r.object_key, r.object_version, r.sha256, r.dossier.applicant_id
 
     found = await run_in_threadpool(load)
     if found is None:
         return officer_page(
             request, "officer_message.html", officer, 404, title="Không tìm thấy", text="Không tìm thấy kết quả đã ký."
         )
-    key, version, sha256 = found
+    key, version, sha256, owner = found
     data = await run_in_threadpool(
         lambda: request.app.state.warehouse.get_bytes(
-            Bucket.RESULTS, key, actor=officer.actor, purpose="tải kết quả điện tử", sha256=sha256, version_id=version
+            Bucket.RESULTS,
+            key,
+            actor=officer.actor,
+            purpose="tải kết quả điện tử",
+            sha256=sha256,
+            version_id=version,
+            owner=owner,
+            centre_id=officer.centre_id,
         )
     )
     return Response(

@@ -29,6 +29,7 @@ from api.ratelimit import Window
 from api.trusted_devices import DEVICE_COOKIE, remember_device, trusted_device
 from api.uploads import parse_multipart
 from api.verification import ReportView, check_upload, etsi_upload, verify_refusal
+from dossiers.audit_trail import CitizenRead, citizen_trail
 from dossiers.results import earlier_versions
 from signing.errors import VerifyBusy
 from sohoa.errors import SohoaError
@@ -61,6 +62,7 @@ class ResultFacts:
     object_key: str | None
     object_version: str | None
     applicant: Applicant
+    centre_id: int | None = None
 
     @property
     def signed(self) -> bool:
@@ -86,6 +88,7 @@ def _facts(request: Request, code: str) -> ResultFacts | None:
             r.object_key,
             r.object_version,
             Applicant(d.applicant_id, d.applicant_birth_date),
+            d.centre_id,
         )
 
 
@@ -328,6 +331,8 @@ def _report_of(request: Request, facts: ResultFacts, client: str) -> ReportView:
         purpose=f"xác minh kết quả {facts.code}",
         sha256=facts.sha256,
         version_id=facts.object_version,
+        owner=facts.applicant.id_number,
+        centre_id=facts.centre_id,
     )
     return verifier.verify(data, cache=True)
 
@@ -375,6 +380,8 @@ def _download(request: Request, facts: ResultFacts) -> bytes:
         purpose=f"tra cứu kết quả {facts.code}",
         sha256=facts.sha256,
         version_id=facts.object_version,
+        owner=facts.applicant.id_number,
+        centre_id=facts.centre_id,
     )
 
 
@@ -397,6 +404,58 @@ async def download(request: Request, code: str) -> Response:
 
 
 NO_GRANT = "Để tải kết quả, vui lòng nhập 6 số cuối số định danh cá nhân và ngày sinh của người nộp hồ sơ."
+NO_GRANT_TRAIL = (
+    "Để xem ai đã đọc giấy tờ của bạn, vui lòng nhập 6 số cuối số định danh cá nhân và ngày sinh của người nộp "
+    "hồ sơ trên trang kết quả."
+)
+
+
+def _reads(request: Request, facts: ResultFacts, page_no: int) -> tuple[list[CitizenRead], bool]:
+    return citizen_trail(
+        request.app.state.services.catalogue, facts.applicant.id_number, page=page_no, audited_as="citizen"
+    )
+
+
+async def _granted_reads(
+    request: Request, code: str, page_no: int
+) -> tuple[ResultFacts, list[CitizenRead], bool] | Response:
+    """The applicant's trail (agency or centre, purpose, time; never an officer), for the grant's holder only."""
+    state = request.app.state
+    if not grant_allows(state.portal_secret, request.cookies.get(GRANT_COOKIE), code):
+        log.warning("citizen trail without a grant: result=%s client=%s", code, client_of(request))
+        return page(request, "message.html", 403, title="Chưa xác minh người nộp hồ sơ", text=NO_GRANT_TRAIL, code=code)
+    facts = await run_in_threadpool(_facts, request, code)
+    if facts is None:
+        return page(request, "message.html", 404, title="Không tìm thấy kết quả", text=NOT_FOUND)
+    reads, more = await run_in_threadpool(_reads, request, facts, page_no)
+    return facts, reads, more
+
+
+@router.get("/tra-cuu/nhat-ky/{code}", response_class=HTMLResponse)
+async def trail_page(request: Request, code: str, trang: int = 1) -> Response:
+    """Who read the applicant's documents: agency or centre, purpose, time (the applicant's check passed)."""
+    code, page_no = _code(code), min(max(trang, 1), 10_000)
+    found = await _granted_reads(request, code, page_no)
+    if isinstance(found, Response):
+        return found
+    facts, reads, more = found
+    return page(request, "citizen_trail.html", facts=facts, reads=reads, more=more, page_no=page_no)
+
+
+@router.get("/tra-cuu/nhat-ky/{code}/json")
+async def trail_json(request: Request, code: str, trang: int = 1) -> Response:
+    """The same as JSON (for the portal's own scripts and apps): ``{"code", "page", "has_more", "reads"}``."""
+    code, page_no = _code(code), min(max(trang, 1), 10_000)
+    found = await _granted_reads(request, code, page_no)
+    if isinstance(found, Response):
+        status = found.status_code
+        message = NO_GRANT_TRAIL if status == 403 else NOT_FOUND
+        return JSONResponse(
+            {"detail": {"code": "NO_GRANT" if status == 403 else "NOT_FOUND", "message": message}}, status
+        )
+    facts, reads, more = found
+    body = {"code": facts.code, "page": page_no, "has_more": more, "reads": [r.to_dict() for r in reads]}
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/tram-quet", response_class=HTMLResponse)

@@ -300,13 +300,16 @@ async def post_result_from_template(
     return _issued(request, response, issued)
 
 
-def _load(request: Request, principal: Principal, code: str) -> tuple[dict[str, Any], tuple[str | None, str | None]]:
-    """The e-result's view for this principal, and where its signed PDF is stored (key, version)."""
+def _load(
+    request: Request, principal: Principal, code: str
+) -> tuple[dict[str, Any], tuple[str | None, str | None, str, int | None]]:
+    """The e-result's view for this principal, where its signed PDF is stored (key, version), and whose
+    and which centre's it is (for the audit entry of a download)."""
     with request.app.state.services.catalogue.reading() as s:
         r = s.scalar(select(EResult).where(EResult.code == code))
         if r is None or not can_see(principal, r.dossier):
             raise not_found(code)
-        return _result_view(r), (r.object_key, r.object_version)
+        return _result_view(r), (r.object_key, r.object_version, r.dossier.applicant_id, r.dossier.centre_id)
 
 
 @router.get("/results/{code}", summary="E-result status", responses=ERRORS)
@@ -326,7 +329,7 @@ async def get_result(
 async def download_result(
     code: str, request: Request, principal: Annotated[Principal, Depends(station_or_officer)]
 ) -> Response:
-    view, (key, version) = await run_in_threadpool(_load, request, principal, code)
+    view, (key, version, owner, centre_id) = await run_in_threadpool(_load, request, principal, code)
     if view["state"] != ComponentState.DONE:
         raise HTTPException(409, detail={"code": "RESULT_NOT_READY", "message": "Kết quả chưa được ký xong."})
     data = await run_in_threadpool(
@@ -337,6 +340,8 @@ async def download_result(
             purpose="tải kết quả điện tử",
             sha256=view["sha256"],
             version_id=version,
+            owner=owner,
+            centre_id=centre_id,
         )
     )
     return Response(

@@ -1,4 +1,4 @@
-"""Warehouse commands for the ``sohoa`` CLI: ``scrub``, ``audit verify`` and ``lifecycle sweep``.
+"""Warehouse commands for the ``sohoa`` CLI: ``scrub``, ``audit verify|show|anchor`` and ``lifecycle sweep``.
 
 Register with ``cli.storage_commands.register(main)``. ``scrub`` and ``audit verify`` exit 1 when
 they find a problem, so they can run from cron or CI; ``--json`` prints one JSON object.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from typing import TYPE_CHECKING
 
 import click
@@ -15,6 +16,7 @@ import click
 from sohoa.settings import get_settings
 
 if TYPE_CHECKING:
+    from dossiers.services import Services
     from storage.catalogue.db import Catalogue
 
 
@@ -62,26 +64,105 @@ def audit_group() -> None:
     """Access audit log of the warehouse."""
 
 
+def _audit_services() -> Services:
+    from dossiers.services import Services
+
+    services = Services(get_settings())
+    services.prepare()
+    return services
+
+
 @audit_group.command("verify")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def audit_verify(as_json: bool) -> None:
-    """Check the hash chain of the audit log: detects edited or removed entries."""
-    from storage.warehouse.audit import verify
+    """Check the hash chain of the audit log and its time-stamped anchors: detects edited, removed or
+    rewritten entries. Exit 1 on any problem."""
+    from dossiers.audit_anchors import verify_for
 
+    services = _audit_services()
+    try:
+        report = verify_for(services)
+    finally:
+        services.close()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(report.message)
+        for problem in report.problems:
+            click.echo(f"  - {problem.message}")
+    sys.exit(0 if report.ok else 1)
+
+
+@audit_group.command("anchor")
+@click.option("--force", is_flag=True, help="Anchor again today (when the head moved since the last anchor).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def audit_anchor(force: bool, as_json: bool) -> None:
+    """Time-stamp the audit log's head (RFC 3161) and keep the token in the locked results bucket."""
+    from dossiers.audit_anchors import anchor_for
+
+    services = _audit_services()
+    try:
+        done = anchor_for(services, force=force)
+    finally:
+        services.close()
+    if as_json:
+        click.echo(json.dumps({**done.to_dict(), "message": done.message}, ensure_ascii=False))
+    else:
+        click.echo(done.message)
+
+
+def _day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"ngày không hợp lệ: {value} (dạng YYYY-MM-DD)") from None
+
+
+@audit_group.command("show")
+@click.option("--owner", help="Số định danh: entries about this citizen's documents, dossiers and results.")
+@click.option("--actor", help="Who acted, as logged (officer:<username>, agency:<code>, citizen, ...).")
+@click.option("--action", help="Action code (get, search, request, presign, issue_result, ...).")
+@click.option("--from", "date_from", help="First day (YYYY-MM-DD, Vietnam time).")
+@click.option("--to", "date_to", help="Last day, included (YYYY-MM-DD).")
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def audit_show(
+    owner: str | None,
+    actor: str | None,
+    action: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Entries of the access audit log, newest first, filtered (this look is itself audited)."""
+    from dossiers.audit_trail import TrailFilter, TrailFilterInvalid, check_filter, read_trail, record_view
+    from signing.vntime import to_vn
+
+    try:
+        wanted = check_filter(TrailFilter(owner, actor, action, _day(date_from), _day(date_to)))
+    except TrailFilterInvalid as exc:
+        raise click.BadParameter(exc.message_vi) from None
     catalogue = _catalogue()
     try:
-        report = verify(catalogue)
+        trail = read_trail(catalogue, wanted, size=limit)
+        record_view(catalogue, wanted, actor="operator", shown=len(trail.entries))
     finally:
         catalogue.dispose()
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
-    elif report.ok:
-        click.echo(f"Nhật ký truy cập nguyên vẹn: {report.entries} bản ghi.")
-    else:
-        click.echo(f"Nhật ký truy cập bị can thiệp ({report.entries} bản ghi):")
-        for problem in report.problems:
-            click.echo(f"  {problem}")
-    sys.exit(0 if report.ok else 1)
+        click.echo(json.dumps(trail.to_dict(), ensure_ascii=False))
+        return
+    if not trail.entries:
+        click.echo("Không có bản ghi nào khớp điều kiện.")
+        return
+    for e in trail.entries:
+        when = to_vn(e.at).strftime("%d/%m/%Y %H:%M:%S")
+        purpose = f" — {e.purpose}" if e.purpose else ""
+        click.echo(f"#{e.seq} {when}  {e.actor}  {e.action_vi} [{e.subject}]{purpose} → {e.outcome_vi}")
+    if trail.has_more:
+        click.echo("(còn bản ghi cũ hơn: tăng --limit hoặc thu hẹp điều kiện)")
 
 
 @click.group("lifecycle")

@@ -124,6 +124,7 @@ def _audit(
         purpose=purpose,
         outcome=outcome,
         detail={"query": query.describe(), **detail},
+        centre_id=query.centre_id,
     )
 
 

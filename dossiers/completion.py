@@ -476,6 +476,8 @@ def attach_stored_document(
                 purpose=purpose,
                 outcome="ok",
                 detail={"dossier": dossier_code, "component": ref, "matched_as": matched},
+                owner=dossier.applicant_id,
+                centre_id=dossier.centre_id,
             )
             view = reused_view(s, comp.id)
             assert view is not None

@@ -75,6 +75,8 @@ def confirm_component(
             purpose=f"đối chiếu bản sao với bản giấy, hồ sơ {comp.dossier.code}",
             outcome="ok",
             detail={"dossier": comp.dossier.code, "component": comp.ref, "centre": officer.centre_code},
+            owner=comp.dossier.applicant_id,
+            centre_id=comp.dossier.centre_id,
         )
     log.info("component %s confirmed by %s; queued for signing with their key", component_id, officer.username)
     if wake is not None:

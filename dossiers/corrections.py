@@ -216,5 +216,7 @@ def correct_component(
             subject=f"component:{comp.dossier.code}/{comp.ref}",
             outcome="corrected" if changes else "unchanged",
             detail={"component_id": comp.id, "paths": paths, "document_id": doc.id if doc else None},
+            owner=comp.dossier.applicant_id,
+            centre_id=comp.dossier.centre_id,
         )
         return paths

@@ -302,3 +302,11 @@ GrantNotFound = error(
     "No grant in force has this id (unknown or already revoked).",
     http_status=404,
 )
+AuditFilterInvalid = error(
+    "AUDIT_FILTER_INVALID",
+    "Điều kiện lọc nhật ký không hợp lệ: số định danh gồm đúng 12 chữ số, ngày theo dạng năm-tháng-ngày và "
+    "ngày bắt đầu không sau ngày kết thúc.",
+    "The audit trail filter is invalid: a số định danh has 12 digits, dates are YYYY-MM-DD and the first "
+    "day is not after the last.",
+    http_status=422,
+)

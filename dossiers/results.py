@@ -220,6 +220,8 @@ def issue_result_once(
                     subject=f"result:{result.code}",
                     outcome="ok",
                     detail={"dossier": dossier_code, "title": title[:100], "level": level},
+                    owner=dossier.applicant_id,
+                    centre_id=dossier.centre_id,
                 )
             log.info("e-result %s issued for dossier %s", result.code, dossier_code)
             return Issued(result, created=True)

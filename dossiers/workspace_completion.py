@@ -28,22 +28,26 @@ from storage.warehouse import audit
 RESEND_ACTION = "component_resend"
 
 
-def _station_of(services: Services, officer: OfficerPrincipal, dossier_code: str) -> int | None:
-    """The station that pushed the dossier, if the officer's centre owns it; NOT_FOUND otherwise."""
+def _dossier_of(services: Services, officer: OfficerPrincipal, dossier_code: str) -> tuple[int | None, str]:
+    """The station that pushed the dossier and its applicant, if the officer's centre owns it; NOT_FOUND otherwise."""
     with services.catalogue.reading() as s:
-        row = s.execute(
-            scoped(select(Dossier.id, Dossier.station_id), officer.centre_id).where(Dossier.code == dossier_code)
-        ).first()
+        query = scoped(select(Dossier.id, Dossier.station_id, Dossier.applicant_id), officer.centre_id)
+        row = s.execute(query.where(Dossier.code == dossier_code)).first()
     if row is None:
         raise NotFound(f"dossier {dossier_code}")
-    return row[1]
+    return row[1], row[2]
+
+
+def _station_of(services: Services, officer: OfficerPrincipal, dossier_code: str) -> int | None:
+    """The station that pushed the dossier, if the officer's centre owns it; NOT_FOUND otherwise."""
+    return _dossier_of(services, officer, dossier_code)[0]
 
 
 def resend_from_workspace(
     services: Services, officer: OfficerPrincipal, dossier_code: str, ref: str, upload: ComponentUpload
 ) -> ResendReceipt:
     """Send a failed component's replacement scans for the officer (module doc); ``resend_component``'s refusals."""
-    station_id = _station_of(services, officer, dossier_code)
+    station_id, applicant_id = _dossier_of(services, officer, dossier_code)
     receipt = resend_component(services, dossier_code, ref, upload, station_id=station_id)
     audit.record(
         services.catalogue,
@@ -53,6 +57,8 @@ def resend_from_workspace(
         purpose=f"gửi lại thành phần {ref} của hồ sơ {dossier_code}",
         outcome="ok",
         detail={"component": ref, "pages": receipt.pages, "created": receipt.created, "station_id": station_id},
+        owner=applicant_id,
+        centre_id=officer.centre_id,
     )
     return receipt
 

@@ -4,6 +4,8 @@
   store; an S3 server applies the bucket's own lifecycle rule instead.
 * Warehouse uploads a crash interrupted (pending rows) are completed or dropped, once they
   have been pending for ``PENDING_GRACE``: a younger one may be an upload in flight.
+* The audit log's head is anchored (time-stamped, RFC 3161, the token kept in the locked results
+  bucket) once a day, when it moved since the last anchor (``dossiers.audit_anchors``).
 * B-LTA e-results are re-time-stamped (``signing.signers.ltv.retimestamp_job``) before the certificate
   of their newest time-stamp expires, ``signing.retimestamp_margin_days`` ahead; at most once
   per ``RETIMESTAMP_PERIOD`` per process (see ``retimestamp_results``).
@@ -42,6 +44,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from dossiers.audit_anchors import anchor_for
 from dossiers.results import record_replaced_version
 from dossiers.services import Services
 from sohoa.errors import ErrorInfo
@@ -80,9 +83,13 @@ def run_once(
     *,
     pending_grace: timedelta = PENDING_GRACE,
     retimestamp: bool = True,
+    anchor: bool = False,
 ) -> dict[str, Any]:
     """One round of housekeeping; returns what it did.
 
+    ``anchor``: whether this round anchors the audit log's head (``dossiers.audit_anchors.anchor_head``:
+    nothing when today's anchor exists or the head has not moved); ``Maintenance`` asks every round,
+    so the head is anchored once a day.
     ``retimestamp``: whether this round runs the re-time-stamping sweep (``Maintenance`` asks
     for it once per ``RETIMESTAMP_PERIOD``); its counts appear, prefixed ``retimestamp_``, only
     when it found something to do.
@@ -94,6 +101,15 @@ def run_once(
     done |= {"finalised": len(pending["finalised"]), "dropped": len(pending["dropped"])}
     if ended := purge_ended(services.catalogue, older_than=ENDED_SESSIONS_KEPT):  # officers' sessions
         done["ended_sessions"] = ended
+    if anchor:
+        try:
+            anchored = anchor_for(services)
+        except Exception as exc:  # the other housekeeping must not depend on the TSA
+            log.exception("anchoring the audit log failed; tried again at the next run")
+            done["audit_anchor_error"] = ErrorInfo.from_exception(exc).code
+        else:
+            if anchored.anchored:
+                done["audit_anchor_seq"] = anchored.seq
     if retimestamp:
         try:
             counts = retimestamp_results(services)
@@ -491,7 +507,7 @@ class Maintenance:
         interval = self.services.settings.workers.maintenance_interval_s
         while not self._stop.is_set():
             try:
-                done = run_once(self.services, retimestamp=self._retimestamp())
+                done = run_once(self.services, retimestamp=self._retimestamp(), anchor=True)
                 if any(done.values()):
                     log.info("maintenance: %s", done)
             except Exception:

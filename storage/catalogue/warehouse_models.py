@@ -85,6 +85,19 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
+    # Whose documents the entry concerns (số định danh) and the centre whose dossier, document or
+    # result it concerns, when one does (revision 0021; NULL before, or when none). Both are bound
+    # by the entry's content hash (``storage.warehouse.audit.content_hash``).
+    owner_id: Mapped[str | None] = mapped_column(String(12))
+    centre_id: Mapped[int | None]
+
+    __table_args__ = (
+        Index("ix_audit_log_owner", "owner_id", "seq"),
+        Index("ix_audit_log_centre", "centre_id", "seq"),
+        Index("ix_audit_log_actor", "actor", "seq"),
+        Index("ix_audit_log_action", "action", "seq"),
+        Index("ix_audit_log_at", "at"),
+    )
 
 
 class AuditHead(Base):
@@ -97,3 +110,22 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str | None] = mapped_column(String(64))  # the hash the last advance replaced
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditAnchor(Base):
+    """The chain's head (seq, hash) time-stamped by a TSA (RFC 3161), the token kept in the locked results bucket.
+
+    Rewriting the whole log (every hash recomputed) keeps the chain consistent, but not the entry
+    an anchor names: ``sohoa audit verify`` checks each anchor's token and its (seq, hash).
+    """
+
+    __tablename__ = "audit_anchors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    anchored_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    tsa_time: Mapped[datetime]
+    object_key: Mapped[str] = mapped_column(String(200))
+    object_sha256: Mapped[str] = mapped_column(String(64))
+    object_version: Mapped[str | None] = mapped_column(String(200))

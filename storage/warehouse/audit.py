@@ -2,7 +2,8 @@
 
 An entry's hash is the chain step (``storage.catalogue.chain``) over the previous entry's
 hash, its sequence number and its content hash, which covers its time, actor, action,
-subject, purpose, outcome and detail. ``verify`` recomputes the chain: an edited entry
+subject, purpose, outcome and detail, and (revision 0021) the owner and centre the entry
+concerns where its subject does not already say so. ``verify`` recomputes the chain: an edited entry
 breaks its own hash, a removed one breaks the link of its successor (or, at the end, the
 head row that every append updates in the same transaction). Entries carry identifiers
 and purposes, never keys, secrets or document contents.
@@ -27,12 +28,14 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
+from sohoa.identifiers import OWNER_ID
 from storage.catalogue import chain
 from storage.catalogue.db import Catalogue, DriverSQL
 from storage.catalogue.warehouse_models import AuditEntry, AuditHead
 from storage.errors import AuditHeadMissing
 
 GENESIS = "0" * 64
+OWNER_PREFIX = "owner:"
 _SECRET_WORDS = ("secret", "password", "api_key", "token", "signature", "sig")
 
 
@@ -40,10 +43,38 @@ def _canonical_time(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def owner_of_subject(subject: str) -> str | None:
+    """The số định danh an entry's subject names (``owner:<id>``), if it names one."""
+    if subject.startswith(OWNER_PREFIX) and OWNER_ID.fullmatch(subject[len(OWNER_PREFIX) :]):
+        return subject[len(OWNER_PREFIX) :]
+    return None
+
+
 def content_hash(
-    at: datetime, actor: str, action: str, subject: str, purpose: str, outcome: str, detail: dict[str, Any]
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    purpose: str,
+    outcome: str,
+    detail: dict[str, Any],
+    owner_id: str | None = None,
+    centre_id: int | None = None,
 ) -> str:
-    body = [_canonical_time(at), actor, action, subject, purpose, outcome, detail]
+    """The hash of an entry's own fields.
+
+    An entry's owner and centre (revision 0021) join the hashed body only when they say something
+    the subject does not: an entry without them, or whose owner is the one its subject names (as
+    the migration filled in for older entries), keeps the hash it had before 0021.
+    """
+    body: list[Any] = [_canonical_time(at), actor, action, subject, purpose, outcome, detail]
+    extra: dict[str, Any] = {}
+    if owner_id is not None and owner_id != owner_of_subject(subject):
+        extra["owner"] = owner_id
+    if centre_id is not None:
+        extra["centre"] = centre_id
+    if extra:
+        body.append(extra)
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -74,21 +105,39 @@ def _clean(detail: dict[str, Any]) -> dict[str, Any]:
 
 
 # An entry's own columns, in the order its content hash takes them.
-_FIELDS = ("at", "actor", "action", "subject", "purpose", "outcome", "detail")
+_FIELDS = ("at", "actor", "action", "subject", "purpose", "outcome", "detail", "owner_id", "centre_id")
 
 
 def _entry_row(
-    *, actor: str, action: str, subject: str, outcome: str, purpose: str = "", detail: dict[str, Any] | None = None
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    outcome: str,
+    purpose: str = "",
+    detail: dict[str, Any] | None = None,
+    owner: str | None = None,
+    centre_id: int | None = None,
 ) -> dict[str, Any]:
-    """An entry's own columns, cut to their widths, and its content hash for the chain step."""
+    """An entry's own columns, cut to their widths, and its content hash for the chain step.
+
+    ``owner``: the số định danh whose documents the access concerns (by default the one the
+    subject names, ``owner:<id>``); ``centre_id``: the centre whose dossier, document or result
+    it concerns. Both feed ``sohoa audit show``, the centre's trail and the citizen's.
+    """
+    subject = subject[:300]
+    if owner is not None and not OWNER_ID.fullmatch(owner):
+        owner = None  # not a số định danh: never stored as one
     row: dict[str, Any] = {
         "at": datetime.now(UTC),
         "actor": actor[:200],
         "action": action,
-        "subject": subject[:300],
+        "subject": subject,
         "purpose": purpose[:200],
         "outcome": outcome,
         "detail": _clean(detail or {}),
+        "owner_id": owner or owner_of_subject(subject),
+        "centre_id": centre_id,
     }
     row["content"] = content_hash(*(row[f] for f in _FIELDS))
     return row
@@ -185,17 +234,60 @@ class AuditedLookup:
         return None if found is None else tuple(found)
 
 
+# What ``verify`` can find, in Vietnamese (for officers); the codes are stable (``--json``).
+PROBLEMS = {
+    "entries_missing": "Thiếu các bản ghi {first}..{last} (trước bản ghi {seq}).",
+    "link_broken": "Bản ghi {seq}: liên kết với bản ghi trước bị đứt.",
+    "entry_changed": "Bản ghi {seq}: nội dung đã bị sửa sau khi ghi.",
+    "head_mismatch": "Nhật ký dừng ở bản ghi {seq} nhưng đầu chuỗi ghi nhận bản ghi {head} (bản ghi cuối bị xóa).",
+    "anchor_token_invalid": "Mốc neo tại bản ghi {seq}: dấu thời gian không hợp lệ ({reason}).",
+    "anchor_object_changed": "Mốc neo tại bản ghi {seq}: tệp neo trong kho kết quả bị thay đổi hoặc mất ({reason}).",
+    "anchor_mismatch": "Mốc neo tại bản ghi {seq}: bản ghi hiện tại không còn là bản ghi đã neo (nhật ký bị viết lại).",
+}
+
+
+@dataclass
+class Problem:
+    code: str
+    seq: int
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return PROBLEMS[self.code].format(seq=self.seq, **self.facts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "seq": self.seq, **self.facts, "message": self.message}
+
+
 @dataclass
 class AuditReport:
     entries: int = 0
-    problems: list[str] = field(default_factory=list)
+    anchors: int = 0
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    def add(self, code: str, seq: int, **facts: Any) -> None:
+        self.problems.append(Problem(code, seq, facts))
+
+    @property
+    def message(self) -> str:
+        anchors = f", {self.anchors} mốc neo thời gian" if self.anchors else ""
+        if self.ok:
+            return f"Nhật ký truy cập nguyên vẹn: {self.entries} bản ghi{anchors}."
+        return f"Nhật ký truy cập bị can thiệp: {len(self.problems)} vấn đề trong {self.entries} bản ghi{anchors}."
+
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "entries": self.entries, "problems": self.problems}
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "anchors": self.anchors,
+            "problems": [p.to_dict() for p in self.problems],
+            "message": self.message,
+        }
 
 
 def verify(catalogue: Catalogue, *, batch: int = 5000) -> AuditReport:
@@ -204,7 +296,8 @@ def verify(catalogue: Catalogue, *, batch: int = 5000) -> AuditReport:
     An entry may carry either hash: the current one, or the legacy one of entries written
     before revision 0007 (a process not yet upgraded may still write those after it). Both
     bind the entry's content and its link; neither is keyed, so the chain shows edits and
-    removals, not who could have rewritten the whole log.
+    removals, not who could have rewritten the whole log: the anchors do
+    (``dossiers.audit_anchors.verify_all`` adds their checks to this report).
     """
     report = AuditReport()
     prev_hash, prev_seq = GENESIS, 0
@@ -219,18 +312,18 @@ def verify(catalogue: Catalogue, *, batch: int = 5000) -> AuditReport:
             for e in chunk:
                 report.entries += 1
                 if e.seq != prev_seq + 1:
-                    report.problems.append(f"entries {prev_seq + 1}..{e.seq - 1} are missing (before entry {e.seq})")
+                    report.add("entries_missing", e.seq, first=prev_seq + 1, last=e.seq - 1)
                 if e.prev_hash != prev_hash:
-                    report.problems.append(f"entry {e.seq}: link to the previous entry is broken")
-                fields = (e.at, e.actor, e.action, e.subject, e.purpose, e.outcome, e.detail)  # as _FIELDS
-                if e.hash not in (
-                    chain.chain_hash(e.prev_hash, e.seq, content_hash(*fields)),
-                    legacy_entry_hash(e.seq, *fields, e.prev_hash),
-                ):
-                    report.problems.append(f"entry {e.seq}: content was changed after it was written")
+                    report.add("link_broken", e.seq)
+                fields = (e.at, e.actor, e.action, e.subject, e.purpose, e.outcome, e.detail)
+                hashes = [chain.chain_hash(e.prev_hash, e.seq, content_hash(*fields, e.owner_id, e.centre_id))]
+                if e.centre_id is None and e.owner_id in (None, owner_of_subject(e.subject)):
+                    hashes.append(legacy_entry_hash(e.seq, *fields, e.prev_hash))
+                if e.hash not in hashes:
+                    report.add("entry_changed", e.seq)
                 prev_hash, prev_seq = e.hash, e.seq
                 last_id = e.id
         head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
         if (head_seq, head_hash) != (prev_seq, prev_hash):
-            report.problems.append(f"log ends at entry {prev_seq} but the head records entry {head_seq}")
+            report.add("head_mismatch", prev_seq, head=head_seq)
     return report

@@ -277,8 +277,13 @@ class Warehouse:
         purpose: str = "",
         sha256: str | None = None,
         version_id: str | None = None,
+        owner: str | None = None,
+        centre_id: int | None = None,
     ) -> bytes:
         """Read a stored object (hash checked) and audit the access.
+
+        ``owner`` and ``centre_id``: whose document it is and the centre it belongs to, when the
+        caller knows (the audit trail's filters by citizen and centre).
 
         The audit entry is committed while the object store works on the request, so neither
         waits for the other. The bytes are handed back only once that commit succeeded: a read
@@ -295,7 +300,15 @@ class Warehouse:
         than the store's finding the newest.)
         """
         subject = f"{bucket.value}/{key}"
-        entry = {"actor": actor, "action": "get", "subject": subject, "purpose": purpose, "outcome": "ok"}
+        entry = {
+            "actor": actor,
+            "action": "get",
+            "subject": subject,
+            "purpose": purpose,
+            "outcome": "ok",
+            "owner": owner,
+            "centre_id": centre_id,
+        }
         located: list[str] = []
 
         def audit_read() -> None:
@@ -330,7 +343,7 @@ class Warehouse:
             raise
         return data
 
-    def presign(self, bucket: Bucket, key: str, *, actor: str, purpose: str = "") -> Link:
+    def presign(self, bucket: Bucket, key: str, *, actor: str, purpose: str = "", owner: str | None = None) -> Link:
         """A short-lived download link; the grant of it is audited."""
         expires_at = datetime.now(UTC) + self.presign_expiry
         url = self.store.presign_get(bucket, key, self.presign_expiry)
@@ -342,5 +355,6 @@ class Warehouse:
             purpose=purpose,
             outcome="ok",
             detail={"expires_at": expires_at.isoformat()},
+            owner=owner,
         )
         return Link(url, expires_at)

@@ -149,7 +149,7 @@ def request_documents(
     hits = search_documents(warehouse.catalogue, SearchQuery(owner_id=owner_id, doc_types=tuple(allowed), limit=500))
     out = []
     for hit in hits:
-        link = warehouse.presign(Bucket.DOCUMENTS, hit.object_key, actor=actor, purpose=purpose)
+        link = warehouse.presign(Bucket.DOCUMENTS, hit.object_key, actor=actor, purpose=purpose, owner=owner_id)
         out.append({**hit.to_dict(), "url": link.url, "url_expires_at": link.expires_at.isoformat()})
     record("granted", {"doc_types": allowed, "document_ids": [h.id for h in hits]})
     return out
