@@ -217,10 +217,10 @@ def _settle(services: Services, row: _Claimed, error: str | None, permanent: boo
     now = utcnow()
     if error is None:
         values: dict[str, Any] = {"state": NoticeState.SENT, "sent_at": now, "lease_until": None, "last_error": None}
-        outcome = NoticeState.SENT
+        outcome = "sent"
     elif permanent or row.attempts >= settings.max_attempts:
         values = {"state": NoticeState.FAILED, "lease_until": None, "last_error": error[:ERROR_CHARS]}
-        outcome = NoticeState.FAILED
+        outcome = "failed"
     else:
         values = {
             "state": NoticeState.PENDING,
@@ -236,7 +236,7 @@ def _settle(services: Services, row: _Claimed, error: str | None, permanent: boo
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-    return str(outcome)
+    return outcome
 
 
 @dataclass
@@ -405,4 +405,4 @@ def contact_of(s: Session, dossier_id: int) -> dict[str, str | None] | None:
 
 
 def count_by_state(s: Session) -> dict[str, int]:
-    return dict(s.execute(select(Notice.state, func.count()).group_by(Notice.state)).all())  # type: ignore[arg-type]
+    return {state: int(n) for state, n in s.execute(select(Notice.state, func.count()).group_by(Notice.state)).all()}
