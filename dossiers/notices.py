@@ -116,9 +116,8 @@ class NoticeText:
         )
 
     def sms(self) -> str:
-        return unaccented(
-            f"Ho so {self.dossier_code} da co ket qua. Ma ket qua: {self.result_code}. Tra cuu: {self.link}"
-        )
+        # The result code names the dossier (<mã hồ sơ>-KQ<n>): the text stays within one 160-character SMS.
+        return unaccented(f"Hồ sơ đã có kết quả {self.result_code}. Tra cứu: {self.link}")
 
 
 def email_message(text: NoticeText, from_address: str, to: str) -> EmailMessage:
