@@ -49,6 +49,7 @@ from sohoa.settings import NoticeSettings
 from storage.catalogue.db import rows_changed
 from storage.catalogue.models import ComponentState, Dossier, EResult, utcnow
 from storage.catalogue.notice_models import DossierContact, Notice, NoticeChannel, NoticeState
+from storage.warehouse import audit
 
 log = logging.getLogger(__name__)
 
@@ -341,8 +342,10 @@ def list_notices(
     return [notice_view(n, rc, dc) for n, rc, dc in s.execute(query).all()]
 
 
-def retry_notice(services: Services, notice_id: int, centre_id: int | None = None) -> dict[str, Any]:
-    """Send a failed or cancelled notice again (or a pending one now): attempts start over.
+def retry_notice(
+    services: Services, notice_id: int, centre_id: int | None = None, actor: str = "operator"
+) -> dict[str, Any]:
+    """Send a failed or cancelled notice again (or a pending one now): attempts start over (audited).
     NotFound for an unknown notice (or another centre's); a sent one is left as it is."""
     with services.catalogue.session() as s:
         row = s.execute(
@@ -358,10 +361,15 @@ def retry_notice(services: Services, notice_id: int, centre_id: int | None = Non
             notice.state in (NoticeState.FAILED, NoticeState.CANCELLED, NoticeState.PENDING)
             and "*" not in notice.recipient
         ):
+            was = notice.state
             notice.state = NoticeState.PENDING
             notice.attempts = 0
             notice.next_attempt_at = utcnow()
             notice.last_error = None
+            detail = {"result": row[1], "channel": notice.channel, "was": str(was)}
+            audit.append(
+                s, actor=actor, action="notice_retry", subject=f"notice:{notice_id}", outcome="ok", detail=detail
+            )
         s.flush()
         return notice_view(notice, row[1], row[2])
 

@@ -395,6 +395,9 @@ class NoticeSettings(_Section):
             raise ValueError("notices.sms=http needs notices.sms_url")
         if self.retry_max_s < self.retry_base_s:
             raise ValueError("notices.retry_max_s must be at least notices.retry_base_s")
+        # A send outlasting its lease would let another sender take the notice and send it again.
+        if self.lease_s < max(10 * self.smtp_timeout_s, 3 * self.sms_timeout_s):
+            raise ValueError("notices.lease_s must be at least 10 x smtp_timeout_s and 3 x sms_timeout_s")
         bad = [code for code, days in self.procedure_days.items() if not 0 <= days <= 365]
         if bad:
             raise ValueError(f"notices.procedure_days: working days between 0 and 365 ({', '.join(bad)})")

@@ -289,3 +289,25 @@ def test_settings_refuse_an_incomplete_transport() -> None:
 def test_migration_0022_matches_the_models(table: str, tmp_path: Path, pg_url: str) -> None:
     for url in (f"sqlite:///{tmp_path / 'drift.sqlite3'}", pg_url):
         assert model_drift(url, table) == []
+
+
+def test_migration_0022_downgrades_and_upgrades(
+    make_services: Callable[[NoticeSettings], Services], smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect
+
+    from storage.catalogue.db import alembic_config
+
+    services = make_services(notice_settings(smtp_server.port))
+    push(services, tmp_path, contact_email=EMAIL)
+    issue(services)
+    cfg = alembic_config(services.settings.db_url)
+    services.catalogue.dispose()
+    before = ScriptDirectory.from_config(cfg).get_revision("0022").down_revision
+    assert isinstance(before, str)
+    command.downgrade(cfg, before)
+    assert not {"notices", "dossier_contacts"} & set(inspect(services.catalogue.engine).get_table_names())
+    command.upgrade(cfg, "head")
+    assert {"notices", "dossier_contacts"} <= set(inspect(services.catalogue.engine).get_table_names())
