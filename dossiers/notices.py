@@ -175,7 +175,7 @@ def _claim(services: Services, now: datetime, channels: set[str]) -> list[_Claim
     settings = services.settings
     lease = now + timedelta(seconds=settings.notices.lease_s)
     base = settings.api.base_url
-    claimed: list[_Claimed] = []
+    taken: list[tuple[Notice, str, str, int | None]] = []
     with services.catalogue.session() as s:
         _cancel_failed_results(s)
         rows = s.execute(
@@ -193,11 +193,13 @@ def _claim(services: Services, now: datetime, channels: set[str]) -> list[_Claim
                 .values(state=NoticeState.SENDING, lease_until=lease, attempts=Notice.attempts + 1)
                 .execution_options(synchronize_session=False)
             )
-            if rows_changed(took) != 1:
-                continue  # another sender took it
-            link = f"{base}/tra-cuu/ket-qua/{result_code}"
-            text = NoticeText(notice.id, dossier_code, result_code, link, centre_name(services, centre_id))
-            claimed.append(_Claimed(notice.id, notice.channel, notice.recipient, notice.attempts + 1, text))
+            if rows_changed(took) == 1:  # else another sender took it
+                taken.append((notice, result_code, dossier_code, centre_id))
+    claimed = []
+    for notice, result_code, dossier_code, centre_id in taken:  # the centre's name, read after the claim commits
+        link = f"{base}/tra-cuu/ket-qua/{result_code}"
+        text = NoticeText(notice.id, dossier_code, result_code, link, centre_name(services, centre_id))
+        claimed.append(_Claimed(notice.id, notice.channel, notice.recipient, notice.attempts + 1, text))
     return claimed
 
 
