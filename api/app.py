@@ -29,6 +29,7 @@ from api import (
     routes_completion,
     routes_docs,
     routes_dossier_pages,
+    routes_notices,
     routes_officer_auth,
     routes_officer_pages,
     routes_officer_results,
@@ -176,7 +177,15 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
     for raw in (OSError, DBAPIError):  # a full disk met anywhere: 503 STORAGE_FULL
         app.add_exception_handler(raw, disk_full_handler)
     app.add_exception_handler(StarletteHTTPException, page_or_json_error)
-    routers = (routes_public, routes_batches, routes_completion, routes_results, routes_agencies, routes_portal)
+    routers = (
+        routes_public,
+        routes_batches,
+        routes_completion,
+        routes_results,
+        routes_notices,
+        routes_agencies,
+        routes_portal,
+    )
     # The officers: sign-in (local accounts, OpenID Connect), then the workspace's API and pages.
     officers = (
         routes_officer_auth,

@@ -200,6 +200,7 @@ async def push_batch(
     body = _with_reuse(receipt, reuse) | {
         "status_url": f"/api/v1/dossiers/{code}",
         "events_url": f"/api/v1/dossiers/{code}/events",
+        "appointment_slip_url": f"/api/v1/dossiers/{code}/giay-hen.pdf",
     }
     return JSONResponse(body, status_code=202 if receipt.created else 200)  # plain JSON types: no encoder pass
 

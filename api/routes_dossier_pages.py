@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -19,10 +19,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.officer_auth import require_officer
 from api.officer_pages import officer_page
 from api.pages import vn_time
+from api.routes_notices import slip_response
 from api.routes_officer_pages import COMPONENT_STATES
 from api.uploads import refuse_declared_oversize, zip_form_scans
 from dossiers import workspace
+from dossiers.appointment_slip import appointment_slip_pdf
 from dossiers.completion import ComponentUpload
+from dossiers.notices import contact_of, list_notices
 from dossiers.workspace_completion import attach_from_workspace, resend_from_workspace
 from sohoa.errors import SohoaError
 from storage.catalogue.models import OfficerRole
@@ -36,6 +39,14 @@ DONE = {
     "gui-lai": "Đã gửi lại thành phần; hệ thống đang số hóa bản quét mới.",
     "dung-lai": "Đã dùng lại giấy tờ đã lưu cho thành phần.",
 }
+NOTICE_STATES = {
+    "pending": "Đang chờ gửi",
+    "sending": "Đang gửi",
+    "sent": "Đã gửi",
+    "failed": "Gửi không được",
+    "cancelled": "Đã hủy",
+}
+CHANNELS = {"email": "Thư điện tử", "sms": "Tin nhắn SMS"}
 NOTHING_SENT = "Vui lòng chọn ít nhất một tệp quét."
 WHICH_DOCUMENT = "Nhập số giấy tờ đã lưu (chữ số) hoặc mã tham chiếu dạng TL-… trên phiếu tiếp nhận."
 
@@ -54,7 +65,10 @@ async def _dossier_page(
 ) -> Response:
     def run() -> dict[str, Any]:
         with request.app.state.services.catalogue.reading() as s:
-            return workspace.dossier_view(s, code, officer.centre_id)
+            view = workspace.dossier_view(s, code, officer.centre_id)
+            view["notices"] = list_notices(s, dossier_code=code, centre_id=officer.centre_id)
+            view["contact"] = contact_of(s, view["id"])
+            return view
 
     try:
         view = await run_in_threadpool(run)
@@ -65,6 +79,8 @@ async def _dossier_page(
         return officer_page(request, "officer_message.html", officer, 404, title="Không tìm thấy", text=text)
     for r in view["results"]:
         r["signed_at_vn"] = _vn(r["signed_at"])
+    for n in view["notices"]:
+        n["sent_at_vn"] = _vn(n["sent_at"])
     return officer_page(
         request,
         "officer_dossier.html",
@@ -74,6 +90,8 @@ async def _dossier_page(
         d=view,
         received_vn=_vn(view["received_at"]),
         state_names=COMPONENT_STATES,
+        notice_states=NOTICE_STATES,
+        channel_names=CHANNELS,
         can_complete=officer.role in COMPLETERS,
         notice=notice,
         error=error,
@@ -85,6 +103,28 @@ async def dossier_page(
     request: Request, code: str, officer: Officer, done: Annotated[str | None, Query(alias="da", max_length=20)] = None
 ) -> Response:
     return await _dossier_page(request, officer, code, notice=DONE.get(done or "", ""))
+
+
+@router.get("/can-bo/ho-so/{code}/giay-hen.pdf", response_class=Response)
+async def appointment_slip_page(
+    request: Request, code: str, officer: Officer, size: Annotated[Literal["A4", "A5"], Query(alias="kho")] = "A5"
+) -> Response:
+    """The dossier's giấy hẹn for printing (``?kho=A4`` for A4); another centre's dossier: 404 page."""
+    services = request.app.state.services
+
+    def run() -> bytes:
+        with services.catalogue.reading() as s:
+            workspace.dossier_view(s, code, officer.centre_id)  # NOT_FOUND for another centre's
+        return appointment_slip_pdf(services, code, size)
+
+    try:
+        pdf = await run_in_threadpool(run)
+    except SohoaError as exc:
+        if exc.http_status != 404:
+            raise
+        text = "Không tìm thấy hồ sơ này trong trung tâm của bạn."
+        return officer_page(request, "officer_message.html", officer, 404, title="Không tìm thấy", text=text)
+    return slip_response(pdf, code)
 
 
 @router.post("/can-bo/ho-so/{code}/thanh-phan/{ref}/gui-lai", response_class=HTMLResponse)

@@ -13,6 +13,7 @@ import click
 
 from cli.agency_commands import register as register_agency_commands
 from cli.centre_commands import register as register_centre_commands
+from cli.notice_commands import register as register_notice_commands
 from cli.officer_commands import register as register_officer_commands
 from cli.search_command import search_command
 from cli.storage_commands import register as register_storage_commands
@@ -646,6 +647,7 @@ main.add_command(search_command)
 register_officer_commands(main)
 register_centre_commands(main, keys)
 register_agency_commands(main)
+register_notice_commands(main)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from digitizer.errors import UnsafePath
 from digitizer.model import DOCUMENT_TYPES
+from dossiers.contacts import normalise_email, normalise_phone
 from dossiers.errors import (
     BatchInvalid,
     BatchTooLarge,
@@ -80,6 +81,19 @@ class Manifest(BaseModel):
     applicant_birth_date: date | None = None
     receiving_centre: str = Field(default="", max_length=300)
     components: list[ManifestComponent] = Field(min_length=1, max_length=100)
+    # Optional: where the applicant asked to be told that a result is ready (dossiers.notices).
+    contact_email: str | None = Field(default=None, max_length=254)
+    contact_phone: str | None = Field(default=None, max_length=30)
+
+    @field_validator("contact_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalise_email(value) if value else None
+
+    @field_validator("contact_phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalise_phone(value) if value else None
 
     @field_validator("components")
     @classmethod

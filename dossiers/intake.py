@@ -163,6 +163,9 @@ def _record(
         "created_at": now,
     }
     dossier_id = int(DriverSQL.insert("dossiers", tuple(dossier), returning="id").run(s, dossier).fetchone()[0])
+    if m.contact_email or m.contact_phone:  # kept only to tell the applicant of results (dossiers.notices)
+        contact = {"dossier_id": dossier_id, "email": m.contact_email, "phone": m.contact_phone, "created_at": now}
+        _insert_rows(s, "dossier_contacts", [contact])
     components = [
         {
             "dossier_id": dossier_id,

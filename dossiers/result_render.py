@@ -78,13 +78,15 @@ def number_line(number: str | None, symbol: str | None) -> str | None:
     return f"Số: {number or ' ' * 8}/{symbol}"
 
 
-class _Writer:
-    """Top-down layout on the current page: ``y`` is the next line's top (fpdf2 coordinates)."""
+class PageWriter:
+    """Top-down layout on the current page of ``size`` (points): ``y`` is the next line's top (fpdf2
+    coordinates). Also lays out the appointment slip (``dossiers.appointment_slip``, A4 or A5)."""
 
-    def __init__(self) -> None:
-        self.doc: FPDF = new_document(*A4)
+    def __init__(self, size: tuple[float, float] = A4, top: float = MARGIN_TOP, bottom: float = MARGIN_BOTTOM) -> None:
+        self.size, self.top, self.bottom = size, top, bottom
+        self.doc: FPDF = new_document(*size)
         self.doc.add_page()
-        self.y = MARGIN_TOP
+        self.y = top
 
     def lines(self, text: str, x: float, width: float, style: str, size: float, align: str = "C") -> float:
         """Wrap ``text`` into the column at ``self.y``; returns the bottom of the last line."""
@@ -102,9 +104,9 @@ class _Writer:
         self.doc.line(x_centre - length / 2, y, x_centre + length / 2, y)
 
     def page_break_if(self, height: float) -> None:
-        if self.y + height > A4[1] - MARGIN_BOTTOM:
+        if self.y + height > self.size[1] - self.bottom:
             self.doc.add_page()
-            self.y = MARGIN_TOP
+            self.y = self.top
 
 
 def render_form(form: ResultForm, *, document_id: bytes | None = None) -> bytes:
@@ -113,7 +115,7 @@ def render_form(form: ResultForm, *, document_id: bytes | None = None) -> bytes:
     The bytes depend only on ``form`` and ``document_id`` (the trailer /ID; pass random bytes to
     make each issue of the same text a distinct file).
     """
-    w = _Writer()
+    w = PageWriter()
     doc = w.doc
     left, right_col = MARGIN_LEFT, MARGIN_LEFT + LEFT_COLUMN
     right_width = CONTENT_WIDTH - LEFT_COLUMN
@@ -194,7 +196,7 @@ def render_form(form: ResultForm, *, document_id: bytes | None = None) -> bytes:
 
 def render_result_pdf(lines: list[str], *, font_size: int = 12) -> bytes:
     """A plain A4 page of ``lines`` (left-aligned, embedded font): a stand-in result for tests and demos."""
-    w = _Writer()
+    w = PageWriter()
     w.y = MARGIN_TOP + QR_BAND + 12  # room for the QR code and its caption, clear of the text
     for line in lines:
         w.page_break_if(font_size * 1.5)

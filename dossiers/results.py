@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session
 
 from dossiers.errors import IdempotencyKeyReused, ResultActiveContent, ResultAlreadySigned, ResultPdfInvalid
+from dossiers.notices import queue_notices
 from dossiers.services import Services
 from dossiers.signer_keys import ensure_default_centre
 from dossiers.steps import STEPS
@@ -213,6 +214,8 @@ def issue_result_once(
                 s.add(result)
                 s.flush()
                 s.add(JobStep(kind=spec.kind, queue=spec.queue, eresult_id=result.id, input_sha256=source.sha256))
+                # The applicant's notices (outbox): committed with the result, or not at all.
+                queue_notices(s, services.settings.notices, dossier.id, result.id)
                 audit.append(
                     s,
                     actor=actor or (f"api-key:{issued_by}" if issued_by is not None else "service"),

@@ -390,6 +390,7 @@ def dossier_view(session: Session, code: str, centre_id: int) -> dict[str, Any]:
         for r in session.scalars(select(EResult).where(EResult.dossier_id == dossier.id).order_by(EResult.seq))
     ]
     return {
+        "id": dossier.id,
         "code": dossier.code,
         "procedure_code": dossier.procedure_code,
         "applicant_name": dossier.applicant_name,

@@ -340,6 +340,73 @@ class IntakeSettings(_Section):
     reuse_alert_applicants: int = Field(default=150, ge=1)
 
 
+class NoticeSettings(_Section):
+    """Telling the citizen (env ``SOHOA_NOTICES__…``): the appointment slip's date, and result notices.
+
+    E-mail and SMS are off unless configured. ``email = "smtp"`` sends through ``smtp_host``;
+    ``email = "file"`` (development) writes each message as an ``.eml`` file under ``outbox_dir``.
+    ``sms = "http"`` posts JSON to ``sms_url`` with ``sms_token_file``'s token as a bearer;
+    ``sms = "file"`` (development) appends each text to ``outbox_dir/sms.log``.
+    """
+
+    # The appointment date on the slip: this many working days (Monday to Friday) after intake,
+    # or the procedure's own count (procedure code → working days).
+    processing_days: int = Field(default=5, ge=0, le=365)
+    procedure_days: dict[str, int] = Field(default_factory=dict)
+    email: Literal["none", "smtp", "file"] = "none"
+    sms: Literal["none", "http", "file"] = "none"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    # "starttls" (port 587), "ssl" (implicit TLS, port 465) or "none" (a local relay only).
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password_file: Path | None = None
+    smtp_timeout_s: float = Field(default=20.0, gt=0)
+    from_address: str | None = None
+    sms_url: str | None = None
+    sms_token_file: Path | None = None
+    sms_timeout_s: float = Field(default=10.0, gt=0)
+    # Development transports write here (default <var_dir>/outbox).
+    outbox_dir: Path | None = None
+    # The sender: how often it looks for due notices, how many attempts before a notice is failed,
+    # and the backoff between attempts (doubling from retry_base_s up to retry_max_s).
+    poll_interval_s: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=10, ge=1)
+    retry_base_s: float = Field(default=60.0, gt=0)
+    retry_max_s: float = Field(default=6 * 3600.0, gt=0)
+    lease_s: float = Field(default=300.0, ge=1)
+    # Contact details are deleted this long after intake, and settled notices' recipients masked.
+    contact_retention_days: int = Field(default=90, ge=1)
+
+    @field_validator("sms_url")
+    @classmethod
+    def _check_sms_url(cls, url: str | None) -> str | None:
+        return None if url is None else normalise_base_url(url)
+
+    @model_validator(mode="after")
+    def _check_transports(self) -> NoticeSettings:
+        if self.email == "smtp" and not (self.smtp_host and self.from_address):
+            raise ValueError("notices.email=smtp needs notices.smtp_host and notices.from_address")
+        if self.from_address is not None and "@" not in self.from_address:
+            raise ValueError("notices.from_address must be an e-mail address")
+        if (self.smtp_username is None) != (self.smtp_password_file is None):
+            raise ValueError("notices.smtp_username and notices.smtp_password_file go together")
+        if self.sms == "http" and not self.sms_url:
+            raise ValueError("notices.sms=http needs notices.sms_url")
+        if self.retry_max_s < self.retry_base_s:
+            raise ValueError("notices.retry_max_s must be at least notices.retry_base_s")
+        # A send outlasting its lease would let another sender take the notice and send it again.
+        if self.lease_s < max(10 * self.smtp_timeout_s, 3 * self.sms_timeout_s):
+            raise ValueError("notices.lease_s must be at least 10 x smtp_timeout_s and 3 x sms_timeout_s")
+        bad = [code for code, days in self.procedure_days.items() if not 0 <= days <= 365]
+        if bad:
+            raise ValueError(f"notices.procedure_days: working days between 0 and 365 ({', '.join(bad)})")
+        return self
+
+    def days_for(self, procedure_code: str) -> int:
+        return self.procedure_days.get(procedure_code, self.processing_days)
+
+
 class OidcProvider(_Section):
     """An OpenID Connect identity provider officers of a centre sign in with (authorization code + PKCE).
 
@@ -408,6 +475,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     intake: IntakeSettings = IntakeSettings()
     officer_auth: OfficerAuthSettings = OfficerAuthSettings()
+    notices: NoticeSettings = NoticeSettings()
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -449,6 +517,11 @@ class Settings(BaseSettings):
     def classifier_dir(self) -> Path:
         """Where retrained document-type models are kept (``digitizer.model_store``)."""
         return self.var_dir / "classifier"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where the development notice transports write (``notices.outbox_dir``)."""
+        return self.notices.outbox_dir or self.var_dir / "outbox"
 
     @property
     def portal_secret_file(self) -> Path:

@@ -18,6 +18,8 @@ from testkit.pki import PkiServer, ServedPki
 from testkit.servers import PG_TEST_URL, SeaweedS3
 from testkit.softhsm import SoftHsmToken, init_token
 
+pytest_plugins = ["tests.notice_servers"]  # the SMTP server and SMS gateway fixtures of the notice tests
+
 
 @pytest.fixture(scope="session")
 def dev_pki_http() -> Iterator[DevPkiHttp]:

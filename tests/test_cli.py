@@ -39,6 +39,8 @@ def sohoa(args: list[str], tmp_path: Path, pki: Path, timeout: float = 600) -> s
         "centres",
         "agencies",
         "grants",
+        "appointment-slip",
+        "notices",
     ],
 )
 def test_every_command_has_help(command: str, tmp_path: Path, shared_pki_dir: Path) -> None:

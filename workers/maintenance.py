@@ -6,6 +6,8 @@
   have been pending for ``PENDING_GRACE``: a younger one may be an upload in flight.
 * The audit log's head is anchored (time-stamped, RFC 3161, the token kept in the locked results
   bucket) once a day, when it moved since the last anchor (``dossiers.audit_anchors``).
+* Result notices (``dossiers.notices``) are delivered from the outbox every ``notices.poll_interval_s``
+  on a thread of their own, and contact details past ``notices.contact_retention_days`` are purged.
 * B-LTA e-results are re-time-stamped (``signing.signers.ltv.retimestamp_job``) before the certificate
   of their newest time-stamp expires, ``signing.retimestamp_margin_days`` ahead; at most once
   per ``RETIMESTAMP_PERIOD`` per process (see ``retimestamp_results``).
@@ -45,6 +47,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dossiers.audit_anchors import anchor_for
+from dossiers.notices import deliver_due, enabled_channels, purge_contacts
 from dossiers.results import record_replaced_version
 from dossiers.services import Services
 from sohoa.errors import ErrorInfo
@@ -110,6 +113,7 @@ def run_once(
         else:
             if anchored.anchored:
                 done["audit_anchor_seq"] = anchored.seq
+    done |= {name: n for name, n in purge_contacts(services).items() if n}  # citizens' contact details
     if retimestamp:
         try:
             counts = retimestamp_results(services)
@@ -491,17 +495,35 @@ class Maintenance:
         self.services = services
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._notices: threading.Thread | None = None
         self._retimestamp = Periodic(RETIMESTAMP_PERIOD)
         self._retrain = Periodic(timedelta(seconds=services.settings.workers.retrain_interval_s))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="sohoa-maintenance", daemon=True)
         self._thread.start()
+        self._notices = threading.Thread(target=self._notice_loop, name="sohoa-notices", daemon=True)
+        self._notices.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for thread in (self._thread, self._notices):
+            if thread is not None:
+                thread.join(timeout)
+
+    def _notice_loop(self) -> None:
+        """Deliver due result notices every ``notices.poll_interval_s`` (``dossiers.notices``)."""
+        interval = self.services.settings.notices.poll_interval_s
+        if not enabled_channels(self.services.settings.notices):
+            return
+        while not self._stop.is_set():
+            try:
+                sent = deliver_due(self.services)
+                if any(sent.values()):
+                    log.info("notices: %s", sent)
+            except Exception:
+                log.exception("notice delivery round failed; trying again in %.0f s", interval)
+            self._stop.wait(interval)
 
     def _loop(self) -> None:
         interval = self.services.settings.workers.maintenance_interval_s

@@ -464,5 +464,6 @@ def _index_document(_mapper: Any, connection: Any, doc: Document) -> None:
 
 
 from storage.catalogue import completion_models as _completion_models  # noqa: E402, F401 - register the tables
+from storage.catalogue import notice_models as _notice_models  # noqa: E402, F401 - register the tables
 from storage.catalogue import usage_models as _usage_models  # noqa: E402, F401 - register the tables
 from storage.catalogue import warehouse_models as _warehouse_models  # noqa: E402, F401 - register the tables
