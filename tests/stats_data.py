@@ -15,6 +15,7 @@ import hashlib
 import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -200,7 +201,7 @@ def seed(catalogue: Catalogue) -> dict[str, int]:
     return centres
 
 
-def as_tuple(row: dict) -> tuple[int | float | None, ...]:
+def as_tuple(row: dict[str, Any]) -> tuple[int | float | None, ...]:
     """A row of the JSON report in the order of ``EXPECTED``."""
     c = row["counts"]
     return (
