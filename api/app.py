@@ -34,6 +34,7 @@ from api import (
     routes_public,
     routes_results,
     routes_search,
+    routes_stats,
     routes_workspace,
 )
 from api.errors import disk_full_handler, page_or_json_error, sohoa_error_handler
@@ -189,6 +190,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
         routes_agency_pages,
         routes_dossier_pages,
         routes_search,
+        routes_stats,
     )
     for module in (*routers, *officers, routes_docs):
         app.include_router(module.router)
