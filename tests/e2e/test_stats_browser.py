@@ -1,6 +1,7 @@
 """Real headless Chromium against the running service: an officer opens Thống kê from the workspace nav,
 picks a period and a grouping, and reads their centre's figures in the table and the SVG charts; the CSV
-and XLSX links download the same report. Screenshots: ``test-artifacts/stats-1366x768.png``, ``stats-charts-1366x768.png``.
+and XLSX links download the same report.
+Screenshots: ``test-artifacts/stats-1366x768.png``, ``stats-charts-1366x768.png``.
 """
 
 from __future__ import annotations
