@@ -84,6 +84,8 @@ def test_an_officer_reads_the_figures_page(browser, service: dict) -> None:  # t
     widths = [float(b.find_elements(By.TAG_NAME, "rect")[1].get_attribute("width") or 0) for b in bars]
     assert widths == [272.0, 113.3]  # 80 % and 33,33 % of 340
     shot(browser, "stats-1366x768")
+    refused = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
+    assert refused == []  # the charts are plain SVG: no inline style or script
     browser.execute_script("arguments[0].scrollIntoView()", chart)
     shot(browser, "stats-charts-1366x768")
 
