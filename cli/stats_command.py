@@ -68,7 +68,11 @@ def stats_command(
         sys.stdout.buffer.write(to_csv(result))
         sys.stdout.buffer.flush()
     elif xlsx is not None:
-        xlsx.write_bytes(to_xlsx(result, generated=vn_today()))
+        try:
+            xlsx.write_bytes(to_xlsx(result, generated=vn_today()))
+        except OSError as exc:
+            click.echo(f"Không ghi được tệp {xlsx}: {exc.strerror or exc}", err=True)
+            sys.exit(2)
         click.echo(f"Đã ghi báo cáo vào {xlsx}")
     else:
         click.echo(to_text(result))

@@ -79,6 +79,9 @@ def test_stats_from_the_command_line(db_services: Services, tmp_path: Path) -> N
                           "10/02/2026"]  # fmt: skip
     assert days["01/02/2026"][1:4] == [3, 1, 0.3333]  # 33,33 %
 
+    nowhere = run(["--xlsx", str(tmp_path / "khong-co" / "bao-cao.xlsx")], db_services)
+    assert nowhere.returncode == 2 and "Không ghi được tệp" in nowhere.stderr
+
     wrong = run(["--centre", "XX"], db_services)
     assert wrong.returncode == 2 and "không có trung tâm XX" in wrong.stderr
     backwards = subprocess.run(
