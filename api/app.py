@@ -37,6 +37,7 @@ from api import (
     routes_public,
     routes_results,
     routes_search,
+    routes_stats,
     routes_workspace,
 )
 from api.errors import disk_full_handler, page_or_json_error, sohoa_error_handler
@@ -202,6 +203,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True, 
         routes_audit_pages,
         routes_dossier_pages,
         routes_search,
+        routes_stats,
     )
     for module in (*routers, *officers, routes_docs):
         app.include_router(module.router)

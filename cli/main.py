@@ -16,6 +16,7 @@ from cli.centre_commands import register as register_centre_commands
 from cli.notice_commands import register as register_notice_commands
 from cli.officer_commands import register as register_officer_commands
 from cli.search_command import search_command
+from cli.stats_command import stats_command
 from cli.storage_commands import register as register_storage_commands
 from sohoa.logging_setup import setup_logging
 from sohoa.settings import Settings, get_settings, local_url
@@ -644,6 +645,7 @@ def classifier_retrain(min_corrections: int | None, as_json: bool) -> None:
 
 register_storage_commands(main)
 main.add_command(search_command)
+main.add_command(stats_command)
 register_officer_commands(main)
 register_centre_commands(main, keys)
 register_agency_commands(main)

@@ -210,7 +210,10 @@ class Dossier(Base):
     )
     results: Mapped[list[EResult]] = relationship(back_populates="dossier", order_by="EResult.seq")
 
-    __table_args__ = (UniqueConstraint("station_id", "idempotency_key", name="uq_dossier_idempotency"),)
+    __table_args__ = (
+        UniqueConstraint("station_id", "idempotency_key", name="uq_dossier_idempotency"),
+        Index("ix_dossiers_created_at", "created_at"),  # the statistics' periods (migration 0024)
+    )
 
 
 class Component(Base):
@@ -360,6 +363,7 @@ class EResult(Base):
         UniqueConstraint("dossier_id", "seq", name="uq_eresult_seq"),
         # A unique index, not a constraint: migration 0008 adds it on SQLite without rebuilding the table.
         Index("uq_eresult_idempotency", "issued_by", "idempotency_key", unique=True),
+        Index("ix_eresults_created_at", "created_at"),  # the statistics' periods (migration 0024)
     )
 
 
