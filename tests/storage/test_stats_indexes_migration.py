@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
 from storage.catalogue.db import alembic_config
@@ -24,7 +25,7 @@ def test_migration_0024_models_agree_and_it_downgrades(db_url: str) -> None:
     assert model_drift(db_url, "created_at") == []
     assert _indexed(db_url) == {"dossiers": True, "eresults": True}
     cfg = alembic_config(db_url)
-    command.downgrade(cfg, "0020")
+    command.downgrade(cfg, str(ScriptDirectory.from_config(cfg).get_revision("0024").down_revision))
     assert _indexed(db_url) == {"dossiers": False, "eresults": False}
     command.upgrade(cfg, "head")
     assert _indexed(db_url) == {"dossiers": True, "eresults": True}
