@@ -21,7 +21,7 @@ _OTHER_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 def normalise_email(value: str) -> str:
     """The address trimmed, its domain lower-cased; ValueError for anything that is not one address."""
     text = value.strip()
-    if len(text) > 254 or not _EMAIL.match(text):
+    if len(text) > 254 or not _EMAIL.fullmatch(text):  # fullmatch: ``$`` would allow a final newline
         raise ValueError("not an e-mail address")
     local, domain = text.rsplit("@", 1)
     return f"{local}@{domain.lower()}"
@@ -31,10 +31,10 @@ def normalise_phone(value: str) -> str:
     """A mobile number in E.164: Vietnamese numbers (``09…``, ``84 9…``, ``+84 9…``) or another ``+…``;
     ValueError for anything else."""
     text = _PHONE_SEPARATORS.sub("", value.strip())
-    vn = _VN_MOBILE.match(text)
+    vn = _VN_MOBILE.fullmatch(text)
     if vn:
         return f"+84{vn.group(1)}"
-    if _OTHER_E164.match(text) and not text.startswith("+84"):
+    if _OTHER_E164.fullmatch(text) and not text.startswith("+84"):
         return text
     raise ValueError("not a mobile phone number")
 
@@ -48,6 +48,14 @@ def mask_email(address: str) -> str:
 def mask_phone(number: str) -> str:
     """``+84*******678``."""
     return number[:3] + "*" * max(len(number) - 6, 0) + number[-3:] if len(number) > 6 else "***"
+
+
+def redact(text: str, secret: str, masked: str) -> str:
+    """``text`` with every occurrence of ``secret`` (any case: SMTP servers echo addresses as they like)
+    replaced by ``masked``."""
+    if not secret:
+        return text
+    return re.sub(re.escape(secret), lambda _match: masked, text, flags=re.IGNORECASE)
 
 
 def unaccented(text: str) -> str:

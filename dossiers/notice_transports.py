@@ -12,17 +12,35 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Iterable
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
 import httpx
 
+from dossiers.contacts import mask_email, redact
 from sohoa.settings import NoticeSettings, Settings
 
 
 class PermanentFailure(Exception):
     """The recipient or the message was refused for good: retrying cannot help."""
+
+
+class RecipientDeferred(OSError):
+    """The SMTP server refused the recipient for now (4xx): tried again later."""
+
+
+REASON_CHARS = 120
+
+
+def _reason(reply: bytes | str, addresses: Iterable[str]) -> str:
+    """The first line of an SMTP reply, short, each of ``addresses`` in it masked."""
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    text = text.splitlines()[0] if text else ""
+    for address in addresses:
+        text = redact(text, address, mask_email(address))
+    return text[:REASON_CHARS]
 
 
 class EmailTransport(Protocol):
@@ -64,10 +82,14 @@ class SmtpTransport:
             try:
                 smtp.send_message(message)
             except smtplib.SMTPRecipientsRefused as exc:
-                codes = [code for code, _text in exc.recipients.values()]
-                if all(500 <= code < 600 for code in codes):
-                    raise PermanentFailure(f"recipient refused: {codes}") from exc
-                raise
+                # exc.recipients is keyed by the address and servers echo it in their reply: neither goes
+                # further than this (the error is stored on the notice and logged), only codes and reasons.
+                refusals = "; ".join(
+                    f"{code} {_reason(reply, exc.recipients)}" for code, reply in exc.recipients.values()
+                )
+                if all(500 <= code < 600 for code, _reply in exc.recipients.values()):
+                    raise PermanentFailure(f"recipient refused: {refusals}") from None
+                raise RecipientDeferred(f"recipient refused: {refusals}") from None
 
 
 class FileEmailTransport:

@@ -41,7 +41,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from dossiers.contacts import mask_email, mask_phone, unaccented
+from dossiers.contacts import mask_email, mask_phone, redact, unaccented
 from dossiers.notice_transports import EmailTransport, PermanentFailure, SmsGateway, email_transport, sms_gateway
 from dossiers.services import Services
 from sohoa.errors import NotFound
@@ -87,6 +87,19 @@ def mask_recipient(channel: str, recipient: str) -> str:
     if "*" in recipient:
         return recipient  # masked already (retention)
     return mask_email(recipient) if channel == NoticeChannel.EMAIL else mask_phone(recipient)
+
+
+def masked_error(channel: str, recipient: str, error: str) -> str:
+    """``error`` with the recipient in it (an SMTP server's reply echoes the address) masked."""
+    if "*" in recipient:
+        return error
+    return redact(error, recipient, mask_recipient(channel, recipient))
+
+
+def failure_text(exc: BaseException, channel: str, recipient: str) -> str:
+    """What is stored on the notice (``last_error``) and logged of a failed attempt: the exception's type
+    and its message (transports give codes and short reasons) with the recipient masked, shortened."""
+    return masked_error(channel, recipient, f"{type(exc).__name__}: {exc}")[:ERROR_CHARS]
 
 
 # -- the messages ---------------------------------------------------------------------------------
@@ -214,7 +227,10 @@ def backoff(settings: NoticeSettings, attempts: int) -> timedelta:
     return timedelta(seconds=min(settings.retry_base_s * 2 ** max(attempts - 1, 0), settings.retry_max_s))
 
 
-def _settle(services: Services, row: _Claimed, error: str | None, permanent: bool = False) -> str:
+def _settle(services: Services, row: _Claimed, error: str | None, permanent: bool = False) -> str | None:
+    """Record the attempt's outcome (``sent``, ``retry``, ``failed``); None when the notice is no longer
+    this sender's: its lease ended and another sender claimed it again (``attempts``, incremented by each
+    claim, is the fencing token), so that sender's outcome is the one recorded."""
     settings = services.settings.notices
     now = utcnow()
     if error is None:
@@ -232,13 +248,21 @@ def _settle(services: Services, row: _Claimed, error: str | None, permanent: boo
         }
         outcome = "retry"
     with services.catalogue.session(durable=True) as s:
-        s.execute(
+        done = s.execute(
             update(Notice)
-            .where(Notice.id == row.id, Notice.state == NoticeState.SENDING)
+            .where(Notice.id == row.id, Notice.state == NoticeState.SENDING, Notice.attempts == row.attempts)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-    return outcome
+        if rows_changed(done) == 1:
+            return outcome
+    log.warning(
+        "notice %s: attempt %d outlasted its lease and the notice was claimed again; its outcome (%s) is not recorded",
+        row.id,
+        row.attempts,
+        outcome,
+    )
+    return None
 
 
 @dataclass
@@ -279,10 +303,12 @@ def deliver_due(
             elif row.channel == NoticeChannel.SMS and transports.sms is not None:
                 transports.sms.send(row.recipient, row.text.sms())
         except PermanentFailure as exc:
-            error, permanent = f"{type(exc).__name__}: {exc}", True
+            error, permanent = failure_text(exc, row.channel, row.recipient), True
         except (OSError, smtplib.SMTPException, RuntimeError, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = failure_text(exc, row.channel, row.recipient)
         outcome = _settle(services, row, error, permanent)
+        if outcome is None:
+            continue  # another sender has it now
         counts[outcome] += 1
         shown = mask_recipient(row.channel, row.recipient)
         if error is None:
@@ -377,16 +403,21 @@ def retry_notice(
 
 
 def purge_contacts(services: Services, now: datetime | None = None) -> dict[str, int]:
-    """Apply the retention period (module doc): contacts deleted, settled notices' recipients masked,
-    notices unsent by then cancelled."""
+    """Apply the retention period (module doc): contacts deleted, settled notices' recipients (and the
+    recipient in their last error) masked, notices unsent by then cancelled: pending ones and those left
+    ``sending`` by a sender that died (lease over)."""
     settings = services.settings.notices
-    cutoff = (now or utcnow()) - timedelta(days=settings.contact_retention_days)
+    now = now or utcnow()
+    cutoff = now - timedelta(days=settings.contact_retention_days)
     done = {"contacts_purged": 0, "recipients_masked": 0, "notices_expired": 0}
     with services.catalogue.session() as s:
+        unsent = or_(
+            Notice.state == NoticeState.PENDING, (Notice.state == NoticeState.SENDING) & (Notice.lease_until < now)
+        )
         expired = s.execute(
             update(Notice)
-            .where(Notice.state == NoticeState.PENDING, Notice.created_at < cutoff)
-            .values(state=NoticeState.CANCELLED, last_error="EXPIRED: contact retention period over")
+            .where(unsent, Notice.created_at < cutoff)
+            .values(state=NoticeState.CANCELLED, lease_until=None, last_error="EXPIRED: contact retention period over")
             .execution_options(synchronize_session=False)
         )
         done["notices_expired"] = rows_changed(expired)
@@ -395,6 +426,8 @@ def purge_contacts(services: Services, now: datetime | None = None) -> dict[str,
             select(Notice).where(Notice.state.in_(settled), Notice.created_at < cutoff, ~Notice.recipient.contains("*"))
         ).all()
         for notice in stale:
+            if notice.last_error:  # written before errors were masked, or by a server echoing it otherwise
+                notice.last_error = masked_error(notice.channel, notice.recipient, notice.last_error)
             notice.recipient = mask_recipient(notice.channel, notice.recipient)
         done["recipients_masked"] = len(stale)
         gone = s.execute(delete(DossierContact).where(DossierContact.created_at < cutoff))

@@ -24,6 +24,16 @@ class Mailbox:
     """What the SMTP server accepted: each message's envelope recipients and raw bytes."""
 
     received: list[tuple[list[str], bytes]] = field(default_factory=list)
+    refuse_rcpt: int | None = None  # an SMTP code (450, 550): each RCPT refused with it, the address echoed
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if self.refuse_rcpt is not None:
+            status = "4.2.1" if self.refuse_rcpt < 500 else "5.1.1"
+            return f"{self.refuse_rcpt} {status} <{address}>: Recipient address rejected: mailbox {address} unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or b""

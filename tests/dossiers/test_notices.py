@@ -4,6 +4,7 @@ is sent exactly once."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,17 @@ from sqlalchemy import func, select, update
 from dossiers.batch_reader import read_batch
 from dossiers.errors import ManifestInvalid
 from dossiers.intake import ingest
-from dossiers.notices import deliver_due, list_notices, purge_contacts, retry_notice
+from dossiers.contacts import normalise_email
+from dossiers.notices import (
+    NoticeText,
+    _claim,
+    _settle,
+    deliver_due,
+    email_message,
+    list_notices,
+    purge_contacts,
+    retry_notice,
+)
 from dossiers.result_render import render_result_pdf
 from dossiers.results import issue_result_once
 from dossiers.services import Services
@@ -267,6 +278,116 @@ def test_contacts_are_purged_after_the_retention_period(
         assert s.get(DossierContact, dossier_id) is None
         assert s.scalars(select(Notice.recipient)).all() == ["h***@example.vn"]
         assert s.scalar(select(func.count()).select_from(Notice)) == 1
+
+
+@pytest.mark.parametrize(("code", "outcome", "state"), [(450, "retry", "pending"), (550, "failed", "failed")])
+def test_a_refused_recipient_is_recorded_and_logged_with_its_address_masked(
+    make_services: Callable[[NoticeSettings], Services],
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    code: int,
+    outcome: str,
+    state: str,
+) -> None:
+    """The server echoes the address in its refusal (and smtplib keys the refusal by it): the notice's
+    last error and the log keep the code and reason with the address masked."""
+    smtp_server.mailbox.refuse_rcpt = code
+    services = make_services(notice_settings(smtp_server.port))
+    push(services, tmp_path, contact_email=EMAIL)
+    issue(services)
+    with caplog.at_level(logging.INFO, logger="dossiers.notices"):
+        assert deliver_due(services)[outcome] == 1
+    with services.catalogue.reading() as s:
+        (notice,) = s.scalars(select(Notice)).all()
+        stored = notice.last_error or ""
+    assert notice.state == state
+    assert EMAIL not in stored.lower() and EMAIL not in caplog.text.lower()
+    assert f"recipient refused: {code} " in stored and "h***@example.vn" in stored
+    assert "Recipient address rejected" in stored
+    assert stored in caplog.text
+    assert smtp_server.mailbox.received == []
+
+
+def test_purging_contacts_masks_the_recipient_in_the_last_error(
+    make_services: Callable[[NoticeSettings], Services], smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    services = make_services(notice_settings(smtp_server.port, contact_retention_days=30))
+    push(services, tmp_path, contact_email=EMAIL)
+    issue(services)
+    with services.catalogue.session() as s:  # as written before errors were masked
+        s.execute(
+            update(Notice).values(
+                state="failed", last_error=f"SMTPRecipientsRefused: {{'{EMAIL.upper()}': (550, b'<{EMAIL}> no')}}"
+            )
+        )
+    assert purge_contacts(services, now=datetime.now(UTC) + timedelta(days=31))["recipients_masked"] == 1
+    with services.catalogue.reading() as s:
+        (notice,) = s.scalars(select(Notice)).all()
+    assert notice.recipient == "h***@example.vn"
+    assert notice.last_error == "SMTPRecipientsRefused: {'h***@example.vn': (550, b'<h***@example.vn> no')}"
+
+
+def test_a_notice_left_sending_by_a_dead_sender_is_cancelled_and_masked_at_retention(
+    make_services: Callable[[NoticeSettings], Services], smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    services = make_services(notice_settings(smtp_server.port, contact_retention_days=30))
+    push(services, tmp_path, contact_email=EMAIL)
+    issue(services)
+    claimed = _claim(services, datetime.now(UTC), {"email"})  # the sender dies here: never settled
+    assert len(claimed) == 1
+    later = datetime.now(UTC) + timedelta(days=31)
+    done = purge_contacts(services, now=later)
+    assert done == {"contacts_purged": 1, "recipients_masked": 1, "notices_expired": 1}
+    with services.catalogue.reading() as s:
+        (notice,) = s.scalars(select(Notice)).all()
+    assert (notice.state, notice.recipient, notice.lease_until) == ("cancelled", "h***@example.vn", None)
+    assert deliver_due(services, now=later) == {"sent": 0, "retry": 0, "failed": 0}
+    assert smtp_server.mailbox.received == []
+
+
+def test_a_sender_whose_lease_ended_does_not_overwrite_the_next_senders_outcome(
+    make_services: Callable[[NoticeSettings], Services], smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    services = make_services(notice_settings(smtp_server.port))
+    push(services, tmp_path, contact_email=EMAIL)
+    issue(services)
+    now = datetime.now(UTC)
+    (first,) = _claim(services, now, {"email"})
+    assert _claim(services, now, {"email"}) == []  # leased
+    (second,) = _claim(services, now + timedelta(seconds=services.settings.notices.lease_s + 1), {"email"})
+    assert (first.id, first.attempts, second.attempts) == (second.id, 1, 2)
+
+    assert _settle(services, first, None) is None  # the first sender finishes late: not recorded
+    with services.catalogue.reading() as s:
+        (notice,) = s.scalars(select(Notice)).all()
+    assert (notice.state, notice.attempts, notice.sent_at) == ("sending", 2, None)
+
+    assert _settle(services, second, "OSError: timed out") == "retry"
+    assert _settle(services, first, None) is None  # nor after the second settled
+    with services.catalogue.reading() as s:
+        (notice,) = s.scalars(select(Notice)).all()
+    assert (notice.state, notice.attempts, notice.last_error) == ("pending", 2, "OSError: timed out")
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["hoa.tran@example.vn\r\nBcc: all@example.vn", "hoa.tran@example.vn\nX-Injected: 1", "hoa\r\n@example.vn"],
+)
+def test_an_address_with_a_line_break_is_refused_before_any_header(tmp_path: Path, address: str) -> None:
+    path = tmp_path / "bad.zip"
+    m = manifest([{"id": "a", "files": ["a.jpg"]}]) | {"contact_email": address}
+    path.write_bytes(make_zip(m, {"a.jpg": b"\xff\xd8"}))
+    with pytest.raises(ManifestInvalid) as refused:
+        read_batch(path)
+    assert "manifest.json" in refused.value.message_vi and "không hợp lệ" in refused.value.message_vi
+    assert "contact_email" in refused.value.detail
+    with pytest.raises(ValueError):
+        normalise_email(address)
+    assert normalise_email(" hoa.tran@example.vn\r\n") == "hoa.tran@example.vn"  # trimmed: nothing left over
+    text = NoticeText(1, CODE, f"{CODE}-KQ1", "https://x.example.vn/tra-cuu/ket-qua/1", "Trung tâm")
+    with pytest.raises(ValueError):  # and the message refuses a header value with a line break
+        email_message(text, FROM, address)
 
 
 def test_contact_details_in_the_manifest_are_checked(tmp_path: Path) -> None:
