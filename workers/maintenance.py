@@ -113,7 +113,11 @@ def run_once(
         else:
             if anchored.anchored:
                 done["audit_anchor_seq"] = anchored.seq
-    done |= {name: n for name, n in purge_contacts(services).items() if n}  # citizens' contact details
+    try:  # citizens' contact details
+        done |= {name: n for name, n in purge_contacts(services).items() if n}
+    except Exception as exc:  # the other housekeeping must not depend on it
+        log.exception("purging notice contact details failed; tried again at the next run")
+        done["contacts_purge_error"] = ErrorInfo.from_exception(exc).code
     if retimestamp:
         try:
             counts = retimestamp_results(services)

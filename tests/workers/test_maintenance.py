@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from dossiers.batch_reader import read_batch
 from dossiers.intake import ingest
@@ -71,3 +71,15 @@ def test_a_page_sent_again_long_after_is_not_expired_under_its_new_dossier(servi
     assert [ran.state for ran in run_steps(services, ("ingest",))] == [StepState.DONE]
     assert run_once(services)["expired_raw"] == 0  # the page counts as stored today
     assert services.store.get_bytes(Bucket.RAW, key, sha256=sha256_hex(page)) == page
+
+
+def test_a_failing_contact_purge_does_not_end_the_round(
+    db_services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The notices table gone (a real database error): the round goes on and says what failed."""
+    with db_services.catalogue.session() as s:
+        s.execute(text("DROP TABLE notices"))
+    with caplog.at_level("ERROR", logger="workers.maintenance"):
+        done = run_once(db_services, retimestamp=True)
+    assert done == {"expired_raw": 0, "finalised": 0, "dropped": 0, "contacts_purge_error": "INTERNAL_ERROR"}
+    assert "purging notice contact details failed" in caplog.text
