@@ -18,7 +18,8 @@ What is counted, for a period ``[start, end]`` (inclusive days):
     digitizer flagged ``needs_review`` (its digitize step's output: the document's own flag is
     cleared once an officer looked at it). Rate = flagged / digitised from scans.
   - *corrected*: of the same, those with at least one officer correction (``corrections``).
-  - *median time to a signed copy*: over the components with their own document, the median of
+  - *median time to a signed copy*: over the components with their own signed document (a document
+    stored unsigned, ``signature_level`` empty, has no signed copy and is left out), the median of
     ``documents.signed_at - dossiers.created_at`` (whole seconds; reused components are left out:
     their copy was signed before the dossier came).
 
@@ -46,7 +47,8 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, cast, extract, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from dossiers.signer_keys import DEFAULT_CENTRE_CODE
+# A dossier's centre (own, else its station's, else the default centre): the workspace's rule, not a copy.
+from dossiers.workspace import _effective_centre as effective_centre
 from signing.vntime import VN_TZ, to_vn
 from sohoa.errors import error
 from storage.catalogue.completion_models import ComponentReuse
@@ -303,13 +305,6 @@ def _epoch(dialect: str, column: Any) -> Any:
     return cast(func.floor(extract("epoch", column)), Integer)
 
 
-def _centre_expr(fallback: int | None) -> Any:
-    """A dossier's centre: its own, else its station's, else the default centre (dossiers older than centres),
-    as the officers' workspace and search decide."""
-    default = literal_column(str(int(fallback)) if fallback is not None else "NULL", Integer)
-    return func.coalesce(Dossier.centre_id, ApiClient.centre_id, default)
-
-
 def _key(dialect: str, by: GroupBy, when: Any, centre: Any) -> Any | None:
     if by in (GroupBy.DAY, GroupBy.MONTH):
         return _vn_string(dialect, when, by)
@@ -325,7 +320,7 @@ def _count_if(condition: Any) -> Any:
 
 
 def _component_rows(s: Session, dialect: str, by: GroupBy, scope: Scope) -> dict[Any, list[int]]:
-    centre = _centre_expr(scope.fallback)
+    centre = effective_centre()
     key = _key(dialect, by, Dossier.created_at, centre)
     corrected = select(Correction.component_id).distinct().subquery()
     digitize = (
@@ -362,7 +357,7 @@ def _component_rows(s: Session, dialect: str, by: GroupBy, scope: Scope) -> dict
 
 
 def _result_rows(s: Session, dialect: str, by: GroupBy, scope: Scope) -> dict[Any, list[int]]:
-    centre = _centre_expr(scope.fallback)
+    centre = effective_centre()
     key = _key(dialect, by, EResult.created_at, centre)
     done = EResult.state == ComponentState.DONE
     stmt = (
@@ -388,7 +383,7 @@ def _result_rows(s: Session, dialect: str, by: GroupBy, scope: Scope) -> dict[An
 def _medians(s: Session, dialect: str, by: GroupBy, scope: Scope) -> dict[Any, float]:
     """Per group, the median of whole seconds from receipt to signature, with window functions
     (SQLite has no percentile function): the middle row, or the mean of the two middle rows."""
-    centre = _centre_expr(scope.fallback)
+    centre = effective_centre()
     key = _key(dialect, by, Dossier.created_at, centre)
     seconds = _epoch(dialect, Document.signed_at) - _epoch(dialect, Dossier.created_at)
     partition = {"partition_by": key} if key is not None else {}
@@ -404,6 +399,7 @@ def _medians(s: Session, dialect: str, by: GroupBy, scope: Scope) -> dict[Any, f
         .outerjoin(ApiClient, ApiClient.id == Dossier.station_id)
         .join(Document, Document.component_id == Component.id)
         .where(Dossier.created_at >= scope.start, Dossier.created_at < scope.end)
+        .where(Document.signature_level != "")  # stored unsigned: no signed copy (as components_signed)
     )
     if scope.centre_id is not None:
         inner = inner.where(centre == scope.centre_id)
@@ -418,7 +414,6 @@ class Scope:
     start: datetime
     end: datetime
     centre_id: int | None  # None: every centre
-    fallback: int | None  # the default centre (dossiers older than centres)
 
 
 def _fill(fig: Figures, comps: list[int] | None, results: list[int] | None, median: float | None) -> Figures:
@@ -441,8 +436,7 @@ def _fill(fig: Figures, comps: list[int] | None, results: list[int] | None, medi
 def compute(s: Session, period: Period, by: GroupBy, centre_id: int | None = None) -> tuple[list[Figures], Figures]:
     """The period's figures, one row per group (none for ``total``), and the total (module doc)."""
     dialect = s.get_bind().dialect.name
-    fallback = s.scalar(select(Centre.id).where(Centre.code == DEFAULT_CENTRE_CODE))
-    scope = Scope(*period.bounds(), centre_id, fallback)
+    scope = Scope(*period.bounds(), centre_id)
 
     def figures(group: GroupBy) -> dict[Any, Figures]:
         comps = _component_rows(s, dialect, group, scope)

@@ -3,12 +3,18 @@ against known dossiers (``tests.stats_data``)."""
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from dossiers.services import Services
+from dossiers.signer_keys import DEFAULT_CENTRE_CODE
 from dossiers.statistics import GroupBy, Period, Ratio, StatsPeriodInvalid, duration_vi, report
+from dossiers.workspace import scoped
+from storage.catalogue.models import Centre, Component, ComponentState, Document, Dossier
+from storage.catalogue.officers import create_centre
 from tests.stats_data import CENTRE_NAMES, EXPECTED, EXPECTED_BD_MONTH, PERIOD, as_tuple, seed
 
 JAN_FEB = Period(date.fromisoformat(PERIOD[0]), date.fromisoformat(PERIOD[1]))
@@ -71,3 +77,60 @@ def test_nothing_received(db_services: Services) -> None:
     seed(db_services.catalogue)
     got = report(db_services.catalogue, Period(date(2025, 1, 1), date(2025, 1, 31)), GroupBy.DAY)
     assert got.rows == [] and as_tuple(got.total.to_dict()) == (0,) * 11 + (None,)
+
+
+def _add_component(services: Services, dossier_suffix: str, *, signature_level: str, after: timedelta) -> None:
+    """One more digitised component with its own document in the seeded dossier ``…-<suffix>``."""
+    with services.catalogue.session() as s:
+        dossier = s.scalars(select(Dossier).where(Dossier.code.endswith(f"-{dossier_suffix}"))).one()
+        comp = Component(dossier_id=dossier.id, ref="extra", position=9, name="Giấy tờ", state=ComponentState.DONE)
+        s.add(comp)
+        s.flush()
+        sha = hashlib.sha256(f"{dossier.code}/extra".encode()).hexdigest()
+        doc = Document(
+            component_id=comp.id,
+            owner_id=dossier.applicant_id,
+            doc_type="birth_certificate",
+            type_confidence=0.9,
+            needs_review=False,
+            page_count=1,
+            sha256=sha,
+            size=1,
+            object_key=f"sha256/{sha[:2]}/{sha}.pdf",
+            signed_by="",
+            signed_at=dossier.created_at + after,
+            signature_level=signature_level,
+        )
+        s.add(doc)
+
+
+def test_a_document_stored_unsigned_does_not_move_the_median(db_services: Services) -> None:
+    seed(db_services.catalogue)
+    _add_component(db_services, "D4", signature_level="", after=timedelta(days=10))  # stored unsigned
+    got = report(db_services.catalogue, JAN_FEB, GroupBy.CENTRE)
+    assert got.total.components_signed == 8  # as before: not a signed copy
+    assert got.total.median_seconds == 900.0
+    assert {r.key: r.median_seconds for r in got.rows} == {"BD": 2700.0, "HK": 300.0}
+
+
+def test_a_dossier_without_a_centre_counts_for_the_default_centre(db_services: Services) -> None:
+    """The same rule as the officers' workspace: own centre, else the station's, else the default one."""
+    seed(db_services.catalogue)
+    with db_services.catalogue.reading() as s:
+        default = s.scalar(select(Centre.id).where(Centre.code == DEFAULT_CENTRE_CODE))
+    if default is None:
+        default = create_centre(db_services.catalogue, DEFAULT_CENTRE_CODE, "Trung tâm mặc định")
+    with db_services.catalogue.session() as s:
+        dossier = Dossier(
+            code="000.00.12.H26-999-D9", procedure_code="1.000001", applicant_id="001203004567",
+            batch_sha256="9" * 64, created_at=datetime(2026, 1, 5, 3, tzinfo=UTC),
+        )  # fmt: skip
+        s.add(dossier)
+        s.flush()
+        s.add(Component(dossier_id=dossier.id, ref="c0", position=0, name="Giấy tờ", state=ComponentState.PENDING))
+    rows = {r.key: r.components_received for r in report(db_services.catalogue, JAN_FEB, GroupBy.CENTRE).rows}
+    assert rows == {"BD": 8, "HK": 3, DEFAULT_CENTRE_CODE: 1}
+    with db_services.catalogue.reading() as s:
+        assert s.scalars(scoped(select(Dossier.code), default)).all() == ["000.00.12.H26-999-D9"]
+    mine = report(db_services.catalogue, JAN_FEB, GroupBy.TOTAL, (default, DEFAULT_CENTRE_CODE, "Mặc định"))
+    assert mine.total.components_received == 1
