@@ -4,6 +4,11 @@ centre and the period, then one row per group and the total, with Vietnamese col
 CSV: UTF-8 with a byte-order mark (Excel then reads the Vietnamese letters), counts as integers, rates
 as percentages with a dot (``99.95``), the median in minutes. XLSX (openpyxl): the same table, rates
 as numbers formatted as percentages, the title merged over the table.
+
+Text cells carry names officers type (a centre's name, which its admin edits): a spreadsheet must show
+them, never run them. In the CSV a text starting with ``= + - @``, a tab or a carriage return gets an
+apostrophe in front (:func:`safe_cell`, the OWASP advice against CSV injection); in the XLSX every text
+cell is written as a string (``data_type "s"``), which Excel and LibreOffice never evaluate.
 """
 
 from __future__ import annotations
@@ -20,6 +25,15 @@ from dossiers.statistics import GROUP_NAMES_VI, Figures, Ratio, Report, duration
 TITLE = "BÁO CÁO KẾT QUẢ SỐ HÓA HỒ SƠ, KẾT QUẢ GIẢI QUYẾT TTHC"
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(text: str) -> str:
+    """``text`` as a CSV cell a spreadsheet shows as text: an apostrophe before a leading ``= + - @``,
+    tab or carriage return (which would make it a formula or a DDE call)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _pct(ratio: Ratio) -> Decimal | None:
@@ -76,13 +90,20 @@ def to_csv(report: Report) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for line in _heading(report):
-        writer.writerow([line])
+        writer.writerow([safe_cell(line)])
     writer.writerow([])
-    writer.writerow(headers(report))
+    writer.writerow([safe_cell(h) for h in headers(report)])
     for fig in _lines(report):
-        values = ["" if (v := get(fig)) is None else str(v) for _, get, _ in COLUMNS]
-        writer.writerow([fig.label, *values])
+        values = ["" if (v := get(fig)) is None else str(v) for _, get, _ in COLUMNS]  # numbers only
+        writer.writerow([safe_cell(fig.label), *values])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _text(sheet: Any, row: int, column: int, text: str) -> Any:
+    """A text cell written as a string whatever it starts with (openpyxl would store ``=…`` as a formula)."""
+    cell = sheet.cell(row=row, column=column, value=text)
+    cell.data_type = "s"
+    return cell
 
 
 def to_xlsx(report: Report, *, generated: date | None = None) -> bytes:
@@ -96,19 +117,19 @@ def to_xlsx(report: Report, *, generated: date | None = None) -> bytes:
     sheet.title = "Thống kê"
     width = len(COLUMNS) + 1
     for row, line in enumerate(_heading(report), start=1):
-        sheet.cell(row=row, column=1, value=line).font = Font(bold=row == 1, size=14 if row == 1 else 11)
+        _text(sheet, row, 1, line).font = Font(bold=row == 1, size=14 if row == 1 else 11)
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
         sheet.cell(row=row, column=1).alignment = Alignment(horizontal="center")
     top = len(_heading(report)) + 2
     for col, text in enumerate(headers(report), start=1):
-        cell = sheet.cell(row=top, column=col, value=text)
+        cell = _text(sheet, top, col, text)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         sheet.column_dimensions[get_column_letter(col)].width = 28 if col == 1 else 16
     lines = _lines(report)
     for offset, fig in enumerate(lines, start=1):
         row = top + offset
-        sheet.cell(row=row, column=1, value=fig.label).font = Font(bold=fig is report.total)
+        _text(sheet, row, 1, fig.label).font = Font(bold=fig is report.total)
         for col, (_, get, kind) in enumerate(COLUMNS, start=2):
             value = get(fig)
             if value is None:
@@ -125,7 +146,7 @@ def to_xlsx(report: Report, *, generated: date | None = None) -> bytes:
             cell.font = Font(bold=fig is report.total)
     sheet.freeze_panes = f"B{top + 1}"
     if generated is not None:
-        sheet.cell(row=top + len(lines) + 2, column=1, value=f"Ngày lập: {generated:%d/%m/%Y}")
+        _text(sheet, top + len(lines) + 2, 1, f"Ngày lập: {generated:%d/%m/%Y}")
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

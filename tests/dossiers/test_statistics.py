@@ -3,7 +3,9 @@ against known dossiers (``tests.stats_data``)."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -134,3 +136,35 @@ def test_a_dossier_without_a_centre_counts_for_the_default_centre(db_services: S
         assert s.scalars(scoped(select(Dossier.code), default)).all() == ["000.00.12.H26-999-D9"]
     mine = report(db_services.catalogue, JAN_FEB, GroupBy.TOTAL, (default, DEFAULT_CENTRE_CODE, "Mặc định"))
     assert mine.total.components_received == 1
+
+
+@pytest.mark.parametrize("name", ["=1+1", "@SUM(A1)", "+84 912", "-2+3", "\tTab", "\r=1"])
+def test_a_centre_name_that_looks_like_a_formula_is_exported_as_text(db_services: Services, name: str) -> None:
+    """A centre admin names their centre as they like: the CSV and XLSX exports show it, never run it."""
+    from openpyxl import load_workbook
+
+    from dossiers.stats_export import to_csv, to_xlsx
+
+    centres = seed(db_services.catalogue)
+    with db_services.catalogue.session() as s:
+        s.get_one(Centre, centres["BD"]).name = name
+    by_centre = report(db_services.catalogue, JAN_FEB, GroupBy.CENTRE)
+    assert by_centre.rows[0].label == f"{name} (BD)"
+
+    rows = list(csv.reader(io.StringIO(to_csv(by_centre).decode("utf-8-sig"))))
+    labels = [row[0] for row in rows[5:]]
+    assert labels == [f"'{name} (BD)", "UBND phường Hoàn Kiếm (HK)", "Tổng cộng"]
+
+    sheet = load_workbook(io.BytesIO(to_xlsx(by_centre))).active
+    assert sheet is not None
+    cell = sheet.cell(row=6, column=1)
+    assert (cell.value, cell.data_type) == (f"{name} (BD)", "s")
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+    one = report(db_services.catalogue, JAN_FEB, GroupBy.MONTH, (centres["BD"], "BD", name))
+    heading = load_workbook(io.BytesIO(to_xlsx(one))).active
+    assert heading is not None
+    assert (heading.cell(row=2, column=1).value, heading.cell(row=2, column=1).data_type) == (
+        f"Đơn vị: {name} (BD)",
+        "s",
+    )
