@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -21,13 +23,18 @@ if TYPE_CHECKING:
 STATES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
-def _services() -> Services:
+@contextmanager
+def _services() -> Iterator[Services]:
+    """The services, prepared, and closed again when the command is done (its connections released)."""
     from dossiers.bootstrap import prepare
     from dossiers.services import Services
 
     services = Services(get_settings())
-    prepare(services)
-    return services
+    try:
+        prepare(services)
+        yield services
+    finally:
+        services.close()
 
 
 def _fail(exc: Exception) -> NoReturn:
@@ -55,7 +62,8 @@ def appointment_slip(code: str, size: str, output: Path) -> None:
     from dossiers.appointment_slip import appointment_slip_pdf
 
     try:
-        pdf = appointment_slip_pdf(_services(), code, "A4" if size == "A4" else "A5")
+        with _services() as services:
+            pdf = appointment_slip_pdf(services, code, "A4" if size == "A4" else "A5")
     except Exception as exc:
         _fail(exc)
     output.write_bytes(pdf)
@@ -76,7 +84,7 @@ def notices_list(state: str | None, dossier: str | None, as_json: bool) -> None:
     from dossiers.notices import list_notices
 
     try:
-        with _services().catalogue.reading() as s:
+        with _services() as services, services.catalogue.reading() as s:
             rows = list_notices(s, dossier_code=dossier, state=state)
     except Exception as exc:
         _fail(exc)
@@ -98,7 +106,8 @@ def notices_retry(notice_id: int) -> None:
     from dossiers.notices import retry_notice
 
     try:
-        view = retry_notice(_services(), notice_id)
+        with _services() as services:
+            view = retry_notice(services, notice_id)
     except Exception as exc:
         _fail(exc)
     _echo(view)
@@ -110,7 +119,8 @@ def notices_send() -> None:
     from dossiers.notices import deliver_due
 
     try:
-        counts = deliver_due(_services())
+        with _services() as services:
+            counts = deliver_due(services)
     except Exception as exc:
         _fail(exc)
     _echo(counts)

@@ -88,3 +88,40 @@ def test_slip_and_notice_commands(tmp_path: Path, shared_pki_dir: Path) -> None:
     assert out.returncode == 0 and json.loads(out.stdout)["state"] == "sent"  # a sent notice stays sent
     out = sohoa(["notices", "retry", "9999"], tmp_path, shared_pki_dir)
     assert out.returncode == 1 and "NOT_FOUND" in out.stderr
+
+
+def test_each_command_closes_its_services(
+    tmp_path: Path, shared_pki_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Successful or failing, a command releases its database connections (Services.close) before it ends."""
+    from click.testing import CliRunner
+
+    from cli.main import main
+    from sohoa.settings import get_settings
+
+    for name, value in (
+        ENV | {"SOHOA_VAR_DIR": str(tmp_path / "var"), "SOHOA_SIGNING__PKI_DIR": str(shared_pki_dir)}
+    ).items():
+        monkeypatch.setenv(name, value)
+    closed: list[Services] = []
+    close = Services.close
+
+    def counted(self: Services) -> None:
+        closed.append(self)
+        close(self)
+
+    monkeypatch.setattr(Services, "close", counted)
+    get_settings.cache_clear()
+    try:
+        runs = [
+            (["notices", "list"], 0),
+            (["notices", "send"], 0),
+            (["notices", "retry", "9999"], 1),
+            (["appointment-slip", CODE, "-o", str(tmp_path / "x.pdf")], 1),
+        ]
+        for n, (args, code) in enumerate(runs, start=1):
+            result = CliRunner().invoke(main, args)
+            assert result.exit_code == code, result.output
+            assert len(closed) == n, args
+    finally:
+        get_settings.cache_clear()
