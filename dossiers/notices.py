@@ -10,12 +10,14 @@ no second notice.
 ``sohoa notices send``) takes due notices whose result is signed (a notice waits while its result is
 being signed; it is cancelled when the signing failed). Each is claimed by a conditional UPDATE that
 moves it to ``sending`` with a lease, so two senders never take the same notice; it is sent outside
-any transaction and then marked ``sent``. A failure (SMTP server down, gateway error) puts it back to
+any transaction and then marked ``sent``: the settling UPDATE also matches the claim's ``attempts`` (each
+claim increments it), so a sender whose send outlasted its lease, the notice meanwhile claimed again,
+records nothing (it logs that). A failure (SMTP server down, gateway error) puts it back to
 ``pending`` with the error and a next attempt after a doubling backoff (``retry_base_s`` up to
 ``retry_max_s``); after ``max_attempts`` it is ``failed`` until an officer retries it
 (``sohoa notices retry ID``). A sender that died while sending leaves its notice ``sending`` until the
 lease ends, then it is taken again. So each notice is sent once, except when a process dies between
-the server's acceptance and the commit that follows: that notice is sent again (e-mails keep the same
+the server's acceptance and the commit that follows, or a send outlasts its lease: that notice is sent again (e-mails keep the same
 Message-ID, so a mail client shows one).
 
 **Content.** Vietnamese, the dossier and result codes and the portal's link to the result
@@ -25,7 +27,9 @@ message with any Vietnamese letter is encoded UCS-2 and holds 70 characters, whe
 
 **Retention.** ``purge_contacts`` (maintenance) deletes contact details ``notices.contact_retention_days``
 after intake, masks the recipients of notices settled that long ago, and cancels notices still
-unsent by then. The log names notices by id and masked recipient only.
+unsent by then (pending, or left ``sending`` by a dead sender whose lease is over). The log and
+``last_error`` name the recipient masked only: an error keeps the exception's type and the server's code
+and short reason, the address it echoes masked (:func:`failure_text`); the purge masks older errors too.
 """
 
 from __future__ import annotations

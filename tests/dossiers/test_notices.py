@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from dossiers.batch_reader import read_batch
+from dossiers.contacts import normalise_email
 from dossiers.errors import ManifestInvalid
 from dossiers.intake import ingest
-from dossiers.contacts import normalise_email
 from dossiers.notices import (
     NoticeText,
     _claim,
