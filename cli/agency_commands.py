@@ -7,12 +7,11 @@ Register with ``cli.agency_commands.register(main)``. Changes are audited with `
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
+from cli.common import echo_json, fail
 from sohoa.settings import get_settings
 
 if TYPE_CHECKING:
@@ -30,22 +29,6 @@ def _catalogue() -> Catalogue:
     return services.catalogue
 
 
-def _fail(exc: Exception) -> NoReturn:
-    from sohoa.errors import SohoaError
-
-    if isinstance(exc, SohoaError):
-        detail = f" ({exc.detail})" if exc.detail else ""
-        message = f"{exc.code}: {exc.message_vi} / {exc.message_en}{detail}"
-    else:
-        message = str(exc)
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
-
-
-def _echo(row: dict[str, Any]) -> None:
-    click.echo(json.dumps(row, ensure_ascii=False))
-
-
 @click.group("agencies")
 def agencies() -> None:
     """Agencies that reuse citizens' stored documents (by code, QĐ 20/2020)."""
@@ -61,8 +44,8 @@ def agencies_add(code: str, name: str) -> None:
     try:
         view = add_agency(_catalogue(), code, name, actor=ACTOR)
     except Exception as exc:
-        _fail(exc)
-    _echo(view)
+        fail(exc)
+    echo_json(view)
 
 
 @agencies.command("list")
@@ -73,7 +56,7 @@ def agencies_list(as_json: bool) -> None:
 
     for row in list_agencies(_catalogue()):
         if as_json:
-            _echo(row)
+            echo_json(row)
             continue
         state = "disabled" if row["disabled"] else "active"
         in_force = sum(1 for g in row["grants"] if g["state"] == "active")
@@ -89,8 +72,8 @@ def agencies_disable(code: str) -> None:
     try:
         view = disable_agency(_catalogue(), code, actor=ACTOR)
     except Exception as exc:
-        _fail(exc)
-    _echo(view)
+        fail(exc)
+    echo_json(view)
 
 
 @click.group("grants")
@@ -111,8 +94,8 @@ def grants_add(agency: str, types: str, purpose: str, days: int) -> None:
     try:
         view = add_grant(_catalogue(), wanted, actor=ACTOR)
     except Exception as exc:
-        _fail(exc)
-    _echo(view)
+        fail(exc)
+    echo_json(view)
 
 
 @grants.command("list")
@@ -125,10 +108,10 @@ def grants_list(agency: str | None, as_json: bool) -> None:
     try:
         rows = list_grants(_catalogue(), agency)
     except Exception as exc:
-        _fail(exc)
+        fail(exc)
     for row in rows:
         if as_json:
-            _echo(row)
+            echo_json(row)
         else:
             types = ",".join(row["doc_types"])
             click.echo(
@@ -145,8 +128,8 @@ def grants_revoke(grant_id: int) -> None:
     try:
         view = revoke(_catalogue(), grant_id, actor=ACTOR)
     except Exception as exc:
-        _fail(exc)
-    _echo(view)
+        fail(exc)
+    echo_json(view)
 
 
 def register(main: click.Group) -> None:

@@ -6,51 +6,13 @@ Register with ``cli.notice_commands.register(main)``. Recipients are shown maske
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from sohoa.settings import get_settings
-
-if TYPE_CHECKING:
-    from dossiers.services import Services
+from cli.common import echo_json, fail, prepared_services
 
 STATES = ("pending", "sending", "sent", "failed", "cancelled")
-
-
-@contextmanager
-def _services() -> Iterator[Services]:
-    """The services, prepared, and closed again when the command is done (its connections released)."""
-    from dossiers.bootstrap import prepare
-    from dossiers.services import Services
-
-    services = Services(get_settings())
-    try:
-        prepare(services)
-        yield services
-    finally:
-        services.close()
-
-
-def _fail(exc: Exception) -> NoReturn:
-    from sohoa.errors import SohoaError
-
-    if isinstance(exc, SohoaError):
-        detail = f" ({exc.detail})" if exc.detail else ""
-        message = f"{exc.code}: {exc.message_vi} / {exc.message_en}{detail}"
-    else:
-        message = str(exc)
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
-
-
-def _echo(row: dict[str, Any]) -> None:
-    click.echo(json.dumps(row, ensure_ascii=False))
 
 
 @click.command("appointment-slip")
@@ -62,12 +24,12 @@ def appointment_slip(code: str, size: str, output: Path) -> None:
     from dossiers.appointment_slip import appointment_slip_pdf
 
     try:
-        with _services() as services:
+        with prepared_services() as services:
             pdf = appointment_slip_pdf(services, code, "A4" if size == "A4" else "A5")
     except Exception as exc:
-        _fail(exc)
+        fail(exc)
     output.write_bytes(pdf)
-    _echo({"dossier_code": code, "size": size, "file": str(output), "bytes": len(pdf)})
+    echo_json({"dossier_code": code, "size": size, "file": str(output), "bytes": len(pdf)})
 
 
 @click.group("notices")
@@ -84,13 +46,13 @@ def notices_list(state: str | None, dossier: str | None, as_json: bool) -> None:
     from dossiers.notices import list_notices
 
     try:
-        with _services() as services, services.catalogue.reading() as s:
+        with prepared_services() as services, services.catalogue.reading() as s:
             rows = list_notices(s, dossier_code=dossier, state=state)
     except Exception as exc:
-        _fail(exc)
+        fail(exc)
     for row in rows:
         if as_json:
-            _echo(row)
+            echo_json(row)
         else:
             error = f"\t{row['last_error']}" if row["last_error"] else ""
             click.echo(
@@ -106,11 +68,11 @@ def notices_retry(notice_id: int) -> None:
     from dossiers.notices import retry_notice
 
     try:
-        with _services() as services:
+        with prepared_services() as services:
             view = retry_notice(services, notice_id)
     except Exception as exc:
-        _fail(exc)
-    _echo(view)
+        fail(exc)
+    echo_json(view)
 
 
 @notices.command("send")
@@ -119,11 +81,11 @@ def notices_send() -> None:
     from dossiers.notices import deliver_due
 
     try:
-        with _services() as services:
+        with prepared_services() as services:
             counts = deliver_due(services)
     except Exception as exc:
-        _fail(exc)
-    _echo(counts)
+        fail(exc)
+    echo_json(counts)
 
 
 def register(main: click.Group) -> None:
