@@ -26,11 +26,9 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
-    ColumnClause,
     Select,
     bindparam,
     column,
-    func,
     literal,
     literal_column,
     select,
@@ -107,14 +105,22 @@ _COLUMNS = (
 AnySelect = Select[*tuple[Any, ...]]
 
 
+# PostgreSQL's full-text index (migration 0023) holds each document's words and its centre as one more
+# word, so that a centre's search asks the index for both and reads only that centre's matches. The
+# query must spell the index's expression exactly for the planner to use it.
+PG_FTS_DOCUMENT = (
+    "to_tsvector('simple'::regconfig, documents.folded_text || coalesce(' zzcentre' || documents.centre_id::text, ''))"
+)
+PG_CENTRE_WORD = "zzcentre{}"
+
+
 def _fts_match(dialect: str) -> Any:
     if dialect == "sqlite":
         ids: Select[int] = (
             select(literal_column("rowid")).select_from(text("documents_fts")).where(text("documents_fts MATCH :fts"))
         )
         return Document.id.in_(ids)
-    simple: ColumnClause[Any] = literal_column("'simple'::regconfig")  # a literal, so the expression index matches
-    return func.to_tsvector(simple, Document.folded_text).op("@@")(func.to_tsquery(simple, bindparam("fts")))
+    return text(f"{PG_FTS_DOCUMENT} @@ to_tsquery('simple'::regconfig, :fts)")
 
 
 def _has_words(count: int) -> list[Any]:
@@ -204,6 +210,13 @@ def _statement(dialect: str, filters: tuple[str, ...], indexed: bool, checked: i
         # Every match first (GIN index, one pass over the matching rows), then the newest of
         # them. Left to itself the planner may instead walk created_at backwards testing row
         # after row, which takes seconds when the words are rare; MATERIALIZED rules that out.
+        # The centre is in the index's match (its word); tested again on the row, through ``+ 0`` so that the
+        # planner does not AND the match with a bitmap of every row of the centre (100 000 at 10^6).
+        if "centre_id" in filters:
+            where = [
+                (Document.centre_id + 0) == bindparam("centre_id") if name == "centre_id" else _FILTERS[name]()
+                for name in filters
+            ] + where[len(filters) :]
         hits = select(*_COLUMNS).where(*where, _fts_match(dialect)).cte("fts_hits").prefix_with("MATERIALIZED")
         return select(hits).order_by(hits.c.created_at.desc(), hits.c.id.desc()).limit(limit)
     if checked:
@@ -268,13 +281,12 @@ class WordStats:
     def of(self, word: str) -> float:
         return self.share.get(word, self.rare)
 
-    def in_scope(self, q: SearchQuery) -> float:
-        """About how many documents the query's centre and types hold (all of them where not known)."""
+    def in_centre(self, q: SearchQuery) -> float:
+        """About how many documents the query's centre holds (all of them where not known): the full-text
+        index hands over all of the centre's matches, whatever their type."""
         n = self.documents
         if q.centre_id is not None:
             n *= self.values.get(f"centre_id:{q.centre_id}", 1.0)
-        if q.doc_types:
-            n *= min(1.0, sum(self.values.get(f"doc_type:{t}", 1.0) for t in q.doc_types))
         return n
 
 
@@ -296,8 +308,8 @@ def _plan(
     word on most pages ("ho" of "Họ, chữ đệm, tên", "tru" of "Nơi cư trú") is tested on the rows they
     give: its posting list is as long as the catalogue. On PostgreSQL, whose index hands over every match
     unordered, words common enough that the centre's newest rows hold ``limit`` matches sooner than the
-    index would list all of the centre's (limit / share < documents in scope * share) are all tested on a
-    backwards walk: each costs a heap row either way."""
+    index would list all of the centre's (limit / share < documents of the centre * share) are all tested
+    on a backwards walk: each costs a heap row either way."""
     if not words or has_owner:
         return [], words
     if stats is None:
@@ -318,10 +330,13 @@ def build_query(q: SearchQuery, dialect: str, stats: WordStats | None = None) ->
     if q.centre_id is not None:
         params["centre_id"] = q.centre_id
     limit = max(1, min(q.limit, 500))
-    scope = stats.in_scope(q) if stats is not None else 0.0
+    scope = stats.in_centre(q) if stats is not None else 0.0
     indexed, checked = _plan(match_words(q.text or ""), dialect, "owner_id" in params, stats, limit, scope)
-    if indexed:  # folded words are [0-9a-z] only: nothing in them is FTS5 or tsquery syntax
-        params["fts"] = " ".join(f'"{w}"' for w in indexed) if dialect == "sqlite" else " & ".join(indexed)
+    if indexed and dialect == "sqlite":  # folded words are [0-9a-z] only: nothing in them is FTS5 or tsquery syntax
+        params["fts"] = " ".join(f'"{w}"' for w in indexed)
+    elif indexed:
+        centre = [PG_CENTRE_WORD.format(int(q.centre_id))] if q.centre_id is not None else []
+        params["fts"] = " & ".join(indexed + centre)
     params.update({f"w{n}": f"% {w} %" for n, w in enumerate(checked)})
     if checked and not indexed and "owner_id" not in params and stats is not None:
         params["window"] = min(_MAX_WINDOW, max(limit, math.ceil(3 * limit / max(_share(checked, stats), 1e-9))))
@@ -331,6 +346,7 @@ def build_query(q: SearchQuery, dialect: str, stats: WordStats | None = None) ->
 
 _STATS_TTL_S = 600.0  # word shares change slowly: read again every ten minutes
 _SAMPLE = 1000
+_MAX_CACHED_WORDS = 50_000
 _pg_stats: dict[str, tuple[float, WordStats | None]] = {}
 _sqlite_shares: dict[tuple[str, str], tuple[float, float, float]] = {}  # (url, word): (read at, share, documents)
 
@@ -371,13 +387,13 @@ def _sqlite_stats(catalogue: Catalogue, words: list[str], now: float) -> WordSta
     """Each word's share among the newest documents, from its newest ``_SAMPLE`` matches in the FTS5 index
     (read backwards, a few pages): the rows the search will walk are those newest ones too."""
     url = str(catalogue.engine.url)
-    shares: dict[str, float] = {}
-    documents = 0.0
-    with catalogue.transaction(readonly=True) as conn:
-        for word in words:
-            cached = _sqlite_shares.get((url, word))
-            if cached is None or now - cached[0] >= _STATS_TTL_S:
-                newest = conn.execute(text("SELECT max(id) FROM documents")).scalar() or 0
+    stale = [w for w in words if (url, w) not in _sqlite_shares or now - _sqlite_shares[url, w][0] >= _STATS_TTL_S]
+    if stale:
+        if len(_sqlite_shares) > _MAX_CACHED_WORDS:
+            _sqlite_shares.clear()
+        with catalogue.transaction(readonly=True) as conn:
+            newest = conn.execute(text("SELECT max(id) FROM documents")).scalar() or 0
+            for word in stale:
                 count, oldest = conn.execute(
                     text(
                         "SELECT count(*), min(rowid) FROM (SELECT rowid FROM documents_fts "
@@ -386,10 +402,9 @@ def _sqlite_stats(catalogue: Catalogue, words: list[str], now: float) -> WordSta
                     {"w": f'"{word}"', "n": _SAMPLE},
                 ).one()
                 span = newest - oldest + 1 if count >= _SAMPLE else newest
-                cached = (now, count / span if span > 0 else 0.0, float(newest))
-                _sqlite_shares[(url, word)] = cached
-            shares[word], documents = cached[1], max(documents, cached[2])
-    return WordStats(documents, shares, 0.0)
+                _sqlite_shares[url, word] = (now, count / span if span > 0 else 0.0, float(newest))
+    cached = [_sqlite_shares[url, w] for w in words]
+    return WordStats(max(c[2] for c in cached), {w: c[1] for w, c in zip(words, cached, strict=True)}, 0.0)
 
 
 def word_stats(catalogue: Catalogue, words: list[str]) -> WordStats | None:
