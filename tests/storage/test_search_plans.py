@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text, update
 
+from dossiers.signer_keys import DEFAULT_CENTRE_CODE
 from storage.catalogue.clients import create_client
 from storage.catalogue.db import Catalogue
 from storage.catalogue.models import ClientRole, Document, Dossier
@@ -32,7 +33,7 @@ def _set_dossier(cat: Catalogue, code: str, **values: object) -> None:
 def test_a_document_carries_its_dossiers_centre_else_its_stations_else_the_default(catalogue: Catalogue) -> None:
     doc, code = add_document(catalogue, owner_id="001203004567", doc_type="birth_certificate", text="Nguyễn Văn An")
     assert _centre_of(catalogue, doc) is None  # no centre anywhere yet
-    default = create_centre(catalogue, "default", "UBND mặc định")
+    default = create_centre(catalogue, DEFAULT_CENTRE_CODE, "UBND mặc định")  # the code the triggers know
     assert _centre_of(catalogue, doc) == default  # dossiers older than centres are the default centre's
 
     north, south = create_centre(catalogue, "N01", "Trung tâm Bắc"), create_centre(catalogue, "S01", "Trung tâm Nam")
