@@ -2,9 +2,14 @@
 
 Full text runs on ``documents.folded_text`` (the OCR layer folded in Python: no diacritics,
 lowercase): SQLite through the FTS5 table ``documents_fts``, PostgreSQL through a GIN index
-on ``to_tsvector('simple', folded_text)``. Queries are folded the same way, so
-"giay khai sinh" finds "Giấy khai sinh". (A stored tsvector column was measured too: it
-widens every row, and the bitmap heap scan over the matches got slower, not faster.)
+on ``to_tsvector('simple', folded_text || ' zzcentre<centre id>')`` (``PG_FTS_DOCUMENT``). Queries
+are folded the same way, so "giay khai sinh" finds "Giấy khai sinh". (A stored tsvector column was
+measured too: it widens every row, and the bitmap heap scan over the matches got slower, not faster.)
+
+A centre's search scopes by ``documents.centre_id`` (migration 0023). How the words are matched
+depends on how common they are (``_plan``): rare words through the index, words on most pages
+tested on the rows (a whole-word test on ``folded_text``), and on PostgreSQL very common words on a
+walk of the centre's newest rows. Every plan gives the same documents.
 
 A lookup by owner ID finds the documents the person owns (answered from
 ``ix_documents_owner_lookup``, which holds every column of a hit) and those that name them as
@@ -30,7 +35,6 @@ from sqlalchemy import (
     bindparam,
     column,
     literal,
-    literal_column,
     select,
     table,
     text,
@@ -114,12 +118,7 @@ PG_FTS_DOCUMENT = (
 PG_CENTRE_WORD = "zzcentre{}"
 
 
-def _fts_match(dialect: str) -> Any:
-    if dialect == "sqlite":
-        ids: Select[int] = (
-            select(literal_column("rowid")).select_from(text("documents_fts")).where(text("documents_fts MATCH :fts"))
-        )
-        return Document.id.in_(ids)
+def _pg_fts_match() -> Any:
     return text(f"{PG_FTS_DOCUMENT} @@ to_tsquery('simple'::regconfig, :fts)")
 
 
@@ -212,12 +211,9 @@ def _statement(dialect: str, filters: tuple[str, ...], indexed: bool, checked: i
         # after row, which takes seconds when the words are rare; MATERIALIZED rules that out.
         # The centre is in the index's match (its word); tested again on the row, through ``+ 0`` so that the
         # planner does not AND the match with a bitmap of every row of the centre (100 000 at 10^6).
-        if "centre_id" in filters:
-            where = [
-                (Document.centre_id + 0) == bindparam("centre_id") if name == "centre_id" else _FILTERS[name]()
-                for name in filters
-            ] + where[len(filters) :]
-        hits = select(*_COLUMNS).where(*where, _fts_match(dialect)).cte("fts_hits").prefix_with("MATERIALIZED")
+        unindexed = {"centre_id": lambda: (Document.centre_id + 0) == bindparam("centre_id")}
+        on_rows = [unindexed.get(name, _FILTERS[name])() for name in filters] + _has_words(checked)
+        hits = select(*_COLUMNS).where(*on_rows, _pg_fts_match()).cte("fts_hits").prefix_with("MATERIALIZED")
         return select(hits).order_by(hits.c.created_at.desc(), hits.c.id.desc()).limit(limit)
     if checked:
         # PostgreSQL, words so common that the centre's newest rows soon hold a page of matches: walk the
