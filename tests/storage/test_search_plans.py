@@ -129,3 +129,44 @@ def test_a_walk_that_finds_too_few_asks_the_index(catalogue: Catalogue) -> None:
 
 def test_the_model_and_the_migration_agree_on_the_centre(db_url: str) -> None:
     assert model_drift(db_url, "centre") == []
+
+
+def test_migration_0023_fills_the_centre_of_documents_already_stored(db_url: str) -> None:
+    """Documents stored before 0023 get their dossier's centre (else the station's, else the default centre's)
+    and are found by a centre's search at once; the migration goes down and up again."""
+    from alembic import command
+    from sqlalchemy import create_engine, inspect
+
+    from bench.store import lookups
+    from storage.catalogue.db import alembic_config
+
+    cfg = alembic_config(db_url)
+    command.upgrade(cfg, "0020")
+    if db_url.startswith("sqlite"):
+        lookups.load_sqlite(db_url.removeprefix("sqlite:///"), 0, 30, 10)
+    else:
+        base, schema = db_url.split("?options=-csearch_path%3D")  # the pg_url fixture: a schema per test
+        lookups.load_postgres(base.replace("postgresql+psycopg://", "postgresql://"), schema, 0, 30, 10)
+    cat = Catalogue(db_url)
+    try:
+        north = create_centre(cat, "N01", "Trung tâm Bắc")
+        create_client(cat, "trạm 1", ClientRole.STATION, centre_id=north)
+        with cat.transaction() as conn:
+            station = conn.execute(text("SELECT id FROM api_clients WHERE name = 'trạm 1'")).scalar_one()
+            conn.execute(text("UPDATE dossiers SET centre_id = :c WHERE id < 10"), {"c": north})
+            conn.execute(text("UPDATE dossiers SET station_id = :s WHERE id >= 10 AND id < 20"), {"s": station})
+        default = create_centre(cat, DEFAULT_CENTRE_CODE, "UBND mặc định")
+        command.upgrade(cfg, "head")
+        with cat.transaction(readonly=True) as conn:
+            rows = {i: c for i, c in conn.execute(text("SELECT id, centre_id FROM documents"))}
+        assert rows == {i: north if i < 20 else default for i in range(30)}
+        q = SearchQuery(centre_id=north, text="cong hoa viet nam", limit=100)  # every document has the motto
+        assert sorted(h.id for h in search_documents(cat, q)) == list(range(20))
+        command.downgrade(cfg, "0020")
+        engine = create_engine(db_url)
+        assert "centre_id" not in {c["name"] for c in inspect(engine).get_columns("documents")}
+        engine.dispose()
+        command.upgrade(cfg, "head")
+        assert sorted(h.id for h in search_documents(cat, q)) == list(range(20))
+    finally:
+        cat.dispose()
