@@ -13,12 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
-from dossiers.signer_keys import DEFAULT_CENTRE_CODE
 from sohoa.errors import error
 from storage.catalogue.db import Catalogue
-from storage.catalogue.models import Centre
 from storage.errors import AgencyUnknown, GrantRequired
 from storage.warehouse import audit
 from storage.warehouse.highlight import score, snippet
@@ -128,16 +124,11 @@ def _audit(
     )
 
 
-def default_centre_id(catalogue: Catalogue) -> int | None:
-    with catalogue.reading() as s:
-        return s.scalar(select(Centre.id).where(Centre.code == DEFAULT_CENTRE_CODE))
-
-
 def centre_results(catalogue: Catalogue, centre_id: int, criteria: Criteria) -> tuple[SearchQuery, Results]:
     """The centre's documents matching ``criteria``, unaudited (``centre_search`` audits)."""
     if criteria.empty():
         raise SearchEmpty()
-    query = replace(criteria.query(CANDIDATES), centre_id=centre_id, fallback_centre_id=default_centre_id(catalogue))
+    query = replace(criteria.query(CANDIDATES), centre_id=centre_id)
     return query, _run(catalogue, query, criteria)
 
 

@@ -287,6 +287,9 @@ class Document(Base):
     dossier_code: Mapped[str] = mapped_column(String(64), default="", index=True)
     procedure_code: Mapped[str] = mapped_column(String(32), default="", index=True)
     folded_text: Mapped[str] = mapped_column(Text, default="")
+    # The centre a search scopes by (the dossier's, else its station's, else the default centre's):
+    # a copy kept by triggers (migration 0023), never written by the application.
+    centre_id: Mapped[int | None]
 
     component: Mapped[Component] = relationship(back_populates="document")
     parties: Mapped[list[DocumentParty]] = relationship(
@@ -295,7 +298,12 @@ class Document(Base):
 
     # Covers the lookup by owner (every column of a search hit): answered from the index alone,
     # without reading rows whose OCR text spills over many pages.
-    __table_args__ = (Index("ix_documents_owner_lookup", "owner_id", "created_at", "id", *OWNER_LOOKUP_EXTRA),)
+    # A centre's newest documents (of one type): range scans for its listings and common words.
+    __table_args__ = (
+        Index("ix_documents_owner_lookup", "owner_id", "created_at", "id", *OWNER_LOOKUP_EXTRA),
+        Index("ix_documents_centre_created", "centre_id", "created_at", "id"),
+        Index("ix_documents_centre_type_created", "centre_id", "doc_type", "created_at", "id"),
+    )
 
 
 class DocumentParty(Base):
