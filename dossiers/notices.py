@@ -17,8 +17,8 @@ records nothing (it logs that). A failure (SMTP server down, gateway error) puts
 ``retry_max_s``); after ``max_attempts`` it is ``failed`` until an officer retries it
 (``sohoa notices retry ID``). A sender that died while sending leaves its notice ``sending`` until the
 lease ends, then it is taken again. So each notice is sent once, except when a process dies between
-the server's acceptance and the commit that follows, or a send outlasts its lease: that notice is sent again (e-mails keep the same
-Message-ID, so a mail client shows one).
+the server's acceptance and the commit that follows, or a send outlasts its lease: that notice is sent
+again (e-mails keep the same Message-ID, so a mail client shows one).
 
 **Content.** Vietnamese, the dossier and result codes and the portal's link to the result
 (``{api.public_base_url}/tra-cuu/ket-qua/{code}``), never the số định danh, the applicant's name nor

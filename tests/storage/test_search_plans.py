@@ -135,13 +135,15 @@ def test_migration_0023_fills_the_centre_of_documents_already_stored(db_url: str
     """Documents stored before 0023 get their dossier's centre (else the station's, else the default centre's)
     and are found by a centre's search at once; the migration goes down and up again."""
     from alembic import command
+    from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, inspect
 
     from bench.store import lookups
     from storage.catalogue.db import alembic_config
 
     cfg = alembic_config(db_url)
-    command.upgrade(cfg, "0020")
+    before = str(ScriptDirectory.from_config(cfg).get_revision("0023").down_revision)
+    command.upgrade(cfg, before)
     if db_url.startswith("sqlite"):
         lookups.load_sqlite(db_url.removeprefix("sqlite:///"), 0, 30, 10)
     else:
@@ -162,7 +164,7 @@ def test_migration_0023_fills_the_centre_of_documents_already_stored(db_url: str
         assert rows == {i: north if i < 20 else default for i in range(30)}
         q = SearchQuery(centre_id=north, text="cong hoa viet nam", limit=100)  # every document has the motto
         assert sorted(h.id for h in search_documents(cat, q)) == list(range(20))
-        command.downgrade(cfg, "0020")
+        command.downgrade(cfg, before)
         engine = create_engine(db_url)
         assert "centre_id" not in {c["name"] for c in inspect(engine).get_columns("documents")}
         engine.dispose()

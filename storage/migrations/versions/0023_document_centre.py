@@ -21,14 +21,14 @@ from the table, instead of every centre's or a bitmap of all the centre's rows (
 about a minute per 10^6 documents).
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0020"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

@@ -4,13 +4,13 @@ A report covers the dossiers received and the e-results issued in a period: both
 of ``created_at``, which these indexes answer without scanning the tables.
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0023
 """
 
 from alembic import op
 
 revision = "0024"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
