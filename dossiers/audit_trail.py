@@ -65,7 +65,8 @@ ACTIONS_VI: dict[str, str] = {
     "officer.password_change": "Đổi mật khẩu",
     "officer.oidc_link": "Liên kết tài khoản định danh",
     "audit_view": "Xem nhật ký truy cập",
-    "audit_anchor": "Neo thời gian nhật ký",
+    "notice_retry": "Gửi lại thông báo",
+    "slip_download": "Tải giấy hẹn",
 }
 
 OUTCOMES_VI: dict[str, str] = {
@@ -186,8 +187,8 @@ def _day_start(day: date) -> datetime:
 
 def _conditions(f: TrailFilter) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
-    if f.owner:
-        where.append(AuditEntry.owner_id == f.owner)
+    if f.owner:  # the subject too: an owner column emptied behind the log's back still finds the entry
+        where.append(or_(AuditEntry.owner_id == f.owner, AuditEntry.subject == audit.OWNER_PREFIX + f.owner))
     if f.actor:
         where.append(AuditEntry.actor == f.actor)
     if f.action:

@@ -3,10 +3,11 @@
 An entry's hash is the chain step (``storage.catalogue.chain``) over the previous entry's
 hash, its sequence number and its content hash, which covers its time, actor, action,
 subject, purpose, outcome and detail, and (revision 0021) the owner and centre the entry
-concerns where its subject does not already say so. ``verify`` recomputes the chain: an edited entry
-breaks its own hash, a removed one breaks the link of its successor (or, at the end, the
-head row that every append updates in the same transaction). Entries carry identifiers
-and purposes, never keys, secrets or document contents.
+concerns where its subject does not already say so (``verify`` then requires the owner column to
+be the one the subject names). ``verify`` recomputes the chain: an edited entry breaks its own
+hash, a removed one breaks the link of its successor (or, at the end, the head row that every
+append updates in the same transaction). Entries carry identifiers and purposes, never keys,
+secrets or document contents.
 
 Appends serialise on the head row. One statement advances it and computes the new entry's
 hash in the database; on PostgreSQL the same statement inserts the entry, so an append
@@ -136,7 +137,7 @@ def _entry_row(
         "purpose": purpose[:200],
         "outcome": outcome,
         "detail": _clean(detail or {}),
-        "owner_id": owner or owner_of_subject(subject),
+        "owner_id": owner_of_subject(subject) or owner,  # the subject's owner wins: verify holds the column to it
         "centre_id": centre_id,
     }
     row["content"] = content_hash(*(row[f] for f in _FIELDS))
@@ -319,7 +320,9 @@ def verify(catalogue: Catalogue, *, batch: int = 5000) -> AuditReport:
                 hashes = [chain.chain_hash(e.prev_hash, e.seq, content_hash(*fields, e.owner_id, e.centre_id))]
                 if e.centre_id is None and e.owner_id in (None, owner_of_subject(e.subject)):
                     hashes.append(legacy_entry_hash(e.seq, *fields, e.prev_hash))
-                if e.hash not in hashes:
+                named = owner_of_subject(e.subject)
+                # The hash leaves out an owner its subject names: emptying or changing that column is caught here.
+                if e.hash not in hashes or (named is not None and e.owner_id != named):
                     report.add("entry_changed", e.seq)
                 prev_hash, prev_seq = e.hash, e.seq
                 last_id = e.id

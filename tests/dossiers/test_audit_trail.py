@@ -365,3 +365,15 @@ def test_a_tsa_that_does_not_answer_leaves_the_rest_of_maintenance_alone(tmp_pat
             assert s.scalars(select(AuditAnchor)).all() == []
     finally:
         services.close()
+
+
+def test_emptying_the_owner_a_subject_names_is_detected_and_the_filter_still_finds_it(db_services: Services) -> None:
+    _log(db_services)
+    cat = db_services.catalogue
+    assert audit.verify(cat).ok
+    with cat.engine.begin() as conn:  # hide the agency's request from the citizen's trail
+        conn.execute(text("UPDATE audit_log SET owner_id = NULL WHERE subject LIKE 'owner:%'"))
+    report = audit.verify(cat)
+    assert [(p.code, p.seq) for p in report.problems] == [("entry_changed", 3), ("entry_changed", 4)]
+    assert [e.seq for e in read_trail(cat, TrailFilter(owner=OWNER)).entries] == [3, 2, 1]
+    assert [r.purpose for r in citizen_trail(cat, OWNER)[0]][0] == "xác minh hộ tịch"

@@ -9,7 +9,7 @@ Two new tables and nothing else changed, so no existing row is touched:
   transaction; state, attempts, last error, next attempt, lease and when it was sent.
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 """
 
 import sqlalchemy as sa

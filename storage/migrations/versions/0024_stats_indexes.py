@@ -4,7 +4,7 @@ A report covers the dossiers received and the e-results issued in a period: both
 of ``created_at``, which these indexes answer without scanning the tables.
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0022
 """
 
 from alembic import op
