@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from sohoa.identifiers import OWNER_ID
 from storage.catalogue import chain
 from storage.catalogue.db import Catalogue, DriverSQL
+from storage.catalogue.models import ApiClient, Officer
 from storage.catalogue.warehouse_models import AuditEntry, AuditHead
 from storage.errors import AuditHeadMissing
 
@@ -144,6 +145,36 @@ def _entry_row(
     return row
 
 
+# Actors named by an API key's id (``<role>:<id>``, ``api-key:<id>``): officer usernames are never all digits.
+_KEY_ACTORS = ("officer", "station", "api-key")
+
+
+def actor_centre(conn: Session | Connection, actor: str) -> int | None:
+    """The centre an actor belongs to now: an officer's (``officer:<username>``), an API key's
+    (``<role>:<id>``, ``api-key:<id>``); None for anyone else (agencies, citizens, the operator,
+    a deployment-wide key)."""
+    kind, _, name = actor.partition(":")
+    if name.isdigit() and kind in _KEY_ACTORS:
+        return conn.scalar(select(ApiClient.centre_id).where(ApiClient.id == int(name)))
+    if kind == "officer" and name:
+        return conn.scalar(select(Officer.centre_id).where(Officer.username == name))
+    return None
+
+
+def _placed(conn: Session | Connection, row: dict[str, Any]) -> dict[str, Any]:
+    """The row with the centre of its actor recorded when it names none (a sign-in, an officer's
+    search or admin action): the centre is fixed when the entry is written, and hashed with it,
+    so an officer who later moves centre leaves their past entries with the centre they were in."""
+    if row["centre_id"] is not None:
+        return row
+    centre_id = actor_centre(conn, row["actor"])
+    if centre_id is None:
+        return row
+    placed = {**row, "centre_id": centre_id}
+    placed["content"] = content_hash(*(placed[f] for f in _FIELDS))
+    return placed
+
+
 # SET expressions read the row as it was: prev_hash keeps the hash being replaced.
 _ADVANCE = (
     f"UPDATE audit_head SET seq = seq + 1, prev_hash = hash, hash = {chain.SQL_NAME}(hash, seq + 1, :content) "
@@ -165,6 +196,7 @@ def _dialect(conn: Session | Connection) -> str:
 
 
 def _append_row(conn: Session | Connection, row: dict[str, Any]) -> None:
+    row = _placed(conn, row)
     if _dialect(conn) == "postgresql":
         if _APPEND_POSTGRES.run(conn, row).fetchone() is None:
             raise AuditHeadMissing("audit_head row 1")
@@ -225,6 +257,7 @@ class AuditedLookup:
         row = _entry_row(**entry)
         with _durable_scope(catalogue) as conn:
             if catalogue.dialect_name == "postgresql":
+                row = _placed(conn, row)
                 found = self._lookup_and_append.run(conn, {**params, **row}).fetchone()
                 if found is not None and found[-1] is None:
                     raise AuditHeadMissing("audit_head row 1")

@@ -377,3 +377,31 @@ def test_emptying_the_owner_a_subject_names_is_detected_and_the_filter_still_fin
     assert [(p.code, p.seq) for p in report.problems] == [("entry_changed", 3), ("entry_changed", 4)]
     assert [e.seq for e in read_trail(cat, TrailFilter(owner=OWNER)).entries] == [3, 2, 1]
     assert [r.purpose for r in citizen_trail(cat, OWNER)[0]][0] == "xác minh hộ tịch"
+
+
+def test_a_centre_sees_the_centre_recorded_on_an_entry_not_who_its_actor_is_today(db_services: Services) -> None:
+    """An officer's entries keep the centre they were in when written; an API key's id is no officer's name."""
+    from storage.catalogue.clients import create_client
+    from storage.catalogue.models import ApiClient, ClientRole
+
+    a, b = _log(db_services)
+    cat = db_services.catalogue
+    create_client(cat, "khóa toàn hệ thống", ClientRole.OFFICER)  # deployment-wide: no centre
+    with cat.session() as s:
+        key_id = s.scalars(select(ApiClient.id).order_by(ApiClient.id.desc())).first()
+        # An officer named like the key, from before such names were refused.
+        s.add(Officer(username=str(key_id), full_name="Số", role="officer", centre_id=a))
+    audit.record(
+        cat, actor=f"officer:{key_id}", action="get", subject="documents/k9", purpose="tải", outcome="ok", owner=OWNER
+    )
+    with cat.session() as s:  # cb-lan moves to centre b
+        s.execute(update(Officer).where(Officer.username == "cb-lan").values(centre_id=b))
+    audit.record(cat, actor="officer:cb-lan", action="officer.sign_in", subject="officer:cb-lan", outcome="ok")
+
+    seen_a = [(e.actor, e.action) for e in read_trail(cat, TrailFilter(), centre_id=a).entries]
+    assert seen_a == [("officer:cb-lan", "officer.sign_in"), ("officer:cb-lan", "search"), ("officer:cb-lan", "get")]
+    seen_b = [(e.actor, e.action) for e in read_trail(cat, TrailFilter(), centre_id=b).entries]
+    assert seen_b == [("officer:cb-lan", "officer.sign_in"), ("officer:cb-minh", "get")]
+    reads, _ = citizen_trail(cat, OWNER)
+    assert reads[0].purpose == "tải" and reads[0].reader == "Cán bộ trung tâm phục vụ hành chính công"
+    assert audit.verify(cat).ok
