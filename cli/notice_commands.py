@@ -55,7 +55,7 @@ def appointment_slip(code: str, size: str, output: Path) -> None:
     from dossiers.appointment_slip import appointment_slip_pdf
 
     try:
-        pdf = appointment_slip_pdf(_services(), code, "A4" if size == "A4" else "A5")
+        pdf = appointment_slip_pdf(_services(), code, "A4" if size == "A4" else "A5", actor="operator")
     except Exception as exc:
         _fail(exc)
     output.write_bytes(pdf)
