@@ -18,7 +18,6 @@ from storage.catalogue.officers import create_officer
 from storage.errors import AccountError
 from storage.warehouse import audit
 
-
 USERNAME_DIGITS_VI = (
     "Tên đăng nhập không được chỉ gồm chữ số (dễ nhầm với mã khóa API trong nhật ký truy cập); "
     "hãy thêm ít nhất một chữ cái."

@@ -277,6 +277,15 @@ PROBLEMS = {
     "anchor_token_invalid": "Mốc neo tại bản ghi {seq}: dấu thời gian không hợp lệ ({reason}).",
     "anchor_object_changed": "Mốc neo tại bản ghi {seq}: tệp neo trong kho kết quả bị thay đổi hoặc mất ({reason}).",
     "anchor_mismatch": "Mốc neo tại bản ghi {seq}: bản ghi hiện tại không còn là bản ghi đã neo (nhật ký bị viết lại).",
+    "anchor_unlisted": (
+        "Mốc neo tại bản ghi {seq}: tệp neo {key} có trong kho kết quả nhưng không còn trong danh mục mốc neo "
+        "(mốc neo bị xóa khỏi cơ sở dữ liệu)."
+    ),
+    "anchor_chain_broken": (
+        "Mốc neo tại bản ghi {seq}: không nối với mốc neo liền trước (tệp neo ghi mốc trước là {prev}; "
+        "một mốc neo đã bị xóa hoặc thay)."
+    ),
+    "anchor_time_mismatch": "Mốc neo tại bản ghi {seq}: thời điểm không khớp với dấu thời gian ({reason}).",
 }
 
 

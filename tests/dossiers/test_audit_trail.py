@@ -6,14 +6,16 @@ import base64
 import json
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 
-from dossiers.audit_anchors import anchor_for, anchor_head, statement, verify_all, verify_for
+from dossiers.audit_anchors import _claim, _drop_claim, anchor_for, anchor_head, statement, verify_all, verify_for
 from dossiers.audit_trail import (
     TrailFilter,
     TrailFilterInvalid,
@@ -405,3 +407,105 @@ def test_a_centre_sees_the_centre_recorded_on_an_entry_not_who_its_actor_is_toda
     reads, _ = citizen_trail(cat, OWNER)
     assert reads[0].purpose == "tải" and reads[0].reader == "Cán bộ trung tâm phục vụ hành chính công"
     assert audit.verify(cat).ok
+
+
+def _anchor_three(services: Services) -> None:
+    """Anchors at seq 5, 6 and 7, a day apart."""
+    _log(services)
+    day = timedelta(days=1)
+    assert anchor_for(services).seq == 5
+    for n, moment in ((6, datetime.now(UTC) + day), (7, datetime.now(UTC) + 2 * day)):
+        audit.record(services.catalogue, actor="x", action="get", subject="s", outcome="ok")
+        assert anchor_head(services.catalogue, services.warehouse, services.timestamper, now=moment).seq == n
+
+
+def test_a_removed_anchor_row_is_detected_even_with_the_log_rewritten(db_services: Services) -> None:
+    _anchor_three(db_services)
+    cat = db_services.catalogue
+    with cat.reading() as s:
+        keys = list(s.scalars(select(AuditAnchor.object_key).order_by(AuditAnchor.seq)))
+    assert all(k.startswith("audit-anchors/") for k in keys) and len(set(keys)) == 3
+    assert verify_for(db_services).ok
+
+    with cat.engine.begin() as conn:  # the middle anchor's row removed: its object stays, the next one's link breaks
+        conn.execute(delete(AuditAnchor).where(AuditAnchor.seq == 6))
+    report = verify_for(db_services)
+    assert [(p.code, p.seq) for p in report.problems] == [("anchor_chain_broken", 7), ("anchor_unlisted", 6)]
+    assert keys[1] in report.problems[1].message
+
+    with cat.engine.begin() as conn:  # every row removed, the log rewritten: the chain alone is consistent
+        conn.execute(delete(AuditAnchor))
+    _rewrite_whole_log(db_services)
+    assert audit.verify(cat).ok
+    report = verify_for(db_services)
+    assert sorted((p.code, p.seq) for p in report.problems) == [
+        ("anchor_unlisted", 5),
+        ("anchor_unlisted", 6),
+        ("anchor_unlisted", 7),
+    ]
+
+
+def test_an_anchor_time_that_is_not_its_tokens_is_detected(db_services: Services) -> None:
+    _anchor_three(db_services)
+    cat = db_services.catalogue
+    with cat.engine.begin() as conn:
+        conn.execute(
+            update(AuditAnchor).where(AuditAnchor.seq == 6).values(tsa_time=datetime.now(UTC) - timedelta(days=3))
+        )
+    report = verify_for(db_services)
+    assert [(p.code, p.seq) for p in report.problems] == [("anchor_time_mismatch", 6)]
+
+
+def test_two_processes_anchoring_at_once_ask_the_tsa_once(db_services: Services) -> None:
+    """The second finds the first's claim and backs off: no second TSA call, no second locked object."""
+    _log(db_services)
+    inner = db_services.timestamper
+    entered, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    class Held:
+        def timestamp(self, digest: bytes, algorithm: str) -> bytes:
+            calls.append(1)
+            if len(calls) == 1:
+                entered.set()
+                release.wait(60)
+            return inner.timestamp(digest, algorithm)
+
+    held: Any = Held()
+    results: list[Any] = []
+    first = threading.Thread(
+        target=lambda: results.append(anchor_head(db_services.catalogue, db_services.warehouse, held))
+    )
+    first.start()
+    try:
+        assert entered.wait(60)
+        second = anchor_head(db_services.catalogue, db_services.warehouse, held)
+    finally:
+        release.set()
+        first.join(60)
+    assert second.reason == "busy" and not second.anchored and "tiến trình khác" in second.message
+    assert len(calls) == 1 and results[0].anchored
+    # Two that both found the head unanchored: the second claim of a seq, or any claim while one is open, fails.
+    now = datetime.now(UTC)
+    assert _claim(db_services.catalogue, 5, "ab" * 32, now) is None
+    audit.record(db_services.catalogue, actor="x", action="get", subject="s", outcome="ok")
+    mine = _claim(db_services.catalogue, 6, "ab" * 32, now)
+    assert mine is not None and _claim(db_services.catalogue, 7, "cd" * 32, now) is None
+    _drop_claim(db_services.catalogue, mine)
+    objects = list(db_services.store.list_objects(Bucket.RESULTS, "audit-anchors/"))
+    assert len(objects) == 1
+    assert verify_for(db_services).ok
+
+
+def test_anchors_verify_from_inside_a_running_event_loop(services: Services) -> None:
+    """``check_token`` runs pyHanko's coroutine itself: from async code (a route) it must not trip over the loop."""
+    import asyncio
+
+    _log(services)
+    assert anchor_for(services).anchored
+
+    async def inside() -> audit.AuditReport:
+        return verify_for(services)
+
+    report = asyncio.run(inside())
+    assert report.ok and report.anchors == 1, report.to_dict()
