@@ -242,9 +242,7 @@ class S3ObjectStore:
         if result is _UNCONDITIONAL_ONLY:
             log.warning("%s does not take conditional PUTs (If-None-Match): existence is asked first from now on", name)
             self._conditional_puts = False
-            return self.put_bytes(
-                bucket, data, suffix=suffix, content_type=content_type, sha256=digest, prefix=prefix
-            )
+            return self.put_bytes(bucket, data, suffix=suffix, content_type=content_type, sha256=digest, prefix=prefix)
         if result is _HELD:  # perhaps written by this call's own first try, whose answer was lost
             # A raw scan's age restarts, a document's version is looked up (its row records it).
             held = self._held(bucket, key) if bucket is Bucket.RAW or bucket in _VERSIONED else None

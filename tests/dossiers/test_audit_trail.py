@@ -378,7 +378,7 @@ def test_emptying_the_owner_a_subject_names_is_detected_and_the_filter_still_fin
     report = audit.verify(cat)
     assert [(p.code, p.seq) for p in report.problems] == [("entry_changed", 3), ("entry_changed", 4)]
     assert [e.seq for e in read_trail(cat, TrailFilter(owner=OWNER)).entries] == [3, 2, 1]
-    assert [r.purpose for r in citizen_trail(cat, OWNER)[0]][0] == "xác minh hộ tịch"
+    assert citizen_trail(cat, OWNER)[0][0].purpose == "xác minh hộ tịch"
 
 
 def test_a_centre_sees_the_centre_recorded_on_an_entry_not_who_its_actor_is_today(db_services: Services) -> None:
