@@ -7,16 +7,23 @@ TSA in development), RFC 3161, over the SHA-256 of the statement
 
     sohoa audit log head seq=<seq> hash=<hash>
 
-and the statement, head and token are stored as one JSON object in the results bucket (object
-lock, COMPLIANCE retention: not even the operator can overwrite it before it expires), catalogued
-in ``audit_anchors``. ``verify_all`` checks the chain (``storage.warehouse.audit.verify``) and
-then each anchor: its object is the one catalogued (hash) and names the catalogued head, the
-token is signed by a TSA that chains to the trust roots over that very statement, and the entry
-at that seq still has that hash. A rewritten log keeps its chain consistent but loses the
-entries its anchors name.
+and the statement, head and token are stored as one JSON object in the results bucket under
+``audit-anchors/`` (object lock, COMPLIANCE retention: not even the operator can overwrite it
+before it expires), with the seq, hash and object hash of the anchor before it, catalogued in
+``audit_anchors``. ``verify_all`` checks the chain (``storage.warehouse.audit.verify``) and then
+each anchor: its object is the one catalogued (hash) and names the catalogued head, it links to
+the anchor before it, the token is signed by a TSA that chains to the trust roots over that very
+statement, its time is the recorded TSA time, close to when the anchor was made and not before
+the previous anchor's, and the entry at that seq still has that hash. Then it lists
+``audit-anchors/`` in the bucket: an object no row names is an anchor whose row was removed. A
+rewritten log keeps its chain consistent but loses the entries its anchors name; removing the
+anchors' rows as well leaves their objects.
 
 ``anchor_head`` is idempotent: it does nothing when today's anchor (a day in Vietnam, UTC+7)
-exists or the head has not moved since the last anchor. The maintenance loop runs it each round
+exists or the head has not moved since the last anchor. It claims the seq (a row with no object
+yet, committed) before asking the TSA: a twin process finds the claim and answers ``busy``, so
+the TSA is asked once and one object is locked. A claim whose process died expires after
+``CLAIM_EXPIRES``. The maintenance loop runs it each round
 (``workers.maintenance.run_once``), ``sohoa audit anchor`` on demand (``force``: even when
 today's exists, as long as the head moved). The anchor object is read back unaudited (it holds
 the log's own head, nobody's documents).
