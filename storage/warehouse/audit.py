@@ -163,11 +163,14 @@ def actor_centre(conn: Session | Connection, actor: str) -> int | None:
 
 def _placed(conn: Session | Connection, row: dict[str, Any]) -> dict[str, Any]:
     """The row with the centre of its actor recorded when it names none (a sign-in, an officer's
-    search or admin action): the centre is fixed when the entry is written, and hashed with it,
-    so an officer who later moves centre leaves their past entries with the centre they were in."""
+    search or admin action), else of the officer it is about (``officer:<username>``: the operator's
+    changes to an account): the centre is fixed when the entry is written, and hashed with it, so an
+    officer who later moves centre leaves their past entries with the centre they were in."""
     if row["centre_id"] is not None:
         return row
     centre_id = actor_centre(conn, row["actor"])
+    if centre_id is None and row["subject"].startswith("officer:"):  # the operator's change to an officer's account
+        centre_id = actor_centre(conn, row["subject"])
     if centre_id is None:
         return row
     placed = {**row, "centre_id": centre_id}

@@ -509,3 +509,16 @@ def test_anchors_verify_from_inside_a_running_event_loop(services: Services) -> 
 
     report = asyncio.run(inside())
     assert report.ok and report.anchors == 1, report.to_dict()
+
+
+def test_the_operators_change_to_an_account_is_recorded_for_the_officers_centre(db_services: Services) -> None:
+    from storage.accounts import admin
+    from storage.catalogue.models import OfficerRole
+
+    a, b = _centres(db_services)
+    cat = db_services.catalogue
+    admin.add_officer(cat, "cb-hoa", "Phạm Thị Hoa", OfficerRole.RECEIVING, "HN-BD")
+    created = read_trail(cat, TrailFilter(action="officer.create")).entries
+    assert [(e.actor, e.subject, e.centre_id) for e in created] == [("operator", "officer:cb-hoa", a)]
+    assert read_trail(cat, TrailFilter(action="officer.create"), centre_id=b).entries == []
+    assert audit.verify(cat).ok
