@@ -522,3 +522,22 @@ def test_the_operators_change_to_an_account_is_recorded_for_the_officers_centre(
     assert [(e.actor, e.subject, e.centre_id) for e in created] == [("operator", "officer:cb-hoa", a)]
     assert read_trail(cat, TrailFilter(action="officer.create"), centre_id=b).entries == []
     assert audit.verify(cat).ok
+
+
+def test_every_action_the_code_writes_has_a_vietnamese_name() -> None:
+    """Officers and citizens read actions in Vietnamese: each code written as a literal is named."""
+    import re
+
+    from dossiers.audit_trail import ACTIONS_VI
+
+    root = Path(__file__).resolve().parents[2]
+    written: set[str] = set()
+    for package in ("api", "cli", "dossiers", "storage", "workers"):
+        for path in (root / package).rglob("*.py"):
+            text_ = path.read_text(encoding="utf-8")
+            written |= set(re.findall(r'action="([a-z_.-]+)"', text_))
+            written |= set(re.findall(r'_ACTION = "([a-z_.-]+)"', text_))
+            written |= set(re.findall(r'"(officer\.[a-z_]+)"', text_))
+    assert {"notice_retry", "slip_download", "officer.unlock"} <= written
+    assert sorted(written - set(ACTIONS_VI)) == []
+    assert "audit_anchor" not in ACTIONS_VI and action_vi("notice_retry") == "Gửi lại thông báo"
