@@ -25,6 +25,7 @@ from dossiers.errors import DossierCodeForeign
 from dossiers.intake import Receipt, ingest
 from dossiers.reuse import ReuseAnswer, ReuseAsk, disclose
 from dossiers.status import dossier_status, find_dossier
+from dossiers.workspace import effective_centre_id
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, Component, Document, Dossier
 from storage.objectstore import Bucket
@@ -264,7 +265,7 @@ def _document_bytes(request: Request, principal: Principal, document_id: int) ->
         if doc is None or comp is None or not can_see(principal, comp.dossier):
             raise not_found(str(document_id))
         key, sha, version, name = doc.object_key, doc.sha256, doc.object_version, f"{comp.dossier.code}-{comp.ref}.pdf"
-        owner, centre_id = doc.owner_id, comp.dossier.centre_id
+        owner, centre_id = doc.owner_id, effective_centre_id(s, comp.dossier)
     data = request.app.state.warehouse.get_bytes(
         Bucket.DOCUMENTS,
         key,

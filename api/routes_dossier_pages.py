@@ -115,7 +115,7 @@ async def appointment_slip_page(
     def run() -> bytes:
         with services.catalogue.reading() as s:
             workspace.dossier_view(s, code, officer.centre_id)  # NOT_FOUND for another centre's
-        return appointment_slip_pdf(services, code, size)
+        return appointment_slip_pdf(services, code, size, actor=officer.actor)
 
     try:
         pdf = await run_in_threadpool(run)

@@ -42,7 +42,7 @@ def _slip(request: Request, principal: Principal, code: str, size: Literal["A4",
         dossier = find_dossier(s, code)
         if dossier is None or not can_see(principal, dossier):
             raise not_found(code)
-    return appointment_slip_pdf(services, code, size)
+    return appointment_slip_pdf(services, code, size, actor=f"{principal.role}:{principal.id}")
 
 
 @router.get(

@@ -31,6 +31,7 @@ from api.uploads import parse_multipart
 from api.verification import ReportView, check_upload, etsi_upload, verify_refusal
 from dossiers.audit_trail import CitizenRead, citizen_trail
 from dossiers.results import earlier_versions
+from dossiers.workspace import effective_centre_id
 from signing.errors import VerifyBusy
 from sohoa.errors import SohoaError
 from storage.catalogue.models import ComponentState, EResult
@@ -88,7 +89,7 @@ def _facts(request: Request, code: str) -> ResultFacts | None:
             r.object_key,
             r.object_version,
             Applicant(d.applicant_id, d.applicant_birth_date),
-            d.centre_id,
+            r.centre_id if r.centre_id is not None else effective_centre_id(s, d),
         )
 
 

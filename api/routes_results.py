@@ -25,6 +25,7 @@ from dossiers.results import Issued, issue_result_once
 from dossiers.services import Services
 from dossiers.signer_keys import centre_details
 from dossiers.status import find_dossier
+from dossiers.workspace import effective_centre_id
 from signing.vntime import to_vn
 from storage.catalogue.clients import Principal
 from storage.catalogue.models import ClientRole, ComponentState, EResult, OfficerRole
@@ -309,7 +310,8 @@ def _load(
         r = s.scalar(select(EResult).where(EResult.code == code))
         if r is None or not can_see(principal, r.dossier):
             raise not_found(code)
-        return _result_view(r), (r.object_key, r.object_version, r.dossier.applicant_id, r.dossier.centre_id)
+        centre_id = r.centre_id if r.centre_id is not None else effective_centre_id(s, r.dossier)
+        return _result_view(r), (r.object_key, r.object_version, r.dossier.applicant_id, centre_id)
 
 
 @router.get("/results/{code}", summary="E-result status", responses=ERRORS)

@@ -25,7 +25,7 @@ def appointment_slip(code: str, size: str, output: Path) -> None:
 
     try:
         with prepared_services() as services:
-            pdf = appointment_slip_pdf(services, code, "A4" if size == "A4" else "A5")
+            pdf = appointment_slip_pdf(services, code, "A4" if size == "A4" else "A5", actor="operator")
     except Exception as exc:
         fail(exc)
     output.write_bytes(pdf)

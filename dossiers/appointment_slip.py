@@ -24,11 +24,13 @@ from sqlalchemy import select
 from dossiers.result_render import QUOC_HIEU, TIEU_NGU, PageWriter, date_line, place_of
 from dossiers.services import Services
 from dossiers.signer_keys import centre_details
+from dossiers.workspace import effective_centre_id
 from signing.signers.drawing import MM, document_bytes
 from signing.signers.qr import QrBlock
 from signing.vntime import to_vn
 from sohoa.errors import NotFound
 from storage.catalogue.models import Component, Dossier
+from storage.warehouse import audit
 
 SlipSize = Literal["A4", "A5"]
 PAGE_SIZES: dict[str, tuple[float, float]] = {"A4": (595.28, 841.89), "A5": (419.53, 595.28)}
@@ -214,6 +216,26 @@ def render_slip(slip: Slip, size: SlipSize = "A5") -> bytes:
     return document_bytes(doc)
 
 
-def appointment_slip_pdf(services: Services, code: str, size: SlipSize = "A5") -> bytes:
-    """The slip of the dossier ``code`` as PDF bytes."""
-    return render_slip(slip_of(services, code), size)
+SLIP_ACTION = "slip_download"
+
+
+def appointment_slip_pdf(services: Services, code: str, size: SlipSize = "A5", *, actor: str) -> bytes:
+    """The slip of the dossier ``code`` as PDF bytes, its reading audited (``slip_download``: it shows the
+    applicant's name and masked số định danh) with the applicant as owner and the dossier's centre."""
+    pdf = render_slip(slip_of(services, code), size)
+    with services.catalogue.session(durable=True) as s:
+        dossier = s.scalar(select(Dossier).where(Dossier.code == code))
+        if dossier is None:
+            raise NotFound(f"dossier {code}")
+        audit.append(
+            s,
+            actor=actor,
+            action=SLIP_ACTION,
+            subject=f"dossier:{code}",
+            purpose="in giấy hẹn trả kết quả",
+            outcome="ok",
+            detail={"dossier": code, "size": size},
+            owner=dossier.applicant_id,
+            centre_id=effective_centre_id(s, dossier),
+        )
+    return pdf

@@ -4,11 +4,13 @@ Three readers, one query:
 
 - the operator (``sohoa audit show``): every entry, filtered;
 - a centre's administrator (``GET /api/v1/audit``, the page ``/can-bo/quan-tri/nhat-ky``): the
-  entries that concern the centre's dossiers, documents and results (``audit_log.centre_id``)
-  and those of the centre's own officers and API clients (by actor), never another centre's;
+  entries recorded for the centre (``audit_log.centre_id``, hashed with the entry): those about its
+  dossiers, documents and results, and those its officers and API keys made while they belonged to
+  it (the actor's centre, recorded when the entry was written); never another centre's;
 - the citizen who passed the portal's applicant check (``/tra-cuu/nhat-ky/{code}``): the entries
-  about their documents (``audit_log.owner_id``), each reader named by agency or centre (never
-  an officer's name or username), with the purpose and the time.
+  about their documents (``audit_log.owner_id``, or a subject ``owner:<id>``), each reader named by
+  agency or by the centre recorded on the entry (never an officer's name or username), with the
+  purpose and the time.
 
 Filters map to indexes of revision 0021: (owner_id, seq), (centre_id, seq), (actor, seq),
 (action, seq) and (at); pages are newest first by ``seq``. Viewing the trail is itself audited
@@ -21,13 +23,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, literal, not_, or_, select
+from sqlalchemy import ColumnElement, and_, literal, not_, or_, select
 
 from dossiers.errors import AuditFilterInvalid
 from signing.vntime import VN_TZ
 from sohoa.identifiers import OWNER_ID
 from storage.catalogue.db import Catalogue
-from storage.catalogue.models import ApiClient, Centre, Officer
+from storage.catalogue.models import Centre
 from storage.catalogue.warehouse_models import Agency, AuditEntry
 from storage.warehouse import audit
 
@@ -64,8 +66,13 @@ ACTIONS_VI: dict[str, str] = {
     "officer.totp_enrol": "Đăng ký mã xác thực hai lớp",
     "officer.password_change": "Đổi mật khẩu",
     "officer.oidc_link": "Liên kết tài khoản định danh",
+    "officer.disable": "Vô hiệu hóa tài khoản cán bộ",
+    "officer.unlock": "Mở khóa tài khoản cán bộ",
+    "officer.password_reset": "Đặt lại mật khẩu cán bộ",
+    "officer.totp_reset": "Đặt lại mã xác thực hai lớp",
     "audit_view": "Xem nhật ký truy cập",
-    "audit_anchor": "Neo thời gian nhật ký",
+    "notice_retry": "Gửi lại thông báo",
+    "slip_download": "Tải giấy hẹn",
 }
 
 OUTCOMES_VI: dict[str, str] = {
@@ -186,8 +193,8 @@ def _day_start(day: date) -> datetime:
 
 def _conditions(f: TrailFilter) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
-    if f.owner:
-        where.append(AuditEntry.owner_id == f.owner)
+    if f.owner:  # the subject too: an owner column emptied behind the log's back still finds the entry
+        where.append(or_(AuditEntry.owner_id == f.owner, AuditEntry.subject == audit.OWNER_PREFIX + f.owner))
     if f.actor:
         where.append(AuditEntry.actor == f.actor)
     if f.action:
@@ -200,11 +207,11 @@ def _conditions(f: TrailFilter) -> list[ColumnElement[bool]]:
 
 
 def centre_scope(centre_id: int) -> ColumnElement[bool]:
-    """Entries a centre's administrator may read: about the centre's dossiers, documents and results,
-    or made by one of its officers (``officer:<username>``) or API clients (``<role>:<id>``)."""
-    officers = select(literal("officer:") + Officer.username).where(Officer.centre_id == centre_id)
-    clients = select(ApiClient.role + literal(":") + cast(ApiClient.id, String)).where(ApiClient.centre_id == centre_id)
-    return or_(AuditEntry.centre_id == centre_id, AuditEntry.actor.in_(officers), AuditEntry.actor.in_(clients))
+    """Entries a centre's administrator may read: those the log recorded for the centre when they were
+    written (``audit_log.centre_id``: the centre of the dossier, document or result, else the centre of
+    the officer or API key who acted). Never by the actor's name today: an officer who moved centre
+    leaves their past entries with the centre they were in."""
+    return AuditEntry.centre_id == centre_id
 
 
 def _entry(e: AuditEntry) -> TrailEntry:
@@ -305,8 +312,9 @@ _FIXED_READERS = {
 class _Readers:
     """Names an entry's actor for a citizen: the agency or the centre behind it, never a person.
 
-    An officer or a station is named by their own centre; an API key with none, by the centre the
-    entry concerns (``audit_log.centre_id``), else as a centre's officer in general.
+    An officer, station or API key is named by the centre the log recorded on the entry
+    (``audit_log.centre_id``: the dossier's, else the actor's own when the entry was written),
+    else as a centre's officer in general; never by who the actor's name belongs to today.
     """
 
     def __init__(self, catalogue: Catalogue):
@@ -314,9 +322,11 @@ class _Readers:
         self._cache: dict[tuple[str, int | None], str] = {}
 
     def name(self, actor: str, centre_id: int | None = None) -> str:
-        if (actor, centre_id) not in self._cache:
-            self._cache[actor, centre_id] = self._lookup(actor, centre_id)
-        return self._cache[actor, centre_id]
+        kind = actor.partition(":")[0]
+        key = (actor if kind in ("agency", "public") or actor in _FIXED_READERS else kind, centre_id)
+        if key not in self._cache:
+            self._cache[key] = self._lookup(actor, centre_id)
+        return self._cache[key]
 
     def _lookup(self, actor: str, centre_id: int | None) -> str:
         if actor in _FIXED_READERS:
@@ -324,21 +334,13 @@ class _Readers:
         kind, _, rest = actor.partition(":")
         if kind == "public":
             return "Người xác minh kết quả qua mã QR"
+        if kind not in ("agency", "officer", "station", "api-key"):
+            return SYSTEM_READER
         with self.catalogue.reading() as s:
             if kind == "agency":
                 name = s.scalar(select(Agency.name).where(Agency.code == rest))
                 return name or f"Cơ quan {rest}"
-            if kind not in ("officer", "station", "api-key"):
-                return SYSTEM_READER
-            centre: str | None = None
-            if kind == "officer":
-                by_officer = select(Centre.name).join(Officer, Officer.centre_id == Centre.id)
-                centre = s.scalar(by_officer.where(Officer.username == rest))
-            if centre is None and rest.isdigit():
-                by_client = select(Centre.name).join(ApiClient, ApiClient.centre_id == Centre.id)
-                centre = s.scalar(by_client.where(ApiClient.id == int(rest)))
-            if centre is None and centre_id is not None:
-                centre = s.scalar(select(Centre.name).where(Centre.id == centre_id))
+            centre = None if centre_id is None else s.scalar(select(Centre.name).where(Centre.id == centre_id))
         return centre or "Cán bộ trung tâm phục vụ hành chính công"
 
 

@@ -47,6 +47,7 @@ from dossiers.errors import (
 from dossiers.reuse import still_valid
 from dossiers.services import Services
 from dossiers.steps import RAW_TYPE, STEPS
+from dossiers.workspace import effective_centre_id
 from sohoa.errors import NotFound, SohoaError
 from storage.catalogue.completion_models import ComponentResend, ComponentReuse
 from storage.catalogue.models import (
@@ -477,7 +478,7 @@ def attach_stored_document(
                 outcome="ok",
                 detail={"dossier": dossier_code, "component": ref, "matched_as": matched},
                 owner=dossier.applicant_id,
-                centre_id=dossier.centre_id,
+                centre_id=effective_centre_id(s, dossier),
             )
             view = reused_view(s, comp.id)
             assert view is not None

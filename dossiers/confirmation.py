@@ -16,6 +16,7 @@ from dossiers.errors import ComponentConfirmedByOther, ComponentNotAwaiting, Com
 from dossiers.services import Services
 from dossiers.signer_keys import ensure_default_centre
 from dossiers.steps import STEPS
+from dossiers.workspace import effective_centre_id
 from storage.catalogue.models import Component, ComponentState, JobStep, utcnow
 from storage.catalogue.officers import OfficerPrincipal
 from storage.warehouse import audit
@@ -76,7 +77,7 @@ def confirm_component(
             outcome="ok",
             detail={"dossier": comp.dossier.code, "component": comp.ref, "centre": officer.centre_code},
             owner=comp.dossier.applicant_id,
-            centre_id=comp.dossier.centre_id,
+            centre_id=effective_centre_id(s, comp.dossier),
         )
     log.info("component %s confirmed by %s; queued for signing with their key", component_id, officer.username)
     if wake is not None:

@@ -23,7 +23,7 @@ from digitizer.model import DOCUMENT_TYPES
 from dossiers.review_errors import CorrectionInvalid, NotDigitised
 from dossiers.services import Services
 from dossiers.steps import party_rows
-from dossiers.workspace import corrections_of, digitize_output, load_component
+from dossiers.workspace import corrections_of, digitize_output, effective_centre_id, load_component
 from sohoa.errors import SohoaError
 from storage.catalogue.models import Component, Correction, Document, DocumentParty, utcnow
 from storage.catalogue.officers import OfficerPrincipal
@@ -217,6 +217,6 @@ def correct_component(
             outcome="corrected" if changes else "unchanged",
             detail={"component_id": comp.id, "paths": paths, "document_id": doc.id if doc else None},
             owner=comp.dossier.applicant_id,
-            centre_id=comp.dossier.centre_id,
+            centre_id=effective_centre_id(s, comp.dossier),
         )
         return paths

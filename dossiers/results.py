@@ -224,7 +224,7 @@ def issue_result_once(
                     outcome="ok",
                     detail={"dossier": dossier_code, "title": title[:100], "level": level},
                     owner=dossier.applicant_id,
-                    centre_id=dossier.centre_id,
+                    centre_id=result.centre_id,  # the result's centre (its key signs it), never NULL
                 )
             log.info("e-result %s issued for dossier %s", result.code, dossier_code)
             return Issued(result, created=True)

@@ -45,6 +45,18 @@ def _effective_centre() -> ColumnElement[Any]:
     return func.coalesce(Dossier.centre_id, ApiClient.centre_id, default)
 
 
+def effective_centre_id(session: Session, dossier: Dossier) -> int | None:
+    """The centre a dossier belongs to, as ``scoped`` decides it: its own, else its station's, else the
+    default centre (dossiers from before centres). What an audit entry about the dossier records."""
+    if dossier.centre_id is not None:
+        return dossier.centre_id
+    if dossier.station_id is not None:
+        station_centre = session.scalar(select(ApiClient.centre_id).where(ApiClient.id == dossier.station_id))
+        if station_centre is not None:
+            return station_centre
+    return session.scalar(select(Centre.id).where(Centre.code == DEFAULT_CENTRE_CODE))
+
+
 def scoped(stmt: Any, centre_id: int) -> Any:
     """``stmt`` (which selects from dossiers) limited to the dossiers of this centre."""
     return stmt.outerjoin(ApiClient, ApiClient.id == Dossier.station_id).where(_effective_centre() == centre_id)

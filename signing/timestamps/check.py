@@ -4,10 +4,12 @@ root, and the message imprint (pyHanko's validation of the token's SignedData; n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from asn1crypto import cms, tsp
 from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
@@ -15,6 +17,19 @@ from pyhanko.sign.validation.status import TimestampSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
 from signing.validation.verify import load_trust_roots
+
+_T = TypeVar("_T")
+
+
+def _run_sync(coro: Coroutine[object, object, _T]) -> _T:
+    """Run ``coro`` to completion from synchronous code: in this thread when no event loop runs here,
+    else in a worker thread with its own loop (``asyncio.run`` refuses to run inside a running loop)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,10 @@ def check_token(
 
     Revocation is not fetched (an anchor must stay checkable after the TSA's status services are gone);
     the TSA certificate's chain and key usage (time stamping) are checked at the token's time.
+
+    Synchronous: pyHanko's validation is a coroutine, run here with ``asyncio.run``; called from a
+    thread whose event loop is running (an async route), it runs in a worker thread instead, and
+    blocks the caller until done (an async caller should itself use ``asyncio.to_thread``).
     """
     try:
         token = cms.ContentInfo.load(token_der)
@@ -50,7 +69,7 @@ def check_token(
         trust_roots=load_trust_roots(trust_roots), allow_fetching=False, revocation_mode="soft-fail", moment=gen_time
     )
     try:
-        kwargs = asyncio.run(validate_tst_signed_data(signed, context, lambda _algo: digest))
+        kwargs = _run_sync(validate_tst_signed_data(signed, context, lambda _algo: digest))
     except Exception as exc:  # pyHanko raises its own errors for broken signatures and chains
         return TokenCheck(False, f"signature invalid ({type(exc).__name__})", gen_time)
     status = TimestampSignatureStatus(**kwargs)

@@ -18,6 +18,11 @@ from storage.catalogue.officers import create_officer
 from storage.errors import AccountError
 from storage.warehouse import audit
 
+USERNAME_DIGITS_VI = (
+    "Tên đăng nhập không được chỉ gồm chữ số (dễ nhầm với mã khóa API trong nhật ký truy cập); "
+    "hãy thêm ít nhất một chữ cái."
+)
+
 
 def _audit(s: Any, username: str, action: str, actor: str = "operator", **detail: Any) -> None:
     audit.append(s, actor=actor, action=action, subject=f"officer:{username}", outcome="ok", detail=detail)
@@ -34,7 +39,16 @@ def add_officer(
     password: str | None = None,
     actor: str = "operator",
 ) -> tuple[int, str | None]:
-    """A new local account; its id and the initial password when one was made up (None when given)."""
+    """A new local account; its id and the initial password when one was made up (None when given).
+
+    A username of digits only is refused: an officer-role API key is audited as ``officer:<key id>``,
+    and an officer named like a key would be taken for it (and the key for the officer).
+    """
+    if username.isdigit():
+        raise AccountError(
+            f"username {username!r} is all digits (it would read as an API key's id in the audit log)",
+            message_vi=USERNAME_DIGITS_VI,
+        )
     with catalogue.reading() as s:
         centre_id = s.scalar(select(Centre.id).where(Centre.code == centre_code))
         taken = s.scalar(select(Officer.id).where(Officer.username == username))

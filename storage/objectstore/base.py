@@ -84,9 +84,10 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def content_key(sha256: str, suffix: str = "") -> str:
-    """Content-addressed key: identical bytes always land on the same key."""
-    return f"sha256/{sha256[:2]}/{sha256}{suffix}"
+def content_key(sha256: str, suffix: str = "", prefix: str = "") -> str:
+    """Content-addressed key: identical bytes always land on the same key (``prefix``: a family of
+    objects a reader lists apart, e.g. ``audit-anchors/``)."""
+    return f"{prefix}sha256/{sha256[:2]}/{sha256}{suffix}"
 
 
 def check_integrity(data: bytes, expected_sha256: str | None, where: str) -> bytes:
@@ -113,8 +114,9 @@ class ObjectStore(Protocol):
         content_type: str = "",
         check_exists: bool = True,
         sha256: str | None = None,
+        prefix: str = "",
     ) -> StoredObject:
-        """Store bytes under their content key; storing the same bytes twice is a no-op.
+        """Store bytes under their content key (after ``prefix``); storing the same bytes twice is a no-op.
 
         ``check_exists=False`` skips the existence check (the caller knows, e.g. from the catalogue);
         ``sha256`` passes a hash the caller already computed of exactly these bytes. The returned

@@ -143,9 +143,10 @@ class LocalObjectStore:
         content_type: str = "",
         check_exists: bool = True,
         sha256: str | None = None,
+        prefix: str = "",
     ) -> StoredObject:
         digest = sha256 or sha256_hex(data)  # a caller that already hashed passes it on
-        key = content_key(digest, suffix)
+        key = content_key(digest, suffix, prefix)
         path = self._path(bucket, key)
         if not self._renewed(bucket, path):
             self._write_atomic(path, lambda fh: fh.write(data))

@@ -218,6 +218,7 @@ class S3ObjectStore:
         content_type: str = "",
         check_exists: bool = True,
         sha256: str | None = None,
+        prefix: str = "",
     ) -> StoredObject:
         """See ``ObjectStore.put_bytes``. The existence check rides on the PUT itself (``If-None-Match``)
         where the body goes in one request: on SeaweedFS that costs nothing on a plain bucket, and
@@ -228,7 +229,7 @@ class S3ObjectStore:
         does not implement the condition."""
         name = self._ensure(bucket)
         digest = sha256 or sha256_hex(data)  # a caller that already hashed passes it on
-        key = content_key(digest, suffix)
+        key = content_key(digest, suffix, prefix)
         one_request = len(data) <= self.part_size
         conditional = check_exists and one_request and bucket is not Bucket.RESULTS and self._conditional_puts
         if (check_exists or bucket is Bucket.RESULTS) and not conditional:
@@ -241,7 +242,7 @@ class S3ObjectStore:
         if result is _UNCONDITIONAL_ONLY:
             log.warning("%s does not take conditional PUTs (If-None-Match): existence is asked first from now on", name)
             self._conditional_puts = False
-            return self.put_bytes(bucket, data, suffix=suffix, content_type=content_type, sha256=digest)
+            return self.put_bytes(bucket, data, suffix=suffix, content_type=content_type, sha256=digest, prefix=prefix)
         if result is _HELD:  # perhaps written by this call's own first try, whose answer was lost
             # A raw scan's age restarts, a document's version is looked up (its row records it).
             held = self._held(bucket, key) if bucket is Bucket.RAW or bucket in _VERSIONED else None

@@ -3,10 +3,11 @@
 An entry's hash is the chain step (``storage.catalogue.chain``) over the previous entry's
 hash, its sequence number and its content hash, which covers its time, actor, action,
 subject, purpose, outcome and detail, and (revision 0021) the owner and centre the entry
-concerns where its subject does not already say so. ``verify`` recomputes the chain: an edited entry
-breaks its own hash, a removed one breaks the link of its successor (or, at the end, the
-head row that every append updates in the same transaction). Entries carry identifiers
-and purposes, never keys, secrets or document contents.
+concerns where its subject does not already say so (``verify`` then requires the owner column to
+be the one the subject names). ``verify`` recomputes the chain: an edited entry breaks its own
+hash, a removed one breaks the link of its successor (or, at the end, the head row that every
+append updates in the same transaction). Entries carry identifiers and purposes, never keys,
+secrets or document contents.
 
 Appends serialise on the head row. One statement advances it and computes the new entry's
 hash in the database; on PostgreSQL the same statement inserts the entry, so an append
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session
 from sohoa.identifiers import OWNER_ID
 from storage.catalogue import chain
 from storage.catalogue.db import Catalogue, DriverSQL
+from storage.catalogue.models import ApiClient, Officer
 from storage.catalogue.warehouse_models import AuditEntry, AuditHead
 from storage.errors import AuditHeadMissing
 
@@ -136,11 +138,44 @@ def _entry_row(
         "purpose": purpose[:200],
         "outcome": outcome,
         "detail": _clean(detail or {}),
-        "owner_id": owner or owner_of_subject(subject),
+        "owner_id": owner_of_subject(subject) or owner,  # the subject's owner wins: verify holds the column to it
         "centre_id": centre_id,
     }
     row["content"] = content_hash(*(row[f] for f in _FIELDS))
     return row
+
+
+# Actors named by an API key's id (``<role>:<id>``, ``api-key:<id>``): officer usernames are never all digits.
+_KEY_ACTORS = ("officer", "station", "api-key")
+
+
+def actor_centre(conn: Session | Connection, actor: str) -> int | None:
+    """The centre an actor belongs to now: an officer's (``officer:<username>``), an API key's
+    (``<role>:<id>``, ``api-key:<id>``); None for anyone else (agencies, citizens, the operator,
+    a deployment-wide key)."""
+    kind, _, name = actor.partition(":")
+    if name.isdigit() and kind in _KEY_ACTORS:
+        return conn.scalar(select(ApiClient.centre_id).where(ApiClient.id == int(name)))
+    if kind == "officer" and name:
+        return conn.scalar(select(Officer.centre_id).where(Officer.username == name))
+    return None
+
+
+def _placed(conn: Session | Connection, row: dict[str, Any]) -> dict[str, Any]:
+    """The row with the centre of its actor recorded when it names none (a sign-in, an officer's
+    search or admin action), else of the officer it is about (``officer:<username>``: the operator's
+    changes to an account): the centre is fixed when the entry is written, and hashed with it, so an
+    officer who later moves centre leaves their past entries with the centre they were in."""
+    if row["centre_id"] is not None:
+        return row
+    centre_id = actor_centre(conn, row["actor"])
+    if centre_id is None and row["subject"].startswith("officer:"):  # the operator's change to an officer's account
+        centre_id = actor_centre(conn, row["subject"])
+    if centre_id is None:
+        return row
+    placed = {**row, "centre_id": centre_id}
+    placed["content"] = content_hash(*(placed[f] for f in _FIELDS))
+    return placed
 
 
 # SET expressions read the row as it was: prev_hash keeps the hash being replaced.
@@ -164,6 +199,7 @@ def _dialect(conn: Session | Connection) -> str:
 
 
 def _append_row(conn: Session | Connection, row: dict[str, Any]) -> None:
+    row = _placed(conn, row)
     if _dialect(conn) == "postgresql":
         if _APPEND_POSTGRES.run(conn, row).fetchone() is None:
             raise AuditHeadMissing("audit_head row 1")
@@ -224,6 +260,7 @@ class AuditedLookup:
         row = _entry_row(**entry)
         with _durable_scope(catalogue) as conn:
             if catalogue.dialect_name == "postgresql":
+                row = _placed(conn, row)
                 found = self._lookup_and_append.run(conn, {**params, **row}).fetchone()
                 if found is not None and found[-1] is None:
                     raise AuditHeadMissing("audit_head row 1")
@@ -243,6 +280,15 @@ PROBLEMS = {
     "anchor_token_invalid": "Mốc neo tại bản ghi {seq}: dấu thời gian không hợp lệ ({reason}).",
     "anchor_object_changed": "Mốc neo tại bản ghi {seq}: tệp neo trong kho kết quả bị thay đổi hoặc mất ({reason}).",
     "anchor_mismatch": "Mốc neo tại bản ghi {seq}: bản ghi hiện tại không còn là bản ghi đã neo (nhật ký bị viết lại).",
+    "anchor_unlisted": (
+        "Mốc neo tại bản ghi {seq}: tệp neo {key} có trong kho kết quả nhưng không còn trong danh mục mốc neo "
+        "(mốc neo bị xóa khỏi cơ sở dữ liệu)."
+    ),
+    "anchor_chain_broken": (
+        "Mốc neo tại bản ghi {seq}: không nối với mốc neo liền trước (tệp neo ghi mốc trước là {prev}; "
+        "một mốc neo đã bị xóa hoặc thay)."
+    ),
+    "anchor_time_mismatch": "Mốc neo tại bản ghi {seq}: thời điểm không khớp với dấu thời gian ({reason}).",
 }
 
 
@@ -319,7 +365,9 @@ def verify(catalogue: Catalogue, *, batch: int = 5000) -> AuditReport:
                 hashes = [chain.chain_hash(e.prev_hash, e.seq, content_hash(*fields, e.owner_id, e.centre_id))]
                 if e.centre_id is None and e.owner_id in (None, owner_of_subject(e.subject)):
                     hashes.append(legacy_entry_hash(e.seq, *fields, e.prev_hash))
-                if e.hash not in hashes:
+                named = owner_of_subject(e.subject)
+                # The hash leaves out an owner its subject names: emptying or changing that column is caught here.
+                if e.hash not in hashes or (named is not None and e.owner_id != named):
                     report.add("entry_changed", e.seq)
                 prev_hash, prev_seq = e.hash, e.seq
                 last_id = e.id

@@ -126,11 +126,19 @@ class Warehouse:
         return known
 
     def put_bytes(
-        self, bucket: Bucket, data: bytes, *, suffix: str = "", content_type: str = "", sha256: str | None = None
+        self,
+        bucket: Bucket,
+        data: bytes,
+        *,
+        suffix: str = "",
+        content_type: str = "",
+        sha256: str | None = None,
+        prefix: str = "",
     ) -> StoredObject:
-        """Store bytes once under their content key and record them; ``sha256`` when the caller hashed them."""
+        """Store bytes once under their content key (after ``prefix``) and record them; ``sha256`` when
+        the caller hashed them."""
         digest = sha256 or sha256_hex(data)  # the only hash of these bytes: the store is handed it
-        key = content_key(digest, suffix)
+        key = content_key(digest, suffix, prefix)
         # One pooled connection for the check and the record, each a single statement that
         # commits by itself: no transaction (nor SQLite's write lock) spans the upload, and
         # the record is the last use of the connection (SQLite's writer queue is left at checkin).
@@ -139,7 +147,7 @@ class Warehouse:
             if known is not None:
                 return known
             obj = self.store.put_bytes(
-                bucket, data, suffix=suffix, content_type=content_type, check_exists=False, sha256=digest
+                bucket, data, suffix=suffix, content_type=content_type, check_exists=False, sha256=digest, prefix=prefix
             )
             self._fault("object_written")
             self._record_stored(conn, obj, content_type)

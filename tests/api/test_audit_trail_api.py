@@ -148,3 +148,32 @@ def test_the_citizen_sees_who_read_their_documents_by_agency_never_by_officer(ap
     with api.services.catalogue.reading() as s:
         looked = s.scalars(select(AuditEntry).where(AuditEntry.action == "audit_view")).all()
     assert {(e.actor, e.owner_id) for e in looked} == {("citizen", APPLICANT_ID)}
+
+
+def test_a_read_of_a_dossier_from_before_centres_records_its_effective_centre(api: Api) -> None:
+    """A dossier and result with no centre (before 0015) belong to their station's centre: so does the
+    audit entry of a download, and that centre's administrator sees it."""
+    from sqlalchemy import update
+
+    from storage.catalogue.models import ApiClient, ClientRole, Dossier, EResult
+    from tests.officer_accounts import ensure_centre
+
+    dossier_code = "000.00.12.H26-261121-0202"
+    push_dossier(api, dossier_code)
+    code = issue_signed_result(api, dossier_code)
+    ensure_centre(api.services, "QN")
+    qn = _centre_id(api, "QN")
+    with api.services.catalogue.session() as s:
+        s.execute(update(Dossier).where(Dossier.code == dossier_code).values(centre_id=None))
+        s.execute(update(EResult).where(EResult.code == code).values(centre_id=None))
+        s.execute(update(ApiClient).where(ApiClient.role == ClientRole.STATION).values(centre_id=qn))
+    assert api.client.get(f"/api/v1/results/{code}/pdf", headers=api.officer).status_code == 200
+    with api.services.catalogue.reading() as s:
+        entry = s.scalars(
+            select(AuditEntry).where(AuditEntry.subject.like("results/%")).order_by(AuditEntry.seq.desc())
+        ).first()
+    assert entry is not None and (entry.owner_id, entry.centre_id) == (APPLICANT_ID, qn)
+    admin = make_officer(api.services, "quan.tri", role=OfficerRole.ADMIN, centre="QN")
+    sign_in(api.client, admin)
+    seen = api.client.get("/api/v1/audit", params={"owner": APPLICANT_ID}).json()["entries"]
+    assert entry.seq in [e["seq"] for e in seen]

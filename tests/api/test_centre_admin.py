@@ -260,3 +260,20 @@ def test_the_settings_default_centre_shows_its_own_policy(api: Api) -> None:
             "Trung tâm mới",
             "auto_all",
         )
+
+
+def test_a_username_of_digits_only_is_refused_by_the_api_and_the_page(api: Api) -> None:
+    """``officer:3`` is how an officer-role API key with id 3 is audited: no officer may be named ``3``."""
+    _centres(api)
+    admin = make_officer(api.services, "quan.tri2", role=OfficerRole.ADMIN, centre="BD")
+    csrf = sign_in(api.client, admin)
+    by_api = api.client.post(
+        "/api/v1/centre/officers", json={"username": "3", "full_name": "X", "role": "receiving_officer"}, headers=csrf
+    )
+    assert by_api.status_code == 422 and "chỉ gồm chữ số" in by_api.text, by_api.text
+    page = {"csrf": csrf["X-CSRF-Token"], "username": "0042", "full_name": "Y", "role": "receiving_officer"}
+    by_page = api.client.post("/can-bo/quan-tri/can-bo", data=page, headers=HTML)
+    assert by_page.status_code == 422 and "chỉ gồm chữ số" in by_page.text
+    with api.services.catalogue.reading() as s:
+        assert s.scalars(select(Officer.username).where(Officer.username.in_(["3", "0042"]))).all() == []
+    assert [sub for _, sub in _audit(api, "officer.create") if sub in ("officer:3", "officer:0042")] == []

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from api.app import create_app
 from dossiers.notices import deliver_due
 from sohoa.settings import NoticeSettings
 from storage.catalogue.clients import create_client
 from storage.catalogue.models import ClientRole, OfficerRole
+from storage.catalogue.warehouse_models import AuditEntry
 from testkit.batches import make_zip, manifest
 from testkit.scheduling import run_steps
 from tests.api.conftest import Api
@@ -94,6 +96,15 @@ def test_the_slip_is_the_station_and_the_centres_officers_only(api: Api, tmp_pat
     assert api.client.get(url, headers=_personal_key(api, "other", "BD")).status_code == 404
     unknown = f"/api/v1/dossiers/{CODE[:-1]}9/giay-hen.pdf"
     assert api.client.get(unknown, headers=api.station).status_code == 404
+    # Each slip given out is audited (it shows the applicant's name): 4 above, none for a refusal.
+    slips = _slip_entries(api)
+    assert len(slips) == 4 and {(e.subject, e.owner_id) for e in slips} == {(f"dossier:{CODE}", APPLICANT_ID)}
+    assert all(e.centre_id is not None for e in slips)
+
+
+def _slip_entries(api: Api) -> list[AuditEntry]:
+    with api.services.catalogue.reading() as s:
+        return list(s.scalars(select(AuditEntry).where(AuditEntry.action == "slip_download").order_by(AuditEntry.seq)))
 
 
 def test_a_signed_result_is_emailed_and_officers_see_the_notice(
@@ -135,6 +146,7 @@ def test_a_signed_result_is_emailed_and_officers_see_the_notice(
     assert "Đã gửi" in page.text and "h***@example.vn" in page.text and EMAIL not in page.text
     slip = api.client.get(f"/can-bo/ho-so/{CODE}/giay-hen.pdf", params={"kho": "A4"})
     assert slip.status_code == 200 and b"/MediaBox [0 0 595.28 841.89]" in slip.content
+    assert [(e.actor, e.owner_id) for e in _slip_entries(api)] == [("officer:lan.nt", APPLICANT_ID)]
 
 
 def test_another_centres_officer_gets_no_slip_page(api: Api) -> None:
@@ -143,3 +155,4 @@ def test_another_centres_officer_gets_no_slip_page(api: Api) -> None:
     sign_in(api.client, account)
     assert api.client.get(f"/can-bo/ho-so/{CODE}/giay-hen.pdf").status_code == 404
     assert api.client.get(f"/can-bo/ho-so/{CODE}").status_code == 404
+    assert _slip_entries(api) == []

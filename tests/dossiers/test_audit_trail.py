@@ -6,14 +6,16 @@ import base64
 import json
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 
-from dossiers.audit_anchors import anchor_for, anchor_head, statement, verify_all, verify_for
+from dossiers.audit_anchors import _claim, _drop_claim, anchor_for, anchor_head, statement, verify_all, verify_for
 from dossiers.audit_trail import (
     TrailFilter,
     TrailFilterInvalid,
@@ -365,3 +367,178 @@ def test_a_tsa_that_does_not_answer_leaves_the_rest_of_maintenance_alone(tmp_pat
             assert s.scalars(select(AuditAnchor)).all() == []
     finally:
         services.close()
+
+
+def test_emptying_the_owner_a_subject_names_is_detected_and_the_filter_still_finds_it(db_services: Services) -> None:
+    _log(db_services)
+    cat = db_services.catalogue
+    assert audit.verify(cat).ok
+    with cat.engine.begin() as conn:  # hide the agency's request from the citizen's trail
+        conn.execute(text("UPDATE audit_log SET owner_id = NULL WHERE subject LIKE 'owner:%'"))
+    report = audit.verify(cat)
+    assert [(p.code, p.seq) for p in report.problems] == [("entry_changed", 3), ("entry_changed", 4)]
+    assert [e.seq for e in read_trail(cat, TrailFilter(owner=OWNER)).entries] == [3, 2, 1]
+    assert citizen_trail(cat, OWNER)[0][0].purpose == "xác minh hộ tịch"
+
+
+def test_a_centre_sees_the_centre_recorded_on_an_entry_not_who_its_actor_is_today(db_services: Services) -> None:
+    """An officer's entries keep the centre they were in when written; an API key's id is no officer's name."""
+    from storage.catalogue.clients import create_client
+    from storage.catalogue.models import ApiClient, ClientRole
+
+    a, b = _log(db_services)
+    cat = db_services.catalogue
+    create_client(cat, "khóa toàn hệ thống", ClientRole.OFFICER)  # deployment-wide: no centre
+    with cat.session() as s:
+        key_id = s.scalars(select(ApiClient.id).order_by(ApiClient.id.desc())).first()
+        # An officer named like the key, from before such names were refused.
+        s.add(Officer(username=str(key_id), full_name="Số", role="officer", centre_id=a))
+    audit.record(
+        cat, actor=f"officer:{key_id}", action="get", subject="documents/k9", purpose="tải", outcome="ok", owner=OWNER
+    )
+    with cat.session() as s:  # cb-lan moves to centre b
+        s.execute(update(Officer).where(Officer.username == "cb-lan").values(centre_id=b))
+    audit.record(cat, actor="officer:cb-lan", action="officer.sign_in", subject="officer:cb-lan", outcome="ok")
+
+    seen_a = [(e.actor, e.action) for e in read_trail(cat, TrailFilter(), centre_id=a).entries]
+    assert seen_a == [("officer:cb-lan", "officer.sign_in"), ("officer:cb-lan", "search"), ("officer:cb-lan", "get")]
+    seen_b = [(e.actor, e.action) for e in read_trail(cat, TrailFilter(), centre_id=b).entries]
+    assert seen_b == [("officer:cb-lan", "officer.sign_in"), ("officer:cb-minh", "get")]
+    reads, _ = citizen_trail(cat, OWNER)
+    assert reads[0].purpose == "tải" and reads[0].reader == "Cán bộ trung tâm phục vụ hành chính công"
+    assert audit.verify(cat).ok
+
+
+def _anchor_three(services: Services) -> None:
+    """Anchors at seq 5, 6 and 7, a day apart."""
+    _log(services)
+    day = timedelta(days=1)
+    assert anchor_for(services).seq == 5
+    for n, moment in ((6, datetime.now(UTC) + day), (7, datetime.now(UTC) + 2 * day)):
+        audit.record(services.catalogue, actor="x", action="get", subject="s", outcome="ok")
+        assert anchor_head(services.catalogue, services.warehouse, services.timestamper, now=moment).seq == n
+
+
+def test_a_removed_anchor_row_is_detected_even_with_the_log_rewritten(db_services: Services) -> None:
+    _anchor_three(db_services)
+    cat = db_services.catalogue
+    with cat.reading() as s:
+        keys = list(s.scalars(select(AuditAnchor.object_key).order_by(AuditAnchor.seq)))
+    assert all(k.startswith("audit-anchors/") for k in keys) and len(set(keys)) == 3
+    assert verify_for(db_services).ok
+
+    with cat.engine.begin() as conn:  # the middle anchor's row removed: its object stays, the next one's link breaks
+        conn.execute(delete(AuditAnchor).where(AuditAnchor.seq == 6))
+    report = verify_for(db_services)
+    assert [(p.code, p.seq) for p in report.problems] == [("anchor_chain_broken", 7), ("anchor_unlisted", 6)]
+    assert keys[1] in report.problems[1].message
+
+    with cat.engine.begin() as conn:  # every row removed, the log rewritten: the chain alone is consistent
+        conn.execute(delete(AuditAnchor))
+    _rewrite_whole_log(db_services)
+    assert audit.verify(cat).ok
+    report = verify_for(db_services)
+    assert sorted((p.code, p.seq) for p in report.problems) == [
+        ("anchor_unlisted", 5),
+        ("anchor_unlisted", 6),
+        ("anchor_unlisted", 7),
+    ]
+
+
+def test_an_anchor_time_that_is_not_its_tokens_is_detected(db_services: Services) -> None:
+    _anchor_three(db_services)
+    cat = db_services.catalogue
+    with cat.engine.begin() as conn:
+        conn.execute(
+            update(AuditAnchor).where(AuditAnchor.seq == 6).values(tsa_time=datetime.now(UTC) - timedelta(days=3))
+        )
+    report = verify_for(db_services)
+    assert [(p.code, p.seq) for p in report.problems] == [("anchor_time_mismatch", 6)]
+
+
+def test_two_processes_anchoring_at_once_ask_the_tsa_once(db_services: Services) -> None:
+    """The second finds the first's claim and backs off: no second TSA call, no second locked object."""
+    _log(db_services)
+    inner = db_services.timestamper
+    entered, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    class Held:
+        def timestamp(self, digest: bytes, algorithm: str) -> bytes:
+            calls.append(1)
+            if len(calls) == 1:
+                entered.set()
+                release.wait(60)
+            return inner.timestamp(digest, algorithm)
+
+    held: Any = Held()
+    results: list[Any] = []
+    first = threading.Thread(
+        target=lambda: results.append(anchor_head(db_services.catalogue, db_services.warehouse, held))
+    )
+    first.start()
+    try:
+        assert entered.wait(60)
+        second = anchor_head(db_services.catalogue, db_services.warehouse, held)
+    finally:
+        release.set()
+        first.join(60)
+    assert second.reason == "busy" and not second.anchored and "tiến trình khác" in second.message
+    assert len(calls) == 1 and results[0].anchored
+    # Two that both found the head unanchored: the second claim of a seq, or any claim while one is open, fails.
+    now = datetime.now(UTC)
+    assert _claim(db_services.catalogue, 5, "ab" * 32, now) is None
+    audit.record(db_services.catalogue, actor="x", action="get", subject="s", outcome="ok")
+    mine = _claim(db_services.catalogue, 6, "ab" * 32, now)
+    assert mine is not None and _claim(db_services.catalogue, 7, "cd" * 32, now) is None
+    assert verify_for(db_services).ok  # an anchor under way is no finding
+    _drop_claim(db_services.catalogue, mine)
+    objects = list(db_services.store.list_objects(Bucket.RESULTS, "audit-anchors/"))
+    assert len(objects) == 1
+    assert verify_for(db_services).ok
+
+
+def test_anchors_verify_from_inside_a_running_event_loop(services: Services) -> None:
+    """``check_token`` runs pyHanko's coroutine itself: from async code (a route) it must not trip over the loop."""
+    import asyncio
+
+    _log(services)
+    assert anchor_for(services).anchored
+
+    async def inside() -> audit.AuditReport:
+        return verify_for(services)
+
+    report = asyncio.run(inside())
+    assert report.ok and report.anchors == 1, report.to_dict()
+
+
+def test_the_operators_change_to_an_account_is_recorded_for_the_officers_centre(db_services: Services) -> None:
+    from storage.accounts import admin
+    from storage.catalogue.models import OfficerRole
+
+    a, b = _centres(db_services)
+    cat = db_services.catalogue
+    admin.add_officer(cat, "cb-hoa", "Phạm Thị Hoa", OfficerRole.RECEIVING, "HN-BD")
+    created = read_trail(cat, TrailFilter(action="officer.create")).entries
+    assert [(e.actor, e.subject, e.centre_id) for e in created] == [("operator", "officer:cb-hoa", a)]
+    assert read_trail(cat, TrailFilter(action="officer.create"), centre_id=b).entries == []
+    assert audit.verify(cat).ok
+
+
+def test_every_action_the_code_writes_has_a_vietnamese_name() -> None:
+    """Officers and citizens read actions in Vietnamese: each code written as a literal is named."""
+    import re
+
+    from dossiers.audit_trail import ACTIONS_VI
+
+    root = Path(__file__).resolve().parents[2]
+    written: set[str] = set()
+    for package in ("api", "cli", "dossiers", "storage", "workers"):
+        for path in (root / package).rglob("*.py"):
+            text_ = path.read_text(encoding="utf-8")
+            written |= set(re.findall(r'action="([a-z_.-]+)"', text_))
+            written |= set(re.findall(r'_ACTION = "([a-z_.-]+)"', text_))
+            written |= set(re.findall(r'"(officer\.[a-z_]+)"', text_))
+    assert {"notice_retry", "slip_download", "officer.unlock"} <= written
+    assert sorted(written - set(ACTIONS_VI)) == []
+    assert "audit_anchor" not in ACTIONS_VI and action_vi("notice_retry") == "Gửi lại thông báo"

@@ -350,3 +350,15 @@ def test_s3_put_falls_back_to_asking_first_where_the_condition_is_not_implemente
     assert store.put_bytes(Bucket.DOCUMENTS, b"%PDF on a plain server").key == first.key
     assert conditional == [True, False]  # asked first (HEAD): found, no second PUT, and no condition tried again
     assert store.versions(Bucket.DOCUMENTS, first.key) == [first.version_id]
+
+
+def test_objects_under_a_prefix_are_listed_apart(store: ObjectStore) -> None:
+    """A family of objects (the audit log's anchors) kept under its own prefix in the locked bucket."""
+    plain = store.put_bytes(Bucket.RESULTS, b"%PDF a result", suffix=".pdf")
+    anchor = store.put_bytes(Bucket.RESULTS, b'{"seq": 5}', suffix=".json", prefix="audit-anchors/")
+    assert anchor.key == "audit-anchors/" + content_key(sha256_hex(b'{"seq": 5}'), ".json")
+    assert [o.key for o in store.list_objects(Bucket.RESULTS, "audit-anchors/")] == [anchor.key]
+    assert {o.key for o in store.list_objects(Bucket.RESULTS)} == {plain.key, anchor.key}
+    assert store.get_bytes(Bucket.RESULTS, anchor.key, sha256=anchor.sha256) == b'{"seq": 5}'
+    with pytest.raises(ObjectLocked):
+        store.delete(Bucket.RESULTS, anchor.key)

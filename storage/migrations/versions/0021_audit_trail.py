@@ -35,8 +35,12 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_log") as batch:
         batch.add_column(sa.Column("owner_id", sa.String(length=12), nullable=True))
         batch.add_column(sa.Column("centre_id", sa.Integer(), nullable=True))
+    digits = "substr(subject, 7) ~ '^[0-9]{12}$'"
+    if op.get_bind().dialect.name == "sqlite":
+        digits = "substr(subject, 7) GLOB '" + "[0-9]" * 12 + "'"
     op.execute(
-        "UPDATE audit_log SET owner_id = substr(subject, 7) WHERE subject LIKE 'owner:%' AND length(subject) = 18"
+        "UPDATE audit_log SET owner_id = substr(subject, 7) "
+        f"WHERE subject LIKE 'owner:%' AND length(subject) = 18 AND {digits}"
     )
     for name, columns in _INDEXES.items():
         op.create_index(name, "audit_log", columns)
