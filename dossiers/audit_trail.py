@@ -29,7 +29,7 @@ from dossiers.errors import AuditFilterInvalid
 from signing.vntime import VN_TZ
 from sohoa.identifiers import OWNER_ID
 from storage.catalogue.db import Catalogue
-from storage.catalogue.models import Centre
+from storage.catalogue.models import Centre, Document
 from storage.catalogue.warehouse_models import Agency, AuditEntry
 from storage.warehouse import audit
 
@@ -210,8 +210,16 @@ def centre_scope(centre_id: int) -> ColumnElement[bool]:
     """Entries a centre's administrator may read: those the log recorded for the centre when they were
     written (``audit_log.centre_id``: the centre of the dossier, document or result, else the centre of
     the officer or API key who acted). Never by the actor's name today: an officer who moved centre
-    leaves their past entries with the centre they were in."""
-    return AuditEntry.centre_id == centre_id
+    leaves their past entries with the centre they were in.
+
+    Also the entries no centre was recorded for that concern a citizen whose documents the centre holds:
+    an agency's request for a person's documents, or an operator's search by số định danh, spans
+    centres, and each centre answering for the documents it stored must see who asked for them."""
+    held = select(Document.id).where(Document.owner_id == AuditEntry.owner_id, Document.centre_id == centre_id).exists()
+    return or_(
+        AuditEntry.centre_id == centre_id,
+        and_(AuditEntry.centre_id.is_(None), AuditEntry.owner_id.is_not(None), held),
+    )
 
 
 def _entry(e: AuditEntry) -> TrailEntry:

@@ -141,6 +141,25 @@ def test_a_centre_sees_its_own_entries_only(db_services: Services) -> None:
     assert [(e.actor, e.action) for e in seen_b] == [("officer:cb-minh", "get")]  # not the agency's, not centre a's
 
 
+def test_a_centre_holding_the_citizens_documents_sees_the_agencys_request_for_them(db_services: Services) -> None:
+    """An agency's request names a person, not a centre: each centre holding that person's documents sees it."""
+    from sqlalchemy import update
+
+    from storage.catalogue.models import Dossier
+    from tests.storage.factories import add_document
+
+    a, b = _log(db_services)
+    cat = db_services.catalogue
+    _doc_id, dossier_code = add_document(cat, owner_id=OWNER, doc_type="birth_certificate")
+    with cat.session() as s:
+        s.execute(update(Dossier).where(Dossier.code == dossier_code).values(centre_id=b))
+    seen_b = [(e.actor, e.action) for e in read_trail(cat, TrailFilter(owner=OWNER), centre_id=b).entries]
+    assert seen_b == [(f"agency:{AGENCY}", "request"), ("officer:cb-minh", "get")]
+    seen_a = {(e.actor, e.action) for e in read_trail(cat, TrailFilter(), centre_id=a).entries}
+    assert (f"agency:{AGENCY}", "request") not in seen_a  # a holds none of the person's documents
+    assert read_trail(cat, TrailFilter(owner=OTHER), centre_id=b).entries == []  # b holds none of OTHER's
+
+
 def test_the_citizen_sees_agencies_and_centres_never_officers(db_services: Services) -> None:
     _log(db_services)
     reads, more = citizen_trail(db_services.catalogue, OWNER)
