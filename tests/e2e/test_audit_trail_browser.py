@@ -54,6 +54,10 @@ def test_the_applicant_sees_who_read_their_documents(service: dict, browser) -> 
     assert "officer" not in table and "public:" not in table and service["officer_account"]["username"] not in table
     width = browser.execute_script("return document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"page is {width}px wide on a {PHONE['width']}px phone"
+    table = browser.find_element(By.ID, "luot-xem")  # its rows stack: nothing to scroll sideways for
+    assert browser.execute_script(
+        "return arguments[0].parentElement.scrollWidth <= arguments[0].parentElement.clientWidth", table
+    )
     shot(browser, "audit-citizen-phone")
 
 
