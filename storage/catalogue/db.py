@@ -244,10 +244,28 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def _at_head(url: str) -> bool:
+    """Whether the catalogue already is at the newest revision: then a command's start runs no migration
+    machinery (nor logs it). Any doubt answers False and the upgrade, idempotent, decides."""
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            current = {row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+    except DBAPIError:
+        return False
+    finally:
+        engine.dispose()
+    return current == heads
+
+
 def migrate(url: str) -> None:
     """Bring the catalogue schema to the newest revision."""
     _make_private(_sqlite_path(url))
-    command.upgrade(alembic_config(url), "head")
+    if not _at_head(url):
+        command.upgrade(alembic_config(url), "head")
 
 
 class DriverSQL:
