@@ -149,13 +149,14 @@ def render_slip(slip: Slip, size: SlipSize = "A5") -> bytes:
     width = page[0] - lay.left - lay.right
     left_col = 0.42 * width
     right_x, right_w = lay.left + left_col, width - left_col
+    left_w = left_col - 3 * MM  # a gutter: the agency's name never runs up against the quốc hiệu
 
     top = w.y
     if slip.parent_centre:
-        w.y = w.lines(slip.parent_centre.upper(), lay.left, left_col, "", 12 * k)
+        w.y = w.lines(slip.parent_centre.upper(), lay.left, left_w, "", 12 * k)
     agency = slip.centre.upper()
-    y = w.lines(agency, lay.left, left_col, "B", 12 * k)
-    w.rule(lay.left + left_col / 2, y + 2, w.widest(agency, left_col, "B", 12 * k) / 3)
+    y = w.lines(agency, lay.left, left_w, "B", 12 * k)
+    w.rule(lay.left + left_w / 2, y + 2, w.widest(agency, left_w, "B", 12 * k) / 3)
     left_bottom = y + 4
     w.y = top
     y = w.lines(QUOC_HIEU, right_x, right_w, "B", 12 * k)

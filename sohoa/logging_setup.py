@@ -113,7 +113,7 @@ def setup_logging(*, verbose: bool = False, json_lines: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("fontTools", "httpx", "PIL", "alembic.runtime.plugins"):
+    for noisy in ("fontTools", "httpx", "PIL", "alembic.runtime.plugins", "pikepdf"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     access = logging.getLogger("uvicorn.access")  # a logger's filters outlive uvicorn's own logging config
     if not any(isinstance(f, AccessLogRedaction) for f in access.filters):
