@@ -120,6 +120,7 @@ PG_CENTRE_WORD = "zzcentre{}"
 # SQLite's FTS5 table (migration 0025) has the centre as a second column, ``centre`` (``zzcentre<id>``),
 # so that a centre's search hands over only that centre's matches.
 SQLITE_CENTRE_WORD = "zzcentre{}"
+SQLITE_CENTRE_MATCHES = 1000  # the words' matches over all centres from which the centre is matched in FTS5 too
 
 
 def sqlite_fts_match(words: Sequence[str], centre_id: int | None = None) -> str:
@@ -344,7 +345,10 @@ def build_query(q: SearchQuery, dialect: str, stats: WordStats | None = None) ->
     scope = stats.in_centre(q) if stats is not None else 0.0
     indexed, checked = _plan(match_words(q.text or ""), dialect, "owner_id" in params, stats, limit, scope)
     if indexed and dialect == "sqlite":  # folded words are [0-9a-z] only: nothing in them is FTS5 or tsquery syntax
-        params["fts"] = sqlite_fts_match(indexed, q.centre_id)
+        # The centre joins the match when the words have many matches over all centres: each would cost a read
+        # of its row to find the centre's; a few are cheaper read than ANDed with the centre's long posting list.
+        few = stats is not None and _share(indexed, stats) * stats.documents < SQLITE_CENTRE_MATCHES
+        params["fts"] = sqlite_fts_match(indexed, None if few else q.centre_id)
     elif indexed:
         centre = [PG_CENTRE_WORD.format(int(q.centre_id))] if q.centre_id is not None else []
         params["fts"] = " & ".join(indexed + centre)

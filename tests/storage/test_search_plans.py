@@ -78,6 +78,7 @@ def test_every_plan_gives_the_same_answer(catalogue: Catalogue) -> None:
         _set_dossier(catalogue, code, centre_id=centre if n < len(names) else other)
     common = WordStats(1e6, {"ho": 0.95, "van": 0.9, "an": 0.9, "hue": 0.9}, 0.01)  # all common: walked
     one_common = WordStats(1e6, {"ho": 0.95}, 0.001)  # "ho" tested on the rows the index gives
+    rare = WordStats(1e6, {}, 1e-5)  # SQLite: a few matches over all centres, the centre tested on their rows only
     queries = [
         SearchQuery(text="ho van an", centre_id=centre),
         SearchQuery(text="Hồ Văn An", centre_id=centre, doc_types=("birth_certificate",)),
@@ -90,7 +91,7 @@ def test_every_plan_gives_the_same_answer(catalogue: Catalogue) -> None:
         expected = _hits(catalogue, q, None)
         assert expected, q
         assert [h.created_at for h in expected] == sorted((h.created_at for h in expected), reverse=True)
-        for stats in (common, one_common):
+        for stats in (common, one_common, rare):
             assert _hits(catalogue, q, stats) == expected, (q, stats)
     walked = build_query(queries[0], catalogue.dialect_name, common)[1]
     if catalogue.dialect_name == "postgresql":  # every word tested on a walk of the centre's newest rows
@@ -98,6 +99,7 @@ def test_every_plan_gives_the_same_answer(catalogue: Catalogue) -> None:
     else:  # FTS5 reads its matches newest first: the rarest word stays in the match
         assert walked["fts"] == f'centre : "zzcentre{centre}" AND folded_text : ("van")'
         assert {walked["w0"], walked["w1"]} == {"% an %", "% ho %"}
+        assert build_query(queries[0], "sqlite", rare)[1]["fts"] == 'folded_text : ("ho" "van" "an")'
 
 
 def test_a_walk_that_finds_too_few_asks_the_index(catalogue: Catalogue) -> None:
