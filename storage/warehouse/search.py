@@ -1,8 +1,9 @@
 """Catalogue search: owner ID, document type, dossier, procedure, dates and diacritic-insensitive full text.
 
 Full text runs on ``documents.folded_text`` (the OCR layer folded in Python: no diacritics,
-lowercase): SQLite through the FTS5 table ``documents_fts``, PostgreSQL through a GIN index
-on ``to_tsvector('simple', folded_text || ' zzcentre<centre id>')`` (``PG_FTS_DOCUMENT``). Queries
+lowercase): SQLite through the FTS5 table ``documents_fts`` (columns ``folded_text`` and ``centre``,
+``zzcentre<centre id>``, migration 0025), PostgreSQL through a GIN index on
+``to_tsvector('simple', folded_text || ' zzcentre<centre id>')`` (``PG_FTS_DOCUMENT``). Queries
 are folded the same way, so "giay khai sinh" finds "Giấy khai sinh". (A stored tsvector column was
 measured too: it widens every row, and the bitmap heap scan over the matches got slower, not faster.)
 
@@ -116,6 +117,19 @@ PG_FTS_DOCUMENT = (
     "to_tsvector('simple'::regconfig, documents.folded_text || coalesce(' zzcentre' || documents.centre_id::text, ''))"
 )
 PG_CENTRE_WORD = "zzcentre{}"
+# SQLite's FTS5 table (migration 0025) has the centre as a second column, ``centre`` (``zzcentre<id>``),
+# so that a centre's search hands over only that centre's matches.
+SQLITE_CENTRE_WORD = "zzcentre{}"
+SQLITE_CENTRE_MATCHES = 1000  # the words' matches over all centres from which the centre is matched in FTS5 too
+
+
+def sqlite_fts_match(words: Sequence[str], centre_id: int | None = None) -> str:
+    """The FTS5 query for documents holding every one of ``words`` (folded: [0-9a-z] only, nothing in them is
+    FTS5 syntax) in their text, and of centre ``centre_id`` if given."""
+    match = "folded_text : (" + " ".join(f'"{w}"' for w in words) + ")"
+    if centre_id is None:
+        return match
+    return f'centre : "{SQLITE_CENTRE_WORD.format(int(centre_id))}" AND {match}'
 
 
 def _pg_fts_match() -> Any:
@@ -194,7 +208,9 @@ def _statement(dialect: str, filters: tuple[str, ...], indexed: bool, checked: i
     if indexed and dialect == "sqlite":
         # FTS5 hands its matches over newest stored first (ORDER BY rowid DESC is its own order), each
         # joined to its row by primary key and filtered, until ``limit`` pass: a word on every page costs
-        # as many rows as it takes to fill the page, not its whole posting list. Then newest first.
+        # as many rows as it takes to fill the page, not its whole posting list. Then newest first. The
+        # centre is in the match (the table's ``centre`` column, migration 0025): only that centre's matches
+        # are handed over, and tested again on the row.
         fts = table("documents_fts", column("rowid"))
         first = (
             select(*_COLUMNS)
@@ -329,7 +345,10 @@ def build_query(q: SearchQuery, dialect: str, stats: WordStats | None = None) ->
     scope = stats.in_centre(q) if stats is not None else 0.0
     indexed, checked = _plan(match_words(q.text or ""), dialect, "owner_id" in params, stats, limit, scope)
     if indexed and dialect == "sqlite":  # folded words are [0-9a-z] only: nothing in them is FTS5 or tsquery syntax
-        params["fts"] = " ".join(f'"{w}"' for w in indexed)
+        # The centre joins the match when the words have many matches over all centres: each would cost a read
+        # of its row to find the centre's; a few are cheaper read than ANDed with the centre's long posting list.
+        few = stats is not None and _share(indexed, stats) * stats.documents < SQLITE_CENTRE_MATCHES
+        params["fts"] = sqlite_fts_match(indexed, None if few else q.centre_id)
     elif indexed:
         centre = [PG_CENTRE_WORD.format(int(q.centre_id))] if q.centre_id is not None else []
         params["fts"] = " & ".join(indexed + centre)
@@ -395,7 +414,7 @@ def _sqlite_stats(catalogue: Catalogue, words: list[str], now: float) -> WordSta
                         "SELECT count(*), min(rowid) FROM (SELECT rowid FROM documents_fts "
                         "WHERE documents_fts MATCH :w ORDER BY rowid DESC LIMIT :n)"
                     ),
-                    {"w": f'"{word}"', "n": _SAMPLE},
+                    {"w": sqlite_fts_match([word]), "n": _SAMPLE},
                 ).one()
                 span = newest - oldest + 1 if count >= _SAMPLE else newest
                 _sqlite_shares[url, word] = (now, count / span if span > 0 else 0.0, float(newest))

@@ -78,6 +78,7 @@ def test_every_plan_gives_the_same_answer(catalogue: Catalogue) -> None:
         _set_dossier(catalogue, code, centre_id=centre if n < len(names) else other)
     common = WordStats(1e6, {"ho": 0.95, "van": 0.9, "an": 0.9, "hue": 0.9}, 0.01)  # all common: walked
     one_common = WordStats(1e6, {"ho": 0.95}, 0.001)  # "ho" tested on the rows the index gives
+    rare = WordStats(1e6, {}, 1e-5)  # SQLite: a few matches over all centres, the centre tested on their rows only
     queries = [
         SearchQuery(text="ho van an", centre_id=centre),
         SearchQuery(text="Hồ Văn An", centre_id=centre, doc_types=("birth_certificate",)),
@@ -90,13 +91,15 @@ def test_every_plan_gives_the_same_answer(catalogue: Catalogue) -> None:
         expected = _hits(catalogue, q, None)
         assert expected, q
         assert [h.created_at for h in expected] == sorted((h.created_at for h in expected), reverse=True)
-        for stats in (common, one_common):
+        for stats in (common, one_common, rare):
             assert _hits(catalogue, q, stats) == expected, (q, stats)
     walked = build_query(queries[0], catalogue.dialect_name, common)[1]
     if catalogue.dialect_name == "postgresql":  # every word tested on a walk of the centre's newest rows
         assert "window" in walked and "fts" not in walked
     else:  # FTS5 reads its matches newest first: the rarest word stays in the match
-        assert walked["fts"] == '"van"' and {walked["w0"], walked["w1"]} == {"% an %", "% ho %"}
+        assert walked["fts"] == f'centre : "zzcentre{centre}" AND folded_text : ("van")'
+        assert {walked["w0"], walked["w1"]} == {"% an %", "% ho %"}
+        assert build_query(queries[0], "sqlite", rare)[1]["fts"] == 'folded_text : ("ho" "van" "an")'
 
 
 def test_a_walk_that_finds_too_few_asks_the_index(catalogue: Catalogue) -> None:
@@ -170,5 +173,87 @@ def test_migration_0023_fills_the_centre_of_documents_already_stored(db_url: str
         engine.dispose()
         command.upgrade(cfg, "head")
         assert sorted(h.id for h in search_documents(cat, q)) == list(range(20))
+    finally:
+        cat.dispose()
+
+
+def _fts_holds(cat: Catalogue) -> None:
+    """SQLite: FTS5's own check that the index holds every document's text and centre as they are now."""
+    with cat.transaction() as conn:
+        conn.execute(text("INSERT INTO documents_fts(documents_fts, rank) VALUES ('integrity-check', 1)"))
+
+
+def _in_fts(cat: Catalogue, match: str) -> list[int]:
+    with cat.transaction(readonly=True) as conn:
+        rows = conn.execute(text("SELECT rowid FROM documents_fts WHERE documents_fts MATCH :m"), {"m": match})
+        return [r[0] for r in rows]
+
+
+def test_sqlite_full_text_index_follows_each_documents_centre(catalogue: Catalogue) -> None:
+    """SQLite (0025): the FTS5 index holds each document's centre (``zzcentre<id>``, its ``centre`` column), kept
+    by triggers through every way a document gets or changes its centre, and its text only matches text."""
+    if catalogue.dialect_name != "sqlite":
+        return  # PostgreSQL's index has held the centre since 0023 (tested through the searches above)
+    doc, code = add_document(catalogue, owner_id="001203004567", doc_type="birth_certificate", text="Nguyễn Văn An")
+    _fts_holds(catalogue)  # stored with no centre anywhere: indexed with none
+    default = create_centre(catalogue, DEFAULT_CENTRE_CODE, "UBND mặc định")
+    later, _ = add_document(catalogue, owner_id="001203004568", doc_type="diploma", text="Trần Văn Bình")
+    _fts_holds(catalogue)  # the default centre taken by the stored one, the new one filled in on insert
+    assert sorted(_in_fts(catalogue, f'centre : "zzcentre{default}"')) == [doc, later]
+    north = create_centre(catalogue, "N01", "Trung tâm Bắc")
+    create_client(catalogue, "trạm 1", ClientRole.STATION, centre_id=north)
+    with catalogue.transaction(readonly=True) as conn:
+        station = conn.execute(text("SELECT id FROM api_clients WHERE name = 'trạm 1'")).scalar_one()
+    _set_dossier(catalogue, code, centre_id=None, station_id=station)
+    _fts_holds(catalogue)
+    assert _in_fts(catalogue, f'centre : "zzcentre{north}" AND folded_text : ("van")') == [doc]
+    with catalogue.transaction() as conn:  # the text changes (a correction), the centre stays
+        conn.execute(text("UPDATE documents SET folded_text = 'le thi cuc' WHERE id = :i"), {"i": doc})
+    _fts_holds(catalogue)
+    assert _in_fts(catalogue, f'centre : "zzcentre{north}" AND folded_text : ("cuc")') == [doc]
+    assert _in_fts(catalogue, f'folded_text : "zzcentre{default}"') == []  # a centre is no word of the text
+    found = lambda centre, words: [h.id for h in search_documents(catalogue, SearchQuery(centre_id=centre, text=words))]  # noqa: E731
+    assert found(north, "cuc") == [doc] and found(default, "van") == [later] and found(north, "van") == []
+    with catalogue.transaction() as conn:
+        conn.execute(text("DELETE FROM document_parties"))
+        conn.execute(text("DELETE FROM documents WHERE id = :i"), {"i": later})
+    _fts_holds(catalogue)
+    assert _in_fts(catalogue, f'centre : "zzcentre{default}"') == []
+
+
+def test_migration_0025_indexes_the_centre_of_documents_already_stored(db_url: str) -> None:
+    """SQLite's FTS5 index is rebuilt with each stored document's centre; the migration goes down (0002's index,
+    text only) and up again. PostgreSQL: nothing changes."""
+    from alembic import command
+
+    from bench.store import lookups
+    from storage.catalogue.db import alembic_config
+
+    cfg = alembic_config(db_url)
+    command.upgrade(cfg, "0024")
+    if db_url.startswith("sqlite"):
+        lookups.load_sqlite(db_url.removeprefix("sqlite:///"), 0, 30, 10)
+    else:
+        base, schema = db_url.split("?options=-csearch_path%3D")  # the pg_url fixture: a schema per test
+        lookups.load_postgres(base.replace("postgresql+psycopg://", "postgresql://"), schema, 0, 30, 10)
+    cat = Catalogue(db_url)
+    try:
+        north = create_centre(cat, "N01", "Trung tâm Bắc")
+        with cat.transaction() as conn:
+            conn.execute(text("UPDATE dossiers SET centre_id = :c WHERE id < 10"), {"c": north})
+        q = SearchQuery(centre_id=north, text="cong hoa viet nam", limit=100)  # every document has the motto
+        command.upgrade(cfg, "0025")
+        if cat.dialect_name == "sqlite":
+            _fts_holds(cat)
+            assert sorted(_in_fts(cat, f'centre : "zzcentre{north}"')) == list(range(10))
+        assert sorted(h.id for h in search_documents(cat, q)) == list(range(10))
+        command.downgrade(cfg, "0024")
+        if cat.dialect_name == "sqlite":
+            _fts_holds(cat)
+            with cat.transaction(readonly=True) as conn:
+                columns = [r[1] for r in conn.execute(text("PRAGMA table_info(documents_fts)"))]
+            assert columns == ["folded_text"]
+        command.upgrade(cfg, "head")
+        assert sorted(h.id for h in search_documents(cat, q)) == list(range(10))
     finally:
         cat.dispose()
