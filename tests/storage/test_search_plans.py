@@ -30,6 +30,17 @@ def _set_dossier(cat: Catalogue, code: str, **values: object) -> None:
         conn.execute(update(Dossier).where(Dossier.code == code).values(**values))
 
 
+def _load_30_documents(db_url: str) -> None:
+    """30 documents in ten dossiers, bulk-loaded as the bench loads them (no centre yet)."""
+    from bench.store import lookups
+
+    if db_url.startswith("sqlite"):
+        lookups.load_sqlite(db_url.removeprefix("sqlite:///"), 0, 30, 10)
+    else:
+        base, schema = db_url.split("?options=-csearch_path%3D")  # the pg_url fixture: a schema per test
+        lookups.load_postgres(base.replace("postgresql+psycopg://", "postgresql://"), schema, 0, 30, 10)
+
+
 def test_a_document_carries_its_dossiers_centre_else_its_stations_else_the_default(catalogue: Catalogue) -> None:
     doc, code = add_document(catalogue, owner_id="001203004567", doc_type="birth_certificate", text="Nguyễn Văn An")
     assert _centre_of(catalogue, doc) is None  # no centre anywhere yet
@@ -141,17 +152,12 @@ def test_migration_0023_fills_the_centre_of_documents_already_stored(db_url: str
     from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, inspect
 
-    from bench.store import lookups
     from storage.catalogue.db import alembic_config
 
     cfg = alembic_config(db_url)
     before = str(ScriptDirectory.from_config(cfg).get_revision("0023").down_revision)
     command.upgrade(cfg, before)
-    if db_url.startswith("sqlite"):
-        lookups.load_sqlite(db_url.removeprefix("sqlite:///"), 0, 30, 10)
-    else:
-        base, schema = db_url.split("?options=-csearch_path%3D")  # the pg_url fixture: a schema per test
-        lookups.load_postgres(base.replace("postgresql+psycopg://", "postgresql://"), schema, 0, 30, 10)
+    _load_30_documents(db_url)
     cat = Catalogue(db_url)
     try:
         north = create_centre(cat, "N01", "Trung tâm Bắc")
@@ -226,16 +232,11 @@ def test_migration_0025_indexes_the_centre_of_documents_already_stored(db_url: s
     text only) and up again. PostgreSQL: nothing changes."""
     from alembic import command
 
-    from bench.store import lookups
     from storage.catalogue.db import alembic_config
 
     cfg = alembic_config(db_url)
     command.upgrade(cfg, "0024")
-    if db_url.startswith("sqlite"):
-        lookups.load_sqlite(db_url.removeprefix("sqlite:///"), 0, 30, 10)
-    else:
-        base, schema = db_url.split("?options=-csearch_path%3D")  # the pg_url fixture: a schema per test
-        lookups.load_postgres(base.replace("postgresql+psycopg://", "postgresql://"), schema, 0, 30, 10)
+    _load_30_documents(db_url)
     cat = Catalogue(db_url)
     try:
         north = create_centre(cat, "N01", "Trung tâm Bắc")
