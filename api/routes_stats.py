@@ -22,6 +22,7 @@ from api.auth import bearer, principal_of
 from api.docs import ERRORS, error_response
 from api.officer_auth import require_officer
 from api.officer_pages import officer_page
+from dossiers.budgets import vietnam_day
 from dossiers.statistics import (
     GROUP_NAMES_VI,
     Figures,
@@ -32,7 +33,6 @@ from dossiers.statistics import (
     duration_vi,
     parse_group,
     report,
-    vn_today,
 )
 from dossiers.stats_export import CSV_TYPE, XLSX_TYPE, filename, to_csv, to_xlsx
 from sohoa.errors import NotFound, SohoaError
@@ -130,7 +130,7 @@ async def stats_api(
     if format == "csv":
         return _download(to_csv(result), CSV_TYPE, filename(result, "csv"))
     if format == "xlsx":
-        body = await run_in_threadpool(to_xlsx, result, generated=vn_today())
+        body = await run_in_threadpool(to_xlsx, result, generated=vietnam_day())
         return _download(body, XLSX_TYPE, filename(result, "xlsx"))
     return result.to_dict()
 

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -45,3 +46,11 @@ def fail(exc: Exception) -> NoReturn:
 
 def echo_json(row: dict[str, Any]) -> None:
     click.echo(json.dumps(row, ensure_ascii=False))
+
+
+def day_option(value: str | None, option: str) -> date | None:
+    """A ``--from``/``--to`` day (YYYY-MM-DD); a usage error naming the option otherwise."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise click.BadParameter("ngày dạng YYYY-MM-DD", param_hint=option) from None

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
 
+from cli.common import day_option
 from sohoa.settings import get_settings
-
-
-def _day(value: str | None, option: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        raise click.BadParameter("ngày dạng YYYY-MM-DD", param_hint=option) from None
 
 
 @click.command("stats")
@@ -37,7 +30,8 @@ def stats_command(
     xlsx: Path | None,
 ) -> None:  # fmt: skip
     """The figures a centre reports: digitisation at intake and of results, signatures, reuse, review."""
-    from dossiers.statistics import GroupBy, Period, centre_of_code, report, vn_today
+    from dossiers.budgets import vietnam_day
+    from dossiers.statistics import GroupBy, Period, centre_of_code, report
     from dossiers.stats_export import to_csv, to_text, to_xlsx
     from sohoa.errors import SohoaError
     from storage.catalogue.db import Catalogue, migrate
@@ -49,7 +43,7 @@ def stats_command(
     catalogue = Catalogue(settings.db_url)
     try:
         group = GroupBy(by)
-        period = Period.of(_day(date_from, "--from"), _day(date_to, "--to"), group)
+        period = Period.of(day_option(date_from, "--from"), day_option(date_to, "--to"), group)
         scope = None
         if centre:
             found = centre_of_code(catalogue, centre)
@@ -69,7 +63,7 @@ def stats_command(
         sys.stdout.buffer.flush()
     elif xlsx is not None:
         try:
-            xlsx.write_bytes(to_xlsx(result, generated=vn_today()))
+            xlsx.write_bytes(to_xlsx(result, generated=vietnam_day()))
         except OSError as exc:
             click.echo(f"Không ghi được tệp {xlsx}: {exc.strerror or exc}", err=True)
             sys.exit(2)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from typing import TYPE_CHECKING
 
 import click
 
+from cli.common import day_option
 from sohoa.settings import get_settings
 
 if TYPE_CHECKING:
@@ -111,15 +111,6 @@ def audit_anchor(force: bool, as_json: bool) -> None:
         click.echo(done.message)
 
 
-def _day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"ngày không hợp lệ: {value} (dạng YYYY-MM-DD)") from None
-
-
 @audit_group.command("show")
 @click.option("--owner", help="Số định danh: entries about this citizen's documents, dossiers and results.")
 @click.option("--actor", help="Who acted, as logged (officer:<username>, agency:<code>, citizen, ...).")
@@ -142,7 +133,9 @@ def audit_show(
     from signing.vntime import to_vn
 
     try:
-        wanted = check_filter(TrailFilter(owner, actor, action, _day(date_from), _day(date_to)))
+        wanted = check_filter(
+            TrailFilter(owner, actor, action, day_option(date_from, "--from"), day_option(date_to, "--to"))
+        )
     except TrailFilterInvalid as exc:
         raise click.BadParameter(exc.message_vi) from None
     catalogue = _catalogue()

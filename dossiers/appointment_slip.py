@@ -21,6 +21,7 @@ from typing import Literal
 
 from sqlalchemy import select
 
+from dossiers.catalogue_search import mask_id
 from dossiers.result_render import QUOC_HIEU, TIEU_NGU, PageWriter, date_line, place_of
 from dossiers.services import Services
 from dossiers.signer_keys import centre_details
@@ -97,11 +98,6 @@ def add_working_days(start: date, days: int) -> date:
         if day.weekday() < 5:
             left -= 1
     return day
-
-
-def mask_id(applicant_id: str) -> str:
-    """The số định danh with all but its last three digits hidden: ``*********345``."""
-    return "*" * max(len(applicant_id) - 3, 0) + applicant_id[-3:]
 
 
 def vn_datetime(moment: datetime) -> str:

@@ -48,8 +48,9 @@ from sqlalchemy import Integer, and_, case, cast, extract, func, literal_column,
 from sqlalchemy.orm import Session
 
 # A dossier's centre (own, else its station's, else the default centre): the workspace's rule, not a copy.
+from dossiers.budgets import vietnam_day
 from dossiers.workspace import _effective_centre as effective_centre
-from signing.vntime import VN_TZ, to_vn
+from signing.vntime import VN_TZ
 from sohoa.errors import error
 from storage.catalogue.completion_models import ComponentReuse
 from storage.catalogue.db import Catalogue
@@ -108,10 +109,6 @@ def parse_group(value: str | None) -> GroupBy:
         raise StatsGroupingInvalid(str(value)) from None
 
 
-def vn_today() -> date:
-    return to_vn(datetime.now(UTC)).date()
-
-
 @dataclass(frozen=True)
 class Period:
     """Inclusive calendar days in Vietnam time."""
@@ -122,7 +119,7 @@ class Period:
     @classmethod
     def of(cls, start: date | None, end: date | None, by: GroupBy = GroupBy.TOTAL) -> Period:
         """A checked period; without dates, this month up to today (Vietnam time)."""
-        today = vn_today()
+        today = vietnam_day()
         end = end or (today if start is None or start.replace(day=1) == today.replace(day=1) else _month_end(start))
         start = start or end.replace(day=1)
         days = (end - start).days + 1

@@ -363,9 +363,9 @@ def verify(catalogue: Catalogue, *, batch: int = 5000) -> AuditReport:
                     report.add("link_broken", e.seq)
                 fields = (e.at, e.actor, e.action, e.subject, e.purpose, e.outcome, e.detail)
                 hashes = [chain.chain_hash(e.prev_hash, e.seq, content_hash(*fields, e.owner_id, e.centre_id))]
-                if e.centre_id is None and e.owner_id in (None, owner_of_subject(e.subject)):
-                    hashes.append(legacy_entry_hash(e.seq, *fields, e.prev_hash))
                 named = owner_of_subject(e.subject)
+                if e.centre_id is None and e.owner_id in (None, named):
+                    hashes.append(legacy_entry_hash(e.seq, *fields, e.prev_hash))
                 # The hash leaves out an owner its subject names: emptying or changing that column is caught here.
                 if e.hash not in hashes or (named is not None and e.owner_id != named):
                     report.add("entry_changed", e.seq)
